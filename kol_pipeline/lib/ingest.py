@@ -1,0 +1,438 @@
+"""MediaCrawler rows -> cleaned `notes`, `creators`, `comments` and `quarantine`, with exact row accounting.
+
+Order of operations for every source file (files and database tables alike):
+1. read records (lib/readers.py); unparseable records are problems -> quarantine;
+2. parse ids, times and counts vectorized; the first failing rule is the row's quarantine reason;
+3. each row belongs to the Asia/Shanghai day of its crawl time (`last_modify_ts`); rows whose crawl time is
+   unusable are quarantined in the partition of the file name's date, else the file's most common crawl day;
+4. rows outside the requested day range are not this run's business (not counted);
+5. one row per (id, day): the latest crawl wins, ties broken by file and record order; the rest are duplicates.
+For each file and day: read = kept + duplicates + quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kol_pipeline.lib import parsing, text
+from kol_pipeline.lib.comments import classify_comments
+from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
+from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE, TableSpec
+from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
+
+KINDS = ("notes", "comments", "creators")
+DB_TABLES = {"notes": "xhs_note", "comments": "xhs_note_comment", "creators": "xhs_creator"}
+REQUIRED = {
+    "notes": ("note_id", "user_id", "time", "last_modify_ts", "liked_count", "collected_count", "comment_count", "share_count"),
+    "comments": ("comment_id", "note_id", "content", "create_time", "last_modify_ts"),
+    "creators": ("user_id", "fans", "follows", "interaction", "last_modify_ts"),
+}
+ID_COLUMN = {"notes": "note_id", "comments": "comment_id", "creators": "user_id"}
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@dataclass
+class IngestContext:
+    """What cleaning needs besides the rows: reference data and configuration."""
+
+    categories: pd.DataFrame | None = None
+    brands: pd.DataFrame | None = None
+    lexicon: Lexicon = field(default_factory=load_lexicon)
+    tier_bounds: tuple[int, int, int, int] = DEFAULT_TIER_BOUNDS
+    known_note_ids: set[str] | None = None  # notes known before this batch (warehouse); this batch's notes are added
+    now: datetime | None = None
+
+
+@dataclass
+class IngestResult:
+    notes: pd.DataFrame
+    creators: pd.DataFrame
+    comments: pd.DataFrame
+    quarantine: pd.DataFrame
+    accounting: pd.DataFrame  # source_file, kind, snapshot_date, read, kept, duplicates, quarantined
+    file_notes: dict[str, list[str]]
+
+    def table(self, kind: str) -> pd.DataFrame:
+        return getattr(self, kind)
+
+
+# ---------------------------------------------------------------- landing discovery
+
+
+def landing_files(landing: Path) -> dict[str, list[Path]]:
+    """MediaCrawler files under landing/mediacrawler/**, by kind, sorted by path (deterministic)."""
+    out: dict[str, list[Path]] = {k: [] for k in KINDS}
+    root = landing / "mediacrawler"
+    if not root.is_dir():
+        return out
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            k = kind_of(p)
+            if k:
+                out[k].append(p)
+    return out
+
+
+def relative_name(path: Path, landing: Path) -> str:
+    try:
+        return path.relative_to(landing).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# ---------------------------------------------------------------- records -> frame
+
+
+def records_frame(fr: FileRecords) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows as a frame with _file/_record, problems as quarantine-shaped rows without snapshot_date)."""
+    rows = pd.DataFrame.from_records(fr.records) if fr.records else pd.DataFrame()
+    rows["_file"] = fr.path
+    rows["_record"] = np.asarray(fr.record_numbers, dtype="int64")
+    rows["_rawdict"] = pd.Series(fr.records, index=rows.index, dtype=object) if fr.records else pd.Series(dtype=object)
+    probs = pd.DataFrame(
+        {
+            "source_file": [fr.path] * len(fr.problems),
+            "record_number": [p.record_number for p in fr.problems],
+            "reason": [p.reason for p in fr.problems],
+            "raw": [p.raw for p in fr.problems],
+        }
+    )
+    return rows, probs
+
+
+def _raw_json(d: Any) -> str:
+    try:
+        return json.dumps(d, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(d)
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _str(df: pd.DataFrame, name: str) -> pd.Series:
+    s = _col(df, name)
+    return s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).astype(object)
+
+
+def _missing_columns_reason(df: pd.DataFrame, kind: str) -> pd.Series:
+    missing = [c for c in REQUIRED[kind] if c not in df.columns]
+    reason = f"missing column(s) {', '.join(missing)}" if missing else None
+    return pd.Series([reason] * len(df), index=df.index, dtype=object)
+
+
+def _fallback_day(df: pd.DataFrame, day: pd.Series) -> pd.Series:
+    """Partition for rows without a usable crawl time: file-name date, else the file's most common crawl day."""
+    out = day.copy()
+    need = out.isna()
+    if not need.any():
+        return out
+    for f in df.loc[need, "_file"].unique():
+        sel = need & (df["_file"] == f)
+        hint = parsing.date_from_name(Path(f).name)
+        if hint is None:
+            valid = day[(df["_file"] == f) & day.notna()]
+            hint = valid.mode().iloc[0] if len(valid) else None
+        out[sel] = hint
+    return out
+
+
+def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame, pd.Series]:
+    """Parse and enrich raw rows of one kind. Returns (frame with the table's columns + _file/_record/_rawdict,
+    reason per row: None where the row is fine)."""
+    now = pd.Timestamp(ctx.now or datetime.now(timezone.utc))
+    reasons = [_missing_columns_reason(df, kind)]
+    crawled, r_crawl = parsing.parse_epoch_ms(_col(df, "last_modify_ts"), "last_modify_ts")
+    future = crawled > now + FUTURE_TOLERANCE
+    r_future = pd.Series(np.where(future.fillna(False), "last_modify_ts is in the future", None), index=df.index, dtype=object)
+    out = pd.DataFrame(index=df.index)
+    if kind == "notes":
+        reasons += [parsing.check_ids(_col(df, "note_id"), "note_id"), parsing.check_ids(_col(df, "user_id"), "user_id")]
+        published, r_pub = parsing.parse_epoch_ms(_col(df, "time"), "time")
+        reasons += [r_crawl, r_future, r_pub]
+        counts = {}
+        for src, dst in (("liked_count", "likes"), ("collected_count", "saves"), ("comment_count", "comments"), ("share_count", "shares")):
+            counts[dst], r = parsing.parse_counts(_col(df, src), src)
+            reasons.append(r)
+        after = (published > crawled).fillna(False)
+        reasons.append(pd.Series(np.where(after, "published_at is after crawled_at", None), index=df.index, dtype=object))
+        out["note_id"] = _str(df, "note_id").str.strip()
+        out["user_id"] = _str(df, "user_id").str.strip()
+        out["nickname"] = _str(df, "nickname")
+        ntype = _str(df, "type").fillna("normal").str.strip().str.lower()
+        out["note_type"] = ntype.where(ntype.isin(["normal", "video"]), "normal")
+        out["title"] = _str(df, "title").fillna("")
+        out["description"] = _str(df, "desc").fillna("")
+        out["tags"] = parsing.split_tags(_col(df, "tag_list"))
+        out["published_at"] = published
+        out["crawled_at"] = crawled
+        for k, v in counts.items():
+            out[k] = v
+        out["engagements"] = out["likes"] + out["saves"] + out["comments"] + out["shares"]
+        body = text.note_text(out["title"], out["description"], out["tags"])
+        out["category"] = text.categorize(out["title"], out["description"], out["tags"], ctx.categories)
+        out["brands"] = text.brands_mentioned(body, ctx.brands)
+        out["is_disclosed"] = text.disclosed(body, ctx.lexicon.disclosure_markers)
+    elif kind == "creators":
+        reasons += [parsing.check_ids(_col(df, "user_id"), "user_id"), r_crawl, r_future]
+        followers, r1 = parsing.parse_counts(_col(df, "fans"), "fans")
+        following, r2 = parsing.parse_counts(_col(df, "follows"), "follows")
+        inter, r3 = parsing.parse_counts(_col(df, "interaction"), "interaction")
+        reasons += [r1, r2, r3]
+        out["user_id"] = _str(df, "user_id").str.strip()
+        out["nickname"] = _str(df, "nickname")
+        out["gender"] = _str(df, "gender")
+        out["followers"] = followers
+        out["following"] = following
+        out["likes_and_saves_total"] = inter
+        out["tier"] = tier_of(followers, ctx.tier_bounds)
+        out["crawled_at"] = crawled
+    elif kind == "comments":
+        reasons += [parsing.check_ids(_col(df, "comment_id"), "comment_id"), parsing.check_ids(_col(df, "note_id"), "note_id")]
+        created, r_created = parsing.parse_epoch_ms(_col(df, "create_time"), "create_time")
+        reasons += [r_crawl, r_future, r_created]
+        likes = _col(df, "like_count")
+        like_count, r_like = parsing.parse_counts(likes.where(likes.notna() & (likes.astype(str) != ""), "0"), "like_count")
+        subs = _col(df, "sub_comment_count")
+        sub_count, r_sub = parsing.parse_counts(subs.where(subs.notna() & (subs.astype(str) != ""), "0"), "sub_comment_count")
+        reasons += [r_like, r_sub]
+        after = (created > crawled).fillna(False)
+        reasons.append(pd.Series(np.where(after, "create_time is after crawled_at", None), index=df.index, dtype=object))
+        out["comment_id"] = _str(df, "comment_id").str.strip()
+        out["note_id"] = _str(df, "note_id").str.strip()
+        out["user_id"] = _str(df, "user_id")
+        parent = _str(df, "parent_comment_id").str.strip()
+        out["parent_comment_id"] = parent.where(~parent.isin(["", "0", "None", "null"]) & parent.notna(), None)
+        out["content"] = _str(df, "content").fillna("")
+        out["created_at"] = created
+        out["like_count"] = like_count
+        out["sub_comment_count"] = sub_count
+        out["comment_class"] = classify_comments(out["content"], ctx.lexicon)
+        out["is_substantive"] = out["comment_class"] != "low_effort"
+        out["crawled_at"] = crawled
+    out["source_file"] = df["_file"]
+    day = parsing.shanghai_date(crawled).where(crawled.notna(), None)
+    out["snapshot_date"] = _fallback_day(df, day)
+    out["_file"] = df["_file"]
+    out["_record"] = df["_record"]
+    out["_rawdict"] = df["_rawdict"]
+    return out, parsing.first_reason(*reasons)
+
+
+def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": kind,
+            "source_file": frame["_file"].to_numpy(),
+            "record_number": frame["_record"].astype("int64").to_numpy(),
+            "reason": reasons.to_numpy(),
+            "raw": frame["_rawdict"].map(_raw_json).to_numpy(),
+            "snapshot_date": frame["snapshot_date"].to_numpy(),
+        }
+    )
+
+
+def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Series:
+    ok = pd.Series(True, index=days.index)
+    if start is not None:
+        ok &= days.map(lambda d: d is not None and d >= start)
+    if end is not None:
+        ok &= days.map(lambda d: d is not None and d <= end)
+    return ok.astype(bool)
+
+
+def dedupe(frame: pd.DataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Latest crawl of the day wins (ties: later file and record). Returns (kept, duplicate mask on input)."""
+    order = frame.sort_values(["crawled_at", "_file", "_record"], kind="mergesort")
+    dup = order.duplicated([id_col, "snapshot_date"], keep="last")
+    dup_mask = dup.reindex(frame.index)
+    return frame[~dup_mask], dup_mask
+
+
+def _problem_frame(probs: pd.DataFrame, path: str, days_in_file: pd.Series) -> pd.DataFrame:
+    """Unparseable records go to the partition of the file name's date, else the file's most common crawl day."""
+    hint = parsing.date_from_name(Path(path).name)
+    if hint is None:
+        valid = days_in_file.dropna()
+        hint = valid.mode().iloc[0] if len(valid) else None
+    return probs.assign(snapshot_date=hint)
+
+
+def ingest_batches(
+    batches: Iterable[tuple[str, FileRecords]],
+    ctx: IngestContext,
+    start: date | None = None,
+    end: date | None = None,
+) -> IngestResult:
+    """Clean batches of records (kind, FileRecords), keeping rows of days in [start, end]."""
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
+    reasons: dict[str, list[pd.Series]] = {k: [] for k in KINDS}
+    problems: list[pd.DataFrame] = []
+    file_notes: dict[str, list[str]] = {}
+    for kind, fr in batches:
+        if fr.notes:
+            file_notes[fr.path] = list(fr.notes)
+        rows, probs = records_frame(fr)
+        if len(rows):
+            parts[kind].append(rows)
+        if len(probs):
+            problems.append(probs.assign(source=kind))
+
+    # clean each kind in one vectorized pass over all its files
+    for kind in KINDS:
+        if parts[kind]:
+            frame, why = clean(kind, pd.concat(parts[kind], ignore_index=True), ctx)
+            parts[kind], reasons[kind] = [frame], [why]
+    if problems:
+        day_frames = [parts[k][0][["_file", "snapshot_date"]] for k in KINDS if parts[k]]
+        file_days = pd.concat(day_frames) if day_frames else pd.DataFrame(columns=["_file", "snapshot_date"])
+        fixed = []
+        for pf in problems:
+            f = pf["source_file"].iloc[0]
+            pf = _problem_frame(pf, f, file_days.loc[file_days["_file"] == f, "snapshot_date"])
+            if pf["snapshot_date"].isna().any():
+                file_notes.setdefault(f, []).append(
+                    "unreadable content and no date to file it under (no date in the file name, no valid row): "
+                    "quarantined under the run's first day"
+                )
+                pf["snapshot_date"] = pf["snapshot_date"].where(pf["snapshot_date"].notna(), start)
+            fixed.append(pf)
+        problems = fixed
+
+    tables: dict[str, pd.DataFrame] = {}
+    quarantine: list[pd.DataFrame] = []
+    accounting: list[pd.DataFrame] = []
+    for kind in ("notes", "creators", "comments"):  # notes first: comments need the known notes
+        spec = {"notes": NOTES, "creators": CREATORS, "comments": COMMENTS}[kind]
+        if not parts[kind]:
+            tables[kind] = spec.empty_frame()
+            continue
+        frame = pd.concat(parts[kind], ignore_index=True)
+        why = pd.concat(reasons[kind], ignore_index=True)
+        if kind == "comments":
+            known = set(ctx.known_note_ids or ()) | set(tables["notes"]["note_id"])
+            unknown = ~frame["note_id"].isin(known) & why.isna()
+            why = why.where(~unknown, "comment on unknown note")
+        inr = _in_range(frame["snapshot_date"], start, end)
+        frame, why = frame[inr], why[inr]
+        bad = why.notna()
+        quarantine.append(_quarantine_rows(kind, frame[bad], why[bad]))
+        kept, dup_mask = dedupe(frame[~bad], ID_COLUMN[kind])
+        acc = pd.DataFrame(
+            {"source_file": frame["_file"], "kind": kind, "snapshot_date": frame["snapshot_date"], "read": 1,
+             "kept": 0, "duplicates": 0, "quarantined": bad.astype(int)}
+        )
+        acc.loc[kept.index, "kept"] = 1
+        acc.loc[dup_mask[dup_mask].index, "duplicates"] = 1
+        accounting.append(acc)
+        tables[kind] = _finish(kept, spec)
+    if problems:
+        pq = pd.concat(problems, ignore_index=True)
+        pq = pq[_in_range(pq["snapshot_date"], start, end)]
+        quarantine.append(pq[QUARANTINE.column_names])
+        # a record that could not be parsed was read and quarantined; record 0 stands for a whole unreadable file
+        counted = (pq["record_number"] > 0).astype(int)
+        accounting.append(
+            pd.DataFrame(
+                {"source_file": pq["source_file"], "kind": pq["source"], "snapshot_date": pq["snapshot_date"],
+                 "read": counted, "kept": 0, "duplicates": 0, "quarantined": counted}
+            )
+        )
+    acc_cols = ["source_file", "kind", "snapshot_date", "read", "kept", "duplicates", "quarantined"]
+    acc_all = pd.concat(accounting, ignore_index=True) if accounting else pd.DataFrame(columns=acc_cols)
+    if len(acc_all):
+        acc_all = acc_all.groupby(["source_file", "kind", "snapshot_date"], as_index=False)[acc_cols[3:]].sum()
+    non_empty = [q for q in quarantine if len(q)]
+    q = pd.concat(non_empty, ignore_index=True)[QUARANTINE.column_names] if non_empty else QUARANTINE.empty_frame()
+    if len(q):
+        q = q.sort_values(["snapshot_date", "source_file", "record_number"], kind="mergesort").reset_index(drop=True)
+    return IngestResult(
+        notes=tables["notes"], creators=tables["creators"], comments=tables["comments"],
+        quarantine=q, accounting=acc_all, file_notes=file_notes,
+    )
+
+
+def _finish(kept: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    out = kept.drop(columns=["_file", "_record", "_rawdict"]).sort_values(
+        [ID_COLUMN_BY_TABLE[spec.name], "snapshot_date"], kind="mergesort"
+    )
+    return out[spec.column_names].reset_index(drop=True)
+
+
+ID_COLUMN_BY_TABLE = {"notes": "note_id", "comments": "comment_id", "creators": "user_id"}
+
+
+# ---------------------------------------------------------------- sources
+
+
+def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Path] | None = None) -> list[tuple[str, FileRecords]]:
+    """Read every MediaCrawler file of the landing folder (or the given subset)."""
+    by_kind = landing_files(landing)
+    out: list[tuple[str, FileRecords]] = []
+    wanted = set(files) if files is not None else None
+    for kind in kinds:
+        for p in by_kind[kind]:
+            if wanted is not None and p not in wanted:
+                continue
+            out.append((kind, read_records(p, relative_name(p, landing))))
+    return out
+
+
+def day_bounds_ms(start: date, end: date) -> tuple[int, int]:
+    """[start 00:00, end+1 00:00) Asia/Shanghai as epoch milliseconds."""
+    lo = pd.Timestamp(start, tz=parsing.SHANGHAI)
+    hi = pd.Timestamp(end + timedelta(days=1), tz=parsing.SHANGHAI)
+    return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
+
+
+_DB_QUERIES = {
+    # Table names are fixed here, never formatted from input; the bounds are bound parameters.
+    "notes": "SELECT * FROM xhs_note WHERE last_modify_ts >= :lo AND last_modify_ts < :hi",
+    "comments": "SELECT * FROM xhs_note_comment WHERE last_modify_ts >= :lo AND last_modify_ts < :hi",
+    "creators": "SELECT * FROM xhs_creator WHERE last_modify_ts >= :lo AND last_modify_ts < :hi",
+}
+
+
+def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS) -> list[tuple[str, FileRecords]]:
+    """Rows of MediaCrawler's db mode tables whose crawl time falls in [start, end] (Asia/Shanghai), read-only."""
+    import sqlalchemy as sa
+
+    lo, hi = day_bounds_ms(start, end)
+    out: list[tuple[str, FileRecords]] = []
+    insp = sa.inspect(engine)
+    with engine.connect() as conn:
+        for kind in kinds:
+            table = DB_TABLES[kind]
+            if not insp.has_table(table):
+                continue
+            res = conn.execute(sa.text(_DB_QUERIES[kind]), {"lo": lo, "hi": hi})
+            cols = list(res.keys())
+            fr = FileRecords(path=f"db:{table}")
+            for i, row in enumerate(res, start=1):
+                rec = {c: (v.decode() if isinstance(v, bytes) else v) for c, v in zip(cols, row)}
+                fr.records.append(rec)
+                fr.record_numbers.append(int(rec["id"]) if rec.get("id") is not None and str(rec["id"]).isdigit() else i)
+            out.append((kind, fr))
+    return out
+
+
+def crawl_days(batches: Iterable[tuple[str, FileRecords]]) -> dict[date, int]:
+    """Rows per Asia/Shanghai crawl day over batches (unusable crawl times are left out): finds the partitions."""
+    counts: dict[date, int] = {}
+    for _, fr in batches:
+        if not fr.records:
+            continue
+        ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
+        days = parsing.shanghai_date(ts[ts.notna()])
+        for d, n in days.value_counts().items():
+            counts[d] = counts.get(d, 0) + int(n)
+    return counts

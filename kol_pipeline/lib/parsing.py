@@ -1,0 +1,150 @@
+"""Parsing of MediaCrawler values as found in the wild: abbreviated counts, epoch times, tag lists, money.
+
+Every parser is vectorized over a pandas Series and returns the parsed values plus, where a value is not
+acceptable, a reason string (None where the value is fine), so callers can quarantine the row with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+SHANGHAI = "Asia/Shanghai"
+
+_COUNT_RE = re.compile(
+    r"^\s*(?P<sign>[-+]?)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>万|w|W|千|k|K|亿)?\s*(?P<plus>\+)?\s*$"
+)
+_UNITS = {"": 1, "万": 10_000, "w": 10_000, "W": 10_000, "千": 1_000, "k": 1_000, "K": 1_000, "亿": 100_000_000}
+
+
+def parse_counts(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
+    """Parse XHS counts: "35", "1.1万" (11000), "10万+" (100000, a lower bound), "2.3w", "1.2k", "1亿", "1,234".
+
+    Returns (Int64 counts, reasons). A reason is set for a missing, non-numeric or negative count.
+    """
+    s = values.astype("string").str.replace(",", "", regex=False).str.replace("，", "", regex=False)
+    ext = s.str.extract(_COUNT_RE)
+    num = pd.to_numeric(ext["num"], errors="coerce")
+    mult = ext["unit"].fillna("").map(_UNITS).astype("float64")
+    parsed = (num * mult).round()
+    neg = ext["sign"].eq("-").fillna(False).astype(bool) & num.gt(0).fillna(False).astype(bool)
+    missing = values.isna() | s.str.strip().fillna("").eq("")
+    bad = num.isna() & ~missing
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    reasons[missing.to_numpy()] = f"missing count {field}"
+    reasons[bad.to_numpy()] = [f"{field} is not a number: {v!r}" for v in values[bad.to_numpy()]]
+    reasons[neg.to_numpy()] = [f"{field} is negative: {v!r}" for v in values[neg.to_numpy()]]
+    out = parsed.where(reasons.isna()).astype("Int64")
+    return out, reasons
+
+
+def parse_epoch_ms(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
+    """Epoch milliseconds (int or numeric string) to UTC timestamps.
+
+    Values below 1e11 are taken as epoch seconds (a known export variant) and scaled; documented in
+    docs/ingestion.md. Missing or non-numeric values give a reason.
+    """
+    num = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+    missing = values.isna() | values.astype("string").str.strip().fillna("").eq("")
+    bad = num.isna() & ~missing
+    nonpos = num.le(0).fillna(False).astype(bool)
+    ms = num.where(num >= 1e11, num * 1000)
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    reasons[missing.to_numpy()] = f"missing {field}"
+    reasons[bad.to_numpy()] = [f"{field} is not an epoch time: {v!r}" for v in values[bad.to_numpy()]]
+    reasons[nonpos.to_numpy()] = [f"{field} is not a valid epoch time: {v!r}" for v in values[nonpos.to_numpy()]]
+    ok = reasons.isna()
+    ts = pd.to_datetime(ms.where(ok).astype("float64"), unit="ms", utc=True, errors="coerce")
+    return ts.astype("datetime64[us, UTC]"), reasons
+
+
+def shanghai_date(ts: pd.Series) -> pd.Series:
+    """Asia/Shanghai calendar date (python date objects) of UTC timestamps."""
+    local = ts.dt.tz_convert(SHANGHAI)
+    return pd.Series(local.dt.date, index=ts.index, dtype=object)
+
+
+def split_tags(values: pd.Series) -> pd.Series:
+    """Notes' tag_list: a comma-joined string ("达拉斯,达拉斯美食"); also accepts JSON lists. Empty -> []."""
+
+    def one(v: object) -> list[str]:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return []
+        if isinstance(v, (list, tuple)):
+            return [str(x).strip() for x in v if str(x).strip()]
+        text = str(v).strip()
+        if text.startswith("["):
+            try:
+                return [str(x).strip() for x in json.loads(text) if str(x).strip()]
+            except ValueError:
+                pass
+        return [t.strip() for t in re.split(r"[,，]", text) if t.strip()]
+
+    return values.map(one)
+
+
+_ID_RE = r"^[0-9A-Za-z_\-]{1,64}$"
+
+
+def check_ids(values: pd.Series, field: str) -> pd.Series:
+    """Reason for a missing or malformed id (XHS ids are 24 hex characters; any short token without spaces passes)."""
+    s = values.astype("string").str.strip()
+    missing = values.isna() | s.fillna("").eq("")
+    bad = ~s.fillna("").str.match(_ID_RE) & ~missing
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    reasons[missing.to_numpy()] = f"missing {field}"
+    reasons[bad.to_numpy()] = [f"bad {field}: {v!r}" for v in values[bad.to_numpy()]]
+    return reasons
+
+
+_MONEY_RE = re.compile(r"^\s*[¥￥]?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>万|w|W|k|K|元)?\s*$")
+
+
+def parse_money(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
+    """CNY amounts: "1200", "¥1,200", "1.2万", "800元". Returns (float64, reasons)."""
+    s = values.astype("string").str.replace(",", "", regex=False).str.replace("，", "", regex=False)
+    ext = s.str.extract(_MONEY_RE)
+    unit = ext["unit"].fillna("").map({"": 1, "元": 1, "万": 10_000, "w": 10_000, "W": 10_000, "k": 1000, "K": 1000})
+    num = pd.to_numeric(ext["num"], errors="coerce") * unit.astype("float64")
+    missing = values.isna() | s.str.strip().fillna("").eq("")
+    bad = num.isna() & ~missing
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    reasons[missing.to_numpy()] = f"missing {field}"
+    reasons[bad.to_numpy()] = [f"{field} is not an amount: {v!r}" for v in values[bad.to_numpy()]]
+    return num.where(reasons.isna()).astype("float64"), reasons
+
+
+def parse_dates(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
+    """ISO dates (YYYY-MM-DD, also YYYY/MM/DD) to python dates; reasons for missing or unparseable ones."""
+    s = values.astype("string").str.strip().str.replace("/", "-", regex=False)
+    parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    missing = values.isna() | s.fillna("").eq("")
+    bad = parsed.isna() & ~missing
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    reasons[missing.to_numpy()] = f"missing {field}"
+    reasons[bad.to_numpy()] = [f"{field} is not a date: {v!r}" for v in values[bad.to_numpy()]]
+    out = pd.Series([d.date() if not pd.isna(d) else None for d in parsed], index=values.index, dtype=object)
+    return out, reasons
+
+
+def date_from_name(name: str) -> date | None:
+    """The YYYY-MM-DD found in a file name (MediaCrawler's `{crawler}_{item}_{YYYY-MM-DD}`), a hint only."""
+    m = re.search(r"(\d{4})-(\d{2})-(\d{2})", name)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def first_reason(*reason_series: pd.Series) -> pd.Series:
+    """Row-wise the first non-null reason of several reason series (same index)."""
+    out = pd.Series(None, index=reason_series[0].index, dtype=object)
+    for r in reason_series:
+        out = out.where(out.notna(), r)
+    return out

@@ -1,0 +1,165 @@
+"""Reading landing files record by record, keeping every record's number and never losing one silently.
+
+A file yields `FileRecords`: the parsed records (dicts) with their 1-based record numbers, and `problems`,
+records (or the rest of a file) that could not be parsed, each with a reason. Formats: JSON array (salvaging the
+records before a truncation), JSONL, CSV (UTF-8 with or without BOM, GBK/GB18030 exports).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MEDIACRAWLER_RE = re.compile(
+    r"^(?P<crawler>[A-Za-z0-9]+)_(?P<item>contents|comments|creator|creators)(?:_(?P<suffix>.+))?\.(?P<ext>json|jsonl|csv)$"
+)
+ITEM_KIND = {"contents": "notes", "comments": "comments", "creator": "creators", "creators": "creators"}
+
+
+@dataclass
+class Problem:
+    record_number: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class FileRecords:
+    path: str
+    records: list[dict] = field(default_factory=list)
+    record_numbers: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str = "utf-8"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.records) + len(self.problems)
+
+
+def kind_of(path: Path) -> str | None:
+    """notes|comments|creators for a MediaCrawler file name, else None."""
+    m = MEDIACRAWLER_RE.match(path.name)
+    return ITEM_KIND[m.group("item")] if m else None
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 (BOM stripped) or, failing that, GB18030 (a superset of GBK). Raises UnicodeDecodeError otherwise."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("gb18030"), "gb18030"
+
+
+def _json_array(text: str, out: FileRecords) -> None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+        _salvage_array(text, out)
+    if value is None:
+        return
+    items = value if isinstance(value, list) else [value]
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, dict):
+            out.records.append(item)
+            out.record_numbers.append(i)
+        else:
+            out.problems.append(Problem(i, "record is not a JSON object", json.dumps(item, ensure_ascii=False)))
+
+
+def _salvage_array(text: str, out: FileRecords) -> None:
+    """Parse a damaged JSON array element by element; what follows the first bad element becomes one problem."""
+    dec = json.JSONDecoder()
+    pos = len(text) - len(text.lstrip())
+    n = 0
+    if not text.startswith("[", pos):
+        out.problems.append(Problem(1, "malformed JSON: not an array or object", text[:500]))
+        return
+    pos += 1
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text):
+            out.problems.append(Problem(n + 1, f"truncated JSON: the array ends after record {n}", ""))
+            return
+        if text[pos] == "]":
+            return
+        try:
+            value, end = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            out.problems.append(
+                Problem(n + 1, f"malformed or truncated JSON at record {n + 1}: {exc.msg}", text[pos : pos + 500])
+            )
+            return
+        n += 1
+        if isinstance(value, dict):
+            out.records.append(value)
+            out.record_numbers.append(n)
+        else:
+            out.problems.append(Problem(n, "record is not a JSON object", json.dumps(value, ensure_ascii=False)))
+        pos = end
+
+
+def _jsonl(text: str, out: FileRecords) -> None:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            out.problems.append(Problem(i, f"malformed JSON line: {exc.msg}", line[:2000]))
+            continue
+        if isinstance(value, dict):
+            out.records.append(value)
+            out.record_numbers.append(i)
+        else:
+            out.problems.append(Problem(i, "record is not a JSON object", line[:2000]))
+
+
+def _csv(text: str, out: FileRecords) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    header = [h.strip() for h in header]
+    for i, row in enumerate(reader, start=1):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raw = json.dumps(row, ensure_ascii=False)
+            out.problems.append(Problem(i, f"CSV row has {len(row)} fields, the header has {len(header)}", raw))
+            continue
+        out.records.append(dict(zip(header, row)))
+        out.record_numbers.append(i)
+
+
+def read_records(path: Path, display_name: str | None = None) -> FileRecords:
+    """All records of one landing file. Never raises for bad content: problems are returned with reasons."""
+    out = FileRecords(path=display_name or str(path))
+    data = path.read_bytes()
+    if not data.strip():
+        out.notes.append("empty file")
+        return out
+    try:
+        text, out.encoding = decode(data)
+    except UnicodeDecodeError as exc:
+        out.problems.append(Problem(0, f"unreadable file: not UTF-8 nor GBK ({exc.reason} at byte {exc.start})", ""))
+        return out
+    if out.encoding != "utf-8":
+        out.notes.append(f"decoded as {out.encoding}")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        _jsonl(text, out)
+    elif suffix == ".json":
+        _json_array(text, out)
+    elif suffix == ".csv":
+        _csv(text, out)
+    else:
+        out.problems.append(Problem(0, f"unsupported file type {suffix}", ""))
+    return out
