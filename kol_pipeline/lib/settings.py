@@ -60,6 +60,19 @@ class MetricSettings:
     dup_min_comments: int = 20
     dup_share: float = 0.30
     low_c2l_factor: float = 0.2
+    # authenticity_score = 1 - (sum of the weights of the raised flags) / (sum of all weights)
+    authenticity_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "low_er_for_tier": 0.25,
+            "follower_spike": 0.25,
+            "duplicate_comments": 0.25,
+            "low_comment_to_like": 0.25,
+        }
+    )
+    # the composite score is null when the components present carry less than this share of the total weight
+    score_min_weight_share: float = 0.3
+    # tier_benchmarks longevity curve: each note's latest observation on or before the day, if made in this window
+    curve_window_days: int = 90
     # composite score weights (each component is a percentile rank within tier, 0..1)
     score_weights: dict[str, float] = field(
         default_factory=lambda: {
