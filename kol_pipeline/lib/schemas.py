@@ -257,6 +257,7 @@ NOTE_METRICS = TableSpec(
         ("is_evergreen", BOOL, "(eng_90d - eng_30d) / eng_90d >= 0.25"),
         ("is_viral", BOOL, "engagements >= max(1000, 10 x author's trailing-90-day median)"),
         ("substantive_comment_share", F64, "share of its top-level comments seen so far that are substantive"),
+        ("crawled_at", UTC_TS, "crawl time of the latest observation on or before the day"),
     ),
     keys=("note_id", "snapshot_date"),
 )
