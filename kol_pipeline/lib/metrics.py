@@ -555,7 +555,7 @@ def creator_scorecard(
     else:
         seen_day = nm["pub"]
     seen_n = nm.loc[seen_day >= start, ["user_id", "D"]].drop_duplicates().assign(_seen=True)
-    seen_note = pairs.merge(seen_n, on=["user_id", "D"], how="left")["_seen"].fillna(False).to_numpy(dtype=bool)
+    seen_note = pairs.merge(seen_n, on=["user_id", "D"], how="left")["_seen"].notna().to_numpy(dtype=bool)
     keep = seen_cr | seen_note
     pairs = pairs[keep].reset_index(drop=True)
     latest = latest[keep].reset_index(drop=True)
