@@ -68,9 +68,14 @@ class IngestResult:
 
 
 def landing_files(landing: Path) -> dict[str, list[Path]]:
-    """MediaCrawler files under landing/mediacrawler/**, by kind, sorted by path (deterministic)."""
+    """MediaCrawler files under landing/mediacrawler/**, by kind, sorted by path (deterministic).
+
+    A folder without a `mediacrawler/` subfolder is taken as a MediaCrawler output folder itself (so a crawl's
+    data folder can be pointed at directly)."""
     out: dict[str, list[Path]] = {k: [] for k in KINDS}
     root = landing / "mediacrawler"
+    if not root.is_dir():
+        root = landing
     if not root.is_dir():
         return out
     for p in sorted(root.rglob("*")):

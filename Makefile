@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh machine:  `make run`  and  `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+SIZE ?= 1000000
+
+.PHONY: install run test ui bench docs clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11) on PATH, or: make PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+# Materialize the whole graph on the bundled sample into data/warehouse/ (runs are recorded in .dagster_home/).
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/kol-pipeline run --landing data/sample --warehouse data/warehouse
+
+# The whole test suite (database tests use KOL_TEST_PG_URL / KOL_TEST_MYSQL_URL when set).
+test: install
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# The Dagster UI on the same data and instance, bound to 127.0.0.1 only.
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	KOL_LANDING_DIR=$(CURDIR)/data/sample KOL_WAREHOUSE_DIR=$(CURDIR)/data/warehouse \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install
+	$(BIN)/python -m benchmarks.harness --size $(SIZE)
+
+docs: install
+	$(BIN)/python -m kol_pipeline.docs_gen
+
+clean:
+	rm -rf data/warehouse .dagster_home

@@ -1,0 +1,121 @@
+"""`kol-pipeline` command: run the pipeline through Dagster, simulate landing data, query the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_LANDING = PROJECT_ROOT / "data" / "sample"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse"
+DEFAULT_HOME = PROJECT_ROOT / ".dagster_home"
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME from the environment, else the project's .dagster_home (created, telemetry off)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _day(s: str) -> date:
+    try:
+        return date.fromisoformat(s)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {s!r}") from exc
+
+
+def _print(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    landing = Path(args.landing).resolve()
+    warehouse = str(args.warehouse if "://" in str(args.warehouse) else Path(args.warehouse).resolve())
+    if not landing.is_dir():
+        _print(f"error: landing folder {landing} does not exist")
+        return 2
+    os.environ["KOL_LANDING_DIR"] = str(landing)
+    os.environ["KOL_WAREHOUSE_DIR"] = warehouse
+    home = ensure_dagster_home()
+    from kol_pipeline.orchestrate import find_partition_days, plan_runs, run_pipeline
+
+    t0 = time.monotonic()
+    if args.start or args.end:
+        found = find_partition_days(landing)
+        start = args.start or (min(found) if found else None)
+        end = args.end or (max(found) if found else None)
+        if start is None or end is None:
+            _print("error: no crawl data found and no complete --start/--end range given")
+            return 2
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    else:
+        days = sorted(find_partition_days(landing))
+    if not days:
+        _print(f"error: no MediaCrawler rows with a usable crawl time under {landing}")
+        return 2
+    ranges = plan_runs(days)
+    _print(
+        f"kol-pipeline: {len(days)} partitions ({days[0]}..{days[-1]}) in {len(ranges)} run(s); "
+        f"landing {landing}; warehouse {warehouse}; DAGSTER_HOME {home}"
+    )
+    summary = run_pipeline(ranges, warehouse, progress=_print)
+    _print(summary.render(time.monotonic() - t0))
+    return summary.exit_code
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from kol_pipeline.lib.simulate import simulate
+
+    out = Path(args.out)
+    result = simulate(out, creators=args.creators, days=args.days, seed=args.seed)
+    _print(f"wrote landing data to {out}: {result}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from kol_pipeline.lib.sql import run_sql
+
+    return run_sql(args.query, str(args.warehouse), out=args.out, max_rows=args.max_rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kol-pipeline", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="materialize every asset for the partitions found in the landing folder")
+    r.add_argument("--landing", default=os.environ.get("KOL_LANDING_DIR", str(DEFAULT_LANDING)))
+    r.add_argument("--warehouse", default=os.environ.get("KOL_WAREHOUSE_DIR", str(DEFAULT_WAREHOUSE)))
+    r.add_argument("--start", type=_day, help="first day (YYYY-MM-DD, Asia/Shanghai)")
+    r.add_argument("--end", type=_day, help="last day (inclusive)")
+    r.set_defaults(func=cmd_run)
+    s = sub.add_parser("simulate", help="write deterministic landing data (MediaCrawler + brand files)")
+    s.add_argument("--creators", type=int, default=80)
+    s.add_argument("--days", type=int, default=130)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_simulate)
+    q = sub.add_parser("sql", help="run DuckDB SQL over the warehouse tables (each table is a view)")
+    q.add_argument("query")
+    q.add_argument("--warehouse", default=os.environ.get("KOL_WAREHOUSE_DIR", str(DEFAULT_WAREHOUSE)))
+    q.add_argument("--out", help="write the result to a .csv or .parquet file instead of printing it")
+    q.add_argument("--max-rows", type=int, default=50)
+    q.set_defaults(func=cmd_sql)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

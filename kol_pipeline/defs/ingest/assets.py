@@ -1,0 +1,146 @@
+"""Ingestion: MediaCrawler files (and database) -> daily cleaned tables; brand files -> tables. Thin wrappers over
+kol_pipeline.lib.ingest and kol_pipeline.lib.brand."""
+
+
+from datetime import timedelta
+
+import dagster as dg
+import pandas as pd
+
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, run_days, table_md
+from kol_pipeline.lib import brand as brand_lib
+from kol_pipeline.lib import ingest as ingest_lib
+from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
+from kol_pipeline.lib.settings import load_lexicon
+from kol_pipeline.resources.io_manager import read_table
+from kol_pipeline.resources.settings import KolSettings
+
+BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
+_BRAND_DOCS = {
+    "brands": "Brands tracked, their aliases, category and control keyword (brand/brands.csv).",
+    "campaigns": "Campaigns: brand, phase, dates, target keywords, budget (brand/campaigns.csv).",
+    "campaign_posts": "Sponsored notes with the fee paid (brand/campaign_posts.csv).",
+    "search_index": "Daily search volume per keyword (brand/search_index.csv).",
+    "rate_card": "Quoted price of one sponsored note per creator (brand/rate_card.csv, optional).",
+    "store_traffic": "Daily visits to a brand's store page (brand/store_traffic.csv, optional).",
+    "categories": "Keyword -> category map used to categorize notes (reference/categories.csv).",
+    "brand_quarantine": "Rejected rows of the brand and reference files, with file, record number and reason.",
+}
+
+RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+@dg.multi_asset(
+    outs={
+        name: dg.AssetOut(description=_BRAND_DOCS[name], kinds={"pandas", "parquet"}, io_manager_key="io_manager")
+        for name in (*BRAND_TABLES, "brand_quarantine")
+    },
+    group_name="ingest",
+    retry_policy=RETRY,
+)
+def brand_files(context: dg.AssetExecutionContext, settings: KolSettings):
+    """Reads the brand's own files and the category reference. Every file is optional."""
+    rejects = []
+    for name in BRAND_TABLES:
+        t = brand_lib.read_brand_table(settings.landing, name)
+        rejects.append(t.rejects)
+        yield dg.Output(
+            t.frame,
+            output_name=name,
+            metadata={"files": ", ".join(t.files) or "(none)", **{f"rows_{k}": v for k, v in t.accounting.items()}},
+        )
+    non_empty = [r for r in rejects if len(r)]
+    rej = pd.concat(non_empty, ignore_index=True) if non_empty else BRAND_QUARANTINE.empty_frame()
+    if len(rej):
+        context.log.warning(f"{len(rej)} brand/reference rows rejected; see the brand_quarantine table")
+    counts = rej.groupby(["source", "reason"]).size().reset_index(name="rows") if len(rej) else rej
+    yield dg.Output(rej, output_name="brand_quarantine", metadata={"reasons": table_md(counts)})
+
+
+_DAILY_DOCS = {
+    "notes": "One row per (note_id, snapshot_date): latest crawl of the day, counts parsed, category, brands, disclosure.",
+    "creators": "One row per (user_id, snapshot_date): followers, tier.",
+    "comments": "One row per (comment_id, snapshot_date) with its comment class.",
+    "search_rankings": "Ranked keyword search results of the day (brand/search_rankings_YYYY-MM-DD.csv).",
+    "quarantine": "Every rejected input row of the day with file, record number and reason.",
+}
+
+
+@dg.multi_asset(
+    outs={
+        name: dg.AssetOut(description=doc, kinds={"pandas", "parquet"}, io_manager_key="io_manager")
+        for name, doc in _DAILY_DOCS.items()
+    },
+    ins={
+        "brands": dg.AssetIn(),
+        "categories": dg.AssetIn(),
+    },
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="ingest",
+    retry_policy=RETRY,
+    pool="landing_source",
+)
+def mediacrawler_snapshot(
+    context: dg.AssetExecutionContext, settings: KolSettings, brands: pd.DataFrame, categories: pd.DataFrame
+):
+    """Reads every MediaCrawler file of the landing folder (JSON, JSONL, CSV with BOM, GBK CSV) and, when
+    KOL_SOURCE_DB_URL is set, MediaCrawler's database tables; assigns each row to the Asia/Shanghai day of its
+    crawl time; quarantines bad rows with their reason; keeps the latest crawl per id and day."""
+    days = run_days(context)
+    start, end = days[0], days[-1]
+    batches = ingest_lib.file_batches(settings.landing)
+    engine = settings.source_engine()
+    if engine is not None:
+        batches += ingest_lib.db_batches(engine, start, end)
+        engine.dispose()
+    known = read_table(settings.warehouse_dir, "notes", (start - timedelta(days=120)).isoformat(), (start - timedelta(days=1)).isoformat())
+    ctx = ingest_lib.IngestContext(
+        categories=categories,
+        brands=brands,
+        lexicon=load_lexicon(settings.lexicon_file),
+        known_note_ids=set(known["note_id"]) if len(known) else set(),
+    )
+    result = ingest_lib.ingest_batches(batches, ctx, start, end)
+    rankings = brand_lib.read_search_rankings(settings.landing, [d.isoformat() for d in days])
+    rank_q = rankings.rejects
+    quarantine = pd.concat([q for q in (result.quarantine, rank_q) if len(q)], ignore_index=True) if len(rank_q) else result.quarantine
+    if len(quarantine) == 0:
+        quarantine = QUARANTINE.empty_frame()
+
+    acc = result.accounting
+    for name in ("notes", "creators", "comments"):
+        sub = acc[acc["kind"] == name] if len(acc) else acc
+        per_file = sub.groupby("source_file", as_index=False)[["read", "kept", "duplicates", "quarantined"]].sum() if len(sub) else sub
+        totals = {k: int(sub[k].sum()) if len(sub) else 0 for k in ("read", "kept", "duplicates", "quarantined")}
+        yield dg.Output(
+            result.table(name),
+            output_name=name,
+            metadata={
+                **{f"rows_{k}": v for k, v in totals.items()},
+                "accounting_holds": totals["read"] == totals["kept"] + totals["duplicates"] + totals["quarantined"],
+                "files": len(per_file),
+                "accounting_by_file": table_md(per_file, 30),
+            },
+        )
+    yield dg.Output(
+        rankings.frame if len(rankings.frame) else rankings.frame,
+        output_name="search_rankings",
+        metadata={"files": len(rankings.files), **{f"rows_{k}": v for k, v in rankings.accounting.items()}},
+    )
+    reasons = (
+        quarantine.groupby(["source", "reason"]).size().reset_index(name="rows").sort_values("rows", ascending=False)
+        if len(quarantine)
+        else quarantine
+    )
+    notes_meta = {p: n for p, n in result.file_notes.items()}
+    if len(quarantine):
+        context.log.warning(f"{len(quarantine)} rows quarantined over {start}..{end}")
+    for path, msgs in notes_meta.items():
+        context.log.warning(f"{path}: {'; '.join(msgs)}")
+    yield dg.Output(
+        quarantine,
+        output_name="quarantine",
+        metadata={"reasons": table_md(reasons), "file_notes": table_md(pd.DataFrame(
+            [{"file": p, "note": "; ".join(m)} for p, m in notes_meta.items()]))},
+    )

@@ -1,0 +1,43 @@
+"""Shared Dagster pieces: the daily partitions, the backfill policy, metadata helpers."""
+
+
+from datetime import date, timedelta
+
+import dagster as dg
+import pandas as pd
+
+from kol_pipeline.lib.schemas import TABLES
+
+# Calendar days in Asia/Shanghai. The first day predates any XHS crawl we know of (the real crawl starts 2019-10);
+# end_offset=1 makes today's partition exist so a crawl of today can be ingested before the day ends.
+DAILY = dg.DailyPartitionsDefinition(start_date="2015-01-01", timezone="Asia/Shanghai", end_offset=1)
+
+# A range of days runs as one run: per-partition runs cost a process (or at least a run) each.
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def run_days(context: dg.AssetExecutionContext) -> list[date]:
+    """The days (partition keys) this step materializes, in order."""
+    return [date.fromisoformat(k) for k in context.partition_keys]
+
+
+def day_window(days: list[date], back: int) -> tuple[date, date]:
+    return days[0] - timedelta(days=back), days[-1]
+
+
+def window_mapping(days_back: int) -> dg.TimeWindowPartitionMapping:
+    """Upstream partitions from `days_back` days before the first to the last day of the run."""
+    return dg.TimeWindowPartitionMapping(start_offset=-days_back, end_offset=0, allow_nonexistent_upstream_partitions=True)
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    spec = TABLES[table]
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, str(c.type), description=c.description) for c in spec.columns]
+    )
+
+
+def table_md(df: pd.DataFrame, max_rows: int = 20) -> dg.MetadataValue:
+    if df is None or df.empty:
+        return dg.MetadataValue.md("_(none)_")
+    return dg.MetadataValue.md(df.head(max_rows).to_markdown(index=False))

@@ -1,0 +1,243 @@
+"""How `kol-pipeline run` drives Dagster: find the partitions, group them into ranged runs, run ingestion and its
+checks, then the downstream layers for the partitions whose blocking checks passed.
+
+Every run goes through the same job definitions the UI shows (kol_pipeline.defs.automation) and lands in the
+DAGSTER_HOME instance, so `make ui` shows its history, materializations, check results and metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from kol_pipeline.lib import brand as brand_lib
+from kol_pipeline.lib import ingest as ingest_lib
+
+# Empty days inside a range still cost a partition materialization per asset (~2 stored events each); a separate
+# run costs its own fixed events. Days closer than this are merged into one run.
+MAX_GAP_DAYS = 3
+
+
+def find_partition_days(landing: Path) -> set[date]:
+    """Asia/Shanghai days that hold MediaCrawler rows (files, and the database when KOL_SOURCE_DB_URL is set) or a
+    search_rankings file."""
+    days = set(ingest_lib.crawl_days(ingest_lib.file_batches(landing)))
+    days |= {date.fromisoformat(d) for d in brand_lib.search_ranking_files(landing)}
+    import os
+
+    url = os.environ.get("KOL_SOURCE_DB_URL")
+    if url:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        try:
+            days |= set(db_crawl_days(engine))
+        finally:
+            engine.dispose()
+    return days
+
+
+def db_crawl_days(engine) -> set[date]:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from kol_pipeline.lib import parsing
+
+    out: set[date] = set()
+    insp = sa.inspect(engine)
+    with engine.connect() as conn:
+        for table in ingest_lib.DB_TABLES.values():
+            if not insp.has_table(table):
+                continue
+            vals = [r[0] for r in conn.execute(sa.select(sa.column("last_modify_ts")).select_from(sa.table(table)))]
+            ts, _ = parsing.parse_epoch_ms(pd.Series(vals, dtype=object), "last_modify_ts")
+            out |= set(parsing.shanghai_date(ts[ts.notna()]))
+    return out
+
+
+def plan_runs(days: Sequence[date], max_gap: int = MAX_GAP_DAYS) -> list[tuple[date, date]]:
+    """Group sorted days into ranges; days at most `max_gap` apart share a run."""
+    ranges: list[tuple[date, date]] = []
+    for d in sorted(set(days)):
+        if ranges and (d - ranges[-1][1]).days <= max_gap:
+            ranges[-1] = (ranges[-1][0], d)
+        else:
+            ranges.append((d, d))
+    return ranges
+
+
+# The CLI prints its own progress lines; Dagster's console logger only shows warnings and errors there. Every event
+# is still stored in the instance and visible in the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def range_tags(start: date, end: date) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+        "kol/launched_by": "kol-pipeline run",
+    }
+
+
+@dataclass
+class RunSummary:
+    days: list[date] = field(default_factory=list)
+    runs: int = 0
+    failed_runs: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    blocked_days: list[date] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.failed_runs or self.failed_checks) else 0
+
+    def render(self, seconds: float) -> str:
+        lines = [
+            f"done in {seconds:.1f}s: {len(self.days)} partitions, {self.runs} Dagster runs",
+            "rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
+            f"quarantined rows: {self.quarantined:,}",
+        ]
+        if self.warned_checks:
+            lines.append(f"warnings ({len(self.warned_checks)}): " + "; ".join(self.warned_checks[:10]))
+        if self.failed_checks:
+            lines.append(f"FAILED blocking checks ({len(self.failed_checks)}): " + "; ".join(self.failed_checks))
+            lines.append("downstream assets skipped for: " + ", ".join(d.isoformat() for d in self.blocked_days))
+        if self.failed_runs:
+            lines.append("FAILED runs: " + "; ".join(self.failed_runs))
+        lines.append("exit " + str(self.exit_code))
+        return "\n".join(lines)
+
+
+def load_definitions() -> dg.Definitions:
+    from kol_pipeline.definitions import defs
+
+    return defs() if callable(defs) else defs
+
+
+def _check_outcomes(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], set[date]]:
+    """(failed blocking checks, warnings, blocked days) from a run's check evaluations."""
+    failed, warned, blocked = [], [], set()
+    for ev in result.get_asset_check_evaluations():
+        if ev.passed:
+            continue
+        name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+        meta = ev.metadata or {}
+        days = meta.get("blocked_partitions")
+        day_list = [date.fromisoformat(x) for x in (days.value if days is not None else "").split(",") if x]
+        if ev.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(f"{name} ({', '.join(d.isoformat() for d in day_list) or 'all days'})")
+            blocked |= set(day_list)
+        else:
+            warned.append(name)
+    return failed, warned, blocked
+
+
+def run_pipeline(
+    ranges: Sequence[tuple[date, date]],
+    warehouse: str,
+    progress: Callable[[str], None] = print,
+    instance: dg.DagsterInstance | None = None,
+) -> RunSummary:
+    """Ingest + validate each range, then the downstream layers for its days that passed blocking checks."""
+    defs = load_definitions()
+    instance = instance or dg.DagsterInstance.get()
+    ingest_job = defs.resolve_job_def("ingest_job")
+    downstream_job = defs.resolve_job_def("downstream_job")
+    summary = RunSummary()
+    for i, (start, end) in enumerate(ranges, start=1):
+        days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
+        summary.days += days
+        progress(f"[{i}/{len(ranges)}] {start}..{end}: ingest + checks")
+        res = ingest_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end), raise_on_error=False)
+        summary.runs += 1
+        if not res.success:
+            summary.failed_runs.append(f"ingest {start}..{end} (run {res.run_id})")
+            progress(f"    ingest run {res.run_id} FAILED; see the Dagster UI")
+            continue
+        failed, warned, blocked = _check_outcomes(res)
+        summary.failed_checks += failed
+        summary.warned_checks += warned
+        blocked_days = sorted(d for d in days if d in blocked) if blocked else []
+        summary.blocked_days += blocked_days
+        todo = [d for d in days if d not in set(blocked_days)]
+        for s, e in plan_runs(todo, max_gap=0) if blocked_days else ([(start, end)] if todo else []):
+            res2 = downstream_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(s, e), raise_on_error=False)
+            summary.runs += 1
+            if not res2.success:
+                summary.failed_runs.append(f"downstream {s}..{e} (run {res2.run_id})")
+                progress(f"    downstream run {res2.run_id} FAILED; see the Dagster UI")
+        counts = _partition_counts(warehouse, start, end)
+        for d in days:
+            c = counts.get(d.isoformat(), {})
+            status = "BLOCKED" if d in blocked_days else "ok"
+            progress(
+                f"    {d}  notes {c.get('notes', 0):>6}  creators {c.get('creators', 0):>5}  "
+                f"comments {c.get('comments', 0):>6}  quarantined {c.get('quarantine', 0):>4}  "
+                f"note_metrics {c.get('note_metrics', 0):>6}  {status}"
+            )
+    totals = _table_totals(warehouse, summary.days)
+    summary.quarantined = totals.pop("quarantine", 0)
+    summary.rows = totals
+    return summary
+
+
+SUMMARY_TABLES = (
+    "notes",
+    "creators",
+    "comments",
+    "quarantine",
+    "search_rankings",
+    "note_metrics",
+    "creator_scorecard",
+    "tier_benchmarks",
+    "campaign_performance",
+    "keyword_share_of_voice",
+)
+
+
+def _partition_counts(warehouse: str, start: date, end: date) -> dict[str, dict[str, int]]:
+    """Rows per day and table, from Parquet footers (no data read)."""
+    import pyarrow.parquet as pq
+
+    from kol_pipeline.resources.io_manager import make_base_path
+
+    base = make_base_path(warehouse)
+    out: dict[str, dict[str, int]] = {}
+    for table in SUMMARY_TABLES:
+        tdir = base / table
+        if not tdir.exists():
+            continue
+        for part in tdir.iterdir():
+            name = part.name
+            if not name.startswith("snapshot_date="):
+                continue
+            day = name.split("=", 1)[1]
+            if not (start.isoformat() <= day <= end.isoformat()):
+                continue
+            n = 0
+            for f in part.iterdir():
+                if f.name.endswith(".parquet") and not f.name.startswith("."):
+                    with f.open("rb") as fh:
+                        n += pq.ParquetFile(fh).metadata.num_rows
+            out.setdefault(day, {})[table] = n
+    return out
+
+
+def _table_totals(warehouse: str, days: Sequence[date]) -> dict[str, int]:
+    if not days:
+        return {}
+    counts = _partition_counts(warehouse, min(days), max(days))
+    wanted = {d.isoformat() for d in days}
+    totals: dict[str, int] = {t: 0 for t in SUMMARY_TABLES}
+    for day, per in counts.items():
+        if day in wanted:
+            for t, n in per.items():
+                totals[t] += n
+    return totals
