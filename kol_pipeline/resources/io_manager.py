@@ -1,0 +1,584 @@
+"""Warehouse IO manager: every asset output is a Parquet table under ``<base>/<table>/``.
+
+Layout (../shared/CONTRACT.md section 3):
+
+- ``table`` is the last component of the asset key (key prefixes are not folders);
+- a daily-partitioned table has one hive folder per Asia/Shanghai day,
+  ``<base>/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet``; the file carries no ``snapshot_date`` column (the
+  folder name does), so ``duckdb.read_parquet('<base>/<table>/**/*.parquet', hive_partitioning=true)`` and
+  ``pyarrow.dataset(..., partitioning='hive')`` read it without a duplicate column;
+- an unpartitioned table is one file, ``<base>/<table>/<table>.parquet``;
+- a missing partition folder means "no rows that day": a day with zero rows is not written (its old folder, if
+  any, is removed), because sparse ranges would otherwise leave thousands of empty files.
+
+Writes replace a partition whole (never append) and are crash-safe: the bytes go to a hidden temporary file in the
+same folder (``.part-0.parquet.tmp-<uuid>``, which neither ``*.parquet`` globs nor pyarrow datasets see), then are
+moved over the final name (``os.replace`` locally; ``fs.mv`` on other fsspec filesystems); on object stores
+(S3, GCS, Azure) the final object is written with one PUT, which is atomic there. Files left over in a written
+partition folder (an older writer's stale temporaries) are removed after the move.
+
+A run may cover a range of daily partitions (single-run backfill policy): ``handle_output`` splits the frame by its
+``snapshot_date`` column and ``load_input`` returns all requested upstream partitions as ONE DataFrame with a
+``snapshot_date`` column (python ``date`` objects), whatever the number of partitions.
+
+Pandas types on read: strings are ``object``, list columns hold numpy arrays, timestamps are tz-aware
+(``datetime64[us, UTC]``), dates are ``datetime.date`` objects, every int64 column is the nullable ``Int64`` and
+every bool column the nullable ``boolean`` (so the dtype does not depend on whether a partition happens to hold a
+null), floats are ``float64`` with NaN for null. Empty results use the same conversion on the table's schema
+(so they differ from ``TableSpec.empty_frame()`` only by those nullable dtypes).
+
+Decisions where the contract is silent:
+- Asset key prefixes are ignored: ``["kol", "notes"]`` and ``["notes"]`` are both ``<base>/notes``.
+- Types follow ``schemas.TABLES`` (``conform``) for known tables; other tables are written with
+  ``pa.Table.from_pandas``. Pandas schema metadata is not stored in the files.
+- Rows whose ``snapshot_date`` is null or outside the run's partitions fail the whole output before anything is
+  written. An empty output (zero rows) of a partitioned asset may lack the ``snapshot_date`` column.
+- No per-file fsync locally: a killed process cannot expose a partial file (the rename is atomic); fsync made a
+  365-day backfill several times slower. Days of a multi-day output are written by up to 8 threads.
+- An unknown partitioned table with no rows in the requested days is returned with the columns of a stored
+  partition (plus ``snapshot_date``); if nothing is stored at all, with ``snapshot_date`` only.
+- ``read_table`` and ``load_input`` list the table folder once (one recursive ``find``) and read only folders that
+  hold a visible ``*.parquet`` file; missing days are skipped silently.
+- Metadata of a multi-day output (attached by Dagster to each day's materialization) is run totals: row count,
+  column schema, a 5-row preview, table folder, days written / empty, bytes. One log line per output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
+from upath import UPath
+
+from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
+
+__all__ = [
+    "PARTITION_COLUMN",
+    "PART_FILE",
+    "ParquetIOManager",
+    "WarehouseIOManager",
+    "list_partitions",
+    "make_base_path",
+    "read_table",
+]
+
+PARTITION_COLUMN = "snapshot_date"
+PART_FILE = "part-0.parquet"
+_PREFIX = f"{PARTITION_COLUMN}="
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss", "r2"})
+_PREVIEW_ROWS = 5
+_WRITE_THREADS = 8
+_PREVIEW_CELL = 40
+_PANDAS_TYPES: dict[pa.DataType, Any] = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+# --------------------------------------------------------------------------------------------- paths & filesystems
+
+
+def make_base_path(base_path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None) -> UPath:
+    """The warehouse root as a UPath: a local folder (made absolute) or any fsspec URL (``memory://wh``,
+    ``s3://bucket/prefix``, ``file:///...``) opened with ``storage_options`` (e.g. ``endpoint_url``)."""
+    text = os.fspath(base_path)
+    if "://" not in text:
+        return UPath(Path(text).expanduser().resolve())
+    return UPath(text, **dict(storage_options or {}))
+
+
+def _protocols(fs: AbstractFileSystem) -> set[str]:
+    proto = fs.protocol
+    return {proto} if isinstance(proto, str) else set(proto)
+
+
+def _is_local(fs: AbstractFileSystem) -> bool:
+    return isinstance(fs, LocalFileSystem)
+
+
+def _is_object_store(fs: AbstractFileSystem) -> bool:
+    return bool(_protocols(fs) & _OBJECT_STORES)
+
+
+def _fs_path(path: UPath) -> str:
+    """The path string the UPath's own fsspec filesystem understands (no protocol)."""
+    return path.path.rstrip("/") or "/"
+
+
+def _partition_key(folder_name: str) -> str | None:
+    """``snapshot_date=2025-01-03`` -> ``2025-01-03``; anything else -> None."""
+    if not folder_name.startswith(_PREFIX):
+        return None
+    key = folder_name[len(_PREFIX) :]
+    try:
+        dt.date.fromisoformat(key)
+    except ValueError:
+        return None
+    return key
+
+
+def _check_day_key(key: str) -> str:
+    try:
+        dt.date.fromisoformat(key)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"partition key {key!r} is not a YYYY-MM-DD day; the warehouse stores daily partitions only"
+        ) from None
+    return key
+
+
+class _Listing:
+    """One recursive listing of a table folder (a single call, also on object stores)."""
+
+    def __init__(self, fs: AbstractFileSystem, table_dir: str):
+        self.table_dir = table_dir
+        try:
+            entries = fs.find(table_dir, withdirs=True, detail=True)
+        except FileNotFoundError:
+            entries = {}
+        self.exists = bool(entries)
+        #: partition key -> files in its folder (any name)
+        self.partition_files: dict[str, list[str]] = {}
+        #: partition keys whose folder exists (even empty)
+        self.partition_dirs: set[str] = set()
+        #: entries directly in the table folder (files and folders)
+        self.top_level: list[str] = []
+        root = table_dir.rstrip("/")
+        for name, info in entries.items():
+            name = name.rstrip("/")
+            if name == root or not name.startswith(root + "/"):
+                continue
+            rel = name[len(root) + 1 :].split("/")
+            if len(rel) == 1:
+                self.top_level.append(name)
+            key = _partition_key(rel[0])
+            if key is None:
+                continue
+            self.partition_dirs.add(key)
+            if len(rel) == 2 and info.get("type") != "directory":
+                self.partition_files.setdefault(key, []).append(name)
+
+    def readable_partitions(self) -> dict[str, list[str]]:
+        """Partition key -> its Parquet files, skipping hidden/temporary files (what ``*.parquet`` readers see)."""
+        out: dict[str, list[str]] = {}
+        for key, files in self.partition_files.items():
+            data = sorted(f for f in files if _is_data_file(f))
+            if data:
+                out[key] = data
+        return out
+
+
+def _is_data_file(path: str) -> bool:
+    base = posixpath.basename(path)
+    return base.endswith(".parquet") and not base.startswith((".", "_"))
+
+
+# ----------------------------------------------------------------------------------------------------- writing
+
+
+def _serialize(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(None), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _commit(fs: AbstractFileSystem, tmp: str, final: str) -> None:
+    """Move a fully written temporary file over its final name (atomic on local filesystems)."""
+    if _is_local(fs):
+        os.replace(tmp, final)
+    else:
+        fs.mv(tmp, final)
+
+
+def _write_atomic(fs: AbstractFileSystem, table: pa.Table, final: str) -> int:
+    """Write ``table`` as Parquet at ``final`` so that readers see either the old or the new file, never a partial
+    one. Returns the bytes written."""
+    data = _serialize(table)
+    folder = posixpath.dirname(final)
+    if _is_object_store(fs):
+        fs.pipe_file(final, data)  # a single PUT: atomic on object stores
+        return len(data)
+    fs.makedirs(folder, exist_ok=True)
+    tmp = posixpath.join(folder, f".{posixpath.basename(final)}.tmp-{uuid.uuid4().hex}")
+    try:
+        if _is_local(fs):
+            # no fsync: a killed process cannot leave a partial file behind (the rename is atomic), and a per-file
+            # fsync made a 365-day backfill several times slower
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+        else:
+            fs.pipe_file(tmp, data)
+        _commit(fs, tmp, final)
+    except Exception:
+        try:
+            if fs.exists(tmp):
+                fs.rm_file(tmp)
+        except Exception:  # pragma: no cover - best effort; a leftover temp file is invisible to readers
+            pass
+        raise
+    return len(data)
+
+
+def _remove_quietly(fs: AbstractFileSystem, paths: Iterable[str], recursive: bool = False) -> None:
+    for path in paths:
+        try:
+            fs.rm(path, recursive=recursive)
+        except FileNotFoundError:
+            pass
+
+
+def _to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    spec = TABLES.get(table)
+    if spec is not None:
+        if df.shape[1] == 0 and df.empty:
+            return spec.schema.empty_table()
+        return conform(df, spec)
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def _day_groups(values: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Group rows by the day of their snapshot_date: (day keys, row order, group sizes). Null dates raise."""
+    ts = pd.to_datetime(values, errors="coerce")
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)
+    days = ts.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    bad = np.isnat(days)
+    if bad.any():
+        examples = list(pd.Series(values)[bad].astype(str).unique()[:5])
+        raise ValueError(f"{int(bad.sum())} rows have a null or unparseable {PARTITION_COLUMN}: {examples}")
+    uniq, inverse = np.unique(days, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    sizes = np.bincount(inverse, minlength=len(uniq))
+    return [str(d) for d in uniq], order, sizes
+
+
+# ----------------------------------------------------------------------------------------------------- reading
+
+
+def _read_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[pa.Table]:
+    if not paths:
+        return []
+    if _is_local(fs):
+        return [pq.read_table(p, partitioning=None) for p in paths]
+    blobs = fs.cat(list(paths)) if len(paths) > 1 else {paths[0]: fs.cat_file(paths[0])}
+    by_name = {k.rstrip("/"): v for k, v in blobs.items()}
+    out = []
+    for p in paths:
+        blob = by_name.get(p)
+        if blob is None:  # some filesystems return names with their protocol
+            blob = next(v for k, v in by_name.items() if k.endswith(p))
+        out.append(pq.read_table(pa.BufferReader(blob)))
+    return out
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=True)
+
+
+def _empty_partitioned(table: str) -> pd.DataFrame:
+    spec = TABLES.get(table)
+    if spec is not None:
+        return _to_pandas(spec.schema.empty_table())
+    return pd.DataFrame({PARTITION_COLUMN: pd.Series([], dtype=object)})
+
+
+def _order_columns(table: pa.Table, name: str) -> pa.Table:
+    spec = TABLES.get(name)
+    if spec is None:
+        return table
+    present = set(table.column_names)
+    first = [c for c in spec.column_names if c in present]
+    rest = [c for c in table.column_names if c not in set(first)]
+    return table.select(first + rest)
+
+
+def _read_partitioned(
+    fs: AbstractFileSystem,
+    listing: _Listing,
+    table: str,
+    keys: Iterable[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> pd.DataFrame:
+    """Read the partitions of ``table`` that exist among ``keys`` (all when None) within [start, end] as one frame."""
+    available = listing.readable_partitions()
+    wanted = sorted(available if keys is None else set(keys) & available.keys())
+    if start is not None:
+        wanted = [k for k in wanted if k >= start]
+    if end is not None:
+        wanted = [k for k in wanted if k <= end]
+    paths = [p for k in wanted for p in available[k]]
+    owners = [k for k in wanted for _ in available[k]]
+    parts = _read_files(fs, paths)
+    parts = [t.drop_columns([PARTITION_COLUMN]) if PARTITION_COLUMN in t.column_names else t for t in parts]
+    if not parts or sum(t.num_rows for t in parts) == 0:
+        if TABLES.get(table) is None and available:
+            # an unknown table: take its columns from any stored partition rather than returning no columns
+            sample = parts[0] if parts else _read_files(fs, available[max(available)][:1])[0]
+            sample = sample.drop_columns([c for c in sample.column_names if c == PARTITION_COLUMN])
+            empty = sample.schema.empty_table().append_column(
+                pa.field(PARTITION_COLUMN, pa.date32()), pa.array([], type=pa.date32())
+            )
+            return _to_pandas(empty)
+        return _empty_partitioned(table)
+    combined = pa.concat_tables(parts, promote_options="permissive")
+    days = np.repeat(np.array(owners, dtype="datetime64[D]"), [t.num_rows for t in parts])
+    combined = combined.append_column(pa.field(PARTITION_COLUMN, pa.date32()), pa.array(days, type=pa.date32()))
+    return _to_pandas(_order_columns(combined, table))
+
+
+def _read_single(fs: AbstractFileSystem, path: str, table: str) -> pd.DataFrame:
+    """Read one Parquet file; a missing file of a known table is its empty frame (brand files are optional)."""
+    if not fs.exists(path):
+        spec = TABLES.get(table)
+        if spec is not None:
+            return _to_pandas(spec.schema.empty_table())
+        raise FileNotFoundError(f"warehouse table {table!r} has no file at {path}")
+    (arrow,) = _read_files(fs, [path])
+    return _to_pandas(_order_columns(arrow, table))
+
+
+def _check_range(start: str | None, end: str | None) -> None:
+    for v in (start, end):
+        if v is not None:
+            _check_day_key(v)
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"start {start} is after end {end}")
+
+
+def read_table(
+    base_path: str,
+    table: str,
+    start: str | None = None,
+    end: str | None = None,
+    storage_options: dict | None = None,
+) -> pd.DataFrame:
+    """Read a warehouse table outside Dagster, with the IO manager's own reading code.
+
+    A partitioned table (known as such in ``TABLES``, or any table with ``snapshot_date=`` folders) is returned
+    with its ``snapshot_date`` column, restricted to days in [start, end] (inclusive, ``YYYY-MM-DD``); no rows ->
+    the table's empty frame. An unpartitioned table is ``<table>/<table>.parquet`` (start/end ignored); missing ->
+    the empty frame of a known table, FileNotFoundError for an unknown one.
+    """
+    _check_range(start, end)
+    base = make_base_path(base_path, storage_options)
+    fs = base.fs
+    table_dir = _fs_path(base / table)
+    listing = _Listing(fs, table_dir)
+    spec = TABLES.get(table)
+    partitioned = spec.partitioned if spec is not None else bool(listing.partition_dirs)
+    if partitioned:
+        if spec is None and not listing.exists:
+            raise FileNotFoundError(f"warehouse table {table!r} not found at {table_dir}")
+        return _read_partitioned(fs, listing, table, None, start, end)
+    return _read_single(fs, posixpath.join(table_dir, f"{table}.parquet"), table)
+
+
+def list_partitions(base_path: str, table: str, storage_options: dict | None = None) -> list[str]:
+    """Sorted partition keys (``YYYY-MM-DD``) of a table that hold at least one Parquet file."""
+    base = make_base_path(base_path, storage_options)
+    return sorted(_Listing(base.fs, _fs_path(base / table)).readable_partitions())
+
+
+# ---------------------------------------------------------------------------------------------------- metadata
+
+
+def _column_schema(table: str, arrow_schema: pa.Schema) -> dg.TableSchema:
+    spec: TableSpec | None = TABLES.get(table)
+    if spec is not None:
+        cols = [dg.TableColumn(c.name, str(c.type), description=c.description) for c in spec.columns]
+        known = set(spec.column_names)
+        cols += [dg.TableColumn(f.name, str(f.type)) for f in arrow_schema if f.name not in known]
+    else:
+        cols = [dg.TableColumn(f.name, str(f.type)) for f in arrow_schema]
+    return dg.TableSchema(columns=cols)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        text = "[" + ", ".join(str(v) for v in value) + "]"
+    elif value is None or (not isinstance(value, str) and pd.isna(value)):
+        text = ""
+    else:
+        text = str(value)
+    text = text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    return text if len(text) <= _PREVIEW_CELL else text[: _PREVIEW_CELL - 1] + "…"
+
+
+def _preview_markdown(df: pd.DataFrame) -> str:
+    head = df.head(_PREVIEW_ROWS)
+    cols = [str(c).replace("|", "\\|") for c in head.columns]
+    if not cols:
+        return "(no columns)"
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in head.itertuples(index=False, name=None):
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    if head.empty:
+        lines.append("| " + " | ".join("" for _ in cols) + " |  (no rows)")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------------------- IO manager
+
+
+class ParquetIOManager(dg.UPathIOManager):
+    """Stores asset outputs (pandas DataFrames) as Parquet tables in the warehouse layout described above.
+
+    Unlike the stock UPathIOManager it accepts outputs covering many daily partitions at once (single-run
+    backfills) and loads any number of upstream partitions as one DataFrame (never a dict of partitions).
+    """
+
+    extension = ".parquet"
+
+    def __init__(self, base_path: UPath | None = None):
+        super().__init__(base_path=base_path if base_path is not None else make_base_path("."))
+
+    # --- paths -------------------------------------------------------------------------------------------
+    @property
+    def base_path(self) -> UPath:
+        return self._base_path
+
+    def table_dir(self, table: str) -> UPath:
+        """``<base>/<table>``."""
+        return self._base_path / table
+
+    def get_asset_relative_path(self, context: dg.InputContext | dg.OutputContext) -> UPath:
+        table = context.asset_key.path[-1]
+        return UPath(table, table)
+
+    # --- single files (unpartitioned assets, op outputs) -------------------------------------------------
+    def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        table = context.asset_key.path[-1] if context.has_asset_key else path.stem
+        _write_atomic(self.fs, _to_arrow(obj, table), _fs_path(path))
+
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
+        table = context.asset_key.path[-1] if context.has_asset_key else path.stem
+        return _read_single(self.fs, _fs_path(path), table)
+
+    # --- output ------------------------------------------------------------------------------------------
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if not context.has_asset_key:
+            super().handle_output(context, obj)
+            return
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(
+                f"{context.asset_key.to_user_string()}: the warehouse IO manager stores pandas DataFrames, "
+                f"got {type(obj).__name__}"
+            )
+        table = context.asset_key.path[-1]
+        fs = self.fs
+        table_dir = _fs_path(self.table_dir(table))
+        listing = _Listing(fs, table_dir)
+        arrow = _to_arrow(obj, table)
+        column_schema = _column_schema(table, arrow.schema)
+        if context.has_asset_partitions:
+            written, empty, nbytes = self._write_partitions(context, obj, arrow, table, listing)
+        else:
+            final = posixpath.join(table_dir, f"{table}.parquet")
+            nbytes = _write_atomic(fs, arrow, final)
+            # drop anything else in the folder (e.g. hive folders of a formerly partitioned version)
+            stale = [p for p in listing.top_level if p.rstrip("/") != final]
+            _remove_quietly(fs, stale, recursive=True)
+            written, empty = 1, 0
+        context.log.info(
+            f"{table}: wrote {len(obj)} rows to {str(self.table_dir(table))} "
+            f"({written} file(s), {empty} empty partition(s) removed or skipped, {nbytes} bytes)"
+        )
+        context.add_output_metadata(
+            {
+                "dagster/row_count": dg.MetadataValue.int(len(obj)),
+                "dagster/column_schema": dg.MetadataValue.table_schema(column_schema),
+                "preview": dg.MetadataValue.md(_preview_markdown(obj)),
+                "path": dg.MetadataValue.path(str(self.table_dir(table))),
+                "partitions_written": dg.MetadataValue.int(written),
+                "partitions_empty": dg.MetadataValue.int(empty),
+                "bytes": dg.MetadataValue.int(nbytes),
+            }
+        )
+
+    def _write_partitions(
+        self,
+        context: dg.OutputContext,
+        obj: pd.DataFrame,
+        arrow: pa.Table,
+        table: str,
+        listing: _Listing,
+    ) -> tuple[int, int, int]:
+        fs = self.fs
+        run_keys = [_check_day_key(k) for k in context.asset_partition_keys]
+        run_set = set(run_keys)
+        if len(obj) and PARTITION_COLUMN not in obj.columns:
+            raise ValueError(
+                f"{table}: a partitioned output needs a {PARTITION_COLUMN!r} column to say which day each row "
+                f"belongs to (run partitions {run_keys[0]} .. {run_keys[-1]})"
+            )
+        day_keys, order, sizes = _day_groups(obj[PARTITION_COLUMN]) if len(obj) else ([], np.array([]), [])
+        outside = sorted(set(day_keys) - run_set)
+        if outside:
+            raise ValueError(
+                f"{table}: {len(outside)} {PARTITION_COLUMN} value(s) outside the run's partitions "
+                f"{min(run_keys)} .. {max(run_keys)} ({len(run_keys)} day(s)): {outside[:5]}"
+            )
+        body = arrow.drop_columns([PARTITION_COLUMN]) if PARTITION_COLUMN in arrow.column_names else arrow
+        table_dir = listing.table_dir
+        # a formerly unpartitioned version of the table would be read alongside the hive folders
+        _remove_quietly(fs, [p for p in listing.top_level if posixpath.basename(p) == f"{table}.parquet"])
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+
+        def write_day(i: int) -> int:
+            key = day_keys[i]
+            rows = body.take(pa.array(order[offsets[i] : offsets[i + 1]]))
+            final = posixpath.join(table_dir, _PREFIX + key, PART_FILE)
+            size = _write_atomic(fs, rows, final)
+            stale = [p for p in listing.partition_files.get(key, []) if posixpath.basename(p) != PART_FILE]
+            _remove_quietly(fs, stale)
+            return size
+
+        if len(day_keys) <= 1:
+            sizes_written = [write_day(i) for i in range(len(day_keys))]
+        else:  # parquet encoding releases the GIL and object-store PUTs are latency bound: write days in parallel
+            with ThreadPoolExecutor(max_workers=min(_WRITE_THREADS, len(day_keys))) as pool:
+                sizes_written = list(pool.map(write_day, range(len(day_keys))))
+        written, nbytes = len(sizes_written), int(sum(sizes_written))
+        empty_keys = run_set - set(day_keys)
+        gone = [posixpath.join(table_dir, _PREFIX + k) for k in sorted(empty_keys & listing.partition_dirs)]
+        _remove_quietly(fs, gone, recursive=True)
+        return written, len(empty_keys), nbytes
+
+    # --- input -------------------------------------------------------------------------------------------
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        if not context.has_asset_key:
+            return super().load_input(context)
+        table = context.asset_key.path[-1]
+        table_dir = _fs_path(self.table_dir(table))
+        if context.has_asset_partitions:
+            keys = context.asset_partition_keys
+            if not keys:
+                return _empty_partitioned(table)
+            listing = _Listing(self.fs, table_dir)
+            return _read_partitioned(self.fs, listing, table, keys)
+        return _read_single(self.fs, posixpath.join(table_dir, f"{table}.parquet"), table)
+
+
+class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
+    """Configurable warehouse IO manager.
+
+    ``base_path``: a local folder or an fsspec URL (``memory://wh``, ``s3://bucket/prefix``, ``file:///...``);
+    ``storage_options``: passed to the fsspec filesystem (e.g. ``{"endpoint_url": "http://minio:9000"}``).
+    """
+
+    base_path: str
+    storage_options: dict = {}
+
+    def create_io_manager(self, context: dg.InitResourceContext) -> ParquetIOManager:
+        return ParquetIOManager(make_base_path(self.base_path, self.storage_options))
