@@ -37,6 +37,19 @@ BENCH_METRICS: dict[str, str] = {
     "est_cpe_cny": "est_cpe_cny",
 }
 _DAY = pd.Timedelta(days=1)
+# Extra creator_scorecard columns (after the contract's): the evidence behind two of the flags.
+SCORECARD_EXTRA: dict[str, str] = {
+    "comments_90d": "Int64",  # comments on their notes seen in the trailing 90 days (each once)
+    "duplicate_comment_share": "Float64",  # share of those repeating another one's normalized text
+    "comment_to_like_90d": "Float64",  # comments / likes over notes_90d
+}
+
+
+def _empty_scorecard() -> pd.DataFrame:
+    out = CREATOR_SCORECARD.empty_frame()
+    for c, t in SCORECARD_EXTRA.items():
+        out[c] = pd.Series(dtype=t)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -530,7 +543,7 @@ def creator_scorecard(
     published_date in D-89 .. D. ``creators`` and ``comments`` are the cleaned tables over the loaded window."""
     days = _snapshot_days(snapshot_dates)
     if len(days) == 0:
-        return CREATOR_SCORECARD.empty_frame()
+        return _empty_scorecard()
     d_max = days[-1]
     w = int(settings.creator_window_days)
     tol = int(settings.nearest_snapshot_days)
@@ -546,7 +559,7 @@ def creator_scorecard(
     # ---- universe: creators seen in the window
     users = pd.unique(pd.concat([cr["user_id"], nm["user_id"]], ignore_index=True).dropna())
     if len(users) == 0:
-        return CREATOR_SCORECARD.empty_frame()
+        return _empty_scorecard()
     pairs = pd.DataFrame({"user_id": np.repeat(users, len(days)), "D": np.tile(days, len(users))})
     latest = _asof(pairs, cr[["user_id", "sd", "followers", "nickname"]], "D", "sd", "user_id", direction="backward")
     seen_cr = (latest["sd"] >= pairs["D"] - pd.Timedelta(days=w - 1)).to_numpy()
@@ -560,7 +573,7 @@ def creator_scorecard(
     pairs = pairs[keep].reset_index(drop=True)
     latest = latest[keep].reset_index(drop=True)
     if pairs.empty:
-        return CREATOR_SCORECARD.empty_frame()
+        return _empty_scorecard()
     D = pairs["D"]
     followers = latest["followers"].to_numpy(dtype="float64")
     tier = tier_of(pd.Series(followers), settings.tier_bounds)
