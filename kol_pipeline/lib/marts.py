@@ -123,8 +123,18 @@ def _text_col(s: pd.Series) -> pd.Series:
 def _notes_asof(notes: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     """Each note's latest crawl on or before ``day`` (notes has _sd = snapshot day)."""
     n = notes[notes["_sd"] <= day]
-    sort_cols = ["_sd"] + (["crawled_at"] if "crawled_at" in n.columns else [])
-    return n.sort_values(sort_cols, kind="stable").drop_duplicates("note_id", keep="last")
+    if not n.attrs.get("_presorted"):
+        n = n.sort_values(["_sd"] + (["crawled_at"] if "crawled_at" in n.columns else []), kind="stable")
+    return n.drop_duplicates("note_id", keep="last")
+
+
+def _prep_notes(notes: pd.DataFrame, keep_ids: set | None = None) -> pd.DataFrame:
+    """Notes with _sd, restricted to ``keep_ids`` (if given), sorted by crawl so that _notes_asof only filters."""
+    n = notes if keep_ids is None else notes[notes["note_id"].isin(keep_ids)]
+    n = _prep_snapshot(n)
+    n = n.sort_values(["_sd"] + (["crawled_at"] if "crawled_at" in n.columns else []), kind="stable")
+    n.attrs["_presorted"] = True
+    return n
 
 
 def _prep_snapshot(df: pd.DataFrame) -> pd.DataFrame:
@@ -290,7 +300,8 @@ def campaign_performance(
     posts = campaign_posts.copy()
     posts["_posted"] = _to_day(posts["posted_date"]) if len(posts) else pd.Series(dtype="datetime64[ns]")
     nm = _prep_snapshot(note_metrics)
-    nt = _prep_snapshot(notes)
+    nt = _prep_notes(notes, set(posts["note_id"].dropna()))
+    nm = nm[nm["note_id"].isin(set(posts["note_id"].dropna()))]
     ctiers = _creator_tiers(creators, settings)
     frames = []
     for day in _days(snapshot_dates):
@@ -300,19 +311,23 @@ def campaign_performance(
         cn = _campaign_notes_asof(day, camps_d, posts, nm, nt, ctiers)
         both = pd.concat([cn, cn.assign(tier=ALL)], ignore_index=True)
         both["_fee_measured"] = both["fee_cny"].where(both["_eng"].notna())
+        both["_disclosed"] = both["_disclosed"].astype("float64")
         g = both.groupby(["campaign_id", "tier"], sort=False)
+        sums = ("fee_cny", "_eng", "_saves", "_fee_measured")
         agg = g.agg(
             creators=("user_id", "nunique"),
             notes=("note_id", "nunique"),
-            spend_cny=("fee_cny", lambda s: s.sum(min_count=1)),
-            engagements=("_eng", lambda s: s.sum(min_count=1)),
-            saves=("_saves", lambda s: s.sum(min_count=1)),
             median_er_7d=("_er7", "median"),
             keyword_coverage=("_kwhit", "mean"),
             disclosure_rate=("_disclosed", "mean"),
-            notes_measured=("_eng", "count"),
-            spend_measured_cny=("_fee_measured", lambda s: s.sum(min_count=1)),
+            **{f"_s{c}": (c, "sum") for c in sums},
+            **{f"_n{c}": (c, "count") for c in sums},
         ).reset_index()
+        # sums over no known value are null (min_count=1 semantics)
+        for c, name in zip(sums, ("spend_cny", "engagements", "saves", "spend_measured_cny")):
+            agg[name] = agg[f"_s{c}"].where(agg[f"_n{c}"] > 0)
+        agg["notes_measured"] = agg["_n_eng"]
+        agg = agg.drop(columns=[f"_{p}{c}" for c in sums for p in ("s", "n")])
         # every started campaign has an `all` row, even before its first post (0 notes, 0 spend)
         base = camps_d[["campaign_id"]].assign(tier=ALL)
         missing = base[~base["campaign_id"].isin(agg.loc[agg["tier"] == ALL, "campaign_id"])]
@@ -434,7 +449,7 @@ def keyword_share_of_voice(
         return _finalize(spec.empty_frame(), spec)
     sr = _prep_snapshot(search_rankings)
     sr["_rank"] = pd.to_numeric(sr["rank"], errors="coerce")
-    nt = _prep_snapshot(notes)
+    nt = _prep_notes(notes, set(search_rankings["note_id"].dropna()))
     ctiers = _creator_tiers(creators, settings)
     b = brands[["brand"]].drop_duplicates().copy()
     b["_bkey"] = b["brand"].astype(str).str.strip().str.lower()
@@ -657,7 +672,11 @@ def brand_creator_relationships(
     spec = BRAND_CREATOR_RELATIONSHIPS
     if brands.empty:
         return _finalize(spec.empty_frame(), spec)
-    nt = _prep_snapshot(notes)
+    ever_mentions = _list_col(notes["brands"]).map(len) > 0
+    keep = set(notes.loc[ever_mentions, "note_id"]) | set(campaign_posts["note_id"].dropna())
+    nt = _prep_notes(notes, keep)
+    nt["_pub"] = _local_day(nt["published_at"])
+    nt["_disc"] = nt["is_disclosed"].astype("boolean").fillna(False)
     b = brands[["brand"]].drop_duplicates().copy()
     b["_bkey"] = b["brand"].astype(str).str.strip().str.lower()
     cb = _campaign_brand(campaign_posts, campaigns)
@@ -670,7 +689,6 @@ def brand_creator_relationships(
     for day in _days(snapshot_dates):
         lo = day - pd.Timedelta(days=window_days - 1)
         n = _notes_asof(nt, day)
-        n = n.assign(_pub=_local_day(n["published_at"]), _disc=n["is_disclosed"].astype("boolean").fillna(False))
         ment = n[["note_id", "user_id", "_pub", "_disc"]].assign(_bkey=_list_col(n["brands"])).explode("_bkey")
         ment = ment[ment["_bkey"].notna()]
         ment["_bkey"] = ment["_bkey"].astype(str).str.strip().str.lower()

@@ -572,3 +572,25 @@ def test_mart_specs_registered():
                  "tier_comparison", "creator_shortlist"):
         assert name in TABLES
     assert not TABLES["brand_search_lift"].partitioned
+
+
+def test_empty_inputs_give_spec_columns_and_nulls():
+    E = lambda name: TABLES[name].empty_frame()  # noqa: E731
+    camps = pd.DataFrame([{"campaign_id": "C", "brand": "B", "phase": "p", "start_date": D(2025, 3, 1),
+                           "end_date": D(2025, 3, 30), "target_keywords": ["x"], "budget_cny": 1.0}])
+    brands = pd.DataFrame([{"brand": "B", "aliases": [], "category": "c", "control_keyword": None}])
+    cp = marts.campaign_performance(camps, E("campaign_posts"), E("note_metrics"), E("notes"), E("creators"), [D1])
+    a = row(cp, tier="all")
+    assert (a["notes"], a["spend_cny"]) == (0, 0.0) and pd.isna(a["cpe_cny"]) and pd.isna(a["keyword_coverage"])
+    lift = marts.brand_search_lift(camps, brands, E("search_index"), E("store_traffic"))
+    g = row(lift, campaign_id="C")
+    assert g["pre_days"] == 0 and pd.isna(g["lift"]) and pd.isna(g["pre_mean"])
+    for name, df in [
+        ("keyword_share_of_voice", marts.keyword_share_of_voice(E("search_rankings"), E("notes"), E("campaign_posts"),
+                                                                camps, brands, E("creators"), [D1])),
+        ("brand_creator_relationships", marts.brand_creator_relationships(E("notes"), E("campaign_posts"), camps,
+                                                                          brands, [D1])),
+        ("creator_shortlist", marts.creator_shortlist(E("creator_scorecard"), brands, [D1])),
+    ]:
+        assert df.empty and list(df.columns[: len(TABLES[name].columns)]) == TABLES[name].column_names
+        conform(df, TABLES[name])
