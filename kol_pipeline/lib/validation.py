@@ -405,6 +405,13 @@ SUITES: dict[str, tuple[ExpectationDef, ...]] = {
         _between("record_number", name="record_number_non_negative"),
         _not_null("source_file", WARN, "the file it came from"),
     ),
+    "brand_quarantine": (  # rejected rows of the unpartitioned brand/reference files (no snapshot_date)
+        _not_null("source", BLOCKING, "every rejected row names its source"),
+        _not_null("reason", BLOCKING, "every rejected row says why"),
+        _in_set("source", QUARANTINE_SOURCES, "source_allowed", "source is a known input table"),
+        _between("record_number", name="record_number_non_negative"),
+        _not_null("source_file", WARN, "the file it came from"),
+    ),
     "search_rankings": (
         _unique(["keyword", "rank", "snapshot_date"]),
         _not_null("keyword"),

@@ -358,6 +358,10 @@ def _brand_frames() -> dict[str, pd.DataFrame]:
             {"source": ["notes", "comments"], "source_file": ["a.json", "b.json"], "record_number": pd.array([3, 0], dtype="Int64"),
              "reason": ["bad liked_count", "unreadable file"], "raw": ["{}", ""], "snapshot_date": [DAY, DAY]}
         ),
+        "brand_quarantine": pd.DataFrame(
+            {"source": ["campaign_posts"], "source_file": ["brand/campaign_posts.csv"], "record_number": [7],
+             "reason": ["fee_cny not a number"], "raw": ['{"fee_cny": "abc"}']}
+        ),
     }
 
 
@@ -454,7 +458,15 @@ def test_summarize_quarantine_counts_per_day_source_reason():
     assert empty.empty and list(empty.columns) == ["snapshot_date", "source", "reason", "rows", "files"]
 
 
-# ------------------------------------------------------------------------------------------------ lazy import
+# ------------------------------------------------------------------------------------------------ docs and lazy import
+
+
+def test_docs_list_every_suite_and_expectation():
+    text = (REPO / "docs" / "validation.md").read_text(encoding="utf-8")
+    for table, defs in SUITES.items():
+        assert f"### `{table}`" in text
+        for d in defs:
+            assert f"| `{d.name}` | `{d.expectation_type}` |" in text and d.severity in text
 
 
 def test_module_import_does_not_import_great_expectations():
