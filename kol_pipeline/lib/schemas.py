@@ -134,6 +134,13 @@ QUARANTINE = TableSpec(
     ),
 )
 
+BRAND_QUARANTINE = TableSpec(
+    "brand_quarantine",
+    "Rejected rows of the unpartitioned brand and reference files (brands, campaigns, campaign_posts, ...).",
+    QUARANTINE.columns[:-1],
+    partitioned=False,
+)
+
 SEARCH_RANKINGS = TableSpec(
     "search_rankings",
     "Ranked keyword search results, one row per keyword and result on the day (brand/search_rankings_YYYY-MM-DD.csv).",
@@ -185,7 +192,6 @@ CAMPAIGN_POSTS = TableSpec(
         ("user_id", STR, "creator paid"),
         ("fee_cny", F64, "fee paid in CNY (¥ and thousands separators removed)"),
         ("posted_date", DATE, "day the note was posted"),
-        ("note_known", BOOL, "the note appears in the crawled notes"),
     ),
     partitioned=False,
     keys=("campaign_id", "note_id"),
@@ -459,6 +465,7 @@ TABLES: dict[str, TableSpec] = {
         CREATORS,
         COMMENTS,
         QUARANTINE,
+        BRAND_QUARANTINE,
         SEARCH_RANKINGS,
         BRANDS,
         CAMPAIGNS,

@@ -632,7 +632,7 @@ def _skipped(d: ExpectationDef, why: str) -> ExpectationOutcome:
     return ExpectationOutcome(d.name, d.expectation_type, d.columns, d.severity, True, None, [], {"skipped": why})
 
 
-def _row_count_rules(table: str, rows: int, previous: int | None, settings: ValidationSettings) -> list[ExpectationOutcome]:
+def row_count_rules(table: str, rows: int, previous: int | None, settings: ValidationSettings) -> list[ExpectationOutcome]:
     if previous is None:
         return []
     empty_fail = rows == 0 and previous > 0
@@ -657,7 +657,7 @@ def _row_count_rules(table: str, rows: int, previous: int | None, settings: Vali
     return out
 
 
-def _quarantine_rule(
+def quarantine_rule(
     rows_read: int | None, rows_quarantined: int | None, settings: ValidationSettings
 ) -> list[ExpectationOutcome]:
     if rows_read is None or rows_quarantined is None:
@@ -797,8 +797,8 @@ def validate_table(
         else:
             results.append(_outcome_from_gx(d, gx_results[d.name]))
 
-    results.extend(_row_count_rules(table, rows, previous_row_count, settings))
-    results.extend(_quarantine_rule(rows_read, rows_quarantined, settings))
+    results.extend(row_count_rules(table, rows, previous_row_count, settings))
+    results.extend(quarantine_rule(rows_read, rows_quarantined, settings))
     return ValidationReport(table=table, row_count=rows, results=results)
 
 

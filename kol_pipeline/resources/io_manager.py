@@ -494,17 +494,25 @@ class ParquetIOManager(dg.UPathIOManager):
             f"{table}: wrote {len(obj)} rows to {str(self.table_dir(table))} "
             f"({written} file(s), {empty} empty partition(s) removed or skipped, {nbytes} bytes)"
         )
-        context.add_output_metadata(
-            {
-                "dagster/row_count": dg.MetadataValue.int(len(obj)),
-                "dagster/column_schema": dg.MetadataValue.table_schema(column_schema),
-                "preview": dg.MetadataValue.md(_preview_markdown(obj)),
-                "path": dg.MetadataValue.path(str(self.table_dir(table))),
-                "partitions_written": dg.MetadataValue.int(written),
-                "partitions_empty": dg.MetadataValue.int(empty),
-                "bytes": dg.MetadataValue.int(nbytes),
-            }
-        )
+        metadata: dict[str, Any] = {
+            "path": dg.MetadataValue.path(str(self.table_dir(table))),
+            "partitions_written": dg.MetadataValue.int(written),
+            "partitions_empty": dg.MetadataValue.int(empty),
+            "bytes": dg.MetadataValue.int(nbytes),
+        }
+        # Dagster copies output metadata onto every partition's materialization event of a ranged run, and each
+        # stored event costs time: the row count (which would be the whole range's), the schema and the preview
+        # are only attached when the output is one partition or unpartitioned. Assets record per-partition row
+        # counts themselves (context.add_asset_metadata(partition_key=...)); the schema is definition metadata.
+        if not context.has_asset_partitions or len(context.asset_partition_keys) == 1:
+            metadata.update(
+                {
+                    "dagster/row_count": dg.MetadataValue.int(len(obj)),
+                    "dagster/column_schema": dg.MetadataValue.table_schema(column_schema),
+                    "preview": dg.MetadataValue.md(_preview_markdown(obj)),
+                }
+            )
+        context.add_output_metadata(metadata)
 
     def _write_partitions(
         self,

@@ -7,8 +7,11 @@ from datetime import timedelta
 import dagster as dg
 import pandas as pd
 
-from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, run_days, table_md
+from kol_pipeline.defs.metrics.assets import per_partition_counts
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md
+from kol_pipeline.defs.validate.checks import INGEST_CHECK_SPECS, _settings, ingest_check_results, previous_rows
 from kol_pipeline.lib import brand as brand_lib
+from kol_pipeline.lib import parsing
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
@@ -68,7 +71,12 @@ _DAILY_DOCS = {
 
 @dg.multi_asset(
     outs={
-        name: dg.AssetOut(description=doc, kinds={"pandas", "parquet"}, io_manager_key="io_manager")
+        name: dg.AssetOut(
+            description=doc,
+            kinds={"pandas", "parquet"},
+            io_manager_key="io_manager",
+            metadata={"dagster/column_schema": column_schema(name)},
+        )
         for name, doc in _DAILY_DOCS.items()
     },
     ins={
@@ -80,6 +88,7 @@ _DAILY_DOCS = {
     group_name="ingest",
     retry_policy=RETRY,
     pool="landing_source",
+    check_specs=INGEST_CHECK_SPECS,
 )
 def mediacrawler_snapshot(
     context: dg.AssetExecutionContext, settings: KolSettings, brands: pd.DataFrame, categories: pd.DataFrame
@@ -113,6 +122,7 @@ def mediacrawler_snapshot(
         sub = acc[acc["kind"] == name] if len(acc) else acc
         per_file = sub.groupby("source_file", as_index=False)[["read", "kept", "duplicates", "quarantined"]].sum() if len(sub) else sub
         totals = {k: int(sub[k].sum()) if len(sub) else 0 for k in ("read", "kept", "duplicates", "quarantined")}
+        per_partition_counts(context, result.table(name), asset_key=name)
         yield dg.Output(
             result.table(name),
             output_name=name,
@@ -123,8 +133,9 @@ def mediacrawler_snapshot(
                 "accounting_by_file": table_md(per_file, 30),
             },
         )
+    per_partition_counts(context, rankings.frame, asset_key="search_rankings")
     yield dg.Output(
-        rankings.frame if len(rankings.frame) else rankings.frame,
+        rankings.frame,
         output_name="search_rankings",
         metadata={"files": len(rankings.files), **{f"rows_{k}": v for k, v in rankings.accounting.items()}},
     )
@@ -138,9 +149,17 @@ def mediacrawler_snapshot(
         context.log.warning(f"{len(quarantine)} rows quarantined over {start}..{end}")
     for path, msgs in notes_meta.items():
         context.log.warning(f"{path}: {'; '.join(msgs)}")
+    tables = {"notes": result.notes, "creators": result.creators, "comments": result.comments,
+              "search_rankings": rankings.frame, "quarantine": quarantine}
+    input_days = set(acc["snapshot_date"]) if len(acc) else set()
+    input_days |= {parsing.date_from_name(f.rsplit("/", 1)[-1]) for f in rankings.files}
+    previous = {t: previous_rows(settings.warehouse_dir, t, start) for t in tables}
+    check_results = list(ingest_check_results(days, tables, acc, input_days, previous, categories, _settings(settings)))
+    per_partition_counts(context, quarantine, asset_key="quarantine")
     yield dg.Output(
         quarantine,
         output_name="quarantine",
         metadata={"reasons": table_md(reasons), "file_notes": table_md(pd.DataFrame(
             [{"file": p, "note": "; ".join(m)} for p, m in notes_meta.items()]))},
     )
+    yield from check_results

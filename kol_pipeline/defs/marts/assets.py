@@ -1,0 +1,202 @@
+"""Brand and campaign marts: thin wrappers over kol_pipeline.lib.marts."""
+
+import dagster as dg
+import pandas as pd
+
+from kol_pipeline.defs.metrics.assets import NOTE_WINDOW, last_day, per_partition_counts
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
+from kol_pipeline.lib import charts
+from kol_pipeline.lib import marts as marts_lib
+from kol_pipeline.lib.settings import TIER_NAMES, MetricSettings
+
+
+def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
+    extra = {"partitions_def": DAILY, "backfill_policy": SINGLE_RUN} if partitioned else {}
+    return dg.asset(
+        name=name,
+        group_name="marts",
+        kinds={"pandas", "parquet"},
+        ins=ins,
+        metadata={"dagster/column_schema": column_schema(name)},
+        **extra,
+        **kw,
+    )
+
+
+@_asset(
+    "campaign_performance",
+    {
+        "campaigns": dg.AssetIn(),
+        "campaign_posts": dg.AssetIn(),
+        "note_metrics": dg.AssetIn(),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+    },
+)
+def campaign_performance(
+    context: dg.AssetExecutionContext,
+    campaigns: pd.DataFrame,
+    campaign_posts: pd.DataFrame,
+    note_metrics: pd.DataFrame,
+    notes: pd.DataFrame,
+    creators: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per campaign x tier (author's tier on the publish date) and `all`: creators, notes, spend, engagements,
+    saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators)."""
+    days = run_days(context)
+    out = marts_lib.campaign_performance(campaigns, campaign_posts, note_metrics, notes, creators, days, MetricSettings())
+    per_partition_counts(context, out)
+    last = last_day(out, days)
+    if len(last):
+        tiers = last[last["tier"] != "all"].groupby("tier").agg(spend=("spend_cny", "sum"), eng=("engagements", "sum"),
+                                                                saves=("saves", "sum"))
+        tiers = tiers.reindex([t for t in TIER_NAMES if t in tiers.index])
+        cpe = (tiers["spend"] / tiers["eng"].where(tiers["eng"] > 0)).tolist()
+        cps = (tiers["spend"] / tiers["saves"].where(tiers["saves"] > 0)).tolist()
+        context.add_output_metadata(
+            {
+                "cpe_by_tier": dg.MetadataValue.md(
+                    charts.png_markdown("bar", {"CPE (CNY)": cpe, "cost per save (CNY)": cps}, list(tiers.index),
+                                        f"Cost per engagement and per save by tier, all campaigns, {days[-1]}")
+                ),
+                "campaigns": int(last["campaign_id"].nunique()),
+            }
+        )
+    return out
+
+
+@_asset(
+    "keyword_share_of_voice",
+    {
+        "search_rankings": dg.AssetIn(),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+        "campaign_posts": dg.AssetIn(),
+        "campaigns": dg.AssetIn(),
+        "brands": dg.AssetIn(),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+    },
+)
+def keyword_share_of_voice(
+    context: dg.AssetExecutionContext,
+    search_rankings: pd.DataFrame,
+    notes: pd.DataFrame,
+    campaign_posts: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    brands: pd.DataFrame,
+    creators: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per keyword x brand: results in the top 20, results mentioning the brand or in its campaigns, share of
+    voice, and how many of those came from each tier."""
+    days = run_days(context)
+    out = marts_lib.keyword_share_of_voice(search_rankings, notes, campaign_posts, campaigns, brands, creators, days,
+                                           MetricSettings())
+    per_partition_counts(context, out)
+    last = last_day(out, days)
+    if len(last):
+        top = last.sort_values("share_of_voice", ascending=False).head(15)
+        context.add_output_metadata({"top_share_of_voice": table_md(top[["keyword", "brand", "results", "brand_results",
+                                                                         "share_of_voice"]])})
+    return out
+
+
+@_asset(
+    "brand_search_lift",
+    {"campaigns": dg.AssetIn(), "brands": dg.AssetIn(), "search_index": dg.AssetIn(), "store_traffic": dg.AssetIn()},
+    partitioned=False,
+)
+def brand_search_lift(
+    context: dg.AssetExecutionContext,
+    campaigns: pd.DataFrame,
+    brands: pd.DataFrame,
+    search_index: pd.DataFrame,
+    store_traffic: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per campaign: mean brand search index in the 28 days before vs from launch, lift, the control keyword's
+    lift and the adjusted lift; store-visit lift where store traffic is given. Null with < 21 of 28 days."""
+    out = marts_lib.brand_search_lift(campaigns, brands, search_index, store_traffic)
+    context.add_output_metadata({"dagster/row_count": len(out), "lift": table_md(
+        out[["campaign_id", "brand", "lift", "control_lift", "adjusted_lift"]] if len(out) else out)})
+    return out
+
+
+@_asset(
+    "brand_creator_relationships",
+    {
+        "notes": dg.AssetIn(partition_mapping=window_mapping(180)),
+        "campaign_posts": dg.AssetIn(),
+        "campaigns": dg.AssetIn(),
+        "brands": dg.AssetIn(),
+    },
+)
+def brand_creator_relationships(
+    context: dg.AssetExecutionContext,
+    notes: pd.DataFrame,
+    campaign_posts: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    brands: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per brand x creator who mentioned the brand in the trailing 180 days: notes, sponsored vs organic, first and
+    last mention, distinct ISO weeks, and whether it is a repeat relationship (>= 2 weeks)."""
+    days = run_days(context)
+    out = marts_lib.brand_creator_relationships(notes, campaign_posts, campaigns, brands, days)
+    per_partition_counts(context, out)
+    last = last_day(out, days)
+    if len(last):
+        context.add_output_metadata({"repeat_relationships": int(last["is_repeat"].sum())})
+    return out
+
+
+@_asset(
+    "tier_comparison",
+    {"campaign_performance": dg.AssetIn(), "keyword_share_of_voice": dg.AssetIn(), "campaigns": dg.AssetIn()},
+)
+def tier_comparison(
+    context: dg.AssetExecutionContext,
+    campaign_performance: pd.DataFrame,
+    keyword_share_of_voice: pd.DataFrame,
+    campaigns: pd.DataFrame,
+) -> pd.DataFrame:
+    """The micro vs mega answer: per campaign and overall, per tier, the share of spend, engagements, saves and
+    share-of-voice each tier brings, with CPE and cost per save."""
+    days = run_days(context)
+    parts = []
+    for d in days:
+        cp = campaign_performance[campaign_performance["snapshot_date"] == d] if len(campaign_performance) else campaign_performance
+        sov = keyword_share_of_voice[keyword_share_of_voice["snapshot_date"] == d] if len(keyword_share_of_voice) else keyword_share_of_voice
+        part = marts_lib.tier_comparison(cp, sov, campaigns)
+        if len(part):
+            part["snapshot_date"] = d
+            parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else marts_lib.tier_comparison(campaign_performance.head(0), keyword_share_of_voice.head(0), campaigns)
+    per_partition_counts(context, out)
+    last = last_day(out, days)
+    if len(last):
+        overall = last[(last["campaign_id"] == "all") & (last["brand"] == "all")].set_index("tier")
+        tiers = [t for t in TIER_NAMES if t in overall.index]
+        context.add_output_metadata(
+            {
+                "shares_by_tier": dg.MetadataValue.md(
+                    charts.png_markdown(
+                        "bar",
+                        {c: [float(overall.at[t, c]) if pd.notna(overall.at[t, c]) else None for t in tiers]
+                         for c in ("spend_share", "engagement_share", "save_share")},
+                        tiers,
+                        f"Share of spend, engagements and saves by tier, {days[-1]}",
+                    )
+                )
+            }
+        )
+    return out
+
+
+@_asset("creator_shortlist", {"creator_scorecard": dg.AssetIn(), "brands": dg.AssetIn()})
+def creator_shortlist(context: dg.AssetExecutionContext, creator_scorecard: pd.DataFrame, brands: pd.DataFrame) -> pd.DataFrame:
+    """Per brand: the top 30 micro creators of the brand's category with no authenticity flag, by score, with the
+    reasons beside each."""
+    days = run_days(context)
+    out = marts_lib.creator_shortlist(creator_scorecard, brands, days)
+    per_partition_counts(context, out)
+    last = last_day(out, days)
+    if len(last):
+        context.add_output_metadata({"shortlist_preview": table_md(last.head(10))})
+    return out

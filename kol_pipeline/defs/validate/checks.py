@@ -1,0 +1,166 @@
+"""Asset checks: the Great Expectations suites of kol_pipeline.lib.validation on every cleaned and brand table.
+
+The daily tables (notes, creators, comments, search_rankings, quarantine) are checked inside the ingestion step
+(`INGEST_CHECK_SPECS`, evaluated by `ingest_check_results`) because that step already holds the frames and the
+row accounting; the suites run once over the run's whole range, and the per-day rules (rows against the previous
+day with input, quarantine share) run per day. A blocking failure names its days in the `blocked_partitions`
+metadata: Dagster blocks the downstream assets of a one-day run, and `kol-pipeline run` runs the downstream layers
+only for the other days of a range.
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+
+from kol_pipeline.lib import validation as val
+from kol_pipeline.resources.io_manager import list_partitions, read_table
+from kol_pipeline.resources.settings import KolSettings
+
+DAILY_TABLES = ("notes", "creators", "comments", "search_rankings", "quarantine")
+ACCOUNTED = ("notes", "creators", "comments")
+
+INGEST_CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        name=f"{t}_suite",
+        asset=t,
+        blocking=True,
+        description=f"Great Expectations suite of `{t}` (keys, ranges, sums, allowed values) and per-day rules "
+        "(row count vs the previous day with input, quarantine share). Blocking failures stop the day's downstream assets.",
+    )
+    for t in DAILY_TABLES
+]
+
+
+def _settings(settings: KolSettings) -> val.ValidationSettings:
+    return val.ValidationSettings(
+        max_quarantine_share=settings.max_quarantine_share,
+        min_rows_for_quarantine_block=settings.min_rows_for_quarantine_block,
+    )
+
+
+def previous_rows(warehouse: str, table: str, before: date) -> int | None:
+    """Rows of the latest partition of `table` strictly before `before` (None when there is none)."""
+    earlier = [d for d in list_partitions(warehouse, table) if d < before.isoformat()]
+    if not earlier:
+        return None
+    return len(read_table(warehouse, table, earlier[-1], earlier[-1]))
+
+
+def _day_counts(df: pd.DataFrame) -> dict[date, int]:
+    return {d: int(n) for d, n in df.groupby("snapshot_date").size().items()} if len(df) else {}
+
+
+def ingest_check_results(
+    days: Sequence[date],
+    tables: dict[str, pd.DataFrame],
+    accounting: pd.DataFrame,
+    input_days: set[date],
+    previous: dict[str, int | None],
+    categories: pd.DataFrame,
+    settings: val.ValidationSettings,
+) -> Iterator[dg.AssetCheckResult]:
+    """One AssetCheckResult per daily table for the run's days.
+
+    input_days: days that had any input (rows read, or a landing file named for the day); the row-count rules
+    only apply to them, and "previous" means the previous such day (sparse crawls skip days legitimately)."""
+    allowed = list(dict.fromkeys(categories["category"])) if len(categories) else None
+    for table in DAILY_TABLES:
+        df = tables[table]
+        whole = val.validate_table(table, df, allowed_categories=allowed if table == "notes" else None, settings=settings)
+        counts = _day_counts(df)
+        acc = accounting[accounting["kind"] == table] if len(accounting) and table in ACCOUNTED else None
+        acc_by_day = acc.groupby("snapshot_date")[["read", "quarantined"]].sum() if acc is not None and len(acc) else None
+        prev = previous.get(table)
+        day_rows, blocked, warned = [], [], []
+        for d in days:
+            if d not in input_days:
+                continue
+            rules = val.row_count_rules(table, counts.get(d, 0), prev, settings)
+            if acc_by_day is not None and d in acc_by_day.index:
+                rules += val.quarantine_rule(int(acc_by_day.at[d, "read"]), int(acc_by_day.at[d, "quarantined"]), settings)
+            for r in rules:
+                if not r.success:
+                    (blocked if r.severity == val.BLOCKING else warned).append(d)
+                    day_rows.append({"day": d.isoformat(), "rule": r.name, "severity": r.severity, "observed": str(r.observed)})
+            if counts.get(d, 0) > 0:
+                prev = counts[d]
+        if whole.blocking_failures:
+            # the suite failed on the range: find the days it fails on (rare path, one GX run per day)
+            for d in days:
+                part = df[df["snapshot_date"] == d] if len(df) else df
+                if len(part) and not val.validate_table(table, part, allowed_categories=allowed if table == "notes" else None,
+                                                        settings=settings).passed:
+                    blocked.append(d)
+        blocked_days = sorted(set(blocked))
+        failed_names = [r.name for r in whole.blocking_failures] + sorted({r["rule"] for r in day_rows if r["severity"] == val.BLOCKING})
+        warn_names = [r.name for r in whole.warnings] + sorted({r["rule"] for r in day_rows if r["severity"] != val.BLOCKING})
+        passed = not blocked_days and not whole.blocking_failures and not warn_names
+        yield dg.AssetCheckResult(
+            check_name=f"{table}_suite",
+            asset_key=table,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR if (blocked_days or whole.blocking_failures) else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": dg.MetadataValue.md(whole.to_markdown()),
+                "day_rules_failed": dg.MetadataValue.md(pd.DataFrame(day_rows).head(50).to_markdown(index=False) if day_rows else "_(none)_"),
+                "blocked_partitions": ",".join(d.isoformat() for d in blocked_days),
+                "failed": ", ".join(failed_names),
+                "warnings": ", ".join(warn_names),
+                "days_checked": len([d for d in days if d in input_days]),
+            },
+        )
+
+
+# ------------------------------------------------------------------ brand tables (unpartitioned)
+
+
+def _brand_check(table: str):
+    @dg.asset_check(asset=table, name=f"{table}_suite", blocking=True,
+                    description=f"Great Expectations suite of `{table}` (keys unique and not null, value ranges).")
+    def _check(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
+        df = read_table(settings.warehouse_dir, table)
+        report = val.validate_table(table, df, settings=_settings(settings))
+        return _result(report)
+
+    return _check
+
+
+def _result(report: val.ValidationReport, extra: dict | None = None) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=not report.blocking_failures and not report.warnings,
+        severity=dg.AssetCheckSeverity.ERROR if report.blocking_failures else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "expectations": dg.MetadataValue.md(report.to_markdown()),
+            "failed": ", ".join(r.name for r in report.blocking_failures),
+            "warnings": ", ".join(r.name for r in report.warnings),
+            **(extra or {}),
+        },
+    )
+
+
+brand_checks = [_brand_check(t) for t in ("brands", "campaigns", "search_index", "rate_card", "store_traffic", "brand_quarantine")]
+
+
+@dg.asset_check(asset="campaign_posts", name="campaign_posts_suite", blocking=True,
+                description="Suite of `campaign_posts`, plus a warning for posts whose note was never crawled "
+                "(their spend counts, their engagements cannot).")
+def campaign_posts_suite(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
+    posts = read_table(settings.warehouse_dir, "campaign_posts")
+    report = val.validate_table("campaign_posts", posts, settings=_settings(settings))
+    import pyarrow.dataset as pads
+
+    from kol_pipeline.resources.io_manager import make_base_path
+
+    base = make_base_path(settings.warehouse_dir)
+    known: set[str] = set()
+    if (base / "notes").exists():
+        ds = pads.dataset(str(base / "notes"), format="parquet", partitioning="hive", filesystem=base.fs)
+        known = set(ds.to_table(columns=["note_id"]).column("note_id").to_pylist())
+    unknown = sorted(set(posts["note_id"]) - known) if len(posts) else []
+    report.results.append(
+        val.ExpectationOutcome("note_was_crawled", "rule:campaign_note_in_notes", ("note_id",), val.WARN, not unknown,
+                               unexpected_count=len(unknown), unexpected_values=unknown[:10])
+    )
+    return _result(report)
