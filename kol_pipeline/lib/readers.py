@@ -11,12 +11,16 @@ import csv
 import io
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MEDIACRAWLER_RE = re.compile(
     r"^(?P<crawler>[A-Za-z0-9]+)_(?P<item>contents|comments|creator|creators)(?:_(?P<suffix>.+))?\.(?P<ext>json|jsonl|csv)$"
 )
+# MediaCrawler descriptions can exceed the csv module's default 128 KiB field limit (a csv.Error otherwise)
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
 ITEM_KIND = {"contents": "notes", "comments": "comments", "creator": "creators", "creators": "creators"}
 
 
@@ -77,6 +81,11 @@ def _salvage_array(text: str, out: FileRecords) -> None:
     dec = json.JSONDecoder()
     pos = len(text) - len(text.lstrip())
     n = 0
+    if text.startswith("{", pos):
+        # JSON lines saved with a .json name: read line by line rather than losing every record
+        out.notes.append("not a JSON array: read as JSON lines")
+        _jsonl(text, out)
+        return
     if not text.startswith("[", pos):
         out.problems.append(Problem(1, "malformed JSON: not an array or object", text[:500]))
         return
@@ -128,15 +137,19 @@ def _csv(text: str, out: FileRecords) -> None:
     except StopIteration:
         return
     header = [h.strip() for h in header]
-    for i, row in enumerate(reader, start=1):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raw = json.dumps(row, ensure_ascii=False)
-            out.problems.append(Problem(i, f"CSV row has {len(row)} fields, the header has {len(header)}", raw))
-            continue
-        out.records.append(dict(zip(header, row)))
-        out.record_numbers.append(i)
+    i = 0
+    try:
+        for i, row in enumerate(reader, start=1):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raw = json.dumps(row, ensure_ascii=False)
+                out.problems.append(Problem(i, f"CSV row has {len(row)} fields, the header has {len(header)}", raw))
+                continue
+            out.records.append(dict(zip(header, row)))
+            out.record_numbers.append(i)
+    except csv.Error as exc:  # the rest of the file cannot be split into rows: one problem, like a truncated JSON
+        out.problems.append(Problem(i + 1, f"malformed CSV at record {i + 1}: {exc}", ""))
 
 
 def read_records(path: Path, display_name: str | None = None) -> FileRecords:
@@ -145,6 +158,11 @@ def read_records(path: Path, display_name: str | None = None) -> FileRecords:
     data = path.read_bytes()
     if not data.strip():
         out.notes.append("empty file")
+        return out
+    if b"\x00" in data:
+        # UTF-16 without a BOM (or binary content) may decode as UTF-8 with NUL characters: say so instead of
+        # reporting a confusing JSON/CSV syntax error
+        out.problems.append(Problem(0, "unreadable file: NUL bytes in the text (UTF-16 or binary content?)", ""))
         return out
     try:
         text, out.encoding = decode(data)
