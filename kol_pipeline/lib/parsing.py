@@ -59,6 +59,9 @@ def parse_epoch_ms(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]
     reasons[nonpos.to_numpy()] = [f"{field} is not a valid epoch time: {v!r}" for v in values[nonpos.to_numpy()]]
     ok = reasons.isna()
     ts = pd.to_datetime(ms.where(ok).astype("float64"), unit="ms", utc=True, errors="coerce")
+    # beyond pandas' range (e.g. epoch microseconds read as milliseconds) gives NaT: never without a reason
+    lost = (ok & ts.isna()).to_numpy()
+    reasons[lost] = [f"{field} is out of range for an epoch time: {v!r}" for v in values[lost]]
     return ts.astype("datetime64[us, UTC]"), reasons
 
 
