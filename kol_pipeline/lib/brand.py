@@ -34,7 +34,13 @@ REJECT_COLUMNS = ["source", "source_file", "record_number", "reason", "raw"]
 
 def read_csv_rows(path: Path, display: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All rows of a CSV as strings with _file/_record, and rows with a wrong field count as rejects."""
-    text, _ = decode(path.read_bytes())
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise ValueError(f"{display}: unreadable file: NUL bytes in the text (UTF-16 or binary content?)")
+    try:
+        text, _ = decode(data)
+    except UnicodeDecodeError as exc:  # a clear message naming the file, not a bare codec error
+        raise ValueError(f"{display}: unreadable file: not UTF-8 nor GBK ({exc.reason} at byte {exc.start})") from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
     rows, nums, bad = [], [], []
@@ -174,7 +180,7 @@ def _finish(name: str, parts: list[pd.DataFrame], rejects: list[pd.DataFrame], k
         rej = pd.DataFrame({"source": name, "source_file": raw.loc[bad, "_file"], "record_number": raw.loc[bad, "_record"],
                             "reason": why[bad],
                             "raw": raw.loc[bad].drop(columns=["_file", "_record"]).apply(
-                                lambda r: json.dumps(r.to_dict(), ensure_ascii=False), axis=1) if bad.any() else []})
+                                lambda r: json.dumps(r.to_dict(), ensure_ascii=False, default=str), axis=1) if bad.any() else []})
         good = frame[~bad]
         dup = good.duplicated(list(key), keep="last")
         kept = good[~dup]
