@@ -127,15 +127,15 @@ CAMPAIGNS: tuple[CampaignPlan, ...] = (
     CampaignPlan("C06", 3, "launch", 0.65, 14, 8, 0.25, None, 1.00),  # below 15 creators: density_ok = false
 )
 DISCLOSURES = ("#广告", "品牌合作", "感谢{brand}赞助", "#品牌合作", "合作")
-INFLATION_PATTERNS: tuple[tuple[str, ...], ...] = (
+INFLATION_PATTERNS: tuple[tuple[str, ...], ...] = (  # duplicate_comments never with low_er / low comments
     ("follower_spike", "low_er_for_tier"),
     ("follower_spike", "duplicate_comments"),
-    ("duplicate_comments", "low_er_for_tier"),
+    ("duplicate_comments",),
     ("low_comment_to_like", "low_er_for_tier"),
     ("follower_spike", "low_comment_to_like"),
-    ("duplicate_comments",),
-    ("low_er_for_tier", "low_comment_to_like"),
-    ("follower_spike",),
+    ("low_er_for_tier",),
+    ("duplicate_comments", "follower_spike"),
+    ("low_comment_to_like",),
 )
 FOLDERS = ("crawler_a", "crawler_b")
 SEARCH_FOLDER = "keyword_watch"
@@ -176,8 +176,8 @@ COMMENT_TEMPLATES: dict[str, tuple[str, ...]] = {
         "种草了{kw}", "蹲一个链接", "已购，等快递", "刚下单了{kw}", "{kw}价格多少",
     ),
     "question": (
-        "这个{kw}适合油皮吗", "{kw}怎么用呀", "能不能出个{kw}教程", "{kw}有没有平替", "用多久能见效",
-        "是不是要先{kw}", "请问{kw}是什么牌子的", "{kw}如何保存", "新手可以吗", "为什么我做的{kw}不一样",
+        "这个{kw}适合油皮吗", "{kw}怎么用呀", "能不能出个{kw}教程", "{kw}有没有平替", "{kw}用多久能见效",
+        "是不是要先{kw}", "请问{kw}是什么牌子的", "{kw}如何保存", "新手可以{kw}吗", "为什么我做的{kw}不一样",
     ),
     "tag_friend": ("@{name} 快看", "@{name} 你要的", "@{name}", "@{name} @{name2}", "@{name} 看这个", "@{name} 码住",
                    "@{name} 速来", "@{name} 学起来", "@{name2} 来看"),
@@ -199,11 +199,12 @@ EXPERIENCE_EFFECTS = (
 COMMENT_PREFIXES = ("", "", "姐妹", "博主", "宝子", "啊啊")
 DUPLICATE_POOL = ("好美啊啊啊", "太棒了支持", "爱了爱了", "支持博主")
 AUTHOR_REPLIES = (("谢谢喜欢这期{kw}", "other"), ("比心", "low_effort"), ("{kw}宝子可以试试", "other"),
-                  ("置顶了{kw}清单", "other"), ("后面出{kw}教程", "other"))
+                  ("置顶了{kw}清单", "other"), ("后面出{kw}教程", "other"), ("{kw}下期安排", "other"),
+                  ("{kw}的细节在图三", "other"), ("抱抱", "low_effort"))
 PARTICLES = ("", "", "呀", "啊", "哇", "耶", "诶", "嘿", "哦")  # sentence-final particles: vary the text
 COMMENT_CLASS_P = {
-    "purchase_intent": 0.15, "question": 0.23, "tag_friend": 0.07, "experience": 0.20, "low_effort": 0.10,
-    "other": 0.25,
+    "purchase_intent": 0.16, "question": 0.24, "tag_friend": 0.06, "experience": 0.20, "low_effort": 0.08,
+    "other": 0.26,
 }
 
 
@@ -408,13 +409,15 @@ def simulate(
     f_base = np.round(f_base)
     drift_total = r_cre.uniform(0.95, 1.16, n)            # follower factor over the whole window
     growth = np.log(drift_total) / D
-    er_factor = np.clip(r_cre.lognormal(0.0, 0.35, n), 0.5, 2.0)
+    er_factor = np.clip(r_cre.lognormal(0.0, 0.35, n), 0.6, 1.8)
     er_factor = np.where([("low_er_for_tier" in k) for k in infl_kinds], r_cre.uniform(0.08, 0.13, n), er_factor)
     c2l = r_cre.uniform(0.05, 0.15, n)
     c2l = np.where([("low_comment_to_like" in k) for k in infl_kinds], r_cre.uniform(0.004, 0.008, n), c2l)
+    # bought comments inflate the comment count of duplicate-comment accounts
+    c2l = np.where([("duplicate_comments" in k) for k in infl_kinds], r_cre.uniform(0.3, 0.45, n), c2l)
     s2l = np.array([SAVE_TO_LIKE[c] for c in cats]) * r_cre.uniform(0.8, 1.25, n)
     sh2l = r_cre.uniform(0.02, 0.10, n)
-    post_rate = r_cre.uniform(1 / 110, 1 / 60, n)  # organic notes per day
+    post_rate = r_cre.uniform(1 / 120, 1 / 65, n)  # organic notes per day
     ts_reg = r_cre.integers(1_450_000_000, 1_700_000_000, n)
     user_ids = [f"{t:08x}" + h for t, h in zip(ts_reg, _hex(r_cre, n, 16))]
     nick_used: set[str] = set()
@@ -488,7 +491,7 @@ def simulate(
     for r in notes:
         s_off[r["creator"]] += BRANDS[r["brand"]].category != cats[r["creator"]]
     for i in range(n):
-        k = max(3 if is_infl[i] else 1, int(r_note.poisson(post_rate[i] * D)), int(s_off[i]) + 1)
+        k = max(4 if is_infl[i] else 1, int(r_note.poisson(post_rate[i] * D)), int(s_off[i]) + 1)
         allowed = np.arange(D)
         if spike_day[i] >= 0:  # quiet before the bought followers arrive
             allowed = allowed[(allowed < spike_day[i] - 3) | (allowed > spike_day[i])]
@@ -516,7 +519,7 @@ def simulate(
             off_niche[j] = True
         else:
             topic[j] = ccat
-        if not sponsored[j] and topic[j] in brand_by_cat and r_note.random() < 0.07:
+        if not sponsored[j] and topic[j] in brand_by_cat and r_note.random() < 0.10:
             brand_of[j] = brand_by_cat[topic[j]]
     # keep each creator's own category the most frequent one: flip organic off-niche notes back if needed
     for i in range(n):
@@ -542,9 +545,12 @@ def simulate(
     is_evergreen = late_share >= 0.25
     note_type = np.where(r_note.random(m) < 0.25, "video", "normal")
     er7 = TIER_ER7_arr = np.array([TIER_ER7[tiers[i]] for i in nc]) * er_factor[nc]
-    er7 = er7 * np.clip(r_note.lognormal(0.0, 0.25, m), 0.6, 1.7)
-    er7 = er7 * np.where(sponsored, 0.85, 1.0) * np.where(off_niche & ~sponsored, 0.8, 1.0)
+    er7 = er7 * np.clip(r_note.lognormal(0.0, 0.2, m), 0.7, 1.45)
+    er7 = er7 * np.where(sponsored, 0.9, 1.0) * np.where(off_niche & ~sponsored, 0.85, 1.0)
     del TIER_ER7_arr
+    # a few viral notes (organic, honest authors): 6-15 x the author's usual engagement rate
+    viral = (r_note.random(m) < 0.03) & ~sponsored & ~is_infl[nc]
+    er7 = er7 * np.where(viral, r_note.uniform(6.0, 15.0, m), 1.0)
     f7 = F[nc, np.minimum(pday + 7, D - 1)]
     e7 = er7 * f7
     e_final = e7 / curve_fraction(h, w, 7.0)
@@ -594,7 +600,7 @@ def simulate(
         else:
             title = f"{head}{k1}{tail}"
             desc = line
-        desc = desc + "\n" + " ".join(f"#{t}[话题]#" for t in tags)
+        desc = desc + "\n" + " ".join(f"#{t}[话题]#" for t in tags[:2])
         titles.append(title)
         descs.append(desc)
         tag_lists.append(",".join(tags))
@@ -690,7 +696,7 @@ def simulate(
         stick = r_brand.random(60)  # sticky popularity of never-crawled results
         for d in range(D):
             cand_j = np.flatnonzero(rel & (pday <= d))
-            n_res = int(r_brand.integers(20, 25))
+            n_res = int(r_brand.integers(20, 23))
             score_uncrawled = np.log1p(stick * 3000) + r_brand.normal(0, 0.6, 60)
             if len(cand_j):
                 ages = (day_ms0[d] + 12 * 3600_000 - pub[cand_j]) / DAY_MS
@@ -706,6 +712,20 @@ def simulate(
                 if o < len(cand_j) and d % 7 == 3 and r_ <= 10:
                     watch_rows.append((int(cand_j[o]), d, kw, r_))
     rankings = pd.DataFrame(rank_rows, columns=["keyword", "rank", "note_id", "day"])
+    # the keyword watch also searches the other categories' words (results not tracked in search_rankings)
+    tracked = {k for k, _, _ in kw_list}
+    for cat in CATEGORIES:
+        if CATEGORY_CN[cat] in tracked:
+            continue
+        for d in range(3, D, 7):
+            cand_j = np.flatnonzero((topic == cat) & (pday <= d))
+            if not len(cand_j):
+                continue
+            ages = (day_ms0[d] + 12 * 3600_000 - pub[cand_j]) / DAY_MS
+            e_now = e_final[cand_j] * curve_fraction(h[cand_j], w[cand_j], ages)
+            sc = np.log1p(np.maximum(e_now, 0)) - 0.03 * np.maximum(ages, 0) + r_brand.normal(0, 0.6, len(cand_j))
+            for r_, o in enumerate(np.argsort(-sc, kind="stable")[:3], start=1):
+                watch_rows.append((int(cand_j[o]), d, CATEGORY_CN[cat], r_))
     if watch_rows:
         wr = pd.DataFrame(watch_rows, columns=["note", "day", "kw", "rank"])
         wr = wr.sort_values(["day", "kw", "rank"], kind="stable").groupby(["day", "kw"]).head(3)
@@ -750,8 +770,8 @@ def simulate(
     rel_root = out / "mediacrawler"
     fmt_rng = np.random.default_rng(np.random.SeedSequence([seed, 99]))
     dd_ = np.arange(D)
-    fmt_a = np.where(dd_ < 3, "json", np.where(dd_ % 6 == 1, "jsonl", "csv"))
-    fmt_b = np.where(fmt_rng.random(D) < 0.1, "json", np.where(dd_ % 5 == 2, "jsonl", "csv"))
+    fmt_a = np.where(dd_ < 2, "json", np.where(dd_ % 8 == 1, "jsonl", "csv"))
+    fmt_b = np.where(fmt_rng.random(D) < 0.06, "json", np.where(dd_ % 7 == 2, "jsonl", "csv"))
     fmt_ca = np.where(np.arange(D) % 10 == 0, "jsonl", "csv")  # creator profiles of folder a
     style_b = np.where(fmt_b == "json", "w", "exact")
     renamed_day = D // 2  # one MediaCrawler file without a date in its name (re-run)
@@ -878,8 +898,8 @@ def simulate(
         if c.store_lift is not None:
             store_step[c.brand_idx, cr["start"]:] *= 1 + c.store_lift
     for bi, b in enumerate(BRANDS):
-        e1 = 1 + r_brand.normal(0, 0.02, D)
-        e2 = 1 + r_brand.normal(0, 0.02, D)
+        e1 = 1 + r_brand.normal(0, 0.01, D)
+        e2 = 1 + r_brand.normal(0, 0.01, D)
         bv = np.round(b.search_base * season * weekly * lift_step[bi] * e1).astype(int)
         cv = np.round(b.control_base * season * weekly * e2).astype(int)
         for d in range(D):
@@ -936,7 +956,7 @@ def simulate(
         "comments_final": np.round(comp_final[:, 2], 3), "shares_final": np.round(comp_final[:, 3], 3),
         "er_7d_planted": np.round(er7, 6), "followers_at_7d": f7,
         "planted_half_life_days": np.round(hl, 4), "planted_late_share": np.round(late_share, 4),
-        "is_evergreen": is_evergreen,
+        "is_evergreen": is_evergreen, "is_viral_planted": viral,
         "brand": [BRANDS[b].brand if b is not None else "" for b in brand_of],
         "campaign_id": [c or "" for c in camp_of], "is_sponsored": sponsored, "is_disclosed": disclosed,
         "has_target_keyword": has_target,
@@ -962,9 +982,9 @@ def simulate(
     params = {
         "seed": seed, "creators": n, "days": D, "start_date": start_date.isoformat(),
         "end_date": end_date.isoformat(), "brand_files": brand_files,
-        "tier_er7_median": TIER_ER7, "er_creator_sigma": 0.35, "er_creator_clip": [0.5, 2.0],
-        "er_note_sigma": 0.25, "er_note_clip": [0.6, 1.7], "sponsored_er_factor": 0.85,
-        "off_niche_er_factor": 0.8, "curve": "E(t)=E_final*(w*(1-2^(-t/h))+(1-w)*min(t/100,1))",
+        "tier_er7_median": TIER_ER7, "er_creator_sigma": 0.35, "er_creator_clip": [0.6, 1.8],
+        "er_note_sigma": 0.2, "er_note_clip": [0.7, 1.45], "sponsored_er_factor": 0.9,
+        "off_niche_er_factor": 0.85, "viral_share": 0.03, "viral_factor": [6.0, 15.0], "curve": "E(t)=E_final*(w*(1-2^(-t/h))+(1-w)*min(t/100,1))",
         "evergreen_threshold": 0.25, "max_crawl_age_days": MAX_CRAWL_AGE_DAYS,
         "crawler_days": {FOLDERS[0]: [ds(0), ds(handover + 2)], FOLDERS[1]: [ds(handover), ds(D - 1)]},
         "missed_days": {FOLDERS[1]: [ds(d) for d in sorted(missed)]},
