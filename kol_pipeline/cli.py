@@ -64,11 +64,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print(f"error: no MediaCrawler rows with a usable crawl time under {landing}")
         return 2
     ranges = plan_runs(days)
+    if args.start or args.end or args.metrics_days <= 0:
+        downstream = set(days)
+    else:
+        newest = days[-1]
+        downstream = {d for d in days if (newest - d).days < args.metrics_days}
     _print(
-        f"kol-pipeline: {len(days)} partitions ({days[0]}..{days[-1]}) in {len(ranges)} run(s); "
-        f"landing {landing}; warehouse {warehouse}; DAGSTER_HOME {home}"
+        f"kol-pipeline: {len(days)} partitions ({days[0]}..{days[-1]}) ingested in {len(ranges)} ranged run(s), "
+        f"metrics and marts for {len(downstream)} of them; landing {landing}; warehouse {warehouse}; "
+        f"DAGSTER_HOME {home}"
     )
-    summary = run_pipeline(ranges, warehouse, progress=_print)
+    summary = run_pipeline(ranges, warehouse, progress=_print, downstream_days=downstream, landing=landing)
     _print(summary.render(time.monotonic() - t0))
     return summary.exit_code
 
@@ -96,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--warehouse", default=os.environ.get("KOL_WAREHOUSE_DIR", str(DEFAULT_WAREHOUSE)))
     r.add_argument("--start", type=_day, help="first day (YYYY-MM-DD, Asia/Shanghai)")
     r.add_argument("--end", type=_day, help="last day (inclusive)")
+    r.add_argument(
+        "--metrics-days",
+        type=int,
+        default=120,
+        help="without --start/--end: materialize metrics, marts and reports for the found days of this many days "
+        "up to the newest one (older days are ingested and validated only); 0 = every day",
+    )
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("simulate", help="write deterministic landing data (MediaCrawler + brand files)")
     s.add_argument("--creators", type=int, default=80)

@@ -18,14 +18,19 @@ from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 
 # Empty days inside a range still cost a partition materialization per asset (~2 stored events each); a separate
-# run costs its own fixed events. Days closer than this are merged into one run.
-MAX_GAP_DAYS = 3
+# run costs its own fixed events (~20 for ingestion). Days closer than this are merged into one run.
+MAX_GAP_DAYS = 5
+# By default the downstream layers (metrics, marts, reports) are materialized for the found days of the trailing
+# window of note_metrics before the newest day; older days are ingested and validated (they feed the windows).
+DEFAULT_METRICS_DAYS = 120
 
 
 def find_partition_days(landing: Path) -> set[date]:
     """Asia/Shanghai days that hold MediaCrawler rows (files, and the database when KOL_SOURCE_DB_URL is set) or a
     search_rankings file."""
-    days = set(ingest_lib.crawl_days(ingest_lib.file_batches(landing)))
+    from kol_pipeline.lib import landing as landing_lib
+
+    days = set(landing_lib.landing_days(landing))
     days |= {date.fromisoformat(d) for d in brand_lib.search_ranking_files(landing)}
     import os
 
@@ -144,48 +149,106 @@ def run_pipeline(
     warehouse: str,
     progress: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
+    downstream_days: set[date] | None = None,
+    landing: Path | None = None,
 ) -> RunSummary:
-    """Ingest + validate each range, then the downstream layers for its days that passed blocking checks."""
+    """Brand files once; ingest + checks for each range; then the downstream layers for the days of
+    `downstream_days` (all days when None) whose blocking checks passed, in as few ranged runs as possible."""
+    import os
+
     defs = load_definitions()
     instance = instance or dg.DagsterInstance.get()
-    ingest_job = defs.resolve_job_def("ingest_job")
-    downstream_job = defs.resolve_job_def("downstream_job")
     summary = RunSummary()
+
+    progress("brand and reference files")
+    res = defs.resolve_job_def("brand_job").execute_in_process(run_config=QUIET, instance=instance, raise_on_error=False,
+                                                               tags={"kol/launched_by": "kol-pipeline run"})
+    summary.runs += 1
+    failed, warned, _ = _check_outcomes(res)
+    summary.failed_checks += failed
+    summary.warned_checks += warned
+    brand_ok = res.success and not failed
+    if not res.success and not failed:
+        summary.failed_runs.append(f"brand files (run {res.run_id})")
+
+    selection = [dg.AssetKey(k) for k in ("notes", "creators", "quarantine")]
+    if landing is not None:
+        from kol_pipeline.lib import landing as landing_lib
+
+        kinds = landing_lib.kinds_present(landing)
+        if "comments" in kinds or os.environ.get("KOL_SOURCE_DB_URL"):
+            selection.append(dg.AssetKey("comments"))
+        if brand_lib.search_ranking_files(landing):
+            selection.append(dg.AssetKey("search_rankings"))
+    else:
+        selection += [dg.AssetKey("comments"), dg.AssetKey("search_rankings")]
+    ingest_job = defs.resolve_job_def("ingest_job").get_subset(
+        asset_selection=set(selection),
+        asset_check_selection={dg.AssetCheckKey(k, f"{k.path[-1]}_suite") for k in selection},
+    )
+    blocked_all: set[date] = set()
+    ok_days: list[date] = []
     for i, (start, end) in enumerate(ranges, start=1):
         days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
         summary.days += days
-        progress(f"[{i}/{len(ranges)}] {start}..{end}: ingest + checks")
-        res = ingest_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end), raise_on_error=False)
+        res = ingest_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end),
+                                            raise_on_error=False)
         summary.runs += 1
         failed, warned, blocked = _check_outcomes(res)
         if not res.success and not failed:
             summary.failed_runs.append(f"ingest {start}..{end} (run {res.run_id})")
-            progress(f"    ingest run {res.run_id} FAILED; see the Dagster UI")
+            progress(f"[ingest {i}/{len(ranges)}] {start}..{end}: run {res.run_id} FAILED; see the Dagster UI")
             continue
         summary.failed_checks += failed
         summary.warned_checks += warned
-        blocked_days = sorted(d for d in days if d in blocked) if blocked else []
-        summary.blocked_days += blocked_days
-        todo = [d for d in days if d not in set(blocked_days)]
-        for s, e in plan_runs(todo, max_gap=0) if blocked_days else ([(start, end)] if todo else []):
-            res2 = downstream_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(s, e), raise_on_error=False)
-            summary.runs += 1
-            if not res2.success:
-                summary.failed_runs.append(f"downstream {s}..{e} (run {res2.run_id})")
-                progress(f"    downstream run {res2.run_id} FAILED; see the Dagster UI")
+        blocked_all |= blocked
+        ok_days += [d for d in days if d not in blocked]
         counts = _partition_counts(warehouse, start, end)
         for d in days:
             c = counts.get(d.isoformat(), {})
-            status = "BLOCKED" if d in blocked_days else "ok"
             progress(
-                f"    {d}  notes {c.get('notes', 0):>6}  creators {c.get('creators', 0):>5}  "
-                f"comments {c.get('comments', 0):>6}  quarantined {c.get('quarantine', 0):>4}  "
-                f"note_metrics {c.get('note_metrics', 0):>6}  {status}"
+                f"[ingest {i}/{len(ranges)}] {d}  notes {c.get('notes', 0):>6}  creators {c.get('creators', 0):>5}  "
+                f"comments {c.get('comments', 0):>6}  quarantined {c.get('quarantine', 0):>4}"
+                + ("  BLOCKED by a failed check" if d in blocked else "")
+            )
+    summary.blocked_days = sorted(blocked_all)
+
+    todo = [d for d in ok_days if downstream_days is None or d in downstream_days]
+    if not brand_ok:
+        progress("downstream layers skipped: the brand files failed a blocking check or could not be read")
+        todo = []
+    down_ranges = plan_runs(todo, max_gap=MAX_GAP_DAYS)
+    # a merged gap must not re-run a blocked day
+    down_ranges = [r for rng in down_ranges for r in _split_around(rng, blocked_all)]
+    downstream_job = defs.resolve_job_def("downstream_job")
+    for i, (start, end) in enumerate(down_ranges, start=1):
+        res = downstream_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end),
+                                                raise_on_error=False)
+        summary.runs += 1
+        failed, warned, _ = _check_outcomes(res)
+        summary.failed_checks += failed
+        summary.warned_checks += warned
+        if not res.success and not failed:
+            summary.failed_runs.append(f"downstream {start}..{end} (run {res.run_id})")
+        counts = _partition_counts(warehouse, start, end)
+        for k in range((end - start).days + 1):
+            d = start + timedelta(days=k)
+            c = counts.get(d.isoformat(), {})
+            progress(
+                f"[metrics {i}/{len(down_ranges)}] {d}  note_metrics {c.get('note_metrics', 0):>6}  "
+                f"creator_scorecard {c.get('creator_scorecard', 0):>5}  campaign_performance "
+                f"{c.get('campaign_performance', 0):>4}" + ("" if res.success else "  FAILED")
             )
     totals = _table_totals(warehouse, summary.days)
     summary.quarantined = totals.pop("quarantine", 0)
     summary.rows = totals
     return summary
+
+
+def _split_around(rng: tuple[date, date], blocked: set[date]) -> list[tuple[date, date]]:
+    start, end = rng
+    days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
+    return plan_runs([d for d in days if d not in blocked], max_gap=0) if any(d in blocked for d in days) else [rng]
 
 
 SUMMARY_TABLES = (

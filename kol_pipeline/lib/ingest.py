@@ -102,6 +102,7 @@ def records_frame(fr: FileRecords) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows["_file"] = fr.path
     rows["_record"] = np.asarray(fr.record_numbers, dtype="int64")
     rows["_rawdict"] = pd.Series(fr.records, index=rows.index, dtype=object) if fr.records else pd.Series(dtype=object)
+    rows["_hint"] = fr.fallback_day
     probs = pd.DataFrame(
         {
             "source_file": [fr.path] * len(fr.problems),
@@ -141,6 +142,9 @@ def _fallback_day(df: pd.DataFrame, day: pd.Series) -> pd.Series:
     need = out.isna()
     if not need.any():
         return out
+    if "_hint" in df.columns:  # a day decided for the whole file (lib/landing.py) wins
+        out = out.where(~need | df["_hint"].isna(), df["_hint"])
+        need = out.isna()
     for f in df.loc[need, "_file"].unique():
         sel = need & (df["_file"] == f)
         hint = parsing.date_from_name(Path(f).name)
@@ -283,10 +287,13 @@ def ingest_batches(
     reasons: dict[str, list[pd.Series]] = {k: [] for k in KINDS}
     problems: list[pd.DataFrame] = []
     file_notes: dict[str, list[str]] = {}
+    hints: dict[str, date] = {}
     for kind, fr in batches:
         if fr.notes:
             file_notes[fr.path] = list(fr.notes)
         rows, probs = records_frame(fr)
+        if fr.fallback_day is not None:
+            hints[fr.path] = fr.fallback_day
         if len(rows):
             parts[kind].append(rows)
         if len(probs):
@@ -303,7 +310,9 @@ def ingest_batches(
         fixed = []
         for pf in problems:
             f = pf["source_file"].iloc[0]
-            pf = _problem_frame(pf, f, file_days.loc[file_days["_file"] == f, "snapshot_date"])
+            pf = pf.assign(snapshot_date=hints[f]) if f in hints else _problem_frame(
+                pf, f, file_days.loc[file_days["_file"] == f, "snapshot_date"]
+            )
             if pf["snapshot_date"].isna().any():
                 file_notes.setdefault(f, []).append(
                     "unreadable content and no date to file it under (no date in the file name, no valid row): "

@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 MEDIACRAWLER_RE = re.compile(
@@ -39,6 +40,8 @@ class FileRecords:
     problems: list[Problem] = field(default_factory=list)
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
+    # day for records without a usable crawl time, when known for the whole file (see lib/landing.py)
+    fallback_day: date | None = None
 
     @property
     def rows_read(self) -> int:

@@ -13,6 +13,7 @@ from kol_pipeline.defs.validate.checks import INGEST_CHECK_SPECS, _settings, ing
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import parsing
 from kol_pipeline.lib import ingest as ingest_lib
+from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline.resources.io_manager import read_table
@@ -76,6 +77,7 @@ _DAILY_DOCS = {
             kinds={"pandas", "parquet"},
             io_manager_key="io_manager",
             metadata={"dagster/column_schema": column_schema(name)},
+            is_required=False,  # subsettable: a landing folder without comments need not write comments
         )
         for name, doc in _DAILY_DOCS.items()
     },
@@ -89,6 +91,7 @@ _DAILY_DOCS = {
     retry_policy=RETRY,
     pool="landing_source",
     check_specs=INGEST_CHECK_SPECS,
+    can_subset=True,
 )
 def mediacrawler_snapshot(
     context: dg.AssetExecutionContext, settings: KolSettings, brands: pd.DataFrame, categories: pd.DataFrame
@@ -98,7 +101,7 @@ def mediacrawler_snapshot(
     crawl time; quarantines bad rows with their reason; keeps the latest crawl per id and day."""
     days = run_days(context)
     start, end = days[0], days[-1]
-    batches = ingest_lib.file_batches(settings.landing)
+    batches = landing_lib.batches_for_days(settings.landing, start, end)
     engine = settings.source_engine()
     if engine is not None:
         batches += ingest_lib.db_batches(engine, start, end)
@@ -118,7 +121,11 @@ def mediacrawler_snapshot(
         quarantine = QUARANTINE.empty_frame()
 
     acc = result.accounting
+    selected = {k.to_user_string() for k in context.selected_asset_keys}
+    selected_checks = {c.name for c in context.selected_asset_check_keys}
     for name in ("notes", "creators", "comments"):
+        if name not in selected:
+            continue
         sub = acc[acc["kind"] == name] if len(acc) else acc
         per_file = sub.groupby("source_file", as_index=False)[["read", "kept", "duplicates", "quarantined"]].sum() if len(sub) else sub
         totals = {k: int(sub[k].sum()) if len(sub) else 0 for k in ("read", "kept", "duplicates", "quarantined")}
@@ -133,12 +140,13 @@ def mediacrawler_snapshot(
                 "accounting_by_file": table_md(per_file, 30),
             },
         )
-    per_partition_counts(context, rankings.frame, asset_key="search_rankings")
-    yield dg.Output(
-        rankings.frame,
-        output_name="search_rankings",
-        metadata={"files": len(rankings.files), **{f"rows_{k}": v for k, v in rankings.accounting.items()}},
-    )
+    if "search_rankings" in selected:
+        per_partition_counts(context, rankings.frame, asset_key="search_rankings")
+        yield dg.Output(
+            rankings.frame,
+            output_name="search_rankings",
+            metadata={"files": len(rankings.files), **{f"rows_{k}": v for k, v in rankings.accounting.items()}},
+        )
     reasons = (
         quarantine.groupby(["source", "reason"]).size().reset_index(name="rows").sort_values("rows", ascending=False)
         if len(quarantine)
@@ -154,7 +162,14 @@ def mediacrawler_snapshot(
     input_days = set(acc["snapshot_date"]) if len(acc) else set()
     input_days |= {parsing.date_from_name(f.rsplit("/", 1)[-1]) for f in rankings.files}
     previous = {t: previous_rows(settings.warehouse_dir, t, start) for t in tables}
-    check_results = list(ingest_check_results(days, tables, acc, input_days, previous, categories, _settings(settings)))
+    check_results = [
+        r
+        for r in ingest_check_results(days, tables, acc, input_days, previous, categories, _settings(settings))
+        if r.check_name in selected_checks
+    ]
+    if "quarantine" not in selected:
+        yield from check_results
+        return
     per_partition_counts(context, quarantine, asset_key="quarantine")
     yield dg.Output(
         quarantine,
