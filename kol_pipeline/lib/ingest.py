@@ -304,6 +304,20 @@ def ingest_batches(
         if parts[kind]:
             frame, why = clean(kind, pd.concat(parts[kind], ignore_index=True), ctx)
             parts[kind], reasons[kind] = [frame], [why]
+    # rows with no usable crawl time in a file that gives no day either (no date in its name, no valid row):
+    # filed under the run's first day (else the earliest day seen) so they are quarantined and counted, never lost
+    seen = [d for k in KINDS if parts[k] for d in parts[k][0]["snapshot_date"].dropna()]
+    undated_day = start or (min(seen) if seen else None)
+    for kind in KINDS:
+        if parts[kind]:
+            frame = parts[kind][0]
+            miss = frame["snapshot_date"].isna()
+            if miss.any() and undated_day is not None:
+                frame.loc[miss, "snapshot_date"] = undated_day
+                for f in frame.loc[miss, "_file"].unique():
+                    file_notes.setdefault(f, []).append(
+                        f"rows without a usable crawl time and no date to file them under: quarantined under {undated_day}"
+                    )
     if problems:
         day_frames = [parts[k][0][["_file", "snapshot_date"]] for k in KINDS if parts[k]]
         file_days = pd.concat(day_frames) if day_frames else pd.DataFrame(columns=["_file", "snapshot_date"])
