@@ -1,0 +1,16 @@
+import pandas as pd
+
+from kol_pipeline.lib.charts import _clean, png_markdown, svg
+
+
+def test_nulls_become_gaps_not_zeros():
+    got = _clean([1, None, float("nan"), pd.NA, 2.5])
+    assert got[0] == 1.0 and got[4] == 2.5
+    assert all(v != v for v in got[1:4])
+
+
+def test_charts_render_with_missing_values():
+    md = png_markdown("bar", {"a": [0.1, pd.NA, None]}, ["micro", "mid", "top"], "er_7d by tier")
+    assert md.startswith("![er_7d by tier](data:image/png;base64,") and len(md) > 1000
+    s = svg("line", {"x": [1.0, None, 3.0]}, ["d1", "d2", "d3"], "curve")
+    assert s.startswith("<svg") and "curve" in s
