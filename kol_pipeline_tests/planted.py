@@ -1,0 +1,93 @@
+"""A landing folder written by the simulator, ingested and measured with the pipeline's own lib functions, next to
+the truth the simulator planted (``truth/``). Shared by the tests that check the metrics recover the planted
+parameters (kol_pipeline_tests/unit/test_planted_truth.py) and by anyone who needs the same world.
+
+The bundled sample ``data/sample/`` is exactly ``simulate(out, creators=80, days=130, seed=7)`` (its README; the
+unit test ``test_bundled_sample_matches_generator`` keeps it so), so it is read directly instead of regenerated;
+``planted_world(None)`` falls back to a fresh simulation when the sample is absent.
+
+No dagster here: ingestion is ``ingest_batches`` over every day of the landing folder in one call (the same
+cleaning the ``mediacrawler_snapshot`` asset runs per range), with categories and brands from
+``read_brand_table``; metrics and marts are the lib functions the Dagster assets wrap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from kol_pipeline.lib import marts, metrics
+from kol_pipeline.lib.brand import read_brand_table
+from kol_pipeline.lib.ingest import IngestContext, IngestResult, ingest_batches
+from kol_pipeline.lib.landing import batches_for_days, landing_days
+from kol_pipeline.lib.settings import MetricSettings
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+SAMPLE_ARGS = {"creators": 80, "days": 130, "seed": 7}  # data/sample/README.md
+BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
+TRUTH_IDS = {c: str for c in ("note_id", "user_id", "comment_id", "parent_comment_id", "note_author_id")}
+
+
+def read_truth(landing: Path) -> dict[str, pd.DataFrame]:
+    """truth/*.csv by stem (creators, notes, comments, campaigns, fee_ranges, malformed); ids as str (pandas'
+    C parser crashes on hex XHS ids inferred as floats, docs/simulator.md)."""
+    return {p.stem: pd.read_csv(p, dtype=TRUTH_IDS) for p in sorted((landing / "truth").glob("*.csv"))}
+
+
+@dataclass
+class PlantedWorld:
+    """Cleaned tables of every day of a simulated landing folder, its brand tables and its planted truth."""
+
+    landing: Path
+    days: list[date]  # the days the landing folder holds (crawl days), ascending
+    brand: dict[str, pd.DataFrame]  # BRAND_TABLES -> typed frame
+    ingest: IngestResult
+    truth: dict[str, pd.DataFrame]
+    settings: MetricSettings = field(default_factory=MetricSettings)
+
+    @property
+    def last_day(self) -> date:
+        return self.days[-1]
+
+    def note_metrics(self, days: list[date]) -> pd.DataFrame:
+        r = self.ingest
+        return metrics.note_metrics(r.notes, r.creators, r.comments, self.brand["campaign_posts"], days, self.settings)
+
+    def creator_scorecard(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
+        r = self.ingest
+        return metrics.creator_scorecard(note_metrics, r.creators, r.comments, self.brand["rate_card"], days,
+                                         self.settings)
+
+    def tier_benchmarks(self, scorecard: pd.DataFrame, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
+        r = self.ingest
+        return metrics.tier_benchmarks(scorecard, note_metrics, r.notes, r.creators, days, self.settings)
+
+    def campaign_performance(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
+        b, r = self.brand, self.ingest
+        return marts.campaign_performance(b["campaigns"], b["campaign_posts"], note_metrics, r.notes, r.creators,
+                                          days, self.settings)
+
+    def brand_search_lift(self) -> pd.DataFrame:
+        b = self.brand
+        return marts.brand_search_lift(b["campaigns"], b["brands"], b["search_index"], b["store_traffic"])
+
+
+def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) -> PlantedWorld:
+    """Ingest every day of ``landing`` (default: the bundled sample). With ``landing=None`` or a folder without
+    ``truth/``, the simulator writes ``SAMPLE_ARGS`` into ``tmp_dir`` first."""
+    if landing is None or not (landing / "truth").is_dir():
+        if tmp_dir is None:
+            raise ValueError("no simulated landing folder and no tmp_dir to simulate into")
+        from kol_pipeline.lib.simulate import simulate
+
+        simulate(tmp_dir, **SAMPLE_ARGS)
+        landing = tmp_dir
+    days = sorted(landing_days(landing))
+    brand = {name: read_brand_table(landing, name).frame for name in BRAND_TABLES}
+    ctx = IngestContext(categories=brand["categories"], brands=brand["brands"])
+    result = ingest_batches(batches_for_days(landing, days[0], days[-1]), ctx, days[0], days[-1])
+    return PlantedWorld(landing=landing, days=days, brand=brand, ingest=result, truth=read_truth(landing))
