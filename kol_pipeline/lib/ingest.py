@@ -430,6 +430,13 @@ _DB_QUERIES = {
 }
 
 
+_DB_QUERIES_ALL = {
+    "notes": "SELECT * FROM xhs_note",
+    "comments": "SELECT * FROM xhs_note_comment",
+    "creators": "SELECT * FROM xhs_creator",
+}
+
+
 def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS) -> list[tuple[str, FileRecords]]:
     """Rows of MediaCrawler's db mode tables whose crawl time falls in [start, end] (Asia/Shanghai), read-only."""
     import sqlalchemy as sa
@@ -442,13 +449,24 @@ def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS
             table = DB_TABLES[kind]
             if not insp.has_table(table):
                 continue
-            res = conn.execute(sa.text(_DB_QUERIES[kind]), {"lo": lo, "hi": hi})
+            crawl_type = {c["name"]: c["type"] for c in insp.get_columns(table)}.get("last_modify_ts")
+            if isinstance(crawl_type, (sa.Integer, sa.Numeric)):
+                res = conn.execute(sa.text(_DB_QUERIES[kind]), {"lo": lo, "hi": hi})
+            else:
+                # last_modify_ts is not a number column (e.g. a table written by pandas.to_sql from CSV: TEXT):
+                # PostgreSQL cannot compare it with a number, so read the table and keep the range's rows here.
+                res = conn.execute(sa.text(_DB_QUERIES_ALL[kind]))
             cols = list(res.keys())
             fr = FileRecords(path=f"db:{table}")
             for i, row in enumerate(res, start=1):
                 rec = {c: (v.decode() if isinstance(v, bytes) else v) for c, v in zip(cols, row)}
                 fr.records.append(rec)
                 fr.record_numbers.append(int(rec["id"]) if rec.get("id") is not None and str(rec["id"]).isdigit() else i)
+            if not isinstance(crawl_type, (sa.Integer, sa.Numeric)) and fr.records:
+                ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
+                keep = ts.notna() & _in_range(parsing.shanghai_date(ts).where(ts.notna(), None), start, end)
+                fr.records = [r for r, k in zip(fr.records, keep) if k]
+                fr.record_numbers = [n for n, k in zip(fr.record_numbers, keep) if k]
             out.append((kind, fr))
     return out
 
