@@ -1,0 +1,100 @@
+"""`kol-pipeline` as a user runs it: a subprocess with its own DAGSTER_HOME, on simulated data and on the real
+MediaCrawler crawl in ../shared/real."""
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from kol_pipeline.lib import ingest as ingest_lib
+from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib.simulate import simulate
+from kol_pipeline.orchestrate import plan_runs
+from kol_pipeline.resources.io_manager import list_partitions, read_table
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL = ROOT.parent / "shared" / "real" / "mediacrawler_mf_koc"
+
+
+def kol(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOL_")}
+    env["DAGSTER_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "kol_pipeline.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_run_records_history_in_dagster_home(tmp_path):
+    landing, wh, home = tmp_path / "landing", tmp_path / "wh", tmp_path / "home"
+    simulate(landing, creators=10, days=14, seed=5, end_date=date(2025, 5, 31))
+    p = kol("run", "--landing", str(landing), "--warehouse", str(wh), home=home)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    assert "telemetry" in (home / "dagster.yaml").read_text() and "enabled: false" in (home / "dagster.yaml").read_text()
+    # a progress line per partition, then the summary
+    found = sorted(landing_lib.landing_days(landing))
+    days = [d.isoformat() for d in found]
+    for d in days:
+        assert f"] {d}  notes" in out, d
+    assert "rows: notes " in out and "quarantined rows: " in out and out.rstrip().endswith("exit 0")
+    notes = read_table(str(wh), "notes")
+    assert f"notes {len(notes):,}" in out
+    # the runs are in the persistent instance the UI reads
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        runs = inst.get_runs()
+        assert {r.job_name for r in runs} >= {"brand_job", "ingest_job", "downstream_job"}
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        mats = inst.fetch_materializations(dg.AssetKey("note_metrics"), limit=500).records
+        materialized = {m.partition_key for m in mats}
+        spanned = {(a + timedelta(days=k)).isoformat() for a, b in plan_runs(found) for k in range((b - a).days + 1)}
+        assert materialized == spanned  # every day of the ranged runs, including days whose note_metrics are empty
+        assert set(list_partitions(str(wh), "note_metrics")) <= materialized  # empty days write no file
+    # a second run over the same folder replaces, never appends
+    p2 = kol("run", "--landing", str(landing), "--warehouse", str(wh), home=home)
+    assert p2.returncode == 0
+    assert len(read_table(str(wh), "notes")) == len(notes)
+
+
+def test_bad_arguments_give_clear_errors(tmp_path):
+    p = kol("run", "--landing", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "wh"), home=tmp_path / "h")
+    assert p.returncode == 2 and "does not exist" in p.stdout
+    (tmp_path / "empty").mkdir()
+    p = kol("run", "--landing", str(tmp_path / "empty"), "--warehouse", str(tmp_path / "wh"), home=tmp_path / "h")
+    assert p.returncode == 2 and "no MediaCrawler rows" in p.stdout
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"the real crawl is not at {REAL}")
+def test_real_crawl_through_dagster(tmp_path):
+    """The days around the one bad record (2023-07-05) and the dense March 2025 crawl, through `kol-pipeline run`;
+    the whole-folder figures are asserted on the same ingestion code in unit/test_ingest.py (a whole-folder run
+    through Dagster takes minutes here: docs/operations.md)."""
+    wh, home = tmp_path / "wh", tmp_path / "home"
+    p = kol("run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2023-07-01", "--end", "2023-07-10", home=home)
+    assert p.returncode == 0, p.stdout + p.stderr  # the bad row lands in a small partition: a warning, not a block
+    q = read_table(str(wh), "quarantine")
+    assert len(q) == 1
+    row = q.iloc[0]
+    assert row["source_file"] == "Ning/creator_contents_extension.json" and row["reason"] == "published_at is after crawled_at"
+    assert '"note_id": "64a47bc0000000002f0284c9"' in row["raw"]
+    assert "quarantined rows: 1" in p.stdout
+
+    p = kol("run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2025-03-10", "--end", "2025-03-22", home=home)
+    assert p.returncode == 0, p.stdout + p.stderr
+    notes = read_table(str(wh), "notes", "2025-03-10", "2025-03-22")
+    lib = ingest_lib.ingest_batches(landing_lib.batches_for_days(REAL, date(2025, 3, 10), date(2025, 3, 22)),
+                                    ingest_lib.IngestContext(), date(2025, 3, 10), date(2025, 3, 22))
+    assert len(notes) == len(lib.notes) == 15_488
+    assert notes.groupby(["note_id", "snapshot_date"]).size().max() == 1
+    creators = read_table(str(wh), "creators")
+    assert len(creators) == 105 and set(creators["tier"]) == {"nano"}
+    assert {11_000, 45_000} <= set(read_table(str(wh), "notes")["likes"].dropna().astype(int))
+    # single crawls: horizon metrics beyond 2 days are null, never invented; save_to_like is filled
+    nm = read_table(str(wh), "note_metrics", "2025-03-22", "2025-03-22")
+    assert len(nm) > 0
+    assert nm["eng_7d"].isna().all() and nm["eng_30d"].isna().all() and nm["half_life_days"].isna().all()
+    assert nm["save_to_like"].notna().mean() > 0.9
+    tb = read_table(str(wh), "tier_benchmarks", "2025-03-22", "2025-03-22")
+    assert tb.loc[(tb["tier"] == "nano") & (tb["category"] == "all"), "curve_0_2d"].notna().all()
