@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from kol_pipeline.resources.io_manager import WarehouseIOManager
-from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 
 def build_resources() -> dict:
@@ -18,6 +18,7 @@ def build_resources() -> dict:
             landing_dir=dg.EnvVar("KOL_LANDING_DIR"),
             warehouse_dir=dg.EnvVar("KOL_WAREHOUSE_DIR"),
         ),
+        "metrics_config": MetricsConfig(),
     }
 
 

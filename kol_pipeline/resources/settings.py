@@ -39,3 +39,56 @@ class KolSettings(dg.ConfigurableResource):
         import sqlalchemy as sa
 
         return sa.create_engine(url, pool_pre_ping=True)
+
+
+class MetricsConfig(dg.ConfigurableResource):
+    """Tunable numbers of the metrics (defaults: kol_pipeline.lib.settings.MetricSettings; docs/metrics.md).
+
+    Set them in the launchpad's resource config or in Definitions; the word lists live in data/reference/lexicon.json
+    (KolSettings.lexicon_file)."""
+
+    tier_bounds: list[int] = Field(
+        default=[10_000, 100_000, 500_000, 1_000_000],
+        description="Lower follower bounds of micro, mid, macro, top (nano below the first)",
+    )
+    max_gap_days: float = Field(default=2.0, description="E(h): a bracketing observation at most this far from h")
+    viral_min_engagements: int = Field(default=1000, description="is_viral: absolute floor")
+    viral_multiple: float = Field(default=10.0, description="is_viral: multiple of the author's 90-day median")
+    evergreen_share: float = Field(default=0.25, description="is_evergreen: share of eng_90d earned after day 30")
+    low_er_factor: float = Field(default=0.25, description="low_er_for_tier: below this x the tier median")
+    spike_rel: float = Field(default=0.20, description="follower_spike: relative rise")
+    spike_abs: int = Field(default=1000, description="follower_spike: absolute rise")
+    dup_min_comments: int = Field(default=20, description="duplicate_comments: minimum comments in 90 days")
+    dup_share: float = Field(default=0.30, description="duplicate_comments: share repeating another")
+    low_c2l_factor: float = Field(default=0.2, description="low_comment_to_like: below this x the tier median")
+    score_weights: dict[str, float] = Field(
+        default={
+            "median_er_7d": 0.35,
+            "median_save_to_like": 0.20,
+            "substantive_comment_share": 0.15,
+            "evergreen_share": 0.10,
+            "median_half_life_days": 0.10,
+            "authenticity_score": 0.10,
+        },
+        description="Composite score weights (percentile ranks within tier)",
+    )
+
+    def to_settings(self):  # -> kol_pipeline.lib.settings.MetricSettings
+        from kol_pipeline.lib.settings import MetricSettings
+
+        if len(self.tier_bounds) != 4 or list(self.tier_bounds) != sorted(self.tier_bounds):
+            raise ValueError(f"tier_bounds needs 4 increasing numbers, got {self.tier_bounds}")
+        return MetricSettings(
+            tier_bounds=tuple(int(b) for b in self.tier_bounds),
+            max_gap_days=self.max_gap_days,
+            viral_min_engagements=self.viral_min_engagements,
+            viral_multiple=self.viral_multiple,
+            evergreen_share=self.evergreen_share,
+            low_er_factor=self.low_er_factor,
+            spike_rel=self.spike_rel,
+            spike_abs=self.spike_abs,
+            dup_min_comments=self.dup_min_comments,
+            dup_share=self.dup_share,
+            low_c2l_factor=self.low_c2l_factor,
+            score_weights=dict(self.score_weights),
+        )

@@ -2,6 +2,7 @@
 kol_pipeline.lib.ingest and kol_pipeline.lib.brand."""
 
 
+from dataclasses import replace
 from datetime import timedelta
 
 import dagster as dg
@@ -17,7 +18,7 @@ from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline.resources.io_manager import read_table
-from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
 _BRAND_DOCS = {
@@ -94,7 +95,11 @@ _DAILY_DOCS = {
     can_subset=True,
 )
 def mediacrawler_snapshot(
-    context: dg.AssetExecutionContext, settings: KolSettings, brands: pd.DataFrame, categories: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    settings: KolSettings,
+    metrics_config: MetricsConfig,
+    brands: pd.DataFrame,
+    categories: pd.DataFrame,
 ):
     """Reads every MediaCrawler file of the landing folder (JSON, JSONL, CSV with BOM, GBK CSV) and, when
     KOL_SOURCE_DB_URL is set, MediaCrawler's database tables; assigns each row to the Asia/Shanghai day of its
@@ -111,6 +116,7 @@ def mediacrawler_snapshot(
         categories=categories,
         brands=brands,
         lexicon=load_lexicon(settings.lexicon_file),
+        tier_bounds=metrics_config.to_settings().tier_bounds,
         known_note_ids=set(known["note_id"]) if len(known) else set(),
     )
     result = ingest_lib.ingest_batches(batches, ctx, start, end)
@@ -164,7 +170,8 @@ def mediacrawler_snapshot(
     previous = {t: previous_rows(settings.warehouse_dir, t, start) for t in tables}
     check_results = [
         r
-        for r in ingest_check_results(days, tables, acc, input_days, previous, categories, _settings(settings))
+        for r in ingest_check_results(days, tables, acc, input_days, previous, categories,
+                                      replace(_settings(settings), tier_bounds=ctx.tier_bounds))
         if r.check_name in selected_checks
     ]
     if "quarantine" not in selected:

@@ -7,7 +7,8 @@ from kol_pipeline.defs.metrics.assets import NOTE_WINDOW, last_day, per_partitio
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import marts as marts_lib
-from kol_pipeline.lib.settings import TIER_NAMES, MetricSettings
+from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.resources.settings import MetricsConfig
 
 
 def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
@@ -35,6 +36,7 @@ def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
 )
 def campaign_performance(
     context: dg.AssetExecutionContext,
+    metrics_config: MetricsConfig,
     campaigns: pd.DataFrame,
     campaign_posts: pd.DataFrame,
     note_metrics: pd.DataFrame,
@@ -44,7 +46,7 @@ def campaign_performance(
     """Per campaign x tier (author's tier on the publish date) and `all`: creators, notes, spend, engagements,
     saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators)."""
     days = run_days(context)
-    out = marts_lib.campaign_performance(campaigns, campaign_posts, note_metrics, notes, creators, days, MetricSettings())
+    out = marts_lib.campaign_performance(campaigns, campaign_posts, note_metrics, notes, creators, days, metrics_config.to_settings())
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -78,6 +80,7 @@ def campaign_performance(
 )
 def keyword_share_of_voice(
     context: dg.AssetExecutionContext,
+    metrics_config: MetricsConfig,
     search_rankings: pd.DataFrame,
     notes: pd.DataFrame,
     campaign_posts: pd.DataFrame,
@@ -89,7 +92,7 @@ def keyword_share_of_voice(
     voice, and how many of those came from each tier."""
     days = run_days(context)
     out = marts_lib.keyword_share_of_voice(search_rankings, notes, campaign_posts, campaigns, brands, creators, days,
-                                           MetricSettings())
+                                           metrics_config.to_settings())
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):

@@ -9,7 +9,8 @@ import pandas as pd
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import metrics as metrics_lib
-from kol_pipeline.lib.settings import TIER_NAMES, MetricSettings
+from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.resources.settings import MetricsConfig
 
 NOTE_WINDOW = 121  # note_window_days + 1: a note published 119 days ago needs its first observations
 CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of tolerance + 1
@@ -46,6 +47,7 @@ def last_day(df: pd.DataFrame, days) -> pd.DataFrame:
 )
 def note_metrics(
     context: dg.AssetExecutionContext,
+    metrics_config: MetricsConfig,
     notes: pd.DataFrame,
     creators: pd.DataFrame,
     comments: pd.DataFrame,
@@ -55,7 +57,7 @@ def note_metrics(
     eng_2d/7d/30d/90d (interpolated, null when no observation is within 2 days), er_7d, save_to_like,
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share."""
     days = run_days(context)
-    out = metrics_lib.note_metrics(notes, creators, comments, campaign_posts, days, MetricSettings())
+    out = metrics_lib.note_metrics(notes, creators, comments, campaign_posts, days, metrics_config.to_settings())
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -88,6 +90,7 @@ def note_metrics(
 )
 def creator_scorecard(
     context: dg.AssetExecutionContext,
+    metrics_config: MetricsConfig,
     note_metrics: pd.DataFrame,
     creators: pd.DataFrame,
     comments: pd.DataFrame,
@@ -97,7 +100,7 @@ def creator_scorecard(
     metrics, estimated cost per engagement, disclosure rate, authenticity flags and score, composite score and rank
     within tier x category."""
     days = run_days(context)
-    out = metrics_lib.creator_scorecard(note_metrics, creators, comments, rate_card, days, MetricSettings())
+    out = metrics_lib.creator_scorecard(note_metrics, creators, comments, rate_card, days, metrics_config.to_settings())
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -128,6 +131,7 @@ def creator_scorecard(
 )
 def tier_benchmarks(
     context: dg.AssetExecutionContext,
+    metrics_config: MetricsConfig,
     creator_scorecard: pd.DataFrame,
     note_metrics: pd.DataFrame,
     notes: pd.DataFrame,
@@ -136,7 +140,7 @@ def tier_benchmarks(
     """Per tier x category (and `all`): p25/median/p75 of creators' er_7d, save_to_like, half-life and CPE, and the
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
     days = run_days(context)
-    out = metrics_lib.tier_benchmarks(creator_scorecard, note_metrics, notes, creators, days, MetricSettings())
+    out = metrics_lib.tier_benchmarks(creator_scorecard, note_metrics, notes, creators, days, metrics_config.to_settings())
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
