@@ -2,10 +2,13 @@
 
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
+
+from kol_pipeline.lib.settings import MetricSettings
 
 
 class KolSettings(dg.ConfigurableResource):
@@ -41,6 +44,9 @@ class KolSettings(dg.ConfigurableResource):
         return sa.create_engine(url, pool_pre_ping=True)
 
 
+_D = MetricSettings()  # one source for the defaults
+
+
 class MetricsConfig(dg.ConfigurableResource):
     """Tunable numbers of the metrics (defaults: kol_pipeline.lib.settings.MetricSettings; docs/metrics.md).
 
@@ -48,37 +54,27 @@ class MetricsConfig(dg.ConfigurableResource):
     (KolSettings.lexicon_file)."""
 
     tier_bounds: list[int] = Field(
-        default=[10_000, 100_000, 500_000, 1_000_000],
-        description="Lower follower bounds of micro, mid, macro, top (nano below the first)",
+        default=list(_D.tier_bounds), description="Lower follower bounds of micro, mid, macro, top (nano below the first)"
     )
-    max_gap_days: float = Field(default=2.0, description="E(h): a bracketing observation at most this far from h")
-    viral_min_engagements: int = Field(default=1000, description="is_viral: absolute floor")
-    viral_multiple: float = Field(default=10.0, description="is_viral: multiple of the author's 90-day median")
-    evergreen_share: float = Field(default=0.25, description="is_evergreen: share of eng_90d earned after day 30")
-    low_er_factor: float = Field(default=0.25, description="low_er_for_tier: below this x the tier median")
-    spike_rel: float = Field(default=0.20, description="follower_spike: relative rise")
-    spike_abs: int = Field(default=1000, description="follower_spike: absolute rise")
-    dup_min_comments: int = Field(default=20, description="duplicate_comments: minimum comments in 90 days")
-    dup_share: float = Field(default=0.30, description="duplicate_comments: share repeating another")
-    low_c2l_factor: float = Field(default=0.2, description="low_comment_to_like: below this x the tier median")
+    max_gap_days: float = Field(default=_D.max_gap_days, description="E(h): a bracketing observation at most this far from h")
+    viral_min_engagements: int = Field(default=_D.viral_min_engagements, description="is_viral: absolute floor")
+    viral_multiple: float = Field(default=_D.viral_multiple, description="is_viral: multiple of the author's 90-day median")
+    evergreen_share: float = Field(default=_D.evergreen_share, description="is_evergreen: share of eng_90d after day 30")
+    low_er_factor: float = Field(default=_D.low_er_factor, description="low_er_for_tier: below this x the tier median")
+    spike_rel: float = Field(default=_D.spike_rel, description="follower_spike: relative rise")
+    spike_abs: int = Field(default=_D.spike_abs, description="follower_spike: absolute rise")
+    dup_min_comments: int = Field(default=_D.dup_min_comments, description="duplicate_comments: minimum comments in 90 days")
+    dup_share: float = Field(default=_D.dup_share, description="duplicate_comments: share repeating another")
+    low_c2l_factor: float = Field(default=_D.low_c2l_factor, description="low_comment_to_like: below this x the tier median")
     score_weights: dict[str, float] = Field(
-        default={
-            "median_er_7d": 0.35,
-            "median_save_to_like": 0.20,
-            "substantive_comment_share": 0.15,
-            "evergreen_share": 0.10,
-            "median_half_life_days": 0.10,
-            "authenticity_score": 0.10,
-        },
-        description="Composite score weights (percentile ranks within tier)",
+        default=dict(_D.score_weights), description="Composite score weights (percentile ranks within tier)"
     )
 
-    def to_settings(self):  # -> kol_pipeline.lib.settings.MetricSettings
-        from kol_pipeline.lib.settings import MetricSettings
-
+    def to_settings(self) -> MetricSettings:
         if len(self.tier_bounds) != 4 or list(self.tier_bounds) != sorted(self.tier_bounds):
             raise ValueError(f"tier_bounds needs 4 increasing numbers, got {self.tier_bounds}")
-        return MetricSettings(
+        return replace(
+            _D,
             tier_bounds=tuple(int(b) for b in self.tier_bounds),
             max_gap_days=self.max_gap_days,
             viral_min_engagements=self.viral_min_engagements,
