@@ -143,16 +143,11 @@ class _Warehouse:
         return f"{self.root}/{tail}"
 
 
-def _ordered_select(con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec | None) -> str | None:
-    """A SELECT of the view's columns in the spec's order (extras after), or None when already in order."""
-    if spec is None:
-        return None
-    have = [r[0] for r in con.execute(f"DESCRIBE {_quote_ident(name)}").fetchall()]
-    first = [c for c in spec.column_names if c in have]
+def _ordered_select(have: list[str], spec: TableSpec | None) -> str:
+    """The select list: the spec's columns first, in its order, then any extra columns of the files."""
+    first = [c for c in spec.column_names if c in have] if spec is not None else []
     order = first + [c for c in have if c not in set(first)]
-    if order == have:
-        return None
-    return ", ".join(f'"{c}"' for c in order)
+    return ", ".join(f'"{c}"' for c in order) if order != have else "*"
 
 
 def connect(warehouse: str, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -180,10 +175,8 @@ def connect(warehouse: str, tables: Iterable[str] | None = None) -> duckdb.DuckD
             continue
         else:
             continue  # a folder without Parquet files
-        con.execute(f"CREATE VIEW {ident} AS {select}")
-        ordered = _ordered_select(con, name, spec)
-        if ordered is not None:
-            con.execute(f"CREATE OR REPLACE VIEW {ident} AS SELECT {ordered} FROM ({select})")
+        have = con.sql(select).columns  # binds once: reads the files' schemas
+        con.execute(f"CREATE VIEW {ident} AS SELECT {_ordered_select(have, spec)} FROM ({select})")
     return con
 
 
