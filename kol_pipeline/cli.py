@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--metrics-days",
         type=int,
-        default=365,
+        default=150,
         help="without --start/--end: materialize metrics, marts and reports for the found days of this many days "
         "up to the newest one (older days are ingested and validated only); 0 = every day",
     )
