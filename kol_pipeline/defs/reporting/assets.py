@@ -1,0 +1,242 @@
+"""The daily report for marketers: one self-contained HTML page per day, WAREHOUSE/reports/YYYY-MM-DD.html.
+
+A thin wrapper over kol_pipeline.lib.report.render_report. The page is not a warehouse table: the asset writes the
+file itself and returns a MaterializeResult (no IO manager output). docs/report.md describes the page.
+"""
+
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+from fsspec.implementations.local import LocalFileSystem
+from upath import UPath
+
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, run_days, window_mapping
+from kol_pipeline.lib import charts
+from kol_pipeline.lib import report as report_lib
+from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.resources.io_manager import make_base_path
+from kol_pipeline.resources.settings import KolSettings
+
+REPORTS_DIR = "reports"
+#: newest asset check evaluations read from the event log (about 25 checks x 80 runs)
+CHECK_EVENTS = 2000
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
+
+
+def report_path(warehouse_dir: str, day: date) -> UPath:
+    """WAREHOUSE/reports/YYYY-MM-DD.html (a local path or an fsspec URL)."""
+    return make_base_path(warehouse_dir) / REPORTS_DIR / f"{day.isoformat()}.html"
+
+
+def write_report(path: UPath, text: str) -> int:
+    """Write the page; locally to a hidden temporary name in the same folder, then renamed over the final name (a
+    reader never sees a partial page); elsewhere one plain write (one PUT on object stores). Returns the bytes."""
+    data = text.encode("utf-8")
+    if isinstance(path.fs, LocalFileSystem):
+        final = os.fspath(path)
+        folder = os.path.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{os.path.basename(final)}.tmp-{uuid.uuid4().hex}")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, final)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return len(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotImplementedError, OSError):  # object stores have no folders
+        pass
+    path.fs.pipe_file(path.path, data)
+    return len(data)
+
+
+# ---------------------------------------------------------------------------------------------- failed checks
+
+
+def _run_days(instance: dg.DagsterInstance, run_id: str, cache: dict[str, set[date] | None]) -> set[date] | None:
+    """The days a run covered (its partition or partition range tags); None = an unpartitioned run (every day)."""
+    if run_id not in cache:
+        run = instance.get_run_by_id(run_id)
+        tags = run.tags if run is not None else {}
+        days: set[date] | None = None
+        try:
+            if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+                start, end = date.fromisoformat(tags[RANGE_START_TAG]), date.fromisoformat(tags[RANGE_END_TAG])
+                days = {d.date() for d in pd.date_range(start, end, freq="D")}
+            elif PARTITION_TAG in tags:
+                days = {date.fromisoformat(tags[PARTITION_TAG])}
+        except ValueError:  # a partition key that is not a day
+            days = None
+        cache[run_id] = days
+    return cache[run_id]
+
+
+def _meta_text(metadata, key: str) -> str | None:
+    v = (metadata or {}).get(key)
+    if v is None:
+        return None
+    return str(getattr(v, "value", v))
+
+
+def _listed(text: str | None) -> set[date] | None:
+    if not text:
+        return None
+    out = set()
+    for part in text.split(","):
+        try:
+            out.add(date.fromisoformat(part.strip()))
+        except ValueError:
+            continue
+    return out
+
+
+def _failure_for_day(evaluation, day: date) -> str | None:
+    """The report line of a failed evaluation for `day`, or None when it names other days only."""
+    name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+    meta = evaluation.metadata
+    blocked = _listed(_meta_text(meta, "blocked_partitions"))
+    failed_days = _listed(_meta_text(meta, "failed_partitions"))
+    failed = _meta_text(meta, "failed") or ""
+    warnings = _meta_text(meta, "warnings") or ""
+    if blocked is not None:  # ingestion suites: blocking failures per day, warnings over the run's range
+        if day in blocked:
+            return f"{name}: blocking failure ({failed or 'see the check in Dagster'})"
+        return f"{name}: warning ({warnings})" if warnings else None
+    if failed_days is not None and day not in failed_days:
+        return None
+    severity = "blocking failure" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warning"
+    detail = ", ".join(x for x in (failed, warnings) if x)
+    return f"{name}: {severity}" + (f" ({detail})" if detail else "")
+
+
+def failed_checks_by_day(context: dg.AssetExecutionContext, days: Sequence[date]) -> dict[date, list[str]] | None:
+    """For each day, the asset checks whose latest evaluation covering that day failed, as report lines.
+
+    Read from the instance's event log (the newest CHECK_EVENTS check evaluations, any check of any code location
+    writing to it): a run covers the days of its partition tags, an unpartitioned run every day. None when the event
+    log cannot be read (the report then says check results were not available)."""
+    try:
+        instance = context.instance
+        records = instance.event_log_storage.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=CHECK_EVENTS,
+            ascending=False,
+        )
+        runs: dict[str, set[date] | None] = {}
+        pending: dict[tuple[str, str], set[date]] = {}
+        out: dict[date, list[str]] = {d: [] for d in days}
+        for rec in records:  # newest first
+            entry = rec.event_log_entry
+            evaluation = entry.asset_check_evaluation
+            if evaluation is None:
+                continue
+            todo = pending.setdefault((evaluation.asset_key.to_user_string(), evaluation.check_name), set(days))
+            if not todo:
+                continue
+            covered = _run_days(instance, entry.run_id, runs)
+            hit = set(todo) if covered is None else todo & covered
+            todo -= hit
+            if evaluation.passed:
+                continue
+            for d in hit:
+                line = _failure_for_day(evaluation, d)
+                if line:
+                    out[d].append(line)
+        return {d: sorted(lines) for d, lines in out.items()}
+    except Exception as exc:  # the report must not fail because the event log cannot be read
+        context.log.warning(f"daily_report: could not read asset check results ({type(exc).__name__}: {exc})")
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------- the asset
+
+
+def _overall(tier_comparison: pd.DataFrame, day: date) -> pd.DataFrame:
+    tc = tier_comparison
+    if tc.empty:
+        return tc
+    sel = tc[(pd.to_datetime(tc["snapshot_date"]).dt.date == day) & (tc["campaign_id"] == "all") & (tc["brand"] == "all")]
+    return sel.set_index("tier").reindex([t for t in (*TIER_NAMES, "unknown") if t in set(sel["tier"])])
+
+
+def _num(v) -> float | None:
+    return None if pd.isna(v) else float(v)
+
+
+@dg.asset(
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="reporting",
+    kinds={"html"},
+    ins={
+        "tier_comparison": dg.AssetIn(),
+        "campaign_performance": dg.AssetIn(),
+        "keyword_share_of_voice": dg.AssetIn(partition_mapping=window_mapping(report_lib.SOV_DAYS)),
+        "brand_search_lift": dg.AssetIn(),
+        "creator_shortlist": dg.AssetIn(),
+        "tier_benchmarks": dg.AssetIn(),
+        "quarantine": dg.AssetIn(),
+    },
+)
+def daily_report(
+    context: dg.AssetExecutionContext,
+    settings: KolSettings,
+    tier_comparison: pd.DataFrame,
+    campaign_performance: pd.DataFrame,
+    keyword_share_of_voice: pd.DataFrame,
+    brand_search_lift: pd.DataFrame,
+    creator_shortlist: pd.DataFrame,
+    tier_benchmarks: pd.DataFrame,
+    quarantine: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The marketers' page of the day, WAREHOUSE/reports/YYYY-MM-DD.html: tier comparison (spend, engagement and
+    save shares, CPE), campaigns, cost per engagement and per save by tier, 30 days of share of voice per brand,
+    brand search lift, the creator shortlist per brand, and data quality (quarantined rows, failed checks).
+    Self-contained HTML (inline CSS and SVG charts), no external URL."""
+    days = run_days(context)
+    checks = failed_checks_by_day(context, days)
+    total = 0
+    for day in days:
+        page = report_lib.render_report(
+            day,
+            tier_comparison,
+            campaign_performance,
+            keyword_share_of_voice,
+            brand_search_lift,
+            creator_shortlist,
+            tier_benchmarks,
+            quarantine,
+            failed_checks=None if checks is None else checks[day],
+        )
+        path = report_path(settings.warehouse_dir, day)
+        size = write_report(path, page)
+        total += size
+        meta: dict = {"path": dg.MetadataValue.path(str(path)), "bytes": size}
+        if day == days[-1]:
+            overall = _overall(tier_comparison, day)
+            if len(overall):
+                tiers = list(overall.index)
+                meta["tier_comparison"] = dg.MetadataValue.md(charts.png_markdown(
+                    "bar",
+                    {c.replace("_", " "): [None if _num(v) is None else _num(v) * 100 for v in overall[c]]
+                     for c in ("spend_share", "engagement_share", "save_share")},
+                    tiers, f"Share of spend, engagements and saves by tier (%), {day}", "%"))
+                meta["cpe_by_tier"] = dg.MetadataValue.md(charts.png_markdown(
+                    "bar",
+                    {"CPE (CNY)": [_num(v) for v in overall["cpe_cny"]],
+                     "cost per save (CNY)": [_num(v) for v in overall["cost_per_save_cny"]]},
+                    tiers, f"Cost per engagement and per save by tier, {day}", "CNY"))
+        if len(days) > 1:
+            context.add_asset_metadata(meta, partition_key=day.isoformat())
+        else:
+            last_meta = meta
+    context.log.info(f"daily_report: {len(days)} page(s), {total:,} bytes, under {report_path(settings.warehouse_dir, days[0]).parent}")
+    return dg.MaterializeResult(metadata=last_meta if len(days) == 1 else None)
