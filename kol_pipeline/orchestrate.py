@@ -110,7 +110,13 @@ class RunSummary:
             f"quarantined rows: {self.quarantined:,}",
         ]
         if self.warned_checks:
-            lines.append(f"warnings ({len(self.warned_checks)}): " + "; ".join(self.warned_checks[:10]))
+            counts: dict[str, int] = {}
+            for w in self.warned_checks:
+                counts[w] = counts.get(w, 0) + 1
+            lines.append(
+                "check warnings (runs): " + "; ".join(f"{w} ({n})" for w, n in sorted(counts.items()))
+                + " - see the check metadata in the UI"
+            )
         if self.failed_checks:
             lines.append(f"FAILED blocking checks ({len(self.failed_checks)}): " + "; ".join(self.failed_checks))
             lines.append("downstream assets skipped for: " + ", ".join(d.isoformat() for d in self.blocked_days))
