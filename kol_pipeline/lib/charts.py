@@ -61,11 +61,86 @@ def png_markdown(kind: str, series: Mapping[str, Sequence[float | None]], labels
     return f"![{title}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
 
 
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1")
+
+
+def _nice_max(v: float) -> float:
+    if not v > 0:
+        return 1.0
+    import math
+
+    exp = 10 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if v <= m * exp:
+            return m * exp
+    return 10 * exp
+
+
+def _fmt_tick(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:g}"
+    return f"{v:.3g}"
+
+
 def svg(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequence[str], title: str, ylabel: str = "") -> str:
-    """A chart as an inline <svg> element (for self-contained HTML)."""
-    fig = _figure(kind, series, labels, title, ylabel)
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]
+    """A chart as an inline <svg> element written directly (no matplotlib: ~1 ms instead of ~0.3 s), for
+    self-contained HTML. Nulls are gaps (lines) or missing bars; text is escaped."""
+    from html import escape
+
+    data = {k: _clean(v) for k, v in series.items()}
+    w, h, left, right, top, bottom = 640, 300, 64, 16, 36, 64
+    pw, ph = w - left - right, h - top - bottom
+    finite = [v for vals in data.values() for v in vals if v == v]
+    vmax = _nice_max(max(finite)) if finite else 1.0
+    n = max(len(labels), 1)
+
+    def y(v: float) -> float:
+        return top + ph - (v / vmax) * ph
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+           f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
+           f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>']
+    for i in range(5):
+        tv = vmax * i / 4
+        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y(tv):.1f}" y2="{y(tv):.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 6}" y="{y(tv) + 4:.1f}" text-anchor="end">{_fmt_tick(tv)}</text>')
+    if ylabel:
+        out.append(f'<text transform="translate(14,{top + ph / 2}) rotate(-90)" text-anchor="middle">{escape(ylabel)}</text>')
+    step = max(1, n // 12)
+    slot = pw / n
+    for i, lab in enumerate(labels):
+        if i % step == 0:
+            x = left + slot * (i + 0.5)
+            out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{escape(str(lab))}</text>')
+    k = max(len(data), 1)
+    for j, (name, vals) in enumerate(data.items()):
+        color = PALETTE[j % len(PALETTE)]
+        if kind == "bar":
+            bw = slot * 0.8 / k
+            for i, v in enumerate(vals):
+                if v == v:
+                    x = left + slot * i + slot * 0.1 + j * bw
+                    out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bw:.1f}" height="{top + ph - y(v):.1f}" '
+                               f'fill="{color}"><title>{escape(str(name))} {escape(str(labels[i]))}: {_fmt_tick(v)}</title></rect>')
+        else:
+            pts, segs = [], []
+            for i, v in enumerate(vals):
+                if v == v:
+                    pts.append(f"{left + slot * (i + 0.5):.1f},{y(v):.1f}")
+                elif pts:
+                    segs.append(pts)
+                    pts = []
+            if pts:
+                segs.append(pts)
+            for seg in segs:
+                out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(seg)}"/>')
+        if len(data) > 1:
+            lx = left + 8 + j * 150
+            out.append(f'<rect x="{lx}" y="{h - 22}" width="10" height="10" fill="{color}"/>'
+                       f'<text x="{lx + 14}" y="{h - 13}">{escape(str(name))}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -8,7 +8,6 @@ by tier, Share of voice over time, Brand search lift, Creator shortlist, Data qu
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
@@ -126,19 +125,9 @@ def _tier_key(t: object) -> int:
     return TIER_ORDER.index(t) if t in TIER_ORDER else len(TIER_ORDER)
 
 
-def _mpl_text(text: object) -> str:
-    """Text for a matplotlib label: '$' would start mathtext."""
-    return str(text).replace("$", r"\$")
-
-
-_SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
-
-
 def _chart(kind: str, series: dict[str, list], labels: Sequence[str], title: str, ylabel: str = "") -> str:
-    """An inline SVG chart (charts.svg) without its RDF metadata block (which names external vocabularies)."""
-    svg = charts.svg(kind, {_mpl_text(k): v for k, v in series.items()}, [_mpl_text(x) for x in labels],
-                     _mpl_text(title), _mpl_text(ylabel))
-    return f'<div class="chart">{_SVG_METADATA.sub("", svg)}</div>'
+    """An inline SVG chart (charts.svg: written directly, escaped, no external reference)."""
+    return f'<div class="chart">{charts.svg(kind, series, [str(x) for x in labels], title, ylabel)}</div>'
 
 
 Cell = tuple[str, str]  # (text, css class)
