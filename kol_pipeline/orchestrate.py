@@ -105,7 +105,8 @@ class RunSummary:
 
     def render(self, seconds: float) -> str:
         lines = [
-            f"done in {seconds:.1f}s: {len(self.days)} partitions, {self.runs} Dagster runs",
+            f"done in {seconds:.1f}s: {len(self.days)} daily partitions materialized (days with data and the empty "
+            f"days inside ranged runs), {self.runs} Dagster runs",
             "rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
             f"quarantined rows: {self.quarantined:,}",
         ]
