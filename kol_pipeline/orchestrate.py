@@ -272,31 +272,25 @@ SUMMARY_TABLES = (
 )
 
 
-def _partition_counts(warehouse: str, start: date, end: date) -> dict[str, dict[str, int]]:
-    """Rows per day and table, from Parquet footers (no data read)."""
+def _partition_counts(warehouse: str, start: date, end: date, tables: Sequence[str] = SUMMARY_TABLES) -> dict[str, dict[str, int]]:
+    """Rows per day and table for the days start..end, from Parquet footers (no data read; only those days'
+    folders are looked at, so a long history costs nothing here)."""
     import pyarrow.parquet as pq
 
-    from kol_pipeline.resources.io_manager import make_base_path
+    from kol_pipeline.resources.io_manager import PART_FILE, make_base_path
 
     base = make_base_path(warehouse)
+    fs = base.fs
     out: dict[str, dict[str, int]] = {}
-    for table in SUMMARY_TABLES:
-        tdir = base / table
-        if not tdir.exists():
-            continue
-        for part in tdir.iterdir():
-            name = part.name
-            if not name.startswith("snapshot_date="):
+    days = [(start + timedelta(days=k)).isoformat() for k in range((end - start).days + 1)]
+    for table in tables:
+        for day in days:
+            part = base / table / f"snapshot_date={day}" / PART_FILE
+            path = part.path
+            if not fs.exists(path):
                 continue
-            day = name.split("=", 1)[1]
-            if not (start.isoformat() <= day <= end.isoformat()):
-                continue
-            n = 0
-            for f in part.iterdir():
-                if f.name.endswith(".parquet") and not f.name.startswith("."):
-                    with f.open("rb") as fh:
-                        n += pq.ParquetFile(fh).metadata.num_rows
-            out.setdefault(day, {})[table] = n
+            with fs.open(path, "rb") as fh:
+                out.setdefault(day, {})[table] = pq.ParquetFile(fh).metadata.num_rows
     return out
 
 
