@@ -116,13 +116,19 @@ def _campaign_posts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return out, why
 
 
+def _non_negative(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
+    """(float64 values, reasons) for a column that must hold a number >= 0."""
+    v = pd.to_numeric(_col(df, col), errors="coerce")
+    why = pd.Series([None if (x == x and x >= 0) else f"{col} is not a non-negative number: {raw!r}"
+                     for x, raw in zip(v, _col(df, col))], index=df.index, dtype=object)
+    return v.astype("float64"), why
+
+
 def _search_index(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     d, r1 = parsing.parse_dates(_col(df, "date"), "date")
-    v = pd.to_numeric(_col(df, "search_index"), errors="coerce")
-    r2 = pd.Series([None if (x == x and x >= 0) else f"search_index is not a non-negative number: {raw!r}"
-                    for x, raw in zip(v, _col(df, "search_index"))], index=df.index, dtype=object)
+    v, r2 = _non_negative(df, "search_index")
     why = parsing.first_reason(_missing_cols(df, ("date", "keyword", "search_index")), r1, _req(df, "keyword"), r2)
-    return pd.DataFrame({"date": d, "keyword": _col(df, "keyword"), "search_index": v.astype("float64")}), why
+    return pd.DataFrame({"date": d, "keyword": _col(df, "keyword"), "search_index": v}), why
 
 
 def _rate_card(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -135,11 +141,9 @@ def _rate_card(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 def _store_traffic(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     d, r1 = parsing.parse_dates(_col(df, "date"), "date")
-    v = pd.to_numeric(_col(df, "store_visits"), errors="coerce")
-    r2 = pd.Series([None if (x == x and x >= 0) else f"store_visits is not a non-negative number: {raw!r}"
-                    for x, raw in zip(v, _col(df, "store_visits"))], index=df.index, dtype=object)
+    v, r2 = _non_negative(df, "store_visits")
     why = parsing.first_reason(_missing_cols(df, ("date", "brand", "store_visits")), r1, _req(df, "brand"), r2)
-    return pd.DataFrame({"date": d, "brand": _col(df, "brand"), "store_visits": v.astype("float64")}), why
+    return pd.DataFrame({"date": d, "brand": _col(df, "brand"), "store_visits": v}), why
 
 
 def _categories(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:

@@ -72,6 +72,8 @@ __all__ = [
     "WarehouseIOManager",
     "list_partitions",
     "make_base_path",
+    "partition_rows",
+    "read_column",
     "read_table",
 ]
 
@@ -388,6 +390,39 @@ def list_partitions(base_path: str, table: str, storage_options: dict | None = N
     """Sorted partition keys (``YYYY-MM-DD``) of a table that hold at least one Parquet file."""
     base = make_base_path(base_path, storage_options)
     return sorted(_Listing(base.fs, _fs_path(base / table)).readable_partitions())
+
+
+def partition_rows(base_path: str, table: str, key: str, storage_options: dict | None = None) -> int:
+    """Rows of one partition from the Parquet footers (no data read); 0 when the partition has no file."""
+    base = make_base_path(base_path, storage_options)
+    fs = base.fs
+    paths = _Listing(fs, _fs_path(base / table)).readable_partitions().get(_check_day_key(key), [])
+    total = 0
+    for path in paths:
+        with fs.open(path, "rb") as fh:
+            total += pq.ParquetFile(fh).metadata.num_rows
+    return total
+
+
+def read_column(
+    base_path: str, table: str, column: str, start: str | None = None, end: str | None = None,
+    storage_options: dict | None = None,
+) -> pd.Series:
+    """One column of a partitioned table over the days in [start, end] (all days when None), reading only that
+    column of each file: for look-ups such as "which note ids are known"."""
+    _check_range(start, end)
+    base = make_base_path(base_path, storage_options)
+    fs = base.fs
+    available = _Listing(fs, _fs_path(base / table)).readable_partitions()
+    keys = [k for k in sorted(available) if (start is None or k >= start) and (end is None or k <= end)]
+    arrays = []
+    for k in keys:
+        for path in available[k]:
+            with fs.open(path, "rb") as fh:
+                arrays.append(pq.read_table(fh, columns=[column]).column(column))
+    if not arrays:
+        return pd.Series([], dtype=object, name=column)
+    return pd.Series(pa.chunked_array([c for a in arrays for c in a.chunks]).to_pylist(), dtype=object, name=column)
 
 
 # ---------------------------------------------------------------------------------------------------- metadata

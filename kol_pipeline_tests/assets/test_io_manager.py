@@ -455,3 +455,16 @@ def test_s3_roundtrip_with_moto():
         assert np.array_equal(df["rank"].to_numpy(dtype="int64"), [1, 2])
     finally:
         server.stop()
+
+
+def test_partition_rows_and_read_column_read_only_what_they_need(base):
+    from kol_pipeline.resources.io_manager import partition_rows, read_column
+
+    SOURCE.update({D1: _ranking_rows(D1, 3), D2: _ranking_rows(D2, 2), D3: _ranking_rows(D3, 4)})
+    _run(base, [rankings], start=D1, end=D3)
+    assert [partition_rows(base, "search_rankings", d) for d in (D1, D2, D3)] == [3, 2, 4]
+    assert partition_rows(base, "search_rankings", "2025-02-01") == 0
+    ids = read_column(base, "search_rankings", "note_id", D2, D3)
+    assert len(ids) == 6 and set(ids) == set(read_table(base, "search_rankings", D2, D3)["note_id"])
+    assert len(read_column(base, "search_rankings", "note_id")) == 9
+    assert len(read_column(base, "no_such_table", "note_id")) == 0

@@ -17,7 +17,7 @@ from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
-from kol_pipeline.resources.io_manager import read_table
+from kol_pipeline.resources.io_manager import read_column
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
@@ -111,13 +111,14 @@ def mediacrawler_snapshot(
     if engine is not None:
         batches += ingest_lib.db_batches(engine, start, end)
         engine.dispose()
-    known = read_table(settings.warehouse_dir, "notes", (start - timedelta(days=120)).isoformat(), (start - timedelta(days=1)).isoformat())
+    known = read_column(settings.warehouse_dir, "notes", "note_id", (start - timedelta(days=120)).isoformat(),
+                        (start - timedelta(days=1)).isoformat())
     ctx = ingest_lib.IngestContext(
         categories=categories,
         brands=brands,
         lexicon=load_lexicon(settings.lexicon_file),
         tier_bounds=metrics_config.to_settings().tier_bounds,
-        known_note_ids=set(known["note_id"]) if len(known) else set(),
+        known_note_ids=set(known),
     )
     result = ingest_lib.ingest_batches(batches, ctx, start, end)
     rankings = brand_lib.read_search_rankings(settings.landing, [d.isoformat() for d in days])

@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.lib import validation as val
-from kol_pipeline.resources.io_manager import list_partitions, read_table
+from kol_pipeline.resources.io_manager import list_partitions, partition_rows, read_column, read_table
 from kol_pipeline.resources.settings import KolSettings
 
 DAILY_TABLES = ("notes", "creators", "comments", "search_rankings", "quarantine")
@@ -41,11 +41,9 @@ def _settings(settings: KolSettings) -> val.ValidationSettings:
 
 
 def previous_rows(warehouse: str, table: str, before: date) -> int | None:
-    """Rows of the latest partition of `table` strictly before `before` (None when there is none)."""
+    """Rows of the latest partition of `table` strictly before `before` (None when there is none), from footers."""
     earlier = [d for d in list_partitions(warehouse, table) if d < before.isoformat()]
-    if not earlier:
-        return None
-    return len(read_table(warehouse, table, earlier[-1], earlier[-1]))
+    return partition_rows(warehouse, table, earlier[-1]) if earlier else None
 
 
 def _day_counts(df: pd.DataFrame) -> dict[date, int]:
@@ -157,15 +155,7 @@ brand_checks = [_brand_check(t) for t in ("brands", "campaigns", "search_index",
 def campaign_posts_suite(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
     posts = read_table(settings.warehouse_dir, "campaign_posts")
     report = val.validate_table("campaign_posts", posts, settings=_settings(settings))
-    import pyarrow.dataset as pads
-
-    from kol_pipeline.resources.io_manager import make_base_path
-
-    base = make_base_path(settings.warehouse_dir)
-    known: set[str] = set()
-    if (base / "notes").exists():
-        ds = pads.dataset(str(base / "notes"), format="parquet", partitioning="hive", filesystem=base.fs)
-        known = set(ds.to_table(columns=["note_id"]).column("note_id").to_pylist())
+    known = set(read_column(settings.warehouse_dir, "notes", "note_id"))
     unknown = sorted(set(posts["note_id"]) - known) if len(posts) else []
     report.results.append(
         val.ExpectationOutcome("note_was_crawled", "rule:campaign_note_in_notes", ("note_id",), val.WARN, not unknown,
