@@ -18,6 +18,7 @@ from kol_pipeline.lib import alerts
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib import source_watch
 from kol_pipeline.resources.io_manager import list_partitions
 from kol_pipeline.resources.settings import KolSettings
 
@@ -86,8 +87,30 @@ def load_cursor(cursor: str | None) -> dict[str, FileState] | None:
     return {rel: FileState.from_json(v) for rel, v in data.get("files", {}).items()}
 
 
-def dump_cursor(files: dict[str, FileState]) -> str:
-    return json.dumps({"files": {rel: s.to_json() for rel, s in sorted(files.items())}}, separators=(",", ":"))
+def load_db_cursor(cursor: str | None) -> dict[str, str] | None:
+    """Day -> fingerprint of the MediaCrawler database at the last tick (None: never seen)."""
+    if not cursor:
+        return None
+    db = json.loads(cursor).get("db")
+    return None if db is None else {str(k): str(v) for k, v in db.items()}
+
+
+def dump_cursor(files: dict[str, FileState], db: dict[str, str] | None = None) -> str:
+    data: dict = {"files": {rel: s.to_json() for rel, s in sorted(files.items())}}
+    if db is not None:
+        data["db"] = dict(sorted(db.items()))
+    return json.dumps(data, separators=(",", ":"))
+
+
+INGESTED_TABLES = ("notes", "creators", "comments", "search_rankings")
+
+
+def ingested_days(warehouse) -> set[str]:
+    """Days with a partition of any cleaned daily table in the warehouse."""
+    out: set[str] = set()
+    for t in INGESTED_TABLES:
+        out |= set(list_partitions(warehouse, t))
+    return out
 
 
 def valid_day(day: str, now: datetime) -> bool:
@@ -133,9 +156,22 @@ def landing_changes(
             affected.setdefault(d, set()).add(f"{rel}:deleted")
     affected = {d: v for d, v in affected.items() if valid_day(d, now)}
     if previous is None:
-        keep = sorted(affected)[-FIRST_TICK_MAX_DAYS:]
-        affected = {d: affected[d] for d in keep}
+        affected = first_tick(affected)
     return state, {d: sorted(v) for d, v in sorted(affected.items())}
+
+
+def first_tick(affected: dict[str, set[str]], already: set[str] = frozenset()) -> dict[str, set[str]]:
+    """A first tick requests the newest FIRST_TICK_MAX_DAYS days found, leaving out days already in the warehouse."""
+    keep = sorted(d for d in affected if d not in already)[-FIRST_TICK_MAX_DAYS:]
+    return {d: affected[d] for d in keep}
+
+
+def db_changes(engine, previous: dict[str, str] | None, now: datetime) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """(new database cursor, day -> {fingerprint}) for the days whose rows in the MediaCrawler database changed."""
+    current = source_watch.db_day_fingerprints(engine)
+    changed = source_watch.changed_days(previous or {}, current)
+    affected = {d: {f"db:{hashlib.sha256(fp.encode()).hexdigest()[:16]}"} for d, fp in changed.items() if valid_day(d, now)}
+    return current, affected
 
 
 def run_key(day: str, fingerprints: list[str]) -> str:
@@ -148,17 +184,37 @@ def run_key(day: str, fingerprints: list[str]) -> str:
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches KOL_LANDING_DIR (MediaCrawler files, brand/search_rankings_*.csv) and runs daily_job for "
     "exactly the Asia/Shanghai days whose input changed. Run key = day + hash of the changed files' content, so a "
-    "re-delivered identical file is not re-run. First tick: the newest 30 days found.",
+    "re-delivered identical file is not re-run. With KOL_SOURCE_DB_URL set it also compares per-day fingerprints "
+    "(row count, newest and checksum of crawl times) of MediaCrawler's database tables. First tick: the newest 30 "
+    "days found that are not in the warehouse yet.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -> dg.SensorResult:
     landing = settings.landing
-    if not landing.is_dir():
+    now = datetime.now(timezone.utc)
+    engine = settings.source_engine()
+    if not landing.is_dir() and engine is None:
         return dg.SensorResult(skip_reason=f"landing folder {landing} does not exist")
     previous = load_cursor(context.cursor)
-    state, affected = landing_changes(landing, previous, datetime.now(timezone.utc))
-    cursor = dump_cursor(state)
+    if landing.is_dir():
+        state, affected = landing_changes(landing, previous or {}, now)
+    else:
+        state, affected = {}, {}
+    db_state = None
+    if engine is not None:
+        db_previous = load_db_cursor(context.cursor)
+        try:
+            db_state, db_affected = db_changes(engine, db_previous, now)
+        finally:
+            engine.dispose()
+        if db_previous is None and previous is not None:  # the database was configured after the first tick
+            db_affected = first_tick(db_affected, ingested_days(settings.warehouse_dir))
+        for d, fps in db_affected.items():
+            affected.setdefault(d, []).extend(sorted(fps))
+    if previous is None:
+        affected = first_tick(affected, ingested_days(settings.warehouse_dir))
+    cursor = dump_cursor(state, db_state)
     if not affected:
-        return dg.SensorResult(skip_reason="no landing file changed", cursor=cursor)
+        return dg.SensorResult(skip_reason="no landing file or database day changed", cursor=cursor)
     requests = [
         dg.RunRequest(
             run_key=run_key(day, fps),

@@ -219,3 +219,52 @@ def test_run_failure_sensor_logs_and_posts(monkeypatch, caplog):
         srv.server_close()
     assert received == [alert.payload()]
     assert "s3cret" not in caplog.text and "pw123" not in caplog.text and result.run_id in caplog.text
+
+
+def test_first_tick_leaves_out_days_already_in_the_warehouse(landing, tmp_path):
+    """After `kol-pipeline run` or a backfill, turning the sensor on does not re-run what the warehouse holds."""
+    wh = tmp_path / "wh"
+    _notes_partition(wh, date(2025, 3, 1))
+    d = wh / "search_rankings" / "snapshot_date=2025-03-07"
+    d.mkdir(parents=True)
+    pq.write_table(pa.table({"keyword": ["面霜"]}), d / "part-0.parquet")
+    res, cur = _tick(landing, None, tmp_path)
+    assert _days(res) == ["2025-03-02", "2025-03-05"]
+    res2, _ = _tick(landing, cur, tmp_path)  # the skipped days are in the cursor: not requested later either
+    assert not res2.run_requests
+
+
+def test_landing_sensor_watches_the_mediacrawler_database(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    from kol_pipeline_tests.fixtures.mediacrawler_schema import build_metadata, tables_by_kind
+
+    url = f"sqlite:///{tmp_path / 'mc.db'}"
+    engine = sa.create_engine(url)
+    md = build_metadata(strict=False)
+    md.create_all(engine)
+    note = tables_by_kind(md)["notes"]
+    monkeypatch.setenv("KOL_SOURCE_DB_URL", url)
+    landing = tmp_path / "landing"
+    _write(landing / "mediacrawler" / "creator_contents_2025-03-01.jsonl", [_note("n1", _ms(2025, 3, 1, 4))])
+
+    res, cur = _tick(landing, None, tmp_path)
+    assert _days(res) == ["2025-03-01"] and json.loads(cur)["db"] == {}
+
+    def add(nid: str, ts: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(note.insert(), [{"note_id": nid, "user_id": "u1", "time": ts - 3_600_000,
+                                          "last_modify_ts": ts, "liked_count": "1"}])
+
+    add("n2", _ms(2025, 3, 3, 2))  # rows arrive in the database for 03-03 only
+    res2, cur2 = _tick(landing, cur, tmp_path)
+    assert _days(res2) == ["2025-03-03"]
+    assert list(json.loads(cur2)["db"]) == ["2025-03-03"]
+    res3, cur3 = _tick(landing, cur2, tmp_path)  # nothing new
+    assert not res3.run_requests
+    add("n3", _ms(2025, 3, 3, 5))  # more rows on the same day: re-run it, with a new run key
+    res4, _ = _tick(landing, cur3, tmp_path)
+    assert _days(res4) == ["2025-03-03"] and res4.run_requests[0].run_key != res2.run_requests[0].run_key
+    engine.dispose()
+    # the URL (which may hold a password) is never in the cursor or the run requests
+    assert url not in cur3 and all(url not in str(r.tags) for r in res4.run_requests)

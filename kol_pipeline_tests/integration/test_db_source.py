@@ -333,3 +333,59 @@ def _canonical(df: pd.DataFrame) -> list[tuple]:
 
     cols = [c for c in NOTES.column_names if c != "source_file"]
     return sorted((tuple(cell(v) for v in row) for row in df[cols].itertuples(index=False, name=None)), key=repr)
+
+
+# ---------------------------------------------------------------- the landing sensor's view of the database
+
+
+def test_db_day_fingerprints_count_every_crawl_day(sample_db: SourceDB, sample_batches) -> None:
+    """One grouped query per table gives per Asia/Shanghai day the rows it holds: the same days and counts as the
+    crawl days of the rows written (every written row has a numeric crawl time in MediaCrawler's DDL)."""
+    from kol_pipeline.lib import source_watch
+
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, *args):  # noqa: ANN001
+        seen.append(statement)
+
+    sa.event.listen(sample_db.engine, "before_cursor_execute", capture)
+    try:
+        fps = source_watch.db_day_fingerprints(sample_db.engine)
+    finally:
+        sa.event.remove(sample_db.engine, "before_cursor_execute", capture)
+    written = [(k, FileRecords(path=fr.path, records=[r for r, n in zip(fr.records, fr.record_numbers)
+                                                          if (fr.path, n) not in _refused_keys(sample_db)]))
+               for k, fr in sample_batches]
+    expected = ingest.crawl_days(written)
+    assert set(fps) == {d.isoformat() for d in expected}
+    counts = {d: sum(int(part.split(":")[1]) for part in fp.split("|")) for d, fp in fps.items()}
+    assert counts == {d.isoformat(): n for d, n in expected.items()}
+    assert all(st.lstrip().upper().startswith(("SELECT", "PRAGMA", "SHOW", "DESCRIBE")) for st in seen)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_db_fingerprint_changes_only_on_the_day_that_changed(backend: str, make_source_db) -> None:
+    from kol_pipeline.lib import source_watch
+
+    db = make_source_db(backend, strict=False)
+    note = db.tables["notes"]
+    base = {"note_id": "n1", "user_id": "u1", "title": "t", "liked_count": "1", "collected_count": "0",
+            "comment_count": "0", "share_count": "0", "type": "normal"}
+    day1 = int(datetime(2025, 3, 1, 4, tzinfo=timezone.utc).timestamp() * 1000)  # 12:00 Shanghai, 03-01
+    day2 = int(datetime(2025, 3, 1, 16, 30, tzinfo=timezone.utc).timestamp() * 1000)  # 00:30 Shanghai, 03-02
+    cols = {c.name for c in note.columns}
+    with db.engine.begin() as conn:
+        conn.execute(note.insert(), [{k: v for k, v in {**base, "time": day1 - 3_600_000, "last_modify_ts": day1,
+                                                        "add_ts": day1}.items() if k in cols},
+                                     {k: v for k, v in {**base, "note_id": "n2", "time": day2 - 3_600_000,
+                                                        "last_modify_ts": day2, "add_ts": day2}.items() if k in cols}])
+    first = source_watch.db_day_fingerprints(db.engine)
+    assert sorted(first) == ["2025-03-01", "2025-03-02"]
+    with db.engine.begin() as conn:  # a re-crawl of n2 later on 03-02 (MediaCrawler updates the row in place)
+        conn.execute(note.update().where(note.c.note_id == "n2").values(last_modify_ts=day2 + 60_000))
+    second = source_watch.db_day_fingerprints(db.engine)
+    assert source_watch.changed_days(first, second) == {"2025-03-02": second["2025-03-02"]}
+    with db.engine.begin() as conn:  # n1 re-crawled on 03-02: it leaves 03-01
+        conn.execute(note.update().where(note.c.note_id == "n1").values(last_modify_ts=day2 + 120_000))
+    third = source_watch.db_day_fingerprints(db.engine)
+    assert source_watch.changed_days(second, third) == {"2025-03-01": "", "2025-03-02": third["2025-03-02"]}
