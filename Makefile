@@ -30,9 +30,11 @@ test: install
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # The Dagster UI on the same data and instance, bound to 127.0.0.1 only.
+# UI_HOST=0.0.0.0 exposes it (no authentication: put it behind a proxy that has some).
+UI_HOST ?= 127.0.0.1
+UI_PORT ?= 3000
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	KOL_LANDING_DIR=$(CURDIR)/data/sample KOL_WAREHOUSE_DIR=$(CURDIR)/data/warehouse \
-		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/kol-pipeline ui --landing data/sample --warehouse data/warehouse --host $(UI_HOST) --port $(UI_PORT)
 
 bench: install
 	$(BIN)/python -m benchmarks.harness --size $(SIZE)

@@ -79,6 +79,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def ui_command(host: str, port: int) -> list[str]:
+    """`dagster dev` on the project's workspace (webserver, daemon and code server), bound to host:port."""
+    dagster = Path(sys.executable).parent / "dagster"
+    return [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Replace this process by `dagster dev` (same pid and process group: Ctrl-C or SIGTERM to it stops it all)."""
+    import signal
+
+    landing = Path(args.landing).resolve()
+    warehouse = str(args.warehouse if "://" in str(args.warehouse) else Path(args.warehouse).resolve())
+    os.environ["KOL_LANDING_DIR"] = str(landing)
+    os.environ["KOL_WAREHOUSE_DIR"] = warehouse
+    home = ensure_dagster_home()
+    if args.host not in LOOPBACK:
+        _print(f"warning: the Dagster UI has no authentication; binding to {args.host} lets anyone who can reach "
+               f"port {args.port} launch runs. The default is 127.0.0.1.")
+    _print(f"Dagster UI on http://{args.host}:{args.port} (landing {landing}, warehouse {warehouse}, DAGSTER_HOME {home})")
+    # a shell that started us in the background may have set SIGINT to ignored; dagster dev turns SIGTERM into
+    # SIGINT, so an inherited ignore would make it unstoppable
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    cmd = ui_command(args.host, args.port)
+    os.chdir(PROJECT_ROOT)
+    os.execv(cmd[0], cmd)
+    return 0  # not reached
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from kol_pipeline.lib.simulate import simulate
 
@@ -110,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         "up to the newest one (older days are ingested and validated only); 0 = every day",
     )
     r.set_defaults(func=cmd_run)
+    u = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on the same data and instance, on 127.0.0.1")
+    u.add_argument("--landing", default=os.environ.get("KOL_LANDING_DIR", str(DEFAULT_LANDING)))
+    u.add_argument("--warehouse", default=os.environ.get("KOL_WAREHOUSE_DIR", str(DEFAULT_WAREHOUSE)))
+    u.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(func=cmd_ui)
     s = sub.add_parser("simulate", help="write deterministic landing data (MediaCrawler + brand files)")
     s.add_argument("--creators", type=int, default=80)
     s.add_argument("--days", type=int, default=130)
