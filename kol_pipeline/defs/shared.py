@@ -41,3 +41,18 @@ def table_md(df: pd.DataFrame, max_rows: int = 20) -> dg.MetadataValue:
     if df is None or df.empty:
         return dg.MetadataValue.md("_(none)_")
     return dg.MetadataValue.md(df.head(max_rows).to_markdown(index=False))
+
+
+K8S_CONFIG_TAG = "dagster-k8s/config"
+
+
+def k8s_step(cpu: str, memory: str, memory_limit: str) -> dict[str, dict]:
+    """op_tags giving a step's pod its resource requests under the k8s_job_executor (other executors ignore them)."""
+    return {K8S_CONFIG_TAG: {"container_config": {"resources": {
+        "requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}}}}
+
+
+# Steps that hold a day of agency-scale data (~1M notes, 2M comments; BENCHMARKS.md). Untagged steps get the Helm
+# values' default (deploy/helm/values.yaml: runK8sConfig / stepK8sConfig).
+STEP_LARGE = k8s_step("2", "3Gi", "6Gi")
+STEP_MEDIUM = k8s_step("1", "1536Mi", "3Gi")

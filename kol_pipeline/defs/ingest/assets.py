@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.defs.metrics.assets import per_partition_counts
-from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, column_schema, run_days, table_md
 from kol_pipeline.defs.validate.checks import INGEST_CHECK_SPECS, _settings, ingest_check_results, previous_rows
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import parsing
@@ -91,6 +91,7 @@ _DAILY_DOCS = {
     group_name="ingest",
     retry_policy=RETRY,
     pool="landing_source",
+    op_tags=STEP_LARGE,
     check_specs=INGEST_CHECK_SPECS,
     can_subset=True,
 )

@@ -6,7 +6,7 @@ Each asset reads only the history it needs through a trailing-window partition m
 import dagster as dg
 import pandas as pd
 
-from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, window_mapping
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import metrics as metrics_lib
 from kol_pipeline.lib.settings import TIER_NAMES
@@ -43,6 +43,7 @@ def last_day(df: pd.DataFrame, days) -> pd.DataFrame:
         "comments": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
         "campaign_posts": dg.AssetIn(),
     },
+    op_tags=STEP_LARGE,
     metadata={"dagster/column_schema": column_schema("note_metrics")},
 )
 def note_metrics(
@@ -86,6 +87,7 @@ def note_metrics(
         "comments": dg.AssetIn(partition_mapping=window_mapping(91)),
         "rate_card": dg.AssetIn(),
     },
+    op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("creator_scorecard")},
 )
 def creator_scorecard(
@@ -127,6 +129,7 @@ def creator_scorecard(
         "notes": dg.AssetIn(partition_mapping=window_mapping(91)),
         "creators": dg.AssetIn(partition_mapping=window_mapping(91)),
     },
+    op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("tier_benchmarks")},
 )
 def tier_benchmarks(
