@@ -63,12 +63,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not days:
         _print(f"error: no MediaCrawler rows with a usable crawl time under {landing}")
         return 2
-    ranges = plan_runs(days)
     if args.start or args.end or args.metrics_days <= 0:
         downstream = set(days)
     else:
         newest = days[-1]
         downstream = {d for d in days if (newest - d).days < args.metrics_days}
+    if args.resume:
+        import dagster as dg
+
+        from kol_pipeline.orchestrate import completed_days
+
+        with dg.DagsterInstance.get() as instance:
+            done = completed_days(instance, days, downstream, landing)
+        _print(f"resume: {len(done)} of {len(days)} partitions already complete in the Dagster instance; "
+               f"running the other {len(days) - len(done)}")
+        days = [d for d in days if d not in done]
+        downstream -= done
+        if not days:
+            _print("nothing to do")
+            return 0
+    ranges = plan_runs(days)
     _print(
         f"kol-pipeline: {len(days)} partitions ({days[0]}..{days[-1]}) ingested in {len(ranges)} ranged run(s), "
         f"metrics and marts for {len(downstream)} of them; landing {landing}; warehouse {warehouse}; "
@@ -139,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=150,
         help="without --start/--end: materialize metrics, marts and reports for the found days of this many days "
         "up to the newest one (older days are ingested and validated only); 0 = every day",
+    )
+    r.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip the partitions whose every asset already has a materialization in the Dagster instance (after a "
+        "failed or interrupted run: re-runs only the days that did not complete)",
     )
     r.set_defaults(func=cmd_run)
     u = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on the same data and instance, on 127.0.0.1")

@@ -151,6 +151,45 @@ def _check_outcomes(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[
     return failed, warned, blocked
 
 
+def ingest_selection(landing: Path | None) -> list[dg.AssetKey]:
+    """The ingestion outputs a run writes: comments and search_rankings only when the landing folder (or the
+    MediaCrawler database) can have them."""
+    import os
+
+    selection = [dg.AssetKey(k) for k in ("notes", "creators", "quarantine")]
+    if landing is not None:
+        from kol_pipeline.lib import landing as landing_lib
+
+        kinds = landing_lib.kinds_present(landing)
+        if "comments" in kinds or os.environ.get("KOL_SOURCE_DB_URL"):
+            selection.append(dg.AssetKey("comments"))
+        if brand_lib.search_ranking_files(landing):
+            selection.append(dg.AssetKey("search_rankings"))
+    else:
+        selection += [dg.AssetKey("comments"), dg.AssetKey("search_rankings")]
+    return selection
+
+
+def completed_days(
+    instance: dg.DagsterInstance, days: Sequence[date], downstream_days: set[date], landing: Path | None
+) -> set[date]:
+    """Days every asset of which `kol-pipeline run` would write has a materialization in the instance: the
+    ingestion outputs, and for the days in `downstream_days` every downstream asset (metrics, marts, reports).
+    A day blocked by a failed check or hit by a failed run is not complete."""
+    defs = load_definitions()
+    ingest = ingest_selection(landing)
+    downstream = [k for k in defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys
+                  if defs.resolve_assets_def(k).partitions_def is not None]
+    done: dict[dg.AssetKey, set[str]] = {k: instance.get_materialized_partitions(k) for k in [*ingest, *downstream]}
+    out = set()
+    for d in days:
+        key = d.isoformat()
+        keys = ingest + (downstream if d in downstream_days else [])
+        if all(key in done[k] for k in keys):
+            out.add(d)
+    return out
+
+
 def run_pipeline(
     ranges: Sequence[tuple[date, date]],
     warehouse: str,
@@ -178,17 +217,7 @@ def run_pipeline(
     if not res.success and not failed:
         summary.failed_runs.append(f"brand files (run {res.run_id})")
 
-    selection = [dg.AssetKey(k) for k in ("notes", "creators", "quarantine")]
-    if landing is not None:
-        from kol_pipeline.lib import landing as landing_lib
-
-        kinds = landing_lib.kinds_present(landing)
-        if "comments" in kinds or os.environ.get("KOL_SOURCE_DB_URL"):
-            selection.append(dg.AssetKey("comments"))
-        if brand_lib.search_ranking_files(landing):
-            selection.append(dg.AssetKey("search_rankings"))
-    else:
-        selection += [dg.AssetKey("comments"), dg.AssetKey("search_rankings")]
+    selection = ingest_selection(landing)
     ingest_job = defs.resolve_job_def("ingest_job").get_subset(
         asset_selection=set(selection),
         asset_check_selection={dg.AssetCheckKey(k, f"{k.path[-1]}_suite") for k in selection},

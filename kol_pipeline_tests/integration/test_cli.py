@@ -98,3 +98,28 @@ def test_real_crawl_through_dagster(tmp_path):
     assert nm["save_to_like"].notna().mean() > 0.9
     tb = read_table(str(wh), "tier_benchmarks", "2025-03-22", "2025-03-22")
     assert tb.loc[(tb["tier"] == "nano") & (tb["category"] == "all"), "curve_0_2d"].notna().all()
+
+
+def test_resume_reruns_only_the_days_that_did_not_complete(tmp_path):
+    """A backfill interrupted after its first week: `--resume` runs only the other days, then finds nothing to do."""
+    landing, wh, home = tmp_path / "landing", tmp_path / "wh", tmp_path / "home"
+    simulate(landing, creators=6, days=14, seed=8, end_date=date(2025, 5, 31), brand_files=False)
+    found = sorted(landing_lib.landing_days(landing))
+    first = found[:6]
+    p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--start", first[0].isoformat(),
+            "--end", first[-1].isoformat(), home=home)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+    p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--resume", home=home)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"resume: {len(first)} of {len(found)} partitions already complete" in p.stdout
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        runs = inst.get_runs()
+        second = [r for r in runs if r.job_name == "ingest_job" and r.tags.get("dagster/asset_partition_range_start")]
+        starts = sorted(r.tags["dagster/asset_partition_range_start"] for r in second)
+        assert starts[0] == first[0].isoformat() and starts[1] > first[-1].isoformat()  # the resumed run starts after
+        assert len(starts) == 2
+    assert list_partitions(str(wh), "note_metrics")[-1] == found[-1].isoformat()
+
+    p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--resume", home=home)
+    assert p.returncode == 0 and "nothing to do" in p.stdout, p.stdout + p.stderr
