@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kol_pipeline.lib import parsing
+from kol_pipeline.lib import fastread, parsing
 from kol_pipeline.lib.ingest import KINDS, landing_files, relative_name
 from kol_pipeline.lib.fastclean import crawl_days
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
@@ -61,7 +61,7 @@ def _record_days(fr: FileRecords) -> np.ndarray:
 
 
 def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
-    fr = read_jsonl_fast(path, relative_name(path, landing), kind)
+    fr = read_jsonl_fast(path, relative_name(path, landing), kind, fastread.FAST_MIN_BYTES)
     record_days = _record_days(fr)
     frame = fr.frame if isinstance(fr, ColumnarRecords) else None
     if frame is not None and len(frame):
