@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pandas as pd
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
+from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
 from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE, TableSpec
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
@@ -97,12 +98,17 @@ def relative_name(path: Path, landing: Path) -> str:
 
 
 def records_frame(fr: FileRecords) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows as a frame with _file/_record, problems as quarantine-shaped rows without snapshot_date)."""
-    rows = pd.DataFrame.from_records(fr.records) if fr.records else pd.DataFrame()
+    """(rows as a frame with _file/_record, problems as quarantine-shaped rows without snapshot_date).
+
+    Columns are object columns holding each record's own values (no dtype inferred over the batch, which turned
+    integers into floats where another record lacked the key: an integer id 123 became "123.0"), so a row is
+    cleaned the same whichever other rows share its batch (the fast path splits batches, see lib/fastclean.py)."""
+    rows = pd.DataFrame(fr.records, dtype=object) if fr.records else pd.DataFrame()
     rows["_file"] = fr.path
     rows["_record"] = np.asarray(fr.record_numbers, dtype="int64")
     rows["_rawdict"] = pd.Series(fr.records, index=rows.index, dtype=object) if fr.records else pd.Series(dtype=object)
     rows["_hint"] = fr.fallback_day
+    rows["_fast"] = False
     probs = pd.DataFrame(
         {
             "source_file": [fr.path] * len(fr.problems),
@@ -237,14 +243,25 @@ def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame
     return out, parsing.first_reason(*reasons)
 
 
-def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series,
+                     sources: dict[str, ColumnarRecords] | None = None) -> pd.DataFrame:
+    raw = frame["_rawdict"].map(_raw_json).to_numpy()
+    fast = frame["_fast"].to_numpy(dtype=bool) if "_fast" in frame.columns else np.zeros(len(frame), dtype=bool)
+    if fast.any():  # rows cleaned by the fast path keep no dict: their record is read again from the file
+        pos = np.flatnonzero(fast)
+        files = frame["_file"].to_numpy()[pos]
+        numbers = frame["_record"].to_numpy(dtype="int64")[pos]
+        for f in pd.unique(files):
+            sel = files == f
+            recs = (sources or {})[f].load_records(numbers[sel])
+            raw[pos[sel]] = [_raw_json(recs[int(n)]) for n in numbers[sel]]
     return pd.DataFrame(
         {
             "source": kind,
             "source_file": frame["_file"].to_numpy(),
             "record_number": frame["_record"].astype("int64").to_numpy(),
             "reason": reasons.to_numpy(),
-            "raw": frame["_rawdict"].map(_raw_json).to_numpy(),
+            "raw": raw,
             "snapshot_date": frame["snapshot_date"].to_numpy(),
         }
     )
@@ -282,13 +299,22 @@ def ingest_batches(
     start: date | None = None,
     end: date | None = None,
 ) -> IngestResult:
-    """Clean batches of records (kind, FileRecords), keeping rows of days in [start, end]."""
+    """Clean batches of records (kind, FileRecords), keeping rows of days in [start, end].
+
+    A `fastread.ColumnarRecords` batch (large JSON lines files) is split: its ordinary rows are cleaned by
+    `fastclean.clean_fast`, the others (and every row the fast path is not sure of) are read as dicts and go
+    through `clean` with the rest; the batch-wide rules (missing columns, a file's fallback day) see all rows."""
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reasons: dict[str, list[pd.Series]] = {k: [] for k in KINDS}
+    fast_parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
+    sources: dict[str, ColumnarRecords] = {}
     problems: list[pd.DataFrame] = []
     file_notes: dict[str, list[str]] = {}
     hints: dict[str, date] = {}
+    ctx = replace(ctx, now=ctx.now or datetime.now(timezone.utc))
     for kind, fr in batches:
+        if isinstance(fr, ColumnarRecords) and fr.frame is not None and len(fr.frame):
+            fr = _split_fast(kind, fr, ctx, fast_parts, sources)
         if fr.notes:
             file_notes[fr.path] = list(fr.notes)
         rows, probs = records_frame(fr)
@@ -302,8 +328,21 @@ def ingest_batches(
     # clean each kind in one vectorized pass over all its files
     for kind in KINDS:
         if parts[kind]:
-            frame, why = clean(kind, pd.concat(parts[kind], ignore_index=True), ctx)
+            raw = pd.concat(parts[kind], ignore_index=True)
+            if fast_parts[kind]:  # the fast rows have every required field: the batch has these columns
+                for c in REQUIRED[kind]:
+                    if c not in raw.columns:
+                        raw[c] = pd.Series([np.nan] * len(raw), index=raw.index, dtype=object)
+            frame, why = clean(kind, raw, ctx)
+            frame["_fast"] = False
             parts[kind], reasons[kind] = [frame], [why]
+        if fast_parts[kind]:
+            fast = [f for f in fast_parts[kind] if len(f)]
+            frames = [*parts[kind], *fast]
+            if frames:
+                why_all = [*reasons[kind], *[pd.Series([None] * len(f), dtype=object) for f in fast]]
+                parts[kind] = [pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)]
+                reasons[kind] = [pd.concat(why_all, ignore_index=True) if len(why_all) > 1 else why_all[0].reset_index(drop=True)]
     # rows with no usable crawl time in a file that gives no day either (no date in its name, no valid row):
     # filed under the run's first day (else the earliest day seen) so they are quarantined and counted, never lost
     seen = [d for k in KINDS if parts[k] for d in parts[k][0]["snapshot_date"].dropna()]
@@ -353,7 +392,7 @@ def ingest_batches(
         inr = _in_range(frame["snapshot_date"], start, end)
         frame, why = frame[inr], why[inr]
         bad = why.notna()
-        quarantine.append(_quarantine_rows(kind, frame[bad], why[bad]))
+        quarantine.append(_quarantine_rows(kind, frame[bad], why[bad], sources))
         kept, dup_mask = dedupe(frame[~bad], ID_COLUMN[kind])
         acc = pd.DataFrame(
             {"source_file": frame["_file"], "kind": kind, "snapshot_date": frame["snapshot_date"], "read": 1,
@@ -390,7 +429,7 @@ def ingest_batches(
 
 
 def _finish(kept: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    out = kept.drop(columns=["_file", "_record", "_rawdict"]).sort_values(
+    out = kept.drop(columns=["_file", "_record", "_rawdict", "_fast"], errors="ignore").sort_values(
         [ID_COLUMN_BY_TABLE[spec.name], "snapshot_date"], kind="mergesort"
     )
     return out[spec.column_names].reset_index(drop=True)
@@ -399,11 +438,43 @@ def _finish(kept: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 ID_COLUMN_BY_TABLE = {"notes": "note_id", "comments": "comment_id", "creators": "user_id"}
 
 
+def _split_fast(kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: dict[str, list[pd.DataFrame]],
+                sources: dict[str, ColumnarRecords]) -> FileRecords:
+    """Clean the ordinary rows of a columnar batch (into fast_parts); return the batch's other rows as dicts."""
+    from kol_pipeline.lib import fastclean
+
+    fast, slow = fastclean.clean_fast(kind, fr.frame, fr.path, ctx, pd.Timestamp(ctx.now))
+    fast_parts[kind].append(fast)
+    sources[fr.path] = fr
+    numbers = fr.frame["_record"].to_numpy(dtype="int64")[slow]
+    loaded = fr.load_records(numbers)
+    records = list(fr.records) + [loaded[int(n)] for n in numbers]
+    record_numbers = list(fr.record_numbers) + [int(n) for n in numbers]
+    hint = fr.fallback_day
+    if hint is None:  # the fallback day of the whole file (as `_fallback_day` finds it over all its rows)
+        hint = parsing.date_from_name(Path(fr.path).name)
+    if hint is None:
+        day_no = fastclean.crawl_days(fr.frame["last_modify_ts"]) if "last_modify_ts" in fr.frame.columns else pd.Series([], dtype="int64")
+        extra = [r.get("last_modify_ts") for r in fr.records]
+        if extra:
+            ts, _ = parsing.parse_epoch_ms(pd.Series(extra, dtype=object), "last_modify_ts")
+            extra_days = [(d - date(1970, 1, 1)).days for d in parsing.shanghai_date(ts[ts.notna()])]
+            day_no = pd.concat([day_no, pd.Series(extra_days, dtype="int64")], ignore_index=True)
+        day_no = day_no[day_no >= 0]
+        if len(day_no):
+            counts = day_no.value_counts()
+            hint = date(1970, 1, 1) + timedelta(days=int(counts[counts == counts.max()].index.min()))
+    return FileRecords(path=fr.path, records=records, record_numbers=record_numbers, problems=list(fr.problems),
+                       encoding=fr.encoding, notes=list(fr.notes), fallback_day=hint)
+
+
 # ---------------------------------------------------------------- sources
 
 
-def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Path] | None = None) -> list[tuple[str, FileRecords]]:
-    """Read every MediaCrawler file of the landing folder (or the given subset)."""
+def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Path] | None = None,
+                 min_bytes: int | None = None) -> list[tuple[str, FileRecords]]:
+    """Read every MediaCrawler file of the landing folder (or the given subset). With `min_bytes`, JSON lines files
+    of at least that size are read by the fast reader (lib/fastread.py) and cleaned by the fast path."""
     by_kind = landing_files(landing)
     out: list[tuple[str, FileRecords]] = []
     wanted = set(files) if files is not None else None
@@ -411,7 +482,8 @@ def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Pa
         for p in by_kind[kind]:
             if wanted is not None and p not in wanted:
                 continue
-            out.append((kind, read_records(p, relative_name(p, landing))))
+            name = relative_name(p, landing)
+            out.append((kind, read_records(p, name) if min_bytes is None else read_jsonl_fast(p, name, kind, min_bytes)))
     return out
 
 

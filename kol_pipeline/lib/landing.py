@@ -9,49 +9,78 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kol_pipeline.lib import parsing
+from kol_pipeline.lib import fastread, parsing
 from kol_pipeline.lib.ingest import KINDS, landing_files, relative_name
-from kol_pipeline.lib.readers import FileRecords, read_records
+from kol_pipeline.lib.fastclean import crawl_days
+from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
+from kol_pipeline.lib.readers import FileRecords
 
 # Keep at most this many parsed records in memory (oldest files are dropped first).
 MAX_CACHED_RECORDS = 3_000_000
+_EPOCH = date(1970, 1, 1)
+_NO_DAY = -1
 
 
 @dataclass
 class IndexedFile:
     kind: str
     path: Path
-    records: FileRecords
-    days: np.ndarray  # day (datetime.date) of each parsed record, after the fallback rule
+    records: FileRecords  # a fastread.ColumnarRecords for large JSON lines files (string columns, not dicts)
+    record_days: np.ndarray  # day number (days since 1970-01-01) of each record of `records.records`, -1: none
+    frame_days: np.ndarray  # the same for the rows of `records.frame` (ColumnarRecords only)
     problem_day: date | None  # the day unparseable content of the file is filed under
 
     @property
     def all_days(self) -> set[date]:
-        out = {d for d in self.days if d is not None}
+        nums = np.unique(np.concatenate([self.record_days, self.frame_days]))
+        out = {_EPOCH + timedelta(days=int(d)) for d in nums if d != _NO_DAY}
         if self.records.problems and self.problem_day is not None:
             out.add(self.problem_day)
         return out
+
+    def day_counts(self) -> dict[date, int]:
+        nums, counts = np.unique(np.concatenate([self.record_days, self.frame_days]), return_counts=True)
+        return {_EPOCH + timedelta(days=int(d)): int(n) for d, n in zip(nums, counts) if d != _NO_DAY}
 
 
 _CACHE: OrderedDict[tuple[str, int, int], IndexedFile] = OrderedDict()
 
 
-def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
-    fr = read_records(path, relative_name(path, landing))
+def _record_days(fr: FileRecords) -> np.ndarray:
+    if not fr.records:
+        return np.zeros(0, dtype=np.int64)
     ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
-    days = parsing.shanghai_date(ts).where(ts.notna(), None) if len(ts) else pd.Series([], dtype=object)
+    days = parsing.shanghai_date(ts)
+    return np.array([(d - _EPOCH).days if isinstance(d, date) else _NO_DAY for d in days], dtype=np.int64)
+
+
+def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
+    fr = read_jsonl_fast(path, relative_name(path, landing), kind, fastread.FAST_MIN_BYTES)
+    record_days = _record_days(fr)
+    frame = fr.frame if isinstance(fr, ColumnarRecords) else None
+    if frame is not None and len(frame):
+        frame_days = (crawl_days(frame["last_modify_ts"]).to_numpy(dtype=np.int64) if "last_modify_ts" in frame.columns
+                      else np.full(len(frame), _NO_DAY, dtype=np.int64))
+    else:
+        frame_days = np.zeros(0, dtype=np.int64)
     hint = parsing.date_from_name(path.name)
-    if hint is None:
-        valid = days.dropna()
-        hint = valid.mode().iloc[0] if len(valid) else None
-    filled = days.where(days.notna(), hint) if len(days) else days
-    return IndexedFile(kind, path, fr, np.asarray(filled.to_numpy(), dtype=object), hint)
+    if hint is None:  # the file's most common crawl day (the earliest of equally common ones, as Series.mode)
+        nums, counts = np.unique(np.concatenate([record_days, frame_days]), return_counts=True)
+        valid = nums != _NO_DAY
+        if valid.any():
+            nums, counts = nums[valid], counts[valid]
+            hint = _EPOCH + timedelta(days=int(nums[counts == counts.max()].min()))
+    if hint is not None:
+        fill = (hint - _EPOCH).days
+        record_days = np.where(record_days == _NO_DAY, fill, record_days)
+        frame_days = np.where(frame_days == _NO_DAY, fill, frame_days)
+    return IndexedFile(kind, path, fr, record_days, frame_days, hint)
 
 
 def index_landing(landing: Path) -> list[IndexedFile]:
@@ -73,18 +102,18 @@ def index_landing(landing: Path) -> list[IndexedFile]:
 
 
 def _trim() -> None:
-    total = sum(len(f.records.records) for f in _CACHE.values())
+    total = sum(f.records.rows_read for f in _CACHE.values())
     while total > MAX_CACHED_RECORDS and len(_CACHE) > 1:
         _, old = _CACHE.popitem(last=False)
-        total -= len(old.records.records)
+        total -= old.records.rows_read
 
 
 def landing_days(landing: Path) -> dict[date, int]:
     """Records per day over the landing folder's MediaCrawler files (what partitions it holds)."""
     counts: dict[date, int] = {}
     for f in index_landing(landing):
-        for d, n in pd.Series(f.days, dtype=object).dropna().value_counts().items():
-            counts[d] = counts.get(d, 0) + int(n)
+        for d, n in f.day_counts().items():
+            counts[d] = counts.get(d, 0) + n
         if f.records.problems and f.problem_day is not None:
             counts[f.problem_day] = counts.get(f.problem_day, 0) + len(f.records.problems)
     return counts
@@ -94,25 +123,31 @@ def batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ..
     """The records of days start..end only, per file (problems of a file filed under a day in range come along;
     problems of a file with no day at all come with every range, so they are never lost)."""
     out: list[tuple[str, FileRecords]] = []
+    lo, hi = (start - _EPOCH).days, (end - _EPOCH).days
     for f in index_landing(landing):
         if f.kind not in kinds:
             continue
-        sel = np.fromiter(((d is not None and start <= d <= end) for d in f.days), dtype=bool, count=len(f.days))
-        take_problems = f.records.problems and (f.problem_day is None or start <= f.problem_day <= end)
-        if not sel.any() and not take_problems:
+        rec_sel = (f.record_days >= lo) & (f.record_days <= hi)
+        frame_sel = (f.frame_days >= lo) & (f.frame_days <= hi)
+        take_problems = bool(f.records.problems) and (f.problem_day is None or start <= f.problem_day <= end)
+        if not rec_sel.any() and not frame_sel.any() and not take_problems:
             continue
-        fr = FileRecords(
-            path=f.records.path,
-            records=[r for r, k in zip(f.records.records, sel) if k],
-            record_numbers=[n for n, k in zip(f.records.record_numbers, sel) if k],
-            problems=list(f.records.problems) if take_problems else [],
-            encoding=f.records.encoding,
-            notes=list(f.records.notes),
-            fallback_day=f.problem_day,
-        )
+        if isinstance(f.records, ColumnarRecords):
+            fr: FileRecords = f.records.subset(None if frame_sel.all() else frame_sel, rec_sel.tolist(), take_problems)
+            fr.fallback_day = f.problem_day
+        else:
+            fr = FileRecords(
+                path=f.records.path,
+                records=[r for r, k in zip(f.records.records, rec_sel) if k],
+                record_numbers=[n for n, k in zip(f.records.record_numbers, rec_sel) if k],
+                problems=list(f.records.problems) if take_problems else [],
+                encoding=f.records.encoding,
+                notes=list(f.records.notes),
+                fallback_day=f.problem_day,
+            )
         out.append((f.kind, fr))
     return out
 
 
 def kinds_present(landing: Path) -> set[str]:
-    return {f.kind for f in index_landing(landing) if f.records.records or f.records.problems}
+    return {f.kind for f in index_landing(landing) if f.records.rows_read}

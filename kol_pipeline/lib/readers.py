@@ -22,6 +22,8 @@ MEDIACRAWLER_RE = re.compile(
 # MediaCrawler descriptions can exceed the csv module's default 128 KiB field limit (a csv.Error otherwise)
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+
 ITEM_KIND = {"contents": "notes", "comments": "comments", "creator": "creators", "creators": "creators"}
 
 
@@ -117,20 +119,28 @@ def _salvage_array(text: str, out: FileRecords) -> None:
         pos = end
 
 
+def jsonl_line(i: int, line: str, out: FileRecords) -> None:
+    """One line of a JSON lines file: a record, a problem, or nothing (a blank line is not a record)."""
+    if not line.strip():
+        return
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        out.problems.append(Problem(i, f"malformed JSON line: {exc.msg}", line[:2000]))
+        return
+    if isinstance(value, dict):
+        out.records.append(value)
+        out.record_numbers.append(i)
+    else:
+        out.problems.append(Problem(i, "record is not a JSON object", line[:2000]))
+
+
 def _jsonl(text: str, out: FileRecords) -> None:
-    for i, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.problems.append(Problem(i, f"malformed JSON line: {exc.msg}", line[:2000]))
-            continue
-        if isinstance(value, dict):
-            out.records.append(value)
-            out.record_numbers.append(i)
-        else:
-            out.problems.append(Problem(i, "record is not a JSON object", line[:2000]))
+    # Lines end at "\n", "\r\n" or "\r" (universal newlines). Not str.splitlines(): it also splits at U+2028,
+    # U+2029, U+0085 and a few control characters; JSON allows the first three unescaped inside strings, and
+    # MediaCrawler (ensure_ascii=False) writes them so, which broke a valid record in two malformed lines.
+    for i, line in enumerate(_NEWLINE_RE.split(text), start=1):
+        jsonl_line(i, line, out)
 
 
 def _csv(text: str, out: FileRecords) -> None:

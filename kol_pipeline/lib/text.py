@@ -78,3 +78,162 @@ def categorize(title: pd.Series, description: pd.Series, tags: pd.Series, catego
     cats = np.asarray(order, dtype=object)[best]
     cats[scores.max(axis=1) == 0] = None
     return pd.Series(cats, index=title.index, dtype=object)
+
+
+# ---------------------------------------------------------------- fast equivalents (one pass over all texts)
+# The functions above state the rules; the ones below give the same results at scale: every term of a list is found
+# in one Aho-Corasick pass over all texts joined by a separator that no term contains (so no match spans two
+# texts), instead of one scan per term. kol_pipeline_tests/unit/test_textfast.py checks they are equal.
+
+
+def _separator(terms: Sequence[str]) -> str:
+    for sep in ("\x00", "\x01", "\uffff", "\ufffe"):
+        if not any(sep in t for t in terms):
+            return sep
+    raise ValueError("no separator character free of every term")
+
+
+def _occurrences(texts: Sequence[str], terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Every occurrence of every (non-empty) term in the texts, overlapping ones included:
+    (text index, term index, end position in the joined text (inclusive), the joined text)."""
+    import ahocorasick
+
+    empty = np.zeros(0, dtype=np.int64)
+    needles = [t for t in terms if t]
+    if not texts or not needles:
+        return empty, empty, empty, ""
+    auto = ahocorasick.Automaton()
+    for i, t in enumerate(terms):
+        if t:
+            auto.add_word(t, i)
+    auto.make_automaton()
+    sep = _separator(needles)
+    big = sep.join(texts)
+    found = list(auto.iter(big))
+    if not found:
+        return empty, empty, empty, big
+    arr = np.asarray(found, dtype=np.int64)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    starts[1:] = np.cumsum(lens[:-1] + len(sep))
+    rows = np.searchsorted(starts, arr[:, 0], side="right") - 1
+    return rows, arr[:, 1], arr[:, 0], big
+
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _term_hits(text: pd.Series, terms: Sequence[str]) -> np.ndarray:
+    """Boolean matrix (texts x terms): term_pattern(term) matches the text (text already lower-cased)."""
+    values = text.tolist()
+    needles = [t.lower() for t in terms]
+    out = np.zeros((len(values), len(terms)), dtype=bool)
+    for j, n in enumerate(needles):
+        if n == "":  # an empty pattern matches every text
+            out[:, j] = True
+    rows, idx, ends, big = _occurrences(values, needles)
+    if len(rows) == 0:
+        return out
+    word = np.array([_is_ascii_word(t) for t in terms], dtype=bool)
+    plain = ~word[idx]
+    out[rows[plain], idx[plain]] = True
+    for r, j, e in zip(rows[~plain].tolist(), idx[~plain].tolist(), ends[~plain].tolist()):
+        if out[r, j]:
+            continue
+        s = e - len(needles[j]) + 1
+        if (s == 0 or big[s - 1] not in _WORD_CHARS) and (e + 1 >= len(big) or big[e + 1] not in _WORD_CHARS):
+            out[r, j] = True
+    return out
+
+
+def disclosed_fast(text: pd.Series, markers: Sequence[str]) -> pd.Series:
+    """Same as `disclosed`."""
+    if not markers or text.empty:
+        return pd.Series(False, index=text.index, dtype=bool)
+    hits = _term_hits(text, list(markers))
+    return pd.Series(hits.any(axis=1), index=text.index, dtype=bool)
+
+
+def brands_mentioned_fast(text: pd.Series, brands: pd.DataFrame) -> pd.Series:
+    """Same as `brands_mentioned`."""
+    result: list[list[str]] = [[] for _ in range(len(text))]
+    if brands is None or brands.empty or text.empty:
+        return pd.Series(result, index=text.index, dtype=object)
+    terms: list[str] = []
+    owner: list[int] = []
+    for b, (brand, aliases) in enumerate(zip(brands["brand"], brands["aliases"])):
+        names = [brand, *[a for a in (aliases if aliases is not None else []) if a]]
+        for n in names:
+            if str(n).strip():
+                terms.append(str(n))
+                owner.append(b)
+    hits = _term_hits(text, terms)
+    owner_arr = np.asarray(owner, dtype=np.int64)
+    n_brands = len(brands)
+    per_brand = np.zeros((len(text), n_brands), dtype=bool)
+    for b in range(n_brands):
+        cols = np.flatnonzero(owner_arr == b)
+        if len(cols):
+            per_brand[:, b] = hits[:, cols].any(axis=1)
+    names_arr = list(brands["brand"])
+    for i, b in zip(*np.nonzero(per_brand)):  # row-major: brands in file order per note
+        result[i].append(names_arr[b])
+    return pd.Series(result, index=text.index, dtype=object)
+
+
+def categorize_fast(title: pd.Series, description: pd.Series, tags: pd.Series, categories: pd.DataFrame) -> pd.Series:
+    """Same as `categorize`: every keyword found in one pass per field; tags scored once per distinct tag."""
+    n = len(title)
+    if categories is None or categories.empty or n == 0:
+        return pd.Series([None] * n, index=title.index, dtype=object)
+    order = list(dict.fromkeys(categories["category"].tolist()))
+    cat_pos = {c: j for j, c in enumerate(order)}
+    kw_index: dict[str, int] = {}
+    weights: list[np.ndarray] = []
+    for cat, kw in zip(categories["category"], categories["keyword"].astype(str)):
+        k = kw.lower().strip()
+        if not k:
+            continue
+        if k not in kw_index:
+            kw_index[k] = len(kw_index)
+            weights.append(np.zeros(len(order), dtype=np.int64))
+        weights[kw_index[k]][cat_pos[cat]] += 1  # a keyword listed twice counts twice, as in `categorize`
+    if not kw_index:
+        return pd.Series([None] * n, index=title.index, dtype=object)
+    terms = list(kw_index)
+    w = np.vstack(weights)
+    scores = np.zeros((n, len(order)), dtype=np.int64)
+
+    def field_hits(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        rows, idx, _, _ = _occurrences(values, terms)
+        if len(rows) == 0:
+            return rows, idx
+        pair = np.unique(rows * len(terms) + idx)  # contains: once per (text, keyword)
+        return pair // len(terms), pair % len(terms)
+
+    t = [s.lower() for s in title.fillna("").astype(str).tolist()]
+    d = [s.lower() for s in description.fillna("").astype(str).tolist()]
+    for values, coef in ((t, 2), (d, 1)):
+        rows, idx = field_hits(values)
+        if len(rows):
+            np.add.at(scores, rows, coef * w[idx])
+    # tags: each distinct tag is searched once; a note scores 3 per tag containing the keyword
+    owner: list[int] = []
+    flat: list[str] = []
+    for i, x in enumerate(tags.tolist()):
+        if isinstance(x, (list, tuple, np.ndarray)):
+            for tag in x:
+                if tag is not None and not (isinstance(tag, float) and np.isnan(tag)):
+                    flat.append(tag if isinstance(tag, str) else str(tag))
+                    owner.append(i)
+    if flat:
+        codes, uniq = pd.factorize(pd.Series(flat, dtype=object))
+        rows, idx = field_hits([str(u).lower() for u in uniq])
+        tag_scores = np.zeros((len(uniq), len(order)), dtype=np.int64)
+        if len(rows):
+            np.add.at(tag_scores, rows, w[idx])
+        np.add.at(scores, np.asarray(owner, dtype=np.int64), 3 * tag_scores[codes])
+    best = scores.argmax(axis=1)
+    cats = np.asarray(order, dtype=object)[best]
+    cats[scores.max(axis=1) == 0] = None
+    return pd.Series(cats, index=title.index, dtype=object)

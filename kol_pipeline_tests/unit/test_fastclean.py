@@ -1,0 +1,160 @@
+"""The fast ingestion path (lib/fastread.py + lib/fastclean.py + the one-pass matchers of lib/text.py) gives exactly
+what the reference code gives: the matchers against `categorize`/`brands_mentioned`/`disclosed` on the sample, the
+real crawl and edge cases; `ingest_batches` with the fast path on and off on data/sample, every ingest case of the
+bad-input corpus, and the real crawl written as JSON lines; the landing index with and without columnar files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kol_pipeline.lib import brand as brand_lib
+from kol_pipeline.lib import fastread, ingest, landing, text
+from kol_pipeline.lib.fastread import ColumnarRecords
+from kol_pipeline.lib.settings import load_lexicon
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample"
+CORPUS = ROOT / "kol_pipeline_tests" / "fixtures" / "bad_inputs"
+REAL = Path("/work/shared/real/mediacrawler_mf_koc")
+NOW = datetime.fromisoformat("2025-07-01T00:00:00+00:00")
+TABLES = ("notes", "creators", "comments", "quarantine", "accounting")
+
+
+def _reference_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (brand_lib.read_brand_table(SAMPLE, "categories").frame, brand_lib.read_brand_table(SAMPLE, "brands").frame)
+
+
+def _assert_same(a: ingest.IngestResult, b: ingest.IngestResult, label: str) -> None:
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=f"{label}: {name}")
+    assert a.file_notes == b.file_notes, label
+
+
+def _fast_rows(batches: list) -> int:
+    return sum(len(fr.frame) for _, fr in batches if isinstance(fr, ColumnarRecords) and fr.frame is not None)
+
+
+def _both(folder: Path, ctx: ingest.IngestContext, start: date | None = None, end: date | None = None):
+    ref = ingest.ingest_batches(ingest.file_batches(folder), ctx, start, end)
+    batches = ingest.file_batches(folder, min_bytes=0)
+    return ref, ingest.ingest_batches(batches, ctx, start, end), _fast_rows(batches)
+
+
+# ---------------------------------------------------------------- matchers
+
+
+def _check_text(notes: pd.DataFrame, cats: pd.DataFrame, brands: pd.DataFrame, label: str) -> None:
+    body = text.note_text(notes["title"], notes["description"], notes["tags"])
+    a = text.categorize(notes["title"], notes["description"], notes["tags"], cats)
+    b = text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats)
+    pd.testing.assert_series_equal(a, b, obj=f"{label}: category")
+    assert a.notna().sum() > 0
+    markers = load_lexicon().disclosure_markers
+    pd.testing.assert_series_equal(text.disclosed(body, markers), text.disclosed_fast(body, markers), obj=f"{label}: disclosed")
+    pd.testing.assert_series_equal(text.brands_mentioned(body, brands), text.brands_mentioned_fast(body, brands),
+                                   obj=f"{label}: brands")
+
+
+def test_matchers_equal_reference_on_sample() -> None:
+    cats, brands = _reference_tables()
+    res = ingest.ingest_batches(ingest.file_batches(SAMPLE), ingest.IngestContext(categories=cats, brands=brands, now=NOW))
+    assert len(res.notes) == 6399
+    _check_text(res.notes, cats, brands, "sample")
+
+
+def test_matchers_equal_reference_on_real_crawl() -> None:
+    if not (REAL / "SOURCE.md").is_file():
+        pytest.skip(f"real MediaCrawler crawl not present at {REAL}")
+    cats, brands = _reference_tables()
+    res = ingest.ingest_batches(ingest.file_batches(REAL), ingest.IngestContext())
+    assert len(res.notes) == 16_236
+    _check_text(res.notes, cats, brands, "real crawl")
+
+
+def test_matchers_edge_cases() -> None:
+    notes = pd.DataFrame({
+        "title": ["护肤品测评", "#AD 合作", "adidas #adidas", "Sponsored", "", "面霜面霜", "RUNJI新品", "xrunji", None],
+        "description": ["护肤", "sponsored\n", "#ad", "", "无关", "精华", "润肌", "#ad1", "口红"],
+        "tags": [["护肤", "护肤"], [], ["美妆", "AD"], ["美食"], [], ["面霜分享"], [], ["彩妆"], ["口红", "口红"]],
+    })
+    cats = pd.DataFrame({
+        "keyword": ["护肤", "护肤品", "面霜", "美食", " 口红 ", "护肤", "AD", "", "彩妆"],
+        "category": ["skincare", "skincare", "skincare", "food", "beauty", "beauty", "beauty", "food", "beauty"],
+    })
+    brands = pd.DataFrame({"brand": ["润肌坊", "Adidas", "花西里", "润肌坊"],
+                           "aliases": [["RUNJI", "润肌"], ["#adidas"], [], ["润肌"]]})
+    _check_text(notes, cats, brands, "edge cases")
+    body = text.note_text(notes["title"], notes["description"], notes["tags"])
+    assert text.brands_mentioned_fast(body, brands).tolist()[6] == ["润肌坊", "润肌坊"]  # a brand listed twice
+    assert text.brands_mentioned_fast(body, brands).tolist()[7] == []  # RUNJI inside xrunji is not a word
+    assert text.disclosed_fast(body, ["#ad"]).tolist()[:4] == [False, True, True, False]
+    assert text.disclosed_fast(body, ["", "x"]).all()  # an empty marker matches everything, as its regex does
+    assert text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats).tolist()[0] == "skincare"
+
+
+# ---------------------------------------------------------------- ingest_batches, fast path on and off
+
+
+def test_ingest_fast_equals_reference_on_sample() -> None:
+    cats, brands = _reference_tables()
+    ref, fast, n_fast = _both(SAMPLE, ingest.IngestContext(categories=cats, brands=brands, now=NOW))
+    assert n_fast > 1000  # the sample's JSON lines files went through the fast path
+    assert len(fast.notes) == 6399 and len(fast.quarantine) == 9
+    _assert_same(ref, fast, "sample")
+
+
+def test_ingest_fast_equals_reference_on_bad_input_corpus() -> None:
+    cases = [c for c in json.loads((CORPUS / "cases.json").read_text(encoding="utf-8")) if c["runner"] == "ingest"]
+    assert len(cases) >= 30
+    total_fast = 0
+    for case in cases:
+        now = datetime.fromisoformat(case["now"]) if "now" in case else datetime.fromisoformat("2025-03-13T04:00:00+00:00")
+        ref, fast, n_fast = _both(CORPUS / case["id"], ingest.IngestContext(now=now))
+        total_fast += n_fast
+        _assert_same(ref, fast, case["id"])
+    assert total_fast > 50
+
+
+def test_ingest_fast_equals_reference_on_real_crawl_as_jsonl(tmp_path: Path) -> None:
+    if not (REAL / "SOURCE.md").is_file():
+        pytest.skip(f"real MediaCrawler crawl not present at {REAL}")
+    for p in sorted(REAL.rglob("*.json")):  # the same records, one per line (written to tmp only)
+        out = tmp_path / p.relative_to(REAL).with_suffix(".jsonl")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        rows = json.loads(p.read_text(encoding="utf-8"))
+        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    cats, brands = _reference_tables()
+    ref, fast, n_fast = _both(tmp_path, ingest.IngestContext(categories=cats, brands=brands, now=NOW))
+    assert n_fast > 16_000
+    acc = fast.accounting.groupby("kind")[["read", "kept", "duplicates", "quarantined"]].sum()
+    assert acc.loc["notes"].to_dict() == {"read": 16_339, "kept": 16_236, "duplicates": 102, "quarantined": 1}
+    assert acc.loc["creators"].to_dict() == {"read": 114, "kept": 106, "duplicates": 8, "quarantined": 0}
+    assert fast.quarantine["reason"].tolist() == ["published_at is after crawled_at"]
+    _assert_same(ref, fast, "real crawl as JSON lines")
+
+
+def test_landing_index_with_columnar_files(monkeypatch) -> None:
+    """The landing index (days per file, batches of a day range) is the same when every JSON lines file of the
+    sample is held as columns."""
+    cats, brands = _reference_tables()
+    ctx = ingest.IngestContext(categories=cats, brands=brands, now=NOW)
+    start, end = date(2025, 3, 1), date(2025, 3, 20)
+    landing._CACHE.clear()
+    ref_days = landing.landing_days(SAMPLE)
+    ref = ingest.ingest_batches(landing.batches_for_days(SAMPLE, start, end), ctx, start, end)
+    landing._CACHE.clear()
+    monkeypatch.setattr(fastread, "FAST_MIN_BYTES", 0)
+    try:
+        assert landing.landing_days(SAMPLE) == ref_days
+        batches = landing.batches_for_days(SAMPLE, start, end)
+        assert _fast_rows(batches) > 300
+        fast = ingest.ingest_batches(batches, ctx, start, end)
+    finally:
+        landing._CACHE.clear()
+    assert len(ref.notes) > 0
+    _assert_same(ref, fast, "landing")

@@ -1,0 +1,122 @@
+"""The fast JSON lines reader (lib/fastread.py) against the reference reader (lib/readers.read_records): the same
+records (by value, as cleaning reads them), record numbers and problems, on the sample, the bad-input corpus and
+hand-made edge cases; files it cannot read exactly fall back to the reference reader whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kol_pipeline.lib import fastread
+from kol_pipeline.lib.readers import kind_of, read_records
+
+ROOT = Path(__file__).resolve().parents[2]
+JSONL = sorted(
+    p for p in [*(ROOT / "data/sample").rglob("*.jsonl"), *(ROOT / "kol_pipeline_tests/fixtures/bad_inputs").rglob("*.jsonl")]
+    if kind_of(p)
+)
+
+
+def _text(v: object) -> str | None:
+    """A value as the fast reader renders it (strings as is, integers as digits)."""
+    if v is None:
+        return None
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def assert_same(path: Path, kind: str, fast: bool = True) -> fastread.ColumnarRecords:
+    ref = read_records(path, path.name)
+    got = fastread.read_jsonl_fast(path, path.name, kind, min_bytes=0)
+    if not fast and not isinstance(got, fastread.ColumnarRecords):  # read by the reference reader whole
+        assert (got.records, got.record_numbers, got.problems, got.notes) == (ref.records, ref.record_numbers, ref.problems, ref.notes)
+        return got
+    assert isinstance(got, fastread.ColumnarRecords), path
+    assert [(q.record_number, q.reason, q.raw) for q in got.problems] == [(q.record_number, q.reason, q.raw) for q in ref.problems]
+    assert got.rows_read == ref.rows_read
+    # every reference record is either a Python record of the fast reader (same dict) or a row of its frame
+    py = dict(zip(got.record_numbers, got.records))
+    frame = got.frame.set_index("_record")
+    assert set(py) | set(frame.index) == set(ref.record_numbers) and not set(py) & set(frame.index)
+    fields = fastread.FIELDS[kind]
+    for n, rec in zip(ref.record_numbers, ref.records):
+        if n in py:
+            assert py[n] == rec
+        else:
+            row = frame.loc[n]
+            assert {f: (None if pd.isna(row[f]) else row[f]) for f in fields} == {f: _text(rec.get(f)) for f in fields}
+    # rows re-read from the file (quarantine raw, Python cleaning) are the reference records
+    some = list(frame.index[:3])
+    assert got.load_records(some) == {n: rec for n, rec in zip(ref.record_numbers, ref.records) if n in some}
+    return got
+
+
+@pytest.mark.parametrize("path", JSONL, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_sample_and_corpus_jsonl(path: Path) -> None:
+    fallback = {"binary_junk"}  # not text: the reference reader reports it (record 0)
+    assert_same(path, kind_of(path), fast=not fallback & set(path.parts))
+
+
+def test_edge_lines(tmp_path: Path) -> None:
+    good = {"note_id": "n1", "title": "a\u2028b", "liked_count": "1.1万", "last_modify_ts": 1741761793312}
+    lines = [
+        json.dumps(good, ensure_ascii=False),  # U+2028 inside a string: one record, not two
+        "",  # blank: not a record, not counted
+        "   ",
+        '{"note_id": "n2", "title": "x",}',  # trailing comma: DuckDB accepts it, Python does not
+        "[1, 2]",  # not an object
+        '  {"note_id": "n3"}',  # leading spaces: read by Python
+        '{"note_id": "n4", "liked_count": 12.5, "title": true}',  # non-string values keep their Python value
+        '{"note_id": "n5", "title": ["a"], "desc": {"x": 1}}',
+        '{"note_id": "n6", "title": "[测评] 面霜", "time": -5}',
+        '{"note_id": "n7", "liked_count": NaN}',
+        '{"broken": ',
+        json.dumps({"note_id": "n8", "title": "末行"}, ensure_ascii=False),
+    ]
+    p = tmp_path / "search_contents_2025-03-12.jsonl"
+    p.write_text("\n".join(lines), encoding="utf-8")  # no newline at the end
+    got = assert_same(p, "notes")
+    assert got.record_numbers == [6, 7, 8, 10]  # read by Python
+    assert list(got.frame["_record"]) == [1, 9, 12]
+    assert [(q.record_number, q.reason.split(":")[0]) for q in got.problems] == [
+        (4, "malformed JSON line"), (5, "record is not a JSON object"), (11, "malformed JSON line")]
+
+
+def test_one_malformed_line_among_good_ones(tmp_path: Path) -> None:
+    recs = [{"note_id": f"n{i}", "liked_count": str(i), "last_modify_ts": 1741761793312 + i} for i in range(1, 2001)]
+    lines = [json.dumps(r) for r in recs]
+    lines.insert(1000, '{"note_id": "n-bad", "liked_count": ')
+    p = tmp_path / "search_contents_2025-03-12.jsonl"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = assert_same(p, "notes")
+    assert [(q.record_number, q.reason) for q in got.problems] == [(1001, "malformed JSON line: Expecting value")]
+    assert len(got.frame) == 2000 and got.rows_read == 2001
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b'{"a": "x"}\r\n{"a": "y"}\r\n', '{"a": "面霜"}\n'.encode("gbk"), b'{"a": "x\x00"}\n', b'{"a": "\x01"}\n'],
+    ids=["empty", "crlf", "gbk", "nul", "delimiter_byte"],
+)
+def test_falls_back_to_the_reference_reader(tmp_path: Path, content: bytes) -> None:
+    p = tmp_path / "search_contents_2025-03-12.jsonl"
+    p.write_bytes(content)
+    got = fastread.read_jsonl_fast(p, p.name, "notes", min_bytes=0)
+    ref = read_records(p, p.name)
+    assert not isinstance(got, fastread.ColumnarRecords)
+    assert (got.records, got.record_numbers, got.problems, got.notes) == (ref.records, ref.record_numbers, ref.problems, ref.notes)
+
+
+def test_small_files_use_the_reference_reader(tmp_path: Path) -> None:
+    p = tmp_path / "search_contents_2025-03-12.jsonl"
+    p.write_text('{"note_id": "n1"}\n', encoding="utf-8")
+    assert not isinstance(fastread.read_jsonl_fast(p, p.name, "notes"), fastread.ColumnarRecords)
+
+
+def test_bom_is_dropped_like_the_reference(tmp_path: Path) -> None:
+    p = tmp_path / "search_contents_2025-03-12.jsonl"
+    p.write_bytes("\ufeff".encode() + b'{"note_id": "n1"}\n{"note_id": "n2"}\n')
+    got = assert_same(p, "notes")
+    assert list(got.frame["note_id"]) == ["n1", "n2"]
