@@ -1,8 +1,13 @@
 """Jobs, schedules and sensors."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import dagster as dg
 
 from kol_pipeline.defs.shared import DAILY
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 BRAND = dg.AssetSelection.assets(
     "brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories",
@@ -39,10 +44,18 @@ daily_job = dg.define_asset_job(
     description="The whole graph for one day: brand files, ingest, validate, metrics, marts, report.",
 )
 
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_job,
-    hour_of_day=5,
-    minute_of_hour=30,
-    description="Yesterday's partition (Asia/Shanghai) every morning at 05:30.",
+
+
+@dg.schedule(
+    name="daily_job_schedule",
+    job=daily_job,
+    cron_schedule="30 5 * * *",
+    execution_timezone="Asia/Shanghai",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Yesterday's partition (Asia/Shanghai) every morning at 05:30.",
 )
+def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """The partition of the day before the tick, in Asia/Shanghai. (`build_schedule_from_partitioned_job` would pick
+    the newest partition, which is today's: DAILY has end_offset=1 so that a crawl of today can be ingested.)"""
+    day = (context.scheduled_execution_time.astimezone(SHANGHAI).date() - timedelta(days=1)).isoformat()
+    return dg.RunRequest(run_key=day, partition_key=day, tags={"kol/launched_by": "daily_job_schedule"})

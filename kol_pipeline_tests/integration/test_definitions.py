@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from kol_pipeline.orchestrate import load_definitions
 
@@ -49,3 +50,18 @@ def test_daily_schedule_exists_and_is_stopped():
     assert s.job_name == "daily_job"
     assert s.execution_timezone == "Asia/Shanghai"
     assert s.cron_schedule == "30 5 * * *"
+
+
+@pytest.mark.parametrize("tick,expected", [
+    ("2025-07-01T05:30:00+08:00", "2025-06-30"),
+    ("2025-03-01T05:30:00+08:00", "2025-02-28"),
+    ("2025-01-01T05:30:00+08:00", "2024-12-31"),
+])
+def test_daily_schedule_requests_yesterdays_partition(tick, expected):
+    from datetime import datetime
+
+    from kol_pipeline.defs.automation import daily_schedule
+
+    ctx = dg.build_schedule_context(scheduled_execution_time=datetime.fromisoformat(tick))
+    req = daily_schedule(ctx)
+    assert req.partition_key == expected and req.run_key == expected
