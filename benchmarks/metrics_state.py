@@ -41,6 +41,8 @@ def _write(wh: Path, table: str, d: date, df: pd.DataFrame) -> None:
 
     folder = wh / table / f"snapshot_date={d.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
+    if "snapshot_date" not in df.columns:
+        df = df.assign(snapshot_date=d)
     t = _to_arrow(df, table)
     if "snapshot_date" in t.column_names:
         t = t.drop_columns(["snapshot_date"])
@@ -52,9 +54,9 @@ def generate(wh: Path, days: int, per_day: int, creators: int, comments_per_craw
     users = np.array([f"u{i:07d}" for i in range(creators)], dtype=object)
     base_f = np.exp(rng.normal(9.5, 1.5, creators)).astype("int64") + 50
     growth = rng.normal(0.002, 0.002, creators)
-    n_all = days * per_day
+    n_all = (days + 119) * per_day  # notes published up to 119 days before the first day: a steady daily load
     author = rng.integers(0, creators, n_all)
-    pub_day = np.repeat(np.arange(days), per_day)
+    pub_day = np.repeat(np.arange(-119, days), per_day)
     pub_sec = rng.uniform(0, 20 * 3600, n_all)  # Asia/Shanghai seconds after midnight
     final = np.exp(rng.normal(5.0, 1.4, n_all))
     tau = rng.uniform(1.0, 12.0, n_all)
@@ -68,8 +70,8 @@ def generate(wh: Path, days: int, per_day: int, creators: int, comments_per_craw
         age_day = d - pub_day
         seen = (age_day >= 0) & ((age_day < 30) | ((age_day < 120) & (age_day % 7 == 0)))
         idx = np.flatnonzero(seen)
-        crawl_sec = d * 86400 + 22 * 3600 + rng.uniform(0, 3000, len(idx))
-        pub_abs = pub_day[idx] * 86400 + pub_sec[idx]
+        crawl_sec = np.round(d * 86400 + 22 * 3600 + rng.uniform(0, 3000, len(idx)))
+        pub_abs = np.round(pub_day[idx] * 86400 + pub_sec[idx])
         age = (crawl_sec - pub_abs) / 86400.0
         e = final[idx] * (1 - np.exp(-age / tau[idx]))
         likes = (0.6 * e).astype("int64")
@@ -77,6 +79,7 @@ def generate(wh: Path, days: int, per_day: int, creators: int, comments_per_craw
         comments = (0.1 * e).astype("int64")
         shares = (0.1 * e).astype("int64")
         nid = np.array([f"n{i:09d}" for i in idx], dtype=object)
+        age = np.maximum(age, 0.0)
         notes = pd.DataFrame({
             "note_id": nid, "user_id": users[author[idx]], "nickname": "nick", "note_type": "normal",
             "title": "标题 " + pd.Series(nid).str[-4:], "description": "一段正文描述，用来模拟真实的长度。" * 3,

@@ -321,6 +321,9 @@ TIER_BENCHMARKS = TableSpec(
 
 # ---- Incremental metrics state (kol_pipeline/lib/state.py; docs/metrics.md "Incremental state") ----
 F64_LIST = pa.list_(pa.float64())
+# state day columns: midnight of an Asia/Shanghai day as a naive timestamp (reads back as datetime64, no per-row
+# python date objects: the states are read whole every day)
+DAY_TS = pa.timestamp("ms")
 NOTE_STATE = TableSpec(
     "note_state",
     "Per day: one row per note published in the trailing 120 days or observed in the trailing 92 days, with what "
@@ -330,9 +333,9 @@ NOTE_STATE = TableSpec(
         ("note_id", STR, "note"),
         ("user_id", STR, "author at the latest observation"),
         ("published_at", UTC_TS, "publish time, the first one observed"),
-        ("pub_day", DATE, "Asia/Shanghai date of published_at"),
-        ("first_sd", DATE, "snapshot day of the first observation"),
-        ("last_sd", DATE, "snapshot day of the latest observation"),
+        ("pub_day", DAY_TS, "Asia/Shanghai date of published_at"),
+        ("first_sd", DAY_TS, "snapshot day of the first observation"),
+        ("last_sd", DAY_TS, "snapshot day of the latest observation"),
         ("crawled_at", UTC_TS, "crawl time of the latest observation"),
         ("age_days", F64, "age in days at the latest observation"),
         ("likes", I64, "likes at the latest observation"),
@@ -350,7 +353,7 @@ NOTE_STATE = TableSpec(
             for h in ("2", "7", "30", "90")
             for item in (
                 (f"eng_{h}d", F64, f"E({h}) once decided (null when the gap rule fails or not decided yet)"),
-                (f"eng_{h}d_sd", DATE, f"snapshot day the observation at or above age {h} was crawled (null if E({h}) is null)"),
+                (f"eng_{h}d_sd", DAY_TS, f"snapshot day the observation at or above age {h} was crawled (null if E({h}) is null)"),
                 (f"eng_{h}d_done", BOOL, f"an observation at or above age {h} has been crawled: E({h}) is final"),
             )
         ],
@@ -369,7 +372,7 @@ CREATOR_STATE = TableSpec(
         SNAPSHOT,
         ("user_id", STR, "creator"),
         ("nickname", STR, "nickname of the latest snapshot"),
-        ("latest_sd", DATE, "day of the latest snapshot"),
+        ("latest_sd", DAY_TS, "day of the latest snapshot"),
         ("followers_by_day", F64_LIST, "125 values: element i = followers of the snapshot of day D - i (NaN: no "
                                        "snapshot that day; -1: a snapshot with a null follower count)"),
     ),
@@ -383,8 +386,8 @@ COMMENT_STATE = TableSpec(
         SNAPSHOT,
         ("comment_id", STR, "comment"),
         ("note_id", STR, "note of its first snapshot"),
-        ("first_sd", DATE, "first snapshot day"),
-        ("last_sd", DATE, "latest snapshot day"),
+        ("first_sd", DAY_TS, "first snapshot day"),
+        ("last_sd", DAY_TS, "latest snapshot day"),
         ("norm", STR, "normalized text of the first snapshot (duplicate detection)"),
         ("top_first", F64, "1 when the first snapshot is top-level with a known is_substantive"),
         ("top_sub_first", F64, "1 when the first snapshot is top-level and substantive"),

@@ -232,49 +232,60 @@ def empty_comment_state() -> pd.DataFrame:
     })
 
 
+def _dt64(s: pd.Series) -> np.ndarray:
+    """Day columns (datetime64 of any unit, or date objects) as datetime64[ns] values."""
+    if s.dtype == object:
+        return np.array(s.to_numpy(), dtype="datetime64[D]").astype("datetime64[ns]")
+    return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
+
+
 def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
                        keep_days: int = COMMENT_KEEP_DAYS) -> pd.DataFrame:
     """The comment state of ``day`` from the previous state and the comments partition of ``day``."""
-    st = empty_comment_state() if prev is None else prev.copy()
-    st["first_sd"] = pd.to_datetime(st["first_sd"]).astype("datetime64[ns]")
-    st["last_sd"] = pd.to_datetime(st["last_sd"]).astype("datetime64[ns]")
-    d = _ts(day)
+    st = empty_comment_state() if prev is None else prev.reset_index(drop=True)
+    cols = {c: st[c].to_numpy(dtype=object) for c in ("comment_id", "note_id", "norm", "lt_note")}
+    cols.update({c: _dt64(st[c]) for c in ("first_sd", "last_sd")})
+    cols.update({c: st[c].to_numpy(dtype="float64") for c in ("top_first", "top_sub_first", "lt_cnt", "lt_sub")})
+    d64 = np.datetime64(_ts(day).to_datetime64(), "ns")
     if comments_day is not None and len(comments_day):
         c = comments_day[[x for x in COMMENT_COLUMNS if x in comments_day.columns]]
         c = c[c["comment_id"].notna() & c["note_id"].notna()]
         if len(c):
-            lat = _latest_of_day(c, "comment_id").set_index("comment_id")
-            top_rows = c[M._top_level(c)]
-            lt = _latest_of_day(top_rows, "comment_id").set_index("comment_id") if len(top_rows) else None
-            st = st.set_index("comment_id")
-            new_ids = lat.index.difference(st.index)
-            if len(new_ids):
-                first = lat.loc[new_ids]
+            lat = _latest_of_day(c, "comment_id").reset_index(drop=True)
+            lat_ids = lat["comment_id"].to_numpy(dtype=object)
+            pos = pd.Index(cols["comment_id"]).get_indexer(lat_ids)
+            new = pos < 0
+            n0, n_new = len(cols["comment_id"]), int(new.sum())
+            if n_new:
+                first = lat[new]
                 top = M._top_level(first)
                 sub = first["is_substantive"].astype("boolean") if "is_substantive" in first.columns else pd.Series(
                     pd.NA, index=first.index, dtype="boolean")
                 content = first["content"] if "content" in first.columns else pd.Series("", index=first.index)
-                add = pd.DataFrame({
-                    "note_id": first["note_id"].to_numpy(dtype=object),
-                    "first_sd": d, "last_sd": d,
+                add = {
+                    "comment_id": lat_ids[new], "note_id": first["note_id"].to_numpy(dtype=object),
+                    "first_sd": np.full(n_new, d64), "last_sd": np.full(n_new, d64),
                     "norm": normalize_comment(content).to_numpy(dtype=object),
                     "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
                     "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
-                    "lt_note": None, "lt_cnt": np.nan, "lt_sub": np.nan,
-                }, index=new_ids)
-                add["first_sd"] = add["first_sd"].astype("datetime64[ns]")
-                add["last_sd"] = add["last_sd"].astype("datetime64[ns]")
-                st = add if len(st) == 0 else pd.concat([st, add])
-            st.loc[lat.index, "last_sd"] = d
-            if lt is not None and len(lt):
+                    "lt_note": np.full(n_new, None, dtype=object), "lt_cnt": np.full(n_new, np.nan),
+                    "lt_sub": np.full(n_new, np.nan),
+                }
+                cols = {k: np.concatenate([v, add[k]]) for k, v in cols.items()}
+                pos[new] = np.arange(n0, n0 + n_new)
+            cols["last_sd"][pos] = d64
+            top_rows = c[M._top_level(c)]
+            if len(top_rows):
+                lt = _latest_of_day(top_rows, "comment_id")
+                lpos = pos[pd.Index(lat_ids).get_indexer(lt["comment_id"].to_numpy(dtype=object))]
                 s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
                     pd.NA, index=lt.index, dtype="boolean")
-                st.loc[lt.index, "lt_note"] = lt["note_id"].to_numpy(dtype=object)
-                st.loc[lt.index, "lt_cnt"] = s.notna().to_numpy(dtype="float64")
-                st.loc[lt.index, "lt_sub"] = s.fillna(False).to_numpy(dtype="float64")
-            st = st.rename_axis("comment_id").reset_index()
-    st = st[st["last_sd"] >= d - pd.Timedelta(days=keep_days)]
-    return st.reset_index(drop=True)
+                cols["lt_note"][lpos] = lt["note_id"].to_numpy(dtype=object)
+                cols["lt_cnt"][lpos] = s.notna().to_numpy(dtype="float64")
+                cols["lt_sub"][lpos] = s.fillna(False).to_numpy(dtype="float64")
+    keep = cols["last_sd"] >= d64 - np.timedelta64(keep_days, "D")
+    out = pd.DataFrame({k: v[keep] for k, v in cols.items()})
+    return out[list(empty_comment_state().columns)]
 
 
 # =============================================================================================== note_state
@@ -306,9 +317,9 @@ def empty_note_state() -> pd.DataFrame:
 
 def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
     """dtypes after a Parquet round trip -> the in-memory ones."""
-    st = st.copy()
+    st = st.reset_index(drop=True).copy()
     for c in ("pub_day", "first_sd", "last_sd", *[f"{_h(h)}_sd" for h in HORIZONS]):
-        st[c] = M._days(st[c]) if len(st) else st[c].astype("datetime64[ns]")
+        st[c] = _dt64(st[c]) if len(st) else st[c].astype("datetime64[ns]")
     for c in ("published_at", "crawled_at"):
         st[c] = M._utc(st[c])
     for h in HORIZONS:
@@ -323,11 +334,36 @@ def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
     return st
 
 
+def _new_notes(new: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """State rows of notes seen for the first time (latest observation filled in by the caller)."""
+    n = len(new)
+    add = pd.DataFrame({
+        "note_id": new["note_id"].to_numpy(dtype=object),
+        "published_at": new["published_at"].to_numpy(),
+        "pub_day": M._shanghai_day(new["published_at"]).to_numpy(dtype="datetime64[ns]"),
+        "c_age": 0.0, "c_E": 0.0, "half_life_days": np.nan,
+    })
+    add["published_at"] = M._utc(add["published_at"])
+    for h in HORIZONS:
+        add[f"{_h(h)}_done"] = False
+    empty = np.empty(n, dtype=object)
+    for i in range(n):
+        empty[i] = np.empty(0)
+    add["curve_age"] = empty
+    add["curve_E"] = empty.copy()
+    base = empty_note_state()
+    for col in columns:
+        if col not in add.columns:
+            add[col] = pd.Series(np.full(n, None, dtype=object)).astype(base[col].dtype) if n else base[col]
+    return add[list(columns)]
+
+
 def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, day: date,
                     settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
     """The note state of ``day`` from the previous state and the notes partition of ``day``."""
     st = empty_note_state() if prev is None else _normalize_note_state(prev)
     d = _ts(day)
+    d64 = np.datetime64(d.to_datetime64(), "ns")
     gap = float(settings.max_gap_days)
     if notes_day is not None and len(notes_day):
         o = notes_day[[c for c in NOTE_OBS_COLUMNS if c in notes_day.columns]].copy()
@@ -337,102 +373,114 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
                 o[c] = None
         o["crawled_at"] = M._utc(o["crawled_at"])
         o["published_at"] = M._utc(o["published_at"])
-        o = _latest_of_day(o, "note_id").set_index("note_id")
-        st = st.set_index("note_id")
-        new_ids = o.index.difference(st.index)
-        new = o.loc[new_ids]
-        new = new[new["published_at"].notna()]  # a note enters with its first publish time
-        if len(new):
-            add = pd.DataFrame(index=new.index)
-            add["published_at"] = new["published_at"]
-            add["pub_day"] = M._shanghai_day(new["published_at"])
-            add["first_sd"] = d
-            add["c_age"] = 0.0
-            add["c_E"] = 0.0
-            for h in HORIZONS:
-                add[f"{_h(h)}_done"] = False
-            add["half_life_days"] = np.nan
-            add["curve_age"] = [np.empty(0)] * len(add)
-            add["curve_E"] = [np.empty(0)] * len(add)
-            add = add.reindex(columns=st.columns)
-            if len(st):
-                with warnings.catch_warnings():  # all-null columns of the new rows: dtypes are fixed just below
-                    warnings.simplefilter("ignore", FutureWarning)
-                    st = pd.concat([st, add])
-            else:
-                st = add
-            st = _normalize_note_state(st.rename_axis("note_id").reset_index()).set_index("note_id")
-        o = o[o.index.isin(st.index)]
-        ids = o.index
-        pub = st.loc[ids, "published_at"]
-        st.loc[ids, "last_sd"] = d
-        for c in ("user_id", "category", "is_disclosed"):
-            st.loc[ids, c] = o[c].to_numpy()
-        st.loc[ids, "crawled_at"] = o["crawled_at"].to_numpy()
+        o = _latest_of_day(o, "note_id").reset_index(drop=True)
+        pos = pd.Index(st["note_id"].to_numpy(dtype=object)).get_indexer(o["note_id"].to_numpy(dtype=object))
+        new = (pos < 0) & o["published_at"].notna().to_numpy()  # a note enters with its first publish time
+        if new.any():
+            n0 = len(st)
+            add = _new_notes(o[new], st.columns)
+            add["first_sd"] = d64
+            with warnings.catch_warnings():  # all-null columns of the new rows
+                warnings.simplefilter("ignore", FutureWarning)
+                st = pd.concat([st, add], ignore_index=True) if n0 else add
+            st = _normalize_note_state(st)
+            pos[new] = np.arange(n0, n0 + int(new.sum()))
+        seen = pos >= 0
+        o, pos = o[seen].reset_index(drop=True), pos[seen]
+
+        def put(col: str, values) -> None:
+            arr = st[col].array.copy() if isinstance(st[col].dtype, pd.api.extensions.ExtensionDtype) else \
+                st[col].to_numpy(copy=True)
+            arr[pos] = values
+            st[col] = arr
+
+        pub = st["published_at"].array[pos]
+        put("last_sd", d64)
+        for c in ("user_id", "category"):
+            put(c, o[c].to_numpy(dtype=object))
+        put("is_disclosed", o["is_disclosed"].astype("boolean").array)
+        put("crawled_at", o["crawled_at"].array)
         for c in ("likes", "saves", "comments", "shares", "engagements"):
-            st.loc[ids, c] = pd.array(pd.to_numeric(o[c], errors="coerce"), dtype="Int64")
-        br = st["brands"].astype(object).copy()
-        br.loc[ids] = pd.Series(list(o["brands"].to_numpy(dtype=object)), index=ids, dtype=object)
+            put(c, pd.array(pd.to_numeric(o[c], errors="coerce"), dtype="Int64"))
+        br = st["brands"].to_numpy(dtype=object, copy=True)
+        src = o["brands"].to_numpy(dtype=object)
+        for i, p_ in enumerate(pos):
+            br[p_] = src[i]
         st["brands"] = br
-        age = (o["crawled_at"] - pub).dt.total_seconds().to_numpy(dtype="float64") / 86400.0
-        st.loc[ids, "age_days"] = age
+        age = (pd.Series(o["crawled_at"].array) - pd.Series(pub)).dt.total_seconds().to_numpy(dtype="float64") / 86400.0
+        put("age_days", age)
 
         # ---- the running-maximum curve: one new point per note whose observation has a usable age and value
         e = M._num(o["engagements"])
         pt = ~np.isnan(age) & ~np.isnan(e) & (age >= 0)
-        pids = ids[pt]
-        if len(pids):
+        pp = pos[pt]
+        if len(pp):
             a = age[pt]
-            c_age = st.loc[pids, "c_age"].to_numpy(dtype="float64")
-            c_E = st.loc[pids, "c_E"].to_numpy(dtype="float64")
-            E = np.fmax(c_E, e[pt])
-            pending30 = ~st.loc[pids, f"{_h(30.0)}_done"].to_numpy(dtype=bool)
+            c_age = st["c_age"].to_numpy(dtype="float64", copy=True)
+            c_E = st["c_E"].to_numpy(dtype="float64", copy=True)
+            E = np.fmax(c_E[pp], e[pt])
+            pending30 = ~st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[pp]
             for h in HORIZONS:
                 col = _h(h)
-                done = st.loc[pids, f"{col}_done"].to_numpy(dtype=bool)
-                now = ~done & (a >= h)
+                done = st[f"{col}_done"].to_numpy(dtype=bool, copy=True)
+                now = ~done[pp] & (a >= h)
                 if not now.any():
                     continue
                 exact = a == h
-                a0 = np.where(exact, a, c_age)
-                e0 = np.where(exact, E, c_E)
+                a0 = np.where(exact, a, c_age[pp])
+                e0 = np.where(exact, E, c_E[pp])
                 ok = (h - a0 <= gap + _EPS) & (a - h <= gap + _EPS)
                 span = a - a0
                 with np.errstate(invalid="ignore", divide="ignore"):
                     val = np.where(span > 0, e0 + (h - a0) / np.where(span > 0, span, 1.0) * (E - e0), E)
-                sel = pids[now]
-                st.loc[sel, col] = np.where(ok, val, np.nan)[now]
-                st.loc[sel, f"{col}_sd"] = np.where(ok[now], np.datetime64(d.to_datetime64(), "ns"),
-                                                    np.datetime64("NaT", "ns"))
-                st.loc[sel, f"{col}_done"] = True
-            st.loc[pids, "c_age"] = a
-            st.loc[pids, "c_E"] = E
+                sel = pp[now]
+                v = st[col].to_numpy(dtype="float64", copy=True)
+                v[sel] = np.where(ok, val, np.nan)[now]
+                st[col] = v
+                sd = st[f"{col}_sd"].to_numpy(dtype="datetime64[ns]", copy=True)
+                sd[sel] = np.where(ok[now], d64, np.datetime64("NaT", "ns"))
+                st[f"{col}_sd"] = sd
+                done[sel] = True
+                st[f"{col}_done"] = done
+            c_age[pp] = a
+            c_E[pp] = E
+            st["c_age"] = c_age
+            st["c_E"] = c_E
             # curve points for the half-life while eng_30d is undecided (this point included)
-            grow = pids[pending30]
+            grow = pp[pending30]
             if len(grow):
-                ca = st.loc[grow, "curve_age"].to_numpy(dtype=object)
-                cE = st.loc[grow, "curve_E"].to_numpy(dtype=object)
-                aa = a[pending30]
-                EE = E[pending30]
-                st.loc[grow, "curve_age"] = pd.Series(
-                    [np.append(np.asarray(x, dtype="float64"), y) for x, y in zip(ca, aa)], index=grow, dtype=object)
-                st.loc[grow, "curve_E"] = pd.Series(
-                    [np.append(np.asarray(x, dtype="float64"), y) for x, y in zip(cE, EE)], index=grow, dtype=object)
-                decided = grow[st.loc[grow, f"{_h(30.0)}_done"].to_numpy(dtype=bool)]
+                ca = st["curve_age"].to_numpy(dtype=object, copy=True)
+                cE = st["curve_E"].to_numpy(dtype=object, copy=True)
+                for p_, x, y in zip(grow, a[pending30], E[pending30]):
+                    ca[p_] = np.append(np.asarray(ca[p_], dtype="float64"), x)
+                    cE[p_] = np.append(np.asarray(cE[p_], dtype="float64"), y)
+                st["curve_age"] = ca
+                st["curve_E"] = cE
+                decided = grow[st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[grow]]
                 if len(decided):
-                    st.loc[decided, "half_life_days"] = _half_life(st.loc[decided], settings).to_numpy()
-                    st.loc[decided, "curve_age"] = pd.Series([np.empty(0)] * len(decided), index=decided, dtype=object)
-                    st.loc[decided, "curve_E"] = pd.Series([np.empty(0)] * len(decided), index=decided, dtype=object)
-        st = st.rename_axis("note_id").reset_index()
+                    rows = st.iloc[decided].set_index("note_id")
+                    hl = st["half_life_days"].to_numpy(dtype="float64", copy=True)
+                    hl[decided] = _half_life(rows, settings).to_numpy()
+                    st["half_life_days"] = hl
+                    for p_ in decided:
+                        ca[p_] = np.empty(0)
+                        cE[p_] = np.empty(0)
+                    st["curve_age"] = ca
+                    st["curve_E"] = cE
     # ---- retention: the note window, and notes observed recently enough for the tier_benchmarks curve
     window = int(settings.note_window_days)
-    in_window = st["pub_day"] >= d - pd.Timedelta(days=window - 1)
-    recent = st["last_sd"] >= d - pd.Timedelta(days=CURVE_NOTE_LOOKBACK)
+    in_window = (st["pub_day"] >= d - pd.Timedelta(days=window - 1)).to_numpy()
+    recent = (st["last_sd"] >= d - pd.Timedelta(days=CURVE_NOTE_LOOKBACK)).to_numpy()
     st = st[in_window | recent].reset_index(drop=True)
-    old = ~(st["pub_day"] >= d - pd.Timedelta(days=window - 1))
-    if old.any():  # curve-only notes need no curve points
-        st.loc[old, "curve_age"] = pd.Series([np.empty(0)] * int(old.sum()), index=st.index[old], dtype=object)
-        st.loc[old, "curve_E"] = pd.Series([np.empty(0)] * int(old.sum()), index=st.index[old], dtype=object)
+    old = np.flatnonzero(~in_window[in_window | recent])
+    if len(old):  # curve-only notes need no curve points
+        ca = st["curve_age"].to_numpy(dtype=object, copy=True)
+        cE = st["curve_E"].to_numpy(dtype=object, copy=True)
+        for p_ in old:
+            ca[p_] = np.empty(0)
+            cE[p_] = np.empty(0)
+        st["curve_age"] = ca
+        st["curve_E"] = cE
     return st
 
 
