@@ -123,7 +123,7 @@ def _day(i: int) -> date:
     return START + timedelta(days=i)
 
 
-def states(wh: Path, days: int | None) -> None:
+def states(wh: Path, days: int | None, only: str | None = None) -> None:
     from kol_pipeline.lib import state as S
     from kol_pipeline.resources.io_manager import list_partitions, read_table
 
@@ -134,14 +134,20 @@ def states(wh: Path, days: int | None) -> None:
     for i in range(n):
         d = _day(i)
         k = d.isoformat()
-        crs = S.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[S.CREATOR_COLUMNS], d)
-        cs = S.comment_state_step(cs, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS], d)
-        ns = S.note_state_step(ns, read_table(str(wh), "notes", k, k)[S.NOTE_OBS_COLUMNS], d)
+        if only in (None, "creator_state"):
+            crs = S.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[S.CREATOR_COLUMNS], d)
+        if only in (None, "comment_state"):
+            cs = S.comment_state_step(cs, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS], d)
+        if only in (None, "note_state"):
+            ns = S.note_state_step(ns, read_table(str(wh), "notes", k, k)[S.NOTE_OBS_COLUMNS], d)
         prev = d
         for name, st in (("note_state", ns), ("comment_state", cs), ("creator_state", crs)):
-            _write(wh, name, d, S._with_day(st, d))
+            if st is not None:
+                _write(wh, name, d, S._with_day(st, d))
         if i % 10 == 0:
-            print(f"{d}: note_state {len(ns)}, comment_state {len(cs)}, creator_state {len(crs)}", flush=True)
+            print(f"{d}: " + ", ".join(f"{n} {len(x)}" for n, x in (("note_state", ns), ("comment_state", cs),
+                                                                     ("creator_state", crs)) if x is not None),
+                  flush=True)
 
 
 def one_day(wh: Path, i: int, mode: str) -> dict:
@@ -207,6 +213,7 @@ def main() -> None:
     s = sub.add_parser("states")
     s.add_argument("--warehouse", required=True)
     s.add_argument("--days", type=int)
+    s.add_argument("--only", choices=("note_state", "comment_state", "creator_state"))
     o = sub.add_parser("day")
     o.add_argument("--warehouse", required=True)
     o.add_argument("--day", type=int, required=True, help="day index, 0 = the first day")
@@ -216,7 +223,7 @@ def main() -> None:
     if a.cmd == "generate":
         generate(wh, a.days, a.notes_per_day, a.creators, a.comments_per_crawl, a.seed)
     elif a.cmd == "states":
-        states(wh, a.days)
+        states(wh, a.days, a.only)
     else:
         print(json.dumps(one_day(wh, a.day, a.mode)))
 

@@ -381,21 +381,22 @@ CREATOR_STATE = TableSpec(
 
 COMMENT_STATE = TableSpec(
     "comment_state",
-    "Per day: one row per comment seen in the trailing 122 days (each comment once), without its text.",
+    "Per day: one row per comment seen in the trailing 122 days (each comment once), fixed-width numbers only: "
+    "64-bit keys (lib/state.py key64) stand for ids and texts.",
     _cols(
         SNAPSHOT,
-        ("comment_id", STR, "comment"),
-        ("note_id", STR, "note of its first snapshot"),
+        ("comment_key", I64, "64-bit key of comment_id"),
+        ("note_key", I64, "64-bit key of the note_id of its first snapshot"),
         ("first_sd", DAY_TS, "first snapshot day"),
         ("last_sd", DAY_TS, "latest snapshot day"),
-        ("norm", STR, "normalized text of the first snapshot (duplicate detection)"),
+        ("norm_key", I64, "64-bit key of the normalized text of the first snapshot; 0 = empty (never a duplicate)"),
         ("top_first", F64, "1 when the first snapshot is top-level with a known is_substantive"),
         ("top_sub_first", F64, "1 when the first snapshot is top-level and substantive"),
-        ("lt_note", STR, "note of the latest top-level snapshot (null: never top-level)"),
-        ("lt_cnt", F64, "1 when that snapshot has a known is_substantive"),
+        ("lt_note_key", I64, "64-bit key of the note of the latest top-level snapshot (0: never top-level)"),
+        ("lt_cnt", F64, "1 when that snapshot has a known is_substantive (null: never top-level)"),
         ("lt_sub", F64, "1 when it is substantive"),
     ),
-    keys=("comment_id", "snapshot_date"),
+    keys=("comment_key", "snapshot_date"),
 )
 
 # ---- Brand and campaign marts (kol_pipeline/lib/marts.py; decisions in docs/marts.md) ----

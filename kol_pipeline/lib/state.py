@@ -13,8 +13,9 @@ Three compact states, each computed from the previous day's state plus that day'
   no snapshot that day; -1: a snapshot whose follower count is null). Every creator look-up of the metrics (the
   latest snapshot, the snapshot nearest to t7 or to D - 30 within 3 days, consecutive snapshots for
   follower_spike) is an index into that array.
-- ``comment_state``: one row per comment seen in the trailing 122 days: note, first and last snapshot day, the
-  normalized text and class of its first snapshot, and its latest top-level snapshot's is_substantive.
+- ``comment_state``: one row per comment seen in the trailing 122 days, as fixed-width numbers only: 64-bit keys
+  of its id, note and first snapshot's normalized text, first and last snapshot day, the class flags of its first
+  snapshot, and its latest top-level snapshot's note and is_substantive.
 
 The ``*_from_state`` functions turn the states of one day D into exactly the rows the window functions of
 lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/numpy, no dagster import.
@@ -222,12 +223,19 @@ class CreatorLookup:
 
 
 # ============================================================================================ comment_state
+def key64(values) -> np.ndarray:
+    """64-bit keys of ids or texts (pandas' fixed-key hash: the same on every run and machine). The comment state
+    keeps these instead of strings: a day then reads fixed-width columns only."""
+    arr = np.asarray(pd.Series(values, dtype=object).astype(str).to_numpy(), dtype=object)
+    return pd.util.hash_array(arr, categorize=False).view("int64") if len(arr) else np.empty(0, dtype="int64")
+
+
 def empty_comment_state() -> pd.DataFrame:
     return pd.DataFrame({
-        "comment_id": pd.Series(dtype=object), "note_id": pd.Series(dtype=object),
+        "comment_key": pd.Series(dtype="int64"), "note_key": pd.Series(dtype="int64"),
         "first_sd": pd.Series(dtype="datetime64[ns]"), "last_sd": pd.Series(dtype="datetime64[ns]"),
-        "norm": pd.Series(dtype=object), "top_first": pd.Series(dtype="float64"),
-        "top_sub_first": pd.Series(dtype="float64"), "lt_note": pd.Series(dtype=object),
+        "norm_key": pd.Series(dtype="int64"), "top_first": pd.Series(dtype="float64"),
+        "top_sub_first": pd.Series(dtype="float64"), "lt_note_key": pd.Series(dtype="int64"),
         "lt_cnt": pd.Series(dtype="float64"), "lt_sub": pd.Series(dtype="float64"),
     })
 
@@ -239,11 +247,17 @@ def _dt64(s: pd.Series) -> np.ndarray:
     return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
 
 
+_INT_COLS = ("comment_key", "note_key", "norm_key", "lt_note_key")
+
+
 def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
                        keep_days: int = COMMENT_KEEP_DAYS) -> pd.DataFrame:
-    """The comment state of ``day`` from the previous state and the comments partition of ``day``."""
+    """The comment state of ``day`` from the previous state and the comments partition of ``day``.
+
+    Ids and normalized texts are kept as 64-bit keys (``key64``); ``norm_key`` 0 = an empty normalized text,
+    ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level."""
     st = empty_comment_state() if prev is None else prev.reset_index(drop=True)
-    cols = {c: st[c].to_numpy(dtype=object) for c in ("comment_id", "note_id", "norm", "lt_note")}
+    cols = {c: pd.to_numeric(st[c]).to_numpy(dtype="int64") for c in _INT_COLS}
     cols.update({c: _dt64(st[c]) for c in ("first_sd", "last_sd")})
     cols.update({c: st[c].to_numpy(dtype="float64") for c in ("top_first", "top_sub_first", "lt_cnt", "lt_sub")})
     d64 = np.datetime64(_ts(day).to_datetime64(), "ns")
@@ -252,23 +266,25 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
         c = c[c["comment_id"].notna() & c["note_id"].notna()]
         if len(c):
             lat = _latest_of_day(c, "comment_id").reset_index(drop=True)
-            lat_ids = lat["comment_id"].to_numpy(dtype=object)
-            pos = pd.Index(cols["comment_id"]).get_indexer(lat_ids)
+            lat_keys = key64(lat["comment_id"])
+            pos = pd.Index(cols["comment_key"]).get_indexer(lat_keys)
             new = pos < 0
-            n0, n_new = len(cols["comment_id"]), int(new.sum())
+            n0, n_new = len(cols["comment_key"]), int(new.sum())
             if n_new:
                 first = lat[new]
                 top = M._top_level(first)
                 sub = first["is_substantive"].astype("boolean") if "is_substantive" in first.columns else pd.Series(
                     pd.NA, index=first.index, dtype="boolean")
                 content = first["content"] if "content" in first.columns else pd.Series("", index=first.index)
+                norm = normalize_comment(content)
+                nk = key64(norm)
                 add = {
-                    "comment_id": lat_ids[new], "note_id": first["note_id"].to_numpy(dtype=object),
+                    "comment_key": lat_keys[new], "note_key": key64(first["note_id"]),
                     "first_sd": np.full(n_new, d64), "last_sd": np.full(n_new, d64),
-                    "norm": normalize_comment(content).to_numpy(dtype=object),
+                    "norm_key": np.where(norm.astype(str).to_numpy() != "", nk, 0),
                     "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
                     "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
-                    "lt_note": np.full(n_new, None, dtype=object), "lt_cnt": np.full(n_new, np.nan),
+                    "lt_note_key": np.zeros(n_new, dtype="int64"), "lt_cnt": np.full(n_new, np.nan),
                     "lt_sub": np.full(n_new, np.nan),
                 }
                 cols = {k: np.concatenate([v, add[k]]) for k, v in cols.items()}
@@ -277,10 +293,10 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
             top_rows = c[M._top_level(c)]
             if len(top_rows):
                 lt = _latest_of_day(top_rows, "comment_id")
-                lpos = pos[pd.Index(lat_ids).get_indexer(lt["comment_id"].to_numpy(dtype=object))]
+                lpos = pos[pd.Index(lat_keys).get_indexer(key64(lt["comment_id"]))]
                 s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
                     pd.NA, index=lt.index, dtype="boolean")
-                cols["lt_note"][lpos] = lt["note_id"].to_numpy(dtype=object)
+                cols["lt_note_key"][lpos] = key64(lt["note_id"])
                 cols["lt_cnt"][lpos] = s.notna().to_numpy(dtype="float64")
                 cols["lt_sub"][lpos] = s.fillna(False).to_numpy(dtype="float64")
     keep = cols["last_sd"] >= d64 - np.timedelta64(keep_days, "D")
@@ -539,10 +555,11 @@ def note_metrics_from_state(
 def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series) -> np.ndarray:
     if cs is None or len(cs) == 0:
         return np.full(len(note_ids), np.nan)
-    t = cs[cs["lt_note"].notna() & cs["lt_cnt"].notna()]
-    g = t.groupby("lt_note")[["lt_cnt", "lt_sub"]].sum()
-    n = note_ids.map(g["lt_cnt"]).to_numpy(dtype="float64")
-    k = note_ids.map(g["lt_sub"]).to_numpy(dtype="float64")
+    t = cs[cs["lt_cnt"].notna()]
+    g = t.groupby("lt_note_key")[["lt_cnt", "lt_sub"]].sum()
+    keys = pd.Series(key64(note_ids))
+    n = keys.map(g["lt_cnt"]).to_numpy(dtype="float64")
+    k = keys.map(g["lt_sub"]).to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
 
@@ -599,18 +616,20 @@ def scorecard_from_state(
 def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: pd.Timestamp, window: int,
                                  pairs: pd.DataFrame) -> pd.DataFrame:
     zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
-    if cs is None or len(cs) == 0 or len(pairs) == 0:
+    if cs is None or len(cs) == 0 or len(pairs) == 0 or len(owner) == 0:
         return zeros
-    c = cs[pd.to_datetime(cs["last_sd"]) >= d - pd.Timedelta(days=window - 1)]
-    c = c.assign(user_id=c["note_id"].map(owner))
+    c = cs[_dt64(cs["last_sd"]) >= (d - pd.Timedelta(days=window - 1)).to_datetime64()]
+    owner_by_key = pd.Series(owner.to_numpy(dtype=object), index=key64(owner.index.to_numpy(dtype=object)))
+    owner_by_key = owner_by_key[~owner_by_key.index.duplicated(keep="last")]
+    c = c.assign(user_id=c["note_key"].map(owner_by_key))
     c = c[c["user_id"].notna()]
     if c.empty:
         return zeros
     g = c.groupby("user_id")
     agg = pd.DataFrame({"n_all": g.size().astype("float64"), "n_top": g["top_first"].sum(),
                         "n_top_sub": g["top_sub_first"].sum()})
-    cd = c[c["norm"].astype(str) != ""]
-    k = cd.groupby(["user_id", "norm"]).size()
+    cd = c[c["norm_key"] != 0]
+    k = cd.groupby(["user_id", "norm_key"]).size()
     k = k[k >= 2]
     dup = k.groupby(level="user_id").sum().astype("float64")
     out = pd.DataFrame({
