@@ -178,20 +178,29 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         def part(table, key, cols=None):
             return _read_partitioned(_LOCAL, _Listing(_LOCAL, str(wh / table)), table, [key], columns=cols)
 
+        lap = {}
+        t = time.perf_counter()
         ns = S.note_state_step(S._without_day(part("note_state", prev)), part("notes", k, S.NOTE_OBS_COLUMNS), d)
+        _write(wh / "_bench_states", "note_state", d, S._with_day(ns, d))
+        lap["note_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         cs = S.comment_state_step(S._without_day(part("comment_state", prev)),
                                   part("comments", k, S.COMMENT_COLUMNS), d)
+        _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
+        lap["comment_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         crs = S.creator_state_step(S._without_day(part("creator_state", prev)), _day(i - 1),
                                    part("creators", k, S.CREATOR_COLUMNS), d)
+        _write(wh / "_bench_states", "creator_state", d, S._with_day(crs, d))
+        lap["creator_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         rows["rows_read"] = None
-        out_dir = wh / "_bench_states"
-        for name, st in (("note_state", ns), ("comment_state", cs), ("creator_state", crs)):
-            _write(out_dir, name, d, S._with_day(st, d))
         rows["state_rows"] = {"note_state": len(ns), "comment_state": len(cs), "creator_state": len(crs)}
         lk = S.CreatorLookup(crs)
         nm = S.note_metrics_from_state(ns, crs, cs, cp, d, lookup=lk)
+        lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         sc = S.scorecard_from_state(nm, crs, cs, None, d, lookup=lk)
+        lap["creator_scorecard"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         tb = S.tier_benchmarks_from_state(sc, ns, crs, d, lookup=lk)
+        lap["tier_benchmarks"] = round(time.perf_counter() - t, 2)
+        rows["seconds_by_step"] = lap
     out_dir = wh / f"_bench_{mode}"
     for name, df in (("note_metrics", nm), ("creator_scorecard", sc), ("tier_benchmarks", tb)):
         _write(out_dir, name, d, df)

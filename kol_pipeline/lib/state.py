@@ -64,15 +64,18 @@ def _latest_of_day(df: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _with_day(df: pd.DataFrame, day: date) -> pd.DataFrame:
-    out = df.copy()
-    out.insert(0, "snapshot_date", day)
-    return out
+    """The state with its snapshot_date column (set in place: a state frame is owned by the step that made it)."""
+    if "snapshot_date" in df.columns:
+        df["snapshot_date"] = day
+    else:
+        df.insert(0, "snapshot_date", day)
+    return df
 
 
 def _without_day(df: pd.DataFrame | None) -> pd.DataFrame | None:
-    if df is None:
-        return None
-    return df.drop(columns=[c for c in ("snapshot_date",) if c in df.columns]).reset_index(drop=True)
+    """A state as loaded (with snapshot_date) -> the frame the steps take. The state functions pick the columns
+    they use, so a loaded state is passed through without a copy (the comment state holds millions of rows)."""
+    return df
 
 
 # ============================================================================================ creator_state
@@ -244,6 +247,8 @@ def _dt64(s: pd.Series) -> np.ndarray:
     """Day columns (datetime64 of any unit, or date objects) as datetime64[ns] values."""
     if s.dtype == object:
         return np.array(s.to_numpy(), dtype="datetime64[D]").astype("datetime64[ns]")
+    if s.dtype.kind == "M" and getattr(s.dtype, "tz", None) is None:
+        return s.to_numpy().astype("datetime64[ns]", copy=False)
     return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
 
 
@@ -257,7 +262,7 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
     Ids and normalized texts are kept as 64-bit keys (``key64``); ``norm_key`` 0 = an empty normalized text,
     ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level."""
     st = empty_comment_state() if prev is None else prev.reset_index(drop=True)
-    cols = {c: pd.to_numeric(st[c]).to_numpy(dtype="int64") for c in _INT_COLS}
+    cols = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}
     cols.update({c: _dt64(st[c]) for c in ("first_sd", "last_sd")})
     cols.update({c: st[c].to_numpy(dtype="float64") for c in ("top_first", "top_sub_first", "lt_cnt", "lt_sub")})
     d64 = np.datetime64(_ts(day).to_datetime64(), "ns")
@@ -332,8 +337,8 @@ def empty_note_state() -> pd.DataFrame:
 
 
 def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
-    """dtypes after a Parquet round trip -> the in-memory ones."""
-    st = st.reset_index(drop=True).copy()
+    """dtypes after a Parquet round trip -> the in-memory ones (state columns only)."""
+    st = st[list(empty_note_state().columns)].reset_index(drop=True)
     for c in ("pub_day", "first_sd", "last_sd", *[f"{_h(h)}_sd" for h in HORIZONS]):
         st[c] = _dt64(st[c]) if len(st) else st[c].astype("datetime64[ns]")
     for c in ("published_at", "crawled_at"):
@@ -555,11 +560,15 @@ def note_metrics_from_state(
 def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series) -> np.ndarray:
     if cs is None or len(cs) == 0:
         return np.full(len(note_ids), np.nan)
-    t = cs[cs["lt_cnt"].notna()]
-    g = t.groupby("lt_note_key")[["lt_cnt", "lt_sub"]].sum()
-    keys = pd.Series(key64(note_ids))
-    n = keys.map(g["lt_cnt"]).to_numpy(dtype="float64")
-    k = keys.map(g["lt_sub"]).to_numpy(dtype="float64")
+    cnt = cs["lt_cnt"].to_numpy(dtype="float64")
+    ok = ~np.isnan(cnt)
+    keys = cs["lt_note_key"].to_numpy(dtype="int64")[ok]
+    uk, inv = np.unique(keys, return_inverse=True)
+    n_by = np.bincount(inv, weights=cnt[ok], minlength=len(uk))
+    k_by = np.bincount(inv, weights=cs["lt_sub"].to_numpy(dtype="float64")[ok], minlength=len(uk))
+    at = pd.Index(uk).get_indexer(key64(note_ids))
+    n = np.where(at >= 0, n_by[np.maximum(at, 0)] if len(uk) else np.nan, np.nan)
+    k = np.where(at >= 0, k_by[np.maximum(at, 0)] if len(uk) else np.nan, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
 
@@ -615,29 +624,40 @@ def scorecard_from_state(
 
 def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: pd.Timestamp, window: int,
                                  pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per creator of ``pairs``: the comments on their notes (``owner``: note_id -> user_id) last seen in the
+    trailing ``window`` days: n_all, n_dup (comments whose non-empty normalized text another of them shares),
+    n_top, n_top_sub. Integer codes and bincounts: the state may hold millions of comments."""
     zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
     if cs is None or len(cs) == 0 or len(pairs) == 0 or len(owner) == 0:
         return zeros
-    c = cs[_dt64(cs["last_sd"]) >= (d - pd.Timedelta(days=window - 1)).to_datetime64()]
-    owner_by_key = pd.Series(owner.to_numpy(dtype=object), index=key64(owner.index.to_numpy(dtype=object)))
-    owner_by_key = owner_by_key[~owner_by_key.index.duplicated(keep="last")]
-    c = c.assign(user_id=c["note_key"].map(owner_by_key))
-    c = c[c["user_id"].notna()]
-    if c.empty:
+    last = _dt64(cs["last_sd"])
+    m = last >= (d - pd.Timedelta(days=window - 1)).to_datetime64()
+    users, ucode = np.unique(owner.to_numpy(dtype=object).astype(str), return_inverse=True)
+    okeys = key64(owner.index.to_numpy(dtype=object))
+    first_of_key = ~pd.Index(okeys).duplicated(keep="last")  # one owner per note (the last row, as the window code)
+    okeys, ucode = okeys[first_of_key], ucode[first_of_key]
+    at = pd.Index(okeys).get_indexer(cs["note_key"].to_numpy(dtype="int64")[m])
+    has = at >= 0
+    code = ucode[at[has]]
+    if len(code) == 0:
         return zeros
-    g = c.groupby("user_id")
-    agg = pd.DataFrame({"n_all": g.size().astype("float64"), "n_top": g["top_first"].sum(),
-                        "n_top_sub": g["top_sub_first"].sum()})
-    cd = c[c["norm_key"] != 0]
-    k = cd.groupby(["user_id", "norm_key"]).size()
-    k = k[k >= 2]
-    dup = k.groupby(level="user_id").sum().astype("float64")
-    out = pd.DataFrame({
-        "n_all": pairs["user_id"].map(agg["n_all"]).to_numpy(dtype="float64"),
-        "n_dup": pairs["user_id"].map(dup).to_numpy(dtype="float64"),
-        "n_top": pairs["user_id"].map(agg["n_top"]).to_numpy(dtype="float64"),
-        "n_top_sub": pairs["user_id"].map(agg["n_top_sub"]).to_numpy(dtype="float64"),
-    })
+    nu = len(users)
+    n_all = np.bincount(code, minlength=nu).astype("float64")
+    n_top = np.bincount(code, weights=cs["top_first"].to_numpy(dtype="float64")[m][has], minlength=nu)
+    n_top_sub = np.bincount(code, weights=cs["top_sub_first"].to_numpy(dtype="float64")[m][has], minlength=nu)
+    norm = cs["norm_key"].to_numpy(dtype="int64")[m][has]
+    t = norm != 0
+    n_dup = np.zeros(nu)
+    if t.any():
+        g = pd.DataFrame({"u": code[t], "n": norm[t]}).groupby(["u", "n"], sort=False).size()
+        g = g[g >= 2]
+        if len(g):
+            n_dup = np.bincount(g.index.get_level_values("u").to_numpy(), weights=g.to_numpy(dtype="float64"),
+                                minlength=nu)
+    pu = pd.Index(users).get_indexer(pairs["user_id"].astype(str).to_numpy())
+    pick = lambda a: np.where(pu >= 0, a[np.maximum(pu, 0)], 0.0)  # noqa: E731
+    out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top),
+                        "n_top_sub": pick(n_top_sub)})
     return out.fillna(0.0).round(9)
 
 
