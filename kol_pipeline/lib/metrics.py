@@ -285,6 +285,25 @@ def note_metrics(
                              settings.nearest_snapshot_days)
     near_p = near.iloc[rows].reset_index(drop=True)
     f7, _ = _pick_nearest(pairs["t7"], near_p, D)
+    sub = _comment_share_asof(comments, d_max, pairs[["note_id", "D"]])
+    return finish_note_metrics(pairs, followers, f7, sub, campaign_posts, settings)
+
+
+def finish_note_metrics(
+    pairs: pd.DataFrame,
+    followers: np.ndarray,
+    f7: np.ndarray,
+    sub: np.ndarray,
+    campaign_posts: pd.DataFrame | None,
+    settings: MetricSettings,
+) -> pd.DataFrame:
+    """The note_metrics rows from one row per (note, D) with the as-of-D facts (shared by the window computation
+    above and the incremental one in lib/state.py): ``pairs`` has D, note_id, user_id, pub_day, the latest
+    observation's age_days, counts, category, brands, is_disclosed, crawled_at, the known eng_{h}d and
+    half_life_days; ``followers`` the author's followers on D, ``f7`` the followers of the er_7d snapshot,
+    ``sub`` the substantive comment share."""
+    spec_cols = NOTE_METRICS.column_names
+    D = pairs["D"]
     e7 = pairs[horizon_column(7.0)].to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         er = np.where(f7 > 0, e7 / np.where(f7 > 0, f7, 1.0), np.nan)
@@ -314,9 +333,6 @@ def note_metrics(
     med_p = pairs[["user_id", "D"]].join(med, on=["user_id", "D"])["med"].to_numpy(dtype="float64")
     thr = np.fmax(float(settings.viral_min_engagements), settings.viral_multiple * med_p)
     viral = eng >= thr
-
-    # ---- substantive comment share of the note's top-level comments seen so far
-    sub = _comment_share_asof(comments, d_max, pairs[["note_id", "D"]])
 
     # ---- sponsorship
     sponsored_ids = set()
@@ -500,6 +516,18 @@ def _spike_active(
         return np.zeros(len(pairs), dtype=bool)
     sp = pd.DataFrame({"user_id": s["user_id"].to_numpy()[cand], "sd": s["sd"].to_numpy()[cand],
                        "prev_sd": s["sd"].shift().to_numpy()[cand]})
+    return spike_activity(sp, nm, window, settings, pairs)
+
+
+def spike_activity(
+    sp: pd.DataFrame, nm: pd.DataFrame, window: int, settings: MetricSettings, pairs: pd.DataFrame
+) -> np.ndarray:
+    """follower_spike per (user_id, D) of ``pairs`` from the candidate rises ``sp`` (user_id, sd, prev_sd: a
+    snapshot whose followers rose enough over the previous one): active from sd while prev_sd is in the window
+    and no note of the creator known on D explains it."""
+    if sp.empty or len(pairs) == 0:
+        return np.zeros(len(pairs), dtype=bool)
+    sp = sp.reset_index(drop=True)
     sp["lo"] = np.minimum(sp["prev_sd"], sp["sd"] - pd.Timedelta(days=settings.spike_quiet_days)).dt.normalize()
     sp["sid"] = np.arange(len(sp))
     notes_k = (
@@ -529,6 +557,17 @@ def _group_median(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
     return values.groupby(keys).transform("median")
 
 
+def prep_scorecard_notes(note_metrics_day: pd.DataFrame | None, days: np.ndarray, w: int) -> pd.DataFrame:
+    """note_metrics rows of ``days`` with an author, with D, pub (published day) and in90 (published in the
+    trailing ``w`` days of D)."""
+    nm = note_metrics_day.copy() if note_metrics_day is not None else NOTE_METRICS.empty_frame()
+    nm["D"] = _days(nm["snapshot_date"])
+    nm = nm[nm["D"].isin(days) & nm["user_id"].notna()].reset_index(drop=True)
+    nm["pub"] = _days(nm["published_date"])
+    nm["in90"] = nm["pub"] >= nm["D"] - pd.Timedelta(days=w - 1)
+    return nm
+
+
 def creator_scorecard(
     note_metrics_day: pd.DataFrame,
     creators: pd.DataFrame,
@@ -547,12 +586,8 @@ def creator_scorecard(
     d_max = days[-1]
     w = int(settings.creator_window_days)
     tol = int(settings.nearest_snapshot_days)
-    nm = note_metrics_day.copy() if note_metrics_day is not None else NOTE_METRICS.empty_frame()
-    nm["D"] = _days(nm["snapshot_date"])
-    nm = nm[nm["D"].isin(days) & nm["user_id"].notna()].reset_index(drop=True)
-    nm["pub"] = _days(nm["published_date"])
+    nm = prep_scorecard_notes(note_metrics_day, days, w)
     start = nm["D"] - pd.Timedelta(days=w - 1)
-    nm["in90"] = nm["pub"] >= start
     cr = _prep_creators(creators if creators is not None and len(creators) else pd.DataFrame(
         columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]), d_max)
 
@@ -585,6 +620,32 @@ def creator_scorecard(
     current_ok = (latest["sd"] >= D - pd.Timedelta(days=tol)).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         growth = np.where(current_ok & (base > 0), (followers - base) / np.where(base > 0, base, 1.0), np.nan)
+
+    # ---- comments on their notes seen in the window; follower spikes
+    owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
+    cs = _creator_comment_stats(comments, owner, d_max, w, pairs)
+    f_spike = _spike_active(cr, nm, w, settings, pairs)
+    return finish_scorecard(nm, pairs, followers, latest["nickname"].to_numpy(), growth, cs, f_spike, rate_card,
+                            settings)
+
+
+def finish_scorecard(
+    nm: pd.DataFrame,
+    pairs: pd.DataFrame,
+    followers: np.ndarray,
+    nickname: np.ndarray,
+    growth: np.ndarray,
+    cs: pd.DataFrame,
+    f_spike: np.ndarray,
+    rate_card: pd.DataFrame | None,
+    settings: MetricSettings,
+) -> pd.DataFrame:
+    """The scorecard rows of ``pairs`` (user_id, D; creators seen), shared by the window computation above and the
+    incremental one (lib/state.py): ``nm`` the note_metrics rows (with D, pub, in90), the latest snapshot's
+    followers and nickname, follower growth, the comment stats (n_all, n_dup, n_top, n_top_sub) and the
+    follower_spike flag, each aligned with ``pairs``."""
+    D = pairs["D"]
+    tier = tier_of(pd.Series(followers), settings.tier_bounds)
 
     # ---- note aggregates over notes_90d
     n90 = nm[nm["in90"]].copy()
@@ -623,9 +684,7 @@ def creator_scorecard(
     sc = pairs[["user_id", "D"]].join(agg, on=["user_id", "D"]).join(ev_share, on=["user_id", "D"]).join(
         hhi, on=["user_id", "D"]).join(prim, on=["user_id", "D"])
 
-    # ---- comments on their notes seen in the window
-    owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
-    cs = _creator_comment_stats(comments, owner, d_max, w, pairs)
+    # ---- comment shares
     with np.errstate(invalid="ignore", divide="ignore"):
         sub_share = np.where(cs["n_top"] > 0, cs["n_top_sub"] / np.where(cs["n_top"] > 0, cs["n_top"], 1.0), np.nan)
         dup_rate = np.where(cs["n_all"] > 0, cs["n_dup"] / np.where(cs["n_all"] > 0, cs["n_all"], 1.0), np.nan)
@@ -648,7 +707,6 @@ def creator_scorecard(
     med_er = sc["median_er_7d"].astype("float64")
     tier_med_er = _group_median(med_er.where(tier.notna()), keys).to_numpy(dtype="float64")
     f_low_er = (med_er.to_numpy() < settings.low_er_factor * tier_med_er) & tier.notna().to_numpy()
-    f_spike = _spike_active(cr, nm, w, settings, pairs)
     f_dup = (cs["n_all"].to_numpy() >= settings.dup_min_comments) & (np.nan_to_num(dup_rate) > settings.dup_share)
     c2l_s = pd.Series(c2l, index=sc.index)
     tier_med_c2l = _group_median(c2l_s.where(tier.notna()), keys).to_numpy(dtype="float64")
@@ -663,7 +721,7 @@ def creator_scorecard(
     sc = sc.assign(
         followers=followers,
         tier=tier.to_numpy(),
-        nickname=latest["nickname"].to_numpy(),
+        nickname=nickname,
         follower_growth_30d=growth,
         substantive_comment_share=sub_share,
         est_cpe_cny=cpe,
@@ -795,6 +853,7 @@ def tier_benchmarks(
     creators: pd.DataFrame | None,
     snapshot_dates: Sequence[date],
     settings: MetricSettings = MetricSettings(),
+    curve_points: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``tier_benchmarks`` rows (TIER_BENCHMARKS columns) for every D: per tier x category (the creators'
     primary_category; the notes' category for the curve) and per tier x 'all'.
@@ -802,7 +861,8 @@ def tier_benchmarks(
     creators / p25, median, p75 of the creators' median er_7d, median save_to_like, median half_life_days and
     est_cpe_cny (over the scorecard of D); the cross-sectional longevity curve: median engagements / followers of
     the notes by age bucket, each note at its latest observation on or before D if made in the trailing
-    curve_window_days (``notes``: the cleaned notes of the loaded window; when None, note_metrics_day is used)."""
+    curve_window_days (``notes``: the cleaned notes of the loaded window; when None, note_metrics_day is used;
+    ``curve_points``, when given, replaces both: the (D, tier, category, age_days, ratio) points, see lib/state.py)."""
     days = _snapshot_days(snapshot_dates)
     if len(days) == 0:
         return TIER_BENCHMARKS.empty_frame()
@@ -821,7 +881,7 @@ def tier_benchmarks(
             for q, name in ((0.25, "p25"), (0.5, "median"), (0.75, "p75")):
                 st[f"{m}_{name}"] = g[col].quantile(q)
         parts.append(st)
-    cp = _curve_points(note_metrics_day, notes, creators, days, settings)
+    cp = curve_points if curve_points is not None else _curve_points(note_metrics_day, notes, creators, days, settings)
     cp = cp[cp["tier"].notna()]
     if len(cp):
         c = _with_all(cp, "category")

@@ -319,6 +319,86 @@ TIER_BENCHMARKS = TableSpec(
     keys=("tier", "category", "snapshot_date"),
 )
 
+# ---- Incremental metrics state (kol_pipeline/lib/state.py; docs/metrics.md "Incremental state") ----
+F64_LIST = pa.list_(pa.float64())
+# state day columns: midnight of an Asia/Shanghai day as a naive timestamp (reads back as datetime64, no per-row
+# python date objects: the states are read whole every day)
+DAY_TS = pa.timestamp("ms")
+NOTE_STATE = TableSpec(
+    "note_state",
+    "Per day: one row per note published in the trailing 120 days or observed in the trailing 92 days, with what "
+    "note_metrics and the tier_benchmarks curve need as of the day (computed from the previous day's state).",
+    _cols(
+        SNAPSHOT,
+        ("note_id", STR, "note"),
+        ("user_id", STR, "author at the latest observation"),
+        ("published_at", UTC_TS, "publish time, the first one observed"),
+        ("pub_day", DAY_TS, "Asia/Shanghai date of published_at"),
+        ("first_sd", DAY_TS, "snapshot day of the first observation"),
+        ("last_sd", DAY_TS, "snapshot day of the latest observation"),
+        ("crawled_at", UTC_TS, "crawl time of the latest observation"),
+        ("age_days", F64, "age in days at the latest observation"),
+        ("likes", I64, "likes at the latest observation"),
+        ("saves", I64, "saves at the latest observation"),
+        ("comments", I64, "comments at the latest observation"),
+        ("shares", I64, "shares at the latest observation"),
+        ("engagements", I64, "engagements at the latest observation"),
+        ("category", STR, "category at the latest observation"),
+        ("brands", STR_LIST, "brands at the latest observation"),
+        ("is_disclosed", BOOL, "disclosure at the latest observation"),
+        ("c_age", F64, "age of the last point of the running-maximum curve (0 = the publish anchor only)"),
+        ("c_E", F64, "running-maximum engagements at that point"),
+        *[
+            item
+            for h in ("2", "7", "30", "90")
+            for item in (
+                (f"eng_{h}d", F64, f"E({h}) once decided (null when the gap rule fails or not decided yet)"),
+                (f"eng_{h}d_sd", DAY_TS, f"snapshot day the observation at or above age {h} was crawled (null if E({h}) is null)"),
+                (f"eng_{h}d_done", BOOL, f"an observation at or above age {h} has been crawled: E({h}) is final"),
+            )
+        ],
+        ("half_life_days", F64, "half-life, set when eng_30d is decided"),
+        ("curve_age", F64_LIST, "curve point ages up to the first at or above 30 days, while eng_30d is undecided"),
+        ("curve_E", F64_LIST, "running-maximum engagements at those points"),
+    ),
+    keys=("note_id", "snapshot_date"),
+)
+
+CREATOR_STATE = TableSpec(
+    "creator_state",
+    "Per day: one row per creator with a snapshot in the trailing 125 days: followers by day (the input of every "
+    "creator look-up of the metrics).",
+    _cols(
+        SNAPSHOT,
+        ("user_id", STR, "creator"),
+        ("nickname", STR, "nickname of the latest snapshot"),
+        ("latest_sd", DAY_TS, "day of the latest snapshot"),
+        ("followers_by_day", F64_LIST, "125 values: element i = followers of the snapshot of day D - i (NaN: no "
+                                       "snapshot that day; -1: a snapshot with a null follower count)"),
+    ),
+    keys=("user_id", "snapshot_date"),
+)
+
+COMMENT_STATE = TableSpec(
+    "comment_state",
+    "Per day: one row per comment seen in the trailing 122 days (each comment once), fixed-width numbers only: "
+    "64-bit keys (lib/state.py key64) stand for ids and texts.",
+    _cols(
+        SNAPSHOT,
+        ("comment_key", I64, "64-bit key of comment_id"),
+        ("note_key", I64, "64-bit key of the note_id of its first snapshot"),
+        ("first_sd", DAY_TS, "first snapshot day"),
+        ("last_sd", DAY_TS, "latest snapshot day"),
+        ("norm_key", I64, "64-bit key of the normalized text of the first snapshot; 0 = empty (never a duplicate)"),
+        ("top_first", F64, "1 when the first snapshot is top-level with a known is_substantive"),
+        ("top_sub_first", F64, "1 when the first snapshot is top-level and substantive"),
+        ("lt_note_key", I64, "64-bit key of the note of the latest top-level snapshot (0: never top-level)"),
+        ("lt_cnt", F64, "1 when that snapshot has a known is_substantive (null: never top-level)"),
+        ("lt_sub", F64, "1 when it is substantive"),
+    ),
+    keys=("comment_key", "snapshot_date"),
+)
+
 # ---- Brand and campaign marts (kol_pipeline/lib/marts.py; decisions in docs/marts.md) ----
 CAMPAIGN_PERFORMANCE = TableSpec(
     "campaign_performance",
@@ -477,6 +557,9 @@ TABLES: dict[str, TableSpec] = {
         NOTE_METRICS,
         CREATOR_SCORECARD,
         TIER_BENCHMARKS,
+        NOTE_STATE,
+        CREATOR_STATE,
+        COMMENT_STATE,
         CAMPAIGN_PERFORMANCE,
         KEYWORD_SHARE_OF_VOICE,
         BRAND_SEARCH_LIFT,

@@ -41,6 +41,10 @@ Decisions where the contract is silent:
   hold a visible ``*.parquet`` file; missing days are skipped silently.
 - Metadata of a multi-day output (attached by Dagster to each day's materialization) is run totals: row count,
   column schema, a 5-row preview, table folder, days written / empty, bytes. One log line per output.
+- Input metadata (``dg.AssetIn(metadata=...)``), both optional: ``columns`` (a list) reads only those columns
+  (plus ``snapshot_date``) of each upstream file; ``lazy: True`` returns a ``PartitionedInput`` handle instead
+  of a frame, so that an asset that declares a trailing window (for lineage and for a rare bootstrap) reads only
+  the days and columns it needs (``handle.read(keys, columns)``). Inputs without this metadata load as before.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
 __all__ = [
     "PARTITION_COLUMN",
     "PART_FILE",
+    "PartitionedInput",
     "ParquetIOManager",
     "WarehouseIOManager",
     "list_partitions",
@@ -267,11 +272,22 @@ def _day_groups(values: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------------------------------- reading
 
 
-def _read_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[pa.Table]:
+def _project(columns: Sequence[str] | None, names: Sequence[str]) -> list[str] | None:
+    """The requested columns a file has (None = all)."""
+    return None if columns is None else [c for c in names if c in set(columns)]
+
+
+def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None = None) -> list[pa.Table]:
     if not paths:
         return []
     if _is_local(fs):
-        return [pq.read_table(p, partitioning=None) for p in paths]
+        if columns is None:
+            return [pq.read_table(p, partitioning=None) for p in paths]
+        out = []
+        for p in paths:
+            f = pq.ParquetFile(p)
+            out.append(f.read(columns=_project(columns, f.schema_arrow.names)))
+        return out
     blobs = fs.cat(list(paths)) if len(paths) > 1 else {paths[0]: fs.cat_file(paths[0])}
     by_name = {k.rstrip("/"): v for k, v in blobs.items()}
     out = []
@@ -279,7 +295,11 @@ def _read_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[pa.Table]:
         blob = by_name.get(p)
         if blob is None:  # some filesystems return names with their protocol
             blob = next(v for k, v in by_name.items() if k.endswith(p))
-        out.append(pq.read_table(pa.BufferReader(blob)))
+        if columns is None:
+            out.append(pq.read_table(pa.BufferReader(blob)))
+        else:
+            f = pq.ParquetFile(pa.BufferReader(blob))
+            out.append(f.read(columns=_project(columns, f.schema_arrow.names)))
     return out
 
 
@@ -311,8 +331,10 @@ def _read_partitioned(
     keys: Iterable[str] | None = None,
     start: str | None = None,
     end: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Read the partitions of ``table`` that exist among ``keys`` (all when None) within [start, end] as one frame."""
+    """Read the partitions of ``table`` that exist among ``keys`` (all when None) within [start, end] as one frame
+    (only ``columns`` of each file, and snapshot_date, when given)."""
     available = listing.readable_partitions()
     wanted = sorted(available if keys is None else set(keys) & available.keys())
     if start is not None:
@@ -321,9 +343,12 @@ def _read_partitioned(
         wanted = [k for k in wanted if k <= end]
     paths = [p for k in wanted for p in available[k]]
     owners = [k for k in wanted for _ in available[k]]
-    parts = _read_files(fs, paths)
+    parts = _read_files(fs, paths, columns)
     parts = [t.drop_columns([PARTITION_COLUMN]) if PARTITION_COLUMN in t.column_names else t for t in parts]
     if not parts or sum(t.num_rows for t in parts) == 0:
+        if columns is not None:
+            empty = _empty_partitioned(table)
+            return empty[[c for c in empty.columns if c in set(columns) or c == PARTITION_COLUMN]]
         if TABLES.get(table) is None and available:
             # an unknown table: take its columns from any stored partition rather than returning no columns
             sample = parts[0] if parts else _read_files(fs, available[max(available)][:1])[0]
@@ -461,6 +486,41 @@ def _preview_markdown(df: pd.DataFrame) -> str:
     if head.empty:
         lines.append("| " + " | ".join("" for _ in cols) + " |  (no rows)")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ lazy inputs
+
+
+class PartitionedInput:
+    """A lazy handle on the upstream partitions an asset declared (``AssetIn(metadata={"lazy": True})``): nothing
+    is read until ``read`` is called, and then only the days and columns asked for."""
+
+    def __init__(self, fs: AbstractFileSystem, table_dir: str, table: str, keys: Sequence[str]):
+        self._fs = fs
+        self._table_dir = table_dir
+        self.table = table
+        #: the partition keys the asset declared (its partition mapping), sorted
+        self.keys: list[str] = sorted(keys)
+        self._listing: _Listing | None = None
+
+    def _list(self) -> _Listing:
+        if self._listing is None:
+            self._listing = _Listing(self._fs, self._table_dir)
+        return self._listing
+
+    def available(self) -> list[str]:
+        """The declared keys that hold a stored Parquet file, sorted."""
+        stored = self._list().readable_partitions()
+        return [k for k in self.keys if k in stored]
+
+    def read(self, keys: Iterable[str] | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The declared partitions among ``keys`` (all declared when None) as one frame with snapshot_date;
+        only ``columns`` when given. Keys outside the declaration are an error (lineage must stay true)."""
+        wanted = self.keys if keys is None else sorted(set(keys))
+        undeclared = sorted(set(wanted) - set(self.keys))
+        if undeclared:
+            raise KeyError(f"{self.table}: partitions {undeclared[:5]} are not among the declared upstream partitions")
+        return _read_partitioned(self._fs, self._list(), self.table, wanted, columns=columns)
 
 
 # -------------------------------------------------------------------------------------------------- IO manager
@@ -604,13 +664,18 @@ class ParquetIOManager(dg.UPathIOManager):
             return super().load_input(context)
         table = context.asset_key.path[-1]
         table_dir = _fs_path(self.table_dir(table))
+        meta = context.definition_metadata or {}
+        columns = meta.get("columns")
         if context.has_asset_partitions:
             keys = context.asset_partition_keys
+            if meta.get("lazy"):
+                return PartitionedInput(self.fs, table_dir, table, keys)
             if not keys:
                 return _empty_partitioned(table)
             listing = _Listing(self.fs, table_dir)
-            return _read_partitioned(self.fs, listing, table, keys)
-        return _read_single(self.fs, posixpath.join(table_dir, f"{table}.parquet"), table)
+            return _read_partitioned(self.fs, listing, table, keys, columns=columns)
+        df = _read_single(self.fs, posixpath.join(table_dir, f"{table}.parquet"), table)
+        return df if columns is None else df[[c for c in df.columns if c in set(columns)]]
 
 
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):

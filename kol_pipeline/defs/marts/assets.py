@@ -10,6 +10,13 @@ from kol_pipeline.lib import marts as marts_lib
 from kol_pipeline.lib.settings import TIER_NAMES
 from kol_pipeline.resources.settings import MetricsConfig
 
+# Columns of the cleaned tables each mart uses (read only those over the trailing windows).
+CREATOR_TIER_COLUMNS = ["user_id", "followers", "tier", "crawled_at"]
+CAMPAIGN_NOTE_COLUMNS = ["note_id", "user_id", "title", "description", "tags", "published_at", "crawled_at",
+                         "engagements", "saves", "is_disclosed"]
+SOV_NOTE_COLUMNS = ["note_id", "user_id", "brands", "crawled_at"]
+RELATIONSHIP_NOTE_COLUMNS = ["note_id", "user_id", "brands", "published_at", "is_disclosed", "crawled_at"]
+
 
 def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
     extra = {"partitions_def": DAILY, "backfill_policy": SINGLE_RUN} if partitioned else {}
@@ -30,8 +37,8 @@ def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
         "campaigns": dg.AssetIn(),
         "campaign_posts": dg.AssetIn(),
         "note_metrics": dg.AssetIn(),
-        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": CAMPAIGN_NOTE_COLUMNS}),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": CREATOR_TIER_COLUMNS}),
     },
 )
 def campaign_performance(
@@ -71,11 +78,11 @@ def campaign_performance(
     "keyword_share_of_voice",
     {
         "search_rankings": dg.AssetIn(),
-        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": SOV_NOTE_COLUMNS}),
         "campaign_posts": dg.AssetIn(),
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": CREATOR_TIER_COLUMNS}),
     },
 )
 def keyword_share_of_voice(
@@ -125,7 +132,7 @@ def brand_search_lift(
 @_asset(
     "brand_creator_relationships",
     {
-        "notes": dg.AssetIn(partition_mapping=window_mapping(180)),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(180), metadata={"columns": RELATIONSHIP_NOTE_COLUMNS}),
         "campaign_posts": dg.AssetIn(),
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),

@@ -1,7 +1,14 @@
-"""Note and creator metrics: thin wrappers over kol_pipeline.lib.metrics.
+"""Note and creator metrics: thin wrappers over kol_pipeline.lib.state and kol_pipeline.lib.metrics.
 
-Each asset reads only the history it needs through a trailing-window partition mapping (e.g. the notes of the
-121 days up to the partition), computes every day of the run at once, and records per-partition row counts."""
+The daily cost does not depend on the length of the history: three compact states (note_state, creator_state,
+comment_state) are each computed from the previous day's state and that day's cleaned partition, and the metrics
+of a day are computed from that day's states (docs/metrics.md "Incremental state"). The states declare the
+trailing window of cleaned partitions they would need to start from scratch (lineage), but read it only when the
+previous day's state is missing (the first day, or a day re-run alone after a gap); otherwise they read one
+partition per day of the run, only the columns they use. A ranged run processes its days in order in one step.
+"""
+
+from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -9,11 +16,16 @@ import pandas as pd
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import metrics as metrics_lib
+from kol_pipeline.lib import state as state_lib
 from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
 
 NOTE_WINDOW = 121  # note_window_days + 1: a note published 119 days ago needs its first observations
 CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of tolerance + 1
+# The state of the day before the run's first day (a self-dependency; absent on the first day ever).
+PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
+LAZY = {"lazy": True}
 
 
 def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, asset_key: str | None = None) -> None:
@@ -32,16 +44,122 @@ def last_day(df: pd.DataFrame, days) -> pd.DataFrame:
     return df[df["snapshot_date"] == days[-1]] if len(df) else df
 
 
+def _fold_state(
+    context: dg.AssetExecutionContext,
+    name: str,
+    previous: PartitionedInput,
+    cleaned: PartitionedInput,
+    columns: list[str],
+    bootstrap_days: int,
+    step,
+) -> pd.DataFrame:
+    """Run ``step(prev_state, prev_day, partition, day)`` over the run's days in order, starting from the stored
+    state of the day before the first (or, when it is missing, from the cleaned partitions of the
+    ``bootstrap_days`` days before it). Returns every day's state with snapshot_date."""
+    days = run_days(context)
+    first = days[0]
+    before = (first - timedelta(days=1)).isoformat()
+    stored = previous.available()
+    if before in stored:
+        prev = state_lib._without_day(previous.read([before]))
+        prev_day: date | None = first - timedelta(days=1)
+        context.log.info(f"{name}: continuing from the stored state of {before}")
+    else:
+        prev, prev_day = None, None
+        boot = state_lib.day_range(first - timedelta(days=bootstrap_days), first - timedelta(days=1))
+        have = set(cleaned.available())
+        context.log.info(f"{name}: no state for {before}; bootstrapping from {len(have & {d.isoformat() for d in boot})} "
+                         f"stored {cleaned.table} partitions of {boot[0]} .. {boot[-1]}")
+        for d in boot:
+            if prev_day is None and d.isoformat() not in have:
+                continue  # nothing before the first stored day
+            part = cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None
+            prev = step(prev, prev_day, part, d)
+            prev_day = d
+    have = set(cleaned.available())
+    out = []
+    for d in days:
+        part = cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None
+        prev = step(prev, prev_day, part, d)
+        prev_day = d
+        out.append(state_lib._with_day(prev, d))
+    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+    per_partition_counts(context, res)
+    return res
+
+
 @dg.asset(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
     kinds={"pandas", "parquet"},
     ins={
-        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
-        "comments": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW)),
-        "campaign_posts": dg.AssetIn(),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(CREATOR_WINDOW), metadata=LAZY),
+        "previous": dg.AssetIn(key="creator_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
+    },
+    metadata={"dagster/column_schema": column_schema("creator_state")},
+)
+def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
+    """Per creator with a snapshot in the trailing 125 days: followers by day, latest nickname (the input of every
+    creator look-up of note_metrics, creator_scorecard and tier_benchmarks)."""
+    return _fold_state(context, "creator_state", previous, creators, state_lib.CREATOR_COLUMNS, CREATOR_WINDOW,
+                       lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d))
+
+
+@dg.asset(
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="metrics",
+    kinds={"pandas", "parquet"},
+    ins={
+        "comments": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
+        "previous": dg.AssetIn(key="comment_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
+    },
+    metadata={"dagster/column_schema": column_schema("comment_state")},
+)
+def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
+    """Per comment seen in the trailing 122 days: note, first/last snapshot day, normalized text and class of its
+    first snapshot, latest top-level is_substantive (each comment once; no text kept)."""
+    return _fold_state(context, "comment_state", previous, comments, state_lib.COMMENT_COLUMNS, NOTE_WINDOW,
+                       lambda prev, prev_day, part, d: state_lib.comment_state_step(prev, part, d))
+
+
+@dg.asset(
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="metrics",
+    kinds={"pandas", "parquet"},
+    ins={
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
+        "previous": dg.AssetIn(key="note_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
+    },
+    metadata={"dagster/column_schema": column_schema("note_state")},
+)
+def note_state(
+    context: dg.AssetExecutionContext, metrics_config: MetricsConfig, notes: PartitionedInput, previous: PartitionedInput
+) -> pd.DataFrame:
+    """Per note published in the trailing 120 days or observed in the trailing 92: publish time, latest
+    observation, the running-maximum curve's last point, E(2/7/30/90) once decided, the curve up to age 30 for the
+    half-life while eng_30d is undecided."""
+    settings = metrics_config.to_settings()
+    return _fold_state(context, "note_state", previous, notes, state_lib.NOTE_OBS_COLUMNS, NOTE_WINDOW,
+                       lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings))
+
+
+def _of_day(df: pd.DataFrame, d: date) -> pd.DataFrame:
+    return df[df["snapshot_date"] == d] if len(df) and "snapshot_date" in df.columns else df.iloc[0:0]
+
+
+@dg.asset(
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    group_name="metrics",
+    kinds={"pandas", "parquet"},
+    ins={
+        "note_state": dg.AssetIn(),
+        "creator_state": dg.AssetIn(),
+        "comment_state": dg.AssetIn(),
+        "campaign_posts": dg.AssetIn(metadata={"columns": ["note_id"]}),
     },
     op_tags=STEP_LARGE,
     metadata={"dagster/column_schema": column_schema("note_metrics")},
@@ -49,16 +167,19 @@ def last_day(df: pd.DataFrame, days) -> pd.DataFrame:
 def note_metrics(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
-    notes: pd.DataFrame,
-    creators: pd.DataFrame,
-    comments: pd.DataFrame,
+    note_state: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    comment_state: pd.DataFrame,
     campaign_posts: pd.DataFrame,
 ) -> pd.DataFrame:
     """Engagement curve and longevity of every note published in the trailing 120 days, as of the day:
     eng_2d/7d/30d/90d (interpolated, null when no observation is within 2 days), er_7d, save_to_like,
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share."""
     days = run_days(context)
-    out = metrics_lib.note_metrics(notes, creators, comments, campaign_posts, days, metrics_config.to_settings())
+    settings = metrics_config.to_settings()
+    parts = [state_lib.note_metrics_from_state(_of_day(note_state, d), _of_day(creator_state, d),
+                                               _of_day(comment_state, d), campaign_posts, d, settings) for d in days]
+    out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.NOTE_METRICS.empty_frame()
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -83,8 +204,8 @@ def note_metrics(
     kinds={"pandas", "parquet"},
     ins={
         "note_metrics": dg.AssetIn(),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(CREATOR_WINDOW)),
-        "comments": dg.AssetIn(partition_mapping=window_mapping(91)),
+        "creator_state": dg.AssetIn(),
+        "comment_state": dg.AssetIn(),
         "rate_card": dg.AssetIn(),
     },
     op_tags=STEP_MEDIUM,
@@ -94,15 +215,18 @@ def creator_scorecard(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
     note_metrics: pd.DataFrame,
-    creators: pd.DataFrame,
-    comments: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    comment_state: pd.DataFrame,
     rate_card: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per creator seen in the trailing 90 days: followers, tier, growth, niche, medians of the note
     metrics, estimated cost per engagement, disclosure rate, authenticity flags and score, composite score and rank
     within tier x category."""
     days = run_days(context)
-    out = metrics_lib.creator_scorecard(note_metrics, creators, comments, rate_card, days, metrics_config.to_settings())
+    settings = metrics_config.to_settings()
+    parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d), _of_day(creator_state, d),
+                                            _of_day(comment_state, d), rate_card, d, settings) for d in days]
+    out = pd.concat(parts, ignore_index=True) if parts else metrics_lib._empty_scorecard()
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -125,9 +249,8 @@ def creator_scorecard(
     kinds={"pandas", "parquet"},
     ins={
         "creator_scorecard": dg.AssetIn(),
-        "note_metrics": dg.AssetIn(),
-        "notes": dg.AssetIn(partition_mapping=window_mapping(91)),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(91)),
+        "note_state": dg.AssetIn(),
+        "creator_state": dg.AssetIn(),
     },
     op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("tier_benchmarks")},
@@ -136,14 +259,16 @@ def tier_benchmarks(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
     creator_scorecard: pd.DataFrame,
-    note_metrics: pd.DataFrame,
-    notes: pd.DataFrame,
-    creators: pd.DataFrame,
+    note_state: pd.DataFrame,
+    creator_state: pd.DataFrame,
 ) -> pd.DataFrame:
     """Per tier x category (and `all`): p25/median/p75 of creators' er_7d, save_to_like, half-life and CPE, and the
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
     days = run_days(context)
-    out = metrics_lib.tier_benchmarks(creator_scorecard, note_metrics, notes, creators, days, metrics_config.to_settings())
+    settings = metrics_config.to_settings()
+    parts = [state_lib.tier_benchmarks_from_state(_of_day(creator_scorecard, d), _of_day(note_state, d),
+                                                  _of_day(creator_state, d), d, settings) for d in days]
+    out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.TIER_BENCHMARKS.empty_frame()
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):

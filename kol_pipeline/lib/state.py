@@ -1,0 +1,705 @@
+"""Incremental metrics state: the daily cost of note_metrics, creator_scorecard and tier_benchmarks does not grow
+with the length of the history (docs/metrics.md "Incremental state").
+
+Three compact states, each computed from the previous day's state plus that day's cleaned partition:
+
+- ``note_state``: one row per note published in the trailing ``note_window_days`` (120) or observed in the
+  trailing 92 days (the tier_benchmarks curve): publish time (first observed), first/last snapshot day, the latest
+  observation, the last point of the running-maximum curve, E(h) for h = 2, 7, 30, 90 once the observation at or
+  above h has been crawled (with the day it became known), and the curve points up to the first one at or above
+  age 30 (for half_life_days) until eng_30d is decided.
+- ``creator_state``: one row per creator with a snapshot in the trailing 125 days: the latest nickname and day,
+  and ``followers_by_day``, a 125-long array whose element i is the followers of the snapshot of day D - i (NaN:
+  no snapshot that day; -1: a snapshot whose follower count is null). Every creator look-up of the metrics (the
+  latest snapshot, the snapshot nearest to t7 or to D - 30 within 3 days, consecutive snapshots for
+  follower_spike) is an index into that array.
+- ``comment_state``: one row per comment seen in the trailing 122 days, as fixed-width numbers only: 64-bit keys
+  of its id, note and first snapshot's normalized text, first and last snapshot day, the class flags of its first
+  snapshot, and its latest top-level snapshot's note and is_substantive.
+
+The ``*_from_state`` functions turn the states of one day D into exactly the rows the window functions of
+lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/numpy, no dagster import.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from kol_pipeline.lib import metrics as M
+from kol_pipeline.lib.comments import normalize_comment
+from kol_pipeline.lib.longevity import half_life_days, horizon_column
+from kol_pipeline.lib.settings import MetricSettings, tier_of
+
+CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
+NOTE_CREATOR_LOOKBACK = 121  # note_metrics looked up creators of D-121 .. D
+SCORECARD_CREATOR_LOOKBACK = 124  # creator_scorecard: D-124 .. D
+CURVE_CREATOR_LOOKBACK = 91  # tier_benchmarks: D-91 .. D
+CURVE_NOTE_LOOKBACK = 91  # tier_benchmarks loaded notes of D-91 .. D
+COMMENT_KEEP_DAYS = 121  # note_metrics loaded comments of D-121 .. D
+NULL_FOLLOWERS = -1.0  # a snapshot whose follower count is null (NaN means no snapshot)
+_EPS = 1e-9
+HORIZONS = M.HORIZONS
+
+NOTE_OBS_COLUMNS = ["note_id", "user_id", "published_at", "crawled_at", "likes", "saves", "comments", "shares",
+                    "engagements", "category", "brands", "is_disclosed"]
+CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
+COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
+_LATEST = ["user_id", "crawled_at", "age_days", "likes", "saves", "comments", "shares", "engagements", "category",
+           "brands", "is_disclosed"]
+
+
+def _ts(d: date) -> pd.Timestamp:
+    return pd.Timestamp(d)
+
+
+def _latest_of_day(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per key: the latest crawl (crawled_at, nulls last as in a sort) of a one-day partition."""
+    sort_cols = [key] + (["crawled_at"] if "crawled_at" in df.columns else [])
+    return df.sort_values(sort_cols, kind="mergesort").drop_duplicates(key, keep="last")
+
+
+def _with_day(df: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The state with its snapshot_date column (set in place: a state frame is owned by the step that made it)."""
+    if "snapshot_date" in df.columns:
+        df["snapshot_date"] = day
+    else:
+        df.insert(0, "snapshot_date", day)
+    return df
+
+
+def _without_day(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A state as loaded (with snapshot_date) -> the frame the steps take. The state functions pick the columns
+    they use, so a loaded state is passed through without a copy (the comment state holds millions of rows)."""
+    return df
+
+
+# ============================================================================================ creator_state
+def empty_creator_state() -> pd.DataFrame:
+    return pd.DataFrame({"user_id": pd.Series(dtype=object), "nickname": pd.Series(dtype=object),
+                         "latest_sd": pd.Series(dtype="datetime64[ns]"),
+                         "followers_by_day": pd.Series(dtype=object)})
+
+
+def _matrix(state: pd.DataFrame) -> np.ndarray:
+    if len(state) == 0:
+        return np.empty((0, CREATOR_DAYS), dtype="float64")
+    return np.stack([np.asarray(v, dtype="float64") for v in state["followers_by_day"].to_numpy()])
+
+
+def creator_state_step(prev: pd.DataFrame | None, prev_day: date | None, creators_day: pd.DataFrame | None,
+                       day: date) -> pd.DataFrame:
+    """The creator state of ``day`` from the state of ``prev_day`` (None: start empty) and the creators
+    partition of ``day``. Frames carry no snapshot_date column."""
+    prev = empty_creator_state() if prev is None else prev
+    k = (day - prev_day).days if prev_day is not None else CREATOR_DAYS
+    old = _matrix(prev)
+    mat = np.full((len(prev), CREATOR_DAYS), np.nan)
+    if 0 < k < CREATOR_DAYS:
+        mat[:, k:] = old[:, : CREATOR_DAYS - k]
+    users = prev["user_id"].to_numpy(dtype=object)
+    nick = prev["nickname"].to_numpy(dtype=object)
+    latest = pd.to_datetime(prev["latest_sd"]).to_numpy(dtype="datetime64[ns]")
+    if creators_day is not None and len(creators_day):
+        c = creators_day[[x for x in CREATOR_COLUMNS if x in creators_day.columns]]
+        c = c[c["user_id"].notna()]
+        c = _latest_of_day(c, "user_id")
+        fol = M._num(c["followers"]) if "followers" in c.columns else np.full(len(c), np.nan)
+        fol = np.where(np.isnan(fol), NULL_FOLLOWERS, fol)
+        idx = pd.Index(users).get_indexer(c["user_id"].to_numpy(dtype=object))
+        new = idx < 0
+        n_new = int(new.sum())
+        if n_new:
+            mat = np.vstack([mat, np.full((n_new, CREATOR_DAYS), np.nan)])
+            users = np.concatenate([users, c["user_id"].to_numpy(dtype=object)[new]])
+            nick = np.concatenate([nick, np.full(n_new, None, dtype=object)])
+            latest = np.concatenate([latest, np.full(n_new, np.datetime64("NaT"), dtype="datetime64[ns]")])
+            idx[new] = np.arange(len(users) - n_new, len(users))
+        mat[idx, 0] = fol
+        nn = c["nickname"].to_numpy(dtype=object) if "nickname" in c.columns else np.full(len(c), None, dtype=object)
+        nick[idx] = nn
+        latest[idx] = np.datetime64(_ts(day).to_datetime64(), "ns")
+    keep = ~np.isnan(mat).all(axis=1)
+    out = pd.DataFrame({"user_id": users[keep], "nickname": nick[keep],
+                        "latest_sd": pd.to_datetime(latest[keep]).astype("datetime64[ns]")})
+    out["nickname"] = out["nickname"].astype(object).where(out["nickname"].notna(), None)
+    out["followers_by_day"] = list(mat[keep]) if keep.any() else pd.Series(dtype=object)
+    return out
+
+
+class CreatorLookup:
+    """Index look-ups into a creator state as of its day D."""
+
+    def __init__(self, state: pd.DataFrame):
+        self.users = pd.Index(state["user_id"].to_numpy(dtype=object))
+        self.mat = _matrix(state)
+        self.nickname = state["nickname"].to_numpy(dtype=object)
+
+    def rows(self, user_ids: pd.Series | np.ndarray) -> np.ndarray:
+        return self.users.get_indexer(pd.Series(user_ids).astype(object).to_numpy())
+
+    @staticmethod
+    def _value(v: np.ndarray) -> np.ndarray:
+        return np.where(v == NULL_FOLLOWERS, np.nan, v)
+
+    def latest(self, rows: np.ndarray, lookback: int) -> tuple[np.ndarray, np.ndarray]:
+        """(followers, offset) of the latest snapshot within offsets 0..lookback; (NaN, -1) when none."""
+        n = len(rows)
+        fol = np.full(n, np.nan)
+        off = np.full(n, -1, dtype="int64")
+        ok = rows >= 0
+        if ok.any() and len(self.mat):
+            sub = self.mat[rows[ok], : lookback + 1]
+            present = ~np.isnan(sub)
+            has = present.any(axis=1)
+            first = np.argmax(present, axis=1)
+            val = sub[np.arange(len(sub)), first]
+            o = np.where(has, first, -1)
+            fol[ok] = np.where(has, self._value(val), np.nan)
+            off[ok] = o
+        return fol, off
+
+    def nearest(self, rows: np.ndarray, target: np.ndarray, tol: int, lookback: int) -> np.ndarray:
+        """Followers of the snapshot nearest to the target day (given as its offset D - target, may be negative)
+        within ``tol`` days, among snapshots of offsets 0..lookback, the earlier on a tie; NaN when none."""
+        n = len(rows)
+        b_val = np.full(n, np.nan)
+        b_dist = np.full(n, np.inf)
+        f_val = np.full(n, np.nan)
+        f_dist = np.full(n, np.inf)
+        if len(self.mat) == 0 or n == 0:
+            return b_val
+        target = np.asarray(target, dtype="int64")
+        for d in range(tol, -1, -1):  # nearest last, so it wins
+            off = target + d
+            ok = (rows >= 0) & (off >= 0) & (off <= lookback)
+            v = np.full(n, np.nan)
+            v[ok] = self.mat[rows[ok], off[ok]]
+            hit = ~np.isnan(v)
+            b_val = np.where(hit, self._value(v), b_val)
+            b_dist = np.where(hit, d, b_dist)
+        for d in range(tol, 0, -1):
+            off = target - d
+            ok = (rows >= 0) & (off >= 0) & (off <= lookback)
+            v = np.full(n, np.nan)
+            v[ok] = self.mat[rows[ok], off[ok]]
+            hit = ~np.isnan(v)
+            f_val = np.where(hit, self._value(v), f_val)
+            f_dist = np.where(hit, d, f_dist)
+        b_ok = np.isfinite(b_dist)
+        f_ok = np.isfinite(f_dist)
+        use_f = f_ok & (~b_ok | (f_dist < b_dist))
+        return np.where(use_f, f_val, np.where(b_ok, b_val, np.nan)).astype("float64")
+
+    def spike_candidates(self, day: date, lookback: int, settings: MetricSettings) -> pd.DataFrame:
+        """Rises between consecutive snapshots (offsets 0..lookback) above spike_rel and spike_abs:
+        user_id, sd, prev_sd."""
+        cols = {"user_id": pd.Series(dtype=object), "sd": pd.Series(dtype="datetime64[ns]"),
+                "prev_sd": pd.Series(dtype="datetime64[ns]")}
+        if len(self.mat) == 0:
+            return pd.DataFrame(cols)
+        chron = self.mat[:, : lookback + 1][:, ::-1]  # column j = day D - lookback + j
+        m = chron.shape[1]
+        present = ~np.isnan(chron)
+        idx = np.where(present, np.arange(m), -1)
+        last = np.maximum.accumulate(idx, axis=1)
+        prev = np.concatenate([np.full((len(chron), 1), -1), last[:, :-1]], axis=1)
+        r, j = np.nonzero(present & (prev >= 0))
+        if len(r) == 0:
+            return pd.DataFrame(cols)
+        pj = prev[r, j]
+        f = self._value(chron[r, j])
+        fp = self._value(chron[r, pj])
+        rise = f - fp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(fp > 0, rise / np.where(fp > 0, fp, 1.0), np.where(rise > 0, np.inf, 0.0))
+        cand = (rel > settings.spike_rel) & (rise > settings.spike_abs)
+        d0 = np.datetime64(_ts(day).to_datetime64(), "ns")
+        one = np.timedelta64(1, "D").astype("timedelta64[ns]")
+        sd = d0 - (lookback - j[cand]).astype("int64") * one
+        psd = d0 - (lookback - pj[cand]).astype("int64") * one
+        return pd.DataFrame({"user_id": self.users.to_numpy()[r[cand]], "sd": sd, "prev_sd": psd})
+
+
+# ============================================================================================ comment_state
+def key64(values) -> np.ndarray:
+    """64-bit keys of ids or texts (pandas' fixed-key hash: the same on every run and machine). The comment state
+    keeps these instead of strings: a day then reads fixed-width columns only."""
+    arr = np.asarray(pd.Series(values, dtype=object).astype(str).to_numpy(), dtype=object)
+    return pd.util.hash_array(arr, categorize=False).view("int64") if len(arr) else np.empty(0, dtype="int64")
+
+
+def empty_comment_state() -> pd.DataFrame:
+    return pd.DataFrame({
+        "comment_key": pd.Series(dtype="int64"), "note_key": pd.Series(dtype="int64"),
+        "first_sd": pd.Series(dtype="datetime64[ns]"), "last_sd": pd.Series(dtype="datetime64[ns]"),
+        "norm_key": pd.Series(dtype="int64"), "top_first": pd.Series(dtype="float64"),
+        "top_sub_first": pd.Series(dtype="float64"), "lt_note_key": pd.Series(dtype="int64"),
+        "lt_cnt": pd.Series(dtype="float64"), "lt_sub": pd.Series(dtype="float64"),
+    })
+
+
+def _dt64(s: pd.Series) -> np.ndarray:
+    """Day columns (datetime64 of any unit, or date objects) as datetime64[ns] values."""
+    if s.dtype == object:
+        return np.array(s.to_numpy(), dtype="datetime64[D]").astype("datetime64[ns]")
+    if s.dtype.kind == "M" and getattr(s.dtype, "tz", None) is None:
+        return s.to_numpy().astype("datetime64[ns]", copy=False)
+    return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
+
+
+_INT_COLS = ("comment_key", "note_key", "norm_key", "lt_note_key")
+
+
+def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
+                       keep_days: int = COMMENT_KEEP_DAYS) -> pd.DataFrame:
+    """The comment state of ``day`` from the previous state and the comments partition of ``day``.
+
+    Ids and normalized texts are kept as 64-bit keys (``key64``); ``norm_key`` 0 = an empty normalized text,
+    ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level."""
+    st = empty_comment_state() if prev is None else prev.reset_index(drop=True)
+    cols = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}
+    cols.update({c: _dt64(st[c]) for c in ("first_sd", "last_sd")})
+    cols.update({c: st[c].to_numpy(dtype="float64") for c in ("top_first", "top_sub_first", "lt_cnt", "lt_sub")})
+    d64 = np.datetime64(_ts(day).to_datetime64(), "ns")
+    if comments_day is not None and len(comments_day):
+        c = comments_day[[x for x in COMMENT_COLUMNS if x in comments_day.columns]]
+        c = c[c["comment_id"].notna() & c["note_id"].notna()]
+        if len(c):
+            lat = _latest_of_day(c, "comment_id").reset_index(drop=True)
+            lat_keys = key64(lat["comment_id"])
+            pos = pd.Index(cols["comment_key"]).get_indexer(lat_keys)
+            new = pos < 0
+            n0, n_new = len(cols["comment_key"]), int(new.sum())
+            if n_new:
+                first = lat[new]
+                top = M._top_level(first)
+                sub = first["is_substantive"].astype("boolean") if "is_substantive" in first.columns else pd.Series(
+                    pd.NA, index=first.index, dtype="boolean")
+                content = first["content"] if "content" in first.columns else pd.Series("", index=first.index)
+                norm = normalize_comment(content)
+                nk = key64(norm)
+                add = {
+                    "comment_key": lat_keys[new], "note_key": key64(first["note_id"]),
+                    "first_sd": np.full(n_new, d64), "last_sd": np.full(n_new, d64),
+                    "norm_key": np.where(norm.astype(str).to_numpy() != "", nk, 0),
+                    "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
+                    "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
+                    "lt_note_key": np.zeros(n_new, dtype="int64"), "lt_cnt": np.full(n_new, np.nan),
+                    "lt_sub": np.full(n_new, np.nan),
+                }
+                cols = {k: np.concatenate([v, add[k]]) for k, v in cols.items()}
+                pos[new] = np.arange(n0, n0 + n_new)
+            cols["last_sd"][pos] = d64
+            top_rows = c[M._top_level(c)]
+            if len(top_rows):
+                lt = _latest_of_day(top_rows, "comment_id")
+                lpos = pos[pd.Index(lat_keys).get_indexer(key64(lt["comment_id"]))]
+                s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
+                    pd.NA, index=lt.index, dtype="boolean")
+                cols["lt_note_key"][lpos] = key64(lt["note_id"])
+                cols["lt_cnt"][lpos] = s.notna().to_numpy(dtype="float64")
+                cols["lt_sub"][lpos] = s.fillna(False).to_numpy(dtype="float64")
+    keep = cols["last_sd"] >= d64 - np.timedelta64(keep_days, "D")
+    out = pd.DataFrame({k: v[keep] for k, v in cols.items()})
+    return out[list(empty_comment_state().columns)]
+
+
+# =============================================================================================== note_state
+def _h(h: float) -> str:
+    return horizon_column(h)
+
+
+def empty_note_state() -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {
+        "note_id": pd.Series(dtype=object), "user_id": pd.Series(dtype=object),
+        "published_at": pd.Series(dtype="datetime64[ns, UTC]"), "pub_day": pd.Series(dtype="datetime64[ns]"),
+        "first_sd": pd.Series(dtype="datetime64[ns]"), "last_sd": pd.Series(dtype="datetime64[ns]"),
+        "crawled_at": pd.Series(dtype="datetime64[ns, UTC]"), "age_days": pd.Series(dtype="float64"),
+        "likes": pd.Series(dtype="Int64"), "saves": pd.Series(dtype="Int64"), "comments": pd.Series(dtype="Int64"),
+        "shares": pd.Series(dtype="Int64"), "engagements": pd.Series(dtype="Int64"),
+        "category": pd.Series(dtype=object), "brands": pd.Series(dtype=object),
+        "is_disclosed": pd.Series(dtype="boolean"),
+        "c_age": pd.Series(dtype="float64"), "c_E": pd.Series(dtype="float64"),
+    }
+    for h in HORIZONS:
+        cols[_h(h)] = pd.Series(dtype="float64")
+        cols[f"{_h(h)}_sd"] = pd.Series(dtype="datetime64[ns]")
+        cols[f"{_h(h)}_done"] = pd.Series(dtype=bool)
+    cols["half_life_days"] = pd.Series(dtype="float64")
+    cols["curve_age"] = pd.Series(dtype=object)
+    cols["curve_E"] = pd.Series(dtype=object)
+    return pd.DataFrame(cols)
+
+
+def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
+    """dtypes after a Parquet round trip -> the in-memory ones (state columns only)."""
+    st = st[list(empty_note_state().columns)].reset_index(drop=True)
+    for c in ("pub_day", "first_sd", "last_sd", *[f"{_h(h)}_sd" for h in HORIZONS]):
+        st[c] = _dt64(st[c]) if len(st) else st[c].astype("datetime64[ns]")
+    for c in ("published_at", "crawled_at"):
+        st[c] = M._utc(st[c])
+    for h in HORIZONS:
+        st[f"{_h(h)}_done"] = st[f"{_h(h)}_done"].astype("boolean").fillna(False).astype(bool)
+    for c in ("note_id", "user_id", "category", "brands", "curve_age", "curve_E"):
+        st[c] = st[c].astype(object)
+    for c in ("likes", "saves", "comments", "shares", "engagements"):
+        st[c] = pd.array(pd.to_numeric(st[c], errors="coerce"), dtype="Int64")
+    st["is_disclosed"] = st["is_disclosed"].astype("boolean")
+    for c in ("age_days", "c_age", "c_E", "half_life_days", *[_h(h) for h in HORIZONS]):
+        st[c] = st[c].astype("float64")
+    return st
+
+
+def _new_notes(new: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """State rows of notes seen for the first time (latest observation filled in by the caller)."""
+    n = len(new)
+    add = pd.DataFrame({
+        "note_id": new["note_id"].to_numpy(dtype=object),
+        "published_at": new["published_at"].to_numpy(),
+        "pub_day": M._shanghai_day(new["published_at"]).to_numpy(dtype="datetime64[ns]"),
+        "c_age": 0.0, "c_E": 0.0, "half_life_days": np.nan,
+    })
+    add["published_at"] = M._utc(add["published_at"])
+    for h in HORIZONS:
+        add[f"{_h(h)}_done"] = False
+    empty = np.empty(n, dtype=object)
+    for i in range(n):
+        empty[i] = np.empty(0)
+    add["curve_age"] = empty
+    add["curve_E"] = empty.copy()
+    base = empty_note_state()
+    for col in columns:
+        if col not in add.columns:
+            add[col] = pd.Series(np.full(n, None, dtype=object)).astype(base[col].dtype) if n else base[col]
+    return add[list(columns)]
+
+
+def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, day: date,
+                    settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
+    """The note state of ``day`` from the previous state and the notes partition of ``day``."""
+    st = empty_note_state() if prev is None else _normalize_note_state(prev)
+    d = _ts(day)
+    d64 = np.datetime64(d.to_datetime64(), "ns")
+    gap = float(settings.max_gap_days)
+    if notes_day is not None and len(notes_day):
+        o = notes_day[[c for c in NOTE_OBS_COLUMNS if c in notes_day.columns]].copy()
+        o = o[o["note_id"].notna()]
+        for c in NOTE_OBS_COLUMNS:
+            if c not in o.columns:
+                o[c] = None
+        o["crawled_at"] = M._utc(o["crawled_at"])
+        o["published_at"] = M._utc(o["published_at"])
+        o = _latest_of_day(o, "note_id").reset_index(drop=True)
+        pos = pd.Index(st["note_id"].to_numpy(dtype=object)).get_indexer(o["note_id"].to_numpy(dtype=object))
+        new = (pos < 0) & o["published_at"].notna().to_numpy()  # a note enters with its first publish time
+        if new.any():
+            n0 = len(st)
+            add = _new_notes(o[new], st.columns)
+            add["first_sd"] = d64
+            with warnings.catch_warnings():  # all-null columns of the new rows
+                warnings.simplefilter("ignore", FutureWarning)
+                st = pd.concat([st, add], ignore_index=True) if n0 else add
+            st = _normalize_note_state(st)
+            pos[new] = np.arange(n0, n0 + int(new.sum()))
+        seen = pos >= 0
+        o, pos = o[seen].reset_index(drop=True), pos[seen]
+
+        def put(col: str, values) -> None:
+            arr = st[col].array.copy() if isinstance(st[col].dtype, pd.api.extensions.ExtensionDtype) else \
+                st[col].to_numpy(copy=True)
+            arr[pos] = values
+            st[col] = arr
+
+        pub = st["published_at"].array[pos]
+        put("last_sd", d64)
+        for c in ("user_id", "category"):
+            put(c, o[c].to_numpy(dtype=object))
+        put("is_disclosed", o["is_disclosed"].astype("boolean").array)
+        put("crawled_at", o["crawled_at"].array)
+        for c in ("likes", "saves", "comments", "shares", "engagements"):
+            put(c, pd.array(pd.to_numeric(o[c], errors="coerce"), dtype="Int64"))
+        br = st["brands"].to_numpy(dtype=object, copy=True)
+        src = o["brands"].to_numpy(dtype=object)
+        for i, p_ in enumerate(pos):
+            br[p_] = src[i]
+        st["brands"] = br
+        age = (pd.Series(o["crawled_at"].array) - pd.Series(pub)).dt.total_seconds().to_numpy(dtype="float64") / 86400.0
+        put("age_days", age)
+
+        # ---- the running-maximum curve: one new point per note whose observation has a usable age and value
+        e = M._num(o["engagements"])
+        pt = ~np.isnan(age) & ~np.isnan(e) & (age >= 0)
+        pp = pos[pt]
+        if len(pp):
+            a = age[pt]
+            c_age = st["c_age"].to_numpy(dtype="float64", copy=True)
+            c_E = st["c_E"].to_numpy(dtype="float64", copy=True)
+            E = np.fmax(c_E[pp], e[pt])
+            pending30 = ~st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[pp]
+            for h in HORIZONS:
+                col = _h(h)
+                done = st[f"{col}_done"].to_numpy(dtype=bool, copy=True)
+                now = ~done[pp] & (a >= h)
+                if not now.any():
+                    continue
+                exact = a == h
+                a0 = np.where(exact, a, c_age[pp])
+                e0 = np.where(exact, E, c_E[pp])
+                ok = (h - a0 <= gap + _EPS) & (a - h <= gap + _EPS)
+                span = a - a0
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    val = np.where(span > 0, e0 + (h - a0) / np.where(span > 0, span, 1.0) * (E - e0), E)
+                sel = pp[now]
+                v = st[col].to_numpy(dtype="float64", copy=True)
+                v[sel] = np.where(ok, val, np.nan)[now]
+                st[col] = v
+                sd = st[f"{col}_sd"].to_numpy(dtype="datetime64[ns]", copy=True)
+                sd[sel] = np.where(ok[now], d64, np.datetime64("NaT", "ns"))
+                st[f"{col}_sd"] = sd
+                done[sel] = True
+                st[f"{col}_done"] = done
+            c_age[pp] = a
+            c_E[pp] = E
+            st["c_age"] = c_age
+            st["c_E"] = c_E
+            # curve points for the half-life while eng_30d is undecided (this point included)
+            grow = pp[pending30]
+            if len(grow):
+                ca = st["curve_age"].to_numpy(dtype=object, copy=True)
+                cE = st["curve_E"].to_numpy(dtype=object, copy=True)
+                for p_, x, y in zip(grow, a[pending30], E[pending30]):
+                    ca[p_] = np.append(np.asarray(ca[p_], dtype="float64"), x)
+                    cE[p_] = np.append(np.asarray(cE[p_], dtype="float64"), y)
+                st["curve_age"] = ca
+                st["curve_E"] = cE
+                decided = grow[st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[grow]]
+                if len(decided):
+                    rows = st.iloc[decided].set_index("note_id")
+                    hl = st["half_life_days"].to_numpy(dtype="float64", copy=True)
+                    hl[decided] = _half_life(rows, settings).to_numpy()
+                    st["half_life_days"] = hl
+                    for p_ in decided:
+                        ca[p_] = np.empty(0)
+                        cE[p_] = np.empty(0)
+                    st["curve_age"] = ca
+                    st["curve_E"] = cE
+    # ---- retention: the note window, and notes observed recently enough for the tier_benchmarks curve
+    window = int(settings.note_window_days)
+    in_window = (st["pub_day"] >= d - pd.Timedelta(days=window - 1)).to_numpy()
+    recent = (st["last_sd"] >= d - pd.Timedelta(days=CURVE_NOTE_LOOKBACK)).to_numpy()
+    st = st[in_window | recent].reset_index(drop=True)
+    old = np.flatnonzero(~in_window[in_window | recent])
+    if len(old):  # curve-only notes need no curve points
+        ca = st["curve_age"].to_numpy(dtype=object, copy=True)
+        cE = st["curve_E"].to_numpy(dtype=object, copy=True)
+        for p_ in old:
+            ca[p_] = np.empty(0)
+            cE[p_] = np.empty(0)
+        st["curve_age"] = ca
+        st["curve_E"] = cE
+    return st
+
+
+def _half_life(rows: pd.DataFrame, settings: MetricSettings) -> pd.Series:
+    """half_life_days of notes whose eng_30d was just decided, from their stored curve points."""
+    lens = rows["curve_age"].map(len).to_numpy()
+    ids = rows.index.to_numpy(dtype=object)
+    curve = pd.DataFrame({
+        "note_id": np.concatenate([ids, np.repeat(ids, lens)]),
+        "age_days": np.concatenate([np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_age"]]),
+        "E": np.concatenate([np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_E"]]),
+        "_ord": np.concatenate([np.zeros(len(ids)), np.ones(int(lens.sum()))]),
+    })
+    curve = curve.sort_values(["note_id", "age_days", "_ord"], kind="mergesort").drop(columns="_ord")
+    curve = curve.reset_index(drop=True)
+    eng30 = rows[_h(30.0)].astype("float64")
+    hl = half_life_days(curve, eng30, 30.0, settings.max_gap_days)
+    return hl.reindex(rows.index)
+
+
+# ======================================================================================== metrics from state
+def note_metrics_from_state(
+    note_state: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    comment_state: pd.DataFrame,
+    campaign_posts: pd.DataFrame | None,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+    lookup: CreatorLookup | None = None,
+) -> pd.DataFrame:
+    """note_metrics rows of ``day`` from the three states of that day."""
+    st = _normalize_note_state(_without_day(note_state))
+    d = _ts(day)
+    window = int(settings.note_window_days)
+    lo_day = np.maximum(st["first_sd"].to_numpy(dtype="datetime64[ns]"), st["pub_day"].to_numpy(dtype="datetime64[ns]"))
+    sel = (st["pub_day"].notna() & st["first_sd"].notna() & (lo_day <= d.to_datetime64())
+           & (st["pub_day"] >= d - pd.Timedelta(days=window - 1)))
+    p = st[sel.to_numpy()].reset_index(drop=True)
+    if p.empty:
+        return M.NOTE_METRICS.empty_frame()
+    pairs = p[["note_id", "user_id", "published_at", "pub_day", "crawled_at", "age_days", "likes", "saves",
+               "comments", "shares", "engagements", "category", "brands", "is_disclosed", "half_life_days",
+               *[_h(h) for h in HORIZONS]]].copy()
+    pairs["D"] = d
+    pairs["D"] = pairs["D"].astype("datetime64[ns]")
+    lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
+    rows = lk.rows(pairs["user_id"])
+    followers, _ = lk.latest(rows, NOTE_CREATOR_LOOKBACK)
+    t7 = M._shanghai_day(pairs["published_at"] + pd.Timedelta(days=7))
+    target = ((d - t7).dt.days).to_numpy(dtype="int64")
+    f7 = lk.nearest(rows, target, int(settings.nearest_snapshot_days), NOTE_CREATOR_LOOKBACK)
+    sub = _note_comment_share(_without_day(comment_state), pairs["note_id"])
+    return M.finish_note_metrics(pairs, followers, f7, sub, campaign_posts, settings)
+
+
+def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series) -> np.ndarray:
+    if cs is None or len(cs) == 0:
+        return np.full(len(note_ids), np.nan)
+    cnt = cs["lt_cnt"].to_numpy(dtype="float64")
+    ok = ~np.isnan(cnt)
+    keys = cs["lt_note_key"].to_numpy(dtype="int64")[ok]
+    uk, inv = np.unique(keys, return_inverse=True)
+    n_by = np.bincount(inv, weights=cnt[ok], minlength=len(uk))
+    k_by = np.bincount(inv, weights=cs["lt_sub"].to_numpy(dtype="float64")[ok], minlength=len(uk))
+    at = pd.Index(uk).get_indexer(key64(note_ids))
+    n = np.where(at >= 0, n_by[np.maximum(at, 0)] if len(uk) else np.nan, np.nan)
+    k = np.where(at >= 0, k_by[np.maximum(at, 0)] if len(uk) else np.nan, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
+
+
+def scorecard_from_state(
+    note_metrics_day: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    comment_state: pd.DataFrame,
+    rate_card: pd.DataFrame | None,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+    lookup: CreatorLookup | None = None,
+) -> pd.DataFrame:
+    """creator_scorecard rows of ``day`` from that day's note_metrics and states."""
+    d = _ts(day)
+    days = np.array([d.to_datetime64()], dtype="datetime64[ns]")
+    w = int(settings.creator_window_days)
+    tol = int(settings.nearest_snapshot_days)
+    nm = M.prep_scorecard_notes(note_metrics_day, days, w)
+    lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
+    users = pd.unique(pd.concat([pd.Series(lk.users.to_numpy(), dtype=object), nm["user_id"]],
+                                ignore_index=True).dropna())
+    if len(users) == 0:
+        return M._empty_scorecard()
+    pairs = pd.DataFrame({"user_id": users, "D": d})
+    pairs["D"] = pairs["D"].astype("datetime64[ns]")
+    rows = lk.rows(pairs["user_id"])
+    followers, off = lk.latest(rows, SCORECARD_CREATOR_LOOKBACK)
+    seen_cr = (off >= 0) & (off <= w - 1)
+    start = nm["D"] - pd.Timedelta(days=w - 1)
+    if "crawled_at" in nm.columns and nm["crawled_at"].notna().any():
+        seen_day = M._shanghai_day(nm["crawled_at"]).fillna(nm["pub"])
+    else:
+        seen_day = nm["pub"]
+    seen_users = set(nm.loc[seen_day >= start, "user_id"])
+    seen_note = pairs["user_id"].isin(seen_users).to_numpy()
+    keep = seen_cr | seen_note
+    pairs = pairs[keep].reset_index(drop=True)
+    rows, followers, off = rows[keep], followers[keep], off[keep]
+    if pairs.empty:
+        return M._empty_scorecard()
+    nickname = np.where(rows >= 0, lk.nickname[np.where(rows >= 0, rows, 0)] if len(lk.nickname) else None, None)
+    base = lk.nearest(rows, np.full(len(rows), 30), tol, SCORECARD_CREATOR_LOOKBACK)
+    current_ok = (off >= 0) & (off <= tol)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        growth = np.where(current_ok & (base > 0), (followers - base) / np.where(base > 0, base, 1.0), np.nan)
+    owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
+    cs = _creator_comment_stats_state(_without_day(comment_state), owner, d, w, pairs)
+    sp = lk.spike_candidates(day, SCORECARD_CREATOR_LOOKBACK, settings)
+    f_spike = M.spike_activity(sp, nm, w, settings, pairs) if len(lk.users) >= 2 else np.zeros(len(pairs), bool)
+    return M.finish_scorecard(nm, pairs, followers, nickname, growth, cs, f_spike, rate_card, settings)
+
+
+def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: pd.Timestamp, window: int,
+                                 pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per creator of ``pairs``: the comments on their notes (``owner``: note_id -> user_id) last seen in the
+    trailing ``window`` days: n_all, n_dup (comments whose non-empty normalized text another of them shares),
+    n_top, n_top_sub. Integer codes and bincounts: the state may hold millions of comments."""
+    zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
+    if cs is None or len(cs) == 0 or len(pairs) == 0 or len(owner) == 0:
+        return zeros
+    last = _dt64(cs["last_sd"])
+    m = last >= (d - pd.Timedelta(days=window - 1)).to_datetime64()
+    users, ucode = np.unique(owner.to_numpy(dtype=object).astype(str), return_inverse=True)
+    okeys = key64(owner.index.to_numpy(dtype=object))
+    first_of_key = ~pd.Index(okeys).duplicated(keep="last")  # one owner per note (the last row, as the window code)
+    okeys, ucode = okeys[first_of_key], ucode[first_of_key]
+    at = pd.Index(okeys).get_indexer(cs["note_key"].to_numpy(dtype="int64")[m])
+    has = at >= 0
+    code = ucode[at[has]]
+    if len(code) == 0:
+        return zeros
+    nu = len(users)
+    n_all = np.bincount(code, minlength=nu).astype("float64")
+    n_top = np.bincount(code, weights=cs["top_first"].to_numpy(dtype="float64")[m][has], minlength=nu)
+    n_top_sub = np.bincount(code, weights=cs["top_sub_first"].to_numpy(dtype="float64")[m][has], minlength=nu)
+    norm = cs["norm_key"].to_numpy(dtype="int64")[m][has]
+    t = norm != 0
+    n_dup = np.zeros(nu)
+    if t.any():
+        g = pd.DataFrame({"u": code[t], "n": norm[t]}).groupby(["u", "n"], sort=False).size()
+        g = g[g >= 2]
+        if len(g):
+            n_dup = np.bincount(g.index.get_level_values("u").to_numpy(), weights=g.to_numpy(dtype="float64"),
+                                minlength=nu)
+    pu = pd.Index(users).get_indexer(pairs["user_id"].astype(str).to_numpy())
+    pick = lambda a: np.where(pu >= 0, a[np.maximum(pu, 0)], 0.0)  # noqa: E731
+    out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top),
+                        "n_top_sub": pick(n_top_sub)})
+    return out.fillna(0.0).round(9)
+
+
+def curve_points_from_state(note_state: pd.DataFrame, day: date, settings: MetricSettings = MetricSettings(),
+                            lookup: CreatorLookup | None = None, creator_state: pd.DataFrame | None = None
+                            ) -> pd.DataFrame:
+    """tier_benchmarks curve points of ``day``: every note's latest observation if made in the trailing
+    curve_window_days, engagements / the author's latest followers."""
+    st = _normalize_note_state(_without_day(note_state))
+    d = _ts(day)
+    cw = int(settings.curve_window_days)
+    p = st[(st["last_sd"] >= d - pd.Timedelta(days=cw - 1)) & (st["last_sd"] <= d) & (st["age_days"] >= 0)]
+    lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
+    fol, _ = lk.latest(lk.rows(p["user_id"]), CURVE_CREATOR_LOOKBACK)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(fol > 0, M._num(p["engagements"]) / np.where(fol > 0, fol, 1.0), np.nan)
+    D = pd.Series(d, index=range(len(p))).astype("datetime64[ns]")
+    return pd.DataFrame({"D": D.to_numpy(), "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
+                         "category": p["category"].to_numpy(), "age_days": p["age_days"].to_numpy(dtype="float64"),
+                         "ratio": ratio})
+
+
+def tier_benchmarks_from_state(scorecard_day: pd.DataFrame, note_state: pd.DataFrame, creator_state: pd.DataFrame,
+                               day: date, settings: MetricSettings = MetricSettings(),
+                               lookup: CreatorLookup | None = None) -> pd.DataFrame:
+    cp = curve_points_from_state(note_state, day, settings, lookup, creator_state)
+    return M.tier_benchmarks(scorecard_day, None, None, None, [day], settings, curve_points=cp)
+
+
+# ================================================================================================ folding
+def fold(step, state, state_day: date | None, reader, days: Sequence[date], **kw):
+    """Apply ``step`` over ``days`` in order starting from (state, state_day); ``reader(day)`` gives that day's
+    cleaned partition. Returns the state of the last day."""
+    for d in days:
+        part = reader(d)
+        if step is creator_state_step:
+            state = creator_state_step(state, state_day, part, d)
+        else:
+            state = step(state, part, d, **kw)
+        state_day = d
+    return state
+
+
+def day_range(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
