@@ -58,6 +58,9 @@ def test_executor_run_config_validates(k8s, monkeypatch):
 @pytest.mark.parametrize("asset,cpu,memory,limit", [
     ("notes", "2", "3Gi", "6Gi"),               # the ingestion multi-asset (one step)
     ("note_metrics", "2", "3Gi", "6Gi"),
+    ("note_state", "2", "3Gi", "6Gi"),
+    ("comment_state", "2", "3Gi", "6Gi"),
+    ("creator_state", "1", "1536Mi", "3Gi"),
     ("creator_scorecard", "1", "1536Mi", "3Gi"),
     ("tier_benchmarks", "1", "1536Mi", "3Gi"),
 ])

@@ -61,6 +61,16 @@ def setup(tmp_path_factory):
     assert not killed, server.log_tail()
 
 
+def source_watch_fps(source: Path) -> dict[str, str]:
+    from kol_pipeline.lib import source_watch
+
+    engine = sa.create_engine(f"sqlite:///{source}")
+    try:
+        return source_watch.db_day_fingerprints(engine)
+    finally:
+        engine.dispose()
+
+
 def _asset_nodes(server) -> dict[str, bool]:
     data = server.gql("{ assetNodes { assetKey { path } isPartitioned } }")
     return {"/".join(n["assetKey"]["path"]): n["isPartitioned"] for n in data["assetNodes"]}
@@ -163,6 +173,19 @@ def test_schedule_and_sensor_turned_on_pick_up_a_new_crawl_file(setup):
     assert [{t["key"]: t["value"] for t in r["tags"]}["dagster/partition"] for r in reqs] == ["2025-06-30"]
 
     sensor = {"repositoryLocationName": location, "repositoryName": repo, "sensorName": "landing_sensor"}
+    backfilled = END.isoformat() in list_partitions(str(warehouse), "notes")
+    if not backfilled:
+        # run alone, without the backfill test before it: start from a cursor holding the folder as it is (the
+        # first tick would otherwise request the newest 30 days)
+        from datetime import timezone
+
+        from kol_pipeline.defs import sensors as sensors_mod
+
+        state, _ = sensors_mod.landing_changes(landing, None, datetime.now(timezone.utc))
+        cursor = sensors_mod.dump_cursor(state, source_watch_fps(source))
+        res = server.gql("""mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) {
+            __typename } }""", {"s": sensor, "c": cursor})
+        assert res["setSensorCursor"]["__typename"] == "Sensor", res
     started = server.gql("""mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
         __typename ... on Sensor { sensorState { status } } ... on PythonError { message } } }""",
                          {"s": sensor})["startSensor"]
@@ -179,7 +202,8 @@ def test_schedule_and_sensor_turned_on_pick_up_a_new_crawl_file(setup):
         time.sleep(3)
     first = [t for t in ticks() if t["status"] in ("SKIPPED", "SUCCESS", "FAILURE")]
     assert first, server.log_tail()
-    assert first[-1]["status"] == "SKIPPED" and not first[-1]["runIds"], first[-1]  # the backfill covered every day
+    # the backfill covered every day (or the cursor holds the folder): nothing to run
+    assert first[-1]["status"] == "SKIPPED" and not first[-1]["runIds"], first[-1]
 
     # a new crawl: yesterday's notes re-crawled a day later, in a new file
     last = [fr for kind, fr in landing_lib.batches_for_days(landing, END, END) if kind == "notes"]

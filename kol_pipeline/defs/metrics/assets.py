@@ -97,6 +97,7 @@ def _fold_state(
         "creators": dg.AssetIn(partition_mapping=window_mapping(CREATOR_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="creator_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
     },
+    op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("creator_state")},
 )
 def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
@@ -115,6 +116,7 @@ def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput,
         "comments": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="comment_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
     },
+    op_tags=STEP_LARGE,
     metadata={"dagster/column_schema": column_schema("comment_state")},
 )
 def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
@@ -133,6 +135,7 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
         "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="note_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
     },
+    op_tags=STEP_LARGE,
     metadata={"dagster/column_schema": column_schema("note_state")},
 )
 def note_state(
