@@ -226,7 +226,7 @@ class World:
         """Run ``sql`` on a fresh cursor (thread-safe) with the named parameters it mentions."""
         allp = {**self.params, **extra}
         used = {k: allp[k] for k in set(_PARAM.findall(sql))}
-        return self.con.cursor().execute(sql, used)
+        return self.con.cursor().sql(sql, params=used)
 
 
 def _connect(seed: int, n_notes_day: int, n_creators: int, tmpl: pd.DataFrame, ctmpl: pd.DataFrame) -> World:
