@@ -58,7 +58,7 @@ import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-DEFAULT_DATA_DIR = Path(os.environ.get("KOL_BENCH_DATA", "/work/benchdata"))
+DEFAULT_DATA_DIR = Path(os.environ.get("KOL_BENCH_DATA") or ("/work/benchdata" if Path("/work").is_dir() else REPO / "benchdata"))
 END_DATE = date(2025, 6, 30)
 WINDOW = 120
 CRAWL_P = 0.9
