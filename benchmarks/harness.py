@@ -135,6 +135,9 @@ def run_worker(landing: Path, warehouse: Path, day: date, out: Path, timeout: fl
                 "ended": ended, "exit_code": proc.returncode})
     if proc.returncode != 0 or ended != "ok":
         res["stderr_tail"] = errf.read_text(errors="replace")[-3000:]
+        partial = out.with_suffix(".progress.json")
+        if partial.exists() and not res.get("steps"):
+            res["partial_steps"] = json.loads(partial.read_text())["steps"]
     return res
 
 
@@ -151,6 +154,7 @@ def measure_day(ds: gen.Dataset, day: date, args, label: str, log=print, referen
         prof.parent.mkdir(parents=True, exist_ok=True)
     res = run_worker(ds.landing(day), wh, day, out, args.timeout, args.mem_limit_gb * GB, args.warmup, prof, log)
     res["label"], res["size"], res["history_days_before"] = label, ds.size, len(ds.history_days(day))
+    res.setdefault("day", day.isoformat())
     ok = res.get("success") and res["ended"] == "ok"
     log(f"  [{label}] {'ok' if ok else 'FAILED'}: run {res.get('run_wall_seconds', float('nan')):.1f} s, process "
         f"{res['process_wall_seconds']:.1f} s, peak RSS {res['process_peak_rss'] / GB:.2f} GB")
@@ -194,7 +198,12 @@ def print_run(res: dict, log=print) -> None:
     log(f"\n== {res['label']}: {res['size']:,} note rows/day, day {res.get('day')} "
         f"({res['history_days_before']} history days before it) ==")
     if not res.get("stages"):
-        log(f"   no timings ({res['ended']}, exit {res['exit_code']})")
+        log(f"   no complete run ({res['ended']}, exit {res['exit_code']})")
+        if res.get("partial_steps"):
+            log("   steps seen before it ended (seconds, peak RSS while the step ran):")
+            for s in res["partial_steps"]:
+                log(f"     {s['step']:<40}{s['seconds']:>9.1f} s{s['peak_rss'] / GB:>8.2f} GB"
+                    + ("   <- running when it ended" if s["running"] else ""))
         return
     log(f"{'stage':<12}{'seconds':>10}{'share':>8}{'rows/s':>14}{'peak RSS':>11}{'steps':>7}")
     total = sum(r[1] for r in _stage_rows(res))

@@ -60,6 +60,49 @@ class RssSampler(threading.Thread):
         return best
 
 
+class ProgressWriter(threading.Thread):
+    """Every second, the step start/end times of the newest run so far, with the RSS samples' peak, to ``path``:
+    when the harness kills the process (timeout, memory limit), it still knows which steps ran and how long."""
+
+    def __init__(self, instance, sampler: "RssSampler", path: Path, interval: float = 1.0):
+        super().__init__(daemon=True)
+        self.instance, self.sampler, self.path, self.interval = instance, sampler, path, interval
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.interval):
+            try:
+                runs = self.instance.get_runs(limit=1)
+                if not runs:
+                    continue
+                steps: dict[str, dict] = {}
+                for entry in self.instance.all_logs(runs[0].run_id):
+                    ev = entry.dagster_event
+                    if ev is None or ev.step_key is None:
+                        continue
+                    st = steps.setdefault(ev.step_key, {"step": ev.step_key})
+                    if ev.event_type_value == "STEP_START":
+                        st["start"] = entry.timestamp
+                    elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                        st["end"] = entry.timestamp
+                now = time.time()
+                rows = []
+                for st in steps.values():
+                    if "start" in st:
+                        end = st.get("end", now)
+                        rows.append({"step": st["step"], "seconds": end - st["start"], "running": "end" not in st,
+                                     "peak_rss": self.sampler.peak([(st["start"], end)])})
+                rss = self.sampler.samples[-1][1] if self.sampler.samples else 0
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"run_id": runs[0].run_id, "steps": rows, "rss_now": rss}))
+                os.replace(tmp, self.path)
+            except Exception:  # noqa: BLE001 - progress is best effort
+                pass
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
 def _job(defs, name: str):
     import dagster as dg
 
@@ -99,6 +142,8 @@ def main(argv=None) -> int:
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     instance = dg.DagsterInstance.ephemeral()
     group_of = _stage_of_assets(defs)
+    progress = ProgressWriter(instance, sampler, a.out.with_suffix(".progress.json"))
+    progress.start()
     job = _job(defs, "daily_job")
     warm_s = None
     if a.warmup:
@@ -150,6 +195,7 @@ def main(argv=None) -> int:
             e = ev.event_specific_data
             checks.append({"check": f"{e.asset_key.to_user_string()}:{e.check_name}", "passed": bool(e.passed),
                            "severity": str(getattr(e, "severity", ""))})
+    progress.stop()
     sampler.stop()
     out_steps = []
     for st in steps.values():
