@@ -214,6 +214,8 @@ def print_run(res: dict, log=print) -> None:
     log(f"{'steps total':<12}{total:>10.2f}{'':>8}{rows_in / total if total else float('nan'):>14,.0f}")
     log(f"{'run (wall)':<12}{wall:>10.2f}{'':>8}{rows_in / wall if wall else float('nan'):>14,.0f}"
         f"{res['process_peak_rss'] / GB:>9.2f} GB   (daily_job.execute_in_process; peak = whole process)")
+    if res.get("warmup_seconds") is not None:
+        log(f"warm-up (untimed): brand files and the non-ingest assets of the day before, {res['warmup_seconds']:.1f} s")
     log(f"imports (dagster, kol_pipeline, GX) {res.get('import_seconds', float('nan')):.1f} s; process wall "
         f"{res['process_wall_seconds']:.1f} s; rows/s = the day's landing records read ({rows_in:,}) / seconds")
     slow = sorted(res.get("steps", []), key=lambda s: -s["seconds"])[:6]
