@@ -364,10 +364,6 @@ def _comments_sql() -> str:
     FROM c JOIN ctmpl ct ON ct.tpl = (floor(hc * $nct))::BIGINT"""
 
 
-def _src(folder: str, kind_item: str, day: date) -> str:
-    return f"mediacrawler/{folder}/creator_{kind_item}_{day.isoformat()}.jsonl"
-
-
 def _day_t(d: date) -> int:
     return (d - date(1970, 1, 1)).days
 

@@ -104,8 +104,6 @@ class ProgressWriter(threading.Thread):
 
 
 def _job(defs, name: str):
-    import dagster as dg
-
     try:
         return defs.resolve_job_def(name)
     except Exception:  # noqa: BLE001 - definitions without that job: fall back to the whole graph
