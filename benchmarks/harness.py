@@ -284,6 +284,30 @@ def targets(main: dict | None, sweep: list[dict], growth: dict | None) -> list[t
     return out
 
 
+def reference_only(a) -> int:
+    from datetime import timedelta
+
+    mach = machine()
+    print(f"machine: {mach['nproc']} cores, {mach['ram']}, {mach['cpu']}; load {mach['load']}", flush=True)
+    out = []
+    for n in sorted({a.size} | ({int(x) for x in a.sizes.split(",")} if a.sizes else set())):
+        ds = gen.generate(n, a.days_history, a.seed, a.data_dir, growth=False, log=lambda s: print(s, flush=True))
+        day = ds.end - timedelta(days=1)
+        t0 = time.perf_counter()
+        r = ref.reference_metrics(ds.history, day)
+        row = {"size": n, "day": day.isoformat(), "seconds": r["seconds"], "parts": {k: r[k] for k in (
+            "seconds_notes", "seconds_creators_tiers", "seconds_fetch")}, "notes": len(r["notes"]),
+            "creators": len(r["creators"]), "tier_rows": len(r["tiers"]), "wall": time.perf_counter() - t0}
+        out.append(row)
+        print(f"reference at {n:,} note rows/day, day {day} over the history: {r['seconds']:.2f} s "
+              f"(curves + er_7d {r['seconds_notes']:.2f} s, medians + tiers {r['seconds_creators_tiers']:.2f} s); "
+              f"{row['notes']:,} notes, {row['creators']:,} creators, {row['tier_rows']} tier rows", flush=True)
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps({"machine": mach, "reference_only": out}, indent=1, default=str))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Benchmark of one daily partition (issue #6)")
     ap.add_argument("--size", type=int, default=1_000_000, help="note rows per day of the main run")
@@ -299,7 +323,12 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="write all results here")
     ap.add_argument("--profile", type=Path, help="write a cProfile per run into this folder")
     ap.add_argument("--keep", action="store_true", help="keep the run warehouses")
+    ap.add_argument("--reference-only", action="store_true",
+                    help="only the DuckDB reference, on the generated history's last day (no pipeline run): what "
+                         "the machine can do at a size the pipeline cannot reach")
     a = ap.parse_args(argv)
+    if a.reference_only:
+        return reference_only(a)
 
     log = lambda s: print(s, flush=True)  # noqa: E731
     mach = machine()

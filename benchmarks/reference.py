@@ -81,11 +81,11 @@ def duckdb_read_landing(landing: Path, threads: int | None = None) -> dict:
 
 
 _SQL_NOTES = """
+-- cleaned notes hold one row per (note_id, snapshot_date) (contract; a blocking check of the notes suite)
 CREATE OR REPLACE TEMP TABLE obs AS
 SELECT note_id, user_id, snapshot_date::DATE AS sd, published_at, crawled_at, engagements::DOUBLE AS e
 FROM read_parquet($notes, hive_partitioning = true)
-WHERE note_id IS NOT NULL AND snapshot_date::DATE <= $d
-QUALIFY row_number() OVER (PARTITION BY note_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1;
+WHERE note_id IS NOT NULL AND snapshot_date::DATE <= $d;
 
 CREATE OR REPLACE TEMP TABLE nf AS
 SELECT note_id,
@@ -115,15 +115,17 @@ SELECT note_id, age,
        max(e) OVER (PARTITION BY note_id ORDER BY age, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS e
 FROM pts;
 
+-- the nearest curve point at or below h and at or above h: two ASOF joins per (note, horizon). Curve points
+-- share an age only at 0 (the publish point and a crawl at the publish instant), below every horizon.
 CREATE OR REPLACE TEMP TABLE interp AS
-WITH hz AS (SELECT unnest($horizons::DOUBLE[]) AS h),
+WITH q AS (SELECT n.note_id, hz.h FROM nf_d n CROSS JOIN (SELECT unnest($horizons::DOUBLE[]) AS h) hz),
+lo AS (
+    SELECT q.note_id, q.h, c.age AS a0, c.e AS e0
+    FROM q ASOF JOIN curve c ON c.note_id = q.note_id AND c.age <= q.h
+),
 br AS (
-    SELECT c.note_id, hz.h,
-           max(c.age) FILTER (WHERE c.age <= hz.h) AS a0,
-           arg_max(c.e, (c.age, c.e)) FILTER (WHERE c.age <= hz.h) AS e0,
-           min(c.age) FILTER (WHERE c.age >= hz.h) AS a1,
-           arg_min(c.e, (c.age, c.e)) FILTER (WHERE c.age >= hz.h) AS e1
-    FROM curve c CROSS JOIN hz GROUP BY c.note_id, hz.h
+    SELECT lo.*, c.age AS a1, c.e AS e1
+    FROM lo ASOF LEFT JOIN curve c ON c.note_id = lo.note_id AND c.age >= lo.h
 )
 SELECT note_id, h,
        CASE WHEN a1 IS NULL OR h - a0 > $gap + $eps OR a1 - h > $gap + $eps THEN NULL
@@ -131,12 +133,11 @@ SELECT note_id, h,
             ELSE e1 END AS eng
 FROM br;
 
--- creator snapshots up to D (latest crawl of each day)
+-- creator snapshots up to D (cleaned creators hold one row per (user_id, snapshot_date))
 CREATE OR REPLACE TEMP TABLE cr AS
 SELECT user_id, snapshot_date::DATE AS sd, followers::DOUBLE AS followers
 FROM read_parquet($creators, hive_partitioning = true)
-WHERE user_id IS NOT NULL AND snapshot_date::DATE <= $d
-QUALIFY row_number() OVER (PARTITION BY user_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1;
+WHERE user_id IS NOT NULL AND snapshot_date::DATE <= $d;
 
 CREATE OR REPLACE TEMP TABLE ref_notes AS
 WITH e AS (
