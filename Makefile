@@ -36,8 +36,12 @@ UI_PORT ?= 3000
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/kol-pipeline ui --landing data/sample --warehouse data/warehouse --host $(UI_HOST) --port $(UI_PORT)
 
+# Issue #6 benchmark (benchmarks/README.md): one daily partition at SIZE note rows through the Dagster assets, the
+# DuckDB baselines, a size sweep (SIZE/10, SIZE, 3*SIZE) and day 10 vs day 120. Data cached under BENCH_DATA.
+BENCH_DATA ?= $(if $(wildcard /work),/work/benchdata,$(CURDIR)/benchdata)
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python -m benchmarks.harness --size $(SIZE)
+	$(BIN)/python -m benchmarks.harness --size $(SIZE) --data-dir $(BENCH_DATA) --json $(BENCH_DATA)/results/bench_$(SIZE).json $(BENCH_ARGS)
 
 docs: install
 	$(BIN)/python -m kol_pipeline.docs_gen

@@ -1,0 +1,57 @@
+"""The benchmark harness (benchmarks/, issue #6) at a tiny size: it runs one daily partition through the Dagster
+assets and its DuckDB SQL reference agrees with the pipeline. No timing is asserted (speed goals live in
+BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_harness_tiny_run_agrees_with_reference(tmp_path):
+    from benchmarks import harness
+
+    out = tmp_path / "results.json"
+    code = harness.main(["--size", "2000", "--days-history", "10", "--no-sweep", "--no-growth",
+                         "--data-dir", str(tmp_path / "data"), "--json", str(out), "--timeout", "300"])
+    res = json.loads(out.read_text())
+    main = res["main"]
+    assert main["ended"] == "ok" and main["success"] is True, main.get("stderr_tail")
+    assert code == 0
+    # every stage of the graph ran and was timed
+    assert {"ingest", "validation", "metrics", "marts", "reporting"} <= set(main["stages"])
+    assert main["rows_read"] > 2000
+    # the planted malformed records were quarantined and the accounting holds per table
+    for table in ("notes", "comments", "creators"):
+        acc = main["accounting"][table]
+        assert acc["rows_read"] == acc["rows_kept"] + acc["rows_duplicates"] + acc["rows_quarantined"]
+        assert acc["rows_quarantined"] >= 2
+    assert main["accounting"]["notes"]["rows_duplicates"] > 0
+    # the reference agrees on a non-empty set of values for each compared table
+    comps = {c["table"]: c for c in main["comparison"]}
+    assert set(comps) == {"note_metrics", "creator_scorecard", "tier_benchmarks"}
+    for c in comps.values():
+        assert c["agree"], c
+        assert c["compared_rows"] > 0 and c["non_null_values"] > 0, c
+        assert sum(c["mismatches"].values()) == 0
+    assert comps["note_metrics"]["compared_rows"] == comps["note_metrics"]["keys_pipeline"]
+
+
+def test_reference_detects_a_wrong_value(tmp_path):
+    """The comparison can fail: a changed pipeline value is reported as a mismatch."""
+    import pandas as pd
+
+    from benchmarks.reference import _compare_frame
+
+    ref = pd.DataFrame({"note_id": ["a", "b", "c"], "x": [1.0, None, 3.0]})
+    same = _compare_frame("t", ref, ref.copy(), ["note_id"], ["x"])
+    assert same["agree"] and same["compared_rows"] == 3
+    wrong = ref.copy()
+    wrong.loc[2, "x"] = 3.0 + 1e-6
+    res = _compare_frame("t", ref, wrong, ["note_id"], ["x"])
+    assert not res["agree"] and res["mismatches"] == {"x": 1}
+    missing = _compare_frame("t", ref, ref.iloc[:2], ["note_id"], ["x"])
+    assert not missing["agree"] and missing["only_in_reference"] == 1
