@@ -17,9 +17,13 @@ from kol_pipeline_tests.fixtures.multiprocess_job import in_process_daily_job
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
-DAYS = ("2025-06-10", "2025-06-11")
-TABLES = ("notes", "creators", "comments", "quarantine", "search_rankings", "note_metrics")
+# 128 days apart: neither day's trailing windows (ingestion's known notes 120 days, the states' bootstrap up to 124) reach the
+# other, so running them at once must give exactly what running them one after the other gives
+DAYS = ("2025-02-22", "2025-06-30")
+TABLES = ("notes", "creators", "comments", "quarantine", "search_rankings", "note_state", "creator_state",
+          "comment_state", "note_metrics")
 KEYS = {"notes": ["note_id"], "creators": ["user_id"], "comments": ["comment_id"], "note_metrics": ["note_id"],
+        "note_state": ["note_id"], "creator_state": ["user_id"], "comment_state": ["comment_key"],
         "search_rankings": ["keyword", "rank", "note_id"], "quarantine": ["source_file", "record_number"]}
 
 
