@@ -62,6 +62,9 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
@@ -78,6 +81,7 @@ __all__ = [
     "list_partitions",
     "make_base_path",
     "partition_rows",
+    "present_values",
     "read_column",
     "read_table",
 ]
@@ -277,9 +281,30 @@ def _project(columns: Sequence[str] | None, names: Sequence[str]) -> list[str] |
     return None if columns is None else [c for c in names if c in set(columns)]
 
 
-def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None = None) -> list[pa.Table]:
+def _read_filtered(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None,
+                   row_filter: pc.Expression) -> list[pa.Table]:
+    """Each file's rows that satisfy ``row_filter`` (a pyarrow compute expression over the file's columns), only
+    ``columns`` of them: the filter is evaluated by the Arrow scanner batch by batch, so only the kept rows are
+    materialized (the filter may use columns outside ``columns``)."""
+    fmt = pads.ParquetFileFormat()
+    local = pafs.LocalFileSystem() if _is_local(fs) else None
+    out = []
+    for p in paths:
+        if local is not None:
+            frag = fmt.make_fragment(p, filesystem=local)
+        else:
+            frag = fmt.make_fragment(pa.BufferReader(fs.cat_file(p)))
+        names = frag.physical_schema.names
+        out.append(frag.to_table(columns=_project(columns, names) if columns is not None else names, filter=row_filter))
+    return out
+
+
+def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None = None,
+                row_filter: pc.Expression | None = None) -> list[pa.Table]:
     if not paths:
         return []
+    if row_filter is not None:
+        return _read_filtered(fs, paths, columns, row_filter)
     if _is_local(fs):
         if columns is None:
             return [pq.read_table(p, partitioning=None) for p in paths]
@@ -332,9 +357,10 @@ def _read_partitioned(
     start: str | None = None,
     end: str | None = None,
     columns: Sequence[str] | None = None,
+    row_filter: pc.Expression | None = None,
 ) -> pd.DataFrame:
     """Read the partitions of ``table`` that exist among ``keys`` (all when None) within [start, end] as one frame
-    (only ``columns`` of each file, and snapshot_date, when given)."""
+    (only ``columns`` of each file, and snapshot_date, when given; only the rows satisfying ``row_filter``)."""
     available = listing.readable_partitions()
     wanted = sorted(available if keys is None else set(keys) & available.keys())
     if start is not None:
@@ -343,7 +369,7 @@ def _read_partitioned(
         wanted = [k for k in wanted if k <= end]
     paths = [p for k in wanted for p in available[k]]
     owners = [k for k in wanted for _ in available[k]]
-    parts = _read_files(fs, paths, columns)
+    parts = _read_files(fs, paths, columns, row_filter)
     parts = [t.drop_columns([PARTITION_COLUMN]) if PARTITION_COLUMN in t.column_names else t for t in parts]
     if not parts or sum(t.num_rows for t in parts) == 0:
         if columns is not None:
@@ -450,6 +476,29 @@ def read_column(
     return pd.Series(pa.chunked_array([c for a in arrays for c in a.chunks]).to_pylist(), dtype=object, name=column)
 
 
+def present_values(
+    base_path: str, table: str, column: str, values: Iterable[Any], storage_options: dict | None = None
+) -> set:
+    """The subset of ``values`` that occur in ``column`` of a partitioned table (any day). Partitions are scanned
+    newest first, only the rows holding one of the values still missing, and the scan stops as soon as every value
+    was found: when they all occur recently (campaign notes are crawled), the cost does not grow with history."""
+    missing = {v for v in values if not pd.isna(v)}
+    found: set = set()
+    if not missing:
+        return found
+    base = make_base_path(base_path, storage_options)
+    fs = base.fs
+    available = _Listing(fs, _fs_path(base / table)).readable_partitions()
+    for k in sorted(available, reverse=True):
+        for t in _read_files(fs, available[k], [column], pc.field(column).isin(sorted(missing))):
+            hit = set(t.column(column).to_pylist())
+            found |= hit
+            missing -= hit
+        if not missing:
+            break
+    return found
+
+
 # ---------------------------------------------------------------------------------------------------- metadata
 
 
@@ -513,14 +562,17 @@ class PartitionedInput:
         stored = self._list().readable_partitions()
         return [k for k in self.keys if k in stored]
 
-    def read(self, keys: Iterable[str] | None = None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def read(self, keys: Iterable[str] | None = None, columns: Sequence[str] | None = None,
+             row_filter: pc.Expression | None = None) -> pd.DataFrame:
         """The declared partitions among ``keys`` (all declared when None) as one frame with snapshot_date;
-        only ``columns`` when given. Keys outside the declaration are an error (lineage must stay true)."""
+        only ``columns`` when given, only the rows satisfying ``row_filter`` (a ``pyarrow.compute`` expression,
+        e.g. ``pc.field("note_id").isin(ids)``) when given. Keys outside the declaration are an error (lineage
+        must stay true)."""
         wanted = self.keys if keys is None else sorted(set(keys))
         undeclared = sorted(set(wanted) - set(self.keys))
         if undeclared:
             raise KeyError(f"{self.table}: partitions {undeclared[:5]} are not among the declared upstream partitions")
-        return _read_partitioned(self._fs, self._list(), self.table, wanted, columns=columns)
+        return _read_partitioned(self._fs, self._list(), self.table, wanted, columns=columns, row_filter=row_filter)
 
 
 # -------------------------------------------------------------------------------------------------- IO manager

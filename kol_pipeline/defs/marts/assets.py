@@ -1,13 +1,26 @@
-"""Brand and campaign marts: thin wrappers over kol_pipeline.lib.marts."""
+"""Brand and campaign marts: thin wrappers over kol_pipeline.lib.marts.
+
+The marts declare the trailing windows of cleaned partitions they depend on (lineage), but read them lazily and
+only the rows they use, filtered by the Arrow scanner before anything becomes pandas (docs/marts.md "What each
+mart reads"): campaign_performance the rows of campaign posts, keyword_share_of_voice the rows of the ranked
+notes, brand_creator_relationships the rows of notes that mention a brand (on any crawl in the window) or are
+campaign posts, and the creator snapshots of those notes' authors only. The lib functions get exactly the rows
+of the window they would have looked at, so the results are those of a full read (test_mart_reads.py).
+"""
+
+from collections.abc import Iterable
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from kol_pipeline.defs.metrics.assets import NOTE_WINDOW, last_day, per_partition_counts
+from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_partition_counts
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import marts as marts_lib
 from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
 
 # Columns of the cleaned tables each mart uses (read only those over the trailing windows).
@@ -16,6 +29,48 @@ CAMPAIGN_NOTE_COLUMNS = ["note_id", "user_id", "title", "description", "tags", "
                          "engagements", "saves", "is_disclosed"]
 SOV_NOTE_COLUMNS = ["note_id", "user_id", "brands", "crawled_at"]
 RELATIONSHIP_NOTE_COLUMNS = ["note_id", "user_id", "brands", "published_at", "is_disclosed", "crawled_at"]
+NOTE_METRICS_CAMPAIGN_COLUMNS = ["note_id", "user_id", "published_date", "engagements", "saves", "eng_30d", "er_7d",
+                                 "is_disclosed"]
+
+
+def ids_in(column: str, values: Iterable) -> pc.Expression:
+    """Row filter: ``column`` is one of ``values`` (nulls and duplicates dropped; strings, as the id columns)."""
+    ids = pd.Series(list(values), dtype=object).dropna().astype(str).unique().tolist()
+    return pc.field(column).isin(pa.array(sorted(ids), type=pa.string()))
+
+
+MENTIONS_A_BRAND = pc.list_value_length(pc.field("brands")) > 0
+
+
+def campaign_reads(notes, creators, campaign_posts: pd.DataFrame, note_metrics: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """campaign_performance's rows of the windows: every crawl of a campaign post's note, and the creator
+    snapshots of every possible author of one (campaign_posts.user_id, the notes' and note_metrics' user_id)."""
+    post_ids = set(campaign_posts["note_id"].dropna())
+    n = notes.read(columns=CAMPAIGN_NOTE_COLUMNS, row_filter=ids_in("note_id", post_ids))
+    nm_users = note_metrics.loc[note_metrics["note_id"].isin(post_ids), "user_id"] if len(note_metrics) else []
+    users = set(campaign_posts["user_id"].dropna()) | set(n["user_id"].dropna()) | set(pd.Series(nm_users).dropna())
+    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=ids_in("user_id", users))
+    return n, c
+
+
+def share_of_voice_reads(notes, creators, search_rankings: pd.DataFrame, campaign_posts: pd.DataFrame
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """keyword_share_of_voice's rows of the windows: every crawl of a ranked note, and the creator snapshots of
+    those notes' authors and of the campaign posts' authors."""
+    n = notes.read(columns=SOV_NOTE_COLUMNS, row_filter=ids_in("note_id", search_rankings["note_id"]))
+    users = set(n["user_id"].dropna()) | set(campaign_posts["user_id"].dropna())
+    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=ids_in("user_id", users))
+    return n, c
+
+
+def relationship_reads(notes, campaign_posts: pd.DataFrame) -> pd.DataFrame:
+    """brand_creator_relationships' rows of the window: every crawl (with or without brands: the latest one
+    decides) of a note that lists a brand on some crawl of the window or is a campaign post. Two scans: the ids
+    of the mentioning notes (note_id only), then those notes' rows."""
+    mentioning = notes.read(columns=["note_id"], row_filter=MENTIONS_A_BRAND)
+    keep = set(mentioning["note_id"].dropna()) | set(campaign_posts["note_id"].dropna())
+    return notes.read(columns=RELATIONSHIP_NOTE_COLUMNS, row_filter=ids_in("note_id", keep))
 
 
 def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
@@ -36,9 +91,9 @@ def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
     {
         "campaigns": dg.AssetIn(),
         "campaign_posts": dg.AssetIn(),
-        "note_metrics": dg.AssetIn(),
-        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": CAMPAIGN_NOTE_COLUMNS}),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": CREATOR_TIER_COLUMNS}),
+        "note_metrics": dg.AssetIn(metadata={"columns": NOTE_METRICS_CAMPAIGN_COLUMNS}),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
     },
 )
 def campaign_performance(
@@ -47,12 +102,13 @@ def campaign_performance(
     campaigns: pd.DataFrame,
     campaign_posts: pd.DataFrame,
     note_metrics: pd.DataFrame,
-    notes: pd.DataFrame,
-    creators: pd.DataFrame,
+    notes: PartitionedInput,
+    creators: PartitionedInput,
 ) -> pd.DataFrame:
     """Per campaign x tier (author's tier on the publish date) and `all`: creators, notes, spend, engagements,
     saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators)."""
     days = run_days(context)
+    notes, creators = campaign_reads(notes, creators, campaign_posts, note_metrics)
     out = marts_lib.campaign_performance(campaigns, campaign_posts, note_metrics, notes, creators, days, metrics_config.to_settings())
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -78,26 +134,27 @@ def campaign_performance(
     "keyword_share_of_voice",
     {
         "search_rankings": dg.AssetIn(),
-        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": SOV_NOTE_COLUMNS}),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "campaign_posts": dg.AssetIn(),
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),
-        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata={"columns": CREATOR_TIER_COLUMNS}),
+        "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
     },
 )
 def keyword_share_of_voice(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
     search_rankings: pd.DataFrame,
-    notes: pd.DataFrame,
+    notes: PartitionedInput,
     campaign_posts: pd.DataFrame,
     campaigns: pd.DataFrame,
     brands: pd.DataFrame,
-    creators: pd.DataFrame,
+    creators: PartitionedInput,
 ) -> pd.DataFrame:
     """Per keyword x brand: results in the top 20, results mentioning the brand or in its campaigns, share of
     voice, and how many of those came from each tier."""
     days = run_days(context)
+    notes, creators = share_of_voice_reads(notes, creators, search_rankings, campaign_posts)
     out = marts_lib.keyword_share_of_voice(search_rankings, notes, campaign_posts, campaigns, brands, creators, days,
                                            metrics_config.to_settings())
     per_partition_counts(context, out)
@@ -132,7 +189,7 @@ def brand_search_lift(
 @_asset(
     "brand_creator_relationships",
     {
-        "notes": dg.AssetIn(partition_mapping=window_mapping(180), metadata={"columns": RELATIONSHIP_NOTE_COLUMNS}),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(marts_lib.RELATIONSHIP_WINDOW_DAYS), metadata=LAZY),
         "campaign_posts": dg.AssetIn(),
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),
@@ -140,7 +197,7 @@ def brand_search_lift(
 )
 def brand_creator_relationships(
     context: dg.AssetExecutionContext,
-    notes: pd.DataFrame,
+    notes: PartitionedInput,
     campaign_posts: pd.DataFrame,
     campaigns: pd.DataFrame,
     brands: pd.DataFrame,
@@ -148,6 +205,7 @@ def brand_creator_relationships(
     """Per brand x creator who mentioned the brand in the trailing 180 days: notes, sponsored vs organic, first and
     last mention, distinct ISO weeks, and whether it is a repeat relationship (>= 2 weeks)."""
     days = run_days(context)
+    notes = relationship_reads(notes, campaign_posts)
     out = marts_lib.brand_creator_relationships(notes, campaign_posts, campaigns, brands, days)
     per_partition_counts(context, out)
     last = last_day(out, days)

@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.lib import validation as val
-from kol_pipeline.resources.io_manager import list_partitions, partition_rows, read_column, read_table
+from kol_pipeline.resources.io_manager import list_partitions, partition_rows, present_values, read_table
 from kol_pipeline.resources.settings import KolSettings
 
 DAILY_TABLES = ("notes", "creators", "comments", "search_rankings", "quarantine")
@@ -155,8 +155,10 @@ brand_checks = [_brand_check(t) for t in ("brands", "campaigns", "search_index",
 def campaign_posts_suite(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
     posts = read_table(settings.warehouse_dir, "campaign_posts")
     report = val.validate_table("campaign_posts", posts, settings=_settings(settings))
-    known = set(read_column(settings.warehouse_dir, "notes", "note_id"))
-    unknown = sorted(set(posts["note_id"]) - known) if len(posts) else []
+    # only the posts' note ids are looked for, newest partition first, stopping once all are found
+    ids = set(posts["note_id"]) if len(posts) else set()
+    known = present_values(settings.warehouse_dir, "notes", "note_id", ids)
+    unknown = sorted(ids - known)
     report.results.append(
         val.ExpectationOutcome("note_was_crawled", "rule:campaign_note_in_notes", ("note_id",), val.WARN, not unknown,
                                unexpected_count=len(unknown), unexpected_values=unknown[:10])

@@ -1,0 +1,126 @@
+"""The marts read only the rows they use of their trailing windows (defs/marts/assets.py: campaign_reads,
+share_of_voice_reads, relationship_reads, filtered by the Arrow scanner) and give exactly the rows of the full
+read they replaced (the window's partitions, only the mart's columns) on every day of the bundled sample, and on
+a ranged run. Also: the campaign_posts check finds the same never-crawled posts as a scan of every note id."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from kol_pipeline.defs.marts import assets as A
+from kol_pipeline.lib import marts as M
+from kol_pipeline.lib.brand import read_search_rankings
+from kol_pipeline.resources.io_manager import (
+    PartitionedInput,
+    _to_arrow,
+    make_base_path,
+    present_values,
+    read_column,
+)
+from kol_pipeline_tests.planted import planted_world
+
+NOTE_BACK = A.NOTE_WINDOW  # window_mapping(121): D-121 .. D
+REL_BACK = M.RELATIONSHIP_WINDOW_DAYS
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample's cleaned notes and creators written in the warehouse layout, its brand tables, its search
+    rankings and its note_metrics (the lib window function)."""
+    w = planted_world()
+    wh = tmp_path_factory.mktemp("wh")
+    for table in ("notes", "creators"):
+        df = w.ingest.table(table)
+        for d, part in df.groupby("snapshot_date"):
+            folder = wh / table / f"snapshot_date={d.isoformat()}"
+            folder.mkdir(parents=True)
+            t = _to_arrow(part, table)
+            pq.write_table(t.drop_columns(["snapshot_date"]), folder / "part-0.parquet")
+    sr = read_search_rankings(w.landing, [d.isoformat() for d in w.days]).frame
+    nm = w.note_metrics(w.days)
+    return w, wh, sr, nm
+
+
+def _handle(wh, table: str, first: date, last: date, back: int) -> PartitionedInput:
+    base = make_base_path(str(wh))
+    keys = [(first - timedelta(days=back) + timedelta(days=i)).isoformat()
+            for i in range((last - first).days + back + 1)]
+    return PartitionedInput(base.fs, str(base / table), table, keys)
+
+
+def _of(df: pd.DataFrame, days: list[date]) -> pd.DataFrame:
+    return df[df["snapshot_date"].isin(days)] if len(df) else df
+
+
+def _marts(w, wh, sr, nm, first: date, last: date, filtered: bool) -> dict[str, pd.DataFrame]:
+    """The three marts of the run first .. last, from filtered reads (new) or full window reads (before)."""
+    b, s = w.brand, w.settings
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    notes = _handle(wh, "notes", first, last, NOTE_BACK)
+    creators = _handle(wh, "creators", first, last, NOTE_BACK)
+    rel_notes = _handle(wh, "notes", first, last, REL_BACK)
+    sr_d, nm_d = _of(sr, days), _of(nm, days)
+    if filtered:
+        cn, cc = A.campaign_reads(notes, creators, b["campaign_posts"], nm_d)
+        sn, sc = A.share_of_voice_reads(notes, creators, sr_d, b["campaign_posts"])
+        rn = A.relationship_reads(rel_notes, b["campaign_posts"])
+    else:
+        cn, cc = notes.read(columns=A.CAMPAIGN_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
+        sn, sc = notes.read(columns=A.SOV_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
+        rn = rel_notes.read(columns=A.RELATIONSHIP_NOTE_COLUMNS)
+    return {
+        "campaign_performance": M.campaign_performance(b["campaigns"], b["campaign_posts"], nm_d, cn, cc, days, s),
+        "keyword_share_of_voice": M.keyword_share_of_voice(sr_d, sn, b["campaign_posts"], b["campaigns"], b["brands"],
+                                                           sc, days, s),
+        "brand_creator_relationships": M.brand_creator_relationships(rn, b["campaign_posts"], b["campaigns"],
+                                                                     b["brands"], days),
+    }
+
+
+def _assert_same(old: dict, new: dict, what: str) -> None:
+    for name in old:
+        pd.testing.assert_frame_equal(old[name], new[name], check_exact=True, obj=f"{name} {what}")
+
+
+def test_filtered_reads_give_the_full_reads_marts_on_every_sample_day(sample):
+    w, wh, sr, nm = sample
+    rows = {k: 0 for k in ("campaign_performance", "keyword_share_of_voice", "brand_creator_relationships")}
+    for d in w.days:
+        old = _marts(w, wh, sr, nm, d, d, filtered=False)
+        new = _marts(w, wh, sr, nm, d, d, filtered=True)
+        _assert_same(old, new, str(d))
+        for k in rows:
+            rows[k] += len(new[k])
+    # the comparison is not vacuous: every mart has rows on many days
+    assert all(n > 100 for n in rows.values()), rows
+
+
+def test_filtered_reads_on_a_ranged_run(sample):
+    w, wh, sr, nm = sample
+    first, last = w.days[-20], w.days[-1]
+    _assert_same(_marts(w, wh, sr, nm, first, last, False), _marts(w, wh, sr, nm, first, last, True), "range")
+
+
+def test_filtered_reads_read_fewer_rows(sample):
+    w, wh, sr, nm = sample
+    d = w.days[-1]
+    notes = _handle(wh, "notes", d, d, REL_BACK)
+    full = notes.read(columns=["note_id"])
+    rel = A.relationship_reads(notes, w.brand["campaign_posts"])
+    assert 0 < len(rel) < len(full)
+    # every row of a kept note is there, with or without brands (the latest crawl decides the mention)
+    kept = full[full["note_id"].isin(set(rel["note_id"]))]
+    assert len(kept) == len(rel)
+
+
+def test_present_values_matches_a_full_scan(sample):
+    w, wh, _, _ = sample
+    every = set(read_column(str(wh), "notes", "note_id"))
+    posts = set(w.brand["campaign_posts"]["note_id"])
+    probe = posts | {"never-crawled-1", "never-crawled-2"} | set(list(every)[:5])
+    assert present_values(str(wh), "notes", "note_id", probe) == probe & every
+    assert present_values(str(wh), "notes", "note_id", []) == set()
