@@ -167,8 +167,8 @@ def mediacrawler_snapshot(
         context.log.warning(f"{path}: {'; '.join(msgs)}")
     tables = {"notes": result.notes, "creators": result.creators, "comments": result.comments,
               "search_rankings": rankings.frame, "quarantine": quarantine}
-    input_days = set(acc["snapshot_date"]) if len(acc) else set()
-    input_days |= {parsing.date_from_name(f.rsplit("/", 1)[-1]) for f in rankings.files}
+    # days with a search_rankings file: a crawl day without one is not an empty search_rankings partition
+    input_days = {parsing.date_from_name(f.rsplit("/", 1)[-1]) for f in rankings.files}
     previous = {t: previous_rows(settings.warehouse_dir, t, start) for t in tables}
     check_results = [
         r
