@@ -34,18 +34,25 @@ def _day(s: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {s!r}") from exc
 
 
+def _locations(args: argparse.Namespace) -> tuple[Path, str]:
+    """Absolute landing folder and warehouse (a folder or an fsspec URL), exported as KOL_LANDING_DIR and
+    KOL_WAREHOUSE_DIR for the Dagster resources of this process and of `dagster dev`."""
+    landing = Path(args.landing).resolve()
+    warehouse = str(args.warehouse if "://" in str(args.warehouse) else Path(args.warehouse).resolve())
+    os.environ["KOL_LANDING_DIR"] = str(landing)
+    os.environ["KOL_WAREHOUSE_DIR"] = warehouse
+    return landing, warehouse
+
+
 def _print(msg: str) -> None:
     print(msg, flush=True)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    landing = Path(args.landing).resolve()
-    warehouse = str(args.warehouse if "://" in str(args.warehouse) else Path(args.warehouse).resolve())
+    landing, warehouse = _locations(args)
     if not landing.is_dir():
         _print(f"error: landing folder {landing} does not exist")
         return 2
-    os.environ["KOL_LANDING_DIR"] = str(landing)
-    os.environ["KOL_WAREHOUSE_DIR"] = warehouse
     home = ensure_dagster_home()
     from kol_pipeline.orchestrate import find_partition_days, plan_runs, run_pipeline
 
@@ -106,10 +113,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     """Replace this process by `dagster dev` (same pid and process group: Ctrl-C or SIGTERM to it stops it all)."""
     import signal
 
-    landing = Path(args.landing).resolve()
-    warehouse = str(args.warehouse if "://" in str(args.warehouse) else Path(args.warehouse).resolve())
-    os.environ["KOL_LANDING_DIR"] = str(landing)
-    os.environ["KOL_WAREHOUSE_DIR"] = warehouse
+    landing, warehouse = _locations(args)
     home = ensure_dagster_home()
     if args.host not in LOOPBACK:
         _print(f"warning: the Dagster UI has no authentication; binding to {args.host} lets anyone who can reach "

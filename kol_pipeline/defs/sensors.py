@@ -126,8 +126,8 @@ def landing_changes(
 
     A file whose size and mtime are unchanged is not read. A file with a new size or mtime is hashed: identical
     content (a re-delivered or touched file) only updates the cursor. A changed file affects the days of its old and
-    its new content; a deleted file the days it had. With no previous state every day found is affected, capped to
-    the newest FIRST_TICK_MAX_DAYS days."""
+    its new content; a deleted file the days it had. With no previous state every day found is affected (the sensor
+    then applies `first_tick`)."""
     files = watched_files(landing)
     prev = previous or {}
     state: dict[str, FileState] = {}
@@ -155,8 +155,6 @@ def landing_changes(
         for d in prev[rel].days:
             affected.setdefault(d, set()).add(f"{rel}:deleted")
     affected = {d: v for d, v in affected.items() if valid_day(d, now)}
-    if previous is None:
-        affected = first_tick(affected)
     return state, {d: sorted(v) for d, v in sorted(affected.items())}
 
 
@@ -196,7 +194,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -
         return dg.SensorResult(skip_reason=f"landing folder {landing} does not exist")
     previous = load_cursor(context.cursor)
     if landing.is_dir():
-        state, affected = landing_changes(landing, previous or {}, now)
+        state, affected = landing_changes(landing, previous, now)
     else:
         state, affected = {}, {}
     db_state = None

@@ -509,6 +509,19 @@ _DB_QUERIES_ALL = {
 }
 
 
+def numeric_crawl_time(insp: Any, table: str) -> bool | None:
+    """Whether `table`'s last_modify_ts is a number column (None: no such table or column). A text column (a table
+    written from CSV) cannot be compared with numbers in SQL on every server: callers read it and parse it here."""
+    import sqlalchemy as sa
+
+    if not insp.has_table(table):
+        return None
+    col_type = {c["name"]: c["type"] for c in insp.get_columns(table)}.get("last_modify_ts")
+    if col_type is None:
+        return None
+    return isinstance(col_type, (sa.Integer, sa.Numeric))
+
+
 def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS) -> list[tuple[str, FileRecords]]:
     """Rows of MediaCrawler's db mode tables whose crawl time falls in [start, end] (Asia/Shanghai), read-only."""
     import sqlalchemy as sa
@@ -521,8 +534,8 @@ def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS
             table = DB_TABLES[kind]
             if not insp.has_table(table):
                 continue
-            crawl_type = {c["name"]: c["type"] for c in insp.get_columns(table)}.get("last_modify_ts")
-            if isinstance(crawl_type, (sa.Integer, sa.Numeric)):
+            numeric = numeric_crawl_time(insp, table)
+            if numeric:
                 res = conn.execute(sa.text(_DB_QUERIES[kind]), {"lo": lo, "hi": hi})
             else:
                 # last_modify_ts is not a number column (e.g. a table written by pandas.to_sql from CSV: TEXT):
@@ -534,7 +547,7 @@ def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS
                 rec = {c: (v.decode() if isinstance(v, bytes) else v) for c, v in zip(cols, row)}
                 fr.records.append(rec)
                 fr.record_numbers.append(int(rec["id"]) if rec.get("id") is not None and str(rec["id"]).isdigit() else i)
-            if not isinstance(crawl_type, (sa.Integer, sa.Numeric)) and fr.records:
+            if not numeric and fr.records:
                 ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
                 keep = ts.notna() & _in_range(parsing.shanghai_date(ts).where(ts.notna(), None), start, end)
                 fr.records = [r for r, k in zip(fr.records, keep) if k]

@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
-from kol_pipeline.lib.ingest import DB_TABLES, KINDS
+from kol_pipeline.lib import parsing
+from kol_pipeline.lib.ingest import DB_TABLES, KINDS, numeric_crawl_time
 
 DAY_MS = 86_400_000
 SHANGHAI_OFFSET_MS = 8 * 3_600_000  # Asia/Shanghai has had no DST since 1991
@@ -48,34 +50,29 @@ def db_day_fingerprints(engine: Any, kinds: tuple[str, ...] = KINDS) -> dict[str
     with engine.connect() as conn:
         for kind in kinds:
             table = DB_TABLES[kind]
-            if not insp.has_table(table):
+            numeric = numeric_crawl_time(insp, table)
+            if numeric is None:
                 continue
-            col_type = {c["name"]: c["type"] for c in insp.get_columns(table)}.get("last_modify_ts")
-            if col_type is None:
-                continue
-            if isinstance(col_type, (sa.Integer, sa.Numeric)):
+            if numeric:
                 rows = [(int(r.day_ms), int(r.n), int(r.mx), int(r.ck)) for r in conn.execute(_numeric_query(table))]
-            else:  # a text column (a table written from CSV): group here
-                rows = _group_text(conn.execute(sa.select(sa.column("last_modify_ts")).select_from(sa.table(table))))
+            else:  # a text column (a table written from CSV): parsed as the ingestion parses it
+                rows = _group_text([v for (v,) in conn.execute(sa.select(sa.column("last_modify_ts")).select_from(sa.table(table)))])
             for day_ms, n, mx, ck in rows:
                 parts.setdefault(_day(day_ms).isoformat(), []).append(f"{table}:{n}:{mx}:{ck}")
     return {d: "|".join(sorted(v)) for d, v in sorted(parts.items())}
 
 
-def _group_text(result: Any) -> list[tuple[int, int, int, int]]:
-    acc: dict[int, list[int]] = {}
-    for (raw,) in result:
-        try:
-            ts = int(float(str(raw).strip()))
-        except (TypeError, ValueError):
-            continue  # an unusable crawl time: the ingestion quarantines that row; it belongs to no day
-        shifted = ts + SHANGHAI_OFFSET_MS
-        day_ms = shifted - shifted % DAY_MS
-        a = acc.setdefault(day_ms, [0, ts, 0])
-        a[0] += 1
-        a[1] = max(a[1], ts)
-        a[2] += ts % CHECKSUM_MOD
-    return [(d, n, mx, ck) for d, (n, mx, ck) in sorted(acc.items())]
+def _group_text(values: list[Any]) -> list[tuple[int, int, int, int]]:
+    """(day start ms, count, newest ms, checksum) per Asia/Shanghai day, with lib.parsing's epoch rules (the ones
+    db_batches applies to a text column); unusable crawl times belong to no day (the ingestion quarantines them)."""
+    ts, _ = parsing.parse_epoch_ms(pd.Series(values, dtype=object), "last_modify_ts")
+    ms = pd.Series(ts.dropna().astype("int64") // 1000, dtype="int64")  # datetime64[us] -> epoch ms
+    if ms.empty:
+        return []
+    shifted = ms + SHANGHAI_OFFSET_MS
+    frame = pd.DataFrame({"day": shifted - shifted % DAY_MS, "ms": ms, "ck": ms % CHECKSUM_MOD})
+    g = frame.groupby("day").agg(n=("ms", "size"), mx=("ms", "max"), ck=("ck", "sum"))
+    return [(int(d), int(r.n), int(r.mx), int(r.ck)) for d, r in g.iterrows()]
 
 
 def changed_days(previous: dict[str, str], current: dict[str, str]) -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""The ingestion's table rules through ingest_check_results: a crawl day without a search_rankings file is not an
-empty search_rankings partition (it blocked daily_job of such a day in the UI), while a rankings file that yields
-no rows after a day with rows still blocks."""
+"""The search_rankings row-count rule of ingest_check_results: it applies only to the days given as days with a
+rankings file. The asset used to pass every crawl day there, which blocked daily_job of a day crawled without a
+rankings file; that wiring is covered end to end by integration/test_ui_operations.py (the late crawl file)."""
 
 from datetime import date
 

@@ -268,3 +268,22 @@ def test_landing_sensor_watches_the_mediacrawler_database(tmp_path, monkeypatch)
     engine.dispose()
     # the URL (which may hold a password) is never in the cursor or the run requests
     assert url not in cur3 and all(url not in str(r.tags) for r in res4.run_requests)
+
+
+def test_db_fingerprints_parse_a_text_crawl_time_like_the_ingestion(tmp_path):
+    """A text last_modify_ts (a table loaded from CSV) goes through lib.parsing's epoch rules: seconds are scaled,
+    unusable values belong to no day."""
+    import sqlalchemy as sa
+
+    from kol_pipeline.lib import source_watch
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mc.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE xhs_note (note_id TEXT, last_modify_ts TEXT)"))
+        conn.execute(sa.text("INSERT INTO xhs_note VALUES (:n, :t)"),
+                     [{"n": "a", "t": str(_ms(2025, 3, 1, 4))}, {"n": "b", "t": str(_ms(2025, 3, 1, 5) // 1000)},
+                      {"n": "c", "t": "not a time"}, {"n": "d", "t": str(_ms(2025, 3, 1, 16, 30))}])
+    fps = source_watch.db_day_fingerprints(engine)
+    engine.dispose()
+    assert sorted(fps) == ["2025-03-01", "2025-03-02"]
+    assert fps["2025-03-01"].split(":")[:3] == ["xhs_note", "2", str(_ms(2025, 3, 1, 5))]
