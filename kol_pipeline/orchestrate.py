@@ -8,6 +8,7 @@ DAGSTER_HOME instance, so `make ui` shows its history, materializations, check r
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,9 +18,40 @@ import dagster as dg
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 
-# Empty days inside a range still cost a partition materialization per asset (~2 stored events each); a separate
-# run costs its own fixed events (~20 for ingestion). Days closer than this are merged into one run.
-MAX_GAP_DAYS = 5
+# Cost model of a ranged run, measured on the real crawl (518 sparse days; docs/operations.md "Sparse history"):
+# a run costs ~0.55 s of fixed work (run record, step and check events, resources, one GX validation per table);
+# each (asset, day) in its range ~10 ms, mostly Dagster's stored materialization event. An empty day inside a range
+# costs that per asset; a separate run costs RUN_COST_S. So two ranges are merged when the days between them cost
+# less than a run: max gap = RUN_COST_S / (ASSET_PARTITION_COST_S * assets per day).
+RUN_COST_S = 0.55
+ASSET_PARTITION_COST_S = 0.010
+# Dagster's per-partition planned events (one per asset and day of a ranged run) double that per-day cost.
+# Dagster's own switch writes one planned event per asset and run instead; its documented cost: the partitions of
+# a run that fails are shown as missing, not failed, in the UI's partition bar (the run itself is marked failed,
+# kol-pipeline run prints the failure and `--resume` re-runs the missing days). kol-pipeline run sets it for its
+# own runs only; runs launched from the UI, schedules and sensors keep per-partition planned events.
+COMPACT_PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+
+
+# A downstream run costs more: ~14 steps, and its first day's states (note_state, creator_state, comment_state)
+# are bootstrapped from up to 120 stored days when the day before it was not computed (measured on the real crawl:
+# the last 150 days in 7 runs 46.8 s, in one run 37.8 s).
+DOWNSTREAM_RUN_COST_S = 3.0
+
+
+def merge_gap(assets_per_day: int, run_cost_s: float = RUN_COST_S) -> int:
+    """Largest number of empty days between two data days that is cheaper to run through than to start a run."""
+    return int(run_cost_s / (ASSET_PARTITION_COST_S * max(assets_per_day, 1)))
+
+
+# Days closer than this share an ingestion run (3 ingestion assets: notes, creators, quarantine).
+MAX_GAP_DAYS = merge_gap(3)
+
+
+def downstream_gap(defs: dg.Definitions | None = None) -> int:
+    """merge_gap for the downstream job (metrics, marts, reports: about a dozen daily assets)."""
+    defs = defs or load_definitions()
+    return merge_gap(len(defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys), DOWNSTREAM_RUN_COST_S)
 # By default the downstream layers (metrics, marts, reports) are materialized for the found days of the trailing
 # window of note_metrics before the newest day; older days are ingested and validated (they feed the windows).
 DEFAULT_METRICS_DAYS = 120
@@ -98,6 +130,8 @@ class RunSummary:
     blocked_days: list[date] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
+    # wall seconds per phase (brand files, ingestion runs, downstream runs): where a long run spends its time
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -106,7 +140,9 @@ class RunSummary:
     def render(self, seconds: float) -> str:
         lines = [
             f"done in {seconds:.1f}s: {len(self.days)} daily partitions materialized (days with data and the empty "
-            f"days inside ranged runs), {self.runs} Dagster runs",
+            f"days inside ranged runs), {self.runs} Dagster runs"
+            + (" (" + ", ".join(f"{k} {v:.1f}s" for k, v in self.phase_seconds.items()) + ")"
+               if self.phase_seconds else ""),
             "rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
             f"quarantined rows: {self.quarantined:,}",
         ]
@@ -197,15 +233,49 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     downstream_days: set[date] | None = None,
     landing: Path | None = None,
+    compact_planned_events: bool = True,
 ) -> RunSummary:
     """Brand files once; ingest + checks for each range; then the downstream layers for the days of
-    `downstream_days` (all days when None) whose blocking checks passed, in as few ranged runs as possible."""
+    `downstream_days` (all days when None) whose blocking checks passed, in as few ranged runs as possible.
+    `compact_planned_events`: one planned event per asset and run (see COMPACT_PLANNED_EVENTS_ENV)."""
+    with _env(COMPACT_PLANNED_EVENTS_ENV, "true" if compact_planned_events else None):
+        return _run_pipeline(ranges, warehouse, progress, instance, downstream_days, landing)
+
+
+@contextmanager
+def _env(name: str, value: str | None):
+    """Set (or, with None, leave as it is) an environment variable for the duration of the block."""
     import os
 
+    if value is None:
+        yield
+        return
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def _run_pipeline(
+    ranges: Sequence[tuple[date, date]],
+    warehouse: str,
+    progress: Callable[[str], None],
+    instance: dg.DagsterInstance | None,
+    downstream_days: set[date] | None,
+    landing: Path | None,
+) -> RunSummary:
     defs = load_definitions()
     instance = instance or dg.DagsterInstance.get()
     summary = RunSummary()
 
+    import time
+
+    clock = time.monotonic()
     progress("brand and reference files")
     res = defs.resolve_job_def("brand_job").execute_in_process(run_config=QUIET, instance=instance, raise_on_error=False,
                                                                tags={"kol/launched_by": "kol-pipeline run"})
@@ -217,6 +287,8 @@ def run_pipeline(
     if not res.success and not failed:
         summary.failed_runs.append(f"brand files (run {res.run_id})")
 
+    summary.phase_seconds["brand"] = time.monotonic() - clock
+    clock = time.monotonic()
     selection = ingest_selection(landing)
     ingest_job = defs.resolve_job_def("ingest_job").get_subset(
         asset_selection=set(selection),
@@ -248,15 +320,17 @@ def run_pipeline(
                 + ("  BLOCKED by a failed check" if d in blocked else "")
             )
     summary.blocked_days = sorted(blocked_all)
+    summary.phase_seconds["ingest"] = time.monotonic() - clock
+    clock = time.monotonic()
 
+    downstream_job = defs.resolve_job_def("downstream_job")
     todo = [d for d in ok_days if downstream_days is None or d in downstream_days]
     if not brand_ok:
         progress("downstream layers skipped: the brand files failed a blocking check or could not be read")
         todo = []
-    down_ranges = plan_runs(todo, max_gap=MAX_GAP_DAYS)
+    down_ranges = plan_runs(todo, max_gap=downstream_gap(defs))
     # a merged gap must not re-run a blocked day
     down_ranges = [r for rng in down_ranges for r in _split_around(rng, blocked_all)]
-    downstream_job = defs.resolve_job_def("downstream_job")
     for i, (start, end) in enumerate(down_ranges, start=1):
         res = downstream_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end),
                                                 raise_on_error=False)
@@ -275,6 +349,7 @@ def run_pipeline(
                 f"creator_scorecard {c.get('creator_scorecard', 0):>5}  campaign_performance "
                 f"{c.get('campaign_performance', 0):>4}" + ("" if res.success else "  FAILED")
             )
+    summary.phase_seconds["downstream"] = time.monotonic() - clock
     totals = _table_totals(warehouse, summary.days)
     summary.quarantined = totals.pop("quarantine", 0)
     summary.rows = totals

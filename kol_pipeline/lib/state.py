@@ -23,6 +23,8 @@ lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/
 
 from __future__ import annotations
 
+import functools
+
 import warnings
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -315,6 +317,12 @@ def _h(h: float) -> str:
 
 
 def empty_note_state() -> pd.DataFrame:
+    """The note state with no rows (a fresh copy: callers own what they get)."""
+    return _empty_note_state().copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_note_state() -> pd.DataFrame:
     cols: dict[str, pd.Series] = {
         "note_id": pd.Series(dtype=object), "user_id": pd.Series(dtype=object),
         "published_at": pd.Series(dtype="datetime64[ns, UTC]"), "pub_day": pd.Series(dtype="datetime64[ns]"),
@@ -337,8 +345,12 @@ def empty_note_state() -> pd.DataFrame:
 
 
 def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
-    """dtypes after a Parquet round trip -> the in-memory ones (state columns only)."""
-    st = st[list(empty_note_state().columns)].reset_index(drop=True)
+    """dtypes after a Parquet round trip -> the in-memory ones (state columns only). Always a new frame (the step
+    owns it); a state made by the previous step already has the in-memory dtypes, and only its columns are picked."""
+    base = _empty_note_state()
+    st = st[list(base.columns)].reset_index(drop=True)
+    if st.dtypes.equals(base.dtypes):
+        return st
     for c in ("pub_day", "first_sd", "last_sd", *[f"{_h(h)}_sd" for h in HORIZONS]):
         st[c] = _dt64(st[c]) if len(st) else st[c].astype("datetime64[ns]")
     for c in ("published_at", "crawled_at"):

@@ -112,3 +112,27 @@ def test_blocking_check_stops_only_its_day(landing, tmp_path, monkeypatch):
     assert bad_day.isoformat() not in metric_days
     assert (bad_day - timedelta(days=1)).isoformat() in metric_days and (bad_day + timedelta(days=1)).isoformat() in metric_days
     assert set(list_partitions(str(wh), "creator_scorecard")) == metric_days
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_planned_events_per_run_or_per_day(landing, tmp_path, monkeypatch, compact):
+    """kol-pipeline run stores one planned event per asset and run; --per-day-planned-events (and every run not
+    launched by it: the switch is restored afterwards) one per asset and day, as the UI's failed-partition marks
+    need."""
+    import os
+
+    from kol_pipeline.orchestrate import COMPACT_PLANNED_EVENTS_ENV
+
+    monkeypatch.setenv("KOL_LANDING_DIR", str(landing))
+    monkeypatch.setenv("KOL_WAREHOUSE_DIR", str(tmp_path / "wh"))
+    monkeypatch.delenv(COMPACT_PLANNED_EVENTS_ENV, raising=False)
+    days = sorted(find_partition_days(landing))
+    instance = dg.DagsterInstance.ephemeral()
+    run_pipeline([(days[0], days[-1])], str(tmp_path / "wh"), progress=lambda m: None, instance=instance,
+                 downstream_days=set(), landing=landing, compact_planned_events=compact)
+    assert COMPACT_PLANNED_EVENTS_ENV not in os.environ
+    planned = instance.get_event_records(
+        dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("notes"))
+    )
+    assert len(planned) == (1 if compact else len(days))
+    assert instance.get_materialized_partitions(dg.AssetKey("notes")) == {d.isoformat() for d in days}

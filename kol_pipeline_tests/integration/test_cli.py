@@ -13,7 +13,7 @@ import pytest
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
-from kol_pipeline.orchestrate import plan_runs
+from kol_pipeline.orchestrate import MAX_GAP_DAYS, downstream_gap, plan_runs
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,8 @@ def test_run_records_history_in_dagster_home(tmp_path):
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         mats = inst.fetch_materializations(dg.AssetKey("note_metrics"), limit=500).records
         materialized = {m.partition_key for m in mats}
-        spanned = {(a + timedelta(days=k)).isoformat() for a, b in plan_runs(found) for k in range((b - a).days + 1)}
+        spanned = {(a + timedelta(days=k)).isoformat() for a, b in plan_runs(found, downstream_gap())
+                   for k in range((b - a).days + 1)}
         assert materialized == spanned  # every day of the ranged runs, including days whose note_metrics are empty
         assert set(list_partitions(str(wh), "note_metrics")) <= materialized  # empty days write no file
     # a second run over the same folder replaces, never appends
@@ -68,9 +69,8 @@ def test_bad_arguments_give_clear_errors(tmp_path):
 
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"the real crawl is not at {REAL}")
 def test_real_crawl_through_dagster(tmp_path):
-    """The days around the one bad record (2023-07-05) and the dense March 2025 crawl, through `kol-pipeline run`;
-    the whole-folder figures are asserted on the same ingestion code in unit/test_ingest.py (a whole-folder run
-    through Dagster takes minutes here: docs/operations.md)."""
+    """The days around the one bad record (2023-07-05) and the dense March 2025 crawl, through `kol-pipeline run`,
+    with metrics; the whole folder is ingested through Dagster in the next test."""
     wh, home = tmp_path / "wh", tmp_path / "home"
     p = kol("run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2023-07-01", "--end", "2023-07-10", home=home)
     assert p.returncode == 0, p.stdout + p.stderr  # the bad row lands in a small partition: a warning, not a block
@@ -98,6 +98,51 @@ def test_real_crawl_through_dagster(tmp_path):
     assert nm["save_to_like"].notna().mean() > 0.9
     tb = read_table(str(wh), "tier_benchmarks", "2025-03-22", "2025-03-22")
     assert tb.loc[(tb["tier"] == "nano") & (tb["category"] == "all"), "curve_0_2d"].notna().all()
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"the real crawl is not at {REAL}")
+def test_real_crawl_whole_folder_ingested_through_dagster(tmp_path):
+    """Issue #2's figures for the whole real folder, through `kol-pipeline run --ingest-only` and the Dagster
+    instance: 518 sparse days in a handful of ranged runs (not a run per day), 16,339 note rows read, 16,236 kept,
+    114 creator rows read, 106 kept (103 creators, all nano), exactly one quarantined row, counts like "1.1万"."""
+    wh, home = tmp_path / "wh", tmp_path / "home"
+    p = kol("run", "--landing", str(REAL), "--warehouse", str(wh), "--ingest-only", home=home)
+    assert p.returncode == 0, p.stdout + p.stderr
+    found = sorted(landing_lib.landing_days(REAL))
+    ranges = plan_runs(found, MAX_GAP_DAYS)
+    assert len(found) == 518 and len(ranges) < 20
+    assert f"{len(found)} partitions ({found[0]}..{found[-1]}) ingested in {len(ranges)} ranged run(s)" in p.stdout
+
+    notes, creators, q = read_table(str(wh), "notes"), read_table(str(wh), "creators"), read_table(str(wh), "quarantine")
+    assert len(notes) == 16_236 and notes.groupby(["note_id", "snapshot_date"]).size().max() == 1
+    assert len(creators) == 106 and creators["user_id"].nunique() == 103 and set(creators["tier"]) == {"nano"}
+    assert len(q) == 1 and '"note_id": "64a47bc0000000002f0284c9"' in q.iloc[0]["raw"]
+    assert {11_000, 45_000} <= set(notes["likes"].dropna().astype(int))
+    assert "notes 16,236, creators 106" in p.stdout and "quarantined rows: 1" in p.stdout
+
+    with dg.DagsterInstance.from_config(str(home)) as inst:
+        runs = [r for r in inst.get_runs() if r.job_name == "ingest_job"]
+        assert sorted((r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+                      for r in runs) == [(a.isoformat(), b.isoformat()) for a, b in ranges]
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        spanned = {(a + timedelta(days=k)).isoformat() for a, b in ranges for k in range((b - a).days + 1)}
+        for table in ("notes", "creators", "quarantine"):
+            assert inst.get_materialized_partitions(dg.AssetKey(table)) == spanned, table
+        # the row accounting of every run, from the materialization metadata the UI shows
+        read = {}
+        for table, key in (("notes", "rows_read"), ("creators", "rows_read"), ("notes", "rows_quarantined")):
+            per_run = {}
+            for rec in inst.fetch_materializations(dg.AssetKey(table), limit=5000).records:
+                per_run[rec.run_id] = rec.asset_materialization.metadata[key].value
+            assert set(per_run) == {r.run_id for r in runs}
+            read[(table, key)] = sum(per_run.values())
+        assert read == {("notes", "rows_read"): 16_339, ("creators", "rows_read"): 114, ("notes", "rows_quarantined"): 1}
+        # kol-pipeline run stores one planned event per asset and run (not per day)
+        planned = inst.get_event_records(
+            dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("notes")),
+            limit=5000,
+        )
+        assert len(planned) == len(runs)
 
 
 def test_resume_reruns_only_the_days_that_did_not_complete(tmp_path):

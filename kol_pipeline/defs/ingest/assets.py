@@ -112,8 +112,13 @@ def mediacrawler_snapshot(
     if engine is not None:
         batches += ingest_lib.db_batches(engine, start, end)
         engine.dispose()
-    known = read_column(settings.warehouse_dir, "notes", "note_id", (start - timedelta(days=120)).isoformat(),
-                        (start - timedelta(days=1)).isoformat())
+    # the notes of the 120 days before the range: only comments need them (a comment's note must be known)
+    known = (
+        read_column(settings.warehouse_dir, "notes", "note_id", (start - timedelta(days=120)).isoformat(),
+                    (start - timedelta(days=1)).isoformat())
+        if any(kind == "comments" for kind, _ in batches)
+        else []
+    )
     ctx = ingest_lib.IngestContext(
         categories=categories,
         brands=brands,
