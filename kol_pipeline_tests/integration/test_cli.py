@@ -137,6 +137,11 @@ def test_real_crawl_whole_folder_ingested_through_dagster(tmp_path):
             assert set(per_run) == {r.run_id for r in runs}
             read[(table, key)] = sum(per_run.values())
         assert read == {("notes", "rows_read"): 16_339, ("creators", "rows_read"): 114, ("notes", "rows_quarantined"): 1}
+        # each day's own row count (0 on the empty days between crawl days)
+        by_day = notes.groupby(notes["snapshot_date"].astype(str)).size().to_dict()
+        recs = inst.fetch_materializations(dg.AssetKey("notes"), limit=5000).records
+        counts = {r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value for r in recs}
+        assert counts == {d: by_day.get(d, 0) for d in spanned}
         # kol-pipeline run stores one planned event per asset and run (not per day)
         planned = inst.get_event_records(
             dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("notes")),

@@ -29,15 +29,17 @@ LAZY = {"lazy": True}
 
 
 def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, asset_key: str | None = None) -> None:
-    """dagster/row_count on each partition's own materialization."""
+    """dagster/row_count on each partition's own materialization: 0 for every partition of the run, then the count
+    of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
+    partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
+    cost O(days^2)."""
     counts = df.groupby("snapshot_date").size() if len(df) else pd.Series(dtype=int)
-    by_day = {str(k): int(v) for k, v in counts.items()}
-    for key in context.partition_keys:
-        meta = {"dagster/row_count": by_day.get(key, 0)}
-        if asset_key:
-            context.add_asset_metadata(meta, partition_key=key, asset_key=asset_key)
-        else:
-            context.add_asset_metadata(meta, partition_key=key)
+    keys = set(context.partition_keys)
+    target = {"asset_key": asset_key} if asset_key else {}
+    context.add_asset_metadata({"dagster/row_count": 0}, **target)
+    for day, n in counts.items():
+        if str(day) in keys and n:
+            context.add_asset_metadata({"dagster/row_count": int(n)}, partition_key=str(day), **target)
 
 
 def last_day(df: pd.DataFrame, days) -> pd.DataFrame:
