@@ -7,6 +7,7 @@ DAGSTER_HOME instance, so `make ui` shows its history, materializations, check r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,8 +32,6 @@ ASSET_PARTITION_COST_S = 0.010
 # kol-pipeline run prints the failure and `--resume` re-runs the missing days). kol-pipeline run sets it for its
 # own runs only; runs launched from the UI, schedules and sensors keep per-partition planned events.
 COMPACT_PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-
-
 # A downstream run costs more: ~14 steps, and its first day's states (note_state, creator_state, comment_state)
 # are bootstrapped from up to 120 stored days when the day before it was not computed (measured on the real crawl:
 # the last 150 days in 7 runs 46.8 s, in one run 37.8 s).
@@ -52,6 +51,8 @@ def downstream_gap(defs: dg.Definitions | None = None) -> int:
     """merge_gap for the downstream job (metrics, marts, reports: about a dozen daily assets)."""
     defs = defs or load_definitions()
     return merge_gap(len(defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys), DOWNSTREAM_RUN_COST_S)
+
+
 # By default the downstream layers (metrics, marts, reports) are materialized for the found days of the trailing
 # window of note_metrics before the newest day; older days are ingested and validated (they feed the windows).
 DEFAULT_METRICS_DAYS = 120
@@ -272,9 +273,6 @@ def _run_pipeline(
     defs = load_definitions()
     instance = instance or dg.DagsterInstance.get()
     summary = RunSummary()
-
-    import time
-
     clock = time.monotonic()
     progress("brand and reference files")
     res = defs.resolve_job_def("brand_job").execute_in_process(run_config=QUIET, instance=instance, raise_on_error=False,
