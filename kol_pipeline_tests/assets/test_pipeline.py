@@ -136,3 +136,25 @@ def test_planned_events_per_run_or_per_day(landing, tmp_path, monkeypatch, compa
     )
     assert len(planned) == (1 if compact else len(days))
     assert instance.get_materialized_partitions(dg.AssetKey("notes")) == {d.isoformat() for d in days}
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_failed_run_days_show_missing_or_failed(landing, tmp_path, monkeypatch, compact):
+    """The documented cost of one planned event per run: the days of a failed kol-pipeline run show as missing
+    (no status), not failed, in the UI's partition status; with per-day planned events they show as failed.
+    Never "in progress" after the run ended. (The warehouse path lies under a file, so every write fails.)"""
+    from kol_pipeline.defs.shared import DAILY
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    wh = str(blocker / "wh")
+    monkeypatch.setenv("KOL_LANDING_DIR", str(landing))
+    monkeypatch.setenv("KOL_WAREHOUSE_DIR", wh)
+    days = sorted(find_partition_days(landing))[:3]
+    instance = dg.DagsterInstance.ephemeral()
+    summary = run_pipeline([(days[0], days[-1])], wh, progress=lambda m: None, instance=instance,
+                           downstream_days=set(), landing=landing, compact_planned_events=compact)
+    assert summary.exit_code == 1 and any(f.startswith("ingest ") for f in summary.failed_runs)
+    status = instance.get_status_by_partition(dg.AssetKey("notes"), [d.isoformat() for d in days], DAILY)
+    expected = None if compact else dg.AssetPartitionStatus.FAILED
+    assert status == {d.isoformat(): expected for d in days}
