@@ -582,7 +582,13 @@ def conform(df: pd.DataFrame, spec: TableSpec) -> pa.Table:
     if missing:
         raise ValueError(f"{spec.name}: missing columns {missing}")
     extra = [c for c in df.columns if c not in spec.column_names]
-    ordered = df[spec.column_names + extra]
+    order = spec.column_names + extra
+    # a frame already in table order is converted as it is (reordering copies every column: 0.4 s for the
+    # 2.4 M-row comment_state of the 10k benchmark)
+    ordered = df if list(df.columns) == order else df[order]
     table = pa.Table.from_pandas(ordered, preserve_index=False)
     fields = [pa.field(c.name, c.type) for c in spec.columns] + [table.schema.field(n) for n in extra]
-    return table.cast(pa.schema(fields))
+    target = pa.schema(fields)
+    # as cast() would: the table's own schema, without pandas' metadata (readers must not rebuild pandas dtypes
+    # or an index from it)
+    return table.replace_schema_metadata(None) if table.schema.equals(target) else table.cast(target)
