@@ -257,17 +257,23 @@ def _to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     return pa.Table.from_pandas(df, preserve_index=False)
 
 
-def _day_groups(values: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Group rows by the day of their snapshot_date: (day keys, row order, group sizes). Null dates raise."""
-    ts = pd.to_datetime(values, errors="coerce")
+def _day_groups(values: pd.Series) -> tuple[list[str], np.ndarray | None, np.ndarray]:
+    """Group rows by the day of their snapshot_date: (day keys, row order, group sizes); the order is None when
+    all rows belong to one day (the rows are written as they are). Null dates raise. The values are hashed once
+    and only the distinct ones are parsed (a state partition holds millions of rows of one date)."""
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    ts = pd.to_datetime(pd.Series(uniques, dtype=object if len(uniques) == 0 else None), errors="coerce")
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)
     days = ts.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    bad = np.isnat(days)
+    bad = (codes < 0) | np.isnat(days)[np.maximum(codes, 0)] if len(days) else codes < 0
     if bad.any():
         examples = list(pd.Series(values)[bad].astype(str).unique()[:5])
         raise ValueError(f"{int(bad.sum())} rows have a null or unparseable {PARTITION_COLUMN}: {examples}")
-    uniq, inverse = np.unique(days, return_inverse=True)
+    uniq, inv_u = np.unique(days, return_inverse=True)
+    if len(uniq) == 1:
+        return [str(uniq[0])], None, np.array([len(codes)])
+    inverse = np.asarray(inv_u).reshape(-1)[codes]
     order = np.argsort(inverse, kind="stable")
     sizes = np.bincount(inverse, minlength=len(uniq))
     return [str(d) for d in uniq], order, sizes
@@ -692,7 +698,7 @@ class ParquetIOManager(dg.UPathIOManager):
 
         def write_day(i: int) -> int:
             key = day_keys[i]
-            rows = body.take(pa.array(order[offsets[i] : offsets[i + 1]]))
+            rows = body if order is None else body.take(pa.array(order[offsets[i] : offsets[i + 1]]))
             final = posixpath.join(table_dir, _PREFIX + key, PART_FILE)
             size = _write_atomic(fs, rows, final)
             stale = [p for p in listing.partition_files.get(key, []) if posixpath.basename(p) != PART_FILE]
