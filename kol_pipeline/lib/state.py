@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -45,6 +45,7 @@ CURVE_NOTE_LOOKBACK = 91  # tier_benchmarks loaded notes of D-91 .. D
 COMMENT_KEEP_DAYS = 121  # note_metrics loaded comments of D-121 .. D
 NULL_FOLLOWERS = -1.0  # a snapshot whose follower count is null (NaN means no snapshot)
 _EPS = 1e-9
+_EPOCH_DAY = date(1970, 1, 1)
 HORIZONS = M.HORIZONS
 
 NOTE_OBS_COLUMNS = ["note_id", "user_id", "published_at", "crawled_at", "likes", "saves", "comments", "shares",
@@ -257,58 +258,148 @@ def _dt64(s: pd.Series) -> np.ndarray:
 _INT_COLS = ("comment_key", "note_key", "norm_key", "lt_note_key")
 
 
+def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | None:
+    """One day's comments as the comment state sees them, fixed-width arrays only: per comment its latest snapshot
+    of the day (``key``, ``note_key``, ``norm_key``, ``top_first``, ``top_sub_first``, in the order of
+    ``_latest_of_day``), and per comment seen top-level that day its latest top-level snapshot (``lt_key``,
+    ``lt_note_key``, ``lt_cnt``, ``lt_sub``). None when the day has no usable comment."""
+    if comments_day is None or len(comments_day) == 0:
+        return None
+    c = comments_day[[x for x in COMMENT_COLUMNS if x in comments_day.columns]]
+    c = c[c["comment_id"].notna() & c["note_id"].notna()]
+    if len(c) == 0:
+        return None
+    lat = _latest_of_day(c, "comment_id")
+    top = M._top_level(lat)
+    sub = lat["is_substantive"].astype("boolean") if "is_substantive" in lat.columns else pd.Series(
+        pd.NA, index=lat.index, dtype="boolean")
+    content = lat["content"] if "content" in lat.columns else pd.Series("", index=lat.index)
+    norm = normalize_comment(content)
+    nk = key64(norm)
+    out = {
+        "key": key64(lat["comment_id"]), "note_key": key64(lat["note_id"]),
+        "norm_key": np.where(norm.astype(str).to_numpy() != "", nk, 0),
+        "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
+        "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
+    }
+    top_rows = c[M._top_level(c)]
+    lt = _latest_of_day(top_rows, "comment_id") if len(top_rows) else top_rows
+    s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
+        pd.NA, index=lt.index, dtype="boolean")
+    out.update({
+        "lt_key": key64(lt["comment_id"]), "lt_note_key": key64(lt["note_id"]),
+        "lt_cnt": s.notna().to_numpy(dtype="float64"), "lt_sub": s.fillna(False).to_numpy(dtype="float64"),
+    })
+    return out
+
+
 def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
                        keep_days: int = COMMENT_KEEP_DAYS) -> pd.DataFrame:
     """The comment state of ``day`` from the previous state and the comments partition of ``day``.
 
     Ids and normalized texts are kept as 64-bit keys (``key64``); ``norm_key`` 0 = an empty normalized text,
-    ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level."""
-    st = empty_comment_state() if prev is None else prev.reset_index(drop=True)
-    cols = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}
-    cols.update({c: _dt64(st[c]) for c in ("first_sd", "last_sd")})
-    cols.update({c: st[c].to_numpy(dtype="float64") for c in ("top_first", "top_sub_first", "lt_cnt", "lt_sub")})
+    ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level. Rows keep their order (new comments are
+    appended in the order of the day's latest snapshots); every column of the result is copied once."""
+    st = empty_comment_state() if prev is None else prev
+    old = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}  # views: prev is never written to
+    old.update({c: _dt64(st[c]) for c in ("first_sd", "last_sd")})
+    old.update({c: st[c].to_numpy(dtype="float64") for c in ("top_first", "top_sub_first", "lt_cnt", "lt_sub")})
     d64 = np.datetime64(_ts(day).to_datetime64(), "ns")
-    if comments_day is not None and len(comments_day):
-        c = comments_day[[x for x in COMMENT_COLUMNS if x in comments_day.columns]]
-        c = c[c["comment_id"].notna() & c["note_id"].notna()]
-        if len(c):
-            lat = _latest_of_day(c, "comment_id").reset_index(drop=True)
-            lat_keys = key64(lat["comment_id"])
-            pos = pd.Index(cols["comment_key"]).get_indexer(lat_keys)
-            new = pos < 0
-            n0, n_new = len(cols["comment_key"]), int(new.sum())
-            if n_new:
-                first = lat[new]
-                top = M._top_level(first)
-                sub = first["is_substantive"].astype("boolean") if "is_substantive" in first.columns else pd.Series(
-                    pd.NA, index=first.index, dtype="boolean")
-                content = first["content"] if "content" in first.columns else pd.Series("", index=first.index)
-                norm = normalize_comment(content)
-                nk = key64(norm)
-                add = {
-                    "comment_key": lat_keys[new], "note_key": key64(first["note_id"]),
-                    "first_sd": np.full(n_new, d64), "last_sd": np.full(n_new, d64),
-                    "norm_key": np.where(norm.astype(str).to_numpy() != "", nk, 0),
-                    "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
-                    "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
-                    "lt_note_key": np.zeros(n_new, dtype="int64"), "lt_cnt": np.full(n_new, np.nan),
-                    "lt_sub": np.full(n_new, np.nan),
-                }
-                cols = {k: np.concatenate([v, add[k]]) for k, v in cols.items()}
-                pos[new] = np.arange(n0, n0 + n_new)
-            cols["last_sd"][pos] = d64
-            top_rows = c[M._top_level(c)]
-            if len(top_rows):
-                lt = _latest_of_day(top_rows, "comment_id")
-                lpos = pos[pd.Index(lat_keys).get_indexer(key64(lt["comment_id"]))]
-                s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
-                    pd.NA, index=lt.index, dtype="boolean")
-                cols["lt_note_key"][lpos] = key64(lt["note_id"])
-                cols["lt_cnt"][lpos] = s.notna().to_numpy(dtype="float64")
-                cols["lt_sub"][lpos] = s.fillna(False).to_numpy(dtype="float64")
-    keep = cols["last_sd"] >= d64 - np.timedelta64(keep_days, "D")
-    out = pd.DataFrame({k: v[keep] for k, v in cols.items()})
-    return out[list(empty_comment_state().columns)]
+    keep = old["last_sd"] >= d64 - np.timedelta64(keep_days, "D")
+    cd = _comment_day(comments_day)
+    if cd is None:
+        cols = {k: v[keep] for k, v in old.items()}
+    else:
+        pos = pd.Index(old["comment_key"]).get_indexer(cd["key"])
+        seen = pos >= 0
+        keep[pos[seen]] = True  # seen today: kept whatever its last day was
+        at = np.cumsum(keep) - 1  # old row -> its row in the result
+        n_keep, new = int(keep.sum()), ~seen
+        n_new = int(new.sum())
+        add = {
+            "comment_key": cd["key"][new], "note_key": cd["note_key"][new],
+            "first_sd": np.full(n_new, d64), "last_sd": np.full(n_new, d64),
+            "norm_key": cd["norm_key"][new], "top_first": cd["top_first"][new],
+            "top_sub_first": cd["top_sub_first"][new], "lt_note_key": np.zeros(n_new, dtype="int64"),
+            "lt_cnt": np.full(n_new, np.nan), "lt_sub": np.full(n_new, np.nan),
+        }
+        cols = {k: np.concatenate([v[keep], add[k]]) for k, v in old.items()}
+        row = np.empty(len(pos), dtype="int64")
+        row[seen] = at[pos[seen]]
+        row[new] = np.arange(n_keep, n_keep + n_new)
+        cols["last_sd"][row] = d64
+        if len(cd["lt_key"]):
+            lrow = row[pd.Index(cd["key"]).get_indexer(cd["lt_key"])]
+            cols["lt_note_key"][lrow] = cd["lt_note_key"]
+            cols["lt_cnt"][lrow] = cd["lt_cnt"]
+            cols["lt_sub"][lrow] = cd["lt_sub"]
+    # copy=False: the arrays are new and owned by the frame; pandas would otherwise copy them into 2-D blocks
+    return pd.DataFrame({c: cols[c] for c in empty_comment_state().columns}, copy=False)
+
+
+def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_days: int = COMMENT_KEEP_DAYS
+                        ) -> pd.DataFrame:
+    """The comment state of the last day of ``parts`` (consecutive days, each with its comments partition or
+    None), equal to folding ``comment_state_step`` over them from no state, row order included, in one sort
+    instead of a pass over the growing state per day (a bootstrap over 121 days at 100,000 notes a day folds
+    ~24 M comments).
+
+    A comment's sightings form one life while consecutive sightings are at most keep_days + 1 days apart (the
+    step drops a comment keep_days + 1 days after its last sighting, and a later sighting starts it anew). Its
+    row is its last life: first-sighting attributes and day, last sighting day, the latest top-level sighting of
+    that life; kept when the last sighting is in the trailing keep_days + 1 days."""
+    lat: list[dict[str, np.ndarray]] = []
+    lts: list[dict[str, np.ndarray]] = []
+    last: date | None = None
+    for d, part in parts:
+        last = d
+        cd = _comment_day(part)
+        if cd is None:
+            continue
+        day_no = np.int64((d - _EPOCH_DAY).days)
+        n = len(cd["key"])
+        lat.append({"key": cd["key"], "day": np.full(n, day_no), "seq": np.arange(n, dtype="int64"),
+                    **{c: cd[c] for c in ("note_key", "norm_key", "top_first", "top_sub_first")}})
+        lts.append({"key": cd["lt_key"], "day": np.full(len(cd["lt_key"]), day_no),
+                    **{c: cd[c] for c in ("lt_note_key", "lt_cnt", "lt_sub")}})
+    if last is None or not lat:
+        return empty_comment_state()
+    a = {c: np.concatenate([x[c] for x in lat]) for c in lat[0]}
+    order = np.lexsort((a["day"], a["key"]))
+    a = {c: v[order] for c, v in a.items()}
+    key, day = a["key"], a["day"]
+    n = len(key)
+    new_key = np.ones(n, dtype=bool)
+    new_key[1:] = key[1:] != key[:-1]
+    starts = new_key.copy()
+    starts[1:] |= (day[1:] - day[:-1]) > keep_days + 1
+    life_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    end = np.flatnonzero(np.append(new_key[1:], True))  # each key's last sighting
+    last_no = np.int64((last - _EPOCH_DAY).days)
+    end = end[day[end] >= last_no - keep_days]
+    beg = life_start[end]
+    out_key = key[end]
+    first_no, last_sd_no = day[beg], day[end]
+    # the latest top-level sighting of each key, if it falls in the kept life
+    t = {c: np.concatenate([x[c] for x in lts]) for c in lts[0]}
+    t_order = np.lexsort((t["day"], t["key"]))
+    t = {c: v[t_order] for c, v in t.items()}
+    t_last = np.flatnonzero(np.append(t["key"][1:] != t["key"][:-1], True)) if len(t["key"]) else np.empty(0, int)
+    at = pd.Index(t["key"][t_last]).get_indexer(out_key) if len(t_last) else np.full(len(out_key), -1)
+    has = at >= 0
+    has[has] = t["day"][t_last[at[has]]] >= first_no[has]
+    lt_at = t_last[np.where(has, at, 0)] if len(t_last) else np.zeros(len(out_key), dtype="int64")
+    rows = np.lexsort((a["seq"][beg], first_no))
+    to_ns = lambda v: (v.astype("datetime64[D]")).astype("datetime64[ns]")  # noqa: E731
+    cols = {
+        "comment_key": out_key, "note_key": a["note_key"][beg],
+        "first_sd": to_ns(first_no), "last_sd": to_ns(last_sd_no),
+        "norm_key": a["norm_key"][beg], "top_first": a["top_first"][beg], "top_sub_first": a["top_sub_first"][beg],
+        "lt_note_key": np.where(has, t["lt_note_key"][lt_at] if len(t_last) else 0, 0).astype("int64"),
+        "lt_cnt": np.where(has, t["lt_cnt"][lt_at] if len(t_last) else np.nan, np.nan),
+        "lt_sub": np.where(has, t["lt_sub"][lt_at] if len(t_last) else np.nan, np.nan),
+    }
+    return pd.DataFrame({c: cols[c][rows] for c in empty_comment_state().columns}, copy=False)
 
 
 # =============================================================================================== note_state

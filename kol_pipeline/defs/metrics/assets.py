@@ -54,10 +54,13 @@ def _fold_state(
     columns: list[str],
     bootstrap_days: int,
     step,
+    batch=None,
 ) -> pd.DataFrame:
     """Run ``step(prev_state, prev_day, partition, day)`` over the run's days in order, starting from the stored
     state of the day before the first (or, when it is missing, from the cleaned partitions of the
-    ``bootstrap_days`` days before it). Returns every day's state with snapshot_date."""
+    ``bootstrap_days`` days before it: by folding ``step`` over them, or by ``batch(parts)``, which gives the same
+    state from an iterable of consecutive (day, partition or None) at once). Returns every day's state with
+    snapshot_date."""
     days = run_days(context)
     first = days[0]
     before = (first - timedelta(days=1)).isoformat()
@@ -72,12 +75,15 @@ def _fold_state(
         have = set(cleaned.available())
         context.log.info(f"{name}: no state for {before}; bootstrapping from {len(have & {d.isoformat() for d in boot})} "
                          f"stored {cleaned.table} partitions of {boot[0]} .. {boot[-1]}")
-        for d in boot:
-            if prev_day is None and d.isoformat() not in have:
-                continue  # nothing before the first stored day
-            part = cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None
-            prev = step(prev, prev_day, part, d)
-            prev_day = d
+        stored_days = [i for i, d in enumerate(boot) if d.isoformat() in have]
+        boot = boot[stored_days[0]:] if stored_days else []  # nothing before the first stored day
+        parts = ((d, cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None) for d in boot)
+        if batch is not None and boot:
+            prev, prev_day = batch(parts), boot[-1]
+        else:
+            for d, part in parts:
+                prev = step(prev, prev_day, part, d)
+                prev_day = d
     have = set(cleaned.available())
     out = []
     for d in days:
@@ -125,7 +131,8 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     """Per comment seen in the trailing 122 days: note, first/last snapshot day, normalized text and class of its
     first snapshot, latest top-level is_substantive (each comment once; no text kept)."""
     return _fold_state(context, "comment_state", previous, comments, state_lib.COMMENT_COLUMNS, NOTE_WINDOW,
-                       lambda prev, prev_day, part, d: state_lib.comment_state_step(prev, part, d))
+                       lambda prev, prev_day, part, d: state_lib.comment_state_step(prev, part, d),
+                       batch=state_lib.comment_state_batch)
 
 
 @dg.asset(

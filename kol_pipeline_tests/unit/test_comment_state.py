@@ -1,0 +1,126 @@
+"""The comment state (kol_pipeline/lib/state.py): the daily step on hand-made sightings (values checked one by
+one: re-sightings, a top-level flip, expiry after keep_days + 1 days and a new life), and the one-sort bootstrap
+``comment_state_batch`` equal to folding the step, row order included, on random histories (the window
+equality of the metrics is test_state.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kol_pipeline.lib import state as S
+
+D0 = date(2025, 1, 1)
+
+
+def _comments(d: date, rows: list[tuple]) -> pd.DataFrame:
+    """rows: (comment_id, note_id, parent_comment_id, content, is_substantive, hour)."""
+    return pd.DataFrame({
+        "comment_id": [r[0] for r in rows], "note_id": [r[1] for r in rows],
+        "parent_comment_id": pd.Series([r[2] for r in rows], dtype=object),
+        "content": [r[3] for r in rows],
+        "is_substantive": pd.array([r[4] for r in rows], dtype="boolean"),
+        "crawled_at": [pd.Timestamp(d, tz="UTC") + pd.Timedelta(hours=r[5]) for r in rows],
+    })
+
+
+def _fold(parts):
+    st = None
+    for d, p in parts:
+        st = S.comment_state_step(st, p, d)
+    return st
+
+
+def _row(st: pd.DataFrame, cid: str) -> pd.Series:
+    hit = st[st["comment_key"] == S.key64([cid])[0]]
+    assert len(hit) == 1, (cid, len(hit))
+    return hit.iloc[0]
+
+
+def test_step_keeps_first_sighting_and_latest_top_level():
+    d1, d2, d3 = D0, D0 + timedelta(days=1), D0 + timedelta(days=2)
+    parts = [
+        # a: top-level and substantive, re-crawled later the same day as a reply to x (the later snapshot wins)
+        (d1, _comments(d1, [("a", "n1", "0", "好用 回购", True, 1), ("a", "n1", "x", "好用 回购", True, 3),
+                            ("b", "n2", "", "", False, 2)])),
+        (d2, None),
+        # a seen again top-level on note n9 and not substantive: last_sd and lt change, first-sighting fields do not
+        (d3, _comments(d3, [("a", "n9", "0", "别的", False, 1)])),
+    ]
+    st = _fold(parts)
+    assert len(st) == 2
+    a, b = _row(st, "a"), _row(st, "b")
+    ns = lambda d: np.datetime64(pd.Timestamp(d).to_datetime64(), "ns")  # noqa: E731
+    assert (a["first_sd"], a["last_sd"]) == (ns(d1), ns(d3))
+    assert a["note_key"] == S.key64(["n1"])[0]
+    assert (a["top_first"], a["top_sub_first"]) == (0.0, 0.0)  # first sighting's latest snapshot is a reply
+    assert a["lt_note_key"] == S.key64(["n9"])[0] and (a["lt_cnt"], a["lt_sub"]) == (1.0, 0.0)
+    assert b["norm_key"] == 0 and (b["top_first"], b["top_sub_first"]) == (1.0, 0.0)
+    assert b["lt_note_key"] == S.key64(["n2"])[0] and (b["lt_cnt"], b["lt_sub"]) == (1.0, 0.0)
+    assert list(st["comment_key"]) == list(S.key64(["a", "b"]))  # order of first sighting
+    pd.testing.assert_frame_equal(S.comment_state_batch(parts), st)
+
+
+@pytest.mark.parametrize("gap, same_life", [(S.COMMENT_KEEP_DAYS + 1, True), (S.COMMENT_KEEP_DAYS + 2, False)])
+def test_expiry_and_new_life(gap: int, same_life: bool):
+    """A comment is kept keep_days + 1 days after its last sighting; seen again later it starts anew."""
+    late = D0 + timedelta(days=gap)
+    days = [D0 + timedelta(days=i) for i in range(gap + 1)]
+    parts = [(d, _comments(d, [("c", "n1", "0", "好看", True, 1)]) if d == D0 else
+              _comments(d, [("c", "n2", "c0", "另一个", False, 1)]) if d == late else None) for d in days]
+    st = _fold(parts)
+    c = _row(st, "c")
+    assert c["last_sd"] == np.datetime64(pd.Timestamp(late).to_datetime64(), "ns")
+    if same_life:  # first-sighting fields and the top-level snapshot of day 0 stay
+        assert c["first_sd"] == np.datetime64(pd.Timestamp(D0).to_datetime64(), "ns")
+        assert c["note_key"] == S.key64(["n1"])[0] and c["lt_cnt"] == 1.0 and c["lt_sub"] == 1.0
+    else:  # a new comment as far as the state knows: a reply on n2, never top-level in this life
+        assert c["first_sd"] == np.datetime64(pd.Timestamp(late).to_datetime64(), "ns")
+        assert c["note_key"] == S.key64(["n2"])[0] and c["lt_note_key"] == 0 and np.isnan(c["lt_cnt"])
+    pd.testing.assert_frame_equal(S.comment_state_batch(parts), st)
+    # and the day before the late sighting, the comment is still there only within its keep window
+    before = _fold(parts[:-1])
+    assert len(before) == (1 if same_life else 0)
+
+
+def _random_history(seed: int) -> list[tuple[date, pd.DataFrame | None]]:
+    rng = np.random.default_rng(seed)
+    pool = int(rng.choice([20, 200, 3000]))  # many re-sightings .. gaps past the keep window
+    out = []
+    for i in range(int(rng.integers(5, 420))):
+        d = D0 + timedelta(days=i)
+        if rng.random() < 0.4:
+            out.append((d, None))
+            continue
+        m = int(rng.integers(1, 30))
+        ids = rng.integers(0, pool, m)
+        df = pd.DataFrame({
+            "comment_id": pd.Series([f"c{x}" for x in ids], dtype=object),
+            "note_id": [f"n{x % 7 + int(rng.integers(0, 2))}" for x in ids],
+            "parent_comment_id": rng.choice(np.array(["0", "", None, "c1", "c2", "None"], dtype=object), m),
+            "content": rng.choice(np.array(["好看", "", "  ", "买了 好用", "好看!!", "哈哈哈"], dtype=object), m),
+            "is_substantive": pd.array(rng.choice(np.array([True, False, None], dtype=object), m), dtype="boolean"),
+            "crawled_at": pd.Timestamp(d, tz="UTC") + pd.to_timedelta(rng.integers(0, 5, m), unit="h"),
+        })
+        if rng.random() < 0.1:
+            df.loc[0, "comment_id"] = None  # dropped by the state, as by the window code
+        out.append((d, df))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_batch_equals_fold(seed: int):
+    parts = _random_history(seed)
+    folded = _fold(parts)
+    batch = S.comment_state_batch(parts)
+    assert len(folded) > 0 or all(p is None for _, p in parts)
+    pd.testing.assert_frame_equal(batch, folded)
+
+
+def test_batch_of_no_comments_is_empty():
+    parts = [(D0 + timedelta(days=i), None) for i in range(3)]
+    out = S.comment_state_batch(parts)
+    assert len(out) == 0 and list(out.columns) == list(S.empty_comment_state().columns)
