@@ -52,6 +52,9 @@ NOTE_OBS_COLUMNS = ["note_id", "user_id", "published_at", "crawled_at", "likes",
                     "engagements", "category", "brands", "is_disclosed"]
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
 COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
+# The comment state's columns each consumer reads (the state holds one row per comment of 122 days).
+NOTE_SHARE_COMMENT_COLUMNS = ["lt_note_key", "lt_cnt", "lt_sub"]
+SCORECARD_COMMENT_COLUMNS = ["note_key", "last_sd", "norm_key", "top_first", "top_sub_first"]
 _LATEST = ["user_id", "crawled_at", "age_days", "likes", "saves", "comments", "shares", "engagements", "category",
            "brands", "is_disclosed"]
 
@@ -661,17 +664,20 @@ def note_metrics_from_state(
 
 
 def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series) -> np.ndarray:
+    """Share of substantive comments among the top-level comments of each note (by the note of their latest
+    top-level snapshot); NaN when none. Only the state's rows of the notes asked for are summed (a hash probe per
+    row instead of a sort of the whole state)."""
     if cs is None or len(cs) == 0:
         return np.full(len(note_ids), np.nan)
     cnt = cs["lt_cnt"].to_numpy(dtype="float64")
-    ok = ~np.isnan(cnt)
-    keys = cs["lt_note_key"].to_numpy(dtype="int64")[ok]
-    uk, inv = np.unique(keys, return_inverse=True)
-    n_by = np.bincount(inv, weights=cnt[ok], minlength=len(uk))
-    k_by = np.bincount(inv, weights=cs["lt_sub"].to_numpy(dtype="float64")[ok], minlength=len(uk))
-    at = pd.Index(uk).get_indexer(key64(note_ids))
-    n = np.where(at >= 0, n_by[np.maximum(at, 0)] if len(uk) else np.nan, np.nan)
-    k = np.where(at >= 0, k_by[np.maximum(at, 0)] if len(uk) else np.nan, np.nan)
+    want = key64(note_ids)
+    uk = pd.Index(pd.unique(want))
+    at = uk.get_indexer(cs["lt_note_key"].to_numpy(dtype="int64"))
+    ok = (at >= 0) & ~np.isnan(cnt)
+    n_by = np.bincount(at[ok], weights=cnt[ok], minlength=len(uk))
+    k_by = np.bincount(at[ok], weights=cs["lt_sub"].to_numpy(dtype="float64")[ok], minlength=len(uk))
+    row = uk.get_indexer(want)
+    n, k = n_by[row], k_by[row]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
 

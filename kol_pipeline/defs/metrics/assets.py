@@ -158,7 +158,11 @@ def note_state(
                        lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings))
 
 
-def _of_day(df: pd.DataFrame, d: date) -> pd.DataFrame:
+def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.DataFrame:
+    """The rows of ``d`` of an input loaded for the run's ``days`` (all of them when the run is that one day: a
+    state of millions of rows is then not compared and copied)."""
+    if days is not None and len(days) == 1 and days[0] == d:
+        return df
     return df[df["snapshot_date"] == d] if len(df) and "snapshot_date" in df.columns else df.iloc[0:0]
 
 
@@ -170,7 +174,7 @@ def _of_day(df: pd.DataFrame, d: date) -> pd.DataFrame:
     ins={
         "note_state": dg.AssetIn(),
         "creator_state": dg.AssetIn(),
-        "comment_state": dg.AssetIn(),
+        "comment_state": dg.AssetIn(metadata={"columns": state_lib.NOTE_SHARE_COMMENT_COLUMNS}),
         "campaign_posts": dg.AssetIn(metadata={"columns": ["note_id"]}),
     },
     op_tags=STEP_LARGE,
@@ -189,8 +193,9 @@ def note_metrics(
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    parts = [state_lib.note_metrics_from_state(_of_day(note_state, d), _of_day(creator_state, d),
-                                               _of_day(comment_state, d), campaign_posts, d, settings) for d in days]
+    parts = [state_lib.note_metrics_from_state(_of_day(note_state, d, days), _of_day(creator_state, d, days),
+                                               _of_day(comment_state, d, days), campaign_posts, d, settings)
+             for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.NOTE_METRICS.empty_frame()
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -217,7 +222,7 @@ def note_metrics(
     ins={
         "note_metrics": dg.AssetIn(),
         "creator_state": dg.AssetIn(),
-        "comment_state": dg.AssetIn(),
+        "comment_state": dg.AssetIn(metadata={"columns": state_lib.SCORECARD_COMMENT_COLUMNS}),
         "rate_card": dg.AssetIn(),
     },
     op_tags=STEP_MEDIUM,
@@ -236,8 +241,8 @@ def creator_scorecard(
     within tier x category."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d), _of_day(creator_state, d),
-                                            _of_day(comment_state, d), rate_card, d, settings) for d in days]
+    parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
+                                            _of_day(comment_state, d, days), rate_card, d, settings) for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib._empty_scorecard()
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -278,8 +283,8 @@ def tier_benchmarks(
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    parts = [state_lib.tier_benchmarks_from_state(_of_day(creator_scorecard, d), _of_day(note_state, d),
-                                                  _of_day(creator_state, d), d, settings) for d in days]
+    parts = [state_lib.tier_benchmarks_from_state(_of_day(creator_scorecard, d, days), _of_day(note_state, d, days),
+                                                  _of_day(creator_state, d, days), d, settings) for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.TIER_BENCHMARKS.empty_frame()
     per_partition_counts(context, out)
     last = last_day(out, days)
