@@ -261,6 +261,13 @@ def _dt64(s: pd.Series) -> np.ndarray:
 _INT_COLS = ("comment_key", "note_key", "norm_key", "lt_note_key")
 
 
+def _latest_per_comment(c: pd.DataFrame) -> pd.DataFrame:
+    """``_latest_of_day`` by comment_id, without sorting when every comment_id occurs once (the usual day)."""
+    if c["comment_id"].is_unique:
+        return c
+    return _latest_of_day(c, "comment_id")
+
+
 def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | None:
     """One day's comments as the comment state sees them, fixed-width arrays only: per comment its latest snapshot
     of the day (``key``, ``note_key``, ``norm_key``, ``top_first``, ``top_sub_first``, in the order of
@@ -272,21 +279,24 @@ def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | N
     c = c[c["comment_id"].notna() & c["note_id"].notna()]
     if len(c) == 0:
         return None
-    lat = _latest_of_day(c, "comment_id")
+    lat = _latest_per_comment(c)
     top = M._top_level(lat)
     sub = lat["is_substantive"].astype("boolean") if "is_substantive" in lat.columns else pd.Series(
         pd.NA, index=lat.index, dtype="boolean")
     content = lat["content"] if "content" in lat.columns else pd.Series("", index=lat.index)
-    norm = normalize_comment(content)
-    nk = key64(norm)
+    # the normalized text's key, computed once per distinct text (short comments repeat: "好看", "求链接", ...)
+    codes, uniq = pd.factorize(content.astype(object), use_na_sentinel=True)
+    u_text = pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object)
+    u_norm = normalize_comment(u_text)
+    u_key = np.where(u_norm.astype(str).to_numpy() != "", key64(u_norm), 0)
     out = {
         "key": key64(lat["comment_id"]), "note_key": key64(lat["note_id"]),
-        "norm_key": np.where(norm.astype(str).to_numpy() != "", nk, 0),
+        "norm_key": u_key[np.where(codes < 0, len(uniq), codes)],
         "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
         "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
     }
-    top_rows = c[M._top_level(c)]
-    lt = _latest_of_day(top_rows, "comment_id") if len(top_rows) else top_rows
+    top_rows = lat[top] if lat is c else c[M._top_level(c)]
+    lt = _latest_per_comment(top_rows) if len(top_rows) else top_rows
     s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
         pd.NA, index=lt.index, dtype="boolean")
     out.update({
