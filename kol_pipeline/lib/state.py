@@ -377,9 +377,13 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
                     **{c: cd[c] for c in ("lt_note_key", "lt_cnt", "lt_sub")}})
     if last is None or not lat:
         return empty_comment_state()
-    a = {c: np.concatenate([x[c] for x in lat]) for c in lat[0]}
+    # column by column, dropping what is no longer needed: a bootstrap at 100,000 notes a day sorts ~24 M rows
+    a = {c: np.concatenate([x.pop(c) for x in lat]) for c in list(lat[0])}
+    lat.clear()
     order = np.lexsort((a["day"], a["key"]))
-    a = {c: v[order] for c, v in a.items()}
+    for c in list(a):
+        a[c] = a[c][order]
+    del order
     key, day = a["key"], a["day"]
     n = len(key)
     new_key = np.ones(n, dtype=bool)
@@ -394,25 +398,30 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
     out_key = key[end]
     first_no, last_sd_no = day[beg], day[end]
     # the latest top-level sighting of each key, if it falls in the kept life
-    t = {c: np.concatenate([x[c] for x in lts]) for c in lts[0]}
+    t = {c: np.concatenate([x.pop(c) for x in lts]) for c in list(lts[0])}
+    lts.clear()
     t_order = np.lexsort((t["day"], t["key"]))
-    t = {c: v[t_order] for c, v in t.items()}
+    for c in list(t):
+        t[c] = t[c][t_order]
+    del t_order
     t_last = np.flatnonzero(np.append(t["key"][1:] != t["key"][:-1], True)) if len(t["key"]) else np.empty(0, int)
     at = pd.Index(t["key"][t_last]).get_indexer(out_key) if len(t_last) else np.full(len(out_key), -1)
     has = at >= 0
     has[has] = t["day"][t_last[at[has]]] >= first_no[has]
     lt_at = t_last[np.where(has, at, 0)] if len(t_last) else np.zeros(len(out_key), dtype="int64")
-    rows = np.lexsort((a["seq"][beg], first_no))
+    i = np.lexsort((a["seq"][beg], first_no))  # the fold's row order, as positions in beg/end
+    rows, has, lt_at = beg[i], has[i], lt_at[i]
     to_ns = lambda v: (v.astype("datetime64[D]")).astype("datetime64[ns]")  # noqa: E731
     cols = {
-        "comment_key": out_key, "note_key": a["note_key"][beg],
-        "first_sd": to_ns(first_no), "last_sd": to_ns(last_sd_no),
-        "norm_key": a["norm_key"][beg], "top_first": a["top_first"][beg], "top_sub_first": a["top_sub_first"][beg],
+        "comment_key": out_key[i], "note_key": a.pop("note_key")[rows],
+        "first_sd": to_ns(first_no[i]), "last_sd": to_ns(last_sd_no[i]),
+        "norm_key": a.pop("norm_key")[rows], "top_first": a.pop("top_first")[rows],
+        "top_sub_first": a.pop("top_sub_first")[rows],
         "lt_note_key": np.where(has, t["lt_note_key"][lt_at] if len(t_last) else 0, 0).astype("int64"),
         "lt_cnt": np.where(has, t["lt_cnt"][lt_at] if len(t_last) else np.nan, np.nan),
         "lt_sub": np.where(has, t["lt_sub"][lt_at] if len(t_last) else np.nan, np.nan),
     }
-    return pd.DataFrame({c: cols[c][rows] for c in empty_comment_state().columns}, copy=False)
+    return pd.DataFrame({c: cols[c] for c in empty_comment_state().columns}, copy=False)
 
 
 # =============================================================================================== note_state
