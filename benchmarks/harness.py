@@ -97,15 +97,27 @@ def _rss_of(pid: int) -> int:
 
 
 def run_worker(landing: Path, warehouse: Path, day: date, out: Path, timeout: float, mem_limit: float,
-               warmup: bool = False, profile: Path | None = None, log=print) -> dict:
+               warmup: bool = False, profile: Path | None = None, log=print, extra: list[str] | None = None) -> dict:
     """The pipeline run in a subprocess, watched: returns the worker's JSON plus wall time, peak RSS (wait4) and
-    how it ended."""
+    how it ended. A warm-up runs first in a subprocess of its own, so the timed process's peak RSS is the day's."""
     cmd = [sys.executable, "-m", "benchmarks.run_partition", "--landing", str(landing), "--warehouse",
            str(warehouse), "--day", day.isoformat(), "--out", str(out)]
     if warmup:
-        cmd.append("--warmup")
-    if profile is not None:
-        cmd += ["--profile", str(profile)]
+        warm_out = out.with_name(out.stem + ".warmup.json")
+        warm = run_worker(landing, warehouse, day, warm_out, timeout, mem_limit, False, None, log,
+                          extra=["--warmup-only"])
+        if warm.get("exit_code") != 0 or warm.get("ended") != "ok":
+            return {**warm, "success": False, "warmup_failed": True}
+    res = _watch([*cmd, *(extra or []), *(["--profile", str(profile)] if profile is not None else [])], out,
+                 timeout, mem_limit, log)
+    if warmup:
+        res["warmup_seconds"] = warm.get("warmup_seconds")
+        res["warmup_peak_rss"] = warm.get("process_peak_rss")
+    return res
+
+
+def _watch(cmd: list[str], out: Path, timeout: float, mem_limit: float, log=print) -> dict:
+    """Run ``cmd`` (a run_partition command writing ``out``), killing it past ``timeout`` or ``mem_limit``."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     errf = out.with_suffix(".stderr")
     t0 = time.perf_counter()
@@ -215,7 +227,9 @@ def print_run(res: dict, log=print) -> None:
     log(f"{'run (wall)':<12}{wall:>10.2f}{'':>8}{rows_in / wall if wall else float('nan'):>14,.0f}"
         f"{res['process_peak_rss'] / GB:>9.2f} GB   (daily_job.execute_in_process; peak = whole process)")
     if res.get("warmup_seconds") is not None:
-        log(f"warm-up (untimed): brand files and the non-ingest assets of the day before, {res['warmup_seconds']:.1f} s")
+        wpk = res.get("warmup_peak_rss")
+        log(f"warm-up (untimed, a process of its own): brand files and the non-ingest assets of the day before, "
+            f"{res['warmup_seconds']:.1f} s" + (f", peak RSS {wpk / GB:.2f} GB" if wpk else ""))
     log(f"imports (dagster, kol_pipeline, GX) {res.get('import_seconds', float('nan')):.1f} s; process wall "
         f"{res['process_wall_seconds']:.1f} s; rows/s = the day's landing records read ({rows_in:,}) / seconds")
     slow = sorted(res.get("steps", []), key=lambda s: -s["seconds"])[:6]

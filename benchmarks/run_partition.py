@@ -11,6 +11,8 @@ subprocess and reads the JSON it writes.
   implicit global asset job is used.
 - ``--warmup``: first, untimed, the non-ingest assets for the day before (for assets that carry state from the
   previous partition); ingestion of that day is not re-run (the history already holds its cleaned tables).
+  ``--warmup-only`` does only that and exits: the harness runs it in a process of its own before the timed run,
+  so that the timed process's memory is the day's alone (Python does not give freed memory back to the system).
 - Timings: STEP_START and STEP_SUCCESS/STEP_FAILURE timestamps of the run's event log. A step's stage is the group
   of the assets it materializes (``ingest``, ``metrics``, ``marts``, ``reporting``, ...); a step that only evaluates
   asset checks is ``validation`` (the ingest step's own checks run inside it and count as ingest).
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
     ap.add_argument("--day", type=date.fromisoformat, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--warmup", action="store_true")
+    ap.add_argument("--warmup-only", action="store_true", help="only the warm-up (untimed), then exit")
     ap.add_argument("--profile", type=Path, help="write a cProfile of the timed run here")
     a = ap.parse_args(argv)
 
@@ -144,7 +147,7 @@ def main(argv=None) -> int:
     progress.start()
     job = _job(defs, "daily_job")
     warm_s = None
-    if a.warmup:
+    if a.warmup or a.warmup_only:
         tw = time.perf_counter()
         brand = _job(defs, "brand_job")
         brand.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False)
@@ -153,6 +156,11 @@ def main(argv=None) -> int:
         sub.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
                                partition_key=(a.day - timedelta(days=1)).isoformat())
         warm_s = time.perf_counter() - tw
+        if a.warmup_only:
+            progress.stop()
+            sampler.stop()
+            a.out.write_text(json.dumps({"warmup_seconds": warm_s, "import_seconds": import_s}))
+            return 0
 
     prof = None
     if a.profile:

@@ -5,6 +5,7 @@ BENCHMARKS.md)."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,12 +16,19 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
     from benchmarks import harness
 
     out = tmp_path / "results.json"
-    code = harness.main(["--size", "2000", "--days-history", "10", "--no-sweep", "--no-growth",
-                         "--data-dir", str(tmp_path / "data"), "--json", str(out), "--timeout", "300"])
+    code = harness.main(["--size", "2000", "--days-history", "10", "--no-sweep", "--no-growth", "--warmup",
+                         "--keep", "--data-dir", str(tmp_path / "data"), "--json", str(out), "--timeout", "300"])
     res = json.loads(out.read_text())
     main = res["main"]
     assert main["ended"] == "ok" and main["success"] is True, main.get("stderr_tail")
     assert code == 0
+    # the warm-up ran in a process of its own before the timed one, which continued from its states
+    assert main["warmup_seconds"] > 0 and main["warmup_peak_rss"] > 0
+    day = date.fromisoformat(main["day"])
+    wh = next((tmp_path / "data" / "runs").glob("*_wh"))
+    for state in ("note_state", "creator_state", "comment_state"):
+        stored = sorted(p.name for p in (wh / state).iterdir())
+        assert stored == [f"snapshot_date={day - timedelta(days=1)}", f"snapshot_date={day}"], (state, stored)
     # every stage of the graph ran and was timed
     assert {"ingest", "validation", "metrics", "marts", "reporting"} <= set(main["stages"])
     assert main["rows_read"] > 2000
