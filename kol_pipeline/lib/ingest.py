@@ -13,7 +13,7 @@ For each file and day: read = kept + duplicates + quarantined.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -49,6 +49,9 @@ class IngestContext:
     lexicon: Lexicon = field(default_factory=load_lexicon)
     tier_bounds: tuple[int, int, int, int] = DEFAULT_TIER_BOUNDS
     known_note_ids: set[str] | None = None  # notes known before this batch (warehouse); this batch's notes are added
+    # or, instead of the whole set: ids -> the subset known before this batch (asked only for the comments' note
+    # ids that the batch's own notes do not hold)
+    known_note_lookup: Callable[[set[str]], set[str]] | None = None
     now: datetime | None = None
 
 
@@ -386,7 +389,12 @@ def ingest_batches(
         frame = pd.concat(parts[kind], ignore_index=True)
         why = pd.concat(reasons[kind], ignore_index=True)
         if kind == "comments":
-            known = set(ctx.known_note_ids or ()) | set(tables["notes"]["note_id"])
+            known = set(tables["notes"]["note_id"])
+            asked = set(frame.loc[why.isna(), "note_id"].dropna().unique()) - known
+            if asked and ctx.known_note_ids is not None:
+                known |= asked & set(ctx.known_note_ids)
+            if asked - known and ctx.known_note_lookup is not None:
+                known |= ctx.known_note_lookup(asked - known)
             unknown = ~frame["note_id"].isin(known) & why.isna()
             why = why.where(~unknown, "comment on unknown note")
         inr = _in_range(frame["snapshot_date"], start, end)

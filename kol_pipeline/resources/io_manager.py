@@ -483,11 +483,14 @@ def read_column(
 
 
 def present_values(
-    base_path: str, table: str, column: str, values: Iterable[Any], storage_options: dict | None = None
+    base_path: str, table: str, column: str, values: Iterable[Any], storage_options: dict | None = None,
+    start: str | None = None, end: str | None = None,
 ) -> set:
-    """The subset of ``values`` that occur in ``column`` of a partitioned table (any day). Partitions are scanned
-    newest first, only the rows holding one of the values still missing, and the scan stops as soon as every value
-    was found: when they all occur recently (campaign notes are crawled), the cost does not grow with history."""
+    """The subset of ``values`` that occur in ``column`` of a partitioned table (on the days in [start, end]; any
+    day when None). Partitions are scanned newest first, only the rows holding one of the values still missing,
+    and the scan stops as soon as every value was found: when they all occur recently (campaign notes are
+    crawled), the cost does not grow with history."""
+    _check_range(start, end)
     missing = {v for v in values if not pd.isna(v)}
     found: set = set()
     if not missing:
@@ -495,7 +498,8 @@ def present_values(
     base = make_base_path(base_path, storage_options)
     fs = base.fs
     available = _Listing(fs, _fs_path(base / table)).readable_partitions()
-    for k in sorted(available, reverse=True):
+    keys = [k for k in available if (start is None or k >= start) and (end is None or k <= end)]
+    for k in sorted(keys, reverse=True):
         for t in _read_files(fs, available[k], [column], pc.field(column).isin(sorted(missing))):
             hit = set(t.column(column).to_pylist())
             found |= hit

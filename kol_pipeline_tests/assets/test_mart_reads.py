@@ -124,3 +124,11 @@ def test_present_values_matches_a_full_scan(sample):
     probe = posts | {"never-crawled-1", "never-crawled-2"} | set(list(every)[:5])
     assert present_values(str(wh), "notes", "note_id", probe) == probe & every
     assert present_values(str(wh), "notes", "note_id", []) == set()
+    # within a window of days: ids crawled only outside it are not found
+    mid, last = w.days[len(w.days) // 2].isoformat(), w.days[-1].isoformat()
+    since = set(read_column(str(wh), "notes", "note_id", last, None))
+    until = set(read_column(str(wh), "notes", "note_id", None, mid))
+    assert since != every and until != every, (len(since), len(until), len(every))  # each leaves ids out
+    probe = every | {"never-crawled-1"}
+    assert present_values(str(wh), "notes", "note_id", probe, start=last) == since
+    assert present_values(str(wh), "notes", "note_id", probe, end=mid) == until

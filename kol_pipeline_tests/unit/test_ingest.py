@@ -172,6 +172,29 @@ def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     assert per_file(res)[f] == {"read": 6, "kept": 5, "duplicates": 0, "quarantined": 1}
 
 
+def test_known_note_lookup_is_asked_only_for_notes_the_batch_does_not_hold(tmp_path: Path) -> None:
+    """The warehouse look-up of a comment's note (the asset's present_values over 120 days) gets only the ids the
+    batch's own notes lack, and gives the same quarantine as the whole known set."""
+    day = ms(2025, 3, 12)
+    write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day)]))
+    c = [comment("c1", "n1", day), comment("c5", "n9", day), comment("c6", "old", day), comment("c7", "old", day)]
+    write(tmp_path / "mediacrawler/search_comments_2025-03-12.jsonl", "\n".join(json.dumps(x) for x in c))
+    asked: list[set[str]] = []
+
+    def lookup(ids: set[str]) -> set[str]:
+        asked.append(set(ids))
+        return ids & {"old", "other"}
+
+    res = run(tmp_path, known_note_lookup=lookup)
+    assert asked == [{"n9", "old"}]
+    assert sorted(res.comments["comment_id"]) == ["c1", "c6", "c7"]
+    assert list(zip(res.quarantine["record_number"], res.quarantine["reason"])) == [(2, "comment on unknown note")]
+    # comments only on the batch's own notes: nothing to look up
+    asked.clear()
+    write(tmp_path / "mediacrawler/search_comments_2025-03-12.jsonl", json.dumps(comment("c1", "n1", day)))
+    assert len(run(tmp_path, known_note_lookup=lookup).comments) == 1 and asked == []
+
+
 def test_comment_on_quarantined_note_is_quarantined(tmp_path: Path) -> None:
     day = ms(2025, 3, 12)
     write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day, likes="-5")]))

@@ -17,7 +17,7 @@ from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
-from kol_pipeline.resources.io_manager import read_column
+from kol_pipeline.resources.io_manager import present_values
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
@@ -112,19 +112,19 @@ def mediacrawler_snapshot(
     if engine is not None:
         batches += ingest_lib.db_batches(engine, start, end)
         engine.dispose()
-    # the notes of the 120 days before the range: only comments need them (a comment's note must be known)
-    known = (
-        read_column(settings.warehouse_dir, "notes", "note_id", (start - timedelta(days=120)).isoformat(),
-                    (start - timedelta(days=1)).isoformat())
-        if any(kind == "comments" for kind, _ in batches)
-        else []
-    )
+    def known_notes(ids: set[str]) -> set[str]:
+        """Which of a comment batch's note ids (those the batch's own notes do not hold) the warehouse knows from
+        the 120 days before the range: only those ids are looked for, newest day first."""
+        return present_values(settings.warehouse_dir, "notes", "note_id", ids,
+                              start=(start - timedelta(days=120)).isoformat(),
+                              end=(start - timedelta(days=1)).isoformat())
+
     ctx = ingest_lib.IngestContext(
         categories=categories,
         brands=brands,
         lexicon=load_lexicon(settings.lexicon_file),
         tier_bounds=metrics_config.to_settings().tier_bounds,
-        known_note_ids=set(known),
+        known_note_lookup=known_notes,
     )
     result = ingest_lib.ingest_batches(batches, ctx, start, end)
     rankings = brand_lib.read_search_rankings(settings.landing, [d.isoformat() for d in days])
