@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -310,3 +311,22 @@ def test_real_crawl_values(real, plain) -> None:
     assert (n["engagements"] == n["likes"] + n["saves"] + n["comments"] + n["shares"]).all()
     assert n["note_type"].value_counts().to_dict().keys() == {"normal", "video"}
     assert len(n[n["title"] == ""]) > 0  # empty titles are kept
+
+
+def test_stable_order_is_pandas_mergesort() -> None:
+    """ingest.stable_order (Arrow's stable sort) gives the row order of sort_values(kind="mergesort"): text ids
+    by code point (non-ASCII included), dates and timestamps with nulls last, ties in frame order."""
+    rng = np.random.default_rng(1)
+    ids = [f"n{x}" for x in rng.integers(0, 300, 2000)] + ["é", "z", "Z", "中", "a\u00e9", "😀"] * 10
+    m = len(ids)
+    f = pd.DataFrame({
+        "note_id": pd.Series(ids, dtype=object),
+        "snapshot_date": rng.choice(np.array([date(2025, 1, 1), date(2025, 1, 2), None], dtype=object), m),
+        "crawled_at": pd.Series(pd.to_datetime(rng.integers(0, 10**6, m), unit="s", utc=True)).where(rng.random(m) > 0.05),
+        "_file": rng.choice(np.array(["b", "a", "c"], dtype=object), m), "_record": rng.integers(0, 50, m),
+    }, index=rng.permutation(m) + 5)
+    for cols in (["note_id", "snapshot_date"], ["crawled_at", "_file", "_record"]):
+        got = f.take(ingest.stable_order(f, cols)).index
+        assert list(got) == list(f.sort_values(cols, kind="mergesort").index), cols
+    first = list(dict.fromkeys(f.take(ingest.stable_order(f, ["note_id"]))["note_id"]))[:3]
+    assert first == ["Z", "a\u00e9", "n0"]
