@@ -306,6 +306,13 @@ def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | N
     return out
 
 
+def _kept_rows(keep: np.ndarray) -> slice | np.ndarray:
+    """The rows to keep as a slice when they are all the rows from some row on (the usual day: the expiring
+    comments are the oldest, at the front), which costs no pass over the state; else the mask."""
+    first = int(np.argmax(keep)) if keep.any() else len(keep)
+    return slice(first, None) if keep[first:].all() else keep
+
+
 def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
                        keep_days: int = COMMENT_KEEP_DAYS) -> pd.DataFrame:
     """The comment state of ``day`` from the previous state and the comments partition of ``day``.
@@ -321,12 +328,17 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
     keep = old["last_sd"] >= d64 - np.timedelta64(keep_days, "D")
     cd = _comment_day(comments_day)
     if cd is None:
-        cols = {k: v[keep] for k, v in old.items()}
+        sel = _kept_rows(keep)
+        cols = {k: v[sel] for k, v in old.items()}
     else:
-        pos = pd.Index(old["comment_key"]).get_indexer(cd["key"])
+        # hash the day's keys and probe the state's (not the other way round: the state holds millions)
+        hit = pd.Index(cd["key"]).get_indexer(old["comment_key"])
+        old_rows = np.flatnonzero(hit >= 0)
+        pos = np.full(len(cd["key"]), -1, dtype=np.int64)
+        pos[hit[old_rows]] = old_rows
         seen = pos >= 0
-        keep[pos[seen]] = True  # seen today: kept whatever its last day was
-        at = np.cumsum(keep) - 1  # old row -> its row in the result
+        keep[old_rows] = True  # seen today: kept whatever its last day was
+        sel = _kept_rows(keep)
         n_keep, new = int(keep.sum()), ~seen
         n_new = int(new.sum())
         add = {
@@ -336,9 +348,10 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
             "top_sub_first": cd["top_sub_first"][new], "lt_note_key": np.zeros(n_new, dtype="int64"),
             "lt_cnt": np.full(n_new, np.nan), "lt_sub": np.full(n_new, np.nan),
         }
-        cols = {k: np.concatenate([v[keep], add[k]]) for k, v in old.items()}
+        cols = {k: np.concatenate([v[sel], add[k]]) for k, v in old.items()}
         row = np.empty(len(pos), dtype="int64")
-        row[seen] = at[pos[seen]]
+        # old row -> its row in the result
+        row[seen] = pos[seen] - sel.start if isinstance(sel, slice) else (np.cumsum(keep) - 1)[pos[seen]]
         row[new] = np.arange(n_keep, n_keep + n_new)
         cols["last_sd"][row] = d64
         if len(cd["lt_key"]):
