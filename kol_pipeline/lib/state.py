@@ -363,6 +363,17 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
     return pd.DataFrame({c: cols[c] for c in empty_comment_state().columns}, copy=False)
 
 
+def _by_key_and_day(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The chunks' columns concatenated and sorted by (key, day), column by column, emptying ``chunks`` as it
+    goes (a bootstrap at 100,000 notes a day sorts ~24 M sightings)."""
+    out = {c: np.concatenate([x.pop(c) for x in chunks]) for c in list(chunks[0])}
+    chunks.clear()
+    order = np.lexsort((out["day"], out["key"]))
+    for c in list(out):
+        out[c] = out[c][order]
+    return out
+
+
 def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_days: int = COMMENT_KEEP_DAYS
                         ) -> pd.DataFrame:
     """The comment state of the last day of ``parts`` (consecutive days, each with its comments partition or
@@ -390,13 +401,7 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
                     **{c: cd[c] for c in ("lt_note_key", "lt_cnt", "lt_sub")}})
     if last is None or not lat:
         return empty_comment_state()
-    # column by column, dropping what is no longer needed: a bootstrap at 100,000 notes a day sorts ~24 M rows
-    a = {c: np.concatenate([x.pop(c) for x in lat]) for c in list(lat[0])}
-    lat.clear()
-    order = np.lexsort((a["day"], a["key"]))
-    for c in list(a):
-        a[c] = a[c][order]
-    del order
+    a = _by_key_and_day(lat)
     key, day = a["key"], a["day"]
     n = len(key)
     new_key = np.ones(n, dtype=bool)
@@ -411,12 +416,7 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
     out_key = key[end]
     first_no, last_sd_no = day[beg], day[end]
     # the latest top-level sighting of each key, if it falls in the kept life
-    t = {c: np.concatenate([x.pop(c) for x in lts]) for c in list(lts[0])}
-    lts.clear()
-    t_order = np.lexsort((t["day"], t["key"]))
-    for c in list(t):
-        t[c] = t[c][t_order]
-    del t_order
+    t = _by_key_and_day(lts)
     t_last = np.flatnonzero(np.append(t["key"][1:] != t["key"][:-1], True)) if len(t["key"]) else np.empty(0, int)
     at = pd.Index(t["key"][t_last]).get_indexer(out_key) if len(t_last) else np.full(len(out_key), -1)
     has = at >= 0
