@@ -55,7 +55,7 @@ def _epoch_ms(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return ms, ok
 
 
-def _by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series]]):
+def by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series]]):
     """fn (a reference function over an object Series) computed once per distinct value, spread to every row."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     values = pd.Series([*_objects(pd.Series(uniques)), None], dtype=object)
@@ -104,7 +104,7 @@ def _counts(frame: pd.DataFrame, col: str, default_zero: bool = False) -> tuple[
 
     if col not in frame.columns:
         return pd.Series(pd.array([pd.NA] * len(frame), dtype="Int64")), np.zeros(len(frame), dtype=bool)
-    val, why = _by_value(frame[col], ref)
+    val, why = by_value(frame[col], ref)
     return val.astype("Int64"), why.isna().to_numpy()
 
 
@@ -153,10 +153,10 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["note_id"] = _objects(sub["note_id"])
         out["user_id"] = _objects(sub["user_id"])
         out["nickname"] = _str_col(sub, "nickname")
-        out["note_type"] = _by_value(need("type").iloc[keep].reset_index(drop=True), _note_type) if len(sub) else pd.Series([], dtype=object)
+        out["note_type"] = by_value(need("type").iloc[keep].reset_index(drop=True), _note_type) if len(sub) else pd.Series([], dtype=object)
         out["title"] = _objects(sub["title"].fillna("")) if "title" in sub.columns else ""
         out["description"] = _objects(sub["desc"].fillna("")) if "desc" in sub.columns else ""
-        tags = _by_value(need("tag_list").iloc[keep].reset_index(drop=True), parsing.split_tags) if len(sub) else pd.Series([], dtype=object)
+        tags = by_value(need("tag_list").iloc[keep].reset_index(drop=True), parsing.split_tags) if len(sub) else pd.Series([], dtype=object)
         out["tags"] = pd.Series([list(t) for t in tags], dtype=object)
         out["published_at"] = _timestamps(published[keep])
         out["crawled_at"] = _timestamps(crawled[keep])
@@ -180,7 +180,7 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["note_id"] = _objects(sub["note_id"])
         out["user_id"] = _str_col(sub, "user_id")
         out["parent_comment_id"] = (
-            _by_value(need("parent_comment_id").iloc[keep].reset_index(drop=True), _parent) if len(sub) else pd.Series([], dtype=object)
+            by_value(need("parent_comment_id").iloc[keep].reset_index(drop=True), _parent) if len(sub) else pd.Series([], dtype=object)
         )
         content = need("content").iloc[keep].reset_index(drop=True)
         out["content"] = _objects(content.fillna("")) if len(sub) else pd.Series([], dtype=object)
@@ -188,7 +188,7 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["like_count"] = counts["like_count"].iloc[keep].reset_index(drop=True)
         out["sub_comment_count"] = counts["sub_comment_count"].iloc[keep].reset_index(drop=True)
         out["comment_class"] = (
-            _by_value(content, lambda v: classify_comments(v.fillna(""), ctx.lexicon)) if len(sub) else pd.Series([], dtype=object)
+            by_value(content, lambda v: classify_comments(v.fillna(""), ctx.lexicon)) if len(sub) else pd.Series([], dtype=object)
         )
         out["is_substantive"] = out["comment_class"] != "low_effort"
         out["crawled_at"] = _timestamps(crawled[keep])

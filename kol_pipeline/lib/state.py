@@ -34,6 +34,7 @@ import pandas as pd
 
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib.comments import normalize_comment
+from kol_pipeline.lib.fastclean import by_value
 from kol_pipeline.lib.longevity import half_life_days, horizon_column
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 
@@ -270,8 +271,8 @@ def _latest_per_comment(c: pd.DataFrame) -> pd.DataFrame:
 
 def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | None:
     """One day's comments as the comment state sees them, fixed-width arrays only: per comment its latest snapshot
-    of the day (``key``, ``note_key``, ``norm_key``, ``top_first``, ``top_sub_first``, in the order of
-    ``_latest_of_day``), and per comment seen top-level that day its latest top-level snapshot (``lt_key``,
+    of the day (``key``, ``note_key``, ``norm_key``, ``top_first``, ``top_sub_first``, in the day's order, or by
+    comment_id when a comment_id occurs more than once), and per comment seen top-level that day its latest top-level snapshot (``lt_key``,
     ``lt_note_key``, ``lt_cnt``, ``lt_sub``). None when the day has no usable comment."""
     if comments_day is None or len(comments_day) == 0:
         return None
@@ -284,14 +285,10 @@ def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | N
     sub = lat["is_substantive"].astype("boolean") if "is_substantive" in lat.columns else pd.Series(
         pd.NA, index=lat.index, dtype="boolean")
     content = lat["content"] if "content" in lat.columns else pd.Series("", index=lat.index)
-    # the normalized text's key, computed once per distinct text (short comments repeat: "好看", "求链接", ...)
-    codes, uniq = pd.factorize(content.astype(object), use_na_sentinel=True)
-    u_text = pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object)
-    u_norm = normalize_comment(u_text)
-    u_key = np.where(u_norm.astype(str).to_numpy() != "", key64(u_norm), 0)
+    norm = by_value(content, normalize_comment)  # once per distinct text: short comments repeat ("好看", ...)
     out = {
         "key": key64(lat["comment_id"]), "note_key": key64(lat["note_id"]),
-        "norm_key": u_key[np.where(codes < 0, len(uniq), codes)],
+        "norm_key": np.where(norm.astype(str).to_numpy() != "", key64(norm), 0),
         "top_first": (top & sub.notna()).to_numpy(dtype="float64"),
         "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="float64"),
     }
