@@ -68,9 +68,11 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
+from pydantic import Field
 from upath import UPath
 
 from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
+from kol_pipeline.resources import allocator
 
 __all__ = [
     "PARTITION_COLUMN",
@@ -744,11 +746,19 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
     """Configurable warehouse IO manager.
 
     ``base_path``: a local folder or an fsspec URL (``memory://wh``, ``s3://bucket/prefix``, ``file:///...``);
-    ``storage_options``: passed to the fsspec filesystem (e.g. ``{"endpoint_url": "http://minio:9000"}``).
+    ``storage_options``: passed to the fsspec filesystem (e.g. ``{"endpoint_url": "http://minio:9000"}``);
+    ``retain_freed_memory``: tune glibc's malloc in the step process (``resources/allocator.py``; default on).
     """
 
     base_path: str
     storage_options: dict = {}
+    retain_freed_memory: bool = Field(
+        default=True,
+        description="keep freed memory in the step process for reuse instead of returning it to the OS (glibc "
+        "only; large arrays are then not faulted in again: see kol_pipeline/resources/allocator.py)",
+    )
 
     def create_io_manager(self, context: dg.InitResourceContext) -> ParquetIOManager:
+        if self.retain_freed_memory:
+            allocator.retain_freed_memory()
         return ParquetIOManager(make_base_path(self.base_path, self.storage_options))

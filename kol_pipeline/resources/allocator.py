@@ -1,0 +1,51 @@
+"""Keep freed memory in the process instead of handing it back to the operating system (glibc only).
+
+Why: glibc serves every allocation above its mmap threshold (128 KiB .. 32 MiB) with a fresh ``mmap`` and returns
+it with ``munmap`` when freed. A daily run allocates and frees gigabytes in large numpy arrays (a 24 M-row state
+column is 192 MB), so each such array is faulted in page by page again. On a virtual machine whose host reclaims
+freed guest memory (balloon free-page reporting, as on the benchmark machine) a fault on reclaimed memory costs
+~2.5 s per GB instead of ~0.15 s: measured with ``benchmarks/alloc_probe.py`` (allocate, fill and free 2 GB in a
+loop), 2.0 s per 2 GB array with the default settings against 0.33 s once freed memory is kept
+(BENCHMARKS.md, "Allocator").
+
+What: ``mallopt(M_MMAP_MAX, 0)`` serves large blocks from the heap and ``mallopt(M_TRIM_THRESHOLD, -1)`` never
+shrinks it, so a freed block is reused by the next allocation of the process. The cost: the process keeps its
+peak heap until it exits (a run worker exits after its run), and the peak itself may grow where freed blocks are
+too fragmented for a larger request. Arrow's own pool (mimalloc) is not affected.
+
+It is switched on by ``WarehouseIOManager(retain_freed_memory=True)`` (the default), so it applies in every
+process that executes steps (the run worker of ``dagster dev``/the daemon, each step process of a multiprocess
+executor, the CLI, the benchmark harness) and never at import. No-op (returns False) where the C library is not
+glibc. Pure ctypes, no dagster import.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+
+M_TRIM_THRESHOLD = -1  # glibc malloc.h
+M_MMAP_MAX = -4
+
+_applied = False
+
+
+def retain_freed_memory() -> bool:
+    """Switch glibc's malloc to keep freed memory for reuse (idempotent). True when the settings are in effect."""
+    global _applied
+    if _applied:
+        return True
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    name = ctypes.util.find_library("c") or "libc.so.6"
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    # mallopt returns 1 on success; -1 for M_TRIM_THRESHOLD means "never trim" (mallopt(3))
+    _applied = bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, -1))
+    return _applied
