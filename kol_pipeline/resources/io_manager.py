@@ -24,7 +24,9 @@ A run may cover a range of daily partitions (single-run backfill policy): ``hand
 Pandas types on read: strings are ``object``, list columns hold numpy arrays, timestamps are tz-aware
 (``datetime64[us, UTC]``), dates are ``datetime.date`` objects, every int64 column is the nullable ``Int64`` and
 every bool column the nullable ``boolean`` (so the dtype does not depend on whether a partition happens to hold a
-null), floats are ``float64`` with NaN for null. Empty results use the same conversion on the table's schema
+null), floats are ``float64`` with NaN for null. Exception: a table whose spec sets ``numpy_ints`` (the internal
+``comment_state``, whose integer columns are never null) reads its integer columns as plain numpy integers, without
+the copy and mask of the nullable type. ``snapshot_date`` objects are shared by the rows of a partition. Empty results use the same conversion on the table's schema
 (so they differ from ``TableSpec.empty_frame()`` only by those nullable dtypes).
 
 Decisions where the contract is silent:
@@ -33,6 +35,8 @@ Decisions where the contract is silent:
   ``pa.Table.from_pandas``. Pandas schema metadata is not stored in the files.
 - Rows whose ``snapshot_date`` is null or outside the run's partitions fail the whole output before anything is
   written. An empty output (zero rows) of a partitioned asset may lack the ``snapshot_date`` column.
+- A spec's ``plain_columns`` are written without Parquet dictionary encoding (high-cardinality keys; every other
+  column keeps pyarrow's default dictionary encoding).
 - No per-file fsync locally: a killed process cannot expose a partial file (the rename is atomic); fsync made a
   365-day backfill several times slower. Days of a multi-day output are written by up to 8 threads.
 - An unknown partitioned table with no rows in the requested days is returned with the columns of a stored
@@ -96,6 +100,7 @@ _PREVIEW_ROWS = 5
 _WRITE_THREADS = 8
 _PREVIEW_CELL = 40
 _PANDAS_TYPES: dict[pa.DataType, Any] = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+_NUMPY_INT_TYPES: dict[pa.DataType, Any] = {pa.bool_(): pd.BooleanDtype()}  # TableSpec.numpy_ints
 
 
 # --------------------------------------------------------------------------------------------- paths & filesystems
@@ -199,10 +204,13 @@ def _is_data_file(path: str) -> bool:
 # ----------------------------------------------------------------------------------------------------- writing
 
 
-def _serialize(table: pa.Table) -> bytes:
+def _serialize(table: pa.Table, name: str | None = None) -> pa.Buffer:
+    spec = TABLES.get(name) if name else None
+    plain = set(spec.plain_columns) if spec is not None else set()
+    dictionary: bool | list[str] = [c for c in table.column_names if c not in plain] if plain else True
     sink = pa.BufferOutputStream()
-    pq.write_table(table.replace_schema_metadata(None), sink)
-    return sink.getvalue().to_pybytes()
+    pq.write_table(table.replace_schema_metadata(None), sink, use_dictionary=dictionary)
+    return sink.getvalue()
 
 
 def _commit(fs: AbstractFileSystem, tmp: str, final: str) -> None:
@@ -213,14 +221,14 @@ def _commit(fs: AbstractFileSystem, tmp: str, final: str) -> None:
         fs.mv(tmp, final)
 
 
-def _write_atomic(fs: AbstractFileSystem, table: pa.Table, final: str) -> int:
-    """Write ``table`` as Parquet at ``final`` so that readers see either the old or the new file, never a partial
-    one. Returns the bytes written."""
-    data = _serialize(table)
+def _write_atomic(fs: AbstractFileSystem, table: pa.Table, final: str, name: str | None = None) -> int:
+    """Write ``table`` (of warehouse table ``name``, for its storage hints) as Parquet at ``final`` so that readers
+    see either the old or the new file, never a partial one. Returns the bytes written."""
+    data = _serialize(table, name)
     folder = posixpath.dirname(final)
     if _is_object_store(fs):
-        fs.pipe_file(final, data)  # a single PUT: atomic on object stores
-        return len(data)
+        fs.pipe_file(final, data.to_pybytes())  # a single PUT: atomic on object stores
+        return data.size
     fs.makedirs(folder, exist_ok=True)
     tmp = posixpath.join(folder, f".{posixpath.basename(final)}.tmp-{uuid.uuid4().hex}")
     try:
@@ -228,9 +236,9 @@ def _write_atomic(fs: AbstractFileSystem, table: pa.Table, final: str) -> int:
             # no fsync: a killed process cannot leave a partial file behind (the rename is atomic), and a per-file
             # fsync made a 365-day backfill several times slower
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                fh.write(memoryview(data))  # no copy of the Arrow buffer
         else:
-            fs.pipe_file(tmp, data)
+            fs.pipe_file(tmp, data.to_pybytes())
         _commit(fs, tmp, final)
     except Exception:
         try:
@@ -239,7 +247,7 @@ def _write_atomic(fs: AbstractFileSystem, table: pa.Table, final: str) -> int:
         except Exception:  # pragma: no cover - best effort; a leftover temp file is invisible to readers
             pass
         raise
-    return len(data)
+    return data.size
 
 
 def _remove_quietly(fs: AbstractFileSystem, paths: Iterable[str], recursive: bool = False) -> None:
@@ -336,25 +344,32 @@ def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[
     return out
 
 
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=True)
+def _to_pandas(table: pa.Table, name: str | None = None) -> pd.DataFrame:
+    spec = TABLES.get(name) if name else None
+    mapper = _NUMPY_INT_TYPES if spec is not None and spec.numpy_ints else _PANDAS_TYPES
+    return table.to_pandas(types_mapper=mapper.get, date_as_object=True)
 
 
 def _empty_partitioned(table: str) -> pd.DataFrame:
     spec = TABLES.get(table)
     if spec is not None:
-        return _to_pandas(spec.schema.empty_table())
+        return _to_pandas(spec.schema.empty_table(), table)
     return pd.DataFrame({PARTITION_COLUMN: pd.Series([], dtype=object)})
 
 
-def _order_columns(table: pa.Table, name: str) -> pa.Table:
-    spec = TABLES.get(name)
+def _column_order(names: Sequence[str], table: str) -> list[str]:
+    """``names`` in the order of the table's schema, columns it does not know at the end."""
+    spec = TABLES.get(table)
     if spec is None:
-        return table
-    present = set(table.column_names)
+        return list(names)
+    present = set(names)
     first = [c for c in spec.column_names if c in present]
-    rest = [c for c in table.column_names if c not in set(first)]
-    return table.select(first + rest)
+    return first + [c for c in names if c not in set(first)]
+
+
+def _order_columns(table: pa.Table, name: str) -> pa.Table:
+    order = _column_order(table.column_names, name)
+    return table if order == table.column_names else table.select(order)
 
 
 def _read_partitioned(
@@ -392,10 +407,15 @@ def _read_partitioned(
             )
             return _to_pandas(empty)
         return _empty_partitioned(table)
-    combined = pa.concat_tables(parts, promote_options="permissive")
-    days = np.repeat(np.array(owners, dtype="datetime64[D]"), [t.num_rows for t in parts])
-    combined = combined.append_column(pa.field(PARTITION_COLUMN, pa.date32()), pa.array(days, type=pa.date32()))
-    return _to_pandas(_order_columns(combined, table))
+    combined = _order_columns(pa.concat_tables(parts, promote_options="permissive"), table)
+    df = _to_pandas(combined, table)
+    # snapshot_date as date objects, one per partition shared by its rows (Arrow would make a Python object per
+    # row: 24 M of them for one day of comment_state)
+    day_objects = np.array([dt.date.fromisoformat(k) for k in owners], dtype=object)
+    values = np.repeat(day_objects, [t.num_rows for t in parts])
+    names = _column_order(combined.column_names + [PARTITION_COLUMN], table)
+    df.insert(names.index(PARTITION_COLUMN), PARTITION_COLUMN, values)
+    return df
 
 
 def _read_single(fs: AbstractFileSystem, path: str, table: str) -> pd.DataFrame:
@@ -403,10 +423,10 @@ def _read_single(fs: AbstractFileSystem, path: str, table: str) -> pd.DataFrame:
     if not fs.exists(path):
         spec = TABLES.get(table)
         if spec is not None:
-            return _to_pandas(spec.schema.empty_table())
+            return _to_pandas(spec.schema.empty_table(), table)
         raise FileNotFoundError(f"warehouse table {table!r} has no file at {path}")
     (arrow,) = _read_files(fs, [path])
-    return _to_pandas(_order_columns(arrow, table))
+    return _to_pandas(_order_columns(arrow, table), table)
 
 
 def _check_range(start: str | None, end: str | None) -> None:
@@ -644,7 +664,7 @@ class ParquetIOManager(dg.UPathIOManager):
             written, empty, nbytes = self._write_partitions(context, obj, arrow, table, listing)
         else:
             final = posixpath.join(table_dir, f"{table}.parquet")
-            nbytes = _write_atomic(fs, arrow, final)
+            nbytes = _write_atomic(fs, arrow, final, table)
             # drop anything else in the folder (e.g. hive folders of a formerly partitioned version)
             stale = [p for p in listing.top_level if p.rstrip("/") != final]
             _remove_quietly(fs, stale, recursive=True)
@@ -706,7 +726,7 @@ class ParquetIOManager(dg.UPathIOManager):
             key = day_keys[i]
             rows = body if order is None else body.take(pa.array(order[offsets[i] : offsets[i + 1]]))
             final = posixpath.join(table_dir, _PREFIX + key, PART_FILE)
-            size = _write_atomic(fs, rows, final)
+            size = _write_atomic(fs, rows, final, table)
             stale = [p for p in listing.partition_files.get(key, []) if posixpath.basename(p) != PART_FILE]
             _remove_quietly(fs, stale)
             return size

@@ -395,6 +395,32 @@ def test_pandas_types_on_read(base):
     assert read_table(base, "odd_table", start=D2).columns.tolist() == list(got.columns)
 
 
+def test_comment_state_storage_hints(base):
+    """TableSpec.numpy_ints / plain_columns: comment_state comes back with plain numpy integer columns (no nullable
+    copy), its key columns are stored without dictionary encoding, and snapshot_date is still date objects in the
+    schema's position, from a one-category Categorical as the state assets produce it."""
+    from kol_pipeline.lib import state as S
+
+    io = ParquetIOManager(make_base_path(base))
+    st = S.comment_state_step(None, pd.DataFrame({
+        "comment_id": ["c1", "c2"], "note_id": ["n1", "n1"], "parent_comment_id": ["0", "c1"],
+        "content": ["好看", "买了"], "is_substantive": pd.array([True, None], dtype="boolean"),
+        "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2)}), dt.date(2025, 1, 1))
+    st = S._with_day(st, dt.date(2025, 1, 1))
+    assert isinstance(st["snapshot_date"].dtype, pd.CategoricalDtype)
+    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key=D1), st)
+    got = read_table(base, "comment_state")
+    assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
+    assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == S.COMMENT_STATE_DTYPES
+    assert got["lt_cnt"].tolist() == [1, -1] and got["top_first"].tolist() == [1, 0]
+    with (make_base_path(base) / "comment_state" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
+        meta = pq.ParquetFile(fh).metadata
+    enc = {meta.schema.column(i).name: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)}
+    assert not any("DICTIONARY" in e for e in enc["comment_key"]), enc["comment_key"]
+    assert any("DICTIONARY" in e for e in enc["last_sd"]), enc["last_sd"]
+    # other tables keep pandas' nullable Int64 (test_pandas_types_on_read)
+
+
 def test_multi_day_output_needs_snapshot_date_and_valid_range(tmp_path):
     io = ParquetIOManager(make_base_path(tmp_path))
     ctx = dg.build_output_context(asset_key=dg.AssetKey("x"), partition_key=D1)

@@ -53,13 +53,13 @@ def test_step_keeps_first_sighting_and_latest_top_level():
     st = _fold(parts)
     assert len(st) == 2
     a, b = _row(st, "a"), _row(st, "b")
-    ns = lambda d: np.datetime64(pd.Timestamp(d).to_datetime64(), "ns")  # noqa: E731
-    assert (a["first_sd"], a["last_sd"]) == (ns(d1), ns(d3))
+    assert (a["first_sd"], a["last_sd"]) == (S.day_number(d1), S.day_number(d3)) == (20089, 20091)
     assert a["note_key"] == S.key64(["n1"])[0]
-    assert (a["top_first"], a["top_sub_first"]) == (0.0, 0.0)  # first sighting's latest snapshot is a reply
-    assert a["lt_note_key"] == S.key64(["n9"])[0] and (a["lt_cnt"], a["lt_sub"]) == (1.0, 0.0)
-    assert b["norm_key"] == 0 and (b["top_first"], b["top_sub_first"]) == (1.0, 0.0)
-    assert b["lt_note_key"] == S.key64(["n2"])[0] and (b["lt_cnt"], b["lt_sub"]) == (1.0, 0.0)
+    assert (a["top_first"], a["top_sub_first"]) == (0, 0)  # first sighting's latest snapshot is a reply
+    assert a["lt_note_key"] == S.key64(["n9"])[0] and (a["lt_cnt"], a["lt_sub"]) == (1, 0)
+    assert b["norm_key"] == 0 and (b["top_first"], b["top_sub_first"]) == (1, 0)
+    assert b["lt_note_key"] == S.key64(["n2"])[0] and (b["lt_cnt"], b["lt_sub"]) == (1, 0)
+    assert dict(st.dtypes.astype(str)) == S.COMMENT_STATE_DTYPES
     assert list(st["comment_key"]) == list(S.key64(["a", "b"]))  # order of first sighting
     pd.testing.assert_frame_equal(S.comment_state_batch(parts), st)
 
@@ -73,13 +73,13 @@ def test_expiry_and_new_life(gap: int, same_life: bool):
               _comments(d, [("c", "n2", "c0", "另一个", False, 1)]) if d == late else None) for d in days]
     st = _fold(parts)
     c = _row(st, "c")
-    assert c["last_sd"] == np.datetime64(pd.Timestamp(late).to_datetime64(), "ns")
+    assert c["last_sd"] == S.day_number(late)
     if same_life:  # first-sighting fields and the top-level snapshot of day 0 stay
-        assert c["first_sd"] == np.datetime64(pd.Timestamp(D0).to_datetime64(), "ns")
-        assert c["note_key"] == S.key64(["n1"])[0] and c["lt_cnt"] == 1.0 and c["lt_sub"] == 1.0
+        assert c["first_sd"] == S.day_number(D0)
+        assert c["note_key"] == S.key64(["n1"])[0] and c["lt_cnt"] == 1 and c["lt_sub"] == 1
     else:  # a new comment as far as the state knows: a reply on n2, never top-level in this life
-        assert c["first_sd"] == np.datetime64(pd.Timestamp(late).to_datetime64(), "ns")
-        assert c["note_key"] == S.key64(["n2"])[0] and c["lt_note_key"] == 0 and np.isnan(c["lt_cnt"])
+        assert c["first_sd"] == S.day_number(late)
+        assert c["note_key"] == S.key64(["n2"])[0] and c["lt_note_key"] == 0 and c["lt_cnt"] == -1
     pd.testing.assert_frame_equal(S.comment_state_batch(parts), st)
     # and the day before the late sighting, the comment is still there only within its keep window
     before = _fold(parts[:-1])
@@ -124,3 +124,29 @@ def test_batch_of_no_comments_is_empty():
     parts = [(D0 + timedelta(days=i), None) for i in range(3)]
     out = S.comment_state_batch(parts)
     assert len(out) == 0 and list(out.columns) == list(S.empty_comment_state().columns)
+
+
+def test_step_continues_from_a_state_stored_in_the_former_format():
+    """A warehouse written before the compact format (timestamps for days, floats with NaN for flags) continues:
+    the next day's state, the note share and the scorecard's comment stats are the same as from the new format."""
+    parts = _random_history(3)
+    st = _fold(parts[:-1])
+    old = st.copy()
+    for c in ("first_sd", "last_sd"):
+        old[c] = pd.to_datetime(st[c].astype("int64"), unit="D").astype("datetime64[ms]")
+    for c in ("top_first", "top_sub_first", "lt_sub"):
+        old[c] = st[c].astype("float64")
+    old["lt_cnt"] = st["lt_cnt"].astype("float64").replace(-1.0, np.nan)
+    old.loc[old["lt_cnt"].isna(), "lt_sub"] = np.nan
+    d, part = parts[-1]
+    pd.testing.assert_frame_equal(S.comment_state_step(old, part, d), S.comment_state_step(st, part, d))
+    notes = pd.Series([f"n{i}" for i in range(9)])
+    np.testing.assert_array_equal(S._note_comment_share(old, notes), S._note_comment_share(st, notes))
+    assert np.nansum(S._note_comment_share(st, notes)) > 0
+    owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
+    pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
+    when = pd.Timestamp(d)
+    a = S._creator_comment_stats_state(old, owner, when, 90, pairs)
+    b = S._creator_comment_stats_state(st, owner, when, 90, pairs)
+    pd.testing.assert_frame_equal(a, b)
+    assert b["n_all"].sum() > 0

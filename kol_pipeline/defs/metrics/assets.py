@@ -33,7 +33,7 @@ def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, as
     of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
     partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
     cost O(days^2)."""
-    counts = df.groupby("snapshot_date").size() if len(df) else pd.Series(dtype=int)
+    counts = df.groupby("snapshot_date", observed=True).size() if len(df) else pd.Series(dtype=int)
     keys = set(context.partition_keys)
     target = {"asset_key": asset_key} if asset_key else {}
     context.add_asset_metadata({"dagster/row_count": 0}, **target)
