@@ -13,10 +13,13 @@ shrinks it, so a freed block is reused by the next allocation of the process. Th
 peak heap until it exits (a run worker exits after its run), and the peak itself may grow where freed blocks are
 too fragmented for a larger request. Arrow's own pool (mimalloc) is not affected.
 
-It is switched on by ``WarehouseIOManager(retain_freed_memory=True)`` (the default), so it applies in every
-process that executes steps (the run worker of ``dagster dev``/the daemon, each step process of a multiprocess
-executor, the CLI, the benchmark harness) and never at import. No-op (returns False) where the C library is not
-glibc. Pure ctypes, no dagster import.
+It is switched on by ``WarehouseIOManager(retain_freed_memory=True)``, so it applies in every process that
+executes steps (the run worker of ``dagster dev``/the daemon, each step process of a multiprocess executor, the
+CLI, the benchmark harness) and never at import. **Off by default**: on the 100k benchmark day (BENCHMARKS.md,
+"Allocator") it gave 53.6 s / 5.06 GB against 57.2 s / 4.63 GB without, and the untimed warm-up 267 s / 7.68 GB
+against 241 s / 5.68 GB: a few seconds, within the run-to-run noise, for more memory. Turn it on where time
+matters more than peak memory. No-op (returns False) where the C library is not glibc. Pure ctypes, no dagster
+import.
 """
 
 from __future__ import annotations

@@ -767,15 +767,16 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
 
     ``base_path``: a local folder or an fsspec URL (``memory://wh``, ``s3://bucket/prefix``, ``file:///...``);
     ``storage_options``: passed to the fsspec filesystem (e.g. ``{"endpoint_url": "http://minio:9000"}``);
-    ``retain_freed_memory``: tune glibc's malloc in the step process (``resources/allocator.py``; default on).
+    ``retain_freed_memory``: tune glibc's malloc in the step process (``resources/allocator.py``; default off).
     """
 
     base_path: str
     storage_options: dict = {}
     retain_freed_memory: bool = Field(
-        default=True,
+        default=False,
         description="keep freed memory in the step process for reuse instead of returning it to the OS (glibc "
-        "only; large arrays are then not faulted in again: see kol_pipeline/resources/allocator.py)",
+        "only; large arrays are then not faulted in again, at the price of a higher peak RSS: see "
+        "kol_pipeline/resources/allocator.py)",
     )
 
     def create_io_manager(self, context: dg.InitResourceContext) -> ParquetIOManager:

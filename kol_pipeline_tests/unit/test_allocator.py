@@ -55,13 +55,13 @@ def test_retained_malloc_keeps_a_freed_large_block_for_reuse():
     assert free_in_heap >= 64_000_000  # and still there, free for the next allocation
 
 
-def test_io_manager_switches_it_on_unless_configured_off(tmp_path, monkeypatch):
+def test_io_manager_switches_it_on_only_when_configured(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(allocator, "retain_freed_memory", lambda: calls.append(1) or True)
-    WarehouseIOManager(base_path=str(tmp_path), retain_freed_memory=False).create_io_manager(
-        dg.build_init_resource_context())
-    assert calls == []
     WarehouseIOManager(base_path=str(tmp_path)).create_io_manager(dg.build_init_resource_context())
+    assert calls == []  # off by default
+    WarehouseIOManager(base_path=str(tmp_path), retain_freed_memory=True).create_io_manager(
+        dg.build_init_resource_context())
     assert calls == [1]
 
 
