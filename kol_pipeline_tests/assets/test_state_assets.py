@@ -61,6 +61,13 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
     _run(landing, wh, monkeypatch, [(last, last)], instance)
     for t, keys in TABLES.items():
         pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"continued {t}")
+    # a one-day run's row count (the UI's) is its stored partition's, for the states and the metrics
+    run_id = instance.get_runs(limit=1)[0].run_id
+    for t in ("comment_state", "note_state", "note_metrics"):
+        recs = [r for r in instance.fetch_materializations(dg.AssetKey(t), limit=100).records if r.run_id == run_id]
+        assert [r.partition_key for r in recs] == [last.isoformat()], t
+        stored = len(read_table(str(wh), t, last.isoformat(), last.isoformat()))
+        assert stored > 0 and recs[0].asset_materialization.metadata["dagster/row_count"].value == stored, t
 
     # the day before loses its states: the last day bootstraps from the cleaned partitions
     before = (last - timedelta(days=1)).isoformat()

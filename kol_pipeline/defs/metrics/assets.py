@@ -33,8 +33,11 @@ def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, as
     of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
     partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
     cost O(days^2)."""
-    counts = df.groupby("snapshot_date", observed=True).size() if len(df) else pd.Series(dtype=int)
     keys = set(context.partition_keys)
+    if len(keys) == 1:  # a daily run: every row is that day's (the IO manager refuses any other), no grouping
+        counts = pd.Series({next(iter(keys)): len(df)}, dtype=int)
+    else:
+        counts = df.groupby("snapshot_date", observed=True).size() if len(df) else pd.Series(dtype=int)
     target = {"asset_key": asset_key} if asset_key else {}
     context.add_asset_metadata({"dagster/row_count": 0}, **target)
     for day, n in counts.items():
