@@ -4,9 +4,9 @@ Why: glibc serves every allocation above its mmap threshold (128 KiB .. 32 MiB) 
 it with ``munmap`` when freed. A daily run allocates and frees gigabytes in large numpy arrays (a 24 M-row state
 column is 192 MB), so each such array is faulted in page by page again. On a virtual machine whose host reclaims
 freed guest memory (balloon free-page reporting, as on the benchmark machine) a fault on reclaimed memory costs
-~2.5 s per GB instead of ~0.15 s: measured with ``benchmarks/alloc_probe.py`` (allocate, fill and free 2 GB in a
-loop), 2.0 s per 2 GB array with the default settings against 0.33 s once freed memory is kept
-(BENCHMARKS.md, "Allocator").
+~2.5 s per GB instead of ~0.15 s: measured with ``benchmarks/alloc_probe.py`` (a round allocates and fills 2 GB,
+computes ``a + 1`` and frees both), 7.6-7.7 s a round with the default settings against 0.8 s once freed memory is
+kept (BENCHMARKS.md, "Allocator").
 
 What: ``mallopt(M_MMAP_MAX, 0)`` serves large blocks from the heap and ``mallopt(M_TRIM_THRESHOLD, -1)`` never
 shrinks it, so a freed block is reused by the next allocation of the process. The cost: the process keeps its
