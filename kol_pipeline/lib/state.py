@@ -157,20 +157,22 @@ class CreatorLookup:
         return np.where(v == NULL_FOLLOWERS, np.nan, v)
 
     def latest(self, rows: np.ndarray, lookback: int) -> tuple[np.ndarray, np.ndarray]:
-        """(followers, offset) of the latest snapshot within offsets 0..lookback; (NaN, -1) when none."""
+        """(followers, offset) of the latest snapshot within offsets 0..lookback; (NaN, -1) when none. Computed
+        once per distinct creator row and then spread: note_metrics asks for one row per note (1.1 M at 1,000,000
+        notes a day, which as rows of the 125-day matrix were a 1 GB copy), its creators are 200,000."""
         n = len(rows)
         fol = np.full(n, np.nan)
         off = np.full(n, -1, dtype="int64")
         ok = rows >= 0
         if ok.any() and len(self.mat):
-            sub = self.mat[rows[ok], : lookback + 1]
+            uniq, inv = np.unique(rows[ok], return_inverse=True)
+            sub = self.mat[uniq, : lookback + 1]
             present = ~np.isnan(sub)
             has = present.any(axis=1)
             first = np.argmax(present, axis=1)
             val = sub[np.arange(len(sub)), first]
-            o = np.where(has, first, -1)
-            fol[ok] = np.where(has, self._value(val), np.nan)
-            off[ok] = o
+            fol[ok] = np.where(has, self._value(val), np.nan)[inv]
+            off[ok] = np.where(has, first, -1)[inv]
         return fol, off
 
     def nearest(self, rows: np.ndarray, target: np.ndarray, tol: int, lookback: int) -> np.ndarray:

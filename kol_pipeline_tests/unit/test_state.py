@@ -157,3 +157,27 @@ def test_note_state_keeps_only_the_window():
     assert set(st["note_id"]) == {"a"}  # b: old and not observed for 93 days
     st = S.note_state_step(st, None, d0 + timedelta(days=120))
     assert set(st["note_id"]) == set()  # a: published 121 days ago
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_creator_lookup_latest_per_row(seed: int):
+    """CreatorLookup.latest (computed once per distinct creator, then spread to the rows asked for) against the
+    definition row by row: the first offset 0..lookback with a snapshot, its followers (NaN for a snapshot with a
+    null count), and (NaN, -1) for no snapshot or an unknown creator (row -1)."""
+    rng = np.random.default_rng(seed)
+    n_users, lookback = 40, 10
+    mat = rng.choice(np.array([np.nan, np.nan, np.nan, S.NULL_FOLLOWERS, 10.0, 2_000.0, 55_000.0]),
+                     size=(n_users, S.CREATOR_DAYS))
+    mat[: n_users // 4, : lookback + 1] = np.nan  # some creators with no snapshot in the window
+    state = pd.DataFrame({"user_id": [f"u{i}" for i in range(n_users)], "nickname": "x", "latest_sd": pd.NaT,
+                          "followers_by_day": list(mat)})
+    lk = S.CreatorLookup(state)
+    rows = rng.integers(-1, n_users, 500)  # repeats and unknown creators
+    fol, off = lk.latest(rows, lookback)
+    for r, f, o in zip(rows, fol, off):
+        window = mat[r, : lookback + 1] if r >= 0 else np.full(lookback + 1, np.nan)
+        seen = np.flatnonzero(~np.isnan(window))
+        want_off = int(seen[0]) if len(seen) else -1
+        want = np.nan if want_off < 0 or window[want_off] == S.NULL_FOLLOWERS else window[want_off]
+        assert o == want_off and (f == want or (np.isnan(f) and np.isnan(want))), (r, f, o, want, want_off)
+    assert (off >= 0).sum() > 100 and (off == -1).sum() > 20 and np.isnan(fol[off >= 0]).any()
