@@ -817,11 +817,13 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
     t = norm != 0
     n_dup = np.zeros(nu)
     if t.any():
-        g = pd.DataFrame({"u": code[t], "n": norm[t]}).groupby(["u", "n"], sort=False).size()
-        g = g[g >= 2]
-        if len(g):
-            n_dup = np.bincount(g.index.get_level_values("u").to_numpy(), weights=g.to_numpy(dtype="float64"),
-                                minlength=nu)
+        # a comment is a duplicate when another comment of the same creator has its normalized text: count the
+        # (creator, text) pairs through integer codes (a two-key groupby took 1.1 s on 18 M comments at 100k)
+        u_t = code[t]
+        text, _ = pd.factorize(norm[t])
+        pair, _ = pd.factorize(text.astype("int64") * nu + u_t)
+        dup = np.bincount(pair)[pair] >= 2
+        n_dup = np.bincount(u_t[dup], minlength=nu).astype("float64")
     pu = pd.Index(users).get_indexer(pairs["user_id"].astype(str).to_numpy())
     pick = lambda a: np.where(pu >= 0, a[np.maximum(pu, 0)], 0.0)  # noqa: E731
     out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top),

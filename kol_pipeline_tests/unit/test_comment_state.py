@@ -150,3 +150,38 @@ def test_step_continues_from_a_state_stored_in_the_former_format():
     b = S._creator_comment_stats_state(st, owner, when, 90, pairs)
     pd.testing.assert_frame_equal(a, b)
     assert b["n_all"].sum() > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_scorecard_comment_stats_against_a_groupby(seed: int):
+    """_creator_comment_stats_state on a random state: comments last seen in the window on the creators' notes,
+    n_dup = comments whose non-empty normalized text another comment of the same creator shares (a plain pandas
+    groupby as the definition)."""
+    rng = np.random.default_rng(seed)
+    n, day = 5000, date(2025, 6, 30)
+    notes = np.array([f"n{i}" for i in range(60)], dtype=object)
+    st = S.empty_comment_state().reindex(range(n))
+    st["comment_key"] = rng.integers(1, 2**62, n)
+    st["note_key"] = S.key64(rng.choice(notes, n))
+    st["last_sd"] = (S.day_number(day) - rng.integers(0, 120, n)).astype("int32")
+    st["first_sd"] = st["last_sd"]
+    st["norm_key"] = rng.choice(np.array([0, 0, 11, 12, 13] + list(range(100, 400)), dtype="int64"), n)
+    st["top_first"] = rng.integers(0, 2, n).astype("int8")
+    st["top_sub_first"] = (st["top_first"] * rng.integers(0, 2, n)).astype("int8")
+    st["lt_note_key"], st["lt_cnt"], st["lt_sub"] = 0, -1, 0
+    st = st.astype(S.COMMENT_STATE_DTYPES)
+    owner = pd.Series([f"u{i % 7}" for i in range(50)], index=notes[:50])  # 10 notes have no owner here
+    pairs = pd.DataFrame({"user_id": [f"u{i}" for i in range(8)]})  # u7 has no notes
+    got = S._creator_comment_stats_state(st, owner, pd.Timestamp(day), 90, pairs)
+
+    df = pd.DataFrame({"note": st["note_key"], "norm": st["norm_key"], "last": st["last_sd"],
+                       "top": st["top_first"], "sub": st["top_sub_first"]})
+    df = df[df["last"] >= S.day_number(day) - 89]
+    df["user"] = df["note"].map(dict(zip(S.key64(owner.index), owner.to_numpy())))
+    df = df[df["user"].notna()]
+    size = df[df["norm"] != 0].groupby(["user", "norm"])["norm"].transform("size")
+    df["dup"] = (size >= 2).reindex(df.index, fill_value=False)
+    want = df.groupby("user").agg(n_all=("note", "size"), n_dup=("dup", "sum"), n_top=("top", "sum"),
+                                  n_top_sub=("sub", "sum")).reindex(pairs["user_id"]).fillna(0.0)
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(dtype="float64"))
+    assert got["n_dup"].sum() > 0 and got.loc[7].sum() == 0
