@@ -374,9 +374,12 @@ def ingest_batches(
             fast = [f for f in fast_parts[kind] if len(f)]
             frames = [*parts[kind], *fast]
             if frames:
-                why_all = [*reasons[kind], *[pd.Series([None] * len(f), dtype=object) for f in fast]]
+                # the reasons as one object array: pd.concat would test every None of the fast rows for being NA
+                # (3.3 s of the 1M day's 3.1 M rows)
+                why_all = [*(r.to_numpy(dtype=object) for r in reasons[kind]), *(np.full(len(f), None, dtype=object)
+                                                                                   for f in fast)]
                 parts[kind] = [pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)]
-                reasons[kind] = [pd.concat(why_all, ignore_index=True) if len(why_all) > 1 else why_all[0].reset_index(drop=True)]
+                reasons[kind] = [pd.Series(np.concatenate(why_all) if why_all else np.empty(0, dtype=object), dtype=object)]
     # rows with no usable crawl time in a file that gives no day either (no date in its name, no valid row):
     # filed under the run's first day (else the earliest day seen) so they are quarantined and counted, never lost
     seen = [d for k in KINDS if parts[k] for d in parts[k][0]["snapshot_date"].dropna()]
