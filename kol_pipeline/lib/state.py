@@ -352,8 +352,8 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
     old = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}  # views: prev is never written to
     old.update({c: _state_days(st[c]) for c in _DAY_COLS})
     old.update({c: _state_flags(st[c]) for c in _FLAG_COLS})
-    d64 = np.int32(day_number(day))
-    keep = old["last_sd"] >= d64 - keep_days
+    today = np.int32(day_number(day))
+    keep = old["last_sd"] >= today - keep_days
     cd = _comment_day(comments_day)
     if cd is None:
         sel = _kept_rows(keep)
@@ -371,7 +371,7 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
         n_new = int(new.sum())
         add = {
             "comment_key": cd["key"][new], "note_key": cd["note_key"][new],
-            "first_sd": np.full(n_new, d64), "last_sd": np.full(n_new, d64),
+            "first_sd": np.full(n_new, today), "last_sd": np.full(n_new, today),
             "norm_key": cd["norm_key"][new], "top_first": cd["top_first"][new],
             "top_sub_first": cd["top_sub_first"][new], "lt_note_key": np.zeros(n_new, dtype="int64"),
             "lt_cnt": np.full(n_new, -1, dtype="int8"), "lt_sub": np.zeros(n_new, dtype="int8"),
@@ -381,7 +381,7 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
         # old row -> its row in the result
         row[seen] = pos[seen] - sel.start if isinstance(sel, slice) else (np.cumsum(keep) - 1)[pos[seen]]
         row[new] = np.arange(n_keep, n_keep + n_new)
-        cols["last_sd"][row] = d64
+        cols["last_sd"][row] = today
         if len(cd["lt_key"]):
             lrow = row[pd.Index(cd["key"]).get_indexer(cd["lt_key"])]
             cols["lt_note_key"][lrow] = cd["lt_note_key"]

@@ -26,8 +26,9 @@ Pandas types on read: strings are ``object``, list columns hold numpy arrays, ti
 every bool column the nullable ``boolean`` (so the dtype does not depend on whether a partition happens to hold a
 null), floats are ``float64`` with NaN for null. Exception: a table whose spec sets ``numpy_ints`` (the internal
 ``comment_state``, whose integer columns are never null) reads its integer columns as plain numpy integers, without
-the copy and mask of the nullable type. ``snapshot_date`` objects are shared by the rows of a partition. Empty results use the same conversion on the table's schema
-(so they differ from ``TableSpec.empty_frame()`` only by those nullable dtypes).
+the copy and mask of the nullable type. The rows of one partition share one ``snapshot_date`` object. Empty results
+use the same conversion on the table's schema (so they differ from ``TableSpec.empty_frame()`` only by those
+nullable dtypes).
 
 Decisions where the contract is silent:
 - Asset key prefixes are ignored: ``["kol", "notes"]`` and ``["notes"]`` are both ``<base>/notes``.
