@@ -57,6 +57,10 @@ def duckdb_type(t: pa.DataType) -> str:
         return "BIGINT"
     if pa.types.is_int32(t):
         return "INTEGER"
+    if pa.types.is_int16(t):
+        return "SMALLINT"
+    if pa.types.is_int8(t):
+        return "TINYINT"
     if pa.types.is_float64(t):
         return "DOUBLE"
     if pa.types.is_boolean(t):
