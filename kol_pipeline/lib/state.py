@@ -253,7 +253,6 @@ COMMENT_STATE_DTYPES = {
     "top_first": "int8", "top_sub_first": "int8", "lt_note_key": "int64", "lt_cnt": "int8", "lt_sub": "int8",
 }
 _DAY_COLS = ("first_sd", "last_sd")
-_FLAG_COLS = ("top_first", "top_sub_first", "lt_cnt", "lt_sub")
 
 
 def empty_comment_state() -> pd.DataFrame:
@@ -272,13 +271,19 @@ def _state_days(s: pd.Series) -> np.ndarray:
     return _dt64(s).astype("datetime64[D]").astype("int64").astype("int32")
 
 
-def _state_flags(s: pd.Series) -> np.ndarray:
-    """A comment_state flag column as int8 (also from the floats a state stored before them, where a comment never
-    seen top-level had NaN in lt_cnt and lt_sub: now -1 in lt_cnt, 0 in lt_sub)."""
+# What a NaN flag of a state stored in the former float format becomes: a comment never seen top-level had NaN in
+# lt_cnt and lt_sub, now -1 in lt_cnt and 0 in lt_sub.
+_FORMER_NULL_FLAG = {"top_first": 0, "top_sub_first": 0, "lt_cnt": -1, "lt_sub": 0}
+_FLAG_COLS = tuple(_FORMER_NULL_FLAG)
+
+
+def _state_flags(cs: pd.DataFrame, column: str) -> np.ndarray:
+    """A comment_state flag column as int8 (also from the floats of a state stored before the int8 flags)."""
+    s = cs[column]
     if s.dtype.kind in "iu":
         return s.to_numpy(dtype="int8")
-    null = -1.0 if s.name == "lt_cnt" else 0.0
-    return np.nan_to_num(s.to_numpy(dtype="float64", na_value=np.nan), nan=null).astype("int8")
+    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    return np.nan_to_num(values, nan=float(_FORMER_NULL_FLAG[column])).astype("int8")
 
 
 def _dt64(s: pd.Series) -> np.ndarray:
@@ -351,7 +356,7 @@ def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | N
     st = empty_comment_state() if prev is None else prev
     old = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}  # views: prev is never written to
     old.update({c: _state_days(st[c]) for c in _DAY_COLS})
-    old.update({c: _state_flags(st[c]) for c in _FLAG_COLS})
+    old.update({c: _state_flags(st, c) for c in _FLAG_COLS})
     today = np.int32(day_number(day))
     keep = old["last_sd"] >= today - keep_days
     cd = _comment_day(comments_day)
@@ -728,13 +733,13 @@ def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series) -> np.ndar
     row instead of a sort of the whole state)."""
     if cs is None or len(cs) == 0:
         return np.full(len(note_ids), np.nan)
-    cnt = _state_flags(cs["lt_cnt"])
+    cnt = _state_flags(cs, "lt_cnt")
     want = key64(note_ids)
     uk = pd.Index(pd.unique(want))
     at = uk.get_indexer(cs["lt_note_key"].to_numpy(dtype="int64"))
     ok = (at >= 0) & (cnt > 0)  # a top-level snapshot with a known is_substantive
     n_by = np.bincount(at[ok], minlength=len(uk)).astype("float64")
-    k_by = np.bincount(at[ok], weights=_state_flags(cs["lt_sub"])[ok], minlength=len(uk))
+    k_by = np.bincount(at[ok], weights=_state_flags(cs, "lt_sub")[ok], minlength=len(uk))
     row = uk.get_indexer(want)
     n, k = n_by[row], k_by[row]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -811,8 +816,8 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
         return zeros
     nu = len(users)
     n_all = np.bincount(code, minlength=nu).astype("float64")
-    n_top = np.bincount(code, weights=_state_flags(cs["top_first"])[m][has], minlength=nu)
-    n_top_sub = np.bincount(code, weights=_state_flags(cs["top_sub_first"])[m][has], minlength=nu)
+    n_top = np.bincount(code, weights=_state_flags(cs, "top_first")[m][has], minlength=nu)
+    n_top_sub = np.bincount(code, weights=_state_flags(cs, "top_sub_first")[m][has], minlength=nu)
     norm = cs["norm_key"].to_numpy(dtype="int64")[m][has]
     t = norm != 0
     n_dup = np.zeros(nu)
