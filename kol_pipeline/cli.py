@@ -113,22 +113,124 @@ def ui_command(host: str, port: int) -> list[str]:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Replace this process by `dagster dev` (same pid and process group: Ctrl-C or SIGTERM to it stops it all)."""
-    import signal
-
+    """Run `dagster dev` under a supervisor (`supervise_dev`): Ctrl-C, or SIGTERM to this process or its process
+    group, shuts it down in Dagster's own order and leaves no process behind."""
     landing, warehouse = _locations(args)
     home = ensure_dagster_home()
     if args.host not in LOOPBACK:
         _print(f"warning: the Dagster UI has no authentication; binding to {args.host} lets anyone who can reach "
                f"port {args.port} launch runs. The default is 127.0.0.1.")
     _print(f"Dagster UI on http://{args.host}:{args.port} (landing {landing}, warehouse {warehouse}, DAGSTER_HOME {home})")
-    # a shell that started us in the background may have set SIGINT to ignored; dagster dev turns SIGTERM into
-    # SIGINT, so an inherited ignore would make it unstoppable
+    return supervise_dev(ui_command(args.host, args.port), cwd=PROJECT_ROOT)
+
+
+def _die_with_parent() -> None:
+    """In the `dagster dev` child, before exec: default SIGINT (a shell that started us in the background may have
+    set it to ignored, and dagster dev turns SIGTERM into SIGINT), and on Linux a SIGINT when the supervisor dies,
+    even by SIGKILL (prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    cmd = ui_command(args.host, args.port)
-    os.chdir(PROJECT_ROOT)
-    os.execv(cmd[0], cmd)
-    return 0  # not reached
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGINT), 0, 0, 0)
+
+
+def supervise_dev(cmd: Sequence[str], cwd: Path, grace_s: float = 20.0) -> int:
+    """Run `dagster dev` (`cmd`) in a process group of its own and stop it cleanly.
+
+    A signal to the whole group at once (Ctrl-C in a terminal, `kill -- -PGID`) reaches dagster dev's code server
+    while dagster dev is still shutting the webserver and daemon down; dagster dev's monitor then restarts the code
+    server it sees exit, and that new server outlives the shutdown (seen in CI: "Code server process has exited with
+    code 0. Restarting the code server process", then a process left running). So dagster dev does not share our
+    process group: SIGINT, SIGTERM or SIGHUP to us forwards one SIGINT to dagster dev alone, which stops its
+    services and then its code servers. When it has exited, its group has `grace_s` to empty by itself; what is
+    left then gets SIGTERM, and SIGKILL after `grace_s` more. A second signal to us skips the wait: SIGTERM to the whole group. Returns 0 after a clean
+    shutdown, else dagster dev's exit code (128 + N if signal N killed it)."""
+    import signal
+    import subprocess
+
+    _become_subreaper()
+    child = subprocess.Popen(list(cmd), cwd=cwd, start_new_session=True, preexec_fn=_die_with_parent)
+    signals_seen = 0
+
+    def forward(signum: int, frame: object) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        try:
+            if signals_seen == 1:
+                os.kill(child.pid, signal.SIGINT)
+            else:
+                os.killpg(child.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, forward)
+    code = child.wait()
+    _sweep_group(child.pid, grace_s)
+    if code in (0, -signal.SIGINT):
+        return 0
+    return code if code > 0 else 128 - code  # killed by a signal: the shell's convention
+
+
+def _become_subreaper() -> None:
+    """On Linux, processes orphaned below us (a code server whose dagster dev has exited) become our children
+    (prctl PR_SET_CHILD_SUBREAPER), so that we reap them: an orphan's zombie, left to an init that reaps slowly,
+    would still count as a member of its process group."""
+    import ctypes
+
+    if sys.platform.startswith("linux"):
+        pr_set_child_subreaper = 36
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def _reap_children() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _group_alive(pgid: int) -> bool:
+    _reap_children()
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal is still a member
+        return True
+
+
+def _sweep_group(pgid: int, grace_s: float) -> None:
+    """Give process group `pgid` up to `grace_s` to empty by itself (dagster dev's code servers finish their own
+    shutdown after dagster dev has exited), then SIGTERM what is left, wait up to `grace_s` more, then SIGKILL it."""
+    import signal
+
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and _group_alive(pgid):
+        time.sleep(0.1)
+    if not _group_alive(pgid):
+        return
+    _print(f"stopping what dagster dev left in process group {pgid}")
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and _group_alive(pgid):
+        time.sleep(0.2)
+    if _group_alive(pgid):
+        _print(f"process group {pgid} did not stop within {grace_s:.0f} s of SIGTERM: SIGKILL")
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

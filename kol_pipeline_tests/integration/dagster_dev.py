@@ -58,12 +58,26 @@ def _get(url: str) -> bytes:
         return r.read()
 
 
+def children(pid: int) -> list[int]:
+    """Child pids of `pid` (Linux /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(c) for c in path.read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
 @dataclass
 class DevServer:
-    proc: subprocess.Popen
+    proc: subprocess.Popen  # `kol-pipeline ui`: the supervisor, leader of its own process group
     port: int
     log_path: Path
     home: Path
+    dev_pgid: int | None = None  # `dagster dev` runs in a process group of its own: its pid
+
+    @property
+    def groups(self) -> list[int]:
+        return [self.proc.pid] + ([self.dev_pgid] if self.dev_pgid else [])
 
     @property
     def base(self) -> str:
@@ -104,6 +118,7 @@ def start(tmp_path: Path, env_extra: dict[str, str], host: str | None = None, ti
             # the code location loads after the webserver answers
             data = server.gql("{ repositoriesOrError { __typename } }")
             if data["repositoriesOrError"]["__typename"] == "RepositoryConnection":
+                (server.dev_pgid,) = children(proc.pid)
                 return server
         except (urllib.error.URLError, ConnectionError, OSError, ValueError, AssertionError):
             pass
@@ -121,19 +136,24 @@ def group_alive(pgid: int) -> bool:
 
 
 def stop(server: DevServer) -> tuple[int, bool]:
-    """SIGTERM the process group, wait up to 30 s for every member to exit, else SIGKILL it.
-    Returns (exit code of `dagster dev`, whether the group had to be killed)."""
+    """SIGTERM the process group of `kol-pipeline ui`, wait up to 30 s for every member of it and of dagster dev's
+    own group to exit, else SIGKILL them. Returns (exit code of `kol-pipeline ui`, whether anything had to be
+    killed)."""
     proc, pgid = server.proc, server.proc.pid  # start_new_session: its process group id is its pid
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return proc.wait(timeout=10), False
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (proc.poll() is None or group_alive(pgid)):
+    while time.monotonic() < deadline and (proc.poll() is None or any(map(group_alive, server.groups))):
         time.sleep(0.5)
-    killed = proc.poll() is None or group_alive(pgid)
+    killed = proc.poll() is None or any(map(group_alive, server.groups))
     if killed:
-        os.killpg(pgid, signal.SIGKILL)
+        for g in server.groups:
+            try:
+                os.killpg(g, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     return proc.wait(timeout=10), killed
 
 
