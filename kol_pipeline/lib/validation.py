@@ -696,10 +696,20 @@ def _list_columns(df: pd.DataFrame, table: str) -> list[str]:
     for c in df.columns:
         if c in out or df[c].dtype != object:
             continue
-        first = df[c].dropna()
-        if len(first) and isinstance(first.iloc[0], (list, tuple, np.ndarray, dict, set)):
+        if isinstance(_first_non_null(df[c].to_numpy()), (list, tuple, np.ndarray, dict, set)):
             out.append(c)
     return [c for c in out if c in df.columns]
+
+
+def _first_non_null(values: np.ndarray, chunk: int = 4096) -> Any:
+    """The first value that is not null (None if there is none), looking at `chunk` values at a time: a column's
+    `dropna()` tested and copied every value (1.8 s over the 1M-row day's tables)."""
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        ok = pd.notna(part)
+        if ok.any():
+            return part[int(ok.argmax())]
+    return None
 
 
 def _gx_friendly(values: Any) -> Any:

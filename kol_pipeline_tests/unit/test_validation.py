@@ -476,3 +476,24 @@ def test_module_import_does_not_import_great_expectations():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_list_columns_look_past_leading_nulls() -> None:
+    """An object column is a list column when its first non-null value is a list, however many nulls come first
+    (the look-up goes chunk by chunk); all-null and string columns are not."""
+    import numpy as np
+
+    from kol_pipeline.lib.validation import _first_non_null, _list_columns
+
+    n = 10_000
+    lists = np.full(n, None, dtype=object)
+    lists[9_000] = ["a", "b"]
+    lists[:5] = np.nan
+    strings = np.full(n, None, dtype=object)
+    strings[4_097] = "x"
+    frame = pd.DataFrame({"late_list": lists, "strings": strings, "nothing": np.full(n, None, dtype=object),
+                          "numbers": np.arange(n)})
+    assert _list_columns(frame, "not_a_table") == ["late_list"]
+    assert _first_non_null(strings) == "x" and _first_non_null(lists) == ["a", "b"]
+    assert _first_non_null(np.full(3, None, dtype=object)) is None
+    assert _first_non_null(np.empty(0, dtype=object)) is None
