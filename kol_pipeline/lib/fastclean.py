@@ -196,7 +196,8 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
     out["snapshot_date"] = _days(crawled[keep]) if len(sub) else pd.Series([], dtype=object)
     out["_file"] = source_file
     out["_record"] = sub["_record"].to_numpy(dtype="int64")
-    out["_rawdict"] = None
+    # no `_rawdict` column: a fast row's record is read again from the file when it is quarantined. An all-None
+    # column here made pd.concat with the Python-cleaned rows test each of its values for NA (2.7 s at 1M rows)
     out["_fast"] = True
     return out, ~ok
 

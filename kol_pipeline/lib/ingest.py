@@ -250,8 +250,10 @@ def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame
 
 def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series,
                      sources: dict[str, ColumnarRecords] | None = None) -> pd.DataFrame:
-    raw = frame["_rawdict"].map(_raw_json).to_numpy()
     fast = frame["_fast"].to_numpy(dtype=bool) if "_fast" in frame.columns else np.zeros(len(frame), dtype=bool)
+    # fast-path frames have no `_rawdict` (their rows are filled in below)
+    raw = (frame["_rawdict"].map(_raw_json).to_numpy() if "_rawdict" in frame.columns
+           else np.full(len(frame), None, dtype=object))
     if fast.any():  # rows cleaned by the fast path keep no dict: their record is read again from the file
         pos = np.flatnonzero(fast)
         files = frame["_file"].to_numpy()[pos]

@@ -158,3 +158,29 @@ def test_landing_index_with_columnar_files(monkeypatch) -> None:
         landing._CACHE.clear()
     assert len(ref.notes) > 0
     _assert_same(ref, fast, "landing")
+
+
+@pytest.mark.parametrize("with_slow_row", [False, True], ids=["only-fast-rows", "fast-and-python-rows"])
+def test_quarantined_fast_rows_keep_their_original_record(tmp_path: Path, with_slow_row: bool) -> None:
+    """Comments on notes nobody knows are quarantined after cleaning; rows cleaned by the fast path carry no record
+    dict, so their `raw` is read again from the file: it must be the original record, whether or not the batch
+    also has rows cleaned by Python (which carry theirs), and the same as the reference reader's."""
+    folder = tmp_path / "landing" / "xhs" / "json"
+    folder.mkdir(parents=True)
+    base = 1_751_000_000_000
+    records = [{"comment_id": f"c{i:04d}", "note_id": f"n{i % 3}", "user_id": f"u{i}", "content": f"好看 {i}",
+                "create_time": base, "last_modify_ts": base + 1000, "like_count": str(i), "sub_comment_count": "0",
+                "parent_comment_id": "0"} for i in range(40)]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    if with_slow_row:
+        lines[7] = lines[7].replace('"like_count": "7"', '"like_count": 7.5')  # a float: cleaned by Python
+    (folder / "search_comments_2025-06-27.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ctx = ingest.IngestContext(now=NOW)
+    ref, fast, n_fast = _both(tmp_path / "landing", ctx)
+    assert n_fast == 40 - with_slow_row  # a row holding a float is read by Python
+    _assert_same(ref, fast, "unknown notes")
+    q = fast.quarantine
+    assert len(q) == 40 and set(q["reason"]) >= {"comment on unknown note"}
+    by_number = dict(zip(q["record_number"], q["raw"]))
+    for i, line in enumerate(lines, start=1):
+        assert json.loads(by_number[i]) == json.loads(line), i
