@@ -121,35 +121,3 @@ def test_bom_is_dropped_like_the_reference(tmp_path: Path) -> None:
     got = assert_same(p, "notes")
     assert list(got.frame["note_id"]) == ["n1", "n2"]
 
-
-def _lines_by_iteration(path: Path, numbers: list[int]) -> dict[int, str]:
-    """Definition of ColumnarRecords.load_lines: Python's line iteration over the file."""
-    out = {}
-    with path.open("rb") as fh:
-        for i, raw in enumerate(fh, start=1):
-            if i in numbers:
-                text = raw.decode("utf-8").removesuffix("\n")
-                out[i] = text.removeprefix("\ufeff") if i == 1 else text
-    return out
-
-
-@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
-@pytest.mark.parametrize("seed", range(4))
-def test_load_lines_by_blocks_is_line_iteration(tmp_path: Path, monkeypatch, block: int, seed: int) -> None:
-    """load_lines reads the file in blocks: any block size (down to 1 byte, so lines and multi-byte characters span
-    blocks) gives the lines that iterating over the file gives, with a BOM, empty lines, no final newline, and line
-    numbers past the end."""
-    import random
-
-    rng = random.Random(seed)
-    words = ["{}", '{"a": 1}', "小红书 收藏", "", "x" * 40, '{"note_id": "n1", "title": "好物分享"}']
-    lines = [rng.choice(words) for _ in range(rng.randint(1, 60))]
-    text = ("\ufeff" if seed % 2 else "") + "\n".join(lines) + ("\n" if seed < 2 else "")
-    path = tmp_path / "f.jsonl"
-    path.write_bytes(text.encode("utf-8"))
-    monkeypatch.setattr(fastread, "_LINES_BLOCK", block)
-    records = fastread.ColumnarRecords(path="f.jsonl", records=[], record_numbers=[], problems=[], source=path)
-    n = len(lines)
-    for numbers in ([1], [n], list(range(1, n + 3)), sorted(rng.sample(range(1, n + 1), min(n, 5))), [n + 1, n + 5]):
-        assert records.load_lines(numbers) == _lines_by_iteration(path, numbers), (numbers, block)
-    assert records.load_lines([]) == {}
