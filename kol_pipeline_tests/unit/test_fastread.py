@@ -121,3 +121,32 @@ def test_bom_is_dropped_like_the_reference(tmp_path: Path) -> None:
     got = assert_same(p, "notes")
     assert list(got.frame["note_id"]) == ["n1", "n2"]
 
+
+
+def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path) -> None:
+    """Hex ids such as '53724e000000000000045774' match a float's text, so the fast reader suspects them; Python's
+    reading of the line confirms they are strings and the rows stay in the frame. A real float, true/false, a list,
+    and a key repeated with different values (DuckDB keeps the first, Python the last) go to Python's reading."""
+    rows = [
+        {"comment_id": "68624057000000097040e000", "note_id": "n1", "user_id": "53724e000000000000045774",
+         "content": "1e5", "create_time": 1751000000000, "last_modify_ts": 1751000001000},
+        {"comment_id": "c2", "note_id": "n1", "user_id": "u2", "content": "ok", "create_time": 1751000000000,
+         "last_modify_ts": 1751000001000, "like_count": 1e5},
+        {"comment_id": "c3", "note_id": "n1", "user_id": "u3", "content": "true", "create_time": 1751000000000,
+         "last_modify_ts": 1751000001000, "like_count": True},
+        {"comment_id": "c4", "note_id": "n1", "user_id": "u4", "content": "[1]", "create_time": 1751000000000,
+         "last_modify_ts": 1751000001000, "sub_comment_count": [1]},
+        {"comment_id": "c5e1", "note_id": "n1", "user_id": "u5", "content": "x", "create_time": 1751000000000,
+         "last_modify_ts": 1751000001000},
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    lines.append('{"comment_id": "1e3", "comment_id": "c6", "note_id": "n1", "create_time": 1751000000000, '
+                 '"last_modify_ts": 1751000001000}')
+    p = tmp_path / "search_comments_2025-06-27.jsonl"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = assert_same(p, "comments")
+    # rows 1 and 5 are fast (their suspicious-looking values are strings); 2, 3, 4 and 6 were read by Python
+    assert list(got.frame["_record"]) == [1, 5]
+    assert got.record_numbers == [2, 3, 4, 6]
+    assert got.frame["user_id"].iloc[0] == "53724e000000000000045774" and got.frame["content"].iloc[0] == "1e5"
+    assert got.records[-1]["comment_id"] == "c6"  # Python's reading: the last of the repeated keys
