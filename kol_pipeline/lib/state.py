@@ -594,9 +594,7 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
         for c in ("likes", "saves", "comments", "shares", "engagements"):
             put(c, pd.array(pd.to_numeric(o[c], errors="coerce"), dtype="Int64"))
         br = st["brands"].to_numpy(dtype=object, copy=True)
-        src = o["brands"].to_numpy(dtype=object)
-        for i, p_ in enumerate(pos):
-            br[p_] = src[i]
+        br[pos] = o["brands"].to_numpy(dtype=object)  # 1-D object arrays: each note's list is assigned as is
         st["brands"] = br
         age = (pd.Series(o["crawled_at"].array) - pd.Series(pub)).dt.total_seconds().to_numpy(dtype="float64") / 86400.0
         put("age_days", age)
@@ -642,9 +640,8 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
             if len(grow):
                 ca = st["curve_age"].to_numpy(dtype=object, copy=True)
                 cE = st["curve_E"].to_numpy(dtype=object, copy=True)
-                for p_, x, y in zip(grow, a[pending30], E[pending30]):
-                    ca[p_] = np.append(np.asarray(ca[p_], dtype="float64"), x)
-                    cE[p_] = np.append(np.asarray(cE[p_], dtype="float64"), y)
+                ca[grow] = _appended(ca[grow], a[pending30])
+                cE[grow] = _appended(cE[grow], E[pending30])
                 st["curve_age"] = ca
                 st["curve_E"] = cE
                 decided = grow[st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[grow]]
@@ -673,6 +670,32 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
         st["curve_age"] = ca
         st["curve_E"] = cE
     return st
+
+
+def _object_array(items) -> np.ndarray:
+    """A 1-D object array holding `items` as they are (numpy would make a 2-D array of equal-length lists)."""
+    out = np.empty(len(items), dtype=object)
+    for i, x in enumerate(items):
+        out[i] = x
+    return out
+
+
+def _appended(arrays: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each float array of `arrays` (an object array; None or a list counts as its values) with the matching
+    value of `values` appended, as a new object array of float64 arrays. One concatenation and one split instead
+    of an np.append per note (532,602 calls in the 1M-note day's note_state)."""
+    if len(arrays) == 0:
+        return np.empty(0, dtype=object)
+    parts = [np.asarray(x if x is not None else (), dtype="float64") for x in arrays]
+    lens = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts)) + 1
+    flat = np.empty(int(lens.sum()), dtype="float64")
+    ends = np.cumsum(lens)
+    flat[ends - 1] = values
+    keep = np.ones(len(flat), dtype=bool)
+    keep[ends - 1] = False
+    if keep.any():
+        flat[keep] = np.concatenate(parts)
+    return _object_array(np.split(flat, ends[:-1]))
 
 
 def _half_life(rows: pd.DataFrame, settings: MetricSettings) -> pd.Series:

@@ -181,3 +181,22 @@ def test_creator_lookup_latest_per_row(seed: int):
         want = np.nan if want_off < 0 or window[want_off] == S.NULL_FOLLOWERS else window[want_off]
         assert o == want_off and (f == want or (np.isnan(f) and np.isnan(want))), (r, f, o, want, want_off)
     assert (off >= 0).sum() > 100 and (off == -1).sum() > 20 and np.isnan(fol[off >= 0]).any()
+
+
+def test_curve_points_appended_in_one_pass():
+    """`_appended` gives what an np.append per note gives: None, a list, an empty or a stored array each get the
+    new point at the end, as their own float arrays, also for many notes of random lengths."""
+    from kol_pipeline.lib.state import _appended
+
+    rng = np.random.default_rng(3)
+    items = [None, [], [1.0], np.array([1.0, 2.0]), np.empty(0)] + [rng.random(rng.integers(0, 6)) for _ in range(200)]
+    arrays = np.empty(len(items), dtype=object)
+    for i, x in enumerate(items):
+        arrays[i] = x
+    values = rng.random(len(items))
+    got = _appended(arrays, values)
+    assert got.dtype == object and got.shape == (len(items),)
+    for g, x, v in zip(got, items, values):
+        want = np.append(np.asarray(x if x is not None else [], dtype="float64"), v)
+        assert g.dtype == np.float64 and np.array_equal(g, want)
+    assert len(_appended(np.empty(0, dtype=object), np.empty(0))) == 0
