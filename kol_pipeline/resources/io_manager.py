@@ -26,7 +26,8 @@ Pandas types on read: strings are ``object``, list columns hold numpy arrays, ti
 every bool column the nullable ``boolean`` (so the dtype does not depend on whether a partition happens to hold a
 null), floats are ``float64`` with NaN for null. Exception: a table whose spec sets ``numpy_ints`` (the internal
 ``comment_state``, whose integer columns are never null) reads its integer columns as plain numpy integers, without
-the copy and mask of the nullable type. The rows of one partition share one ``snapshot_date`` object. Empty results
+the copy and mask of the nullable type, and its ``snapshot_date`` as a Categorical of date objects
+(``day_categorical``). The rows of one partition share one ``snapshot_date`` object. Empty results
 use the same conversion on the table's schema (so they differ from ``TableSpec.empty_frame()`` only by those
 nullable dtypes).
 
@@ -411,9 +412,17 @@ def _read_partitioned(
     combined = _order_columns(pa.concat_tables(parts, promote_options="permissive"), table)
     df = _to_pandas(combined, table)
     # snapshot_date as date objects, one per partition shared by its rows (Arrow would make a Python object per
-    # row: 24 M of them for one day of comment_state)
-    day_objects = np.array([dt.date.fromisoformat(k) for k in owners], dtype=object)
-    values = np.repeat(day_objects, [t.num_rows for t in parts])
+    # row: 24 M of them for one day of comment_state); a Categorical of them for a spec with `day_categorical`
+    counts = [t.num_rows for t in parts]
+    spec = TABLES.get(table)
+    if spec is not None and spec.day_categorical:
+        days = sorted(set(owners))
+        code = {k: i for i, k in enumerate(days)}
+        codes = np.repeat(np.array([code[k] for k in owners], dtype=np.int32), counts)
+        values = pd.Categorical.from_codes(codes, categories=pd.Index([dt.date.fromisoformat(k) for k in days],
+                                                                       dtype=object))
+    else:
+        values = np.repeat(np.array([dt.date.fromisoformat(k) for k in owners], dtype=object), counts)
     names = _column_order(combined.column_names + [PARTITION_COLUMN], table)
     df.insert(names.index(PARTITION_COLUMN), PARTITION_COLUMN, values)
     return df

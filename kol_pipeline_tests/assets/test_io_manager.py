@@ -397,8 +397,9 @@ def test_pandas_types_on_read(base):
 
 def test_comment_state_storage_hints(base):
     """TableSpec.numpy_ints / plain_columns: comment_state comes back with plain numpy integer columns (no nullable
-    copy), its key columns are stored without dictionary encoding, and snapshot_date is still date objects in the
-    schema's position, from a one-category Categorical as the state assets produce it."""
+    copy), its key columns are stored without dictionary encoding, and snapshot_date (written from a one-category
+    Categorical as the state assets produce it) comes back in the schema's position as a Categorical of date
+    objects (day_categorical), one code per row, that compares with a date as _of_day does."""
     from kol_pipeline.lib import state as S
 
     io = ParquetIOManager(make_base_path(base))
@@ -409,7 +410,17 @@ def test_comment_state_storage_hints(base):
     st = S._with_day(st, dt.date(2025, 1, 1))
     assert isinstance(st["snapshot_date"].dtype, pd.CategoricalDtype)
     io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key=D1), st)
-    got = read_table(base, "comment_state")
+    later = S._with_day(S.comment_state_step(st.drop(columns="snapshot_date"), None, dt.date(2025, 1, 2)),
+                        dt.date(2025, 1, 2))
+    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key="2025-01-02"),
+                     later)
+    both = read_table(base, "comment_state")
+    assert isinstance(both["snapshot_date"].dtype, pd.CategoricalDtype)
+    assert list(both["snapshot_date"].cat.categories) == [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
+    assert all(type(d) is dt.date for d in both["snapshot_date"].cat.categories)
+    assert both.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2 + [dt.date(2025, 1, 2)] * 2
+    assert (both["snapshot_date"] == dt.date(2025, 1, 2)).tolist() == [False, False, True, True]
+    got = read_table(base, "comment_state", end=D1)
     assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
     assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == S.COMMENT_STATE_DTYPES
     assert got["lt_cnt"].tolist() == [1, -1] and got["top_first"].tolist() == [1, 0]
