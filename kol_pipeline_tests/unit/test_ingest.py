@@ -330,3 +330,31 @@ def test_stable_order_is_pandas_mergesort() -> None:
         assert list(got) == list(f.sort_values(cols, kind="mergesort").index), cols
     first = list(dict.fromkeys(f.take(ingest.stable_order(f, ["note_id"]))["note_id"]))[:3]
     assert first == ["Z", "a\u00e9", "n0"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
+    """`dedupe` (key codes in crawl order) against its definition: the frame sorted by crawl time, file and
+    record (stable), the last of each (id, day) kept; with ties, null crawl times, several days and files."""
+    from kol_pipeline.lib.ingest import dedupe, stable_order
+
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    frame = pd.DataFrame({
+        "note_id": rng.choice([f"n{i}" for i in range(400)], n).astype(object),
+        "snapshot_date": rng.choice([date(2025, 6, 1), date(2025, 6, 2)], n).astype(object),
+        "crawled_at": pd.to_datetime(rng.integers(0, 50, n), unit="h", utc=True),
+        "_file": rng.choice(["a.jsonl", "b.jsonl"], n).astype(object),
+        "_record": rng.integers(1, 100, n),
+        "likes": rng.integers(0, 10, n),
+    }, index=rng.permutation(n) + 10)
+    frame.loc[frame.index[:40], "crawled_at"] = pd.NaT
+    order = frame.take(stable_order(frame, ["crawled_at", "_file", "_record"]))
+    want = order.duplicated(["note_id", "snapshot_date"], keep="last").reindex(frame.index)
+    kept, dup = dedupe(frame, "note_id")
+    pd.testing.assert_series_equal(dup, want, check_names=False)
+    pd.testing.assert_frame_equal(kept, frame[~want])
+    assert 0 < dup.sum() < n
+    alone = frame.drop_duplicates(["note_id", "snapshot_date"])
+    kept, dup = dedupe(alone, "note_id")
+    assert not dup.any() and kept.equals(alone)
