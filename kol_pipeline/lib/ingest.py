@@ -275,12 +275,15 @@ def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series,
 
 
 def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Series:
-    ok = pd.Series(True, index=days.index)
-    if start is not None:
-        ok &= days.map(lambda d: d is not None and d >= start)
-    if end is not None:
-        ok &= days.map(lambda d: d is not None and d <= end)
-    return ok.astype(bool)
+    """True where the day is not null and within [start, end] (each bound optional). Decided once per distinct
+    day (a per-row test cost 1 s over the 1M-note day's 3.2 M rows)."""
+    if start is None and end is None:
+        return pd.Series(True, index=days.index)
+    codes, uniq = pd.factorize(days, use_na_sentinel=True)
+    ok_uniq = np.array([d is not None and (start is None or d >= start) and (end is None or d <= end)
+                        for d in uniq], dtype=bool)
+    ok = ok_uniq[codes] & (codes >= 0) if len(uniq) else np.zeros(len(days), dtype=bool)
+    return pd.Series(ok, index=days.index)
 
 
 def _sort_key(s: pd.Series) -> np.ndarray:

@@ -358,3 +358,18 @@ def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
     alone = frame.drop_duplicates(["note_id", "snapshot_date"])
     kept, dup = dedupe(alone, "note_id")
     assert not dup.any() and kept.equals(alone)
+
+
+def test_in_range_per_distinct_day() -> None:
+    """`_in_range` decides per distinct day what the per-row rule gives: not null and within each given bound."""
+    from kol_pipeline.lib.ingest import _in_range
+
+    days = pd.Series([date(2025, 6, d) for d in (1, 2, 3, 2, 5)] + [None], index=list("abcdef"), dtype=object)
+    for start, end in ((None, None), (date(2025, 6, 2), None), (None, date(2025, 6, 2)),
+                       (date(2025, 6, 2), date(2025, 6, 3)), (date(2025, 7, 1), None)):
+        want = [d is not None and (start is None or d >= start) and (end is None or d <= end) for d in days]
+        if start is None and end is None:
+            want = [True] * len(days)  # no bounds: every row, as before
+        got = _in_range(days, start, end)
+        assert got.tolist() == want and list(got.index) == list(days.index) and got.dtype == bool
+    assert _in_range(pd.Series([], dtype=object), date(2025, 6, 1), None).tolist() == []
