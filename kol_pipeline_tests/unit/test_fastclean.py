@@ -184,3 +184,22 @@ def test_quarantined_fast_rows_keep_their_original_record(tmp_path: Path, with_s
     by_number = dict(zip(q["record_number"], q["raw"]))
     for i, line in enumerate(lines, start=1):
         assert json.loads(by_number[i]) == json.loads(line), i
+
+
+def test_categorize_fast_with_odd_tags() -> None:
+    """Tags as lists, tuples or numpy arrays, with None and NaN tags (skipped), a number (as its text), a missing
+    tag list (None or NaN), and no tag at all: categorize_fast equals categorize note by note."""
+    import numpy as np
+
+    notes = pd.DataFrame({
+        "title": ["a", "b", "c", "d", "e", "f", "g"],
+        "description": ["", "", "", "", "", "", ""],
+        "tags": [["护肤", None], ("面霜", float("nan"), "护肤"), np.array(["口红", "护肤"], dtype=object), None,
+                 float("nan"), [], [42, "美食"]],
+    })
+    cats = pd.DataFrame({"keyword": ["护肤", "面霜", "口红", "美食", "42"],
+                         "category": ["skincare", "skincare", "beauty", "food", "food"]})
+    want = text.categorize(notes["title"], notes["description"], notes["tags"], cats)
+    got = text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats)
+    pd.testing.assert_series_equal(got, want)
+    assert got.tolist() == ["skincare", "skincare", "skincare", None, None, None, "food"]  # a tie: the first listed
