@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import re
 from collections.abc import Sequence
 
@@ -218,15 +220,21 @@ def categorize_fast(title: pd.Series, description: pd.Series, tags: pd.Series, c
         if len(rows):
             np.add.at(scores, rows, coef * w[idx])
     # tags: each distinct tag is searched once; a note scores 3 per tag containing the keyword
-    owner: list[int] = []
-    flat: list[str] = []
-    for i, x in enumerate(tags.tolist()):
-        if isinstance(x, (list, tuple, np.ndarray)):
+    items = [x if isinstance(x, (list, tuple, np.ndarray)) else () for x in tags.tolist()]
+    flat_all = np.fromiter(itertools.chain.from_iterable(items), dtype=object, count=sum(map(len, items)))
+    if pd.api.types.infer_dtype(flat_all, skipna=False) in ("string", "empty"):
+        # every tag is text (the usual case): flattened in C, no per-tag test (5M tags in the 1M-note day)
+        flat: list[str] | np.ndarray = flat_all
+        owner: list[int] | np.ndarray = np.repeat(np.arange(len(items), dtype=np.int64),
+                                                  np.fromiter(map(len, items), dtype=np.int64, count=len(items)))
+    else:
+        owner, flat = [], []
+        for i, x in enumerate(items):
             for tag in x:
                 if tag is not None and not (isinstance(tag, float) and np.isnan(tag)):
                     flat.append(tag if isinstance(tag, str) else str(tag))
                     owner.append(i)
-    if flat:
+    if len(flat):
         codes, uniq = pd.factorize(pd.Series(flat, dtype=object))
         rows, idx = field_hits([str(u).lower() for u in uniq])
         tag_scores = np.zeros((len(uniq), len(order)), dtype=np.int64)
