@@ -85,9 +85,20 @@ def _as_date(s: pd.Series) -> pd.Series:
     return out.where(s.notna(), None)
 
 
+def _is_number_dtype(dtype) -> bool:
+    """Integer or float, numpy or pandas' nullable (not bool, not object)."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
 def _float(x: pd.Series | np.ndarray) -> pd.array:
-    """float64 values with NaN meaning null -> nullable Float64 (NaN/inf -> <NA>)."""
-    a = pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce").to_numpy(dtype="float64")
+    """float64 values with NaN meaning null -> nullable Float64 (NaN/inf -> <NA>). Numbers are converted
+    directly; only other values go through objects and to_numeric (which took 1.6 s for note_metrics' ten
+    float columns at 1M notes)."""
+    if _is_number_dtype(getattr(x, "dtype", None)):
+        a = pd.Series(x).to_numpy(dtype="float64", na_value=np.nan) if isinstance(x, pd.Series) or \
+            isinstance(getattr(x, "dtype", None), pd.api.extensions.ExtensionDtype) else np.asarray(x, dtype="float64")
+    else:
+        a = pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce").to_numpy(dtype="float64")
     a = np.where(np.isfinite(a), a, np.nan)
     return pd.array(a, dtype="Float64")
 
@@ -105,6 +116,9 @@ def _bool(values: np.ndarray | pd.Series, known: np.ndarray | pd.Series) -> pd.a
 
 
 def _int(x: pd.Series | np.ndarray) -> pd.array:
+    """Values -> nullable Int64 (numbers directly, anything else through to_numeric)."""
+    if _is_number_dtype(getattr(x, "dtype", None)):
+        return pd.array(x.array if isinstance(x, pd.Series) else x, dtype="Int64")
     return pd.array(pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce"), dtype="Int64")
 
 

@@ -491,3 +491,36 @@ def test_real_single_crawl_data():
     filled = out["save_to_like"].notna()
     assert filled.mean() > 0.9  # null only where likes = 0
     assert (out.loc[~filled, "likes"] == 0).all()
+
+
+def _float_by_objects(x):
+    """The former `_float`: every value through an object array and to_numeric."""
+    a = pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce").to_numpy(dtype="float64")
+    return pd.array(np.where(np.isfinite(a), a, np.nan), dtype="Float64")
+
+
+def _int_by_objects(x):
+    return pd.array(pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce"), dtype="Int64")
+
+
+@pytest.mark.parametrize("values", [
+    np.array([1.5, np.nan, np.inf, -np.inf, 0.0]), np.array([1, 2, 3]), pd.Series([1, None, 3], dtype="Int64"),
+    pd.Series([1.5, None, 2.0], dtype="Float64"), pd.Series([1.0, np.nan, 3.0]), pd.array([4, None], dtype="Int64"),
+    np.array(["1", "x", None], dtype=object), pd.Series([True, False]), pd.Series(["2", None], dtype=object),
+    np.array([2.0, np.nan]),
+], ids=lambda v: f"{type(v).__name__}-{getattr(v, 'dtype', '')}")
+def test_float_and_int_convert_numbers_directly(values):
+    """`_float`/`_int` take numbers without the object round trip; the result (or the error) is the one of the
+    conversion through objects, for numpy, nullable and object inputs."""
+    from kol_pipeline.lib.metrics import _float, _int
+
+    assert _float(values).equals(_float_by_objects(values))
+    try:
+        want, want_err = _int_by_objects(values), None
+    except (TypeError, ValueError, OverflowError) as exc:
+        want, want_err = None, type(exc)
+    if want_err is None:
+        assert _int(values).equals(want)
+    else:
+        with pytest.raises(want_err):
+            _int(values)
