@@ -146,8 +146,9 @@ def supervise_dev(cmd: Sequence[str], cwd: Path, grace_s: float = 20.0) -> int:
     code 0. Restarting the code server process", then a process left running). So dagster dev does not share our
     process group: SIGINT, SIGTERM or SIGHUP to us forwards one SIGINT to dagster dev alone, which stops its
     services and then its code servers. When it has exited, its group has `grace_s` to empty by itself; what is
-    left then gets SIGTERM, and SIGKILL after `grace_s` more. A second signal to us skips the wait: SIGTERM to the whole group. Returns 0 after a clean
-    shutdown, else dagster dev's exit code (128 + N if signal N killed it)."""
+    left then gets SIGTERM, and SIGKILL after `grace_s` more. A second signal to us sends SIGTERM to dagster dev's
+    whole group at once. Returns 0 after a clean shutdown, else dagster dev's exit code (128 + N if signal N
+    killed it)."""
     import signal
     import subprocess
 

@@ -95,8 +95,7 @@ def _float(x: pd.Series | np.ndarray) -> pd.array:
     directly; only other values go through objects and to_numeric (which took 1.6 s for note_metrics' ten
     float columns at 1M notes)."""
     if _is_number_dtype(getattr(x, "dtype", None)):
-        a = pd.Series(x).to_numpy(dtype="float64", na_value=np.nan) if isinstance(x, pd.Series) or \
-            isinstance(getattr(x, "dtype", None), pd.api.extensions.ExtensionDtype) else np.asarray(x, dtype="float64")
+        a = pd.Series(x).to_numpy(dtype="float64", na_value=np.nan)
     else:
         a = pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce").to_numpy(dtype="float64")
     a = np.where(np.isfinite(a), a, np.nan)

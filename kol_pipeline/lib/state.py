@@ -674,10 +674,7 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
 
 def _object_array(items) -> np.ndarray:
     """A 1-D object array holding `items` as they are (numpy would make a 2-D array of equal-length lists)."""
-    out = np.empty(len(items), dtype=object)
-    for i, x in enumerate(items):
-        out[i] = x
-    return out
+    return np.fromiter(items, dtype=object, count=len(items))
 
 
 def _appended(arrays: np.ndarray, values: np.ndarray) -> np.ndarray:
