@@ -46,16 +46,19 @@ time.sleep(600)
 '''
 
 SUPERVISOR = ("import sys\nfrom pathlib import Path\nfrom kol_pipeline.cli import supervise_dev\n"
-              "sys.exit(supervise_dev(sys.argv[1:], cwd=Path.cwd(), grace_s=1.0))\n")
+              "sys.exit(supervise_dev(sys.argv[2:], cwd=Path.cwd(), grace_s=float(sys.argv[1])))\n")
+# The grace periods: long enough that a process killed by SIGTERM is gone on a loaded CI machine (1 s was not,
+# with four test workers on two cores); short where the test waits for the SIGKILL.
+GRACE_S = 5.0
 
 
-def _start(tmp_path: Path, mode: str, server_mode: str = "plain") -> subprocess.Popen:
+def _start(tmp_path: Path, mode: str, server_mode: str = "plain", grace_s: float = GRACE_S) -> subprocess.Popen:
     fake = tmp_path / "fake_dev.py"
     fake.write_text(FAKE_DEV)
     # output to a file: a pipe would stay open in the stand-ins the tests leave to the supervisor
     with (tmp_path / "out.log").open("wb") as log:
-        return subprocess.Popen([sys.executable, "-c", SUPERVISOR, sys.executable, str(fake), str(tmp_path), mode,
-                                 server_mode], cwd=tmp_path, start_new_session=True, stdout=log,
+        return subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(grace_s), sys.executable, str(fake),
+                                 str(tmp_path), mode, server_mode], cwd=tmp_path, start_new_session=True, stdout=log,
                                 stderr=subprocess.STDOUT)
 
 
@@ -109,7 +112,7 @@ def test_a_group_signal_reaches_dagster_dev_alone_and_leftovers_are_stopped(tmp_
 
 
 def test_a_leftover_that_ignores_sigterm_is_killed(tmp_path):
-    sup = _start(tmp_path, "exit", server_mode="stubborn")
+    sup = _start(tmp_path, "exit", server_mode="stubborn", grace_s=1.0)
     _wait_for(tmp_path / "ready")
     server = int((tmp_path / "server.pid").read_text())
     os.killpg(sup.pid, signal.SIGTERM)
