@@ -179,7 +179,8 @@ def supervise_dev(cmd: Sequence[str], cwd: Path, grace_s: float = 20.0) -> int:
 def _become_subreaper() -> None:
     """On Linux, processes orphaned below us (a code server whose dagster dev has exited) become our children
     (prctl PR_SET_CHILD_SUBREAPER), so that we reap them: an orphan's zombie, left to an init that reaps slowly,
-    would still count as a member of its process group."""
+    would still count as a member of its process group (`_live_members` does not count zombies either, for
+    where the prctl is refused)."""
     import ctypes
 
     if sys.platform.startswith("linux"):
@@ -197,15 +198,32 @@ def _reap_children() -> None:
             return
 
 
+def _live_members(pgid: int) -> bool | None:
+    """Whether process group `pgid` has a member that is not a zombie, from /proc (None where there is no /proc):
+    a zombie that nobody has reaped yet still makes `killpg(pgid, 0)` succeed."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp, ...
+        except (OSError, IndexError):
+            continue  # the process has just exited
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 def _group_alive(pgid: int) -> bool:
     _reap_children()
     try:
         os.killpg(pgid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:  # a member we may not signal is still a member
-        return True
+        pass
+    live = _live_members(pgid)
+    return True if live is None else live
 
 
 def _sweep_group(pgid: int, grace_s: float) -> None:

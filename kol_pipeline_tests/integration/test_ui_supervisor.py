@@ -141,3 +141,23 @@ def test_dagster_dev_exit_code_is_passed_on(tmp_path):
     # its code server outlived it: swept as well, though nobody asked the supervisor to stop
     assert _gone_within(server, 5)
     assert "stopping what dagster dev left in process group" in out
+
+
+def test_a_zombie_is_not_a_live_member_of_its_group():
+    """An exited process nobody has reaped still makes killpg(pgid, 0) succeed; the supervisor does not wait for
+    it (`_live_members`), and a running member does count."""
+    from kol_pipeline.cli import _live_members
+
+    done = subprocess.Popen(["true"], start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(done.pid):
+        time.sleep(0.05)
+    os.killpg(done.pid, 0)  # a zombie: still a member for the kernel
+    assert _live_members(done.pid) is False
+    running = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        assert _live_members(running.pid) is True
+    finally:
+        running.kill()
+        running.wait()
+        done.wait()
