@@ -125,13 +125,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def _die_with_parent() -> None:
-    """In the `dagster dev` child, before exec: default SIGINT (a shell that started us in the background may have
-    set it to ignored, and dagster dev turns SIGTERM into SIGINT), and on Linux a SIGINT when the supervisor dies,
-    even by SIGKILL (prctl PR_SET_PDEATHSIG)."""
+    """In the `dagster dev` child, before exec: default SIGINT, SIGTERM and SIGHUP, and on Linux a SIGINT when the
+    supervisor dies, even by SIGKILL (prctl PR_SET_PDEATHSIG).
+
+    An ignored signal is inherited across exec, by dagster dev and by the code servers it starts: a shell that
+    started us in the background ignores SIGINT (which dagster dev's shutdown needs), and a parent that ignored
+    SIGTERM made every code server deaf to the sweep (seen in CI, where a test worker's SIGTERM was ignored)."""
     import ctypes
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGINT), 0, 0, 0)

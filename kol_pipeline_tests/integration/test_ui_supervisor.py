@@ -52,14 +52,20 @@ SUPERVISOR = ("import sys\nfrom pathlib import Path\nfrom kol_pipeline.cli impor
 GRACE_S = 5.0
 
 
-def _start(tmp_path: Path, mode: str, server_mode: str = "plain", grace_s: float = GRACE_S) -> subprocess.Popen:
+def _ignore_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _start(tmp_path: Path, mode: str, server_mode: str = "plain", grace_s: float = GRACE_S,
+           inherit_ignored_sigterm: bool = False) -> subprocess.Popen:
     fake = tmp_path / "fake_dev.py"
     fake.write_text(FAKE_DEV)
     # output to a file: a pipe would stay open in the stand-ins the tests leave to the supervisor
     with (tmp_path / "out.log").open("wb") as log:
         return subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(grace_s), sys.executable, str(fake),
                                  str(tmp_path), mode, server_mode], cwd=tmp_path, start_new_session=True, stdout=log,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT,
+                                preexec_fn=_ignore_sigterm if inherit_ignored_sigterm else None)
 
 
 def _finish(sup: subprocess.Popen, tmp_path: Path, timeout: float = 30) -> str:
@@ -94,9 +100,12 @@ def _gone_within(pid: int, timeout: float) -> bool:
     return False
 
 
+@pytest.mark.parametrize("inherited_ignore", [False, True], ids=["", "sigterm-ignored-by-the-parent"])
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_a_group_signal_reaches_dagster_dev_alone_and_leftovers_are_stopped(tmp_path, stop_signal):
-    sup = _start(tmp_path, "exit")
+def test_a_group_signal_reaches_dagster_dev_alone_and_leftovers_are_stopped(tmp_path, stop_signal, inherited_ignore):
+    """Also when `kol-pipeline ui` was started by a process that ignores SIGTERM (an ignored signal survives exec):
+    dagster dev and its code servers get the default back, so the sweep's SIGTERM stops them."""
+    sup = _start(tmp_path, "exit", inherit_ignored_sigterm=inherited_ignore)
     _wait_for(tmp_path / "ready")
     server = int((tmp_path / "server.pid").read_text())
     os.killpg(sup.pid, stop_signal)  # as `kill -- -PGID` or Ctrl-C in a terminal would
