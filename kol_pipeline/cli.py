@@ -130,7 +130,8 @@ def _die_with_parent() -> None:
 
     An ignored signal is inherited across exec, by dagster dev and by the code servers it starts: a shell that
     started us in the background ignores SIGINT (which dagster dev's shutdown needs), and a parent that ignored
-    SIGTERM made every code server deaf to the sweep (seen in CI, where a test worker's SIGTERM was ignored)."""
+    SIGTERM made every code server deaf to the sweep (CI's supervisor tests failed so; run from a parent that
+    ignores SIGTERM, they fail the same way here)."""
     import ctypes
     import signal
 
