@@ -42,7 +42,8 @@ class TableSpec:
     # Parquet dictionary encoding (high-cardinality keys, where the encoder builds a dictionary per row group
     # and then gives it up: it doubled the write time and tripled the read time of a 24 M-row comment_state).
     # ``day_categorical``: snapshot_date is read as a pandas Categorical of date objects (a small code per row
-    # instead of a pointer per row: building and inserting 24 M pointers cost 2.8 s per comment_state read).
+    # instead of a pointer per row: repeating and inserting the pointers took 2.8 s over the reads of the 100k
+    # benchmark's day 120, nearly all of them the 24 M-row comment_state).
     numpy_ints: bool = False
     plain_columns: tuple[str, ...] = ()
     day_categorical: bool = False
