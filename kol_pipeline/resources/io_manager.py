@@ -355,7 +355,10 @@ def _to_pandas(table: pa.Table, name: str | None = None) -> pd.DataFrame:
 def _empty_partitioned(table: str) -> pd.DataFrame:
     spec = TABLES.get(table)
     if spec is not None:
-        return _to_pandas(spec.schema.empty_table(), table)
+        empty = _to_pandas(spec.schema.empty_table(), table)
+        if spec.day_categorical and PARTITION_COLUMN in empty.columns:  # the dtype of a non-empty read
+            empty[PARTITION_COLUMN] = pd.Categorical([], categories=pd.Index([], dtype=object))
+        return empty
     return pd.DataFrame({PARTITION_COLUMN: pd.Series([], dtype=object)})
 
 

@@ -420,6 +420,8 @@ def test_comment_state_storage_hints(base):
     assert all(type(d) is dt.date for d in both["snapshot_date"].cat.categories)
     assert both.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2 + [dt.date(2025, 1, 2)] * 2
     assert (both["snapshot_date"] == dt.date(2025, 1, 2)).tolist() == [False, False, True, True]
+    none = read_table(base, "comment_state", start="2030-01-01")  # no partition: the same dtype, no rows
+    assert len(none) == 0 and isinstance(none["snapshot_date"].dtype, pd.CategoricalDtype)
     got = read_table(base, "comment_state", end=D1)
     assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
     assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == S.COMMENT_STATE_DTYPES
