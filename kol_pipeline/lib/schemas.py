@@ -394,8 +394,8 @@ CREATOR_STATE = TableSpec(
 
 COMMENT_STATE = TableSpec(
     "comment_state",
-    "Per day: one row per comment seen in the trailing 122 days (each comment once), fixed-width numbers only: "
-    "64-bit keys (lib/state.py key64) stand for ids and texts.",
+    "Per day: the comments seen that day with their state (a delta), or, in a base partition, every comment seen "
+    "in the trailing 122 days; fixed-width numbers only: 64-bit keys (lib/state.py key64) stand for ids and texts.",
     _cols(
         SNAPSHOT,
         ("comment_key", I64, "64-bit key of comment_id"),
@@ -408,6 +408,8 @@ COMMENT_STATE = TableSpec(
         ("lt_note_key", I64, "64-bit key of the note of the latest top-level snapshot (0: never top-level)"),
         ("lt_cnt", FLAG, "1 when that snapshot has a known is_substantive, 0 when not, -1: never top-level"),
         ("lt_sub", FLAG, "1 when it is substantive, else 0"),
+        ("base", FLAG, "1 in a base partition (the whole state of its day), 0 in a delta (the comments seen that "
+                       "day); the state of a day is a view over the trailing 122 partitions (docs/metrics.md)"),
     ),
     keys=("comment_key", "snapshot_date"),
     numpy_ints=True,

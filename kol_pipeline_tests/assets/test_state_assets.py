@@ -67,7 +67,17 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
         recs = [r for r in instance.fetch_materializations(dg.AssetKey(t), limit=100).records if r.run_id == run_id]
         assert [r.partition_key for r in recs] == [last.isoformat()], t
         stored = len(read_table(str(wh), t, last.isoformat(), last.isoformat()))
-        assert stored > 0 and recs[0].asset_materialization.metadata["dagster/row_count"].value == stored, t
+        # comment_state stores the day's sightings (a delta): none on a day without comments
+        assert (stored > 0 or t == "comment_state") and \
+            recs[0].asset_materialization.metadata["dagster/row_count"].value == stored, t
+    # the ranged run stored deltas (a base only on its first day, when that day has comments): each delta holds
+    # only its day's sightings
+    cs = read_table(str(wh), "comment_state")
+    kinds = cs.groupby("snapshot_date", observed=True)["base"].agg(["min", "max"])
+    assert (kinds["min"] == kinds["max"]).all() and (kinds["max"].iloc[1:] == 0).all() and len(kinds) > 5
+    deltas = cs[cs["base"] == 0]
+    assert len(deltas) > 0
+    assert (deltas["last_sd"].to_numpy() == [(d - date(1970, 1, 1)).days for d in deltas["snapshot_date"]]).all()
 
     # the day before loses its states: the last day bootstraps from the cleaned partitions
     before = (last - timedelta(days=1)).isoformat()

@@ -185,3 +185,139 @@ def test_scorecard_comment_stats_against_a_groupby(seed: int):
                                   n_top_sub=("sub", "sum")).reindex(pairs["user_id"]).fillna(0.0)
     np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(dtype="float64"))
     assert got["n_dup"].sum() > 0 and got.loc[7].sum() == 0
+
+
+# ------------------------------------------------------------------------ stored deltas and bases: the view
+def _stored(rows: pd.DataFrame, d: date) -> pd.DataFrame:
+    """A partition as the IO manager writes and reads it back (snapshot_date as date objects)."""
+    from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+    return _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
+
+
+def _window(stored: dict[date, pd.DataFrame], lo: date, hi: date) -> pd.DataFrame | None:
+    parts = [stored[d] for d in sorted(stored) if lo <= d <= hi]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _runs(parts, run_lengths, stored=None):
+    """Store comment_state partitions as runs of the asset would (each run continues from the view over the
+    stored partitions of the 122 days before its first day); yield (day, view of the day, stored partitions)."""
+    stored = {} if stored is None else stored
+    days = [d for d, _ in parts]
+    by_day = dict(parts)
+    i = 0
+    for n in run_lengths:
+        run = days[i:i + n]
+        if not run:
+            break
+        before = run[0] - timedelta(days=1)
+        window = _window(stored, before - timedelta(days=S.COMMENT_KEEP_DAYS + 1 - 1), before)
+        if window is None:
+            prev, dead, base_first = None, 0, True
+        else:
+            m, dead, _ = S.comment_view_mask(window, before)
+            prev, base_first = S.comment_view(window, before, mask=m), False
+        for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first):
+            assert (rows["last_sd"] == S.day_number(d)).all() or rows["base"].all()
+            if len(rows):  # the IO manager writes no empty partition
+                stored[d] = _stored(rows, d)
+            else:
+                stored.pop(d, None)
+        for d in run:
+            view = S.comment_view(_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d), d)
+            yield d, view, stored
+        i += n
+
+
+def _canon(st: pd.DataFrame | None) -> pd.DataFrame:
+    cols = list(S.empty_comment_state().columns)
+    if st is None:
+        return S.empty_comment_state()
+    return st[cols].sort_values("comment_key").reset_index(drop=True).astype(S.COMMENT_STATE_DTYPES)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
+    """Daily runs and ranged runs of random lengths store deltas (and bases where the deltas carry too many
+    superseded rows); the view over the stored partitions is the folded state on every day."""
+    parts = _random_history(seed)
+    rng = np.random.default_rng(100 + seed)
+    lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
+    fold = None
+    checked = 0
+    for (d, view, stored), (d2, p) in zip(_runs(parts, lengths), parts):
+        assert d == d2
+        fold = S.comment_state_step(fold, p, d)
+        pd.testing.assert_frame_equal(_canon(view), _canon(fold), obj=f"view of {d}")
+        checked += len(fold) > 0
+    assert checked > 0 or all(p is None for _, p in parts)
+
+
+def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
+    """The same 50 comments seen every day: each delta supersedes the previous rows, so a base is written once
+    the superseded rows outnumber the state's, and no view reads more than about twice the state."""
+    parts = []
+    for i in range(40):
+        d = D0 + timedelta(days=i)
+        parts.append((d, _comments(d, [(f"c{k}", f"n{k % 3}", "0", "好看", k % 2 == 0, 1) for k in range(50)])))
+    bases, fold = [], None
+    for (d, view, stored), (_, p) in zip(_runs(parts, [1] * 40), parts):
+        fold = S.comment_state_step(fold, p, d)
+        pd.testing.assert_frame_equal(_canon(view), _canon(fold))
+        window = _window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
+        _, dead, start = S.comment_view_mask(window, d)
+        assert dead <= len(fold) + 50, d
+        bases.append(bool(stored[d]["base"].all()))
+    assert bases[0] and sum(bases) >= 10, bases  # every other day or so: 50 superseded rows a day, 50 live
+    assert not all(bases)
+
+
+def test_no_re_sighting_writes_one_base_and_then_deltas():
+    """New comments every day (the benchmark's world): the first day is a base, every later day a delta of that
+    day's comments only."""
+    parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}_{k}", "n1", "0", "x", True, 1)
+                                                                         for k in range(5)])) for i in range(10)]
+    *_, (d, view, stored) = _runs(parts, [1] * 10)
+    assert [bool(stored[x]["base"].all()) for x in sorted(stored)] == [True] + [False] * 9
+    assert all(len(stored[x]) == 5 for x in stored) and len(view) == 50
+
+
+def test_partitions_before_the_latest_base_are_not_read():
+    """A base holds the whole state of its day: rows of earlier partitions (an older chain, e.g. before the day's
+    state was rebuilt) are not part of any later view, even with a last_sd inside the window."""
+    parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
+             for i in range(4)]
+    stored: dict = {}
+    list(_runs(parts[:2], [1, 1], stored))
+    stale = stored[D0].copy()
+    stale["comment_key"] = S.key64(["stale"])[0]
+    stored[D0] = pd.concat([stored[D0], stale], ignore_index=True)
+    view_before = S.comment_view(_window(stored, D0, D0 + timedelta(days=1)), D0 + timedelta(days=1))
+    assert S.key64(["stale"])[0] in set(view_before["comment_key"])  # no base after it yet: read
+    # day 3 stored as a base (as when its previous state is rebuilt), then day 4 as a delta
+    base = S.comment_state_step(S.comment_state_step(S.comment_state_step(None, parts[0][1], D0), parts[1][1],
+                                                     parts[1][0]), parts[2][1], parts[2][0]).assign(base=np.int8(1))
+    stored[parts[2][0]] = _stored(base, parts[2][0])
+    window = _window(stored, D0, parts[2][0])
+    m, dead, start = S.comment_view_mask(window, parts[2][0])
+    assert start == parts[2][0] and dead == 0  # the partitions before the base are not read at all
+    assert not m[:3].any() and m[3:].all()
+    assert set(S.comment_view(window, parts[2][0], mask=m)["comment_key"]) == set(S.key64(["c0", "c1", "c2"]))
+    # the next day continues from the base
+    *_, (d, view, _) = _runs(parts[3:], [1], stored)
+    assert d == parts[3][0] and set(view["comment_key"]) == set(S.key64(["c0", "c1", "c2", "c3"]))
+
+
+def test_a_partition_of_the_former_full_state_format_is_a_base():
+    """comment_state partitions written before deltas (no base column) each hold the whole state of their day:
+    the view of the next day starts from the latest of them."""
+    parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
+             for i in range(3)]
+    st0 = S.comment_state_step(None, parts[0][1], D0)
+    st1 = S.comment_state_step(st0, parts[1][1], parts[1][0])
+    old = {D0: _stored(st0.assign(base=np.int8(0)), D0).drop(columns="base"),
+           parts[1][0]: _stored(st1.assign(base=np.int8(0)), parts[1][0]).drop(columns="base")}
+    window = _window(old, D0, parts[1][0])
+    m, dead, start = S.comment_view_mask(window, parts[1][0])
+    assert start == parts[1][0] and dead == 0 and not m[:1].any() and m[1:].all()  # day 1 is not read
+    pd.testing.assert_frame_equal(_canon(S.comment_view(window, parts[1][0], mask=m)), _canon(st1))

@@ -60,15 +60,29 @@ def _assert_same(ref: pd.DataFrame, new: pd.DataFrame, keys: list[str], what: st
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-12, obj=what)
 
 
+def _comment_window(stored: dict, lo: date, hi: date) -> pd.DataFrame | None:
+    parts = [stored[x] for x in sorted(stored) if lo <= x <= hi]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
 def _states(tables, days, start_state=None):
-    """Fold the three states over ``days`` (with a Parquet round trip between days); yield (day, states)."""
+    """Fold the three states over ``days`` (with a Parquet round trip between days); yield (day, states). The
+    comment state is stored as the asset stores it, a delta a day (or a base), and each day's comment state is the
+    view over the stored partitions."""
     ns, cs, crs, prev = start_state if start_state else (None, None, None, None)
+    stored: dict = {}
     for d in days:
         crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
-        cs = S.comment_state_step(cs, _day(tables["comments"], d), d)
+        window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d - timedelta(days=1))
+        dead = 0 if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1]
+        (_, rows), = S.comment_state_partitions(cs, [d], lambda x: _day(tables["comments"], x), dead, not stored)
+        if len(rows):
+            stored[d] = _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
+        cs = S.comment_view(_comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d), d)
+        if cs is None:
+            cs = S.empty_comment_state()
         ns = S.note_state_step(ns, _day(tables["notes"], d), d)
-        ns, cs, crs = (_round_trip(ns, "note_state", d), _round_trip(cs, "comment_state", d),
-                       _round_trip(crs, "creator_state", d))
+        ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
         prev = d
         yield d, (ns, cs, crs, prev)
 

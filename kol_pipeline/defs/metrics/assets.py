@@ -25,6 +25,11 @@ NOTE_WINDOW = 121  # note_window_days + 1: a note published 119 days ago needs i
 CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of tolerance + 1
 # The state of the day before the run's first day (a self-dependency; absent on the first day ever).
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
+# comment_state's own partitions the state of the day before the run is a view over (lib/state.py comment_view)
+PREVIOUS_COMMENT_VIEW = dg.TimeWindowPartitionMapping(
+    start_offset=-(state_lib.COMMENT_KEEP_DAYS + 1), end_offset=-1, allow_nonexistent_upstream_partitions=True)
+# the partitions the comment state of each day of the run is a view over
+COMMENT_VIEW = window_mapping(state_lib.COMMENT_KEEP_DAYS)
 LAZY = {"lazy": True}
 
 
@@ -118,6 +123,33 @@ def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput,
                        lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d))
 
 
+def _stored_comment_state(
+    context: dg.AssetExecutionContext, previous: PartitionedInput, comments: PartitionedInput, before: date
+) -> tuple[pd.DataFrame | None, int]:
+    """The comment state of ``before`` as the view over its stored partitions, and the rows those partitions hold
+    beyond it (superseded or expired); None when it cannot be read from them: a day from the latest base on has
+    cleaned comments but no stored partition (never run, or deleted). A day without cleaned comments writes no
+    partition (an empty delta), so it breaks nothing."""
+    stored = previous.available()
+    cleaned = set(comments.available())
+    if not stored and cleaned:
+        return None, 0
+    window = previous.read(stored) if stored else None
+    if window is None or len(window) == 0:
+        return (None, 0) if cleaned else (state_lib.empty_comment_state(), 0)
+    mask, dead, start = state_lib.comment_view_mask(window, before)
+    have = set(stored)
+    missing = [d for d in state_lib.day_range(start, before) if d.isoformat() not in have and d.isoformat() in cleaned]
+    if missing:
+        context.log.warning(f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
+                            f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments")
+        return None, 0
+    view = state_lib.comment_view(window, before, mask=mask)
+    context.log.info(f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
+                     f"({len(window)} rows read, {len(view)} in the state, {dead} superseded or expired)")
+    return view, dead
+
+
 @dg.asset(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
@@ -125,17 +157,41 @@ def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput,
     kinds={"pandas", "parquet"},
     ins={
         "comments": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
-        "previous": dg.AssetIn(key="comment_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
+        "previous": dg.AssetIn(key="comment_state", partition_mapping=PREVIOUS_COMMENT_VIEW, metadata=LAZY),
     },
     op_tags=STEP_LARGE,
     metadata={"dagster/column_schema": column_schema("comment_state")},
 )
 def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
-    """Per comment seen in the trailing 122 days: note, first/last snapshot day, normalized text and class of its
-    first snapshot, latest top-level is_substantive (each comment once; no text kept)."""
-    return _fold_state(context, "comment_state", previous, comments, state_lib.COMMENT_COLUMNS, NOTE_WINDOW,
-                       lambda prev, prev_day, part, d: state_lib.comment_state_step(prev, part, d),
-                       batch=state_lib.comment_state_batch)
+    """Per day, the comments seen that day with their state (a delta): note, first/last snapshot day, normalized
+    text and class of the first snapshot, latest top-level is_substantive (no text kept). The state of a day, every
+    comment seen in the trailing 122 days, is the view over the trailing 122 partitions from the latest base on
+    (a partition holding the whole state, written when the previous state could not be read or the deltas carry
+    more superseded rows than live ones): docs/metrics.md "comment_state"."""
+    days = run_days(context)
+    first = days[0]
+    prev, dead = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
+    base_first = prev is None or len(prev) == 0
+    have = set(comments.available())
+    if prev is None:
+        boot = state_lib.day_range(first - timedelta(days=NOTE_WINDOW), first - timedelta(days=1))
+        context.log.info(f"comment_state: bootstrapping from {len(have & {d.isoformat() for d in boot})} stored "
+                         f"comments partitions of {boot[0]} .. {boot[-1]}")
+        parts = ((d, comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None)
+                 for d in boot)
+        prev = state_lib.comment_state_batch(parts)
+
+    def read(d: date) -> pd.DataFrame | None:
+        return comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None
+
+    out = []
+    for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first):
+        if rows["base"].any():
+            context.log.info(f"comment_state: {d} is stored as a base ({len(rows)} rows: the whole state)")
+        out.append(state_lib._with_day(rows, d))
+    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+    per_partition_counts(context, res)
+    return res
 
 
 @dg.asset(
@@ -177,7 +233,8 @@ def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.Dat
     ins={
         "note_state": dg.AssetIn(),
         "creator_state": dg.AssetIn(),
-        "comment_state": dg.AssetIn(metadata={"columns": state_lib.NOTE_SHARE_COMMENT_COLUMNS}),
+        "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata={
+            "columns": state_lib.NOTE_SHARE_COMMENT_COLUMNS + state_lib.COMMENT_VIEW_COLUMNS}),
         "campaign_posts": dg.AssetIn(metadata={"columns": ["note_id"]}),
     },
     op_tags=STEP_LARGE,
@@ -197,7 +254,7 @@ def note_metrics(
     days = run_days(context)
     settings = metrics_config.to_settings()
     parts = [state_lib.note_metrics_from_state(_of_day(note_state, d, days), _of_day(creator_state, d, days),
-                                               _of_day(comment_state, d, days), campaign_posts, d, settings)
+                                               state_lib.comment_view(comment_state, d), campaign_posts, d, settings)
              for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.NOTE_METRICS.empty_frame()
     per_partition_counts(context, out)
@@ -225,7 +282,8 @@ def note_metrics(
     ins={
         "note_metrics": dg.AssetIn(),
         "creator_state": dg.AssetIn(),
-        "comment_state": dg.AssetIn(metadata={"columns": state_lib.SCORECARD_COMMENT_COLUMNS}),
+        "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata={
+            "columns": state_lib.SCORECARD_COMMENT_COLUMNS + state_lib.COMMENT_VIEW_COLUMNS}),
         "rate_card": dg.AssetIn(),
     },
     op_tags=STEP_MEDIUM,
@@ -245,7 +303,8 @@ def creator_scorecard(
     days = run_days(context)
     settings = metrics_config.to_settings()
     parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
-                                            _of_day(comment_state, d, days), rate_card, d, settings) for d in days]
+                                            state_lib.comment_view(comment_state, d), rate_card, d, settings)
+             for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib._empty_scorecard()
     per_partition_counts(context, out)
     last = last_day(out, days)
