@@ -212,12 +212,13 @@ def _runs(parts, run_lengths, stored=None):
             break
         before = run[0] - timedelta(days=1)
         window = _window(stored, before - timedelta(days=S.COMMENT_KEEP_DAYS + 1 - 1), before)
+        m = None
         if window is None:
             prev, dead, base_first = None, 0, True
-        else:
+        else:  # as the asset: the stored partitions and the mask of the state's rows (no copy)
             m, dead, _ = S.comment_view_mask(window, before)
-            prev, base_first = S.comment_view(window, before, mask=m), False
-        for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first):
+            prev, base_first = window, False
+        for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first, prev_rows=m):
             assert (rows["last_sd"] == S.day_number(d)).all() or rows["base"].all()
             if len(rows):  # the IO manager writes no empty partition
                 stored[d] = _stored(rows, d)
@@ -244,13 +245,26 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     rng = np.random.default_rng(100 + seed)
     lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
     fold = None
-    checked = 0
+    checked = masked = 0
+    notes = pd.Series([f"n{i}" for i in range(9)])
+    owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
+    pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
     for (d, view, stored), (d2, p) in zip(_runs(parts, lengths), parts):
         assert d == d2
         fold = S.comment_state_step(fold, p, d)
         pd.testing.assert_frame_equal(_canon(view), _canon(fold), obj=f"view of {d}")
         checked += len(fold) > 0
+        # what note_metrics and creator_scorecard read: the stored partitions and the mask of the state's rows
+        window = _window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
+        if window is not None and len(fold):
+            rows = S.comment_view_mask(window, d)[0]
+            masked += int((~rows).sum())
+            np.testing.assert_array_equal(S._note_comment_share(window, notes, rows), S._note_comment_share(fold, notes))
+            pd.testing.assert_frame_equal(S._creator_comment_stats_state(window, owner, pd.Timestamp(d), 90, pairs, rows),
+                                          S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), 90, pairs))
     assert checked > 0 or all(p is None for _, p in parts)
+    if seed in (0, 3):  # histories with re-sightings: rows outside the state were stored and left out
+        assert masked > 0
 
 
 def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():

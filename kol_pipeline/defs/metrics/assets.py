@@ -11,6 +11,7 @@ partition per day of the run, only the columns they use. A ranged run processes 
 from datetime import date, timedelta
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
@@ -125,29 +126,28 @@ def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput,
 
 def _stored_comment_state(
     context: dg.AssetExecutionContext, previous: PartitionedInput, comments: PartitionedInput, before: date
-) -> tuple[pd.DataFrame | None, int]:
-    """The comment state of ``before`` as the view over its stored partitions, and the rows those partitions hold
-    beyond it (superseded or expired); None when it cannot be read from them: a day from the latest base on has
-    cleaned comments but no stored partition (never run, or deleted). A day without cleaned comments writes no
-    partition (an empty delta), so it breaks nothing."""
+) -> tuple[pd.DataFrame | None, np.ndarray | None, int]:
+    """The comment state of ``before`` from its stored partitions: those partitions, the mask of the state's rows
+    among them, and how many rows they hold beyond it (superseded or expired); (None, None, 0) when it cannot be
+    read from them: a day from the latest base on has cleaned comments but no stored partition (never run, or
+    deleted). A day without cleaned comments writes no partition (an empty delta), so it breaks nothing."""
     stored = previous.available()
     cleaned = set(comments.available())
     if not stored and cleaned:
-        return None, 0
+        return None, None, 0
     window = previous.read(stored) if stored else None
     if window is None or len(window) == 0:
-        return (None, 0) if cleaned else (state_lib.empty_comment_state(), 0)
+        return (None, None, 0) if cleaned else (state_lib.empty_comment_state(), None, 0)
     mask, dead, start = state_lib.comment_view_mask(window, before)
     have = set(stored)
     missing = [d for d in state_lib.day_range(start, before) if d.isoformat() not in have and d.isoformat() in cleaned]
     if missing:
         context.log.warning(f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
                             f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments")
-        return None, 0
-    view = state_lib.comment_view(window, before, mask=mask)
+        return None, None, 0
     context.log.info(f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
-                     f"({len(window)} rows read, {len(view)} in the state, {dead} superseded or expired)")
-    return view, dead
+                     f"({len(window)} rows read, {int(mask.sum())} in the state, {dead} superseded or expired)")
+    return window, mask, dead
 
 
 @dg.asset(
@@ -170,8 +170,8 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     more superseded rows than live ones): docs/metrics.md "comment_state"."""
     days = run_days(context)
     first = days[0]
-    prev, dead = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
-    base_first = prev is None or len(prev) == 0
+    prev, prev_rows, dead = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
+    base_first = prev is None or (len(prev) if prev_rows is None else int(prev_rows.sum())) == 0
     have = set(comments.available())
     if prev is None:
         boot = state_lib.day_range(first - timedelta(days=NOTE_WINDOW), first - timedelta(days=1))
@@ -185,7 +185,7 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
         return comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None
 
     out = []
-    for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first):
+    for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first, prev_rows=prev_rows):
         if rows["base"].any():
             context.log.info(f"comment_state: {d} is stored as a base ({len(rows)} rows: the whole state)")
         out.append(state_lib._with_day(rows, d))
@@ -215,6 +215,12 @@ def note_state(
     settings = metrics_config.to_settings()
     return _fold_state(context, "note_state", previous, notes, state_lib.NOTE_OBS_COLUMNS, NOTE_WINDOW,
                        lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings))
+
+
+def _comment_rows(comment_state: pd.DataFrame, d: date):
+    """The rows of the loaded comment_state partitions that form the comment state of ``d`` (a mask, so that
+    millions of rows are not copied; lib/state.py comment_view_mask)."""
+    return state_lib.comment_view_mask(comment_state, d)[0]
 
 
 def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.DataFrame:
@@ -254,7 +260,8 @@ def note_metrics(
     days = run_days(context)
     settings = metrics_config.to_settings()
     parts = [state_lib.note_metrics_from_state(_of_day(note_state, d, days), _of_day(creator_state, d, days),
-                                               state_lib.comment_view(comment_state, d), campaign_posts, d, settings)
+                                               comment_state, campaign_posts, d, settings,
+                                               comment_rows=_comment_rows(comment_state, d))
              for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.NOTE_METRICS.empty_frame()
     per_partition_counts(context, out)
@@ -303,7 +310,8 @@ def creator_scorecard(
     days = run_days(context)
     settings = metrics_config.to_settings()
     parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
-                                            state_lib.comment_view(comment_state, d), rate_card, d, settings)
+                                            comment_state, rate_card, d, settings,
+                                            comment_rows=_comment_rows(comment_state, d))
              for d in days]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib._empty_scorecard()
     per_partition_counts(context, out)
