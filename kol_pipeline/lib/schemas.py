@@ -410,6 +410,8 @@ COMMENT_STATE = TableSpec(
         ("lt_sub", FLAG, "1 when it is substantive, else 0"),
         ("base", FLAG, "1 in a base partition (the whole state of its day), 0 in a delta (the comments seen that "
                        "day); the state of a day is a view over the trailing 122 partitions (docs/metrics.md)"),
+        ("base_sd", DAY_NO, "the day (days since 1970-01-01) of the latest base at or before this partition when it "
+                            "was written: where the view of its day starts reading (its own day in a base)"),
     ),
     keys=("comment_key", "snapshot_date"),
     numpy_ints=True,

@@ -15,7 +15,8 @@ Three compact states, each computed from the previous day's state plus that day'
   follower_spike) is an index into that array.
 - ``comment_state``: one row per comment seen in the trailing 122 days, as fixed-width numbers only: 64-bit keys
   of its id, note and first snapshot's normalized text, first and last snapshot day, the class flags of its first
-  snapshot, and its latest top-level snapshot's note and is_substantive.
+  snapshot, and its latest top-level snapshot's note and is_substantive. It is stored as each day's sightings (a
+  delta) with a base now and then, and read as a view over the trailing 122 partitions (``comment_view``).
 
 The ``*_from_state`` functions turn the states of one day D into exactly the rows the window functions of
 lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/numpy, no dagster import.
@@ -483,6 +484,21 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
 COMMENT_VIEW_COLUMNS = ["comment_key", "first_sd", "last_sd", "base"]
 
 
+def view_start(newest: pd.DataFrame, newest_day: date, day: date, keep_days: int = COMMENT_KEEP_DAYS) -> date:
+    """The first partition the comment state of ``day`` is read from, told by the ``base`` and ``base_sd``
+    columns of the newest stored partition at or before ``day`` (``newest``, of ``newest_day``): its latest base,
+    or ``day - keep_days`` when that base is older. A partition stored before deltas (no ``base``) holds a whole
+    state, so the view starts there; one without ``base_sd`` gives no hint, so the whole window is read. Partitions
+    before the latest base are never read (a state re-based after re-sightings would otherwise read every former
+    base of the window)."""
+    lo = day - timedelta(days=keep_days)
+    if "base" not in newest.columns:
+        return max(lo, newest_day)
+    if "base_sd" not in newest.columns or len(newest) == 0 or newest["base_sd"].isna().any():
+        return lo
+    return max(lo, _EPOCH_DAY + timedelta(days=int(newest["base_sd"].max())))
+
+
 def _partition_days(sd: pd.Series) -> np.ndarray:
     """snapshot_date (a Categorical of dates as the IO manager reads it, date objects or timestamps) as int32 day
     numbers, one per row (a Categorical is converted per category, not per row)."""
@@ -548,7 +564,7 @@ def comment_view(stored: pd.DataFrame | None, day: date, keep_days: int = COMMEN
     if stored is None:
         return None
     m = comment_view_mask(stored, day, keep_days)[0] if mask is None else mask
-    cols = [c for c in stored.columns if c not in ("snapshot_date", "base")]
+    cols = [c for c in stored.columns if c not in ("snapshot_date", "base", "base_sd")]
     if m.all():
         return stored[cols] if len(cols) < len(stored.columns) else stored
     # column by column in numpy (.loc with a mask over 24 M rows took 4.5 s, this 0.3 s)
@@ -575,21 +591,24 @@ def comment_state_delta(prev: pd.DataFrame | None, comments_day: pd.DataFrame | 
 
 def comment_state_partitions(prev: pd.DataFrame | None, days: Sequence[date],
                              read: Callable[[date], pd.DataFrame | None], dead: int = 0, base_first: bool = False,
-                             keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None
-                             ) -> Iterator[tuple[date, pd.DataFrame]]:
+                             keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None,
+                             base_day: date | None = None) -> Iterator[tuple[date, pd.DataFrame]]:
     """The comment_state partitions to store for ``days`` (consecutive), continuing from ``prev``, the state of
     the day before the first (None: empty; with ``prev_rows``, the stored partitions and the mask of the state's
     rows), whose stored partitions hold ``dead`` rows beyond it; ``read(day)`` gives a day's comments partition.
     Yields (day, rows with ``base``): a delta, or the whole state when ``base_first`` (first day only) or when the
-    deltas since the last base would hold more superseded rows than the state has rows. Only a day that is
-    followed by another day of the run, or stored as a base, builds the whole state (a daily run copies no row of
-    the stored state)."""
+    deltas since the last base would hold more superseded rows than the state has rows. ``base_day``: where the
+    view of the day before starts (``comment_view_mask``), written as ``base_sd`` until a new base. Only a day that
+    is followed by another day of the run, or stored as a base, builds the whole state (a daily run copies no row
+    of the stored state)."""
     st = empty_comment_state() if prev is None else prev
     st_rows = prev_rows
     base_next = base_first
 
-    def whole() -> pd.DataFrame:
+    def whole() -> pd.DataFrame:  # the state's rows as a frame of their own (the day is not used with a mask)
         return st if st_rows is None else comment_view(st, days[0], mask=st_rows)
+
+    base_no = day_number(base_day if base_day is not None else days[0] - timedelta(days=keep_days + 1))
 
     for i, d in enumerate(days):
         part = read(d)
@@ -599,13 +618,14 @@ def comment_state_partitions(prev: pd.DataFrame | None, days: Sequence[date],
         dead += resighted
         if base_next or dead > live + len(delta) - resighted:
             st, st_rows = comment_state_step(whole(), part, d, keep_days), None
-            rows, dead, base_next = st.copy(deep=False), 0, False
+            rows, dead, base_next, base_no = st.copy(deep=False), 0, False, day_number(d)
             rows["base"] = np.int8(1)
         else:
             rows = delta
             rows["base"] = np.int8(0)
             if i + 1 < len(days):  # the next day continues from the whole state
                 st, st_rows = comment_state_step(whole(), part, d, keep_days), None
+        rows["base_sd"] = np.int32(base_no)
         yield d, rows
 
 

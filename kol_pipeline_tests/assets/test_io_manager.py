@@ -407,11 +407,13 @@ def test_comment_state_storage_hints(base):
         "comment_id": ["c1", "c2"], "note_id": ["n1", "n1"], "parent_comment_id": ["0", "c1"],
         "content": ["好看", "买了"], "is_substantive": pd.array([True, None], dtype="boolean"),
         "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2)}), dt.date(2025, 1, 1))
-    st = S._with_day(st.assign(base=np.int8(1)), dt.date(2025, 1, 1))
+    st = S._with_day(st.assign(base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 1)))),
+                     dt.date(2025, 1, 1))
     assert isinstance(st["snapshot_date"].dtype, pd.CategoricalDtype)
     io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key=D1), st)
     later = S._with_day(S.comment_state_step(st.drop(columns="snapshot_date"), None, dt.date(2025, 1, 2))
-                        .assign(base=np.int8(1)), dt.date(2025, 1, 2))
+                        .assign(base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 2)))),
+                        dt.date(2025, 1, 2))
     io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key="2025-01-02"),
                      later)
     both = read_table(base, "comment_state")
@@ -425,7 +427,8 @@ def test_comment_state_storage_hints(base):
     got = read_table(base, "comment_state", end=D1)
     assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
     assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == {**S.COMMENT_STATE_DTYPES,
-                                                                                       "base": "int8"}
+                                                                                       "base": "int8",
+                                                                                       "base_sd": "int32"}
     assert got["lt_cnt"].tolist() == [1, -1] and got["top_first"].tolist() == [1, 0]
     with (make_base_path(base) / "comment_state" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
         meta = pq.ParquetFile(fh).metadata

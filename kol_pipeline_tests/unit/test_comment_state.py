@@ -199,6 +199,16 @@ def _window(stored: dict[date, pd.DataFrame], lo: date, hi: date) -> pd.DataFram
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
+def _view_window(stored: dict[date, pd.DataFrame], day: date) -> pd.DataFrame | None:
+    """The partitions the assets read for the state of ``day``: from where the newest partition at or before it
+    says the view starts (``view_start``: its latest base) to ``day``."""
+    lo = day - timedelta(days=S.COMMENT_KEEP_DAYS)
+    head = [d for d in sorted(stored) if lo <= d <= day]
+    if not head:
+        return None
+    return _window(stored, S.view_start(stored[head[-1]], head[-1], day), day)
+
+
 def _runs(parts, run_lengths, stored=None):
     """Store comment_state partitions as runs of the asset would (each run continues from the view over the
     stored partitions of the 122 days before its first day); yield (day, view of the day, stored partitions)."""
@@ -211,21 +221,25 @@ def _runs(parts, run_lengths, stored=None):
         if not run:
             break
         before = run[0] - timedelta(days=1)
-        window = _window(stored, before - timedelta(days=S.COMMENT_KEEP_DAYS + 1 - 1), before)
-        m = None
+        window = _view_window(stored, before)
+        m = start = None
         if window is None:
             prev, dead, base_first = None, 0, True
         else:  # as the asset: the stored partitions and the mask of the state's rows (no copy)
-            m, dead, _ = S.comment_view_mask(window, before)
+            m, dead, start = S.comment_view_mask(window, before)
             prev, base_first = window, False
-        for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first, prev_rows=m):
+        for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first, prev_rows=m,
+                                                  base_day=start):
             assert (rows["last_sd"] == S.day_number(d)).all() or rows["base"].all()
             if len(rows):  # the IO manager writes no empty partition
                 stored[d] = _stored(rows, d)
             else:
                 stored.pop(d, None)
         for d in run:
-            view = S.comment_view(_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d), d)
+            whole = S.comment_view(_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d), d)
+            view = S.comment_view(_view_window(stored, d), d)
+            # reading only from the latest base on (base_sd) gives the view of the whole window
+            pd.testing.assert_frame_equal(_canon(view), _canon(whole), obj=f"from base_sd, {d}")
             yield d, view, stored
         i += n
 
@@ -310,7 +324,8 @@ def test_partitions_before_the_latest_base_are_not_read():
     assert S.key64(["stale"])[0] in set(view_before["comment_key"])  # no base after it yet: read
     # day 3 stored as a base (as when its previous state is rebuilt), then day 4 as a delta
     base = S.comment_state_step(S.comment_state_step(S.comment_state_step(None, parts[0][1], D0), parts[1][1],
-                                                     parts[1][0]), parts[2][1], parts[2][0]).assign(base=np.int8(1))
+                                                     parts[1][0]), parts[2][1], parts[2][0]).assign(
+        base=np.int8(1), base_sd=np.int32(S.day_number(parts[2][0])))
     stored[parts[2][0]] = _stored(base, parts[2][0])
     window = _window(stored, D0, parts[2][0])
     m, dead, start = S.comment_view_mask(window, parts[2][0])
@@ -329,9 +344,37 @@ def test_a_partition_of_the_former_full_state_format_is_a_base():
              for i in range(3)]
     st0 = S.comment_state_step(None, parts[0][1], D0)
     st1 = S.comment_state_step(st0, parts[1][1], parts[1][0])
-    old = {D0: _stored(st0.assign(base=np.int8(0)), D0).drop(columns="base"),
-           parts[1][0]: _stored(st1.assign(base=np.int8(0)), parts[1][0]).drop(columns="base")}
+    old = {D0: _stored(st0.assign(base=np.int8(0), base_sd=np.int32(0)), D0).drop(columns=["base", "base_sd"]),
+           parts[1][0]: _stored(st1.assign(base=np.int8(0), base_sd=np.int32(0)), parts[1][0]).drop(
+               columns=["base", "base_sd"])}
     window = _window(old, D0, parts[1][0])
     m, dead, start = S.comment_view_mask(window, parts[1][0])
     assert start == parts[1][0] and dead == 0 and not m[:1].any() and m[1:].all()  # day 1 is not read
     pd.testing.assert_frame_equal(_canon(S.comment_view(window, parts[1][0], mask=m)), _canon(st1))
+
+
+def test_view_start_from_the_newest_partition():
+    """Where the assets start reading: the newest partition's base_sd (its own day in a base) within the window; a
+    partition of the former full-state format starts the view itself; without base_sd, the whole window."""
+    day = D0 + timedelta(days=200)
+    lo = day - timedelta(days=S.COMMENT_KEEP_DAYS)
+    newest = day - timedelta(days=1)
+    delta = pd.DataFrame({"base": np.array([0, 0], dtype="int8"),
+                          "base_sd": np.array([S.day_number(day - timedelta(days=30))] * 2, dtype="int32")})
+    assert S.view_start(delta, newest, day) == day - timedelta(days=30)
+    old_base = delta.assign(base_sd=np.int32(S.day_number(day - timedelta(days=300))))
+    assert S.view_start(old_base, newest, day) == lo  # the base left the window
+    assert S.view_start(delta.drop(columns=["base", "base_sd"]), newest, day) == newest  # former format
+    assert S.view_start(delta.drop(columns=["base_sd"]), newest, day) == lo
+
+
+def test_a_re_based_state_reads_no_former_base():
+    """Comments re-crawled every day re-base the state every other day or so; the partitions the view reads start
+    at the latest base, so they hold at most about twice the state (not every former base of the window)."""
+    parts = []
+    for i in range(60):
+        d = D0 + timedelta(days=i)
+        parts.append((d, _comments(d, [(f"c{k}", "n1", "0", "好看", True, 1) for k in range(50)])))
+    for d, view, stored in _runs(parts, [1] * 60):
+        assert len(_view_window(stored, d)) <= 2 * len(view) + 50, d
+    assert sum(bool(stored[x]["base"].all()) for x in stored) >= 20

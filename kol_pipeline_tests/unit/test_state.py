@@ -74,8 +74,9 @@ def _states(tables, days, start_state=None):
     for d in days:
         crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
         window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d - timedelta(days=1))
-        dead = 0 if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1]
-        (_, rows), = S.comment_state_partitions(cs, [d], lambda x: _day(tables["comments"], x), dead, not stored)
+        dead, start = (0, None) if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1:]
+        (_, rows), = S.comment_state_partitions(cs, [d], lambda x: _day(tables["comments"], x), dead, not stored,
+                                                base_day=start)
         if len(rows):
             stored[d] = _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
         window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)

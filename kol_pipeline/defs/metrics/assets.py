@@ -6,6 +6,8 @@ of a day are computed from that day's states (docs/metrics.md "Incremental state
 trailing window of cleaned partitions they would need to start from scratch (lineage), but read it only when the
 previous day's state is missing (the first day, or a day re-run alone after a gap); otherwise they read one
 partition per day of the run, only the columns they use. A ranged run processes its days in order in one step.
+comment_state stores each day's sightings instead of the whole state, and its state of a day is the view over its
+trailing 122 partitions from the latest base on (lib/state.py comment_view; docs/metrics.md).
 """
 
 from datetime import date, timedelta
@@ -124,30 +126,46 @@ def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput,
                        lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d))
 
 
+def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) -> list[str]:
+    """The stored comment_state partitions the comment states of ``first`` .. ``last`` are views over: from where
+    the view of ``first`` starts (its latest base, told by the newest partition at or before it:
+    ``state.view_start``) to ``last``. One small read besides; nothing before the latest base is read."""
+    last = first if last is None else last
+    lo = first - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
+    keys = [k for k in stored.available() if lo.isoformat() <= k <= last.isoformat()]
+    head = [k for k in keys if k <= first.isoformat()]
+    if not head:
+        return keys
+    newest = date.fromisoformat(head[-1])
+    start = state_lib.view_start(stored.read([head[-1]], columns=["base", "base_sd"]), newest, first)
+    return [k for k in keys if k >= start.isoformat()]
+
+
 def _stored_comment_state(
     context: dg.AssetExecutionContext, previous: PartitionedInput, comments: PartitionedInput, before: date
-) -> tuple[pd.DataFrame | None, np.ndarray | None, int]:
-    """The comment state of ``before`` from its stored partitions: those partitions, the mask of the state's rows
-    among them, and how many rows they hold beyond it (superseded or expired); (None, None, 0) when it cannot be
-    read from them: a day from the latest base on has cleaned comments but no stored partition (never run, or
-    deleted). A day without cleaned comments writes no partition (an empty delta), so it breaks nothing."""
-    stored = previous.available()
+) -> tuple[pd.DataFrame | None, np.ndarray | None, int, date | None]:
+    """The comment state of ``before`` from its stored partitions: those partitions (from the latest base on), the
+    mask of the state's rows among them, how many rows they hold beyond it (superseded or expired) and the first
+    day read; (None, None, 0, None) when it cannot be read from them: a day from the latest base on has cleaned
+    comments but no stored partition (never run, or deleted). A day without cleaned comments writes no partition
+    (an empty delta), so it breaks nothing."""
+    stored = _view_keys(previous, before)
     cleaned = set(comments.available())
     if not stored and cleaned:
-        return None, None, 0
+        return None, None, 0, None
     window = previous.read(stored) if stored else None
     if window is None or len(window) == 0:
-        return (None, None, 0) if cleaned else (state_lib.empty_comment_state(), None, 0)
+        return (None, None, 0, None) if cleaned else (state_lib.empty_comment_state(), None, 0, None)
     mask, dead, start = state_lib.comment_view_mask(window, before)
     have = set(stored)
     missing = [d for d in state_lib.day_range(start, before) if d.isoformat() not in have and d.isoformat() in cleaned]
     if missing:
         context.log.warning(f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
                             f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments")
-        return None, None, 0
+        return None, None, 0, None
     context.log.info(f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
                      f"({len(window)} rows read, {int(mask.sum())} in the state, {dead} superseded or expired)")
-    return window, mask, dead
+    return window, mask, dead, start
 
 
 @dg.asset(
@@ -167,10 +185,10 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     text and class of the first snapshot, latest top-level is_substantive (no text kept). The state of a day, every
     comment seen in the trailing 122 days, is the view over the trailing 122 partitions from the latest base on
     (a partition holding the whole state, written when the previous state could not be read or the deltas carry
-    more superseded rows than live ones): docs/metrics.md "comment_state"."""
+    more superseded rows than live ones): docs/metrics.md, "How comment_state is stored"."""
     days = run_days(context)
     first = days[0]
-    prev, prev_rows, dead = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
+    prev, prev_rows, dead, start = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
     base_first = prev is None or (len(prev) if prev_rows is None else int(prev_rows.sum())) == 0
     have = set(comments.available())
     if prev is None:
@@ -185,7 +203,8 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
         return comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None
 
     out = []
-    for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first, prev_rows=prev_rows):
+    for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first, prev_rows=prev_rows,
+                                                      base_day=start):
         if rows["base"].any():
             context.log.info(f"comment_state: {d} is stored as a base ({len(rows)} rows: the whole state)")
         out.append(state_lib._with_day(rows, d))
@@ -217,6 +236,13 @@ def note_state(
                        lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings))
 
 
+def _comment_partitions(comment_state: PartitionedInput, days: list[date], columns: list[str]) -> pd.DataFrame:
+    """The stored comment_state partitions the comment states of the run's days are views over (from the latest
+    base on), only ``columns`` and those the view needs."""
+    keys = _view_keys(comment_state, days[0], days[-1])
+    return comment_state.read(keys, columns + state_lib.COMMENT_VIEW_COLUMNS)
+
+
 def _comment_rows(comment_state: pd.DataFrame, d: date):
     """The rows of the loaded comment_state partitions that form the comment state of ``d`` (a mask, so that
     millions of rows are not copied; lib/state.py comment_view_mask)."""
@@ -239,8 +265,7 @@ def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.Dat
     ins={
         "note_state": dg.AssetIn(),
         "creator_state": dg.AssetIn(),
-        "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata={
-            "columns": state_lib.NOTE_SHARE_COMMENT_COLUMNS + state_lib.COMMENT_VIEW_COLUMNS}),
+        "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata=LAZY),
         "campaign_posts": dg.AssetIn(metadata={"columns": ["note_id"]}),
     },
     op_tags=STEP_LARGE,
@@ -251,7 +276,7 @@ def note_metrics(
     metrics_config: MetricsConfig,
     note_state: pd.DataFrame,
     creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
+    comment_state: PartitionedInput,
     campaign_posts: pd.DataFrame,
 ) -> pd.DataFrame:
     """Engagement curve and longevity of every note published in the trailing 120 days, as of the day:
@@ -259,6 +284,7 @@ def note_metrics(
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share."""
     days = run_days(context)
     settings = metrics_config.to_settings()
+    comment_state = _comment_partitions(comment_state, days, state_lib.NOTE_SHARE_COMMENT_COLUMNS)
     parts = [state_lib.note_metrics_from_state(_of_day(note_state, d, days), _of_day(creator_state, d, days),
                                                comment_state, campaign_posts, d, settings,
                                                comment_rows=_comment_rows(comment_state, d))
@@ -289,8 +315,7 @@ def note_metrics(
     ins={
         "note_metrics": dg.AssetIn(),
         "creator_state": dg.AssetIn(),
-        "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata={
-            "columns": state_lib.SCORECARD_COMMENT_COLUMNS + state_lib.COMMENT_VIEW_COLUMNS}),
+        "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata=LAZY),
         "rate_card": dg.AssetIn(),
     },
     op_tags=STEP_MEDIUM,
@@ -301,7 +326,7 @@ def creator_scorecard(
     metrics_config: MetricsConfig,
     note_metrics: pd.DataFrame,
     creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
+    comment_state: PartitionedInput,
     rate_card: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per creator seen in the trailing 90 days: followers, tier, growth, niche, medians of the note
@@ -309,6 +334,7 @@ def creator_scorecard(
     within tier x category."""
     days = run_days(context)
     settings = metrics_config.to_settings()
+    comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS)
     parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
                                             comment_state, rate_card, d, settings,
                                             comment_rows=_comment_rows(comment_state, d))
