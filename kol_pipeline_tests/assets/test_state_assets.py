@@ -88,3 +88,46 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
         pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"bootstrapped {t}")
     logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
     assert any("bootstrapping" in m for m in logs)
+
+
+def test_a_comment_state_of_the_former_full_state_format_continues(landing, tmp_path, monkeypatch):
+    """A warehouse written before comment_state was stored as deltas holds the whole state in every partition (no
+    base, no base_sd). The next day reads only the newest of them (not the 122 of its window: 24 M rows each at
+    100,000 notes a day), stores a delta, and gives the metrics of a warehouse that never had the former format."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kol_pipeline.lib import state as S
+
+    wh = tmp_path / "wh"
+    instance = dg.DagsterInstance.ephemeral()
+    days = sorted(find_partition_days(landing))
+    _run(landing, wh, monkeypatch, plan_runs(days), instance)
+    last = days[-1]
+    ranged = _day_rows(wh, last)
+    # rewrite every stored comment_state partition before the last day as the whole state of its day, former format
+    stored = read_table(str(wh), "comment_state")
+    sd = stored["snapshot_date"].astype(object)
+    rewritten = 0
+    for k in list_partitions(str(wh), "comment_state"):
+        d = date.fromisoformat(k)
+        if d >= last:
+            continue
+        lo = d - timedelta(days=S.COMMENT_KEEP_DAYS)
+        window = stored[((sd >= lo) & (sd <= d)).to_numpy()].reset_index(drop=True)
+        state = S.comment_view(window, d)[list(S.COMMENT_STATE_DTYPES)].astype(S.COMMENT_STATE_DTYPES)
+        pq.write_table(pa.Table.from_pandas(state, preserve_index=False), wh / "comment_state" / f"snapshot_date={k}" / "part-0.parquet")
+        rewritten += 1
+    assert rewritten > 5 and "base" not in pq.read_schema(
+        wh / "comment_state" / f"snapshot_date={list_partitions(str(wh), 'comment_state')[0]}" / "part-0.parquet").names
+    shutil.rmtree(wh / "comment_state" / f"snapshot_date={last.isoformat()}", ignore_errors=True)
+
+    _run(landing, wh, monkeypatch, [(last, last)], instance)
+    for t, keys in TABLES.items():
+        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"continued from the former format {t}")
+    logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
+    assert not any("bootstrapping" in m for m in logs)
+    assert any("from 1 stored partition(s)" in m for m in logs), [m for m in logs if "comment_state" in m]
+    day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
+    if len(day):  # the last day has comments: stored as a delta of that day's sightings
+        assert (day["base"] == 0).all() and (day["last_sd"] == S.day_number(last)).all()
