@@ -65,13 +65,11 @@ def _fold_state(
     columns: list[str],
     bootstrap_days: int,
     step,
-    batch=None,
 ) -> pd.DataFrame:
     """Run ``step(prev_state, prev_day, partition, day)`` over the run's days in order, starting from the stored
     state of the day before the first (or, when it is missing, from the cleaned partitions of the
-    ``bootstrap_days`` days before it: by folding ``step`` over them, or by ``batch(parts)``, which gives the same
-    state from an iterable of consecutive (day, partition or None) at once). Returns every day's state with
-    snapshot_date."""
+    ``bootstrap_days`` days before it, by folding ``step`` over them). Returns every day's state with
+    snapshot_date. (comment_state, stored as deltas, has its own loop: ``comment_state`` below.)"""
     days = run_days(context)
     first = days[0]
     before = (first - timedelta(days=1)).isoformat()
@@ -89,12 +87,9 @@ def _fold_state(
         stored_days = [i for i, d in enumerate(boot) if d.isoformat() in have]
         boot = boot[stored_days[0]:] if stored_days else []  # nothing before the first stored day
         parts = ((d, cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None) for d in boot)
-        if batch is not None and boot:
-            prev, prev_day = batch(parts), boot[-1]
-        else:
-            for d, part in parts:
-                prev = step(prev, prev_day, part, d)
-                prev_day = d
+        for d, part in parts:
+            prev = step(prev, prev_day, part, d)
+            prev_day = d
     have = set(cleaned.available())
     out = []
     for d in days:
@@ -153,7 +148,7 @@ def _stored_comment_state(
     cleaned = set(comments.available())
     if not stored and cleaned:
         return None, None, 0, None
-    window = previous.read(stored) if stored else None
+    window = previous.read(stored, list(state_lib.COMMENT_STATE_DTYPES) + ["base"]) if stored else None
     if window is None or len(window) == 0:
         return (None, None, 0, None) if cleaned else (state_lib.empty_comment_state(), None, 0, None)
     mask, dead, start = state_lib.comment_view_mask(window, before)
