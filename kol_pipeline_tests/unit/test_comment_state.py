@@ -1,7 +1,9 @@
 """The comment state (kol_pipeline/lib/state.py): the daily step on hand-made sightings (values checked one by
 one: re-sightings, a top-level flip, expiry after keep_days + 1 days and a new life), and the one-sort bootstrap
-``comment_state_batch`` equal to folding the step, row order included, on random histories (the window
-equality of the metrics is test_state.py)."""
+``comment_state_batch`` equal to folding the step, row order included, on random histories; and the storage as
+deltas and bases: the view over stored partitions (read from ``base_sd`` on, as the assets read it) equals the
+folded state on every day of random histories run as daily and ranged runs (the window equality of the metrics
+is test_state.py)."""
 
 from __future__ import annotations
 
