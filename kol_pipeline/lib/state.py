@@ -512,7 +512,10 @@ def _partition_days(sd: pd.Series) -> np.ndarray:
         return cats[codes] if len(cats) else np.empty(0, dtype=np.int32)
     if sd.dtype.kind == "M":
         return _dt64(sd).astype("datetime64[D]").astype("int64").astype(np.int32)
-    return pd.Series(sd).map(number).to_numpy(dtype=np.int32)
+    codes, days = pd.factorize(pd.Series(sd), use_na_sentinel=True)  # date objects: converted once per day
+    if (codes < 0).any():
+        raise ValueError("comment_state: rows without a snapshot_date")
+    return np.array([number(v) for v in days], dtype=np.int32)[codes] if len(days) else np.empty(0, np.int32)
 
 
 def _base_flags(stored: pd.DataFrame) -> np.ndarray:

@@ -201,14 +201,19 @@ def _window(stored: dict[date, pd.DataFrame], lo: date, hi: date) -> pd.DataFram
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
-def _view_window(stored: dict[date, pd.DataFrame], day: date) -> pd.DataFrame | None:
+def _view_window(stored: dict[date, pd.DataFrame], day: date, whole: pd.DataFrame | None = None
+                 ) -> pd.DataFrame | None:
     """The partitions the assets read for the state of ``day``: from where the newest partition at or before it
-    says the view starts (``view_start``: its latest base) to ``day``."""
+    says the view starts (``view_start``: its latest base) to ``day`` (taken from ``whole``, the window's
+    partitions, when given)."""
     lo = day - timedelta(days=S.COMMENT_KEEP_DAYS)
     head = [d for d in sorted(stored) if lo <= d <= day]
     if not head:
         return None
-    return _window(stored, S.view_start(stored[head[-1]], head[-1], day), day)
+    start = S.view_start(stored[head[-1]], head[-1], day)
+    if whole is None:
+        return _window(stored, start, day)
+    return whole[S._partition_days(whole["snapshot_date"]) >= S.day_number(start)].reset_index(drop=True)
 
 
 def _runs(parts, run_lengths, stored=None):
@@ -238,16 +243,17 @@ def _runs(parts, run_lengths, stored=None):
             else:
                 stored.pop(d, None)
         for d in run:
-            whole = S.comment_view(_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d), d)
-            view = S.comment_view(_view_window(stored, d), d)
+            window = _window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
+            whole = S.comment_view(window, d)
+            view = S.comment_view(_view_window(stored, d, window), d)
             # reading only from the latest base on (base_sd) gives the view of the whole window
             pd.testing.assert_frame_equal(_canon(view), _canon(whole), obj=f"from base_sd, {d}")
-            yield d, view, stored
+            yield d, view, stored, window
         i += n
 
 
 def _canon(st: pd.DataFrame | None) -> pd.DataFrame:
-    cols = list(S.empty_comment_state().columns)
+    cols = list(S.COMMENT_STATE_DTYPES)
     if st is None:
         return S.empty_comment_state()
     return st[cols].sort_values("comment_key").reset_index(drop=True).astype(S.COMMENT_STATE_DTYPES)
@@ -257,7 +263,7 @@ def _canon(st: pd.DataFrame | None) -> pd.DataFrame:
 def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     """Daily runs and ranged runs of random lengths store deltas (and bases where the deltas carry too many
     superseded rows); the view over the stored partitions is the folded state on every day."""
-    parts = _random_history(seed)
+    parts = _random_history(seed)[:200]  # past the 122-day window: expiry and bases leaving it are covered
     rng = np.random.default_rng(100 + seed)
     lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
     fold = None
@@ -265,13 +271,12 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     notes = pd.Series([f"n{i}" for i in range(9)])
     owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
     pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
-    for (d, view, stored), (d2, p) in zip(_runs(parts, lengths), parts):
+    for (d, view, stored, window), (d2, p) in zip(_runs(parts, lengths), parts):
         assert d == d2
         fold = S.comment_state_step(fold, p, d)
         pd.testing.assert_frame_equal(_canon(view), _canon(fold), obj=f"view of {d}")
         checked += len(fold) > 0
         # what note_metrics and creator_scorecard read: the stored partitions and the mask of the state's rows
-        window = _window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
         if window is not None and len(fold):
             rows = S.comment_view_mask(window, d)[0]
             masked += int((~rows).sum())
@@ -291,10 +296,9 @@ def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
         d = D0 + timedelta(days=i)
         parts.append((d, _comments(d, [(f"c{k}", f"n{k % 3}", "0", "好看", k % 2 == 0, 1) for k in range(50)])))
     bases, fold = [], None
-    for (d, view, stored), (_, p) in zip(_runs(parts, [1] * 40), parts):
+    for (d, view, stored, window), (_, p) in zip(_runs(parts, [1] * 40), parts):
         fold = S.comment_state_step(fold, p, d)
         pd.testing.assert_frame_equal(_canon(view), _canon(fold))
-        window = _window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
         _, dead, start = S.comment_view_mask(window, d)
         assert dead <= len(fold) + 50, d
         bases.append(bool(stored[d]["base"].all()))
@@ -307,7 +311,7 @@ def test_no_re_sighting_writes_one_base_and_then_deltas():
     day's comments only."""
     parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}_{k}", "n1", "0", "x", True, 1)
                                                                          for k in range(5)])) for i in range(10)]
-    *_, (d, view, stored) = _runs(parts, [1] * 10)
+    *_, (d, view, stored, _) = _runs(parts, [1] * 10)
     assert [bool(stored[x]["base"].all()) for x in sorted(stored)] == [True] + [False] * 9
     assert all(len(stored[x]) == 5 for x in stored) and len(view) == 50
 
@@ -335,7 +339,7 @@ def test_partitions_before_the_latest_base_are_not_read():
     assert not m[:3].any() and m[3:].all()
     assert set(S.comment_view(window, parts[2][0], mask=m)["comment_key"]) == set(S.key64(["c0", "c1", "c2"]))
     # the next day continues from the base
-    *_, (d, view, _) = _runs(parts[3:], [1], stored)
+    *_, (d, view, _, _) = _runs(parts[3:], [1], stored)
     assert d == parts[3][0] and set(view["comment_key"]) == set(S.key64(["c0", "c1", "c2", "c3"]))
 
 
@@ -377,6 +381,6 @@ def test_a_re_based_state_reads_no_former_base():
     for i in range(60):
         d = D0 + timedelta(days=i)
         parts.append((d, _comments(d, [(f"c{k}", "n1", "0", "好看", True, 1) for k in range(50)])))
-    for d, view, stored in _runs(parts, [1] * 60):
+    for d, view, stored, _ in _runs(parts, [1] * 60):
         assert len(_view_window(stored, d)) <= 2 * len(view) + 50, d
     assert sum(bool(stored[x]["base"].all()) for x in stored) >= 20

@@ -71,9 +71,9 @@ def _states(tables, days, start_state=None):
     view over the stored partitions."""
     ns, cs, crs, prev = start_state if start_state else (None, None, None, None)
     stored: dict = {}
+    window = None  # the partitions of d - 122 .. d - 1: those of the previous day's view
     for d in days:
         crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
-        window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d - timedelta(days=1))
         dead, start = (0, None) if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1:]
         (_, rows), = S.comment_state_partitions(cs, [d], lambda x: _day(tables["comments"], x), dead, not stored,
                                                 base_day=start)
@@ -81,7 +81,7 @@ def _states(tables, days, start_state=None):
             stored[d] = _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
         window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
         if window is None:
-            window = S._with_day(S.empty_comment_state().assign(base=np.int8(0)), d)
+            window = S._with_day(S.empty_comment_state().assign(base=np.int8(0), base_sd=np.int32(0)), d)
         rows = S.comment_view_mask(window, d)[0]
         cs = S.comment_view(window, d, mask=rows)
         ns = S.note_state_step(ns, _day(tables["notes"], d), d)
