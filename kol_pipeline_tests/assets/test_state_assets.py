@@ -46,13 +46,17 @@ def landing(tmp_path_factory) -> Path:
     return out
 
 
-def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, monkeypatch):
+def _ranged_warehouse(landing: Path, tmp_path: Path, monkeypatch):
+    """Every day of the landing in ranged runs: (warehouse, instance, last day, the last day's metric rows)."""
     wh = tmp_path / "wh"
     instance = dg.DagsterInstance.ephemeral()
     days = sorted(find_partition_days(landing))
     _run(landing, wh, monkeypatch, plan_runs(days), instance)
-    last = days[-1]
-    ranged = _day_rows(wh, last)
+    return wh, instance, days[-1], _day_rows(wh, days[-1])
+
+
+def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, monkeypatch):
+    wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
     assert len(ranged["note_metrics"]) > 0 and len(ranged["creator_scorecard"]) > 0
     # a state with no rows is not written (the IO manager skips empty days): the next day then bootstraps
     assert set(list_partitions(str(wh), "note_state")) >= set(list_partitions(str(wh), "note_metrics"))
@@ -99,12 +103,7 @@ def test_a_comment_state_of_the_former_full_state_format_continues(landing, tmp_
 
     from kol_pipeline.lib import state as S
 
-    wh = tmp_path / "wh"
-    instance = dg.DagsterInstance.ephemeral()
-    days = sorted(find_partition_days(landing))
-    _run(landing, wh, monkeypatch, plan_runs(days), instance)
-    last = days[-1]
-    ranged = _day_rows(wh, last)
+    wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
     # rewrite every stored comment_state partition before the last day as the whole state of its day, former format
     stored = read_table(str(wh), "comment_state")
     sd = stored["snapshot_date"].astype(object)
