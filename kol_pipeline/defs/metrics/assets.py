@@ -186,16 +186,15 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     prev, prev_rows, dead, start = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
     base_first = prev is None or (len(prev) if prev_rows is None else int(prev_rows.sum())) == 0
     have = set(comments.available())
+
+    def read(d: date) -> pd.DataFrame | None:
+        return comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None
+
     if prev is None:
         boot = state_lib.day_range(first - timedelta(days=NOTE_WINDOW), first - timedelta(days=1))
         context.log.info(f"comment_state: bootstrapping from {len(have & {d.isoformat() for d in boot})} stored "
                          f"comments partitions of {boot[0]} .. {boot[-1]}")
-        parts = ((d, comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None)
-                 for d in boot)
-        prev = state_lib.comment_state_batch(parts)
-
-    def read(d: date) -> pd.DataFrame | None:
-        return comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None
+        prev = state_lib.comment_state_batch((d, read(d)) for d in boot)
 
     out = []
     for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first, prev_rows=prev_rows,
