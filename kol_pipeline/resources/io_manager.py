@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass
 import posixpath
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,8 @@ from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
 from kol_pipeline.resources import allocator
 
 __all__ = [
+    "IdsIn",
+    "ListNotEmpty",
     "PARTITION_COLUMN",
     "PART_FILE",
     "PartitionedInput",
@@ -299,11 +302,95 @@ def _project(columns: Sequence[str] | None, names: Sequence[str]) -> list[str] |
     return None if columns is None else [c for c in names if c in set(columns)]
 
 
+@dataclass(frozen=True)
+class IdsIn:
+    """Row filter: the string column ``column`` is one of ``values`` (a null never matches). Build it with
+    ``IdsIn.of(column, values)``, which drops nulls and duplicates and takes any values as strings."""
+
+    column: str
+    values: tuple[str, ...]
+
+    @classmethod
+    def of(cls, column: str, values: Iterable) -> IdsIn:
+        ids = pd.Series(list(values), dtype=object).dropna().astype(str).unique().tolist()
+        return cls(column, tuple(sorted(ids)))
+
+    def expression(self) -> pc.Expression:
+        """The same filter as a pyarrow compute expression."""
+        return pc.field(self.column).isin(pa.array(self.values, type=pa.string()))
+
+
+@dataclass(frozen=True)
+class ListNotEmpty:
+    """Row filter: the list column ``column`` holds at least one element (a null list never matches)."""
+
+    column: str
+
+    def expression(self) -> pc.Expression:
+        """The same filter as a pyarrow compute expression."""
+        return pc.list_value_length(pc.field(self.column)) > 0
+
+
+#: what ``PartitionedInput.read`` takes as ``row_filter``: any pyarrow compute expression, or one of the two
+#: filters the marts use, which local warehouses evaluate with DuckDB (a 2-3x faster scan over many partitions)
+RowFilter = pc.Expression | IdsIn | ListNotEmpty
+
+_FILE_COLUMNS = ("filename", "file_row_number")
+
+
+def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
+                          row_filter: IdsIn | ListNotEmpty) -> list[pa.Table] | None:
+    """``_read_filtered`` of local files by DuckDB: one scan of all files on DuckDB's threads, the rows returned
+    in file order and row order, split back into one table per file, each column cast to the Arrow type the
+    pyarrow reader gives (the first file's type). None when DuckDB cannot read them (the caller falls back to
+    pyarrow, which gives the same rows)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rel = con.read_parquet(list(paths), filename=True, file_row_number=True, union_by_name=True,
+                               hive_partitioning=False)
+        names = [c for c in rel.columns if c not in _FILE_COLUMNS]
+        keep = names if columns is None else [c for c in names if c in set(columns)]
+        if isinstance(row_filter, ListNotEmpty):
+            length = duckdb.FunctionExpression("len", duckdb.ColumnExpression(row_filter.column))
+            rel = rel.filter(length > duckdb.ConstantExpression(0))
+        else:
+            ids = con.from_arrow(pa.table({row_filter.column: pa.array(row_filter.values, type=pa.string())}))
+            rel = rel.join(ids, row_filter.column, how="semi")
+        got = rel.select(*[duckdb.ColumnExpression(c) for c in [*keep, *_FILE_COLUMNS]]).to_arrow_table()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    if isinstance(got, pa.RecordBatchReader):
+        got = got.read_all()
+    which = pc.index_in(got.column("filename"), value_set=pa.array(list(paths), type=pa.string()))
+    if which.null_count:
+        return None  # a file name DuckDB spelled differently: take the pyarrow path
+    order = pc.sort_indices(pa.table({"f": which, "r": got.column("file_row_number")}),
+                            sort_keys=[("f", "ascending"), ("r", "ascending")])
+    got = got.drop_columns(list(_FILE_COLUMNS)).take(order)
+    physical = pq.read_schema(paths[0])
+    fields = [physical.field(c) if c in physical.names else got.schema.field(c) for c in got.column_names]
+    got = got.cast(pa.schema(fields))
+    counts = np.bincount(which.to_numpy(zero_copy_only=False), minlength=len(paths))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    return [got.slice(int(starts[i]), int(counts[i])) for i in range(len(paths))]
+
+
 def _read_filtered(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None,
-                   row_filter: pc.Expression) -> list[pa.Table]:
-    """Each file's rows that satisfy ``row_filter`` (a pyarrow compute expression over the file's columns), only
-    ``columns`` of them: the filter is evaluated by the Arrow scanner batch by batch, so only the kept rows are
-    materialized (the filter may use columns outside ``columns``)."""
+                   row_filter: RowFilter) -> list[pa.Table]:
+    """Each file's rows that satisfy ``row_filter`` (a pyarrow compute expression over the file's columns, or an
+    ``IdsIn``/``ListNotEmpty``), only ``columns`` of them: the filter is evaluated by the scanner batch by batch,
+    so only the kept rows are materialized (the filter may use columns outside ``columns``). Local files with an
+    ``IdsIn``/``ListNotEmpty`` are scanned by DuckDB, everything else by the Arrow scanner."""
+    if isinstance(row_filter, (IdsIn, ListNotEmpty)):
+        if _is_local(fs) and len(paths) > 1:
+            tables = _read_filtered_duckdb(paths, columns, row_filter)
+            if tables is not None:
+                return tables
+        row_filter = row_filter.expression()
     fmt = pads.ParquetFileFormat()
     local = pafs.LocalFileSystem() if _is_local(fs) else None
     out = []
@@ -318,7 +405,7 @@ def _read_filtered(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequen
 
 
 def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None = None,
-                row_filter: pc.Expression | None = None) -> list[pa.Table]:
+                row_filter: RowFilter | None = None) -> list[pa.Table]:
     if not paths:
         return []
     if row_filter is not None:
@@ -385,7 +472,7 @@ def _read_partitioned(
     start: str | None = None,
     end: str | None = None,
     columns: Sequence[str] | None = None,
-    row_filter: pc.Expression | None = None,
+    row_filter: RowFilter | None = None,
 ) -> pd.DataFrame:
     """Read the partitions of ``table`` that exist among ``keys`` (all when None) within [start, end] as one frame
     (only ``columns`` of each file, and snapshot_date, when given; only the rows satisfying ``row_filter``)."""
@@ -608,10 +695,11 @@ class PartitionedInput:
         return [k for k in self.keys if k in stored]
 
     def read(self, keys: Iterable[str] | None = None, columns: Sequence[str] | None = None,
-             row_filter: pc.Expression | None = None) -> pd.DataFrame:
+             row_filter: RowFilter | None = None) -> pd.DataFrame:
         """The declared partitions among ``keys`` (all declared when None) as one frame with snapshot_date;
-        only ``columns`` when given, only the rows satisfying ``row_filter`` (a ``pyarrow.compute`` expression,
-        e.g. ``pc.field("note_id").isin(ids)``) when given. Keys outside the declaration are an error (lineage
+        only ``columns`` when given, only the rows satisfying ``row_filter`` when given: ``IdsIn.of("note_id",
+        ids)``, ``ListNotEmpty("brands")`` (scanned by DuckDB in a local warehouse) or any ``pyarrow.compute``
+        expression (the Arrow scanner). Keys outside the declaration are an error (lineage
         must stay true)."""
         wanted = self.keys if keys is None else sorted(set(keys))
         undeclared = sorted(set(wanted) - set(self.keys))

@@ -1,26 +1,22 @@
 """Brand and campaign marts: thin wrappers over kol_pipeline.lib.marts.
 
 The marts declare the trailing windows of cleaned partitions they depend on (lineage), but read them lazily and
-only the rows they use, filtered by the Arrow scanner before anything becomes pandas (docs/marts.md "What each
-mart reads"): campaign_performance the rows of campaign posts, keyword_share_of_voice the rows of the ranked
+only the rows they use, filtered by the scanner before anything becomes pandas (DuckDB over the files of a local
+warehouse, the Arrow scanner elsewhere; docs/marts.md "What each mart reads"): campaign_performance the rows of campaign posts, keyword_share_of_voice the rows of the ranked
 notes, brand_creator_relationships the rows of notes that mention a brand (on any crawl in the window) or are
 campaign posts, and the creator snapshots of those notes' authors only. The lib functions get exactly the rows
 of the window they would have looked at, so the results are those of a full read (test_mart_reads.py).
 """
 
-from collections.abc import Iterable
-
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_partition_counts
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import marts as marts_lib
 from kol_pipeline.lib.settings import TIER_NAMES
-from kol_pipeline.resources.io_manager import PartitionedInput
+from kol_pipeline.resources.io_manager import IdsIn, ListNotEmpty, PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
 
 # Columns of the cleaned tables each mart uses (read only those over the trailing windows).
@@ -32,14 +28,7 @@ RELATIONSHIP_NOTE_COLUMNS = ["note_id", "user_id", "brands", "published_at", "is
 NOTE_METRICS_CAMPAIGN_COLUMNS = ["note_id", "user_id", "published_date", "engagements", "saves", "eng_30d", "er_7d",
                                  "is_disclosed"]
 
-
-def ids_in(column: str, values: Iterable) -> pc.Expression:
-    """Row filter: ``column`` is one of ``values`` (nulls and duplicates dropped; strings, as the id columns)."""
-    ids = pd.Series(list(values), dtype=object).dropna().astype(str).unique().tolist()
-    return pc.field(column).isin(pa.array(sorted(ids), type=pa.string()))
-
-
-MENTIONS_A_BRAND = pc.list_value_length(pc.field("brands")) > 0
+MENTIONS_A_BRAND = ListNotEmpty("brands")
 
 
 def campaign_reads(notes, creators, campaign_posts: pd.DataFrame, note_metrics: pd.DataFrame
@@ -47,10 +36,10 @@ def campaign_reads(notes, creators, campaign_posts: pd.DataFrame, note_metrics: 
     """campaign_performance's rows of the windows: every crawl of a campaign post's note, and the creator
     snapshots of every possible author of one (campaign_posts.user_id, the notes' and note_metrics' user_id)."""
     post_ids = set(campaign_posts["note_id"].dropna())
-    n = notes.read(columns=CAMPAIGN_NOTE_COLUMNS, row_filter=ids_in("note_id", post_ids))
+    n = notes.read(columns=CAMPAIGN_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", post_ids))
     nm_users = note_metrics.loc[note_metrics["note_id"].isin(post_ids), "user_id"] if len(note_metrics) else []
     users = set(campaign_posts["user_id"].dropna()) | set(n["user_id"].dropna()) | set(pd.Series(nm_users).dropna())
-    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=ids_in("user_id", users))
+    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=IdsIn.of("user_id", users))
     return n, c
 
 
@@ -58,9 +47,9 @@ def share_of_voice_reads(notes, creators, search_rankings: pd.DataFrame, campaig
                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """keyword_share_of_voice's rows of the windows: every crawl of a ranked note, and the creator snapshots of
     those notes' authors and of the campaign posts' authors."""
-    n = notes.read(columns=SOV_NOTE_COLUMNS, row_filter=ids_in("note_id", search_rankings["note_id"]))
+    n = notes.read(columns=SOV_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", search_rankings["note_id"]))
     users = set(n["user_id"].dropna()) | set(campaign_posts["user_id"].dropna())
-    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=ids_in("user_id", users))
+    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=IdsIn.of("user_id", users))
     return n, c
 
 
@@ -70,7 +59,7 @@ def relationship_reads(notes, campaign_posts: pd.DataFrame) -> pd.DataFrame:
     of the mentioning notes (note_id only), then those notes' rows."""
     mentioning = notes.read(columns=["note_id"], row_filter=MENTIONS_A_BRAND)
     keep = set(mentioning["note_id"].dropna()) | set(campaign_posts["note_id"].dropna())
-    return notes.read(columns=RELATIONSHIP_NOTE_COLUMNS, row_filter=ids_in("note_id", keep))
+    return notes.read(columns=RELATIONSHIP_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", keep))
 
 
 def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
