@@ -116,6 +116,14 @@ def _list_col(s: pd.Series) -> pd.Series:
     return s.map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
 
 
+def _list_len(s: pd.Series) -> np.ndarray:
+    """Elementwise length of a column of lists (or numpy arrays / None -> 0), without building lists (brand
+    mentions are tested on every crawl of the window: 357,778 rows at 100k note rows a day, 0.9 s with
+    ``_list_col(...).map(len)``)."""
+    return np.fromiter((len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0 for v in s.to_numpy(dtype=object)),
+                       dtype=np.int64, count=len(s))
+
+
 def _text_col(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), "").astype(str)
 
@@ -672,7 +680,7 @@ def brand_creator_relationships(
     spec = BRAND_CREATOR_RELATIONSHIPS
     if brands.empty:
         return _finalize(spec.empty_frame(), spec)
-    ever_mentions = _list_col(notes["brands"]).map(len) > 0
+    ever_mentions = _list_len(notes["brands"]) > 0
     keep = set(notes.loc[ever_mentions, "note_id"]) | set(campaign_posts["note_id"].dropna())
     nt = _prep_notes(notes, keep)
     nt["_pub"] = _local_day(nt["published_at"])
@@ -944,7 +952,7 @@ def creator_shortlist(
     sc = sc[sc["_sd"].isin(days)].copy()
     med = sc.groupby(["_sd", "tier"])["median_er_7d"].median().rename("tier_median_er_7d")
     sc = sc.merge(med.reset_index(), on=["_sd", "tier"], how="left")
-    flags = _list_col(sc["authenticity_flags"]).map(len)
+    flags = pd.Series(_list_len(sc["authenticity_flags"]), index=sc.index)
     ok = (sc["tier"] == tier) & (flags == 0) & pd.to_numeric(sc["score"], errors="coerce").notna()
     sc = sc[ok & sc["primary_category"].notna()]
     sc["_ckey"] = sc["primary_category"].astype(str).str.strip().str.lower()

@@ -594,3 +594,9 @@ def test_empty_inputs_give_spec_columns_and_nulls():
     ]:
         assert df.empty and list(df.columns[: len(TABLES[name].columns)]) == TABLES[name].column_names
         conform(df, TABLES[name])
+
+
+def test_list_len_counts_list_and_array_elements_and_zero_for_anything_else():
+    s = pd.Series([["a"], None, np.array(["x", "y"]), [], "ab", ("p", "q", "r"), np.nan], index=list("abcdefg"))
+    assert marts._list_len(s).tolist() == [1, 0, 2, 0, 0, 3, 0]
+    assert marts._list_len(s.iloc[0:0]).tolist() == []
