@@ -88,3 +88,22 @@ def test_duckdb_and_arrow_filtered_reads_agree(tmp_path, row_filter, keep):
         assert list(got.columns) == list(arrow.columns)
     else:
         assert len(got) >= 10
+
+
+def test_limit_reads_the_first_rows_of_each_file(tmp_path):
+    local = LocalFileSystem()
+    files = _write(local, str(tmp_path))
+    memory = fsspec.filesystem("memory")
+    memory.rm("/wh2", recursive=True) if memory.exists("/wh2") else None
+    _write(memory, "/wh2")
+    for handle in (PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS),
+                   PartitionedInput(memory, "/wh2/notes", "notes", DAYS)):
+        got = handle.read(columns=["note_id", "likes"], limit=2)
+        want = pd.concat([t.slice(0, 2).to_pandas()[["note_id", "likes"]] for _, _, t in files], ignore_index=True)
+        assert got["note_id"].tolist() == want["note_id"].tolist()
+        assert got["snapshot_date"].map(str).tolist() == [DAYS[0]] * 2 + [DAYS[1]] * 4 + [DAYS[2]] * 2
+        # a column only some files have: the others give their rows with nulls, as a full read does
+        titled = handle.read(columns=["title"], limit=1)
+        assert titled["title"].isna().tolist() == [True, False, False, False]
+        with pytest.raises(ValueError, match="row filter or a row limit"):
+            handle.read(limit=1, row_filter=ListNotEmpty("brands"))

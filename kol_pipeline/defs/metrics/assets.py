@@ -124,7 +124,7 @@ def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput,
 def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) -> list[str]:
     """The stored comment_state partitions the comment states of ``first`` .. ``last`` are views over: from where
     the view of ``first`` starts (its latest base, told by the newest partition at or before it:
-    ``state.view_start``) to ``last``. One small read besides; nothing before the latest base is read."""
+    ``state.view_start``) to ``last``. One row of it is read besides; nothing before the latest base is read."""
     last = first if last is None else last
     lo = first - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
     keys = [k for k in stored.available() if lo.isoformat() <= k <= last.isoformat()]
@@ -132,7 +132,8 @@ def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) 
     if not head:
         return keys
     newest = date.fromisoformat(head[-1])
-    start = state_lib.view_start(stored.read([head[-1]], columns=["base", "base_sd"]), newest, first)
+    # base and base_sd are the same on every row of a partition: its first row tells (a base holds millions)
+    start = state_lib.view_start(stored.read([head[-1]], columns=["base", "base_sd"], limit=1), newest, first)
     return [k for k in keys if k >= start.isoformat()]
 
 
