@@ -574,12 +574,19 @@ def comment_view(stored: pd.DataFrame | None, day: date, keep_days: int = COMMEN
     return pd.DataFrame({c: stored[c].to_numpy()[m] for c in cols}, copy=False)
 
 
+#: ``fetch(rows)``: the comment state's columns (COMMENT_STATE_DTYPES) of the rows of a mask over stored partitions
+#: that were read with fewer columns (the view's), in row order
+RowFetch = Callable[[np.ndarray], pd.DataFrame]
+
+
 def comment_state_delta(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
-                        keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None) -> pd.DataFrame:
+                        keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None,
+                        fetch: RowFetch | None = None) -> pd.DataFrame:
     """The rows of the comment state of ``day`` whose last_sd is ``day`` (the comments seen that day), from the
     state of the day before and the day's comments: ``comment_state_step``'s rows for them, without building the
     rest of the state (only the previous rows of the day's comments are taken). ``prev_rows``: when given, the
-    rows of ``prev`` (stored partitions) that form the state (``comment_view_mask``)."""
+    rows of ``prev`` (stored partitions) that form the state (``comment_view_mask``); ``fetch``: when given,
+    ``prev`` holds only comment_key (and the view's columns) and ``fetch`` gives the other columns of those rows."""
     cd = _comment_day(comments_day)
     if cd is None:
         return empty_comment_state()
@@ -588,14 +595,18 @@ def comment_state_delta(prev: pd.DataFrame | None, comments_day: pd.DataFrame | 
     if prev_rows is not None:
         hit &= prev_rows
     cols = list(COMMENT_STATE_DTYPES)
-    sub = pd.DataFrame({c: st[c].to_numpy()[hit] for c in cols}, copy=False)
+    if fetch is not None and prev is not None:
+        sub = fetch(hit)[cols] if hit.any() else empty_comment_state()
+    else:
+        sub = pd.DataFrame({c: st[c].to_numpy()[hit] for c in cols}, copy=False)
     return _comment_state_step(sub, cd, day, keep_days)
 
 
 def comment_state_partitions(prev: pd.DataFrame | None, days: Sequence[date],
                              read: Callable[[date], pd.DataFrame | None], dead: int = 0, base_first: bool = False,
                              keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None,
-                             base_day: date | None = None) -> Iterator[tuple[date, pd.DataFrame]]:
+                             base_day: date | None = None, fetch: RowFetch | None = None
+                             ) -> Iterator[tuple[date, pd.DataFrame]]:
     """The comment_state partitions to store for ``days`` (consecutive), continuing from ``prev``, the state of
     the day before the first (None: empty; with ``prev_rows``, the stored partitions and the mask of the state's
     rows), whose stored partitions hold ``dead`` rows beyond it; ``read(day)`` gives a day's comments partition.
@@ -603,19 +614,25 @@ def comment_state_partitions(prev: pd.DataFrame | None, days: Sequence[date],
     deltas since the last base would hold more superseded rows than the state has rows. ``base_day``: where the
     view of the day before starts (``comment_view_mask``), written as ``base_sd`` until a new base. Only a day that
     is followed by another day of the run, or stored as a base, builds the whole state (a daily run copies no row
-    of the stored state)."""
+    of the stored state). ``fetch``: ``prev`` (with ``prev_rows``) holds only the view's columns, and ``fetch``
+    gives the others for the rows a day needs (the previous rows of its comments; all the state's rows for a
+    base or for the next day of the run)."""
     st = empty_comment_state() if prev is None else prev
     st_rows = prev_rows
     base_next = base_first
+    if st_rows is None:
+        fetch = None
 
     def whole() -> pd.DataFrame:  # the state's rows as a frame of their own (the day is not used with a mask)
-        return st if st_rows is None else comment_view(st, days[0], mask=st_rows)
+        if st_rows is None:
+            return st
+        return fetch(st_rows) if fetch is not None else comment_view(st, days[0], mask=st_rows)
 
     base_no = day_number(base_day if base_day is not None else days[0] - timedelta(days=keep_days + 1))
 
     for i, d in enumerate(days):
         part = read(d)
-        delta = comment_state_delta(st, part, d, keep_days, st_rows)
+        delta = comment_state_delta(st, part, d, keep_days, st_rows, fetch if st_rows is not None else None)
         resighted = int((delta["first_sd"].to_numpy() < day_number(d)).sum())
         live = len(st) if st_rows is None else int(st_rows.sum())
         dead += resighted

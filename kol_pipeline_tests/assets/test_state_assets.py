@@ -130,3 +130,50 @@ def test_a_comment_state_of_the_former_full_state_format_continues(landing, tmp_
     day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
     if len(day):  # the last day has comments: stored as a delta of that day's sightings
         assert (day["base"] == 0).all() and (day["last_sd"] == S.day_number(last)).all()
+
+
+def test_comment_state_row_fetch_reads_the_rows_asked_for(tmp_path):
+    """A daily comment_state run reads the view's columns of the stored partitions and fetches the other columns
+    of the rows it needs (_row_fetch): a filtered read for a few rows, a full read for many; either gives the
+    rows of a full read, and partitions rewritten under the run are an error, not wrong rows."""
+    import pyarrow.parquet as pq
+    from fsspec.implementations.local import LocalFileSystem
+
+    from kol_pipeline.defs.metrics.assets import _row_fetch
+    from kol_pipeline.lib import state as S
+    from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
+    from kol_pipeline_tests.unit.test_comment_state import _comments, _runs
+
+    d0 = date(2025, 1, 1)
+    parts = []
+    for i in range(12):  # 40 comments a day, half of them re-sighted from the day before
+        d = d0 + timedelta(days=i)
+        parts.append((d, _comments(d, [(f"c{i // 2}_{k}" if k < 20 else f"c{i}_{k}", f"n{k % 4}", "0", "好看",
+                                        k % 3 == 0, 1) for k in range(40)])))
+    *_, (_, _, stored, _) = _runs(parts, [1] * 12)
+    folder = tmp_path / "comment_state"
+    for d, rows in stored.items():
+        (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
+        pq.write_table(_to_arrow(rows, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+    keys = sorted(d.isoformat() for d in stored)
+    handle = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", keys)
+    full = handle.read(keys, list(S.COMMENT_STATE_DTYPES))
+    window = handle.read(keys, S.COMMENT_VIEW_COLUMNS)
+    mask = S.comment_view_mask(window, d0 + timedelta(days=11))[0]
+    assert (~mask).sum() > 0  # superseded rows are stored and left out
+
+    reads = []
+    real_read = handle.read
+    handle.read = lambda *a, **kw: reads.append(kw.get("row_filter") is not None) or real_read(*a, **kw)
+    fetch = _row_fetch(handle, keys, window)
+    few = mask & (np.arange(len(mask)) % 50 == 0)
+    for rows, filtered in ((few, True), (mask, False)):
+        want = full[list(S.COMMENT_STATE_DTYPES)][rows].reset_index(drop=True)
+        pd.testing.assert_frame_equal(fetch(rows), want, check_dtype=False)
+        assert reads[-1] is filtered
+    assert len(fetch(np.zeros(len(mask), dtype=bool))) == 0
+
+    last = folder / f"snapshot_date={keys[-1]}" / "part-0.parquet"
+    pq.write_table(pq.read_table(last).slice(1), last)  # the newest partition rewritten with a row less
+    with pytest.raises(RuntimeError, match="changed while this run read them"):
+        fetch(mask)

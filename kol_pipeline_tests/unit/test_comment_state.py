@@ -216,9 +216,18 @@ def _view_window(stored: dict[date, pd.DataFrame], day: date, whole: pd.DataFram
     return whole[S._partition_days(whole["snapshot_date"]) >= S.day_number(start)].reset_index(drop=True)
 
 
-def _runs(parts, run_lengths, stored=None):
+def _view_columns_only(window: pd.DataFrame):
+    """What a daily run of the asset reads of the stored partitions (the view's columns) and its fetch of the
+    other columns of given rows (here from the whole window; defs/metrics/assets.py _row_fetch reads them)."""
+    cols = list(S.COMMENT_STATE_DTYPES)
+    slim = window[["snapshot_date", *S.COMMENT_VIEW_COLUMNS]]
+    return slim, lambda rows: pd.DataFrame({c: window[c].to_numpy()[rows] for c in cols})
+
+
+def _runs(parts, run_lengths, stored=None, fetch=False):
     """Store comment_state partitions as runs of the asset would (each run continues from the view over the
-    stored partitions of the 122 days before its first day); yield (day, view of the day, stored partitions)."""
+    stored partitions of the 122 days before its first day); yield (day, view of the day, stored partitions).
+    ``fetch``: runs read only the view's columns and fetch the others of the rows they need."""
     stored = {} if stored is None else stored
     days = [d for d, _ in parts]
     by_day = dict(parts)
@@ -229,14 +238,16 @@ def _runs(parts, run_lengths, stored=None):
             break
         before = run[0] - timedelta(days=1)
         window = _view_window(stored, before)
-        m = start = None
+        m = start = get = None
         if window is None:
             prev, dead, base_first = None, 0, True
         else:  # as the asset: the stored partitions and the mask of the state's rows (no copy)
-            m, dead, start = S.comment_view_mask(window, before)
             prev, base_first = window, False
+            if fetch:
+                prev, get = _view_columns_only(window)
+            m, dead, start = S.comment_view_mask(prev, before)
         for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first, prev_rows=m,
-                                                  base_day=start):
+                                                  base_day=start, fetch=get):
             assert (rows["last_sd"] == S.day_number(d)).all() or rows["base"].all()
             if len(rows):  # the IO manager writes no empty partition
                 stored[d] = _stored(rows, d)
@@ -271,7 +282,8 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     notes = pd.Series([f"n{i}" for i in range(9)])
     owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
     pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
-    for (d, view, stored, window), (d2, p) in zip(_runs(parts, lengths), parts):
+    # odd seeds: daily runs read only the view's columns and fetch the rest of the rows they need
+    for (d, view, stored, window), (d2, p) in zip(_runs(parts, lengths, fetch=seed % 2 == 1), parts):
         assert d == d2
         fold = S.comment_state_step(fold, p, d)
         pd.testing.assert_frame_equal(_canon(view), _canon(fold), obj=f"view of {d}")
@@ -296,7 +308,7 @@ def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
         d = D0 + timedelta(days=i)
         parts.append((d, _comments(d, [(f"c{k}", f"n{k % 3}", "0", "好看", k % 2 == 0, 1) for k in range(50)])))
     bases, fold = [], None
-    for (d, view, stored, window), (_, p) in zip(_runs(parts, [1] * 40), parts):
+    for (d, view, stored, window), (_, p) in zip(_runs(parts, [1] * 40, fetch=True), parts):
         fold = S.comment_state_step(fold, p, d)
         pd.testing.assert_frame_equal(_canon(view), _canon(fold))
         _, dead, start = S.comment_view_mask(window, d)

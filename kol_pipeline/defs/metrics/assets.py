@@ -15,6 +15,8 @@ from datetime import date, timedelta
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import charts
@@ -137,31 +139,65 @@ def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) 
     return [k for k in keys if k >= start.isoformat()]
 
 
+def _row_fetch(previous: PartitionedInput, keys: list[str], window: pd.DataFrame) -> state_lib.RowFetch:
+    """``fetch(rows)`` for ``comment_state_partitions``: the state's columns of the rows of a mask over ``window``
+    (the stored partitions ``keys``, read with fewer columns). Few rows (the previous rows of the day's re-sighted
+    comments) are read with a filter on their comment keys; many (a base, a ranged run) with a full read. Either
+    read is checked to give the window's rows in the window's order."""
+    cols = list(state_lib.COMMENT_STATE_DTYPES)
+    wkeys = window["comment_key"].to_numpy(dtype="int64")
+
+    def frame(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({c: df[c].to_numpy()[rows] for c in cols}, copy=False)
+
+    def fetch(rows: np.ndarray) -> pd.DataFrame:
+        if not rows.any():
+            return state_lib.empty_comment_state()
+        if all(c in window.columns for c in cols):
+            return frame(window, rows)
+        want = np.unique(wkeys[rows])
+        if len(want) * 20 < len(wkeys):
+            at = np.flatnonzero(pd.Index(want).get_indexer(wkeys) >= 0)
+            got = previous.read(keys, cols, row_filter=pc.field("comment_key").isin(pa.array(want, type=pa.int64())))
+            if len(got) == len(at) and np.array_equal(got["comment_key"].to_numpy(dtype="int64"), wkeys[at]):
+                return frame(got, rows[at])
+        full = previous.read(keys, cols)
+        if len(full) != len(wkeys) or not np.array_equal(full["comment_key"].to_numpy(dtype="int64"), wkeys):
+            raise RuntimeError(f"comment_state: the stored partitions {keys[0]} .. {keys[-1]} changed while this "
+                               "run read them; run it again")
+        return frame(full, rows)
+
+    return fetch
+
+
 def _stored_comment_state(
-    context: dg.AssetExecutionContext, previous: PartitionedInput, comments: PartitionedInput, before: date
-) -> tuple[pd.DataFrame | None, np.ndarray | None, int, date | None]:
-    """The comment state of ``before`` from its stored partitions: those partitions (from the latest base on), the
-    mask of the state's rows among them, how many rows they hold beyond it (superseded or expired) and the first
-    day read; (None, None, 0, None) when it cannot be read from them: a day from the latest base on has cleaned
+    context: dg.AssetExecutionContext, previous: PartitionedInput, comments: PartitionedInput, before: date,
+    columns: list[str] | None = None,
+) -> tuple[pd.DataFrame | None, np.ndarray | None, int, date | None, state_lib.RowFetch | None]:
+    """The comment state of ``before`` from its stored partitions: those partitions (from the latest base on, only
+    ``columns``: all of the state's by default), the mask of the state's rows among them, how many rows they hold
+    beyond it (superseded or expired), the first day read and a ``fetch`` of the state's columns of given rows;
+    (None, None, 0, None, None) when it cannot be read from them: a day from the latest base on has cleaned
     comments but no stored partition (never run, or deleted). A day without cleaned comments writes no partition
     (an empty delta), so it breaks nothing."""
     stored = _view_keys(previous, before)
     cleaned = set(comments.available())
     if not stored and cleaned:
-        return None, None, 0, None
-    window = previous.read(stored, list(state_lib.COMMENT_STATE_DTYPES) + ["base"]) if stored else None
+        return None, None, 0, None, None
+    columns = list(state_lib.COMMENT_STATE_DTYPES) + ["base"] if columns is None else columns
+    window = previous.read(stored, columns) if stored else None
     if window is None or len(window) == 0:
-        return (None, None, 0, None) if cleaned else (state_lib.empty_comment_state(), None, 0, None)
+        return (None, None, 0, None, None) if cleaned else (state_lib.empty_comment_state(), None, 0, None, None)
     mask, dead, start = state_lib.comment_view_mask(window, before)
     have = set(stored)
     missing = [d for d in state_lib.day_range(start, before) if d.isoformat() not in have and d.isoformat() in cleaned]
     if missing:
         context.log.warning(f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
                             f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments")
-        return None, None, 0, None
+        return None, None, 0, None, None
     context.log.info(f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
                      f"({len(window)} rows read, {int(mask.sum())} in the state, {dead} superseded or expired)")
-    return window, mask, dead, start
+    return window, mask, dead, start, _row_fetch(previous, stored, window)
 
 
 @dg.asset(
@@ -184,7 +220,12 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     more superseded rows than live ones): docs/metrics.md, "How comment_state is stored"."""
     days = run_days(context)
     first = days[0]
-    prev, prev_rows, dead, start = _stored_comment_state(context, previous, comments, first - timedelta(days=1))
+    # a daily run reads the view's columns of the stored state; the rest only of the rows it needs (the previous
+    # rows of the day's re-sighted comments; every row when the day is stored as a base). A ranged run builds
+    # the whole state for its next days, so it reads every column at once.
+    columns = state_lib.COMMENT_VIEW_COLUMNS if len(days) == 1 else None
+    prev, prev_rows, dead, start, fetch = _stored_comment_state(context, previous, comments,
+                                                                first - timedelta(days=1), columns)
     base_first = prev is None or (len(prev) if prev_rows is None else int(prev_rows.sum())) == 0
     have = set(comments.available())
 
@@ -199,7 +240,7 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
 
     out = []
     for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first, prev_rows=prev_rows,
-                                                      base_day=start):
+                                                      base_day=start, fetch=fetch):
         if rows["base"].any():
             context.log.info(f"comment_state: {d} is stored as a base ({len(rows)} rows: the whole state)")
         out.append(state_lib._with_day(rows, d))
