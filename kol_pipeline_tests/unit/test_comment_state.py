@@ -396,3 +396,13 @@ def test_a_re_based_state_reads_no_former_base():
     for d, view, stored, _ in _runs(parts, [1] * 60):
         assert len(_view_window(stored, d)) <= 2 * len(view) + 50, d
     assert sum(bool(stored[x]["base"].all()) for x in stored) >= 20
+
+
+def test_base_flags_of_every_dtype_the_reads_give():
+    """numpy int8 (a read of new partitions), nullable or float with nulls (former-format partitions among them:
+    a null is a base), no column at all (former format only)."""
+    want = [1, 1, 0]
+    for col in (np.array([1, 1, 0], dtype=np.int8), pd.array([1, None, 0], dtype="Int8"), [1.0, np.nan, 0.0]):
+        got = S._base_flags(pd.DataFrame({"base": col}))
+        assert got.dtype == np.int8 and got.tolist() == want
+    assert S._base_flags(pd.DataFrame({"x": [0, 0]})).tolist() == [1, 1]
