@@ -57,11 +57,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
 import posixpath
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -419,7 +419,8 @@ def _read_heads(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[
                 continue
             schema = f.schema_arrow if cols is None else pa.schema([f.schema_arrow.field(c) for c in cols])
             batch = next(f.iter_batches(batch_size=limit, columns=cols), None)
-            out.append(schema.empty_table() if batch is None else pa.Table.from_batches([batch.slice(0, limit)], schema))
+            out.append(schema.empty_table() if batch is None
+                       else pa.Table.from_batches([batch.slice(0, limit)], schema))
     return out
 
 

@@ -22,7 +22,8 @@ def _file(day: int, part: int, n: int, title: bool = True) -> pa.Table:
     cols = {
         "note_id": pa.array(ids, pa.string()),
         "brands": pa.array([None if i % 5 == 0 else [f"b{i % 3}"] * (i % 3) for i in range(n)], pa.list_(pa.string())),
-        "crawled_at": pa.array([dt.datetime(2025, 3, day, i % 24, tzinfo=UTC) for i in range(n)], pa.timestamp("us", "UTC")),
+        "crawled_at": pa.array([dt.datetime(2025, 3, day, i % 24, tzinfo=UTC) for i in range(n)],
+                               pa.timestamp("us", "UTC")),
         "likes": pa.array([None if i % 4 == 1 else i * 10 + part for i in range(n)], pa.int64()),
     }
     if title:

@@ -2,9 +2,10 @@
 
 The marts declare the trailing windows of cleaned partitions they depend on (lineage), but read them lazily and
 only the rows they use, filtered by the scanner before anything becomes pandas (DuckDB over the files of a local
-warehouse, the Arrow scanner elsewhere; docs/marts.md "What each mart reads"): campaign_performance the rows of campaign posts, keyword_share_of_voice the rows of the ranked
-notes, brand_creator_relationships the rows of notes that mention a brand (on any crawl in the window) or are
-campaign posts, and the creator snapshots of those notes' authors only. The lib functions get exactly the rows
+warehouse, the Arrow scanner elsewhere; docs/marts.md "What each mart reads"): campaign_performance the rows of
+campaign posts, keyword_share_of_voice the rows of the ranked notes, brand_creator_relationships the rows of notes
+that mention a brand (on any crawl in the window) or are campaign posts, and the creator snapshots of those notes'
+authors only. The lib functions get exactly the rows
 of the window they would have looked at, so the results are those of a full read (test_mart_reads.py).
 """
 
