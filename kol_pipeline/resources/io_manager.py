@@ -459,8 +459,13 @@ def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[
 
 def _to_pandas(table: pa.Table, name: str | None = None) -> pd.DataFrame:
     spec = TABLES.get(name) if name else None
-    mapper = _NUMPY_INT_TYPES if spec is not None and spec.numpy_ints else _PANDAS_TYPES
-    return table.to_pandas(types_mapper=mapper.get, date_as_object=True)
+    if spec is not None and spec.numpy_ints:
+        # one block per column: the plain conversion copies the columns once more into 2-D blocks by dtype (0.58-
+        # 0.79 s against 0.09-0.11 s for 24 M rows x 7 numeric columns, the comment state's reads). The arrays of
+        # a single-chunk column may then be Arrow's own, read-only: the state code builds new arrays, never
+        # writes into what it reads.
+        return table.to_pandas(types_mapper=_NUMPY_INT_TYPES.get, date_as_object=True, split_blocks=True)
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=True)
 
 
 def _empty_partitioned(table: str) -> pd.DataFrame:
