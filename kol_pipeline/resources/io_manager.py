@@ -26,7 +26,8 @@ Pandas types on read: strings are ``object``, list columns hold numpy arrays, ti
 every bool column the nullable ``boolean`` (so the dtype does not depend on whether a partition happens to hold a
 null), floats are ``float64`` with NaN for null. Exception: a table whose spec sets ``numpy_ints`` (the internal
 ``comment_state``, whose integer columns are never null) reads its integer columns as plain numpy integers, without
-the copy and mask of the nullable type, and its ``snapshot_date`` as a Categorical of date objects
+the copy and mask of the nullable type, one pandas block per column (no copy into 2-D blocks; a column may then
+be Arrow's own read-only memory), and its ``snapshot_date`` as a Categorical of date objects
 (``day_categorical``). The rows of one partition share one ``snapshot_date`` object. Empty results
 use the same conversion on the table's schema (so they differ from ``TableSpec.empty_frame()`` only by those
 nullable dtypes).
