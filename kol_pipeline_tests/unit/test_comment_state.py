@@ -406,3 +406,25 @@ def test_base_flags_of_every_dtype_the_reads_give():
         got = S._base_flags(pd.DataFrame({"base": col}))
         assert got.dtype == np.int8 and got.tolist() == want
     assert S._base_flags(pd.DataFrame({"x": [0, 0]})).tolist() == [1, 1]
+
+
+def test_steps_continue_from_read_only_stored_columns():
+    """A stored partition of one chunk reads as Arrow's own read-only memory (one block per column, io_manager
+    _to_pandas): the step, the delta and the view build new arrays and give the fold's state."""
+    parts = [(d, p) for d, p in _random_history(3) if p is not None][:40]
+    fold = None
+    for d, p in parts[:-1]:
+        fold = S.comment_state_step(fold, p, d)
+    before, (day, last) = parts[-2][0], parts[-1]
+    base = S._with_day(fold.assign(base=np.int8(1), base_sd=np.int32(S.day_number(before))), before)
+    from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+    stored = _to_pandas(_to_arrow(base, "comment_state"), "comment_state")
+    assert not stored["comment_key"].to_numpy().flags.writeable  # what the assets read
+    mask, dead, start = S.comment_view_mask(stored, before)
+    (d, rows), = S.comment_state_partitions(stored, [day], {day: last}.get, dead, False, prev_rows=mask,
+                                            base_day=start)
+    want = S.comment_state_step(fold, last, day)
+    seen = want[want["last_sd"] == S.day_number(day)]
+    pd.testing.assert_frame_equal(_canon(rows), _canon(seen))
+    whole = S.comment_state_step(S.comment_view(stored, before, mask=mask), last, day)
+    pd.testing.assert_frame_equal(_canon(whole), _canon(want))
