@@ -624,8 +624,6 @@ def comment_state_partitions(prev: pd.DataFrame | None, days: Sequence[date],
     st = empty_comment_state() if prev is None else prev
     st_rows = prev_rows
     base_next = base_first
-    if st_rows is None:
-        fetch = None
 
     def whole() -> pd.DataFrame:  # the state's rows as a frame of their own (the day is not used with a mask)
         if st_rows is None:

@@ -65,7 +65,8 @@ def test_duckdb_and_arrow_filtered_reads_agree(tmp_path, row_filter, keep):
     local = LocalFileSystem()
     files = _write(local, str(tmp_path))
     memory = fsspec.filesystem("memory")
-    memory.rm("/wh", recursive=True) if memory.exists("/wh") else None
+    if memory.exists("/wh"):
+        memory.rm("/wh", recursive=True)
     _write(memory, "/wh")
     columns = ["note_id", "title", "likes", "crawled_at", "brands"]
     on_disk = PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS)
@@ -95,7 +96,8 @@ def test_limit_reads_the_first_rows_of_each_file(tmp_path):
     local = LocalFileSystem()
     files = _write(local, str(tmp_path))
     memory = fsspec.filesystem("memory")
-    memory.rm("/wh2", recursive=True) if memory.exists("/wh2") else None
+    if memory.exists("/wh2"):
+        memory.rm("/wh2", recursive=True)
     _write(memory, "/wh2")
     for handle in (PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS),
                    PartitionedInput(memory, "/wh2/notes", "notes", DAYS)):
