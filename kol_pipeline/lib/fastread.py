@@ -5,11 +5,13 @@ Exactness: the result carries the same records, record numbers and problems as `
 stored differently (`ColumnarRecords`): the ordinary rows as string columns, the rest as Python dicts/problems.
 - Every line is one row of DuckDB's line reader (an empty line is a NULL row), so a row's position + 1 is its line
   number; the row count is checked against the file's newline count, else the file is read the reference way.
-- A line goes to the Python reader (`readers.jsonl_line`: the same reasons) when DuckDB finds it invalid, when it
-  does not start with `{`, or when it has a comma before `}`/`]` (DuckDB tolerates it, Python does not).
-- The fields come as DuckDB renders them as text: a string as itself, an integer as its digits (as Python's str),
-  other values as JSON text. lib/ingest.clean_fast sends a row to Python's reading whenever a value could be
-  such a non-string (true/false, a float, a list or an object), see `suspect_values`.
+- A line goes to the Python reader (`readers.jsonl_line`: the same reasons) when DuckDB finds it invalid or when
+  it does not start with `{`.
+- The fields come as DuckDB renders them as text: a string as itself, an integer as its digits (as Python's str).
+  A line that may hold any other value under any key (true/false, a float, a list, an object, or a literal that
+  DuckDB accepts and Python refuses, such as Inf or nan; `SUSPECT_RE`), or a comma before `}`/`]` (DuckDB
+  tolerates it, Python does not; `TRAILING_COMMA_RE`), is a suspect: Python reads it (`_confirm_suspects`), and
+  it stays in the frame only when Python reads the same strings, integers and nulls.
 - Not detected (docs/ingestion.md): a key repeated in one line, where DuckDB reads the first value and Python
   the last; checking (json_keys) costs more than the whole read.
 - Files with NUL bytes, carriage returns or the delimiter byte 0x01, and anything DuckDB refuses (e.g. text that
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kol_pipeline.lib.readers import FileRecords, jsonl_line, read_records
 
@@ -113,32 +116,14 @@ def _prescan(path: Path) -> int | None:
     return newlines + (0 if last == b"\n" else 1)
 
 
-_FLOATISH = r"^-?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|NaN|Infinity)$"
-
-
-def suspect_values(values: pd.Series) -> np.ndarray:
-    """True where a text value may be DuckDB's rendering of a JSON value that is not a string or an integer (which
-    Python would turn into another text): true/false, a float, a JSON list or object. False alarms only cost a
-    Python read of the row."""
-    s = values.astype(pd.ArrowDtype(pa.string())) if not isinstance(values.dtype, pd.ArrowDtype) else values
-    arr = pa.chunked_array(s.array._pa_array) if hasattr(s.array, "_pa_array") else pa.chunked_array([pa.array(s)])
-    import pyarrow.compute as pc
-
-    flag = pc.is_in(arr, value_set=pa.array(["true", "false"]))
-    floatish = pc.and_(pc.match_substring_regex(arr, _FLOATISH), pc.invert(pc.match_substring_regex(arr, r"^-?[0-9]+$")))
-    flag = pc.or_(flag, floatish)
-    bracket = pc.or_(pc.starts_with(arr, "["), pc.starts_with(arr, "{"))
-    out = np.asarray(pc.fill_null(flag, False).to_numpy(zero_copy_only=False), dtype=bool)
-    cand = np.flatnonzero(np.asarray(pc.fill_null(bracket, False).to_numpy(zero_copy_only=False), dtype=bool))
-    if len(cand):
-        texts = arr.take(pa.array(cand)).to_pylist()
-        for i, t in zip(cand, texts):
-            try:
-                json.loads(t)
-                out[i] = True
-            except ValueError:
-                pass
-    return out
+# A line whose text may hold a value that is not a string, an integer or null, for any key (DuckDB renders such
+# a value as text, and accepts some that Python refuses: Inf, nan, -nan). After a key's closing quote and colon
+# the value starts with something else than a quote, `null` or an integer that ends at `,`/`}`/a blank: true,
+# false, a list, an object, a number with a fraction or an exponent, or a non-standard literal. A string holding
+# `":` followed by such a character is a false alarm, decided by Python's reading (`_confirm_suspects`).
+# The second pattern is a comma before `}`/`]`, which DuckDB tolerates and Python does not.
+SUSPECT_RE = r'"[ \t]*:[ \t]*(?:[^"n0-9\- \t\\]|n[^u]|-[^0-9]|-?[0-9]+[^0-9,} \t])'
+TRAILING_COMMA_RE = r",[ \t]*[}\]]"
 
 
 def _python_text(v: object) -> str | None | bool:
@@ -151,21 +136,17 @@ def _python_text(v: object) -> str | None | bool:
     return False
 
 
-def _confirm_suspects(frame: pd.DataFrame, suspect: np.ndarray, lines: dict[int, str], fields: Sequence[str],
+def _confirm_suspects(frame: pd.DataFrame, suspect: np.ndarray, lines: Sequence[str], fields: Sequence[str],
                       out: ColumnarRecords) -> np.ndarray:
-    """Decide the suspect rows with Python's own reading of their lines: a row stays on the fast path when every
-    field, as `json.loads` reads it, is a string, an integer or null and equals the fast path's value; the other
-    rows go to `out` as Python records (`jsonl_line`) and stay True in the returned mask.
-
-    Most suspects are false alarms: a hex id such as '53724e000000000000045774' looks like a float's text (about
-    150,000 of the 1M-note day's 3.2 M rows, which cost 6 s in the Python cleaning). A key repeated in a line with
-    different values (DuckDB keeps the first, Python the last) no longer matches and is read by Python."""
+    """Decide the suspect rows (`lines`: their text, in row order) with Python's own reading: a row stays on the
+    fast path when every field, as `json.loads` reads it, is a string, an integer or null and equals the fast path's
+    value; the other rows go to `out` as Python records or problems (`jsonl_line`) and stay True in the returned
+    mask. Most suspects in MediaCrawler output are false alarms: a string holding `":` and a letter."""
     idx = np.flatnonzero(suspect)
     numbers = frame["_record"].to_numpy(dtype="int64")[idx]
     fast_values = {f: frame[f].iloc[idx].tolist() for f in fields}
     still = suspect.copy()
-    for j, (i, n) in enumerate(zip(idx, numbers)):
-        line = lines[int(n)]
+    for j, (i, n, line) in enumerate(zip(idx, numbers, lines)):
         try:
             record = json.loads(line)
         except ValueError:
@@ -184,7 +165,9 @@ def _sql_string(s: str) -> str:
 
 
 def _query(fields: Sequence[str]) -> str:
-    # Field names are constants of this module (FIELDS), never input; the file path is a bound parameter.
+    # Field names are constants of this module (FIELDS), never input; the file path and the patterns are bound
+    # parameters. `fast`: DuckDB parsed the line as an object; `suspect`: Python must confirm it (SUSPECT_RE,
+    # TRAILING_COMMA_RE); `pyline`: the text of every line Python reads or confirms.
     struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in fields) + "}"
     values = ", ".join(f'CASE WHEN fast THEN v."{f}" END AS "{f}"' for f in fields)
     return f"""
@@ -193,14 +176,14 @@ def _query(fields: Sequence[str]) -> str:
                                   escape='', header=false, auto_detect=false, strict_mode=false,
                                   max_line_size=2147483647, new_line='\\n')
     ), parsed AS (
-        SELECT line,
-               CASE WHEN starts_with(line, '{{') AND NOT regexp_matches(line, ',[ \t]*[}}\]]')
-                    THEN try(from_json(line, {_sql_string(struct)})) END AS v
+        SELECT line, CASE WHEN starts_with(line, '{{') THEN try(from_json(line, {_sql_string(struct)})) END AS v
         FROM src
     ), flagged AS (
-        SELECT line, v, v IS NOT NULL AS fast FROM parsed
+        SELECT line, v, v IS NOT NULL AS fast,
+               v IS NOT NULL AND (regexp_matches(line, $trailing) OR regexp_matches(line, $suspect)) AS suspect
+        FROM parsed
     )
-    SELECT fast, CASE WHEN NOT fast AND line IS NOT NULL THEN line END AS pyline, {values}
+    SELECT fast, suspect, CASE WHEN (suspect OR NOT fast) AND line IS NOT NULL THEN line END AS pyline, {values}
     FROM flagged
     """
 
@@ -217,7 +200,8 @@ def read_jsonl_fast(path: Path, display_name: str, kind: str, min_bytes: int = F
     fields = FIELDS[kind]
     con = duckdb.connect()
     try:
-        table = con.sql(_query(fields), params={"path": str(path)}).to_arrow_table()
+        table = con.sql(_query(fields), params={"path": str(path), "trailing": TRAILING_COMMA_RE,
+                                               "suspect": SUSPECT_RE}).to_arrow_table()
     except duckdb.Error:
         return read_records(path, display_name)
     finally:
@@ -235,17 +219,18 @@ def read_jsonl_fast(path: Path, display_name: str, kind: str, min_bytes: int = F
             if line is not None:  # NULL: an empty line
                 jsonl_line(int(i) + 1, line, out)
     keep = np.flatnonzero(fast)
-    sub = table.select(list(fields)).take(pa.array(keep)) if len(keep) < table.num_rows else table.select(list(fields))
+    sub = table.select(["suspect", "pyline", *fields])
+    sub = sub.take(pa.array(keep)) if len(keep) < table.num_rows else sub
     frame = pd.DataFrame({f: pd.Series(pd.arrays.ArrowExtensionArray(sub.column(f))) for f in fields})
     frame["_record"] = (keep + 1).astype("int64")
-    suspect = np.zeros(len(frame), dtype=bool)
-    for f in fields:
-        suspect |= suspect_values(frame[f])
+    suspect = np.asarray(pc.fill_null(sub.column("suspect"), False).to_numpy(zero_copy_only=False), dtype=bool)
     if suspect.any():  # values DuckDB may render otherwise than Python: these rows are read by Python
-        suspect = _confirm_suspects(frame, suspect, out.load_lines(frame["_record"][suspect]), fields, out)
+        lines = sub.column("pyline").take(pa.array(np.flatnonzero(suspect))).to_pylist()
+        suspect = _confirm_suspects(frame, suspect, lines, fields, out)
         frame = frame[~suspect].reset_index(drop=True)
         order = np.argsort(out.record_numbers, kind="stable")
         out.records = [out.records[i] for i in order]
         out.record_numbers = [out.record_numbers[i] for i in order]
+        out.problems.sort(key=lambda q: q.record_number)
     out.frame = frame
     return out

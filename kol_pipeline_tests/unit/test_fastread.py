@@ -124,29 +124,56 @@ def test_bom_is_dropped_like_the_reference(tmp_path: Path) -> None:
 
 
 def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path) -> None:
-    """Hex ids such as '53724e000000000000045774' match a float's text, so the fast reader suspects them; Python's
-    reading of the line confirms they are strings and the rows stay in the frame. A real float, true/false, a list,
-    and a key repeated with different values (DuckDB keeps the first, Python the last) go to Python's reading."""
+    """Hex ids such as '53724e000000000000045774' look like a float's text but are JSON strings: the rows stay in
+    the frame. A real float, true/false, a list, a literal DuckDB accepts and Python refuses (Inf, nan, -nan; under
+    any key, extracted or not), and a key repeated with a non-string value go to Python's reading. A string holding
+    `":` and a letter (escaped JSON, as MediaCrawler's creator tag_list) is a suspect that Python's reading keeps."""
+    base = {"note_id": "n1", "create_time": 1751000000000, "last_modify_ts": 1751000001000}
     rows = [
-        {"comment_id": "68624057000000097040e000", "note_id": "n1", "user_id": "53724e000000000000045774",
-         "content": "1e5", "create_time": 1751000000000, "last_modify_ts": 1751000001000},
-        {"comment_id": "c2", "note_id": "n1", "user_id": "u2", "content": "ok", "create_time": 1751000000000,
-         "last_modify_ts": 1751000001000, "like_count": 1e5},
-        {"comment_id": "c3", "note_id": "n1", "user_id": "u3", "content": "true", "create_time": 1751000000000,
-         "last_modify_ts": 1751000001000, "like_count": True},
-        {"comment_id": "c4", "note_id": "n1", "user_id": "u4", "content": "[1]", "create_time": 1751000000000,
-         "last_modify_ts": 1751000001000, "sub_comment_count": [1]},
-        {"comment_id": "c5e1", "note_id": "n1", "user_id": "u5", "content": "x", "create_time": 1751000000000,
-         "last_modify_ts": 1751000001000},
+        {"comment_id": "68624057000000097040e000", "user_id": "53724e000000000000045774", "content": "1e5", **base},
+        {"comment_id": "c2", "user_id": "u2", "content": "ok", "like_count": 1e5, **base},
+        {"comment_id": "c3", "user_id": "u3", "content": "true", "like_count": True, **base},
+        {"comment_id": "c4", "user_id": "u4", "content": "[1]", "sub_comment_count": [1], **base},
+        {"comment_id": "c5e1", "user_id": "u5", "content": 'x":y "a": [1] \\":n', "pictures": '{"info":null,"k":"v"}', **base},
     ]
     lines = [json.dumps(r, ensure_ascii=False) for r in rows]
-    lines.append('{"comment_id": "1e3", "comment_id": "c6", "note_id": "n1", "create_time": 1751000000000, '
+    lines.append('{"comment_id": 1.5, "comment_id": "c6", "note_id": "n1", "create_time": 1751000000000, '
                  '"last_modify_ts": 1751000001000}')
+    tail = '"note_id": "n1", "create_time": 1751000000000, "last_modify_ts": 1751000001000}'
+    lines += [
+        '{"comment_id": "c7", "like_count": Inf, ' + tail,
+        '{"comment_id": "c8", "pictures": nan, ' + tail,
+        '{"comment_id": "c9", "pictures" :  -nan, ' + tail,
+        '{"comment_id": "c10", "like_count": -12, "pictures": null, ' + tail,
+        '{"comment_id": "c11", "pictures": {"a": 1}, ' + tail,
+    ]
     p = tmp_path / "search_comments_2025-06-27.jsonl"
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
     got = assert_same(p, "comments")
-    # rows 1 and 5 are fast (their suspicious-looking values are strings); 2, 3, 4 and 6 were read by Python
-    assert list(got.frame["_record"]) == [1, 5]
-    assert got.record_numbers == [2, 3, 4, 6]
+    # 11: an object under a key the cleaning does not read; Python reads the same fields, so the row stays
+    assert list(got.frame["_record"]) == [1, 5, 10, 11]
+    assert got.record_numbers == [2, 3, 4, 6]  # read by Python
+    assert [(q.record_number, q.reason.split(":")[0]) for q in got.problems] == [
+        (7, "malformed JSON line"), (8, "malformed JSON line"), (9, "malformed JSON line")]
     assert got.frame["user_id"].iloc[0] == "53724e000000000000045774" and got.frame["content"].iloc[0] == "1e5"
-    assert got.records[-1]["comment_id"] == "c6"  # Python's reading: the last of the repeated keys
+    assert got.frame["like_count"].iloc[2] == "-12"
+    assert got.records[3]["comment_id"] == "c6"  # Python's reading: the last of the repeated keys
+
+
+@pytest.mark.parametrize(
+    ("line", "suspect"),
+    [
+        ('{"a": "x", "b": 12, "c": null, "d": -3}', False),
+        ('{"a":"53724e000000000000045774","b":"1.5"}', False),
+        ('{"t": "{\\"info\\":null,\\"p\\":\\"美食\\"}"}', False),
+        ('{"a": 1.5}', True), ('{"a": 1e5}', True), ('{"a": true}', True), ('{"a": false}', True),
+        ('{"a": [1]}', True), ('{"a": {}}', True), ('{"a": NaN}', True), ('{"a": nan}', True), ('{"a": Inf}', True),
+        ('{"a": -Infinity}', True), ('{"a" : 2E3}', True), ('{"a":\t1.0}', True), ('{"a": "x",}', True),
+        ('{"a": "he said \\":ok"}', True),  # a false alarm: Python's reading decides
+    ],
+)
+def test_suspect_patterns(line: str, suspect: bool) -> None:
+    """The line-level patterns of the reader flag every non-string, non-integer value and nothing in plain rows."""
+    import re
+
+    assert bool(re.search(fastread.SUSPECT_RE, line) or re.search(fastread.TRAILING_COMMA_RE, line)) is suspect
