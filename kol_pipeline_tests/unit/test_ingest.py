@@ -360,6 +360,43 @@ def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
     assert not dup.any() and kept.equals(alone)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
+    """`latest_positions` (what ingest_batches takes the tables with): among some rows of the frame, the rows
+    `dedupe` keeps, put in (id, day) order by `stable_order`; the duplicate mask covers only those rows."""
+    from kol_pipeline.lib.ingest import dedupe, latest_positions, stable_order
+
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    frame = pd.DataFrame({
+        "note_id": rng.choice([f"n{i}" for i in range(300)] + ["中", "Z"], n).astype(object),
+        "snapshot_date": rng.choice([date(2025, 6, 2), date(2025, 6, 1), None], n).astype(object),
+        "crawled_at": pd.to_datetime(rng.integers(0, 30, n), unit="h", utc=True),
+        "_file": rng.choice(["b.jsonl", "a.jsonl"], n).astype(object),
+        "_record": rng.integers(1, 60, n),
+    })
+    frame.loc[frame.index[:25], "crawled_at"] = pd.NaT
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    kept_pos, dup = latest_positions(frame, "note_id", rows, order=["note_id", "snapshot_date"])
+    sub = frame.iloc[rows]
+    want_kept, want_dup = dedupe(sub, "note_id")
+    want = want_kept.take(stable_order(want_kept, ["note_id", "snapshot_date"]))
+    assert list(kept_pos) == list(want.index)
+    assert list(np.flatnonzero(dup)) == list(want_dup.index[want_dup.to_numpy()])
+    assert 0 < dup.sum() and not dup[np.setdiff1d(np.arange(n), rows)].any()
+    kept_any, _ = latest_positions(frame, "note_id", rows)
+    assert list(kept_any) == sorted(kept_pos)  # without `order`: frame order
+
+
+def test_in_set_is_isin() -> None:
+    from kol_pipeline.lib.ingest import _in_set
+
+    values = pd.Series(["a", None, "b", np.nan, "c", "a"], dtype=object, index=range(3, 9))
+    pd.testing.assert_series_equal(_in_set(values, {"a", "c"}), values.isin({"a", "c"}))
+    mixed = pd.Series([["x"], "a"], dtype=object)  # an unhashable value: isin decides
+    pd.testing.assert_series_equal(_in_set(mixed, {"a"}), mixed.isin({"a"}))
+
+
 def test_in_range_per_distinct_day() -> None:
     """`_in_range` decides per distinct day what the per-row rule gives: not null and within each given bound."""
     from kol_pipeline.lib.ingest import _in_range
