@@ -177,3 +177,22 @@ def test_suspect_patterns(line: str, suspect: bool) -> None:
     import re
 
     assert bool(re.search(fastread.SUSPECT_RE, line) or re.search(fastread.TRAILING_COMMA_RE, line)) is suspect
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_load_lines_by_offsets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """`load_lines` gives each line's text as a line-by-line pass gives it (BOM dropped on line 1, blank lines,
+    multi-byte text across block boundaries, a last line without newline), ignores numbers outside the file, and
+    reads the offsets once per file (a subset shares them)."""
+    monkeypatch.setattr(fastread, "_CHUNK", chunk)
+    lines = ["\ufeff{\"a\": 1}", "", '{"t": "面霜 ' + "é" * 40 + '"}', "   ", '{"b": "末"}', "no newline at the end"]
+    p = tmp_path / "x.jsonl"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    rec = fastread.ColumnarRecords(path="x.jsonl", source=p)
+    got = rec.load_lines([6, 1, 3, 3, 0, 7, 2, 5, 4])
+    assert got == {1: '{"a": 1}', 2: "", 3: lines[2], 4: "   ", 5: lines[4], 6: lines[5]}
+    starts = rec._starts
+    assert starts is not None and starts[-1] == p.stat().st_size
+    assert rec.subset(None, None, True)._starts is starts
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")  # ends with a newline: no seventh line
+    assert fastread.ColumnarRecords(path="x.jsonl", source=p).load_lines([6, 7]) == {6: lines[5]}
