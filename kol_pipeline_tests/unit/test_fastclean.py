@@ -203,3 +203,25 @@ def test_categorize_fast_with_odd_tags() -> None:
     got = text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats)
     pd.testing.assert_series_equal(got, want)
     assert got.tolist() == ["skincare", "skincare", "skincare", None, None, None, "food"]  # a tie: the first listed
+
+
+def test_note_text_is_the_series_definition() -> None:
+    """`text.note_text` (one pass per note) against its definition by Series operations: nulls as "", non-text
+    titles as their str, tags as lists, tuples or arrays joined by spaces (anything else as ""), and lower-casing of
+    the whole text (final sigma, dotted I, full-width letters)."""
+    import numpy as np
+
+    def definition(title: pd.Series, description: pd.Series, tags: pd.Series) -> pd.Series:
+        tag_text = tags.map(lambda t: " ".join(t) if isinstance(t, (list, tuple, np.ndarray)) else "")
+        return (title.fillna("").astype(str) + "\n" + description.fillna("").astype(str) + "\n" + tag_text).str.lower()
+
+    title = pd.Series(["ΟΔΟΣ Σ", None, "İstanbul ＡＢＣ", 12, float("nan"), "珀莱雅 PROYA", ""], dtype=object,
+                      index=range(10, 17))
+    desc = pd.Series(["ΣΑΣ", "x", None, "Ünïcode", "y", "#AD", pd.NA], dtype=object, index=range(10, 17))
+    tags = pd.Series([["A", "Σ"], ("B",), np.array(["C", "d"], dtype=object), None, [], "not a list", float("nan")],
+                     dtype=object, index=range(10, 17))
+    got = text.note_text(title, desc, tags)
+    pd.testing.assert_series_equal(got, definition(title, desc, tags))
+    assert got.iloc[0] == "οδος σ\nσας\na σ"
+    pd.testing.assert_series_equal(text.note_text(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
+                                   definition(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]), check_dtype=False)
