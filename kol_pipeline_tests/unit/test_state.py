@@ -227,3 +227,28 @@ def test_curve_points_appended_in_one_pass():
         want = np.append(np.asarray(x if x is not None else [], dtype="float64"), v)
         assert g.dtype == np.float64 and np.array_equal(g, want)
     assert len(_appended(np.empty(0, dtype=object), np.empty(0))) == 0
+
+
+def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
+    """A partition in strictly increasing key order comes back as it is (the same object); otherwise the latest
+    crawl per key in key order, as the sort gives it; and `_renumbered` numbers a selection 0..n-1 in place."""
+    from kol_pipeline.lib.state import _latest_of_day, _renumbered
+
+    t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 09:00", None, "2025-06-01 11:00"], utc=True)
+    sorted_unique = pd.DataFrame({"note_id": ["a", "b", "c", "d"], "crawled_at": t, "likes": [1, 2, 3, 4]})
+    assert _latest_of_day(sorted_unique, "note_id") is sorted_unique
+    dup = pd.DataFrame({"note_id": ["b", "a", "b", "a"], "crawled_at": t, "likes": [1, 2, 3, 4]})
+    got = _latest_of_day(dup, "note_id")
+    # a: 11:00 beats 09:00; b: a null crawl time sorts last, so that row is kept
+    assert list(got["note_id"]) == ["a", "b"] and list(got["likes"]) == [4, 3]
+    unsorted = pd.DataFrame({"note_id": ["b", "a"], "crawled_at": t[:2], "likes": [1, 2]})
+    assert list(_latest_of_day(unsorted, "note_id")["note_id"]) == ["a", "b"]
+    sel = dup[dup["likes"] > 1]
+    out = _renumbered(sel)
+    assert list(out.index) == [0, 1, 2] and list(out["likes"]) == [2, 3, 4]
+    import warnings
+
+    with warnings.catch_warnings():  # not marked as a slice of dup: no SettingWithCopyWarning
+        warnings.simplefilter("error")
+        out["x"] = 1
+    assert "x" not in dup.columns
