@@ -1059,22 +1059,32 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
     return out.fillna(0.0).round(9)
 
 
+# the note_state columns the tier_benchmarks curve reads (the asset loads only these, not the curve lists)
+CURVE_NOTE_COLUMNS = ["user_id", "last_sd", "age_days", "engagements", "category"]
+
+
 def curve_points_from_state(note_state: pd.DataFrame, day: date, settings: MetricSettings = MetricSettings(),
                             lookup: CreatorLookup | None = None, creator_state: pd.DataFrame | None = None
                             ) -> pd.DataFrame:
     """tier_benchmarks curve points of ``day``: every note's latest observation if made in the trailing
-    curve_window_days, engagements / the author's latest followers."""
-    st = _normalize_note_state(_without_day(note_state))
+    curve_window_days, engagements / the author's latest followers. Reads only ``CURVE_NOTE_COLUMNS`` of the
+    state (as stored or as a step made it: each column converted as `_normalize_note_state` converts it)."""
+    st = _without_day(note_state)
     d = _ts(day)
     cw = int(settings.curve_window_days)
-    p = st[(st["last_sd"] >= d - pd.Timedelta(days=cw - 1)) & (st["last_sd"] <= d) & (st["age_days"] >= 0)]
+    last = _dt64(st["last_sd"]) if len(st) else np.zeros(0, dtype="datetime64[ns]")
+    age = pd.Series(st["age_days"]).astype("float64").to_numpy()
+    keep = np.flatnonzero((last >= (d - pd.Timedelta(days=cw - 1)).to_datetime64()) & (last <= d.to_datetime64())
+                          & (age >= 0))
+    users = st["user_id"].astype(object).to_numpy()[keep]
     lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
-    fol, _ = lk.latest(lk.rows(p["user_id"]), CURVE_CREATOR_LOOKBACK)
+    fol, _ = lk.latest(lk.rows(users), CURVE_CREATOR_LOOKBACK)
+    eng = M._num(st["engagements"])[keep]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(fol > 0, M._num(p["engagements"]) / np.where(fol > 0, fol, 1.0), np.nan)
-    D = pd.Series(d, index=range(len(p))).astype("datetime64[ns]")
+        ratio = np.where(fol > 0, eng / np.where(fol > 0, fol, 1.0), np.nan)
+    D = pd.Series(d, index=range(len(keep))).astype("datetime64[ns]")
     return pd.DataFrame({"D": D.to_numpy(), "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
-                         "category": p["category"].to_numpy(), "age_days": p["age_days"].to_numpy(dtype="float64"),
+                         "category": st["category"].astype(object).to_numpy()[keep], "age_days": age[keep],
                          "ratio": ratio})
 
 

@@ -106,7 +106,10 @@ def _outputs(w, tables, d, ns, cs, crs, stored=None):
     cs, rows = stored if stored is not None else (cs, None)
     nm = S.note_metrics_from_state(ns, crs, cs, cp, d, comment_rows=rows)
     sc = S.scorecard_from_state(nm, crs, cs, rc, d, comment_rows=rows)
-    tb = S.tier_benchmarks_from_state(sc, ns, crs, d)
+    # tier_benchmarks reads only the curve's columns of the stored note_state (the asset's input metadata)
+    curve_cols = [c for c in ns.columns if c in S.CURVE_NOTE_COLUMNS or c == "snapshot_date"]
+    assert len(curve_cols) == len(S.CURVE_NOTE_COLUMNS) + ("snapshot_date" in ns.columns)
+    tb = S.tier_benchmarks_from_state(sc, ns[curve_cols], crs, d)
     return nm, sc, tb
 
 

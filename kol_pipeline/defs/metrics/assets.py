@@ -398,7 +398,7 @@ def creator_scorecard(
     kinds={"pandas", "parquet"},
     ins={
         "creator_scorecard": dg.AssetIn(),
-        "note_state": dg.AssetIn(),
+        "note_state": dg.AssetIn(metadata={"columns": state_lib.CURVE_NOTE_COLUMNS}),  # not the curve lists
         "creator_state": dg.AssetIn(),
     },
     op_tags=STEP_MEDIUM,
