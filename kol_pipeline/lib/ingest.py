@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
+from kol_pipeline.lib.order import _sort_key, stable_order
 from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
 from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE, TableSpec
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
@@ -295,35 +296,6 @@ def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Serie
                         for d in uniq], dtype=bool)
     ok = ok_uniq[codes] & (codes >= 0) if len(uniq) else np.zeros(len(days), dtype=bool)
     return pd.Series(ok, index=days.index)
-
-
-def _sort_key(s: pd.Series) -> np.ndarray:
-    """An array that sorts like ``s`` (nulls last): text and dates ranked through their distinct values (hashed
-    once; only the distinct values are sorted, by Arrow: UTF-8 bytes sort like code points), timestamps as
-    integers."""
-    is_dt = s.dtype.kind == "M" or isinstance(s.dtype, pd.DatetimeTZDtype)
-    if s.dtype == object or (isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and not is_dt):
-        codes, uniq = pd.factorize(s, use_na_sentinel=True)
-        rank = np.empty(len(uniq), dtype=np.int64)
-        rank[pc.sort_indices(pa.array(np.asarray(uniq, dtype=object), from_pandas=True)).to_numpy()] = np.arange(len(uniq))
-        return np.where(codes < 0, len(uniq), rank[np.maximum(codes, 0)] if len(uniq) else 0)
-    if is_dt:
-        i8 = s.to_numpy(dtype="datetime64[ns]") if s.dtype.kind == "M" else s.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
-        v = i8.view("int64")
-        return np.where(np.isnat(i8), np.iinfo(np.int64).max, v)
-    return s.to_numpy()
-
-
-def stable_order(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Positions that sort ``frame`` by ``columns`` ascending, nulls last, ties in frame order: the order of
-    ``sort_values(columns, kind="mergesort")``, without pandas' sort of every object string (11 s for the 1M-note
-    benchmark's ids): one stable lexsort of integer keys (``_sort_key``)."""
-    try:
-        keys = [_sort_key(frame[c]) for c in columns]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeEncodeError):
-        positions = pd.Series(np.arange(len(frame)), index=frame.index)  # mixed types: pandas decides
-        return positions.reindex(frame.sort_values(list(columns), kind="mergesort").index).to_numpy()
-    return np.lexsort(keys[::-1]) if len(frame) else np.zeros(0, dtype=np.int64)
 
 
 def dedupe(frame: pd.DataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:

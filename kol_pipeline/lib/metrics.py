@@ -17,6 +17,7 @@ import pandas as pd
 
 from kol_pipeline.lib.comments import normalize_comment
 from kol_pipeline.lib.longevity import engagement_curve, half_life_days, horizon_column, interpolate_at
+from kol_pipeline.lib.order import stable_order
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 
@@ -383,12 +384,17 @@ def finish_note_metrics(
             "is_evergreen": _bool(ever, ever_known),
             "is_viral": _bool(viral, ~np.isnan(eng)),
             "substantive_comment_share": _float(sub),
-            "crawled_at": pairs["crawled_at"].to_numpy(),
+            # the column itself: to_numpy() of a tz-aware column builds a Timestamp object per row (1.5 s per 1.1 M)
+            "crawled_at": pairs["crawled_at"].array,
         }
     )
     out["crawled_at"] = _utc(out["crawled_at"])
-    out = out.sort_values(["snapshot_date", "note_id"], kind="mergesort").reset_index(drop=True)
-    return out[spec_cols + [c for c in out.columns if c not in spec_cols]]
+    # sort_values(["snapshot_date", "note_id"], kind="mergesort") without pandas' sort of object strings, and one
+    # copy of the frame instead of three (sort, reset_index, column selection)
+    cols = spec_cols + [c for c in out.columns if c not in spec_cols]
+    out = (out if list(out.columns) == cols else out[cols]).take(stable_order(out, ["snapshot_date", "note_id"]))
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def _top_level(comments: pd.DataFrame) -> pd.Series:
@@ -790,7 +796,9 @@ def finish_scorecard(
             "comment_to_like_90d": _float(c2l),
         }
     )
-    return out.sort_values(["snapshot_date", "user_id"], kind="mergesort").reset_index(drop=True)
+    out = out.take(stable_order(out, ["snapshot_date", "user_id"]))  # sort_values(..., kind="mergesort")'s order
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------- benchmarks
