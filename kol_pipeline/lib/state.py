@@ -725,7 +725,7 @@ def _new_notes(new: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     n = len(new)
     add = pd.DataFrame({
         "note_id": new["note_id"].to_numpy(dtype=object),
-        "published_at": new["published_at"].to_numpy(),
+        "published_at": new["published_at"].array,  # not to_numpy(): a Timestamp object per row
         "pub_day": M._shanghai_day(new["published_at"]).to_numpy(dtype="datetime64[ns]"),
         "c_age": 0.0, "c_E": 0.0, "half_life_days": np.nan,
     })
