@@ -22,14 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
-from kol_pipeline.lib.order import _sort_key, stable_order
+from kol_pipeline.lib.order import sort_key, stable_order
 from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
-from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE, TableSpec
+from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
 
 KINDS = ("notes", "comments", "creators")
@@ -276,9 +275,8 @@ def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series,
 
 
 def _in_set(values: pd.Series, known: set) -> pd.Series:
-    """`values.isin(known)` for a set of strings, by Python's set lookup (string hashes are cached on the objects):
-    0.1-0.2 s instead of 1.8 s for the 1M-note day's 2M comments against 1M note ids. Values that are not hashable
-    go to `isin`."""
+    """`values.isin(known)` for a set of strings, by Python's set lookup (0.84 s against 1.25 s for `isin`, 2M ids
+    against a set of 1M, measured alone). Values that are not hashable go to `isin`."""
     try:
         hit = np.fromiter((v in known for v in values.to_numpy(dtype=object)), dtype=bool, count=len(values))
     except TypeError:
@@ -310,16 +308,16 @@ def latest_positions(frame: pd.DataFrame, id_col: str, rows: np.ndarray,
     """`dedupe` by positions, without copying the frame: among the frame positions `rows`, the positions kept
     (the latest crawl of each (id, day); ties: later file and record), and a mask over the whole frame of the
     rows dropped as duplicates. The kept positions are in frame order, or sorted by `order` (columns, ascending,
-    nulls last, as `stable_order`). Every key is computed once over the whole frame (`_sort_key`), so the frame is
+    nulls last, as `stable_order`). Every key is computed once over the whole frame (`sort_key`), so the frame is
     never copied in crawl order (a copy per filter and sort of the 1M-note day's 2M comments cost seconds)."""
     dup = np.zeros(len(frame), dtype=bool)
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return rows, dup
     try:
-        ids = _sort_key(frame[id_col])
-        days = _sort_key(frame["snapshot_date"])
-        crawl = [_sort_key(frame[c]) for c in ("crawled_at", "_file", "_record")]
+        ids = sort_key(frame[id_col])
+        days = sort_key(frame["snapshot_date"])
+        crawl = [sort_key(frame[c]) for c in ("crawled_at", "_file", "_record")]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeEncodeError):
         sub = frame.iloc[rows]  # mixed types: pandas decides (stable_order's fallback)
         pos = stable_order(sub, ["crawled_at", "_file", "_record"])
@@ -338,7 +336,7 @@ def latest_positions(frame: pd.DataFrame, id_col: str, rows: np.ndarray,
     kept = rows[~dup[rows]]
     if order:
         keys = {id_col: ids, "snapshot_date": days}
-        kept = kept[np.lexsort([(keys[c] if c in keys else _sort_key(frame[c]))[kept] for c in order[::-1]])]
+        kept = kept[np.lexsort([(keys[c] if c in keys else sort_key(frame[c]))[kept] for c in order[::-1]])]
     return kept, dup
 
 

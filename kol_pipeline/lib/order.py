@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def _sort_key(s: pd.Series) -> np.ndarray:
+def sort_key(s: pd.Series) -> np.ndarray:
     """An array that sorts like ``s`` (nulls last): text and dates ranked through their distinct values (hashed
     once; only the distinct values are sorted, by Arrow: UTF-8 bytes sort like code points), timestamps as
     integers."""
@@ -30,9 +30,9 @@ def _sort_key(s: pd.Series) -> np.ndarray:
 def stable_order(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """Positions that sort ``frame`` by ``columns`` ascending, nulls last, ties in frame order: the order of
     ``sort_values(columns, kind="mergesort")``, without pandas' sort of every object string (11 s for the 1M-note
-    benchmark's ids): one stable lexsort of integer keys (``_sort_key``)."""
+    benchmark's ids): one stable lexsort of integer keys (``sort_key``)."""
     try:
-        keys = [_sort_key(frame[c]) for c in columns]
+        keys = [sort_key(frame[c]) for c in columns]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, UnicodeEncodeError):
         positions = pd.Series(np.arange(len(frame)), index=frame.index)  # mixed types: pandas decides
         return positions.reindex(frame.sort_values(list(columns), kind="mergesort").index).to_numpy()
