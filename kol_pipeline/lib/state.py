@@ -1037,11 +1037,13 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
     code = ucode[at[has]]
     if len(code) == 0:
         return zeros
+    sel = m.copy()  # the rows in the window on a note of a known creator: one selection per column, not two
+    sel[m] = has
     nu = len(users)
     n_all = np.bincount(code, minlength=nu).astype("float64")
-    n_top = np.bincount(code, weights=_state_flags(cs, "top_first")[m][has], minlength=nu)
-    n_top_sub = np.bincount(code, weights=_state_flags(cs, "top_sub_first")[m][has], minlength=nu)
-    norm = cs["norm_key"].to_numpy(dtype="int64")[m][has]
+    n_top = np.bincount(code, weights=_state_flags(cs, "top_first")[sel], minlength=nu)
+    n_top_sub = np.bincount(code, weights=_state_flags(cs, "top_sub_first")[sel], minlength=nu)
+    norm = cs["norm_key"].to_numpy(dtype="int64")[sel]
     t = norm != 0
     n_dup = np.zeros(nu)
     if t.any():
