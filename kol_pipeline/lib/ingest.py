@@ -298,7 +298,7 @@ def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Serie
 
 def dedupe(frame: pd.DataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:
     """Latest crawl of the day wins (ties: later file and record). Returns (kept, duplicate mask on input)."""
-    kept_pos, dup = latest_positions(frame, id_col, np.arange(len(frame)))
+    _, dup = latest_positions(frame, id_col, np.arange(len(frame)))
     dup_mask = pd.Series(dup, index=frame.index)
     return (frame if not dup.any() else frame[~dup]), dup_mask
 

@@ -384,7 +384,7 @@ def finish_note_metrics(
             "is_evergreen": _bool(ever, ever_known),
             "is_viral": _bool(viral, ~np.isnan(eng)),
             "substantive_comment_share": _float(sub),
-            # the column itself: to_numpy() of a tz-aware column builds a Timestamp object per row (1.5 s per 1.1 M)
+            # the column itself: to_numpy() of a tz-aware column builds a Timestamp object per row (1.3 s per 1.1 M)
             "crawled_at": pairs["crawled_at"].array,
         }
     )
