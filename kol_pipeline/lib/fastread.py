@@ -13,7 +13,7 @@ stored differently (`ColumnarRecords`): the ordinary rows as string columns, the
   tolerates it, Python does not; `TRAILING_COMMA_RE`), is a suspect: Python reads it (`_confirm_suspects`), and
   it stays in the frame only when Python reads the same strings, integers and nulls.
 - Not detected (docs/ingestion.md): a key repeated in one line, where DuckDB reads the first value and Python
-  the last; checking (json_keys) costs more than the whole read.
+  the last, unless the line is a suspect for another reason; checking (json_keys) costs more than the whole read.
 - Files with NUL bytes, carriage returns or the delimiter byte 0x01, and anything DuckDB refuses (e.g. text that
   is not UTF-8), are read by `readers.read_records` whole.
 """

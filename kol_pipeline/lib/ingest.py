@@ -26,7 +26,7 @@ import pyarrow as pa
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
-from kol_pipeline.lib.order import sort_key, stable_order
+from kol_pipeline.lib.order import renumbered, sort_key, stable_order
 from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
 from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
@@ -402,9 +402,8 @@ def ingest_batches(
                                                                                    for f in fast)]
                 if len(frames) > 1:
                     parts[kind] = [pd.concat(frames, ignore_index=True)]
-                else:  # a frame this function made: renumbered in place (reset_index copies every column)
-                    frames[0].index = pd.RangeIndex(len(frames[0]))
-                    parts[kind] = [frames[0]]
+                else:
+                    parts[kind] = [renumbered(frames[0])]
                 reasons[kind] = [pd.Series(np.concatenate(why_all) if why_all else np.empty(0, dtype=object), dtype=object)]
     # rows with no usable crawl time in a file that gives no day either (no date in its name, no valid row):
     # filed under the run's first day (else the earliest day seen) so they are quarantined and counted, never lost
@@ -473,9 +472,7 @@ def ingest_batches(
              "kept": kept_mask[in_range].astype(int), "duplicates": dup[in_range].astype(int),
              "quarantined": bad[in_range].astype(int)}
         ))
-        table = frame[spec.column_names].take(kept)
-        table.index = pd.RangeIndex(len(table))  # a new frame: renumbered in place, not copied again
-        tables[kind] = table
+        tables[kind] = renumbered(frame[spec.column_names].take(kept))
     if problems:
         pq = pd.concat(problems, ignore_index=True)
         pq = pq[_in_range(pq["snapshot_date"], start, end)]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kol_pipeline.lib.comments import normalize_comment
 from kol_pipeline.lib.longevity import engagement_curve, half_life_days, horizon_column, interpolate_at
-from kol_pipeline.lib.order import stable_order
+from kol_pipeline.lib.order import renumbered, stable_order
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 
@@ -392,9 +392,8 @@ def finish_note_metrics(
     # sort_values(["snapshot_date", "note_id"], kind="mergesort") without pandas' sort of object strings, and one
     # copy of the frame instead of three (sort, reset_index, column selection)
     cols = spec_cols + [c for c in out.columns if c not in spec_cols]
-    out = (out if list(out.columns) == cols else out[cols]).take(stable_order(out, ["snapshot_date", "note_id"]))
-    out.index = pd.RangeIndex(len(out))
-    return out
+    pos = stable_order(out, ["snapshot_date", "note_id"])
+    return renumbered((out if list(out.columns) == cols else out[cols]).take(pos))
 
 
 def _top_level(comments: pd.DataFrame) -> pd.Series:
@@ -796,9 +795,7 @@ def finish_scorecard(
             "comment_to_like_90d": _float(c2l),
         }
     )
-    out = out.take(stable_order(out, ["snapshot_date", "user_id"]))  # sort_values(..., kind="mergesort")'s order
-    out.index = pd.RangeIndex(len(out))
-    return out
+    return renumbered(out.take(stable_order(out, ["snapshot_date", "user_id"])))  # sort_values(mergesort)'s order
 
 
 # --------------------------------------------------------------------------------------------------- benchmarks

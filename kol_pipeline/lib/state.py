@@ -37,6 +37,7 @@ from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib.comments import normalize_comment
 from kol_pipeline.lib.fastclean import by_value
 from kol_pipeline.lib.longevity import half_life_days, horizon_column
+from kol_pipeline.lib.order import renumbered
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
@@ -63,13 +64,6 @@ _LATEST = ["user_id", "crawled_at", "age_days", "likes", "saves", "comments", "s
 
 def _ts(d: date) -> pd.Timestamp:
     return pd.Timestamp(d)
-
-
-def _renumbered(df: pd.DataFrame) -> pd.DataFrame:
-    """A frame just made by a selection (a copy nobody else holds), numbered 0..n-1 without copying its columns
-    again: `reset_index(drop=True)` copied every column of the 1M-note state once more (2 s per note_state step in
-    the 1M benchmark's cProfile). The result shares the selection's columns and is not marked as a slice."""
-    return df.set_axis(pd.RangeIndex(len(df)), axis=0, copy=False)
 
 
 def _latest_of_day(df: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -701,7 +695,7 @@ def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
     """dtypes after a Parquet round trip -> the in-memory ones (state columns only). Always a new frame (the step
     owns it); a state made by the previous step already has the in-memory dtypes, and only its columns are picked."""
     base = _empty_note_state()
-    st = _renumbered(st[list(base.columns)])
+    st = renumbered(st[list(base.columns)])
     if st.dtypes.equals(base.dtypes):
         return st
     for c in ("pub_day", "first_sd", "last_sd", *[f"{_h(h)}_sd" for h in HORIZONS]):
@@ -759,7 +753,7 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
                 o[c] = None
         o["crawled_at"] = M._utc(o["crawled_at"])
         o["published_at"] = M._utc(o["published_at"])
-        o = _renumbered(_latest_of_day(o, "note_id"))
+        o = renumbered(_latest_of_day(o, "note_id"))
         pos = pd.Index(st["note_id"].to_numpy(dtype=object)).get_indexer(o["note_id"].to_numpy(dtype=object))
         new = (pos < 0) & o["published_at"].notna().to_numpy()  # a note enters with its first publish time
         if new.any():
@@ -772,7 +766,7 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
             st = _normalize_note_state(st)
             pos[new] = np.arange(n0, n0 + int(new.sum()))
         seen = pos >= 0
-        o, pos = _renumbered(o[seen]), pos[seen]
+        o, pos = renumbered(o[seen]), pos[seen]
 
         def put(col: str, values) -> None:
             arr = st[col].array.copy() if isinstance(st[col].dtype, pd.api.extensions.ExtensionDtype) else \
@@ -854,7 +848,7 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
     window = int(settings.note_window_days)
     in_window = (st["pub_day"] >= d - pd.Timedelta(days=window - 1)).to_numpy()
     recent = (st["last_sd"] >= d - pd.Timedelta(days=CURVE_NOTE_LOOKBACK)).to_numpy()
-    st = _renumbered(st[in_window | recent])
+    st = renumbered(st[in_window | recent])
     old = np.flatnonzero(~in_window[in_window | recent])
     if len(old):  # curve-only notes need no curve points
         ca = st["curve_age"].to_numpy(dtype=object, copy=True)
@@ -901,7 +895,7 @@ def _half_life(rows: pd.DataFrame, settings: MetricSettings) -> pd.Series:
         "_ord": np.concatenate([np.zeros(len(ids)), np.ones(int(lens.sum()))]),
     })
     curve = curve.sort_values(["note_id", "age_days", "_ord"], kind="mergesort").drop(columns="_ord")
-    curve = _renumbered(curve)
+    curve = renumbered(curve)
     eng30 = rows[_h(30.0)].astype("float64")
     hl = half_life_days(curve, eng30, 30.0, settings.max_gap_days)
     return hl.reindex(rows.index)
@@ -926,7 +920,7 @@ def note_metrics_from_state(
     lo_day = np.maximum(st["first_sd"].to_numpy(dtype="datetime64[ns]"), st["pub_day"].to_numpy(dtype="datetime64[ns]"))
     sel = (st["pub_day"].notna() & st["first_sd"].notna() & (lo_day <= d.to_datetime64())
            & (st["pub_day"] >= d - pd.Timedelta(days=window - 1)))
-    p = _renumbered(st[sel.to_numpy()])
+    p = renumbered(st[sel.to_numpy()])
     if p.empty:
         return M.NOTE_METRICS.empty_frame()
     pairs = p[["note_id", "user_id", "published_at", "pub_day", "crawled_at", "age_days", "likes", "saves",
@@ -1000,7 +994,7 @@ def scorecard_from_state(
     seen_users = set(nm.loc[seen_day >= start, "user_id"])
     seen_note = pairs["user_id"].isin(seen_users).to_numpy()
     keep = seen_cr | seen_note
-    pairs = _renumbered(pairs[keep])
+    pairs = renumbered(pairs[keep])
     rows, followers, off = rows[keep], followers[keep], off[keep]
     if pairs.empty:
         return M._empty_scorecard()

@@ -173,9 +173,15 @@ def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path)
     ],
 )
 def test_suspect_patterns(line: str, suspect: bool) -> None:
-    """The line-level patterns of the reader flag every non-string, non-integer value and nothing in plain rows."""
+    """The line-level patterns of the reader flag every non-string, non-integer value and nothing in plain rows,
+    evaluated by DuckDB's regexp_matches (RE2) as the reader's query evaluates them, and by Python's re."""
     import re
 
+    import duckdb
+
+    got = duckdb.connect().execute("SELECT regexp_matches($l, $t) OR regexp_matches($l, $s)",
+                                   {"l": line, "t": fastread.TRAILING_COMMA_RE, "s": fastread.SUSPECT_RE}).fetchall()
+    assert got == [(suspect,)]
     assert bool(re.search(fastread.SUSPECT_RE, line) or re.search(fastread.TRAILING_COMMA_RE, line)) is suspect
 
 

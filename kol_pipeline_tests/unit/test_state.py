@@ -234,8 +234,10 @@ def test_curve_points_appended_in_one_pass():
 
 def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
     """A partition in strictly increasing key order comes back as it is (the same object); otherwise the latest
-    crawl per key in key order, as the sort gives it; and `_renumbered` numbers a selection 0..n-1 in place."""
-    from kol_pipeline.lib.state import _latest_of_day, _renumbered
+    crawl per key in key order, as the sort gives it; and `order.renumbered` numbers a selection 0..n-1 without
+    marking it as a slice."""
+    from kol_pipeline.lib.order import renumbered
+    from kol_pipeline.lib.state import _latest_of_day
 
     t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 09:00", None, "2025-06-01 11:00"], utc=True)
     sorted_unique = pd.DataFrame({"note_id": ["a", "b", "c", "d"], "crawled_at": t, "likes": [1, 2, 3, 4]})
@@ -247,7 +249,7 @@ def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
     unsorted = pd.DataFrame({"note_id": ["b", "a"], "crawled_at": t[:2], "likes": [1, 2]})
     assert list(_latest_of_day(unsorted, "note_id")["note_id"]) == ["a", "b"]
     sel = dup[dup["likes"] > 1]
-    out = _renumbered(sel)
+    out = renumbered(sel)
     assert list(out.index) == [0, 1, 2] and list(out["likes"]) == [2, 3, 4]
     import warnings
 
