@@ -13,7 +13,7 @@ cleaning the ``mediacrawler_snapshot`` asset runs per range), with categories an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from kol_pipeline.lib.brand import read_brand_table
 from kol_pipeline.lib.ingest import IngestContext, IngestResult, ingest_batches
 from kol_pipeline.lib.landing import batches_for_days, landing_days
 from kol_pipeline.lib.settings import MetricSettings
+from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -90,4 +91,7 @@ def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) ->
     brand = {name: read_brand_table(landing, name).frame for name in BRAND_TABLES}
     ctx = IngestContext(categories=brand["categories"], brands=brand["brands"])
     result = ingest_batches(batches_for_days(landing, days[0], days[-1]), ctx, days[0], days[-1])
+    # the tables as the metrics read them from the warehouse (the IO manager's conversions), not as ingestion holds
+    # them in memory (text as Arrow strings)
+    result = replace(result, **{k: _to_pandas(_to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")})
     return PlantedWorld(landing=landing, days=days, brand=brand, ingest=result, truth=read_truth(landing))

@@ -1,7 +1,7 @@
 """Vectorized cleaning of the ordinary rows of a large JSON lines file (`fastread.ColumnarRecords.frame`).
 
 `clean_fast(kind, frame, ...)` returns the cleaned rows that are certainly fine, with the same values and dtypes
-as `ingest.clean` would give them, and a mask of the other rows: those go through `ingest.clean` on their dicts,
+as `ingest.clean` followed by `schemas.arrow_text` would give them (text as Arrow strings), and a mask of the other rows: those go through `ingest.clean` on their dicts,
 so every quarantine reason and raw text is the reference's by construction. A row is cleaned here when its ids
 match the id rule, its times are plain epoch milliseconds (12-13 digits, 1973..2096), it is not from the future,
 it was not published/created after its crawl, and every count parses without a reason. Values with few distinct
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
+from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, arrow_text
 from kol_pipeline.lib.settings import tier_of
 
 _ID_RE = r"^[0-9A-Za-z_\-]{1,64}$"  # parsing._ID_RE on an unstripped value: strip would change nothing
@@ -38,6 +39,20 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
 
 def _matches(s: pd.Series, pattern: str) -> np.ndarray:
     return np.asarray(pc.fill_null(pc.match_substring_regex(_arrow(s), pattern), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """The reader's text column as the cleaned tables hold text: Arrow strings, not converted to Python objects
+    (the conversion and the one back to Arrow when the table is written cost 5-7 s of the 1M-note day)."""
+    arr = _arrow(s)
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+
+
+def _constant_text(value: str, n: int) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pc.take(pa.array([value], type=pa.string()),
+                                                                              pa.array(np.zeros(n, dtype=np.int32)))])))
 
 
 def _objects(s: pd.Series) -> np.ndarray:
@@ -108,8 +123,10 @@ def _counts(frame: pd.DataFrame, col: str, default_zero: bool = False) -> tuple[
     return val.astype("Int64"), why.isna().to_numpy()
 
 
-def _str_col(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return _objects(frame[col]) if col in frame.columns else np.full(len(frame), None, dtype=object)
+def _str_col(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col in frame.columns:
+        return _text(frame[col])
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.nulls(len(frame), type=pa.string())])))
 
 
 def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
@@ -150,12 +167,12 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
     sub = frame.iloc[keep].reset_index(drop=True)
     out = pd.DataFrame(index=pd.RangeIndex(len(sub)))
     if kind == "notes":
-        out["note_id"] = _objects(sub["note_id"])
-        out["user_id"] = _objects(sub["user_id"])
+        out["note_id"] = _text(sub["note_id"])
+        out["user_id"] = _text(sub["user_id"])
         out["nickname"] = _str_col(sub, "nickname")
         out["note_type"] = by_value(need("type").iloc[keep].reset_index(drop=True), _note_type) if len(sub) else pd.Series([], dtype=object)
-        out["title"] = _objects(sub["title"].fillna("")) if "title" in sub.columns else ""
-        out["description"] = _objects(sub["desc"].fillna("")) if "desc" in sub.columns else ""
+        out["title"] = _text(sub["title"].fillna("")) if "title" in sub.columns else _constant_text("", len(sub))
+        out["description"] = _text(sub["desc"].fillna("")) if "desc" in sub.columns else _constant_text("", len(sub))
         tags = by_value(need("tag_list").iloc[keep].reset_index(drop=True), parsing.split_tags) if len(sub) else pd.Series([], dtype=object)
         out["tags"] = pd.Series([list(t) for t in tags], dtype=object)
         out["published_at"] = _timestamps(published[keep])
@@ -168,7 +185,7 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["brands"] = text.brands_mentioned_fast(body, ctx.brands)
         out["is_disclosed"] = text.disclosed_fast(body, ctx.lexicon.disclosure_markers)
     elif kind == "creators":
-        out["user_id"] = _objects(sub["user_id"])
+        out["user_id"] = _text(sub["user_id"])
         out["nickname"] = _str_col(sub, "nickname")
         out["gender"] = _str_col(sub, "gender")
         for k, v in counts.items():
@@ -176,14 +193,14 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["tier"] = tier_of(out["followers"], ctx.tier_bounds)
         out["crawled_at"] = _timestamps(crawled[keep])
     else:
-        out["comment_id"] = _objects(sub["comment_id"])
-        out["note_id"] = _objects(sub["note_id"])
+        out["comment_id"] = _text(sub["comment_id"])
+        out["note_id"] = _text(sub["note_id"])
         out["user_id"] = _str_col(sub, "user_id")
         out["parent_comment_id"] = (
             by_value(need("parent_comment_id").iloc[keep].reset_index(drop=True), _parent) if len(sub) else pd.Series([], dtype=object)
         )
         content = need("content").iloc[keep].reset_index(drop=True)
-        out["content"] = _objects(content.fillna("")) if len(sub) else pd.Series([], dtype=object)
+        out["content"] = _text(content.fillna(""))
         out["created_at"] = _timestamps(created[keep])
         out["like_count"] = counts["like_count"].iloc[keep].reset_index(drop=True)
         out["sub_comment_count"] = counts["sub_comment_count"].iloc[keep].reset_index(drop=True)
@@ -192,14 +209,15 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         )
         out["is_substantive"] = out["comment_class"] != "low_effort"
         out["crawled_at"] = _timestamps(crawled[keep])
-    out["source_file"] = source_file
+    out["source_file"] = _constant_text(source_file, len(sub))
     out["snapshot_date"] = _days(crawled[keep]) if len(sub) else pd.Series([], dtype=object)
     out["_file"] = source_file
     out["_record"] = sub["_record"].to_numpy(dtype="int64")
     # no `_rawdict` column: a fast row's record is read again from the file when it is quarantined. An all-None
     # column here made pd.concat with the Python-cleaned rows test each of its values for NA (2.7 s at 1M rows)
     out["_fast"] = True
-    return out, ~ok
+    # the few-valued text columns (note_type, category, parent_comment_id, comment_class, tier) as Arrow too
+    return arrow_text(out, {"notes": NOTES, "creators": CREATORS, "comments": COMMENTS}[kind]), ~ok
 
 
 def _note_type(v: pd.Series) -> pd.Series:

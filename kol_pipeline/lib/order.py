@@ -19,7 +19,9 @@ def sort_key(s: pd.Series) -> np.ndarray:
     if s.dtype == object or (isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and not is_dt):
         codes, uniq = pd.factorize(s, use_na_sentinel=True)
         rank = np.empty(len(uniq), dtype=np.int64)
-        rank[pc.sort_indices(pa.array(np.asarray(uniq, dtype=object), from_pandas=True)).to_numpy()] = np.arange(len(uniq))
+        # Arrow text (the cleaned tables' text columns): the distinct values are sorted as they are, not converted
+        values = uniq.array._pa_array if hasattr(uniq.array, "_pa_array") else pa.array(np.asarray(uniq, dtype=object), from_pandas=True)
+        rank[pc.sort_indices(values).to_numpy()] = np.arange(len(uniq))
         return np.where(codes < 0, len(uniq), rank[np.maximum(codes, 0)] if len(uniq) else 0)
     if is_dt:
         i8 = s.to_numpy(dtype="datetime64[ns]") if s.dtype.kind == "M" else s.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")

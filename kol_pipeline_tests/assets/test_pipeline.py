@@ -47,6 +47,8 @@ def _lib_notes(landing: Path, start: date, end: date) -> pd.DataFrame:
 def _norm(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = df.sort_values(keys).reset_index(drop=True).copy()
     for c in out.columns:
+        # a null as None: the library's tables hold text as Arrow strings (null: pd.NA), the warehouse's reads None
+        out[c] = out[c].astype(object).where(out[c].notna(), None)
         out[c] = out[c].map(lambda v: json.dumps(list(v), ensure_ascii=False) if hasattr(v, "__len__") and not isinstance(v, str) else v)
         out[c] = out[c].astype(str)
     return out

@@ -13,6 +13,7 @@ import pytest
 
 from kol_pipeline.lib import ingest
 from kol_pipeline.lib.readers import kind_of, read_records
+from kol_pipeline.lib.schemas import TEXT
 
 SH = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 20, tzinfo=timezone.utc)
@@ -167,7 +168,9 @@ def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     f = "mediacrawler/search_comments_2025-03-12.jsonl"
     write(tmp_path / f, "\n".join(json.dumps(x) for x in c))
     res = run(tmp_path, known_note_ids={"old"})  # "old" is known from the warehouse
-    parents = dict(zip(res.comments["comment_id"], res.comments["parent_comment_id"]))
+    # text columns are Arrow strings (schemas.arrow_text): a null is pd.NA
+    assert res.comments["parent_comment_id"].dtype == TEXT and res.comments["comment_id"].dtype == TEXT
+    parents = {c: (None if pd.isna(p) else p) for c, p in zip(res.comments["comment_id"], res.comments["parent_comment_id"])}
     assert parents == {"c1": None, "c2": None, "c3": None, "c4": "c1", "c6": None}
     assert list(zip(res.quarantine["record_number"], res.quarantine["reason"])) == [(5, "comment on unknown note")]
     assert per_file(res)[f] == {"read": 6, "kept": 5, "duplicates": 0, "quarantined": 1}
@@ -232,7 +235,7 @@ def test_enrichment_in_ingest(tmp_path: Path) -> None:
     assert n.loc["n1", "category"] == "skincare" and list(n.loc["n1", "brands"]) == ["Proya"]
     assert list(n.loc["n1", "tags"]) == ["面霜", "护肤"]
     assert bool(n.loc["n1", "is_disclosed"]) and not bool(n.loc["n2", "is_disclosed"])
-    assert n.loc["n2", "category"] is None and list(n.loc["n2", "brands"]) == []
+    assert pd.isna(n.loc["n2", "category"]) and list(n.loc["n2", "brands"]) == []
     assert n.loc["n1", "engagements"] == 10 + 1 + 0 + 0
 
 
@@ -395,6 +398,22 @@ def test_in_set_is_isin() -> None:
     pd.testing.assert_series_equal(_in_set(values, {"a", "c"}), values.isin({"a", "c"}))
     mixed = pd.Series([["x"], "a"], dtype=object)  # an unhashable value: isin decides
     pd.testing.assert_series_equal(_in_set(mixed, {"a"}), mixed.isin({"a"}))
+
+
+def test_known_note_ids_arrow_and_object() -> None:
+    """`_known` (which comments' note ids are known): Arrow's hash lookup on Arrow text gives what the set lookup
+    gives on object text; nulls are never known; ids of `extra` (the warehouse's) count."""
+    from kol_pipeline.lib.ingest import _known
+
+    values = ["n1", None, "n3", "n9", "old", "n1", ""]
+    notes = ["n1", "n3", "", "n4"]
+    arrow = lambda v: pd.Series(pd.array(v, dtype=TEXT))  # noqa: E731
+    for extra, want in ((set(), [True, False, True, False, False, True, True]),
+                        ({"old", "zzz"}, [True, False, True, False, True, True, True])):
+        got_arrow = _known(arrow(values), arrow(notes), extra)
+        got_object = _known(pd.Series(values, dtype=object), pd.Series(notes, dtype=object), extra)
+        assert got_arrow.tolist() == want and got_object.tolist() == want, extra
+    assert _known(arrow(values), arrow([]), {"n9"}).tolist() == [False, False, False, True, False, False, False]
 
 
 def test_in_range_per_distinct_day() -> None:

@@ -39,3 +39,32 @@ def test_a_frame_of_other_dtypes_is_cast_to_the_schema():
     df["comment_key"] = df["comment_key"].astype("int32")  # in order, but not the table's type
     table = conform(df, spec)
     assert table.schema.field("comment_key").type == pa.int64() and table.schema.metadata is None
+
+
+def test_arrow_text_converts_the_text_columns_only():
+    """`arrow_text`: the table's text columns as Arrow strings (None and NaN become null), other columns and a
+    column holding anything but text as they are, the caller's frame unchanged; the written table is the same."""
+    from kol_pipeline.lib.schemas import CREATORS, TEXT, arrow_text
+
+    df = pd.DataFrame({
+        "user_id": ["u1", "u2", "u3"],
+        "nickname": ["甲", None, np.nan],
+        "gender": [1, "f", None],  # not text: left as it is
+        "followers": pd.array([10, None, 3], dtype="Int64"),
+        "tier": ["nano", "nano", None],
+        "extra": ["x", "y", "z"],  # not a column of the table
+    })
+    before = df.copy()
+    out = arrow_text(df, CREATORS)
+    pd.testing.assert_frame_equal(df, before)
+    assert [c for c in out.columns if out[c].dtype == TEXT] == ["user_id", "nickname", "tier"]
+    assert out["nickname"].isna().tolist() == [False, True, True] and out["nickname"].iloc[0] == "甲"
+    assert out["gender"].dtype == object and out["gender"].tolist() == [1, "f", None]
+    assert out["followers"].dtype == "Int64" and out["extra"].dtype == object
+    assert arrow_text(out, CREATORS) is out  # nothing left to convert
+    ok = df.drop(columns="gender").assign(
+        gender=["m", None, "f"], following=pd.array([1, 2, 3], dtype="Int64"),
+        likes_and_saves_total=pd.array([4, 5, None], dtype="Int64"),
+        crawled_at=pd.Series(pd.date_range("2025-06-30", periods=3, tz="UTC")).astype("datetime64[us, UTC]"),
+        source_file=["a.jsonl", "a.jsonl", "b.jsonl"], snapshot_date=[pd.Timestamp("2025-06-30").date()] * 3)
+    assert conform(arrow_text(ok, CREATORS), CREATORS).equals(conform(ok, CREATORS))
