@@ -81,6 +81,18 @@ def by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series | tuple[pd.Series
     return res.iloc[codes].reset_index(drop=True)
 
 
+def _tag_lists(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(`parsing.split_tags` per row as Python lists shared by the rows of one distinct value, the same lists as an
+    Arrow list<string> column)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = pd.Series([*_objects(pd.Series(uniques)), None], dtype=object)
+    codes = np.where(codes < 0, len(values) - 1, codes)
+    lists = parsing.split_tags(values)
+    arr = pa.array(lists.tolist(), type=pa.list_(pa.string()))
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([arr.take(pa.array(codes))])))
+    return lists.iloc[codes].reset_index(drop=True), column
+
+
 def _timestamps(ms: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(ms, unit="ms", utc=True)).astype("datetime64[us, UTC]")
 
@@ -173,15 +185,17 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["note_type"] = by_value(need("type").iloc[keep].reset_index(drop=True), _note_type) if len(sub) else pd.Series([], dtype=object)
         out["title"] = _text(sub["title"].fillna("")) if "title" in sub.columns else _constant_text("", len(sub))
         out["description"] = _text(sub["desc"].fillna("")) if "desc" in sub.columns else _constant_text("", len(sub))
-        tags = by_value(need("tag_list").iloc[keep].reset_index(drop=True), parsing.split_tags) if len(sub) else pd.Series([], dtype=object)
-        out["tags"] = pd.Series([list(t) for t in tags], dtype=object)
+        # tags: one list per distinct tag_list (shared by its rows: the matchers below only read them), stored as an
+        # Arrow list column taken from the distinct lists (a Python list per row, then its conversion for the
+        # Parquet file, cost 1.4 s of the 1M-note day)
+        tags, out["tags"] = _tag_lists(need("tag_list").iloc[keep].reset_index(drop=True))
         out["published_at"] = _timestamps(published[keep])
         out["crawled_at"] = _timestamps(crawled[keep])
         for k, v in counts.items():
             out[k] = v.iloc[keep].reset_index(drop=True)
         out["engagements"] = out["likes"] + out["saves"] + out["comments"] + out["shares"]
-        body = text.note_text(out["title"], out["description"], out["tags"])
-        out["category"] = text.categorize_fast(out["title"], out["description"], out["tags"], ctx.categories)
+        body = text.note_text(out["title"], out["description"], tags)
+        out["category"] = text.categorize_fast(out["title"], out["description"], tags, ctx.categories)
         out["brands"] = text.brands_mentioned_fast(body, ctx.brands)
         out["is_disclosed"] = text.disclosed_fast(body, ctx.lexicon.disclosure_markers)
     elif kind == "creators":

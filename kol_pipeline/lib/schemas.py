@@ -615,21 +615,24 @@ def conform(df: pd.DataFrame, spec: TableSpec) -> pa.Table:
 
 
 TEXT = pd.ArrowDtype(pa.string())
+TEXT_LIST = pd.ArrowDtype(STR_LIST)
+_ARROW = {STR: TEXT, STR_LIST: TEXT_LIST}
 
 
 def arrow_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """The frame with the table's text columns (schema type string) as Arrow strings (`TEXT`): how lib/ingest's
-    cleaned tables hold text, whichever way a row was cleaned (lib/fastclean keeps the reader's Arrow strings).
-    The checks and the writer then work without a Python object per value: at 1M notes and 2M comments a day,
-    converting object text to Arrow for the Parquet files cost 5.3 s, and Great Expectations' null and uniqueness
-    tests of object columns 7 s more. A column holding anything but text and nulls is left as it is (the writer's
-    schema cast reports it). The frame itself is not changed."""
+    """The frame with the table's text columns (schema type string) as Arrow strings (`TEXT`), and its lists of
+    text (tags, brands) as Arrow lists (`TEXT_LIST`): how lib/ingest's cleaned tables hold them, whichever way a
+    row was cleaned (lib/fastclean keeps the reader's Arrow strings). The checks and the writer then work without
+    a Python object per value: at 1M notes and 2M comments a day, converting object text to Arrow for the Parquet
+    files cost 5.3 s, and Great Expectations' null and uniqueness tests of object columns 7 s more. A column
+    holding anything else (a number, a list holding a number) is left as it is (the writer's schema cast reports
+    it). The frame itself is not changed."""
     out = frame
     for col in spec.columns:
-        if col.type != pa.string() or col.name not in frame.columns or frame[col.name].dtype == TEXT:
+        if col.type not in (STR, STR_LIST) or col.name not in frame.columns or frame[col.name].dtype == _ARROW[col.type]:
             continue
         try:
-            arr = pa.array(frame[col.name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            arr = pa.array(frame[col.name].to_numpy(dtype=object), type=col.type, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             continue
         if out is frame:

@@ -68,3 +68,14 @@ def test_arrow_text_converts_the_text_columns_only():
         crawled_at=pd.Series(pd.date_range("2025-06-30", periods=3, tz="UTC")).astype("datetime64[us, UTC]"),
         source_file=["a.jsonl", "a.jsonl", "b.jsonl"], snapshot_date=[pd.Timestamp("2025-06-30").date()] * 3)
     assert conform(arrow_text(ok, CREATORS), CREATORS).equals(conform(ok, CREATORS))
+
+
+def test_arrow_text_converts_lists_of_text():
+    """Lists of text (tags, brands) become Arrow lists; a list holding a number is left as it is."""
+    from kol_pipeline.lib.schemas import NOTES, TEXT, TEXT_LIST, arrow_text
+
+    df = pd.DataFrame({"note_id": ["n1", "n2", "n3"], "tags": [["面霜", "b"], [], None], "brands": [["X"], [1], []]})
+    out = arrow_text(df, NOTES)
+    assert out["note_id"].dtype == TEXT and out["tags"].dtype == TEXT_LIST
+    assert out["tags"].iloc[0] == ["面霜", "b"] and out["tags"].iloc[1] == [] and pd.isna(out["tags"].iloc[2])
+    assert out["brands"].dtype == object and out["brands"].tolist() == [["X"], [1], []]
