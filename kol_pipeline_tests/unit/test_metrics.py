@@ -524,3 +524,81 @@ def test_float_and_int_convert_numbers_directly(values):
     else:
         with pytest.raises(want_err):
             _int(values)
+
+
+def _former_note_aggregates(nm: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """finish_scorecard's note aggregates as they were computed before the integer pair keys: groupby and join on
+    (user_id, D)."""
+    n90 = nm[nm["in90"]].copy()
+    for col in ("er_7d", "save_to_like", "half_life_days", "eng_30d", "comments", "likes"):
+        n90[col] = pd.to_numeric(n90[col], errors="coerce").astype("float64")
+    n90["spons"] = n90["is_sponsored"].astype("boolean").fillna(False).astype(bool)
+    n90["disc"] = n90["spons"] & n90["is_disclosed"].astype("boolean").fillna(False).astype(bool)
+    g = n90.groupby(["user_id", "D"])
+    agg = pd.DataFrame({"notes_90d": g.size(), "median_er_7d": g["er_7d"].median(),
+                        "median_half_life_days": g["half_life_days"].median(), "med_eng_30d": g["eng_30d"].median(),
+                        "sum_likes": g["likes"].sum(min_count=1), "n_spons": g["spons"].sum(), "n_disc": g["disc"].sum()})
+    ev_rows = nm[nm["is_evergreen"].notna()]
+    ev_share = ev_rows.assign(ev=ev_rows["is_evergreen"].astype(bool).astype("float64")).groupby(["user_id", "D"])[
+        "ev"].mean().rename("evergreen_share")
+    cat = n90[n90["category"].notna()]
+    cc = cat.groupby(["user_id", "D", "category"]).agg(n=("note_id", "size"), last_pub=("pub", "max")).reset_index()
+    cc["share"] = cc["n"] / cc.groupby(["user_id", "D"])["n"].transform("sum")
+    hhi = (cc["share"] ** 2).groupby([cc["user_id"], cc["D"]]).sum().rename("niche_hhi")
+    prim = (cc.sort_values(["user_id", "D", "n", "last_pub", "category"], ascending=[True, True, False, False, True],
+                           kind="mergesort").drop_duplicates(["user_id", "D"]).set_index(["user_id", "D"])["category"]
+            .rename("primary_category"))
+    return pairs[["user_id", "D"]].join(agg, on=["user_id", "D"]).join(ev_share, on=["user_id", "D"]).join(
+        hhi, on=["user_id", "D"]).join(prim, on=["user_id", "D"])
+
+
+def test_note_aggregates_by_pair_positions_equal_the_former_join():
+    """The scorecard's note aggregates grouped by integer pair positions (`pair_positions`) equal the former
+    groupby/join on (user_id, D) on random notes: ties on count and last publish day, non-ASCII categories, null
+    categories and evergreen flags, notes of pairs the scorecard does not hold, null user ids."""
+    from kol_pipeline.lib.metrics import finish_scorecard, pair_positions
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    days_ = pd.to_datetime(["2025-06-28", "2025-06-29", "2025-06-30"]).to_numpy(dtype="datetime64[ns]")
+    users = np.array([f"u{i}" for i in range(60)] + ["é", "Z", "z"], dtype=object)
+    nm = pd.DataFrame({
+        "note_id": [f"n{i}" for i in range(n)],
+        "user_id": pd.Series(rng.choice(users, n), dtype=object).where(rng.random(n) > 0.02, None),
+        "D": days_[rng.integers(0, 3, n)],
+        "in90": rng.random(n) > 0.2,
+        "pub": pd.to_datetime("2025-06-01") + pd.to_timedelta(rng.integers(0, 6, n), unit="D"),
+        "category": pd.Series(rng.choice(["food", "travel", "美妆", "Beauty", "beauty"], n), dtype=object).where(
+            rng.random(n) > 0.2, None),
+        "er_7d": np.where(rng.random(n) > 0.3, rng.random(n), np.nan),
+        "save_to_like": rng.random(n), "half_life_days": np.where(rng.random(n) > 0.5, rng.random(n) * 9, np.nan),
+        "eng_30d": rng.integers(0, 500, n).astype(float), "comments": rng.integers(0, 50, n),
+        "likes": rng.integers(0, 900, n),
+        "is_sponsored": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+        "is_disclosed": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+        "is_evergreen": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+    })
+    scored = np.concatenate([users[:-5], [f"quiet{i}" for i in range(4)]])  # creators without notes too
+    pairs = pd.DataFrame({"user_id": np.repeat(scored, 3), "D": np.tile(days_, len(scored))})
+    pairs = pairs.sample(frac=1.0, random_state=3).reset_index(drop=True)  # not in any particular order
+
+    want_pos = pairs.reset_index().merge(nm[["user_id", "D"]].reset_index(names="row"), on=["user_id", "D"], how="right")
+    want_pos = want_pos.sort_values("row")["index"].fillna(-1).astype(int).to_numpy()
+    assert (pair_positions(pairs, nm) == want_pos).all() and (want_pos == -1).sum() > 0
+
+    k = len(pairs)
+    cs = pd.DataFrame(0.0, index=range(k), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
+    got = finish_scorecard(nm, pairs, np.full(k, 5000.0), np.full(k, "nick", dtype=object), np.full(k, np.nan), cs,
+                           np.zeros(k, dtype=bool), None, MetricSettings())
+    want = _former_note_aggregates(nm, pairs)
+    got = got.assign(D=pd.to_datetime(got["snapshot_date"])).set_index(["user_id", "D"]).sort_index()
+    want = want.set_index(["user_id", "D"]).sort_index()
+    assert len(got) == len(want) == k
+    assert want["primary_category"].notna().sum() > 100 and want["primary_category"].isna().sum() > 0
+    want["primary_category"] = want["primary_category"].astype(object).where(want["primary_category"].notna(), None)
+    for col in ("median_er_7d", "median_half_life_days", "niche_hhi", "evergreen_share", "primary_category"):
+        pd.testing.assert_series_equal(got[col].astype(object if col == "primary_category" else "float64"),
+                                       want[col], check_names=False, obj=col)
+    assert (got["notes_90d"].to_numpy() == want["notes_90d"].fillna(0).to_numpy()).all()
+    want_disc = np.where(want["n_spons"] > 0, want["n_disc"] / want["n_spons"].where(want["n_spons"] > 0, 1), np.nan)
+    np.testing.assert_allclose(got["disclosure_rate"].to_numpy(dtype=float), want_disc)
