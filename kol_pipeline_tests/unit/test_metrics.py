@@ -602,3 +602,18 @@ def test_note_aggregates_by_pair_positions_equal_the_former_join():
     assert (got["notes_90d"].to_numpy() == want["notes_90d"].fillna(0).to_numpy()).all()
     want_disc = np.where(want["n_spons"] > 0, want["n_disc"] / want["n_spons"].where(want["n_spons"] > 0, 1), np.nan)
     np.testing.assert_allclose(got["disclosure_rate"].to_numpy(dtype=float), want_disc)
+
+
+def test_float_columns_are_nullable_with_nan_and_inf_as_null():
+    """`_float` (every float column of the metric tables): numbers, nullable numbers and other values; NaN, inf and
+    non-numbers become <NA>; the result equals pandas' own Float64 conversion."""
+    from kol_pipeline.lib.metrics import _float
+
+    values = [1.5, np.nan, np.inf, -np.inf, 0.0, -2.25]
+    want = pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")
+    for x in (np.array(values), pd.Series(values), pd.Series(pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")),
+              pd.Series(["1.5", None, "x", float("inf"), 0, "-2.25"], dtype=object)):
+        got = _float(x)
+        assert got.dtype == "Float64" and got.isna().tolist() == [False, True, True, True, False, False]
+        pd.testing.assert_extension_array_equal(got, want)
+    assert len(_float(np.array([], dtype=float))) == 0
