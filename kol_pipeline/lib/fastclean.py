@@ -1,8 +1,9 @@
 """Vectorized cleaning of the ordinary rows of a large JSON lines file (`fastread.ColumnarRecords.frame`).
 
 `clean_fast(kind, frame, ...)` returns the cleaned rows that are certainly fine, with the same values and dtypes
-as `ingest.clean` followed by `schemas.arrow_text` would give them (text as Arrow strings), and a mask of the other rows: those go through `ingest.clean` on their dicts,
-so every quarantine reason and raw text is the reference's by construction. A row is cleaned here when its ids
+as `ingest.clean` followed by `schemas.arrow_text` would give them (text as Arrow strings), and a mask of the
+other rows: those go through `ingest.clean` on their dicts, so every quarantine reason and raw text is the
+reference's by construction. A row is cleaned here when its ids
 match the id rule, its times are plain epoch milliseconds (12-13 digits, 1973..2096), it is not from the future,
 it was not published/created after its crawl, and every count parses without a reason. Values with few distinct
 values (counts, note types, tag lists, comment texts) are computed by the reference functions once per distinct
@@ -51,6 +52,7 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _constant_text(value: str, n: int) -> pd.Series:
+    """`value` n times as an Arrow text column (a take of one value: no Python object per row)."""
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pc.take(pa.array([value], type=pa.string()),
                                                                               pa.array(np.zeros(n, dtype=np.int32)))])))
 

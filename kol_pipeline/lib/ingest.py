@@ -474,8 +474,8 @@ def ingest_batches(
                 extra |= asked & set(ctx.known_note_ids)
             if asked - extra and ctx.known_note_lookup is not None:
                 extra |= ctx.known_note_lookup(asked - extra)
-            unknown = ~(in_batch | (_known(frame["note_id"], tables["notes"]["note_id"].iloc[:0], extra) if extra
-                                    else False)) & pending
+            in_warehouse = _known(frame["note_id"], tables["notes"]["note_id"].iloc[:0], extra) if extra else False
+            unknown = ~(in_batch | in_warehouse) & pending
             why = why.where(~unknown, "comment on unknown note")
         # masks and positions over the whole frame; the table's rows are taken once, in (id, day) order
         inr = _in_range(frame["snapshot_date"], start, end).to_numpy()
