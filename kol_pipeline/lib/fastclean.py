@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
-from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, arrow_text
+from kol_pipeline.lib.schemas import TABLES, arrow_text
 from kol_pipeline.lib.settings import tier_of
 
 _ID_RE = r"^[0-9A-Za-z_\-]{1,64}$"  # parsing._ID_RE on an unstripped value: strip would change nothing
@@ -72,11 +72,17 @@ def _epoch_ms(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return ms, ok
 
 
-def by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series]]):
-    """fn (a reference function over an object Series) computed once per distinct value, spread to every row."""
+def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(the position of each row's value among the distinct values, the distinct values as Python objects with a
+    None last, where the null rows point)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     values = pd.Series([*_objects(pd.Series(uniques)), None], dtype=object)
-    codes = np.where(codes < 0, len(values) - 1, codes)
+    return np.where(codes < 0, len(values) - 1, codes), values
+
+
+def by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series | tuple[pd.Series, pd.Series]]):
+    """fn (a reference function over an object Series) computed once per distinct value, spread to every row."""
+    codes, values = _distinct(s)
     res = fn(values)
     if isinstance(res, tuple):
         return tuple(r.iloc[codes].reset_index(drop=True) for r in res)
@@ -86,9 +92,7 @@ def by_value(s: pd.Series, fn: Callable[[pd.Series], pd.Series | tuple[pd.Series
 def _tag_lists(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(`parsing.split_tags` per row as Python lists shared by the rows of one distinct value, the same lists as an
     Arrow list<string> column)."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    values = pd.Series([*_objects(pd.Series(uniques)), None], dtype=object)
-    codes = np.where(codes < 0, len(values) - 1, codes)
+    codes, values = _distinct(s)
     lists = parsing.split_tags(values)
     arr = pa.array(lists.tolist(), type=pa.list_(pa.string()))
     column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([arr.take(pa.array(codes))])))
@@ -233,7 +237,7 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
     # column here made pd.concat with the Python-cleaned rows test each of its values for NA (2.7 s at 1M rows)
     out["_fast"] = True
     # the few-valued text columns (note_type, category, parent_comment_id, comment_class, tier) as Arrow too
-    return arrow_text(out, {"notes": NOTES, "creators": CREATORS, "comments": COMMENTS}[kind]), ~ok
+    return arrow_text(out, TABLES[kind]), ~ok
 
 
 def _note_type(v: pd.Series) -> pd.Series:

@@ -29,7 +29,7 @@ from kol_pipeline.lib.comments import classify_comments
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.order import renumbered, sort_key, stable_order
 from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
-from kol_pipeline.lib.schemas import COMMENTS, CREATORS, NOTES, QUARANTINE, TEXT, arrow_text
+from kol_pipeline.lib.schemas import QUARANTINE, TABLES, TEXT, arrow_text
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
 
 KINDS = ("notes", "comments", "creators")
@@ -288,9 +288,6 @@ def _in_set(values: pd.Series, known: set) -> pd.Series:
     return pd.Series(hit, index=values.index)
 
 
-SPECS = {"notes": NOTES, "creators": CREATORS, "comments": COMMENTS}
-
-
 def _known(values: pd.Series, known: pd.Series, extra: set) -> np.ndarray:
     """Which values are among the `known` ids or in `extra`, by Arrow's hash lookup when both are Arrow strings
     (2M comments' note ids against 1M notes; `_in_set` otherwise). Nulls are never known."""
@@ -409,7 +406,7 @@ def ingest_batches(
                         raw[c] = pd.Series([np.nan] * len(raw), index=raw.index, dtype=object)
             frame, why = clean(kind, raw, ctx)
             frame["_fast"] = False
-            parts[kind], reasons[kind] = [arrow_text(frame, SPECS[kind])], [why]
+            parts[kind], reasons[kind] = [arrow_text(frame, TABLES[kind])], [why]
         if fast_parts[kind]:
             fast = [f for f in fast_parts[kind] if len(f)]
             frames = [*parts[kind], *fast]
@@ -459,7 +456,7 @@ def ingest_batches(
     quarantine: list[pd.DataFrame] = []
     accounting: list[pd.DataFrame] = []
     for kind in ("notes", "creators", "comments"):  # notes first: comments need the known notes
-        spec = SPECS[kind]
+        spec = TABLES[kind]
         if not parts[kind]:
             tables[kind] = spec.empty_frame()
             continue
