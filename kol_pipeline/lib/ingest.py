@@ -288,15 +288,15 @@ def _in_set(values: pd.Series, known: set) -> pd.Series:
     return pd.Series(hit, index=values.index)
 
 
-def _known(values: pd.Series, known: pd.Series, extra: set) -> np.ndarray:
-    """Which values are among the `known` ids or in `extra`, by Arrow's hash lookup when both are Arrow strings
-    (2M comments' note ids against 1M notes; `_in_set` otherwise). Nulls are never known."""
-    if values.dtype == TEXT and known.dtype == TEXT:
-        ids = pa.chunked_array([*known.array._pa_array.chunks, pa.array(sorted(extra), type=pa.string())],
-                               type=pa.string())
+def _known(values: pd.Series, known: pd.Series | None, extra: set) -> np.ndarray:
+    """Which values are among the `known` ids (None: no such column) or in `extra`, by Arrow's hash lookup when
+    they are Arrow strings (2M comments' note ids against 1M notes; `_in_set` otherwise). Nulls are never known."""
+    if values.dtype == TEXT and (known is None or known.dtype == TEXT):
+        chunks = [] if known is None else list(known.array._pa_array.chunks)
+        ids = pa.chunked_array([*chunks, pa.array(sorted(extra), type=pa.string())], type=pa.string())
         hit = pc.is_in(values.array._pa_array, value_set=ids.combine_chunks(), skip_nulls=True)
         return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
-    return _in_set(values, set(known.dropna()) | extra).to_numpy()
+    return _in_set(values, (set() if known is None else set(known.dropna())) | extra).to_numpy()
 
 
 def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Series:
@@ -463,16 +463,18 @@ def ingest_batches(
         frame = pd.concat(parts[kind], ignore_index=True) if len(parts[kind]) > 1 else parts[kind][0]
         why = pd.concat(reasons[kind], ignore_index=True) if len(reasons[kind]) > 1 else reasons[kind][0]
         if kind == "comments":
-            pending = why.isna().to_numpy()
-            in_batch = _known(frame["note_id"], tables["notes"]["note_id"], set())
-            asked = set(frame["note_id"][pending & ~in_batch].dropna().unique())  # ids this batch's notes lack
+            # rows not yet rejected whose note this batch does not hold; of those, the notes the warehouse knows
+            lacking = why.isna().to_numpy() & ~_known(frame["note_id"], tables["notes"]["note_id"], set())
+            asked = set(frame["note_id"][lacking].dropna().unique())
             extra: set = set()
             if asked and ctx.known_note_ids is not None:
                 extra |= asked & set(ctx.known_note_ids)
             if asked - extra and ctx.known_note_lookup is not None:
                 extra |= ctx.known_note_lookup(asked - extra)
-            in_warehouse = _known(frame["note_id"], tables["notes"]["note_id"].iloc[:0], extra) if extra else False
-            unknown = ~(in_batch | in_warehouse) & pending
+            unknown = lacking.copy()
+            if extra:
+                rows = np.flatnonzero(lacking)
+                unknown[rows] = ~_known(frame["note_id"].iloc[rows], None, extra)
             why = why.where(~unknown, "comment on unknown note")
         # masks and positions over the whole frame; the table's rows are taken once, in (id, day) order
         inr = _in_range(frame["snapshot_date"], start, end).to_numpy()

@@ -174,6 +174,13 @@ def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     assert parents == {"c1": None, "c2": None, "c3": None, "c4": "c1", "c6": None}
     assert list(zip(res.quarantine["record_number"], res.quarantine["reason"])) == [(5, "comment on unknown note")]
     assert per_file(res)[f] == {"read": 6, "kept": 5, "duplicates": 0, "quarantined": 1}
+    # the same through the fast path (Arrow text; the note ids looked up by Arrow), with the warehouse's notes given
+    # by a lookup function as the asset does
+    fast = ingest.ingest_batches(ingest.file_batches(tmp_path, min_bytes=0),
+                                 ingest.IngestContext(now=NOW, known_note_lookup=lambda ids: ids & {"old"}))
+    assert fast.comments["comment_id"].dtype == TEXT
+    assert sorted(fast.comments["comment_id"]) == ["c1", "c2", "c3", "c4", "c6"]
+    assert list(zip(fast.quarantine["record_number"], fast.quarantine["reason"])) == [(5, "comment on unknown note")]
 
 
 def test_known_note_lookup_is_asked_only_for_notes_the_batch_does_not_hold(tmp_path: Path) -> None:
@@ -414,6 +421,8 @@ def test_known_note_ids_arrow_and_object() -> None:
         got_object = _known(pd.Series(values, dtype=object), pd.Series(notes, dtype=object), extra)
         assert got_arrow.tolist() == want and got_object.tolist() == want, extra
     assert _known(arrow(values), arrow([]), {"n9"}).tolist() == [False, False, False, True, False, False, False]
+    assert _known(arrow(values), None, {"n9", "old"}).tolist() == [False, False, False, True, True, False, False]
+    assert _known(pd.Series(values, dtype=object), None, {"n9"}).tolist() == [False, False, False, True, False, False, False]
 
 
 def test_in_range_per_distinct_day() -> None:
