@@ -8,6 +8,8 @@ which partitions a folder holds. Cache entries are keyed by (path, size, mtime),
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -85,20 +87,38 @@ def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
 
 def index_landing(landing: Path) -> list[IndexedFile]:
     """Every MediaCrawler file of the landing folder, parsed once per (path, size, mtime) and process."""
-    out: list[IndexedFile] = []
+    return list(iter_index(landing))
+
+
+def iter_index(landing: Path) -> Iterator[IndexedFile]:
+    """`index_landing` one file at a time, reading ahead: while the caller works on a file, the next file not
+    cached is read in a background thread (one at a time, in order). DuckDB's query, most of a large file's
+    reading, releases the GIL, so the reading of the next file runs on the second core while the caller cleans
+    the current one (lib/ingest.ingest_batches; docs/ingestion.md "Reading ahead")."""
+    todo = []
     for kind, paths in landing_files(landing).items():
         for p in paths:
             st = p.stat()
-            key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+            todo.append((kind, p, (str(p.resolve()), st.st_size, st.st_mtime_ns)))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kol-read-ahead") as pool:
+        pending: dict[int, Future[IndexedFile]] = {}
+
+        def ahead(i: int) -> None:
+            if i < len(todo) and todo[i][2] not in _CACHE:
+                pending[i] = pool.submit(_index, todo[i][0], todo[i][1], landing)
+
+        ahead(0)
+        for i, (kind, p, key) in enumerate(todo):
+            ahead(i + 1)  # queued behind file i: the worker reads one file at a time
+            fut = pending.pop(i, None)
             hit = _CACHE.get(key)
             if hit is None:
-                hit = _index(kind, p, landing)
+                hit = fut.result() if fut is not None else _index(kind, p, landing)
                 _CACHE[key] = hit
                 _trim()
             else:
                 _CACHE.move_to_end(key)
-            out.append(hit)
-    return out
+            yield hit
 
 
 def _trim() -> None:
@@ -122,9 +142,15 @@ def landing_days(landing: Path) -> dict[date, int]:
 def batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ...] = KINDS) -> list[tuple[str, FileRecords]]:
     """The records of days start..end only, per file (problems of a file filed under a day in range come along;
     problems of a file with no day at all come with every range, so they are never lost)."""
-    out: list[tuple[str, FileRecords]] = []
+    return list(iter_batches_for_days(landing, start, end, kinds))
+
+
+def iter_batches_for_days(landing: Path, start: date, end: date,
+                          kinds: tuple[str, ...] = KINDS) -> Iterator[tuple[str, FileRecords]]:
+    """`batches_for_days` one file at a time, the next file read ahead while the caller cleans this one
+    (`iter_index`)."""
     lo, hi = (start - _EPOCH).days, (end - _EPOCH).days
-    for f in index_landing(landing):
+    for f in iter_index(landing):
         if f.kind not in kinds:
             continue
         rec_sel = (f.record_days >= lo) & (f.record_days <= hi)
@@ -145,8 +171,7 @@ def batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ..
                 notes=list(f.records.notes),
                 fallback_day=f.problem_day,
             )
-        out.append((f.kind, fr))
-    return out
+        yield f.kind, fr
 
 
 def kinds_present(landing: Path) -> set[str]:

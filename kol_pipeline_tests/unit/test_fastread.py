@@ -100,7 +100,12 @@ def test_one_malformed_line_among_good_ones(tmp_path: Path) -> None:
     [b"", b'{"a": "x"}\r\n{"a": "y"}\r\n', '{"a": "面霜"}\n'.encode("gbk"), b'{"a": "x\x00"}\n', b'{"a": "\x01"}\n'],
     ids=["empty", "crlf", "gbk", "nul", "delimiter_byte"],
 )
-def test_falls_back_to_the_reference_reader(tmp_path: Path, content: bytes) -> None:
+@pytest.mark.parametrize("chunk", [5, 1 << 20])
+def test_falls_back_to_the_reference_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes,
+                                            chunk: int) -> None:
+    """The byte that sends a file to the reference reader is found in any block of the first pass, not only the
+    first (a 5-byte block puts it in a later one)."""
+    monkeypatch.setattr(fastread, "_CHUNK", chunk)
     p = tmp_path / "search_contents_2025-03-12.jsonl"
     p.write_bytes(content)
     got = fastread.read_jsonl_fast(p, p.name, "notes", min_bytes=0)
@@ -202,3 +207,25 @@ def test_load_lines_by_offsets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     assert rec.subset(None, None, True)._starts is starts
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")  # ends with a newline: no seventh line
     assert fastread.ColumnarRecords(path="x.jsonl", source=p).load_lines([6, 7]) == {6: lines[5]}
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_reader_hands_over_the_line_offsets_of_its_first_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              chunk: int) -> None:
+    """The reader's first pass (the check for bytes it cannot take, the line count) finds the line offsets, so
+    reading a quarantined or Python-read line again costs no second pass: they are the offsets a line-by-line pass
+    gives, and `load_lines` gives those lines' text."""
+    monkeypatch.setattr(fastread, "_CHUNK", chunk)
+    lines = ['{"note_id": "a1", "title": "面霜"}', '{"note_id": 1.5}', "", "not json", '{"note_id": "末"}']
+    p = tmp_path / "search_contents_2025-03-12.jsonl"
+    p.write_text("\n".join(lines), encoding="utf-8")  # no newline at the end
+    got = fastread.read_jsonl_fast(p, p.name, "notes", min_bytes=0)
+    assert isinstance(got, fastread.ColumnarRecords) and got._starts is not None
+    want, pos = [0], 0
+    for line in lines:
+        pos += len(line.encode("utf-8")) + 1
+        want.append(pos)
+    want[-1] -= 1  # the last line has no newline: the file's size
+    assert got._starts.tolist() == want
+    assert got.load_lines([2, 4]) == {2: lines[1], 4: lines[3]}
+    assert got.frame["_record"].tolist() == [1, 5] and got.record_numbers == [2] and len(got.problems) == 1

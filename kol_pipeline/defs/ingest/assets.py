@@ -2,6 +2,8 @@
 kol_pipeline.lib.ingest and kol_pipeline.lib.brand."""
 
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -15,6 +17,7 @@ from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import parsing
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib.readers import FileRecords
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline.resources.io_manager import present_values
@@ -107,10 +110,11 @@ def mediacrawler_snapshot(
     crawl time; quarantines bad rows with their reason; keeps the latest crawl per id and day."""
     days = run_days(context)
     start, end = days[0], days[-1]
-    batches = landing_lib.batches_for_days(settings.landing, start, end)
+    # the landing files are read as ingest_batches cleans them, the next one ahead in a thread (lib/landing.py)
+    batches: Iterable[tuple[str, FileRecords]] = landing_lib.iter_batches_for_days(settings.landing, start, end)
     engine = settings.source_engine()
     if engine is not None:
-        batches += ingest_lib.db_batches(engine, start, end)
+        batches = itertools.chain(batches, ingest_lib.db_batches(engine, start, end))
         engine.dispose()
     def known_notes(ids: set[str]) -> set[str]:
         """Which of a comment batch's note ids (those the batch's own notes do not hold) the warehouse knows from

@@ -1,0 +1,99 @@
+"""The landing index read ahead (lib/landing.py `iter_index`): the same files, in the same order, with the same
+content as one file after the other; the next file is read in the background while the caller works on the
+current one, one file ahead and no more; cached files are not read again; a failed read reaches the caller."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kol_pipeline.lib import ingest, landing
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample"
+NOW = pd.Timestamp("2025-07-01T00:00:00+00:00").to_pydatetime()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    landing._CACHE.clear()
+    yield
+    landing._CACHE.clear()
+
+
+def _sequential(folder: Path) -> list[landing.IndexedFile]:
+    return [landing._index(kind, p, folder) for kind, paths in ingest.landing_files(folder).items() for p in paths]
+
+
+def _same_file(a: landing.IndexedFile, b: landing.IndexedFile) -> None:
+    assert (a.kind, a.path, a.problem_day) == (b.kind, b.path, b.problem_day)
+    assert a.records.records == b.records.records and a.records.record_numbers == b.records.record_numbers
+    assert a.record_days.tolist() == b.record_days.tolist() and a.frame_days.tolist() == b.frame_days.tolist()
+
+
+def test_read_ahead_gives_the_sequential_index() -> None:
+    want = _sequential(SAMPLE)
+    assert len(want) >= 5
+    landing._CACHE.clear()
+    got = list(landing.iter_index(SAMPLE))
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        _same_file(a, b)
+    start, end = date(2025, 3, 1), date(2025, 3, 20)
+    ctx = ingest.IngestContext(now=NOW)
+    lazy = ingest.ingest_batches(landing.iter_batches_for_days(SAMPLE, start, end), ctx, start, end)
+    landing._CACHE.clear()
+    listed = ingest.ingest_batches(landing.batches_for_days(SAMPLE, start, end), ctx, start, end)
+    assert len(lazy.notes) > 0
+    for name in ("notes", "creators", "comments", "quarantine", "accounting"):
+        pd.testing.assert_frame_equal(getattr(lazy, name), getattr(listed, name), obj=name)
+
+
+def test_the_next_file_is_read_in_the_background_one_ahead(monkeypatch) -> None:
+    reads: list[tuple[str, str]] = []
+    second_started = threading.Event()
+    real = landing._index
+
+    def spy(kind, path, folder):
+        reads.append((path.name, threading.current_thread().name))
+        if len(reads) == 2:
+            second_started.set()
+        return real(kind, path, folder)
+
+    monkeypatch.setattr(landing, "_index", spy)
+    names = [p.name for paths in ingest.landing_files(SAMPLE).values() for p in paths]
+    it = landing.iter_index(SAMPLE)
+    first = next(it)
+    assert first.path.name == names[0]
+    # the caller holds the first file: the second is being read, and nothing beyond it
+    assert second_started.wait(30)
+    assert [n for n, _ in reads] == names[:2]
+    rest = list(it)
+    assert [f.path.name for f in [first, *rest]] == names
+    assert [n for n, _ in reads] == names  # each file read once, in order
+    assert all(t.startswith("kol-read-ahead") for _, t in reads)
+
+    reads.clear()  # every file is cached now: none is read again
+    assert [f.path.name for f in landing.iter_index(SAMPLE)] == names
+    assert reads == []
+
+
+def test_a_failed_read_ahead_reaches_the_caller(monkeypatch) -> None:
+    real = landing._index
+    names = [p.name for paths in ingest.landing_files(SAMPLE).values() for p in paths]
+
+    def failing(kind, path, folder):
+        if path.name == names[2]:
+            raise OSError(f"cannot read {path.name}")
+        return real(kind, path, folder)
+
+    monkeypatch.setattr(landing, "_index", failing)
+    got = []
+    with pytest.raises(OSError, match=names[2]):
+        for f in landing.iter_index(SAMPLE):
+            got.append(f.path.name)
+    assert got == names[:2]
