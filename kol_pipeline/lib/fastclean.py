@@ -203,9 +203,11 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         for k, v in counts.items():
             out[k] = v.iloc[keep].reset_index(drop=True)
         out["engagements"] = out["likes"] + out["saves"] + out["comments"] + out["shares"]
-        body = text.note_text(out["title"], out["description"], tags)
-        out["category"] = text.categorize_fast(out["title"], out["description"], tags, ctx.categories)
-        out["brands"] = text.brands_mentioned_fast(body, ctx.brands)
+        # each title and description converted to a Python string and lower-cased once for the three matchers
+        low = (text.lowered(out["title"]), text.lowered(out["description"]))
+        body = text.note_text_lowered(*low, tags)
+        out["category"] = text.categorize_fast(out["title"], out["description"], tags, ctx.categories, low)
+        out["brands"] = text.brands_column(body, ctx.brands)
         out["is_disclosed"] = text.disclosed_fast(body, ctx.lexicon.disclosure_markers)
     elif kind == "creators":
         out["user_id"] = _text(sub["user_id"])

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import fastread, ingest, landing, text
+from kol_pipeline.lib import fastread, ingest, landing, schemas, text
 from kol_pipeline.lib.fastread import ColumnarRecords
 from kol_pipeline.lib.settings import load_lexicon
 
@@ -58,6 +58,14 @@ def _check_text(notes: pd.DataFrame, cats: pd.DataFrame, brands: pd.DataFrame, l
     pd.testing.assert_series_equal(text.disclosed(body, markers), text.disclosed_fast(body, markers), obj=f"{label}: disclosed")
     pd.testing.assert_series_equal(text.brands_mentioned(body, brands), text.brands_mentioned_fast(body, brands),
                                    obj=f"{label}: brands")
+    # the fast path's forms: each text lower-cased once for all matchers, the brands as an Arrow list column
+    low = (text.lowered(notes["title"]), text.lowered(notes["description"]))
+    pd.testing.assert_series_equal(text.note_text_lowered(*low, notes["tags"]), body, obj=f"{label}: body")
+    pd.testing.assert_series_equal(text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats, low),
+                                   a, obj=f"{label}: category from lowered texts")
+    column = text.brands_column(body, brands)
+    assert column.dtype == schemas.TEXT_LIST and column.index.equals(body.index)
+    assert column.tolist() == text.brands_mentioned(body, brands).tolist(), label
 
 
 def test_matchers_equal_reference_on_sample() -> None:
@@ -95,6 +103,9 @@ def test_matchers_edge_cases() -> None:
     assert text.disclosed_fast(body, ["#ad"]).tolist()[:4] == [False, True, True, False]
     assert text.disclosed_fast(body, ["", "x"]).all()  # an empty marker matches everything, as its regex does
     assert text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats).tolist()[0] == "skincare"
+    assert text.brands_column(body, brands).tolist()[6] == ["润肌坊", "润肌坊"]
+    assert text.brands_column(body, brands.iloc[:0]).tolist() == [[]] * len(body)  # no brand file: empty lists
+    assert text.brands_column(body.iloc[:0], brands).tolist() == []
 
 
 # ---------------------------------------------------------------- ingest_batches, fast path on and off
@@ -223,5 +234,11 @@ def test_note_text_is_the_series_definition() -> None:
     got = text.note_text(title, desc, tags)
     pd.testing.assert_series_equal(got, definition(title, desc, tags))
     assert got.iloc[0] == "οδος σ\nσας\na σ"
+    low = (text.lowered(title), text.lowered(desc))
+    pd.testing.assert_series_equal(text.note_text_lowered(*low, tags), got)  # parts lowered one by one
+    # Arrow text with nulls (how the fast path holds it) gives the same Python strings as the object column
+    arrow = pd.Series(title.map(lambda v: v if isinstance(v, str) else None).astype(schemas.TEXT))
+    assert text.texts_of(arrow) == arrow.astype(object).fillna("").astype(str).tolist()
+    assert text.lowered(arrow)[2] == "İstanbul ＡＢＣ".lower() == "i\u0307stanbul ａｂｃ" and text.lowered(arrow)[1] == ""
     pd.testing.assert_series_equal(text.note_text(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
                                    definition(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]), check_dtype=False)
