@@ -146,10 +146,6 @@ def _null_text(n: int) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.nulls(n, type=pa.string())])))
 
 
-def _str_col(frame: pd.DataFrame, col: str) -> pd.Series:
-    return _text(frame[col]) if col in frame.columns else _null_text(len(frame))
-
-
 def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     """(cleaned rows, as ingest.clean gives them, for the rows that are fine; mask of the rows left to ingest.clean)."""
     n = len(frame)
@@ -185,23 +181,34 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         raise ValueError(kind)
 
     keep = np.flatnonzero(ok)
-    sub = frame.iloc[keep].reset_index(drop=True)
-    out = pd.DataFrame(index=pd.RangeIndex(len(sub)))
+    m = len(keep)
+    every = m == n
+
+    def kept(s: pd.Series) -> pd.Series:
+        """The kept rows of a column of `frame` (or of a column computed over its rows), renumbered. A boolean filter,
+        not `iloc[keep]`: Arrow filters in order, and only the columns used are filtered (an `iloc` of the whole
+        frame took every column: 1.6 s of the 1M-note day in cProfile)."""
+        return s.reset_index(drop=True) if every else s[ok].reset_index(drop=True)
+
+    def text_of(col: str) -> pd.Series:
+        return _text(kept(frame[col])) if col in frame.columns else _null_text(m)
+
+    out = pd.DataFrame(index=pd.RangeIndex(m))
     if kind == "notes":
-        out["note_id"] = _text(sub["note_id"])
-        out["user_id"] = _text(sub["user_id"])
-        out["nickname"] = _str_col(sub, "nickname")
-        out["note_type"] = by_value(need("type").iloc[keep].reset_index(drop=True), _note_type) if len(sub) else pd.Series([], dtype=object)
-        out["title"] = _text(sub["title"].fillna("")) if "title" in sub.columns else _constant_text("", len(sub))
-        out["description"] = _text(sub["desc"].fillna("")) if "desc" in sub.columns else _constant_text("", len(sub))
+        out["note_id"] = text_of("note_id")
+        out["user_id"] = text_of("user_id")
+        out["nickname"] = text_of("nickname")
+        out["note_type"] = by_value(kept(need("type")), _note_type) if m else pd.Series([], dtype=object)
+        out["title"] = _text(kept(frame["title"]).fillna("")) if "title" in frame.columns else _constant_text("", m)
+        out["description"] = _text(kept(frame["desc"]).fillna("")) if "desc" in frame.columns else _constant_text("", m)
         # tags: one list per distinct tag_list (shared by its rows: the matchers below only read them), stored as an
         # Arrow list column taken from the distinct lists (a Python list per row, then its conversion for the
         # Parquet file, cost 1.4 s of the 1M-note day)
-        tags, out["tags"] = _tag_lists(need("tag_list").iloc[keep].reset_index(drop=True))
+        tags, out["tags"] = _tag_lists(kept(need("tag_list")))
         out["published_at"] = _timestamps(published[keep])
         out["crawled_at"] = _timestamps(crawled[keep])
         for k, v in counts.items():
-            out[k] = v.iloc[keep].reset_index(drop=True)
+            out[k] = kept(v)
         out["engagements"] = out["likes"] + out["saves"] + out["comments"] + out["shares"]
         # each title and description converted to a Python string and lower-cased once for the three matchers
         low = (text.lowered(out["title"]), text.lowered(out["description"]))
@@ -210,34 +217,34 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["brands"] = text.brands_column(body, ctx.brands)
         out["is_disclosed"] = text.disclosed_fast(body, ctx.lexicon.disclosure_markers)
     elif kind == "creators":
-        out["user_id"] = _text(sub["user_id"])
-        out["nickname"] = _str_col(sub, "nickname")
-        out["gender"] = _str_col(sub, "gender")
+        out["user_id"] = text_of("user_id")
+        out["nickname"] = text_of("nickname")
+        out["gender"] = text_of("gender")
         for k, v in counts.items():
-            out[k] = v.iloc[keep].reset_index(drop=True)
+            out[k] = kept(v)
         out["tier"] = tier_of(out["followers"], ctx.tier_bounds)
         out["crawled_at"] = _timestamps(crawled[keep])
     else:
-        out["comment_id"] = _text(sub["comment_id"])
-        out["note_id"] = _text(sub["note_id"])
-        out["user_id"] = _str_col(sub, "user_id")
+        out["comment_id"] = text_of("comment_id")
+        out["note_id"] = text_of("note_id")
+        out["user_id"] = text_of("user_id")
         out["parent_comment_id"] = (
-            by_value(need("parent_comment_id").iloc[keep].reset_index(drop=True), _parent) if len(sub) else pd.Series([], dtype=object)
+            by_value(kept(need("parent_comment_id")), _parent) if m else pd.Series([], dtype=object)
         )
-        content = need("content").iloc[keep].reset_index(drop=True)
+        content = kept(need("content"))
         out["content"] = _text(content.fillna(""))
         out["created_at"] = _timestamps(created[keep])
-        out["like_count"] = counts["like_count"].iloc[keep].reset_index(drop=True)
-        out["sub_comment_count"] = counts["sub_comment_count"].iloc[keep].reset_index(drop=True)
+        out["like_count"] = kept(counts["like_count"])
+        out["sub_comment_count"] = kept(counts["sub_comment_count"])
         out["comment_class"] = (
-            by_value(content, lambda v: classify_comments(v.fillna(""), ctx.lexicon)) if len(sub) else pd.Series([], dtype=object)
+            by_value(content, lambda v: classify_comments(v.fillna(""), ctx.lexicon)) if m else pd.Series([], dtype=object)
         )
         out["is_substantive"] = out["comment_class"] != "low_effort"
         out["crawled_at"] = _timestamps(crawled[keep])
-    out["source_file"] = _constant_text(source_file, len(sub))
-    out["snapshot_date"] = _days(crawled[keep]) if len(sub) else pd.Series([], dtype=object)
+    out["source_file"] = _constant_text(source_file, m)
+    out["snapshot_date"] = _days(crawled[keep]) if m else pd.Series([], dtype=object)
     out["_file"] = source_file
-    out["_record"] = sub["_record"].to_numpy(dtype="int64")
+    out["_record"] = frame["_record"].to_numpy(dtype="int64")[keep]
     # no `_rawdict` column: a fast row's record is read again from the file when it is quarantined. An all-None
     # column here made pd.concat with the Python-cleaned rows test each of its values for NA (2.7 s at 1M rows)
     out["_fast"] = True
