@@ -438,6 +438,35 @@ def test_comment_state_storage_hints(base):
     # other tables keep pandas' nullable Int64 (test_pandas_types_on_read)
 
 
+def test_a_partitions_own_id_is_read_without_sharing_equal_strings(base):
+    """A read of one partition converts the table's own id (note_id of notes) without pyarrow's de-duplication of
+    equal strings (it only costs on distinct ids); every other text column, and the id over several partitions,
+    keep it: equal strings stay one object. The frame is the same either way (values, dtypes, column order)."""
+    from kol_pipeline.lib.schemas import NOTES
+
+    io = ParquetIOManager(make_base_path(base))
+    rows = {c.name: [None, None] for c in NOTES.columns}
+    rows.update({"note_id": ["note-000001", "note-000001"], "user_id": ["user-00042", "user-00042"],
+                 "title": ["面霜", None], "likes": pd.array([1, None], dtype="Int64"),
+                 "published_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2),
+                 "crawled_at": pd.to_datetime(["2025-01-01T03:00:00Z"] * 2), "tags": [["a"], []], "brands": [[], []],
+                 "is_disclosed": [False, True]})
+    for day in (D1, D2):  # the same id on both days (and twice in a day: the reader does not assume it is unique)
+        frame = pd.DataFrame(rows).assign(snapshot_date=dt.date.fromisoformat(day))
+        io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("notes"), partition_key=day), frame)
+    one = read_table(base, "notes", start=D1, end=D1)
+    both = read_table(base, "notes")
+    assert one["note_id"].iloc[0] is not one["note_id"].iloc[1]  # not de-duplicated
+    assert one["user_id"].iloc[0] is one["user_id"].iloc[1]  # de-duplicated, as before
+    assert both["note_id"].iloc[0] is both["note_id"].iloc[3]  # several partitions: de-duplicated
+    assert one.columns.tolist() == both.columns.tolist() == NOTES.column_names  # the id back in its place
+    assert one["note_id"].dtype == object and one["note_id"].tolist() == ["note-000001"] * 2
+    with (make_base_path(base) / "notes" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
+        plain = iom._to_pandas(pq.read_table(fh), "notes")
+    pd.testing.assert_frame_equal(one.drop(columns="snapshot_date"), plain)
+    pd.testing.assert_frame_equal(both[both["snapshot_date"] == dt.date(2025, 1, 1)].reset_index(drop=True), one)
+
+
 def test_multi_day_output_needs_snapshot_date_and_valid_range(tmp_path):
     io = ParquetIOManager(make_base_path(tmp_path))
     ctx = dg.build_output_context(asset_key=dg.AssetKey("x"), partition_key=D1)
