@@ -257,3 +257,22 @@ def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
         warnings.simplefilter("error")
         out["x"] = 1
     assert "x" not in dup.columns
+
+
+def test_note_state_step_leaves_its_inputs_unchanged(world):
+    """The step starts from the previous state's columns without copying them (`state._columns_of`): it must only
+    replace columns, never write into the arrays it shares with the previous day's state (which a ranged run has
+    already put in its output) or with the day's notes. Folded in memory, as a ranged run does (no Parquet round
+    trip between days), each input equals its copy taken before the step."""
+    w, t = world
+    prev = None
+    for d in S.day_range(w.days[0], w.days[-1])[:8]:
+        notes = _day(t["notes"], d)
+        notes_before = notes.copy(deep=True)
+        prev_before = None if prev is None else _canon(prev, ["note_id"])
+        st = S._with_day(S.note_state_step(prev, notes, d), d)  # as _fold_state: the frame itself, with its day
+        _assert_same(notes_before, notes, ["note_id"], f"notes of {d}")
+        if prev is not None:
+            _assert_same(prev_before, prev, ["note_id"], f"state before {d}")
+            assert len(st) and st["last_sd"].max() == pd.Timestamp(d)
+        prev = st
