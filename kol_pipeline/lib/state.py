@@ -937,12 +937,15 @@ def note_metrics_from_state(
     lo_day = np.maximum(st["first_sd"].to_numpy(dtype="datetime64[ns]"), st["pub_day"].to_numpy(dtype="datetime64[ns]"))
     sel = (st["pub_day"].notna() & st["first_sd"].notna() & (lo_day <= d.to_datetime64())
            & (st["pub_day"] >= d - pd.Timedelta(days=window - 1)))
-    p = renumbered(st[sel.to_numpy()])
-    if p.empty:
+    keep = sel.to_numpy()
+    if not keep.any():
         return M.NOTE_METRICS.empty_frame()
-    pairs = p[["note_id", "user_id", "published_at", "pub_day", "crawled_at", "age_days", "likes", "saves",
-               "comments", "shares", "engagements", "category", "brands", "is_disclosed", "half_life_days",
-               *[_h(h) for h in HORIZONS]]].copy()
+    # the columns used, then the rows: one copy of those columns (the rows of the whole state, curve lists
+    # included, were copied, then the columns twice more); none when every note is in the window
+    pairs = _columns_of(st, ["note_id", "user_id", "published_at", "pub_day", "crawled_at", "age_days", "likes",
+                             "saves", "comments", "shares", "engagements", "category", "brands", "is_disclosed",
+                             "half_life_days", *[_h(h) for h in HORIZONS]])
+    pairs = renumbered(pairs if keep.all() else pairs[keep])
     pairs["D"] = d
     pairs["D"] = pairs["D"].astype("datetime64[ns]")
     lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
@@ -1039,7 +1042,8 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
     m = last >= day_number(d.date()) - (window - 1)
     if rows is not None:  # only the rows of the state (a mask over stored partitions)
         m &= rows
-    users, ucode = np.unique(owner.to_numpy(dtype=object).astype(str), return_inverse=True)
+    # creators by hash, not by np.unique's sort of the owners' ids as fixed-width text (0.7 s for 1.1 M notes)
+    ucode, users = pd.factorize(pd.Series(owner.to_numpy(dtype=object), dtype=object).astype(str))
     okeys = key64(owner.index.to_numpy(dtype=object))
     first_of_key = ~pd.Index(okeys).duplicated(keep="last")  # one owner per note (the last row, as the window code)
     okeys, ucode = okeys[first_of_key], ucode[first_of_key]
