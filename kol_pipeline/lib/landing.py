@@ -100,13 +100,14 @@ def iter_index(landing: Path) -> Iterator[IndexedFile]:
         for p in paths:
             st = p.stat()
             todo.append((kind, p, (str(p.resolve()), st.st_size, st.st_mtime_ns)))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kol-read-ahead") as pool:
-        pending: dict[int, Future[IndexedFile]] = {}
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kol-read-ahead")
+    pending: dict[int, Future[IndexedFile]] = {}
 
-        def ahead(i: int) -> None:
-            if i < len(todo) and todo[i][2] not in _CACHE:
-                pending[i] = pool.submit(_index, todo[i][0], todo[i][1], landing)
+    def ahead(i: int) -> None:
+        if i < len(todo) and todo[i][2] not in _CACHE:
+            pending[i] = pool.submit(_index, todo[i][0], todo[i][1], landing)
 
+    try:
         ahead(0)
         for i, (kind, p, key) in enumerate(todo):
             ahead(i + 1)  # queued behind file i: the worker reads one file at a time
@@ -119,6 +120,8 @@ def iter_index(landing: Path) -> Iterator[IndexedFile]:
             else:
                 _CACHE.move_to_end(key)
             yield hit
+    finally:  # the caller stopped (an error, or it had enough): a read not yet started is dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _trim() -> None:

@@ -97,3 +97,22 @@ def test_a_failed_read_ahead_reaches_the_caller(monkeypatch) -> None:
         for f in landing.iter_index(SAMPLE):
             got.append(f.path.name)
     assert got == names[:2]
+
+
+def test_a_caller_that_stops_early_leaves_no_read_running(monkeypatch) -> None:
+    """Closing the iteration after the first file (an error in the caller, or a caller that had enough) waits for
+    the read under way and starts no other: at most the file after the first was read."""
+    reads: list[str] = []
+    real = landing._index
+
+    def spy(kind, path, folder):
+        reads.append(path.name)
+        return real(kind, path, folder)
+
+    monkeypatch.setattr(landing, "_index", spy)
+    names = [p.name for paths in ingest.landing_files(SAMPLE).values() for p in paths]
+    it = landing.iter_index(SAMPLE)
+    assert next(it).path.name == names[0]
+    it.close()
+    assert reads in (names[:1], names[:2])
+    assert [t.name for t in threading.enumerate() if t.name.startswith("kol-read-ahead")] == []
