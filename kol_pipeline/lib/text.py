@@ -210,20 +210,10 @@ def _brand_pairs(text: pd.Series, brands: pd.DataFrame) -> tuple[np.ndarray, np.
     return rows, cols
 
 
-def brands_mentioned_fast(text: pd.Series, brands: pd.DataFrame) -> pd.Series:
-    """Same as `brands_mentioned`."""
-    result: list[list[str]] = [[] for _ in range(len(text))]
-    if brands is None or brands.empty or text.empty:
-        return pd.Series(result, index=text.index, dtype=object)
-    names = list(brands["brand"])
-    for i, b in zip(*_brand_pairs(text, brands)):
-        result[i].append(names[b])
-    return pd.Series(result, index=text.index, dtype=object)
-
-
 def brands_column(text: pd.Series, brands: pd.DataFrame) -> pd.Series:
-    """`brands_mentioned` as an Arrow list<string> column (how the cleaned notes hold it), built from the (text,
-    brand) pairs: no Python list per note (at 1M notes the lists and their conversion cost 2.1 s in cProfile)."""
+    """Same as `brands_mentioned`, as an Arrow list<string> column (how the cleaned notes hold it), built from the
+    (text, brand) pairs: no Python list per note (at 1M notes the lists and their conversion cost 2.1 s in
+    cProfile)."""
     n = len(text)
     counts = np.zeros(n, dtype=np.int64)
     values = pa.array([], type=pa.string())
