@@ -783,8 +783,9 @@ def tier_comparison(
     keyword_share_of_voice_day: pd.DataFrame,
     campaigns: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Per snapshot date x campaign x tier (nano..top, plus `unknown` where present), and per brand (campaign_id
-    `all`: the brand's campaigns together) and overall (campaign_id `all`, brand `all`).
+    """Per snapshot date x campaign x tier (nano..top, plus `unknown` on the days where present), and per brand
+    (campaign_id `all`: the brand's campaigns together) and overall (campaign_id `all`, brand `all`). The inputs may
+    hold any number of days: each day's rows are those of a call with that day's rows alone.
 
     Shares are the tier's part of the level's total (null when the total is null or 0). A tier with no campaign
     note has spend, engagements and saves 0 (a real zero); a tier whose notes are all unmeasured has null
@@ -800,14 +801,18 @@ def tier_comparison(
     cp["_sd"] = _to_day(cp["snapshot_date"])
     sov["_sd"] = _to_day(sov["snapshot_date"]) if len(sov) else pd.Series(dtype="datetime64[ns]")
     tiers = list(TIERS)
-    has_unknown = (cp["tier"] == UNKNOWN_TIER).any() or (
-        "brand_results_unknown_tier" in sov and (sov["brand_results_unknown_tier"].fillna(0) > 0).any()
-    )
-    if has_unknown:
+    # the `unknown` tier is a row of a day only where that day has it (a campaign note of unknown tier, or a
+    # ranked result by an author of unknown tier): a ranged run gives each day the rows a one-day run gives it
+    unknown_days = set(cp.loc[cp["tier"] == UNKNOWN_TIER, "_sd"])
+    if "brand_results_unknown_tier" in sov:
+        unknown_days |= set(sov.loc[pd.to_numeric(sov["brand_results_unknown_tier"], errors="coerce").fillna(0) > 0, "_sd"])
+    if unknown_days:
         tiers.append(UNKNOWN_TIER)
     tier_df = pd.DataFrame({"tier": tiers})
     allr = cp[cp["tier"] == ALL][["_sd", "campaign_id", "brand"]].drop_duplicates()
     grid = allr.merge(tier_df, how="cross")
+    if unknown_days:
+        grid = grid[(grid["tier"] != UNKNOWN_TIER) | grid["_sd"].isin(unknown_days)].reset_index(drop=True)
     vals = cp[cp["tier"] != ALL][["_sd", "campaign_id", "tier", "notes", "spend_cny", "engagements", "saves"]]
     grid = grid.merge(vals, on=["_sd", "campaign_id", "tier"], how="left", indicator=True)
     absent = grid["_merge"] == "left_only"

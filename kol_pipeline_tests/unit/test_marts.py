@@ -63,6 +63,7 @@ def row(df: pd.DataFrame, **keys) -> pd.Series:
 
 D1 = D(2025, 3, 20)
 D2 = D(2025, 4, 10)
+D3, D4, D5 = D(2025, 4, 11), D(2025, 4, 12), D(2025, 4, 13)
 
 
 @pytest.fixture()
@@ -519,6 +520,66 @@ def test_tier_comparison_hand_computed():
     assert row(out, campaign_id="all", brand="all", tier="mid")["sov_contribution"] == pytest.approx(2 / 6)
     assert row(out, campaign_id="all", brand="all", tier="top")["spend_share"] == 0.0
     assert all(c.passed for c in marts.check_tier_comparison(out))
+
+
+def _tier_comparison_day_by_day(cp: pd.DataFrame, sov: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """What the tier_comparison asset did before it made one call over its run: a call per day, concatenated."""
+    days = sorted(set(cp["snapshot_date"]) | set(sov["snapshot_date"]))
+    parts = [marts.tier_comparison(cp[cp["snapshot_date"] == d], sov[sov["snapshot_date"] == d], campaigns)
+             for d in days]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
+def test_tier_comparison_over_days_equals_a_call_per_day():
+    """A ranged run calls tier_comparison once over its days: each day gets the rows of a one-day call, `unknown`
+    tier rows only on the days that have that tier (in a campaign note, or only in the rankings)."""
+    cp_rows = [
+        # day 1: a campaign note of unknown tier
+        (D1, "C1", "Glow", "all", 2, 1500.0, 950.0, 210.0), (D1, "C1", "Glow", "nano", 1, 1000.0, 900.0, 200.0),
+        (D1, "C1", "Glow", "unknown", 1, 500.0, np.nan, np.nan),
+        # day 2: nothing unknown, and no rankings that day
+        (D2, "C1", "Glow", "all", 1, 1000.0, 50.0, 5.0), (D2, "C1", "Glow", "micro", 1, 1000.0, 50.0, 5.0),
+        # day 3: unknown only in the rankings; day 4: unknown nowhere (its rankings count 0 for it)
+        (D3, "C1", "Glow", "all", 1, 800.0, 80.0, 8.0), (D3, "C1", "Glow", "mid", 1, 800.0, np.nan, np.nan),
+        (D4, "C1", "Glow", "all", 1, 800.0, 80.0, 8.0), (D4, "C1", "Glow", "mid", 1, 800.0, 80.0, 8.0),
+    ]
+    cp = pd.DataFrame(cp_rows, columns=["snapshot_date", "campaign_id", "brand", "tier", "notes", "spend_cny",
+                                        "engagements", "saves"])
+    tcols = ["brand_results_nano", "brand_results_micro", "brand_results_mid", "brand_results_macro",
+             "brand_results_top", "brand_results_unknown_tier"]
+    sov = pd.DataFrame(
+        [(D1, "精华", "Glow", 2, 2, 1, 0, 0, 0, 0, 1), (D3, "精华", "Glow", 3, 3, 0, 1, 1, 0, 0, 1),
+         (D4, "精华", "Glow", 3, 2, 0, 0, 2, 0, 0, 0), (D5, "精华", "Glow", 1, 1, 1, 0, 0, 0, 0, 0)],
+        columns=["snapshot_date", "keyword", "brand", "results", "brand_results", *tcols],
+    )
+    campaigns = pd.DataFrame([{"campaign_id": "C1", "brand": "Glow", "target_keywords": ["精华"]}])
+    out = marts.tier_comparison(cp, sov, campaigns)
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, campaigns))
+    unknown_days = set(out.loc[out["tier"] == "unknown", "snapshot_date"])
+    assert unknown_days == {D1, D3}, unknown_days
+    # 1 campaign + 1 brand + overall, x 5 or 6 tiers; day 5 has rankings but no campaign row: none
+    assert out.groupby("snapshot_date").size().to_dict() == {D1: 18, D2: 15, D3: 18, D4: 15}
+    d2 = out[out["snapshot_date"] == D2]
+    assert d2["sov_contribution"].isna().all()  # no rankings that day: unknown, not 0
+    assert row(out, snapshot_date=D4, campaign_id="C1", tier="mid")["sov_contribution"] == pytest.approx(1.0)
+
+
+def test_tier_comparison_over_the_sample_equals_a_call_per_day():
+    from kol_pipeline_tests.planted import planted_world
+
+    w = planted_world()
+    days = w.days[-25:]
+    nm = w.note_metrics(days)
+    cp = w.campaign_performance(nm, days)
+    r, b = w.ingest, w.brand
+    from kol_pipeline.lib.brand import read_search_rankings
+
+    sr = read_search_rankings(w.landing, [d.isoformat() for d in days]).frame
+    sov = marts.keyword_share_of_voice(sr, r.notes, b["campaign_posts"], b["campaigns"], b["brands"], r.creators,
+                                       days, w.settings)
+    out = marts.tier_comparison(cp, sov, b["campaigns"])
+    assert out["snapshot_date"].nunique() == len(days) and out["sov_contribution"].notna().sum() > 100
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, b["campaigns"]))
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -217,15 +217,9 @@ def tier_comparison(
     """The micro vs mega answer: per campaign and overall, per tier, the share of spend, engagements, saves and
     share-of-voice each tier brings, with CPE and cost per save."""
     days = run_days(context)
-    parts = []
-    for d in days:
-        cp = campaign_performance[campaign_performance["snapshot_date"] == d] if len(campaign_performance) else campaign_performance
-        sov = keyword_share_of_voice[keyword_share_of_voice["snapshot_date"] == d] if len(keyword_share_of_voice) else keyword_share_of_voice
-        part = marts_lib.tier_comparison(cp, sov, campaigns)
-        if len(part):
-            part["snapshot_date"] = d
-            parts.append(part)
-    out = pd.concat(parts, ignore_index=True) if parts else marts_lib.tier_comparison(campaign_performance.head(0), keyword_share_of_voice.head(0), campaigns)
+    # one call over the run's days (the inputs are a few rows per campaign and day): a day's rows are those of a
+    # one-day run, without a pandas pass per day (0.3 s a day on a 120-day backfill of the small sample)
+    out = marts_lib.tier_comparison(campaign_performance, keyword_share_of_voice, campaigns)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
