@@ -115,6 +115,26 @@ def _dates(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, errors="coerce").dt.date
 
 
+class DaySlicer:
+    """A ranged run's frame with its snapshot dates converted once: the rows of one day, or of the ``days`` days up
+    to one. render_report converts the dates of the frames it is given; given the whole range's frames on every day
+    of a backfill, that conversion grew with the range (0.05 s per frame and day at 120 days of the small sample).
+    Frames without rows or without snapshot_date are given as they are (render_report treats them so)."""
+
+    def __init__(self, df: pd.DataFrame | None) -> None:
+        self.df = df
+        usable = df is not None and not df.empty and "snapshot_date" in df.columns
+        self._dates = _dates(df["snapshot_date"]) if usable else None
+
+    def on(self, day: date) -> pd.DataFrame | None:
+        return self.df if self._dates is None else self.df[self._dates == day]
+
+    def up_to(self, day: date, days: int) -> pd.DataFrame | None:
+        if self._dates is None:
+            return self.df
+        return self.df[(self._dates <= day) & (self._dates > day - timedelta(days=days))]
+
+
 def _on_day(df: pd.DataFrame | None, day: date) -> pd.DataFrame:
     if df is None or df.empty or "snapshot_date" not in df.columns:
         return pd.DataFrame(columns=[] if df is None else df.columns)

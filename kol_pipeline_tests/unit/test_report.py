@@ -272,3 +272,26 @@ def test_formatters():
     assert report.fmt_pct(0.42) == "42.0 %" and report.fmt_pct(-0.031, signed=True) == "-3.1 %"
     assert report.fmt_int(1234567) == "1,234,567"
     assert report.fmt_cny(None) == report.fmt_pct(pd.NA) == report.fmt_int(float("nan")) == "n/a"
+
+
+def test_pages_from_day_slices_equal_pages_from_the_whole_range():
+    """daily_report hands each page its day's rows (DaySlicer, share of voice: SOV_DAYS days) instead of the run's
+    whole frames: every page is the same, byte for byte, on days with rows, without rows, and at the edges of the
+    share-of-voice window."""
+    whole = {k: pd.concat([sample_frames(D)[k], sample_frames(D - timedelta(days=3))[k]], ignore_index=True)
+             for k in sample_frames(D)}
+    whole["quarantine"] = whole["quarantine"].head(0)  # an empty partitioned input is passed as it is
+    slicers = {k: report.DaySlicer(v) for k, v in whole.items() if k != "brand_search_lift"}
+    sov_rows = slicers["keyword_share_of_voice_history"].up_to(D, report.SOV_DAYS)
+    assert 0 < len(sov_rows) < len(whole["keyword_share_of_voice_history"])  # D-30 and D-33 are outside
+    checked = 0
+    for day in (D, D - timedelta(days=1), D - timedelta(days=3), D + timedelta(days=1), D - timedelta(days=29),
+                D - timedelta(days=30), D + timedelta(days=29)):
+        want = report.render_report(day, **whole, failed_checks=["x: warning"])
+        got = report.render_report(
+            day, **{k: s.up_to(day, report.SOV_DAYS) if k == "keyword_share_of_voice_history" else s.on(day)
+                    for k, s in slicers.items()},
+            brand_search_lift=whole["brand_search_lift"], failed_checks=["x: warning"])
+        assert got == want, day
+        checked += "creator01" in want
+    assert checked == 2  # D and D-3 have shortlist rows: the comparison is not between empty pages only

@@ -204,16 +204,19 @@ def daily_report(
     days = run_days(context)
     checks = failed_checks_by_day(context, days)
     total = 0
+    # each page gets its day's rows (share of voice: its SOV_DAYS days), the dates of each frame converted once
+    tc, cp, sov, short, bench, quar = (report_lib.DaySlicer(f) for f in (
+        tier_comparison, campaign_performance, keyword_share_of_voice, creator_shortlist, tier_benchmarks, quarantine))
     for day in days:
         page = report_lib.render_report(
             day,
-            tier_comparison,
-            campaign_performance,
-            keyword_share_of_voice,
+            tc.on(day),
+            cp.on(day),
+            sov.up_to(day, report_lib.SOV_DAYS),
             brand_search_lift,
-            creator_shortlist,
-            tier_benchmarks,
-            quarantine,
+            short.on(day),
+            bench.on(day),
+            quar.on(day),
             failed_checks=None if checks is None else checks[day],
         )
         path = report_path(settings.warehouse_dir, day)
