@@ -432,6 +432,11 @@ def _unique_check(df: pd.DataFrame, keys: list[str]) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------------------
 
 
+#: keyword_share_of_voice's per-tier count columns, by tier
+_SOV_TIER_COLUMNS = {t: (f"brand_results_{t}" if t != UNKNOWN_TIER else "brand_results_unknown_tier")
+                     for t in (*TIERS, UNKNOWN_TIER)}
+
+
 def keyword_share_of_voice(
     search_rankings: pd.DataFrame,
     notes: pd.DataFrame,
@@ -484,16 +489,17 @@ def keyword_share_of_voice(
         hits = hits.merge(au[["user_id", "_tier"]], on="user_id", how="left")
         hits["_tier"] = hits["_tier"].fillna(UNKNOWN_TIER)
         grid = results.reset_index().merge(b, how="cross")
-        cnt = hits.groupby(["keyword", "brand"]).size().rename("brand_results")
-        by_tier = hits.pivot_table(index=["keyword", "brand"], columns="_tier", values="note_id", aggfunc="count")
-        grid = grid.merge(cnt.reset_index(), on=["keyword", "brand"], how="left")
-        grid["brand_results"] = grid["brand_results"].fillna(0)
-        for t in (*TIERS, UNKNOWN_TIER):
-            name = f"brand_results_{t}" if t != UNKNOWN_TIER else "brand_results_unknown_tier"
-            col = by_tier[t].rename(name) if t in by_tier.columns else pd.Series(dtype=float, name=name)
-            grid = grid.merge(col.reset_index() if len(col) else grid[["keyword", "brand"]].assign(**{name: 0}),
-                              on=["keyword", "brand"], how="left")
-            grid[name] = grid[name].fillna(0)
+        # every hit has one tier (unknown filled in), so a (keyword, brand)'s tier counts add up to its hits: one
+        # count table and one merge (a merge per tier cost ~45 ms a day on small frames)
+        tcols = list(_SOV_TIER_COLUMNS.values())
+        if len(hits):
+            by_tier = (hits.groupby(["keyword", "brand", "_tier"]).size().unstack("_tier")
+                       .reindex(columns=list(_SOV_TIER_COLUMNS)).rename(columns=_SOV_TIER_COLUMNS))
+            grid = grid.merge(by_tier.reset_index(), on=["keyword", "brand"], how="left")
+        else:
+            grid = grid.assign(**{c: np.nan for c in tcols})
+        grid[tcols] = grid[tcols].fillna(0).astype("float64")
+        grid["brand_results"] = grid[tcols].sum(axis=1)
         grid["share_of_voice"] = _div(grid["brand_results"], grid["results"])
         grid["snapshot_date"] = day
         frames.append(grid.sort_values(["keyword", "brand"], kind="stable"))
