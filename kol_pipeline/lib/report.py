@@ -117,9 +117,10 @@ def _dates(s: pd.Series) -> pd.Series:
 
 class DaySlicer:
     """A ranged run's frame with its snapshot dates converted once: the rows of one day, or of the ``days`` days up
-    to one. render_report converts the dates of the frames it is given; given the whole range's frames on every day
-    of a backfill, that conversion grew with the range (0.05 s per frame and day at 120 days of the small sample).
-    Frames without rows or without snapshot_date are given as they are (render_report treats them so)."""
+    to one. render_report converts the dates of the frames it is given; given the whole range's frames for every
+    page of a backfill, that work grew with the range (120 days of the small sample under cProfile: render_report
+    19.1 s, of which `_dates` 3.5 s in 1,323 calls and the share-of-voice section 9.2 s). Frames without rows or
+    without snapshot_date are given as they are (render_report treats them so)."""
 
     def __init__(self, df: pd.DataFrame | None) -> None:
         self.df = df

@@ -218,7 +218,7 @@ def tier_comparison(
     share-of-voice each tier brings, with CPE and cost per save."""
     days = run_days(context)
     # one call over the run's days (the inputs are a few rows per campaign and day): a day's rows are those of a
-    # one-day run, without a pandas pass per day (0.3 s a day on a 120-day backfill of the small sample)
+    # one-day run, without a pandas pass per day (0.3 s a day under cProfile, 120-day backfill of the small sample)
     out = marts_lib.tier_comparison(campaign_performance, keyword_share_of_voice, campaigns)
     per_partition_counts(context, out)
     last = last_day(out, days)
