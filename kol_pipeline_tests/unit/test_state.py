@@ -154,6 +154,36 @@ def test_a_ranged_window_run_equals_the_daily_states(world, folded):
     _assert_same(ref_nm, pd.concat(got, ignore_index=True), ["snapshot_date", "note_id"], "ranged note_metrics")
 
 
+def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, folded):
+    """What a ranged run's creator_scorecard and tier_benchmarks assets do (each day's inputs, then one pass over
+    all days) gives, on every day of the sample, exactly the rows of a call for that day alone."""
+    w, t = world
+    rc = w.brand["rate_card"]
+    days = list(folded)
+    curve_cols = list(S.CURVE_NOTE_COLUMNS)
+    nms, parts, per_day_sc, per_day_tb, points = {}, [], [], [], []
+    for d in days:
+        ns, cs, crs, _, (window, rows) = folded[d]
+        nm = S.note_metrics_from_state(ns, crs, window, w.brand["campaign_posts"], d, comment_rows=rows)
+        parts.append(S.scorecard_parts(nm, crs, window, d, comment_rows=rows))
+        sc = S.scorecard_from_state(nm, crs, window, rc, d, comment_rows=rows)
+        per_day_sc.append(sc)
+        per_day_tb.append(S.tier_benchmarks_from_state(sc, ns[curve_cols], crs, d))
+        points.append(S.curve_points_from_state(ns[curve_cols], d, creator_state=crs))
+        nms[d] = nm
+    want_sc = pd.concat(per_day_sc, ignore_index=True)
+    got_sc = S.scorecards_from_states(parts, rc)
+    pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
+    want_tb = pd.concat(per_day_tb, ignore_index=True)
+    got_tb = S.tier_benchmarks_from_states(got_sc, points, days)
+    pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
+    # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
+    per_day = got_sc.groupby("snapshot_date").size()
+    assert len(per_day) >= 120 and got_sc["rank_in_tier_category"].eq(1).sum() >= len(per_day)
+    assert got_tb["snapshot_date"].nunique() >= 120 and got_tb["curve_3_7d"].notna().any()
+    assert S.scorecards_from_states([None, None], rc).empty
+
+
 def test_bootstrap_from_the_window_equals_the_continued_state(world, folded):
     """A run with no previous state starts from the cleaned partitions of the trailing window (what the assets do
     when the day before has no stored state): the day's metrics equal those of a state carried from day one."""

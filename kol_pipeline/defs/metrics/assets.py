@@ -371,11 +371,11 @@ def creator_scorecard(
     days = run_days(context)
     settings = metrics_config.to_settings()
     comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS)
-    parts = [state_lib.scorecard_from_state(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
-                                            comment_state, rate_card, d, settings,
-                                            comment_rows=_comment_rows(comment_state, d))
-             for d in days]
-    out = pd.concat(parts, ignore_index=True) if parts else metrics_lib._empty_scorecard()
+    # each day's inputs from that day's states, then one pass over all days (a ranged run's days in one call)
+    parts = (state_lib.scorecard_parts(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
+                                       comment_state, d, settings, comment_rows=_comment_rows(comment_state, d))
+             for d in days)
+    out = state_lib.scorecards_from_states(parts, rate_card, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -415,9 +415,9 @@ def tier_benchmarks(
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    parts = [state_lib.tier_benchmarks_from_state(_of_day(creator_scorecard, d, days), _of_day(note_state, d, days),
-                                                  _of_day(creator_state, d, days), d, settings) for d in days]
-    out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.TIER_BENCHMARKS.empty_frame()
+    points = (state_lib.curve_points_from_state(_of_day(note_state, d, days), d, settings,
+                                                creator_state=_of_day(creator_state, d, days)) for d in days)
+    out = state_lib.tier_benchmarks_from_states(creator_scorecard, points, days, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
