@@ -113,7 +113,14 @@ def _outputs(w, tables, d, ns, cs, crs, stored=None):
     return nm, sc, tb
 
 
-def test_state_equals_window_computation_on_every_day_of_the_sample(world, folded):
+@pytest.fixture(scope="module")
+def daily(world, folded):
+    """Each day's three tables from its states (the stored comment_state partitions and the mask of its rows)."""
+    w, t = world
+    return {d: _outputs(w, t, d, ns, cs, crs, stored) for d, (ns, cs, crs, _, stored) in folded.items()}
+
+
+def test_state_equals_window_computation_on_every_day_of_the_sample(world, folded, daily):
     w, t = world
     cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
     days = S.day_range(w.days[0], w.days[-1])
@@ -127,7 +134,7 @@ def test_state_equals_window_computation_on_every_day_of_the_sample(world, folde
                                 cp, [d])
         ref_sc = M.creator_scorecard(ref_nm, _win(t["creators"], d, 124), _win(t["comments"], d, 91), rc, [d])
         ref_tb = M.tier_benchmarks(ref_sc, ref_nm, _win(t["notes"], d, 91), _win(t["creators"], d, 91), [d])
-        nm, sc, tb = _outputs(w, t, d, ns, cs, crs, stored)
+        nm, sc, tb = daily[d]
         masked += int((~stored[1]).sum())
         _assert_same(ref_nm, nm, ["note_id"], f"note_metrics {d}")
         _assert_same(ref_sc, sc, ["user_id"], f"creator_scorecard {d}")
@@ -154,29 +161,21 @@ def test_a_ranged_window_run_equals_the_daily_states(world, folded):
     _assert_same(ref_nm, pd.concat(got, ignore_index=True), ["snapshot_date", "note_id"], "ranged note_metrics")
 
 
-def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, folded):
+def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, folded, daily):
     """What a ranged run's creator_scorecard and tier_benchmarks assets do (each day's inputs, then one pass over
     all days) gives, on every day of the sample, exactly the rows of a call for that day alone."""
-    w, t = world
+    w, _ = world
     rc = w.brand["rate_card"]
     days = list(folded)
-    curve_cols = list(S.CURVE_NOTE_COLUMNS)
-    nms, parts, per_day_sc, per_day_tb, points = {}, [], [], [], []
+    parts, points = [], []
     for d in days:
-        ns, cs, crs, _, (window, rows) = folded[d]
-        nm = S.note_metrics_from_state(ns, crs, window, w.brand["campaign_posts"], d, comment_rows=rows)
-        parts.append(S.scorecard_parts(nm, crs, window, d, comment_rows=rows))
-        sc = S.scorecard_from_state(nm, crs, window, rc, d, comment_rows=rows)
-        per_day_sc.append(sc)
-        per_day_tb.append(S.tier_benchmarks_from_state(sc, ns[curve_cols], crs, d))
-        points.append(S.curve_points_from_state(ns[curve_cols], d, creator_state=crs))
-        nms[d] = nm
-    want_sc = pd.concat(per_day_sc, ignore_index=True)
+        ns, _, crs, _, (window, rows) = folded[d]
+        parts.append(S.scorecard_parts(daily[d][0], crs, window, d, comment_rows=rows))
+        points.append(S.curve_points_from_state(ns[list(S.CURVE_NOTE_COLUMNS)], d, creator_state=crs))
     got_sc = S.scorecards_from_states(parts, rc)
-    pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
-    want_tb = pd.concat(per_day_tb, ignore_index=True)
+    pd.testing.assert_frame_equal(got_sc, pd.concat([daily[d][1] for d in days], ignore_index=True), check_exact=True)
     got_tb = S.tier_benchmarks_from_states(got_sc, points, days)
-    pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
+    pd.testing.assert_frame_equal(got_tb, pd.concat([daily[d][2] for d in days], ignore_index=True), check_exact=True)
     # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
     per_day = got_sc.groupby("snapshot_date").size()
     assert len(per_day) >= 120 and got_sc["rank_in_tier_category"].eq(1).sum() >= len(per_day)
