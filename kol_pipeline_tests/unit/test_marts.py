@@ -582,6 +582,35 @@ def test_tier_comparison_over_the_sample_equals_a_call_per_day():
     pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, b["campaigns"]))
 
 
+def test_campaign_performance_over_days_equals_a_call_per_day():
+    """A ranged call (one aggregation over all days) gives each day the rows of a call for that day alone. Two
+    campaigns are added that start mid-range: `quiet` never posts, `late` posts 15 days after its start. Each has
+    its `all` row (0 notes, 0 spend) on every day from its start without a post, and not before."""
+    from kol_pipeline_tests.planted import planted_world
+
+    w = planted_world()
+    days = w.days[-40:]
+    nm = w.note_metrics(days)
+    b, r = w.brand, w.ingest
+    first = b["campaigns"].iloc[[0]]
+    camps = pd.concat([b["campaigns"], first.assign(campaign_id="quiet", start_date=days[20]),
+                       first.assign(campaign_id="late", start_date=days[10])], ignore_index=True)
+    posts = pd.concat([b["campaign_posts"], b["campaign_posts"].iloc[[0]].assign(campaign_id="late",
+                                                                                  posted_date=days[25])],
+                      ignore_index=True)
+    ranged = marts.campaign_performance(camps, posts, nm, r.notes, r.creators, days, w.settings)
+    per_day = pd.concat([marts.campaign_performance(camps, posts, nm[nm["snapshot_date"] == d], r.notes,
+                                                    r.creators, [d], w.settings) for d in days], ignore_index=True)
+    pd.testing.assert_frame_equal(ranged, per_day, check_exact=True)
+    quiet = ranged[ranged["campaign_id"] == "quiet"]
+    assert list(quiet["snapshot_date"]) == days[20:] and set(quiet["tier"]) == {"all"}
+    assert (quiet["notes"] == 0).all() and (quiet["spend_cny"] == 0).all()
+    late = ranged[(ranged["campaign_id"] == "late") & (ranged["tier"] == "all")]
+    assert list(late["snapshot_date"]) == days[10:]
+    assert list(late["notes"]) == [0] * 15 + [1] * 15
+    assert ranged["snapshot_date"].nunique() == len(days) and ranged["notes"].sum() > 100
+
+
 # --------------------------------------------------------------------------------------------------------------
 # creator_shortlist
 # --------------------------------------------------------------------------------------------------------------
