@@ -1008,28 +1008,55 @@ def scorecard_from_state(
     return M._empty_scorecard() if parts is None else M.finish_scorecard(*parts, rate_card, settings)
 
 
+#: rows of per-day inputs one batched finish takes at most (``scorecards_from_states``,
+#: ``tier_benchmarks_from_states``): the pandas overhead of a call per day goes on small data, and a ranged run of
+#: large days does not hold every day's inputs at once (a 1M-note day alone is ~1.1 M note_metrics rows)
+FINISH_BATCH_ROWS = 1_000_000
+
+
+def _batches(items: Iterable, size_of: Callable[[object], int], limit: int) -> Iterator[list]:
+    """``items`` in order, grouped into lists of at most ``limit`` rows (an item larger than that alone)."""
+    batch: list = []
+    n = 0
+    for it in items:
+        k = size_of(it)
+        if batch and n + k > limit:
+            yield batch
+            batch, n = [], 0
+        batch.append(it)
+        n += k
+    if batch:
+        yield batch
+
+
 def scorecards_from_states(parts: Iterable[ScorecardParts | None], rate_card: pd.DataFrame | None,
-                           settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
-    """creator_scorecard rows of several days from each day's ``scorecard_parts``: one ``finish_scorecard`` over
-    all of them, which groups, ranks and sorts by (D, ...), so each day's rows are those of
-    ``scorecard_from_state`` of that day. A ranged run (a backfill: 120 days) made that call once per day, where
-    its pandas overhead, not the data, cost 0.06 s a day under cProfile on small data."""
-    got = [p for p in parts if p is not None]
-    if not got:
+                           settings: MetricSettings = MetricSettings(),
+                           batch_rows: int = FINISH_BATCH_ROWS) -> pd.DataFrame:
+    """creator_scorecard rows of several days, in day order, from each day's ``scorecard_parts``: one
+    ``finish_scorecard`` per batch of days (``FINISH_BATCH_ROWS``), which groups, ranks and sorts by (D, ...), so
+    each day's rows are those of ``scorecard_from_state`` of that day. A ranged run (a backfill: 120 days) made
+    that call once per day, where its pandas overhead, not the data, cost 0.06 s a day under cProfile on small
+    data."""
+    out = []
+    real = (p for p in parts if p is not None)
+    for got in _batches(real, lambda p: len(p.pairs) + len(p.nm), batch_rows):
+        if len(got) == 1:
+            out.append(M.finish_scorecard(*got[0], rate_card, settings))
+            continue
+        out.append(M.finish_scorecard(
+            pd.concat([p.nm for p in got], ignore_index=True),
+            pd.concat([p.pairs for p in got], ignore_index=True),
+            np.concatenate([p.followers for p in got]),
+            np.concatenate([np.asarray(p.nickname, dtype=object) for p in got]),
+            np.concatenate([p.growth for p in got]),
+            pd.concat([p.cs for p in got], ignore_index=True),
+            np.concatenate([p.f_spike for p in got]),
+            rate_card,
+            settings,
+        ))
+    if not out:
         return M._empty_scorecard()
-    if len(got) == 1:
-        return M.finish_scorecard(*got[0], rate_card, settings)
-    return M.finish_scorecard(
-        pd.concat([p.nm for p in got], ignore_index=True),
-        pd.concat([p.pairs for p in got], ignore_index=True),
-        np.concatenate([p.followers for p in got]),
-        np.concatenate([np.asarray(p.nickname, dtype=object) for p in got]),
-        np.concatenate([p.growth for p in got]),
-        pd.concat([p.cs for p in got], ignore_index=True),
-        np.concatenate([p.f_spike for p in got]),
-        rate_card,
-        settings,
-    )
+    return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
 
 
 def scorecard_parts(
@@ -1163,17 +1190,22 @@ def tier_benchmarks_from_state(scorecard_day: pd.DataFrame, note_state: pd.DataF
     return M.tier_benchmarks(scorecard_day, None, None, None, [day], settings, curve_points=cp)
 
 
-def tier_benchmarks_from_states(scorecard: pd.DataFrame, curve_points: Iterable[pd.DataFrame], days: Sequence[date],
-                                settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
-    """tier_benchmarks rows of ``days`` from the scorecard rows of those days and each day's
-    ``curve_points_from_state``: one ``M.tier_benchmarks``, which groups by day, so each day's rows are those of
-    ``tier_benchmarks_from_state`` of that day (a call per day cost a ranged run 0.04 s a day of pandas overhead
-    under cProfile on small data)."""
-    cps = list(curve_points)
-    if not cps:
+def tier_benchmarks_from_states(scorecard: pd.DataFrame, curve_points: Iterable[tuple[date, pd.DataFrame]],
+                                settings: MetricSettings = MetricSettings(),
+                                batch_rows: int = FINISH_BATCH_ROWS) -> pd.DataFrame:
+    """tier_benchmarks rows of several days, in day order, from the scorecard rows of those days and each
+    (day, ``curve_points_from_state`` of that day): one ``M.tier_benchmarks`` per batch of days
+    (``FINISH_BATCH_ROWS``), which groups by day, so each day's rows are those of ``tier_benchmarks_from_state``
+    of that day (a call per day cost a ranged run 0.04 s a day of pandas overhead under cProfile on small data)."""
+    out = []
+    for got in _batches(curve_points, lambda dp: len(dp[1]), batch_rows):
+        days = [d for d, _ in got]
+        cp = pd.concat([c for _, c in got], ignore_index=True) if len(got) > 1 else got[0][1]
+        # M.tier_benchmarks takes the scorecard rows of ``days`` only
+        out.append(M.tier_benchmarks(scorecard, None, None, None, days, settings, curve_points=cp))
+    if not out:
         return M.TIER_BENCHMARKS.empty_frame()
-    cp = pd.concat(cps, ignore_index=True) if len(cps) > 1 else cps[0]
-    return M.tier_benchmarks(scorecard, None, None, None, list(days), settings, curve_points=cp)
+    return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
 
 
 # ================================================================================================ folding

@@ -171,11 +171,22 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     for d in days:
         ns, _, crs, _, (window, rows) = folded[d]
         parts.append(S.scorecard_parts(daily[d][0], crs, window, d, comment_rows=rows))
-        points.append(S.curve_points_from_state(ns[list(S.CURVE_NOTE_COLUMNS)], d, creator_state=crs))
+        points.append((d, S.curve_points_from_state(ns[list(S.CURVE_NOTE_COLUMNS)], d, creator_state=crs)))
+    want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)
+    want_tb = pd.concat([daily[d][2] for d in days], ignore_index=True)
     got_sc = S.scorecards_from_states(parts, rc)
-    pd.testing.assert_frame_equal(got_sc, pd.concat([daily[d][1] for d in days], ignore_index=True), check_exact=True)
-    got_tb = S.tier_benchmarks_from_states(got_sc, points, days)
-    pd.testing.assert_frame_equal(got_tb, pd.concat([daily[d][2] for d in days], ignore_index=True), check_exact=True)
+    pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
+    got_tb = S.tier_benchmarks_from_states(got_sc, points)
+    pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
+    # in batches of a few days each (what a ranged run of large days does): the same rows
+    small = 3 * max(len(p.pairs) + len(p.nm) for p in parts if p is not None)
+    pd.testing.assert_frame_equal(S.scorecards_from_states(iter(parts), rc, batch_rows=small), want_sc,
+                                  check_exact=True)
+    small = 3 * max(len(c) for _, c in points)
+    pd.testing.assert_frame_equal(S.tier_benchmarks_from_states(got_sc, iter(points), batch_rows=small), want_tb,
+                                  check_exact=True)
+    sizes = [len(b) for b in S._batches(points, lambda dp: len(dp[1]), small)]
+    assert len(sizes) > 10 and sum(sizes) == len(points) and max(sizes) >= 3
     # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
     per_day = got_sc.groupby("snapshot_date").size()
     assert len(per_day) >= 120 and got_sc["rank_in_tier_category"].eq(1).sum() >= len(per_day)

@@ -415,9 +415,9 @@ def tier_benchmarks(
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    points = (state_lib.curve_points_from_state(_of_day(note_state, d, days), d, settings,
-                                                creator_state=_of_day(creator_state, d, days)) for d in days)
-    out = state_lib.tier_benchmarks_from_states(creator_scorecard, points, days, settings)
+    points = ((d, state_lib.curve_points_from_state(_of_day(note_state, d, days), d, settings,
+                                                    creator_state=_of_day(creator_state, d, days))) for d in days)
+    out = state_lib.tier_benchmarks_from_states(creator_scorecard, points, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
