@@ -371,7 +371,7 @@ def creator_scorecard(
     days = run_days(context)
     settings = metrics_config.to_settings()
     comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS)
-    # each day's inputs from that day's states, then one pass over all days (a ranged run's days in one call)
+    # each day's inputs from that day's states, then one finish per batch of days (lib/state.py FINISH_BATCH_ROWS)
     parts = (state_lib.scorecard_parts(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
                                        comment_state, d, settings, comment_rows=_comment_rows(comment_state, d))
              for d in days)
