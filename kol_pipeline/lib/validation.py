@@ -561,7 +561,18 @@ def _run_gx(table: str, frame: pd.DataFrame, defs: Sequence[ExpectationDef], par
             suite, result_format={"result_format": "BASIC", "partial_unexpected_count": _GX_PARTIAL_COUNT}
         )
         _GX["last_result"] = result
+        _release_batches()
     return {r.expectation_config.meta["name"]: r for r in result.results}
+
+
+def _release_batches() -> None:
+    """Drop GX's references to the validated frames. The data source's execution engine keeps the last batch of
+    each asset (the Batch, whose options hold the frame, and its batch data) until that asset is validated again,
+    and our context lives as long as the process: the ingest step's 1M notes and 2M comments stayed in memory
+    for the whole run (~1.3 GB at 1M note rows, BENCHMARKS.md, fourteenth session)."""
+    manager = _GX["datasource"].get_execution_engine().batch_manager
+    manager.reset_batch_cache()
+    manager.batch_data_cache.clear()
 
 
 def _build_data_docs(docs_dir: str | Path, table: str) -> None:
