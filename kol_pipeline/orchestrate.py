@@ -170,7 +170,51 @@ def load_definitions() -> dg.Definitions:
     return defs() if callable(defs) else defs
 
 
-def _check_outcomes(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], set[date]]:
+def job_named(name: str) -> dg.JobDefinition:
+    """The code location's job ``name``: what ``run_job`` rebuilds its job from."""
+    return load_definitions().resolve_job_def(name)
+
+
+@contextmanager
+def run_job(
+    name: str,
+    instance: dg.DagsterInstance,
+    *,
+    tags: dict[str, str] | None = None,
+    asset_selection: set[dg.AssetKey] | None = None,
+    asset_check_selection: set[dg.AssetCheckKey] | None = None,
+    run_config: dict | None = None,
+):
+    """Execute the job ``name`` (optionally a subset) to its end and yield its result.
+
+    Through ``dg.execute_job``, not ``JobDefinition.execute_in_process``: execute_in_process keeps every step's
+    output value in memory until the run ends, for its result's ``output_for_node``. Our outputs are the day's
+    tables, already written by the IO manager, so a run held all of them at once (docs/operations.md). The run
+    goes through the job's own executor (in process), like a run worker of ``dagster dev`` or the daemon."""
+    recon = dg.build_reconstructable_job(__name__, "job_named", reconstructable_args=(name,))
+    if asset_selection is not None or asset_check_selection is not None:
+        recon = recon.get_subset(asset_selection=asset_selection, asset_check_selection=asset_check_selection)
+    with dg.execute_job(recon, instance=instance, run_config=QUIET if run_config is None else run_config,
+                        tags=tags, raise_on_error=False) as result:
+        yield result
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the CLI needs of a finished run: its id, success, and (failed checks, warnings, blocked days)."""
+
+    run_id: str
+    success: bool
+    checks: tuple[list[str], list[str], set[date]]
+
+    @classmethod
+    def of(cls, result: dg.JobExecutionResult) -> _Outcome:
+        return cls(result.run_id, result.success, _check_outcomes(result))
+
+
+def _check_outcomes(
+    result: dg.JobExecutionResult | dg.ExecuteInProcessResult,
+) -> tuple[list[str], list[str], set[date]]:
     """(failed blocking checks, warnings, blocked days) from a run's check evaluations."""
     failed, warned, blocked = [], [], set()
     for ev in result.get_asset_check_evaluations():
@@ -275,35 +319,33 @@ def _run_pipeline(
     summary = RunSummary()
     clock = time.monotonic()
     progress("brand and reference files")
-    res = defs.resolve_job_def("brand_job").execute_in_process(run_config=QUIET, instance=instance, raise_on_error=False,
-                                                               tags={"kol/launched_by": "kol-pipeline run"})
+    with run_job("brand_job", instance, tags={"kol/launched_by": "kol-pipeline run"}) as res:
+        outcome = _Outcome.of(res)
     summary.runs += 1
-    failed, warned, _ = _check_outcomes(res)
+    failed, warned, _ = outcome.checks
     summary.failed_checks += failed
     summary.warned_checks += warned
-    brand_ok = res.success and not failed
-    if not res.success and not failed:
-        summary.failed_runs.append(f"brand files (run {res.run_id})")
+    brand_ok = outcome.success and not failed
+    if not outcome.success and not failed:
+        summary.failed_runs.append(f"brand files (run {outcome.run_id})")
 
     summary.phase_seconds["brand"] = time.monotonic() - clock
     clock = time.monotonic()
     selection = ingest_selection(landing)
-    ingest_job = defs.resolve_job_def("ingest_job").get_subset(
-        asset_selection=set(selection),
-        asset_check_selection={dg.AssetCheckKey(k, f"{k.path[-1]}_suite") for k in selection},
-    )
+    ingest_checks = {dg.AssetCheckKey(k, f"{k.path[-1]}_suite") for k in selection}
     blocked_all: set[date] = set()
     ok_days: list[date] = []
     for i, (start, end) in enumerate(ranges, start=1):
         days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
         summary.days += days
-        res = ingest_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end),
-                                            raise_on_error=False)
+        with run_job("ingest_job", instance, tags=range_tags(start, end), asset_selection=set(selection),
+                     asset_check_selection=ingest_checks) as res:
+            outcome = _Outcome.of(res)
         summary.runs += 1
-        failed, warned, blocked = _check_outcomes(res)
-        if not res.success and not failed:
-            summary.failed_runs.append(f"ingest {start}..{end} (run {res.run_id})")
-            progress(f"[ingest {i}/{len(ranges)}] {start}..{end}: run {res.run_id} FAILED; see the Dagster UI")
+        failed, warned, blocked = outcome.checks
+        if not outcome.success and not failed:
+            summary.failed_runs.append(f"ingest {start}..{end} (run {outcome.run_id})")
+            progress(f"[ingest {i}/{len(ranges)}] {start}..{end}: run {outcome.run_id} FAILED; see the Dagster UI")
             continue
         summary.failed_checks += failed
         summary.warned_checks += warned
@@ -330,14 +372,14 @@ def _run_pipeline(
     # a merged gap must not re-run a blocked day
     down_ranges = [r for rng in down_ranges for r in _split_around(rng, blocked_all)]
     for i, (start, end) in enumerate(down_ranges, start=1):
-        res = downstream_job.execute_in_process(run_config=QUIET, instance=instance, tags=range_tags(start, end),
-                                                raise_on_error=False)
+        with run_job("downstream_job", instance, tags=range_tags(start, end)) as res:
+            outcome = _Outcome.of(res)
         summary.runs += 1
-        failed, warned, _ = _check_outcomes(res)
+        failed, warned, _ = outcome.checks
         summary.failed_checks += failed
         summary.warned_checks += warned
-        if not res.success and not failed:
-            summary.failed_runs.append(f"downstream {start}..{end} (run {res.run_id})")
+        if not outcome.success and not failed:
+            summary.failed_runs.append(f"downstream {start}..{end} (run {outcome.run_id})")
         counts = _partition_counts(warehouse, start, end)
         for k in range((end - start).days + 1):
             d = start + timedelta(days=k)
@@ -345,7 +387,7 @@ def _run_pipeline(
             progress(
                 f"[metrics {i}/{len(down_ranges)}] {d}  note_metrics {c.get('note_metrics', 0):>6}  "
                 f"creator_scorecard {c.get('creator_scorecard', 0):>5}  campaign_performance "
-                f"{c.get('campaign_performance', 0):>4}" + ("" if res.success else "  FAILED")
+                f"{c.get('campaign_performance', 0):>4}" + ("" if outcome.success else "  FAILED")
             )
     summary.phase_seconds["downstream"] = time.monotonic() - clock
     totals = _table_totals(warehouse, summary.days)
