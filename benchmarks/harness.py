@@ -225,7 +225,7 @@ def print_run(res: dict, log=print) -> None:
     wall = res.get("run_wall_seconds", float("nan"))
     log(f"{'steps total':<12}{total:>10.2f}{'':>8}{rows_in / total if total else float('nan'):>14,.0f}")
     log(f"{'run (wall)':<12}{wall:>10.2f}{'':>8}{rows_in / wall if wall else float('nan'):>14,.0f}"
-        f"{res['process_peak_rss'] / GB:>9.2f} GB   (daily_job.execute_in_process; peak = whole process)")
+        f"{res['process_peak_rss'] / GB:>9.2f} GB   (daily_job through dg.execute_job, in process; peak = whole process)")
     if res.get("warmup_seconds") is not None:
         wpk = res.get("warmup_peak_rss")
         log(f"warm-up (untimed, a process of its own): brand files and the non-ingest assets of the day before, "

@@ -6,9 +6,9 @@ subprocess and reads the JSON it writes.
 - Environment: KOL_LANDING_DIR / KOL_WAREHOUSE_DIR are set before kol_pipeline is imported (the resources read
   them); the Dagster instance is ephemeral (nothing is written to DAGSTER_HOME).
 - The run: ``daily_job`` (the whole graph: brand files, ingest with its checks, validation, metrics, marts,
-  reporting) with ``partition_key=day``, in process. Whatever assets the graph holds are materialized, so a new
-  asset (e.g. a per-note state) is timed without a change here. When the definitions have no ``daily_job``, the
-  implicit global asset job is used.
+  reporting) for ``day``, through ``orchestrate.run_job`` (dg.execute_job, in process, no output kept). Whatever
+  assets the graph holds are materialized, so a new asset (e.g. a per-note state) is timed without a change here.
+  When the definitions have no ``daily_job``, the implicit global asset job is used.
 - ``--warmup``: first, untimed, the non-ingest assets for the day before (for assets that carry state from the
   previous partition); ingestion of that day is not re-run (the history already holds its cleaned tables).
   ``--warmup-only`` does only that and exits: the harness runs it in a process of its own before the timed run,
@@ -135,6 +135,7 @@ def main(argv=None) -> int:
     import dagster as dg
 
     from kol_pipeline.definitions import defs as defs_obj
+    from kol_pipeline.orchestrate import run_job
 
     defs = defs_obj() if callable(defs_obj) else defs_obj
     import great_expectations  # noqa: F401  - imported lazily by the checks; counted with the imports here
@@ -149,12 +150,12 @@ def main(argv=None) -> int:
     warm_s = None
     if a.warmup or a.warmup_only:
         tw = time.perf_counter()
-        brand = _job(defs, "brand_job")
-        brand.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False)
+        with run_job("brand_job", instance, run_config=quiet):
+            pass
         keys = {k for k, g in group_of.items() if g != "ingest"}
-        sub = job.get_subset(asset_selection=keys)
-        sub.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
-                               partition_key=(a.day - timedelta(days=1)).isoformat())
+        with run_job(job.name, instance, run_config=quiet, asset_selection=keys,
+                     tags={"dagster/partition": (a.day - timedelta(days=1)).isoformat()}):
+            pass
         warm_s = time.perf_counter() - tw
         if a.warmup_only:
             progress.stop()
@@ -169,8 +170,8 @@ def main(argv=None) -> int:
         prof = cProfile.Profile()
         prof.enable()
     t_run = time.time()
-    res = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
-                                 partition_key=a.day.isoformat())
+    with run_job(job.name, instance, run_config=quiet, tags={"dagster/partition": a.day.isoformat()}) as res:
+        success, run_id = res.success, res.run_id
     run_wall = time.time() - t_run
     if prof is not None:
         prof.disable()
@@ -179,7 +180,7 @@ def main(argv=None) -> int:
     steps: dict[str, dict] = {}
     meta: dict[str, dict] = {}
     checks = []
-    for entry in instance.all_logs(res.run_id):
+    for entry in instance.all_logs(run_id):
         ev = entry.dagster_event
         if ev is None or ev.step_key is None:
             continue
@@ -230,7 +231,7 @@ def main(argv=None) -> int:
                                                           "rows_quarantined", "accounting_holds")}
                   for t in ("notes", "comments", "creators")}
     result = {
-        "success": bool(res.success), "run_id": res.run_id, "day": a.day.isoformat(), "import_seconds": import_s,
+        "success": bool(success), "run_id": run_id, "day": a.day.isoformat(), "import_seconds": import_s,
         "warmup_seconds": warm_s, "run_wall_seconds": run_wall, "steps": out_steps, "stages": stages,
         "rows_read": rows_read, "accounting": accounting, "checks": checks,
         "row_counts": {k: v.get("dagster/row_count") for k, v in meta.items() if "dagster/row_count" in v},
@@ -238,7 +239,7 @@ def main(argv=None) -> int:
         "python": sys.version.split()[0],
     }
     a.out.write_text(json.dumps(result, indent=1, default=str))
-    return 0 if res.success else 1
+    return 0 if success else 1
 
 
 if __name__ == "__main__":
