@@ -363,7 +363,6 @@ def _run_pipeline(
     summary.phase_seconds["ingest"] = time.monotonic() - clock
     clock = time.monotonic()
 
-    downstream_job = defs.resolve_job_def("downstream_job")
     todo = [d for d in ok_days if downstream_days is None or d in downstream_days]
     if not brand_ok:
         progress("downstream layers skipped: the brand files failed a blocking check or could not be read")
