@@ -569,7 +569,8 @@ def _release_batches() -> None:
     """Drop GX's references to the validated frames. The data source's execution engine keeps the last batch of
     each asset (the Batch, whose options hold the frame, and its batch data) until that asset is validated again,
     and our context lives as long as the process: the ingest step's 1M notes and 2M comments stayed in memory
-    for the whole run (~1.3 GB at 1M note rows, BENCHMARKS.md, fourteenth session)."""
+    for the whole run (at 1M note rows: 0.4 GB of what stays resident after the step, and 4.91 -> 4.43 GB of the
+    day's peak; BENCHMARKS.md, fourteenth session)."""
     manager = _GX["datasource"].get_execution_engine().batch_manager
     manager.reset_batch_cache()
     manager.batch_data_cache.clear()
