@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from kol_pipeline.defs.shared import LANDING_CACHE_TAG
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 
@@ -338,8 +339,8 @@ def _run_pipeline(
     for i, (start, end) in enumerate(ranges, start=1):
         days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
         summary.days += days
-        with run_job("ingest_job", instance, tags=range_tags(start, end), asset_selection=set(selection),
-                     asset_check_selection=ingest_checks) as res:
+        with run_job("ingest_job", instance, tags={**range_tags(start, end), LANDING_CACHE_TAG: "keep"},
+                     asset_selection=set(selection), asset_check_selection=ingest_checks) as res:
             outcome = _Outcome.of(res)
         summary.runs += 1
         failed, warned, blocked = outcome.checks
@@ -361,6 +362,9 @@ def _run_pipeline(
             )
     summary.blocked_days = sorted(blocked_all)
     summary.phase_seconds["ingest"] = time.monotonic() - clock
+    from kol_pipeline.lib import landing as landing_lib
+
+    landing_lib.clear_cache()  # the downstream runs do not read the landing folder
     clock = time.monotonic()
 
     todo = [d for d in ok_days if downstream_days is None or d in downstream_days]

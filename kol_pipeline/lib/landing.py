@@ -90,11 +90,21 @@ def index_landing(landing: Path) -> list[IndexedFile]:
     return list(iter_index(landing))
 
 
-def iter_index(landing: Path) -> Iterator[IndexedFile]:
+def clear_cache() -> None:
+    """Forget every parsed file of the process (`index_landing`'s cache)."""
+    _CACHE.clear()
+
+
+def iter_index(landing: Path, cache: bool = True) -> Iterator[IndexedFile]:
     """`index_landing` one file at a time, reading ahead: while the caller works on a file, the next file not
     cached is read in a background thread (one at a time, in order). DuckDB's query, most of a large file's
     reading, releases the GIL, so the reading of the next file runs on the second core while the caller cleans
-    the current one (lib/ingest.ingest_batches; docs/ingestion.md "Reading ahead")."""
+    the current one (lib/ingest.ingest_batches; docs/ingestion.md "Reading ahead").
+
+    ``cache=False``: files already cached are used, files read now are not kept (each is freed once the caller
+    is done with it). For a process that reads the folder once, such as a run worker's ingest step: the cache
+    kept up to MAX_CACHED_RECORDS raw records through the step and the rest of the run (BENCHMARKS.md,
+    fourteenth session)."""
     todo = []
     for kind, paths in landing_files(landing).items():
         for p in paths:
@@ -115,8 +125,9 @@ def iter_index(landing: Path) -> Iterator[IndexedFile]:
             hit = _CACHE.get(key)
             if hit is None:
                 hit = fut.result() if fut is not None else _index(kind, p, landing)
-                _CACHE[key] = hit
-                _trim()
+                if cache:
+                    _CACHE[key] = hit
+                    _trim()
             else:
                 _CACHE.move_to_end(key)
             yield hit
@@ -148,12 +159,12 @@ def batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ..
     return list(iter_batches_for_days(landing, start, end, kinds))
 
 
-def iter_batches_for_days(landing: Path, start: date, end: date,
-                          kinds: tuple[str, ...] = KINDS) -> Iterator[tuple[str, FileRecords]]:
+def iter_batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ...] = KINDS,
+                          cache: bool = True) -> Iterator[tuple[str, FileRecords]]:
     """`batches_for_days` one file at a time, the next file read ahead while the caller cleans this one
-    (`iter_index`)."""
+    (`iter_index`; ``cache``: keep the files read in the process's cache)."""
     lo, hi = (start - _EPOCH).days, (end - _EPOCH).days
-    for f in iter_index(landing):
+    for f in iter_index(landing, cache):
         if f.kind not in kinds:
             continue
         rec_sel = (f.record_days >= lo) & (f.record_days <= hi)

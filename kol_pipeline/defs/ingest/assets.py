@@ -11,7 +11,15 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.defs.metrics.assets import per_partition_counts
-from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, column_schema, run_days, table_md
+from kol_pipeline.defs.shared import (
+    DAILY,
+    LANDING_CACHE_TAG,
+    SINGLE_RUN,
+    STEP_LARGE,
+    column_schema,
+    run_days,
+    table_md,
+)
 from kol_pipeline.defs.validate.checks import INGEST_CHECK_SPECS, _settings, ingest_check_results, previous_rows
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import parsing
@@ -111,7 +119,9 @@ def mediacrawler_snapshot(
     days = run_days(context)
     start, end = days[0], days[-1]
     # the landing files are read as ingest_batches cleans them, the next one ahead in a thread (lib/landing.py)
-    batches: Iterable[tuple[str, FileRecords]] = landing_lib.iter_batches_for_days(settings.landing, start, end)
+    keep = context.run.tags.get(LANDING_CACHE_TAG) == "keep"
+    batches: Iterable[tuple[str, FileRecords]] = landing_lib.iter_batches_for_days(settings.landing, start, end,
+                                                                                  cache=keep)
     engine = settings.source_engine()
     if engine is not None:
         batches = itertools.chain(batches, ingest_lib.db_batches(engine, start, end))
