@@ -378,14 +378,15 @@ def ingest_batches(
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reasons: dict[str, list[pd.Series]] = {k: [] for k in KINDS}
     fast_parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
-    sources: dict[str, ColumnarRecords] = {}
+    # the reader's batches of each kind, by file: a quarantined fast row's record is read again from them
+    sources: dict[str, dict[str, ColumnarRecords]] = {k: {} for k in KINDS}
     problems: list[pd.DataFrame] = []
     file_notes: dict[str, list[str]] = {}
     hints: dict[str, date] = {}
     ctx = replace(ctx, now=ctx.now or datetime.now(timezone.utc))
     for kind, fr in batches:
         if isinstance(fr, ColumnarRecords) and fr.frame is not None and len(fr.frame):
-            fr = _split_fast(kind, fr, ctx, fast_parts, sources)
+            fr = _split_fast(kind, fr, ctx, fast_parts, sources[kind])
         if fr.notes:
             file_notes[fr.path] = list(fr.notes)
         rows, probs = records_frame(fr)
@@ -420,6 +421,8 @@ def ingest_batches(
                 else:
                     parts[kind] = [renumbered(frames[0])]
                 reasons[kind] = [pd.Series(np.concatenate(why_all) if why_all else np.empty(0, dtype=object), dtype=object)]
+            # the per-file frames are not kept beside their concatenation (its number columns are copies)
+            fast_parts[kind] = fast = frames = []
     # rows with no usable crawl time in a file that gives no day either (no date in its name, no valid row):
     # filed under the run's first day (else the earliest day seen) so they are quarantined and counted, never lost
     seen = [d for k in KINDS if parts[k] for d in parts[k][0]["snapshot_date"].dropna().unique()]
@@ -480,7 +483,7 @@ def ingest_batches(
         inr = _in_range(frame["snapshot_date"], start, end).to_numpy()
         bad = why.notna().to_numpy() & inr
         if bad.any():
-            quarantine.append(_quarantine_rows(kind, frame[bad], why[bad], sources))
+            quarantine.append(_quarantine_rows(kind, frame[bad], why[bad], sources[kind]))
         kept, dup = latest_positions(frame, ID_COLUMN[kind], np.flatnonzero(inr & ~bad),
                                      order=[ID_COLUMN[kind], "snapshot_date"])
         in_range = np.flatnonzero(inr)
@@ -493,6 +496,10 @@ def ingest_batches(
              "quarantined": bad[in_range].astype(int)}
         ))
         tables[kind] = renumbered(frame[spec.column_names].take(kept))
+        # this kind's rows are now in its table: its cleaned frame and the reader's batches (whose text buffers
+        # the frame shares) are let go before the next kind is built (peak memory of the ingest step, issue #6)
+        parts[kind], reasons[kind], sources[kind] = [], [], {}
+        del frame, why
     if problems:
         pq = pd.concat(problems, ignore_index=True)
         pq = pq[_in_range(pq["snapshot_date"], start, end)]

@@ -243,3 +243,65 @@ def test_note_text_is_the_series_definition() -> None:
     assert text.lowered(arrow)[2] == "İstanbul ＡＢＣ".lower() == "i\u0307stanbul ａｂｃ" and text.lowered(arrow)[1] == ""
     pd.testing.assert_series_equal(text.note_text(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
                                    definition(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]), check_dtype=False)
+
+
+def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, monkeypatch) -> None:
+    """Memory of the 1M day (issue #6): once the notes table is built, the reader's notes batch and the notes'
+    cleaned per-file frames are freed, and so are the comments' per-file frames once concatenated, before the
+    comments table is built (it is built while the notes' text would otherwise still be held: 1.1 GB of the
+    1M day's peak). Checked through weak references when the comments step asks for notes it does not hold."""
+    import gc
+    import weakref
+
+    from kol_pipeline.lib import fastclean
+
+    folder = tmp_path / "landing" / "xhs" / "json"
+    folder.mkdir(parents=True)
+    base = 1_751_000_000_000
+    notes = [{"note_id": f"n{i}", "user_id": f"u{i}", "type": "normal", "title": f"护肤 {i}", "desc": "面霜",
+              "time": base, "last_modify_ts": base + 1000, "liked_count": str(i), "collected_count": "1",
+              "comment_count": "0", "share_count": "0", "tag_list": "护肤", "nickname": f"nick{i}"} for i in range(30)]
+    comments = [{"comment_id": f"c{i:04d}", "note_id": f"n{i % 40}", "user_id": f"v{i}", "content": f"好看 {i}",
+                 "create_time": base, "last_modify_ts": base + 1000, "like_count": str(i), "sub_comment_count": "0",
+                 "parent_comment_id": "0"} for i in range(60)]
+    for name, rows in (("search_contents_2025-06-27.jsonl", notes), ("search_comments_2025-06-27.jsonl", comments)):
+        (folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+    cleaned: dict[str, list[weakref.ref]] = {"notes": [], "comments": []}
+    clean_fast = fastclean.clean_fast
+
+    def recording(kind, frame, *args, **kw):
+        out = clean_fast(kind, frame, *args, **kw)
+        cleaned[kind].append(weakref.ref(out[0]))
+        return out
+
+    monkeypatch.setattr(fastclean, "clean_fast", recording)
+    read: dict[str, list[weakref.ref]] = {"notes": [], "comments": []}
+
+    def batches():
+        items = ingest.file_batches(tmp_path / "landing", min_bytes=0)
+        while items:
+            kind, fr = items.pop(0)
+            assert isinstance(fr, ColumnarRecords)
+            read[kind].append(weakref.ref(fr.frame))
+            yield kind, fr
+
+    alive_when_asked: list[dict[str, int]] = []
+
+    def lookup(ids: set[str]) -> set[str]:
+        gc.collect()
+        alive_when_asked.append({f"{where} {kind}": sum(r() is not None for r in refs)
+                                 for where, by_kind in (("read", read), ("cleaned", cleaned))
+                                 for kind, refs in by_kind.items()})
+        return {"n35"} & ids
+
+    res = ingest.ingest_batches(batches(), ingest.IngestContext(now=NOW, known_note_lookup=lookup))
+    assert [len(v) for v in (read["notes"], read["comments"], cleaned["notes"], cleaned["comments"])] == [1, 1, 1, 1]
+    # the lookup ran while the comments were being built: nothing of the notes' batch, nor the comments' per-file
+    # frame, was alive (the comments' reader batch is: a quarantined row's record is read again from it)
+    assert alive_when_asked == [{"read notes": 0, "read comments": 1, "cleaned notes": 0, "cleaned comments": 0}]
+    # and the results are whole: 30 notes; comments on n0..n29 and the warehouse's n35 kept, the rest quarantined
+    assert len(res.notes) == 30
+    assert sorted(set(res.comments["note_id"])) == sorted({f"n{i}" for i in range(30)} | {"n35"})
+    assert len(res.comments) == 51  # of n0..n29: 30 + 20; of n35: 1
+    assert (res.quarantine["reason"] == "comment on unknown note").sum() == 9  # n30..n34, n36..n39
