@@ -17,7 +17,8 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
 
     out = tmp_path / "results.json"
     code = harness.main(["--size", "2000", "--days-history", "10", "--no-sweep", "--no-growth", "--warmup",
-                         "--keep", "--data-dir", str(tmp_path / "data"), "--json", str(out), "--timeout", "300"])
+                         "--late-history", "13", "--keep", "--data-dir", str(tmp_path / "data"), "--json", str(out),
+                         "--timeout", "300"])
     res = json.loads(out.read_text())
     main = res["main"]
     assert main["ended"] == "ok" and main["success"] is True, main.get("stderr_tail")
@@ -25,7 +26,7 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
     # the warm-up ran in a process of its own before the timed one, which continued from its states
     assert main["warmup_seconds"] > 0 and main["warmup_peak_rss"] > 0
     day = date.fromisoformat(main["day"])
-    wh = next((tmp_path / "data" / "runs").glob("*_wh"))
+    wh = tmp_path / "data" / "runs" / "n2000_day120_wh"
     for state in ("note_state", "creator_state", "comment_state"):
         stored = sorted(p.name for p in (wh / state).iterdir())
         assert stored == [f"snapshot_date={day - timedelta(days=1)}", f"snapshot_date={day}"], (state, stored)
@@ -46,6 +47,13 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
         assert c["compared_rows"] > 0 and c["non_null_values"] > 0, c
         assert sum(c["mismatches"].values()) == 0
     assert comps["note_metrics"]["compared_rows"] == comps["note_metrics"]["keys_pipeline"]
+    # --late-history: the same day after 13 history days (its own data set), run, checked and set against the main day
+    late = res["growth"]["late"]
+    assert late["ended"] == "ok" and late["history_days_before"] == 13 and late["day"] == main["day"]
+    assert late["comparison"] and all(c["agree"] and c["compared_rows"] > 0 for c in late["comparison"])
+    assert res["growth"]["day120"]["label"] == main["label"] and "day10" not in res["growth"]
+    line = next(t for t in res["targets"] if t[0].startswith("day 14 <= 1.2x day 11 "))
+    assert line[1] == f"{late['run_wall_seconds'] / main['run_wall_seconds']:.2f}x" and line[2] in ("met", "MISSED")
 
 
 def test_reference_detects_a_wrong_value(tmp_path):
