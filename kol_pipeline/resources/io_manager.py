@@ -572,6 +572,9 @@ def _read_partitioned(
         values = np.repeat(np.array([dt.date.fromisoformat(k) for k in owners], dtype=object), counts)
     names = _column_order(combined.column_names + [PARTITION_COLUMN], table)
     df.insert(names.index(PARTITION_COLUMN), PARTITION_COLUMN, values)
+    nbytes = combined.nbytes
+    del parts, combined  # the Arrow tables read: freed, then their pages handed back (allocator.py)
+    allocator.release_arrow_memory(nbytes)
     return df
 
 
@@ -829,6 +832,9 @@ class ParquetIOManager(dg.UPathIOManager):
             stale = [p for p in listing.top_level if p.rstrip("/") != final]
             _remove_quietly(fs, stale, recursive=True)
             written, empty = 1, 0
+        arrow_bytes = arrow.nbytes
+        del arrow  # the conversion written: freed, then its pages handed back (allocator.py)
+        allocator.release_arrow_memory(arrow_bytes)
         context.log.info(
             f"{table}: wrote {len(obj)} rows to {str(self.table_dir(table))} "
             f"({written} file(s), {empty} empty partition(s) removed or skipped, {nbytes} bytes)"

@@ -540,3 +540,69 @@ def test_partition_rows_and_read_column_read_only_what_they_need(base):
     assert len(ids) == 6 and set(ids) == set(read_table(base, "search_rankings", D2, D3)["note_id"])
     assert len(read_column(base, "search_rankings", "note_id")) == 9
     assert len(read_column(base, "no_such_table", "note_id")) == 0
+
+
+def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(base, monkeypatch):
+    """After a partitioned read and after a write, the Arrow tables are dropped and then Arrow's freed pages are
+    handed back (allocator.release_arrow_memory, with the bytes the tables held): numpy cannot reuse them, so the
+    two pools' peaks added up (BENCHMARKS.md, fifteenth session). Checked through weak references to the tables
+    at the moment of the release."""
+    import weakref
+
+    from kol_pipeline.resources import allocator
+
+    tables: list[weakref.ref] = []
+    to_pandas, to_arrow = iom._to_pandas, iom._to_arrow
+
+    def seen_to_pandas(table, *a, **kw):
+        tables.append(weakref.ref(table))
+        return to_pandas(table, *a, **kw)
+
+    def seen_to_arrow(df, *a, **kw):
+        out = to_arrow(df, *a, **kw)
+        tables.append(weakref.ref(out))
+        return out
+
+    releases: list[tuple[int, int]] = []  # (bytes, tables still alive)
+    monkeypatch.setattr(iom, "_to_pandas", seen_to_pandas)
+    monkeypatch.setattr(iom, "_to_arrow", seen_to_arrow)
+    monkeypatch.setattr(allocator, "release_arrow_memory",
+                        lambda nbytes: releases.append((nbytes, sum(r() is not None for r in tables))))
+    io = ParquetIOManager(make_base_path(base))
+    frame = pd.DataFrame({"keyword": ["kw"] * 300, "rank": np.arange(300), "note_id": [f"n{i}" for i in range(300)],
+                          "source_file": "f.csv", "snapshot_date": [dt.date(2025, 1, 1)] * 100
+                          + [dt.date(2025, 1, 2)] * 200})
+    tables.clear()
+    for key, rows in ((D1, frame.iloc[:100]), (D2, frame.iloc[100:])):
+        io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("search_rankings"), partition_key=key),
+                         rows.reset_index(drop=True))
+    assert [n for n, _ in releases] == [iom._to_arrow(frame.iloc[:100], "search_rankings").nbytes,
+                                        iom._to_arrow(frame.iloc[100:].reset_index(drop=True),
+                                                      "search_rankings").nbytes]
+    assert [alive for _, alive in releases] == [0, 0]  # each write's table was dropped before its release
+    releases.clear()
+    tables.clear()
+    got = iom.PartitionedInput(io.fs, iom._fs_path(io.table_dir("search_rankings")), "search_rankings",
+                               [D1, D2]).read()
+    assert len(got) == 300 and got["rank"].tolist() == list(range(300))
+    assert len(releases) == 1 and releases[0][1] == 0  # the read's tables were dropped before the release
+    assert releases[0][0] > 0
+
+
+def test_release_arrow_memory_only_after_large_reads(monkeypatch):
+    """Small reads and writes (most of the sample's) do not pay for a release; large ones call the pool's."""
+    import pyarrow as pa
+
+    from kol_pipeline.resources import allocator
+
+    calls = []
+
+    class Pool:
+        def release_unused(self):
+            calls.append(1)
+
+    monkeypatch.setattr(pa, "default_memory_pool", lambda: Pool())
+    allocator.release_arrow_memory(allocator.ARROW_RELEASE_MIN_BYTES - 1)
+    assert calls == []
+    allocator.release_arrow_memory(allocator.ARROW_RELEASE_MIN_BYTES)
+    assert calls == [1]
