@@ -10,7 +10,7 @@ What it does (benchmarks/README.md has the details and the reasons):
    the cleaned warehouse history before them;
 2. per measured run: a fresh warehouse (the history's Parquet files hard-linked, so nothing is copied and the
    cache is never modified), then ``python -m benchmarks.run_partition`` in a subprocess: ``daily_job`` for the day,
-   per-step timings from the event log, RSS sampled; overall peak RSS from wait4; killed past --timeout or
+   per-step timings from the event log, RSS sampled; overall peak RSS the worker's VmHWM; killed past --timeout or
    --mem-limit-gb (a finding, reported as such);
 3. in this process: DuckDB ``read_json`` of the same landing files (ingestion baseline) and the DuckDB SQL reference
    of the core metrics over the warehouse the run left, compared value by value with the pipeline's rows;
@@ -102,8 +102,8 @@ def _rss_of(pid: int) -> int:
 
 def run_worker(landing: Path, warehouse: Path, day: date, out: Path, timeout: float, mem_limit: float,
                warmup: bool = False, profile: Path | None = None, log=print, extra: list[str] | None = None) -> dict:
-    """The pipeline run in a subprocess, watched: returns the worker's JSON plus wall time, peak RSS (wait4) and
-    how it ended. A warm-up runs first in a subprocess of its own, so the timed process's peak RSS is the day's."""
+    """The pipeline run in a subprocess, watched: returns the worker's JSON plus wall time, peak RSS and how it
+    ended. A warm-up runs first in a subprocess of its own, so the timed process's peak RSS is the day's."""
     cmd = [sys.executable, "-m", "benchmarks.run_partition", "--landing", str(landing), "--warehouse",
            str(warehouse), "--day", day.isoformat(), "--out", str(out)]
     if warmup:
@@ -147,8 +147,13 @@ def _watch(cmd: list[str], out: Path, timeout: float, mem_limit: float, log=prin
     res: dict = {}
     if out.exists():
         res = json.loads(out.read_text())
-    res.update({"process_wall_seconds": wall, "process_peak_rss": max(usage.ru_maxrss * 1024, watched_peak),
-                "ended": ended, "exit_code": proc.returncode})
+    # the worker's own high-water mark (VmHWM); ru_maxrss from wait4 is not used: Linux starts a spawned process's
+    # ru_maxrss at its parent's resident size, so every run launched after a DuckDB reference of this process
+    # reported at least this process's GBs (a day-10 run's "2.95 GB" was the harness's). A killed worker writes
+    # nothing: then the RSS sampled every 0.1 s here.
+    hwm = res.get("vm_hwm")
+    res.update({"process_wall_seconds": wall, "process_peak_rss": max(int(hwm or 0), watched_peak),
+                "peak_rss_source": "VmHWM" if hwm else "sampled", "ended": ended, "exit_code": proc.returncode})
     if proc.returncode != 0 or ended != "ok":
         res["stderr_tail"] = errf.read_text(errors="replace")[-3000:]
         partial = out.with_suffix(".progress.json")

@@ -18,7 +18,8 @@ subprocess and reads the JSON it writes.
   asset checks is ``validation`` (the ingest step's own checks run inside it and count as ingest).
 - Memory: a thread samples this process's resident set size (/proc/self/statm) every 20 ms; a stage's peak is the
   largest sample inside its steps' time spans (it includes what earlier stages still hold). The process's overall
-  peak (ru_maxrss) is measured by the harness with wait4.
+  peak is its ``VmHWM`` (/proc/self/status), written into the result as ``vm_hwm``: not ``ru_maxrss``, which
+  Linux carries over from the parent that spawned the process (the harness, holding GBs after a DuckDB reference).
 """
 
 from __future__ import annotations
@@ -116,6 +117,18 @@ def _stage_of_assets(defs) -> dict:
     return {spec.key: (spec.group_name or "default") for spec in defs.resolve_all_asset_specs()}
 
 
+def vm_hwm() -> int | None:
+    """This process's peak resident set size in bytes (``VmHWM``; None where /proc does not give it). Unlike
+    ``ru_maxrss`` it starts afresh at exec: it is this program's own, not the spawning process's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--landing", type=Path, required=True)
@@ -160,7 +173,8 @@ def main(argv=None) -> int:
         if a.warmup_only:
             progress.stop()
             sampler.stop()
-            a.out.write_text(json.dumps({"warmup_seconds": warm_s, "import_seconds": import_s}))
+            a.out.write_text(json.dumps({"warmup_seconds": warm_s, "import_seconds": import_s,
+                                         "vm_hwm": vm_hwm()}))
             return 0
 
     prof = None
@@ -237,6 +251,7 @@ def main(argv=None) -> int:
         "row_counts": {k: v.get("dagster/row_count") for k, v in meta.items() if "dagster/row_count" in v},
         "failed_steps": [s["step"] for s in out_steps if s.get("status") != "ok"],
         "python": sys.version.split()[0],
+        "vm_hwm": vm_hwm(),
     }
     a.out.write_text(json.dumps(result, indent=1, default=str))
     return 0 if success else 1

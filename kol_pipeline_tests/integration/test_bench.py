@@ -23,6 +23,8 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
     main = res["main"]
     assert main["ended"] == "ok" and main["success"] is True, main.get("stderr_tail")
     assert code == 0
+    # the peak is the worker's own high-water mark
+    assert main["peak_rss_source"] == "VmHWM" and main["process_peak_rss"] == main["vm_hwm"] > 0
     # the warm-up ran in a process of its own before the timed one, which continued from its states
     assert main["warmup_seconds"] > 0 and main["warmup_peak_rss"] > 0
     day = date.fromisoformat(main["day"])
@@ -71,3 +73,22 @@ def test_reference_detects_a_wrong_value(tmp_path):
     assert not res["agree"] and res["mismatches"] == {"x": 1}
     missing = _compare_frame("t", ref, ref.iloc[:2], ["note_id"], ["x"])
     assert not missing["agree"] and missing["only_in_reference"] == 1
+
+
+def test_a_runs_peak_is_its_own_not_the_harness(tmp_path):
+    """The harness's peak RSS of a run is the worker's own (VmHWM), not wait4's ru_maxrss, which Linux starts at
+    the spawning process's resident size: while this process holds 600 MB, a worker of ~30 MB reports ~30 MB."""
+    import sys
+
+    import numpy as np
+
+    from benchmarks import harness
+
+    out = tmp_path / "w.json"
+    code = ("import json, sys; from benchmarks.run_partition import vm_hwm; "
+            "open(sys.argv[1], 'w').write(json.dumps({'vm_hwm': vm_hwm()}))")
+    held = np.ones(75_000_000)  # 600 MB resident in the spawning process
+    res = harness._watch([sys.executable, "-c", code, str(out)], out, timeout=120, mem_limit=4e9)
+    assert held.sum() == 75_000_000
+    assert res["ended"] == "ok" and res["peak_rss_source"] == "VmHWM"
+    assert 5e6 < res["process_peak_rss"] < 300e6, res["process_peak_rss"]
