@@ -23,8 +23,10 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
     main = res["main"]
     assert main["ended"] == "ok" and main["success"] is True, main.get("stderr_tail")
     assert code == 0
-    # the peak is the worker's own high-water mark
-    assert main["peak_rss_source"] == "VmHWM" and main["process_peak_rss"] == main["vm_hwm"] > 0
+    # the peak is the worker's own: its high-water mark when it wrote its result, or the harness's sample of its RSS
+    # after that (its shutdown), which may be a few pages more
+    assert main["peak_rss_source"] == "VmHWM"
+    assert 0 < main["vm_hwm"] <= main["process_peak_rss"] < main["vm_hwm"] + 100e6
     # the warm-up ran in a process of its own before the timed one, which continued from its states
     assert main["warmup_seconds"] > 0 and main["warmup_peak_rss"] > 0
     day = date.fromisoformat(main["day"])
