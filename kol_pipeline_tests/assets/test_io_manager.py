@@ -572,13 +572,10 @@ def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(bas
     frame = pd.DataFrame({"keyword": ["kw"] * 300, "rank": np.arange(300), "note_id": [f"n{i}" for i in range(300)],
                           "source_file": "f.csv", "snapshot_date": [dt.date(2025, 1, 1)] * 100
                           + [dt.date(2025, 1, 2)] * 200})
-    tables.clear()
-    for key, rows in ((D1, frame.iloc[:100]), (D2, frame.iloc[100:])):
-        io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("search_rankings"), partition_key=key),
-                         rows.reset_index(drop=True))
-    assert [n for n, _ in releases] == [iom._to_arrow(frame.iloc[:100], "search_rankings").nbytes,
-                                        iom._to_arrow(frame.iloc[100:].reset_index(drop=True),
-                                                      "search_rankings").nbytes]
+    days = ((D1, frame.iloc[:100].reset_index(drop=True)), (D2, frame.iloc[100:].reset_index(drop=True)))
+    for key, rows in days:
+        io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("search_rankings"), partition_key=key), rows)
+    assert [n for n, _ in releases] == [to_arrow(rows, "search_rankings").nbytes for _, rows in days]
     assert [alive for _, alive in releases] == [0, 0]  # each write's table was dropped before its release
     releases.clear()
     tables.clear()
