@@ -215,6 +215,37 @@ def stage_seconds(res: dict, stage: str) -> float:
     return float(res.get("stages", {}).get(stage, {}).get("seconds", float("nan")))
 
 
+IO_COLUMNS = (("parquet_read", "pq read"), ("to_pandas", "to pandas"), ("to_arrow", "to arrow"),
+              ("parquet_write", "pq write"), ("validation", "validation"))
+
+
+def time_split(res: dict) -> list[tuple[str, float, dict[str, float], float]]:
+    """Per stage and in total: (stage, seconds, seconds per IO category, the rest: the steps' own computation)."""
+    rows = []
+    tot_io: dict[str, float] = {}
+    total = 0.0
+    for s, sec, _, _, _ in _stage_rows(res):
+        io = res["stages"][s].get("io") or {}
+        rows.append((s, sec, io, sec - sum(io.values())))
+        total += sec
+        for c, v in io.items():
+            tot_io[c] = tot_io.get(c, 0.0) + v
+    rows.append(("steps total", total, tot_io, total - sum(tot_io.values())))
+    return rows
+
+
+def print_time_split(res: dict, log=print) -> None:
+    """Where the stages' time goes: the Parquet handoffs between assets, validation, and the rest."""
+    rows = time_split(res)
+    if not any(io for _, _, io, _ in rows):
+        return
+    log("where the time goes (s): Parquet reads/writes between the assets and their conversions, validation, "
+        "and the rest (the steps' own work)")
+    log(f"{'stage':<12}{'seconds':>10}" + "".join(f"{h:>12}" for _, h in IO_COLUMNS) + f"{'rest':>10}")
+    for s, sec, io, rest in rows:
+        log(f"{s:<12}{sec:>10.2f}" + "".join(f"{io.get(c, 0.0):>12.2f}" for c, _ in IO_COLUMNS) + f"{rest:>10.2f}")
+
+
 def print_run(res: dict, log=print) -> None:
     log(f"\n== {res['label']}: {res['size']:,} note rows/day, day {res.get('day')} "
         f"({res['history_days_before']} history days before it) ==")
@@ -241,6 +272,7 @@ def print_run(res: dict, log=print) -> None:
             f"{res['warmup_seconds']:.1f} s" + (f", peak RSS {wpk / GB:.2f} GB" if wpk else ""))
     log(f"imports (dagster, kol_pipeline, GX) {res.get('import_seconds', float('nan')):.1f} s; process wall "
         f"{res['process_wall_seconds']:.1f} s; rows/s = the day's landing records read ({rows_in:,}) / seconds")
+    print_time_split(res, log)
     slow = sorted(res.get("steps", []), key=lambda s: -s["seconds"])[:6]
     log("slowest steps: " + ", ".join(f"{s['step']} {s['seconds']:.2f} s" for s in slow))
     acc = res.get("accounting", {})

@@ -16,6 +16,8 @@ subprocess and reads the JSON it writes.
 - Timings: STEP_START and STEP_SUCCESS/STEP_FAILURE timestamps of the run's event log. A step's stage is the group
   of the assets it materializes (``ingest``, ``metrics``, ``marts``, ``reporting``, ...); a step that only evaluates
   asset checks is ``validation`` (the ingest step's own checks run inside it and count as ingest).
+- Where the time goes: the seconds of each step spent in the warehouse's Parquet reads and writes, the
+  Arrow/pandas conversions around them and the validations (``io`` per step and stage; benchmarks/io_time.py).
 - Memory: a thread samples this process's resident set size (/proc/self/statm) every 20 ms; a stage's peak is the
   largest sample inside its steps' time spans (it includes what earlier stages still hold). The process's overall
   peak is its ``VmHWM`` (/proc/self/status), written into the result as ``vm_hwm``: not ``ru_maxrss``, which
@@ -177,6 +179,10 @@ def main(argv=None) -> int:
                                          "vm_hwm": vm_hwm()}))
             return 0
 
+    # the warehouse reads/writes and validations of the timed run, per step (benchmarks/io_time.py)
+    from benchmarks.io_time import SpanRecorder
+
+    spans = SpanRecorder().install()
     prof = None
     if a.profile:
         import cProfile
@@ -218,6 +224,7 @@ def main(argv=None) -> int:
                            "severity": str(getattr(e, "severity", ""))})
     progress.stop()
     sampler.stop()
+    spans.uninstall()
     out_steps = []
     for st in steps.values():
         if "start" not in st:
@@ -229,12 +236,15 @@ def main(argv=None) -> int:
             stage = "validation" if st["checks"] else "other"
         end = st.get("end", st["start"])
         out_steps.append({**st, "stage": stage, "seconds": end - st["start"],
-                          "peak_rss": sampler.peak([(st["start"], end)])})
+                          "peak_rss": sampler.peak([(st["start"], end)]),
+                          "io": spans.seconds_within(st["start"], end)})
     out_steps.sort(key=lambda s: s["start"])
     stages: dict[str, dict] = {}
     for s in out_steps:
-        g = stages.setdefault(s["stage"], {"seconds": 0.0, "spans": [], "steps": []})
+        g = stages.setdefault(s["stage"], {"seconds": 0.0, "spans": [], "steps": [], "io": {}})
         g["seconds"] += s["seconds"]
+        for c, v in s["io"].items():
+            g["io"][c] = g["io"].get(c, 0.0) + v
         g["spans"].append((s["start"], s["start"] + s["seconds"]))
         g["steps"].append(s["step"])
     for g in stages.values():

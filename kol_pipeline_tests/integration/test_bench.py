@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_harness_tiny_run_agrees_with_reference(tmp_path):
-    from benchmarks import harness
+    from benchmarks import harness, io_time
 
     out = tmp_path / "results.json"
     code = harness.main(["--size", "2000", "--days-history", "10", "--no-sweep", "--no-growth", "--warmup",
@@ -37,6 +37,19 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
     # every stage of the graph ran and was timed
     assert {"ingest", "validation", "metrics", "marts", "reporting"} <= set(main["stages"])
     assert main["rows_read"] > 2000
+    # where the time goes: the ingest step writes its tables, the metrics read theirs and convert them, the checks
+    # validate; no category of a stage exceeds the stage (one day: every write on the step's own thread)
+    st = main["stages"]
+    assert st["ingest"]["io"]["parquet_write"] > 0 and st["ingest"]["io"]["to_arrow"] > 0
+    assert st["ingest"]["io"]["validation"] > 0  # the ingest step's own checks
+    assert st["metrics"]["io"]["parquet_read"] > 0 and st["metrics"]["io"]["to_pandas"] > 0
+    assert st["validation"]["io"]["validation"] > 0
+    for name, stage in st.items():
+        assert set(stage["io"]) == set(io_time.CATEGORIES), name
+        assert sum(stage["io"].values()) <= stage["seconds"] + 1e-3, (name, stage)
+    split = {row[0]: row for row in harness.time_split(main)}
+    assert split["steps total"][1] == pytest.approx(sum(s["seconds"] for s in st.values()))
+    assert split["metrics"][3] == pytest.approx(st["metrics"]["seconds"] - sum(st["metrics"]["io"].values()))
     # the planted malformed records were quarantined and the accounting holds per table
     for table in ("notes", "comments", "creators"):
         acc = main["accounting"][table]
@@ -94,3 +107,37 @@ def test_a_runs_peak_is_its_own_not_the_harness(tmp_path):
     assert held.sum() == 75_000_000
     assert res["ended"] == "ok" and res["peak_rss_source"] == "VmHWM"
     assert 5e6 < res["process_peak_rss"] < 300e6, res["process_peak_rss"]
+
+
+def test_span_recorder_counts_outermost_calls_within_a_span(monkeypatch):
+    import sys
+    import threading
+    import types
+
+    from benchmarks import io_time
+
+    mod = types.ModuleType("kol_fake_io")
+    clock = iter([10.0, 14.0, 20.0, 23.0])  # the outer call's start and end (an inner call reads no clock), a 2nd call
+    monkeypatch.setattr(io_time.time, "time", lambda: next(clock))
+
+    def read(depth: int) -> int:
+        return mod.read(depth - 1) + 1 if depth else 0  # calls itself through the module: the wrapped function
+
+    mod.read = read
+    monkeypatch.setitem(sys.modules, "kol_fake_io", mod)
+    rec = io_time.SpanRecorder().install({"parquet_read": (("kol_fake_io", "read"),)})
+    assert mod.read is not read
+    assert mod.read(1) == 1  # an outer call (10 .. 14) holding an inner one: counted once
+    assert mod.read(0) == 0  # 20 .. 23
+    assert rec.spans == [("parquet_read", 10.0, 14.0), ("parquet_read", 20.0, 23.0)]
+    got = rec.seconds_within(12.0, 21.0)  # clipped: 12 .. 14 and 20 .. 21
+    assert got["parquet_read"] == pytest.approx(3.0) and got["parquet_write"] == 0.0
+    # another thread's calls are its own outermost calls (the depth is per thread)
+    clock2 = iter([30.0, 31.0])
+    monkeypatch.setattr(io_time.time, "time", lambda: next(clock2))
+    t = threading.Thread(target=mod.read, args=(0,))
+    t.start()
+    t.join()
+    assert rec.spans[-1] == ("parquet_read", 30.0, 31.0)
+    rec.uninstall()
+    assert mod.read is read
