@@ -44,9 +44,13 @@ class TableSpec:
     # ``day_categorical``: snapshot_date is read as a pandas Categorical of date objects (a small code per row
     # instead of a pointer per row: repeating and inserting the pointers took 2.8 s over the reads of the 100k
     # benchmark's day 120, nearly all of them the 24 M-row comment_state).
+    # ``arrow_lists``: list columns read as Arrow lists (``pd.ArrowDtype``), not as an object array holding a numpy
+    # array per row, for a state whose lists are used as one matrix (creator_state's followers_by_day: 200,000 x
+    # 125 at 1M notes a day, lib/state.py ``_matrix``).
     numpy_ints: bool = False
     plain_columns: tuple[str, ...] = ()
     day_categorical: bool = False
+    arrow_lists: tuple[str, ...] = ()
 
     @property
     def schema(self) -> pa.Schema:
@@ -390,6 +394,7 @@ CREATOR_STATE = TableSpec(
                                        "snapshot that day; -1: a snapshot with a null follower count)"),
     ),
     keys=("user_id", "snapshot_date"),
+    arrow_lists=("followers_by_day",),
 )
 
 COMMENT_STATE = TableSpec(

@@ -474,12 +474,16 @@ def _to_pandas(table: pa.Table, name: str | None = None, distinct: Sequence[str]
         options = {"types_mapper": _PANDAS_TYPES.get, "date_as_object": True}
     names = table.column_names
     distinct = [c for c in names if c in set(distinct) and pa.types.is_string(table.schema.field(c).type)]
-    if not distinct:
+    lists = [c for c in names if spec is not None and c in spec.arrow_lists and pa.types.is_list(table.schema.field(c).type)]
+    if not distinct and not lists:
         return table.to_pandas(**options)
-    rest = table.drop_columns(distinct)
+    rest = table.drop_columns(distinct + lists)
     df = rest.to_pandas(**options) if rest.num_columns else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
-    for c in distinct:  # in table order: each goes back to its own position
-        df.insert(names.index(c), c, table.column(c).to_pandas(deduplicate_objects=False).to_numpy())
+    for c in names:  # in table order: each goes back to its own position
+        if c in distinct:
+            df.insert(names.index(c), c, table.column(c).to_pandas(deduplicate_objects=False).to_numpy())
+        elif c in lists:  # the Arrow list as it is (TableSpec.arrow_lists): no numpy array per row
+            df.insert(names.index(c), c, pd.Series(pd.arrays.ArrowExtensionArray(table.column(c)), index=df.index))
     return df
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from kol_pipeline.lib import metrics as M
@@ -316,3 +317,33 @@ def test_note_state_step_leaves_its_inputs_unchanged(world):
             _assert_same(prev_before, prev, ["note_id"], f"state before {d}")
             assert len(st) and st["last_sd"].max() == pd.Timestamp(d)
         prev = st
+
+
+def test_followers_matrix_round_trips_as_one_arrow_block():
+    """creator_state's followers_by_day is made from the matrix as one Arrow list column and read back as one
+    block: the matrix comes back exactly (NaN for no snapshot, -1 for a null count), the Parquet file holds what
+    Arrow's conversion of per-row arrays held (NaN elements as nulls), and the warehouse read keeps the column
+    an Arrow list (TableSpec.arrow_lists) that ``_matrix`` takes as it is."""
+    rng = np.random.default_rng(7)
+    mat = rng.choice(np.array([np.nan, S.NULL_FOLLOWERS, 0.0, 12.0, 98_765.0]), size=(300, S.CREATOR_DAYS))
+    col = S.followers_column(mat)
+    assert isinstance(col.dtype, pd.ArrowDtype) and len(col) == 300
+    frame = pd.DataFrame({"snapshot_date": date(2025, 3, 1), "user_id": [f"u{i}" for i in range(300)],
+                          "nickname": "n", "latest_sd": pd.Timestamp("2025-03-01"), "followers_by_day": col})
+    np.testing.assert_array_equal(S._matrix(frame), mat)  # NaN == NaN here
+    # the file's content is what the per-row arrays gave
+    old = frame.assign(followers_by_day=list(mat))
+    new_arrow, old_arrow = _to_arrow(frame, "creator_state"), _to_arrow(old, "creator_state")
+    assert new_arrow.equals(old_arrow)
+    flat = new_arrow.column("followers_by_day").combine_chunks().flatten()
+    assert flat.null_count == int(np.isnan(mat).sum()) > 0
+    # read back: an Arrow list column, the same matrix, the other columns as before
+    back = _to_pandas(new_arrow, "creator_state")
+    assert isinstance(back["followers_by_day"].dtype, pd.ArrowDtype)
+    assert list(back.columns) == TABLES["creator_state"].column_names
+    np.testing.assert_array_equal(S._matrix(back), mat)
+    assert back["user_id"].tolist() == frame["user_id"].tolist()
+    # a list of another length, or a null list, is taken row by row (a null list: no snapshot at all)
+    odd = pd.Series(pd.arrays.ArrowExtensionArray(pa.array([[1.0] * S.CREATOR_DAYS, None], type=pa.list_(pa.float64()))))
+    got = S._matrix(pd.DataFrame({"followers_by_day": odd}))
+    assert got.shape == (2, S.CREATOR_DAYS) and (got[0] == 1.0).all() and np.isnan(got[1]).all()
