@@ -28,7 +28,9 @@ null), floats are ``float64`` with NaN for null. Exception: a table whose spec s
 ``comment_state``, whose integer columns are never null) reads its integer columns as plain numpy integers, without
 the copy and mask of the nullable type, one pandas block per column (no copy into 2-D blocks; a column may then
 be Arrow's own read-only memory), and its ``snapshot_date`` as a Categorical of date objects
-(``day_categorical``). The rows of one partition share one ``snapshot_date`` object. Empty results
+(``day_categorical``). A spec's ``arrow_lists`` (creator_state's ``followers_by_day``) are read as Arrow list
+columns (``pd.ArrowDtype``) instead of an object column holding a numpy array per row. The rows of one partition
+share one ``snapshot_date`` object. Empty results
 use the same conversion on the table's schema (so they differ from ``TableSpec.empty_frame()`` only by those
 nullable dtypes).
 
