@@ -1,6 +1,6 @@
 """Where a step's time goes besides its own computation: the warehouse reads and writes between the assets and
 the validation, timed in the benchmark worker by wrapping the functions every such call goes through (no change
-to the pipeline; benchmarks/README.md "Where the time goes").
+to the pipeline; benchmarks/README.md "A run", item 6).
 
 Each asset hands its table to the next through Parquet files (the IO manager, resources/io_manager.py): one
 step's output is converted to Arrow and written, the next step reads the files and converts them to pandas. The
@@ -71,10 +71,6 @@ class SpanRecorder:
         for module, attr, original in reversed(self._undo):
             setattr(module, attr, original)
         self._undo.clear()
-
-    def clear(self) -> None:
-        with self._lock:
-            self.spans.clear()
 
     def seconds_within(self, start: float, end: float) -> dict[str, float]:
         """Seconds per category of the calls inside [start, end] (a call's part outside is not counted)."""
