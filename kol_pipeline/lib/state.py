@@ -533,6 +533,19 @@ def view_start(newest: pd.DataFrame, newest_day: date, day: date, keep_days: int
     return max(lo, _EPOCH_DAY + timedelta(days=int(newest["base_sd"].max())))
 
 
+def comment_partitions_since(day: date, window_days: int, keep_days: int = COMMENT_KEEP_DAYS) -> date:
+    """The first stored comment_state partition a reader of the comments last seen in the ``window_days`` days
+    ending on ``day`` needs (creator_scorecard: its 90-day window, against the state's 122 days).
+
+    A partition of day P holds rows with last_sd <= P (a delta the comments seen on P, a base the state of P), so
+    every row last seen on or after ``day - (window_days - 1)`` is in a partition of that day or later. Over those
+    partitions ``comment_view_mask`` keeps the same such rows as over the whole view: a comment's kept row is its
+    row of the latest partition, which is among them, and a row of an earlier partition never displaces it. The
+    rows of the partitions left out are all last seen before the window (a test checks the stats on random
+    histories with bases, re-sightings and expiry: unit/test_comment_state.py)."""
+    return day - timedelta(days=min(max(window_days, 1) - 1, keep_days))
+
+
 def _partition_days(sd: pd.Series) -> np.ndarray:
     """snapshot_date (a Categorical of dates as the IO manager reads it, date objects or timestamps) as int32 day
     numbers, one per row (a Categorical is converted per category, not per row)."""

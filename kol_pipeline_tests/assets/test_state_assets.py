@@ -177,3 +177,42 @@ def test_comment_state_row_fetch_reads_the_rows_asked_for(tmp_path):
     pq.write_table(pq.read_table(last).slice(1), last)  # the newest partition rewritten with a row less
     with pytest.raises(RuntimeError, match="changed while this run read them"):
         fetch(mask)
+
+
+def test_scorecard_comment_read_starts_at_its_window(tmp_path):
+    """creator_scorecard reads the stored comment_state partitions from ``comment_partitions_since`` on (its
+    90-day window, not the state's 122 days): fewer partitions, the same comment stats as the whole view."""
+    import pyarrow.parquet as pq
+    from fsspec.implementations.local import LocalFileSystem
+
+    from kol_pipeline.defs.metrics.assets import _comment_partitions
+    from kol_pipeline.lib import state as S
+    from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
+    from kol_pipeline_tests.unit.test_comment_state import _comments, _runs
+
+    d0 = date(2025, 1, 1)
+    parts = []
+    for i in range(130):  # new comments every day, and one comment re-sighted every 10 days
+        d = d0 + timedelta(days=i)
+        parts.append((d, _comments(d, [(f"c{i}_{k}", f"n{k % 4}", "0", "好看" if k else "买了", k % 2 == 0, 1)
+                                       for k in range(3)] + ([("c0_0", "n0", "0", "买了", True, 1)] if i % 10 == 0 else []))))
+    *_, (last, _, stored, _) = _runs(parts, [1] * 130)
+    folder = tmp_path / "comment_state"
+    for d, rows in stored.items():
+        (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
+        pq.write_table(_to_arrow(rows, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+    handle = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in stored))
+    since = S.comment_partitions_since(last, 90)
+    assert since == last - timedelta(days=89)
+    whole = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS)
+    part = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS, since)
+    days = sorted({pd.Timestamp(v).date() for v in part["snapshot_date"]})
+    assert days[0] == since and days[-1] == last and len(part) < len(whole)
+    assert min(pd.Timestamp(v).date() for v in whole["snapshot_date"]) < since
+    owner = pd.Series([f"u{k % 2}" for k in range(4)], index=[f"n{k}" for k in range(4)])
+    pairs = pd.DataFrame({"user_id": ["u0", "u1"]})
+    a = S._creator_comment_stats_state(part, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(part, last)[0])
+    b = S._creator_comment_stats_state(whole, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(whole, last)[0])
+    pd.testing.assert_frame_equal(a, b)
+    # the window's 3 comments a day and c0_0, re-sighted on day 120 (first seen on day 0); "好看" repeats
+    assert a["n_all"].sum() == 3 * 90 + 1 and a["n_dup"].sum() > 0

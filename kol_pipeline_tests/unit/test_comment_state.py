@@ -278,7 +278,7 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     rng = np.random.default_rng(100 + seed)
     lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
     fold = None
-    checked = masked = 0
+    checked = masked = skipped = 0
     notes = pd.Series([f"n{i}" for i in range(9)])
     owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
     pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
@@ -295,9 +295,22 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
             np.testing.assert_array_equal(S._note_comment_share(window, notes, rows), S._note_comment_share(fold, notes))
             pd.testing.assert_frame_equal(S._creator_comment_stats_state(window, owner, pd.Timestamp(d), 90, pairs, rows),
                                           S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), 90, pairs))
+            # creator_scorecard reads only the partitions from comment_partitions_since on: the same stats, for
+            # its 90-day window and for shorter and longer ones
+            for w in (90, 7, 200):
+                since = S.comment_partitions_since(d, w)
+                part = window[S._partition_days(window["snapshot_date"]) >= S.day_number(since)]
+                part = part.reset_index(drop=True)
+                skipped += len(window) - len(part)
+                pd.testing.assert_frame_equal(
+                    S._creator_comment_stats_state(part, owner, pd.Timestamp(d), w, pairs,
+                                                   S.comment_view_mask(part, d)[0]),
+                    S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), w, pairs), obj=f"since {since}, {d}")
     assert checked > 0 or all(p is None for _, p in parts)
     if seed in (0, 3):  # histories with re-sightings: rows outside the state were stored and left out
         assert masked > 0
+    if any(p is not None for _, p in parts[100:]):  # long enough for partitions before the 90-day window
+        assert skipped > 0
 
 
 def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():

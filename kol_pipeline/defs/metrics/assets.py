@@ -272,10 +272,14 @@ def note_state(
                        lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings))
 
 
-def _comment_partitions(comment_state: PartitionedInput, days: list[date], columns: list[str]) -> pd.DataFrame:
+def _comment_partitions(comment_state: PartitionedInput, days: list[date], columns: list[str],
+                        since: date | None = None) -> pd.DataFrame:
     """The stored comment_state partitions the comment states of the run's days are views over (from the latest
-    base on), only ``columns`` and those the view needs."""
+    base on; from ``since`` on when given: ``state.comment_partitions_since``), only ``columns`` and those the
+    view needs."""
     keys = _view_keys(comment_state, days[0], days[-1])
+    if since is not None:
+        keys = [k for k in keys if k >= since.isoformat()]
     return comment_state.read(keys, columns + state_lib.COMMENT_VIEW_COLUMNS)
 
 
@@ -370,7 +374,9 @@ def creator_scorecard(
     within tier x category."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS)
+    # only the partitions that can hold comments last seen in the creator window (lib/state.py)
+    since = state_lib.comment_partitions_since(days[0], settings.creator_window_days)
+    comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS, since)
     # each day's inputs from that day's states, then one finish per batch of days (lib/state.py FINISH_BATCH_ROWS)
     parts = (state_lib.scorecard_parts(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
                                        comment_state, d, settings, comment_rows=_comment_rows(comment_state, d))
