@@ -546,6 +546,15 @@ def comment_partitions_since(day: date, window_days: int, keep_days: int = COMME
     return day - timedelta(days=min(max(window_days, 1) - 1, keep_days))
 
 
+def last_seen_since(since: date) -> pc.Expression:
+    """Row filter for the reads of ``comment_partitions_since``: the rows last seen on or after ``since`` (a base
+    partition holds its whole state; the rows before the window are not the reader's, and none of them decides
+    which row of a comment in the window the view keeps: a later row of a comment is last seen later still).
+    ``last_sd`` is an int32 day number; a partition of the former format (timestamps) does not take the filter,
+    and the caller reads it whole."""
+    return pc.field("last_sd") >= pa.scalar(day_number(since), pa.int32())
+
+
 def _partition_days(sd: pd.Series) -> np.ndarray:
     """snapshot_date (a Categorical of dates as the IO manager reads it, date objects or timestamps) as int32 day
     numbers, one per row (a Categorical is converted per category, not per row)."""

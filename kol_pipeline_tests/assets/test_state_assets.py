@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from kol_pipeline.lib.simulate import simulate
@@ -181,14 +182,16 @@ def test_comment_state_row_fetch_reads_the_rows_asked_for(tmp_path):
 
 def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     """creator_scorecard reads the stored comment_state partitions from ``comment_partitions_since`` on (its
-    90-day window, not the state's 122 days): fewer partitions, the same comment stats as the whole view."""
+    90-day window, not the state's 122 days), and of a base partition only the rows last seen since then: fewer
+    rows, the same comment stats as the whole view. (A partition of the former format, with timestamp days, does not
+    take the row filter: test_a_comment_state_of_the_former_full_state_format_continues runs the scorecard on one.)"""
     import pyarrow.parquet as pq
     from fsspec.implementations.local import LocalFileSystem
 
     from kol_pipeline.defs.metrics.assets import _comment_partitions
     from kol_pipeline.lib import state as S
     from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
-    from kol_pipeline_tests.unit.test_comment_state import _comments, _runs
+    from kol_pipeline_tests.unit.test_comment_state import _comments, _stored
 
     d0 = date(2025, 1, 1)
     parts = []
@@ -196,23 +199,51 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
         d = d0 + timedelta(days=i)
         parts.append((d, _comments(d, [(f"c{i}_{k}", f"n{k % 4}", "0", "好看" if k else "买了", k % 2 == 0, 1)
                                        for k in range(3)] + ([("c0_0", "n0", "0", "买了", True, 1)] if i % 10 == 0 else []))))
-    *_, (last, _, stored, _) = _runs(parts, [1] * 130)
+    # as the benchmark's warm-up: the state of day 99 stored as one base, then a delta a day
+    prev = S.comment_state_batch(parts[:99])
+    days = [d for d, _ in parts[99:]]
+    stored = dict(S.comment_state_partitions(prev, days, dict(parts).get, 0, base_first=True))
+    last = days[-1]
+    assert stored[days[0]]["base"].all() and not stored[last]["base"].any()
     folder = tmp_path / "comment_state"
-    for d, rows in stored.items():
-        (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
-        pq.write_table(_to_arrow(rows, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
-    handle = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in stored))
+
+    def write(frames: dict) -> PartitionedInput:
+        for d, rows in frames.items():
+            (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True, exist_ok=True)
+            pq.write_table(_to_arrow(S._with_day(rows, d), "comment_state"),
+                           folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+        return PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in frames))
+
+    handle = write(stored)
     since = S.comment_partitions_since(last, 90)
     assert since == last - timedelta(days=89)
     whole = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS)
     part = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS, since)
-    days = sorted({pd.Timestamp(v).date() for v in part["snapshot_date"]})
-    assert days[0] == since and days[-1] == last and len(part) < len(whole)
-    assert min(pd.Timestamp(v).date() for v in whole["snapshot_date"]) < since
+    assert (S._state_days(part["last_sd"]) >= S.day_number(since)).all()
+    assert (S._state_days(whole["last_sd"]) < S.day_number(since)).sum() > 0  # the base's older rows
+    assert len(part) == int((S._state_days(whole["last_sd"]) >= S.day_number(since)).sum())
     owner = pd.Series([f"u{k % 2}" for k in range(4)], index=[f"n{k}" for k in range(4)])
     pairs = pd.DataFrame({"user_id": ["u0", "u1"]})
-    a = S._creator_comment_stats_state(part, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(part, last)[0])
-    b = S._creator_comment_stats_state(whole, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(whole, last)[0])
-    pd.testing.assert_frame_equal(a, b)
+
+    def stats(cs: pd.DataFrame) -> pd.DataFrame:
+        return S._creator_comment_stats_state(cs, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(cs, last)[0])
+
+    pd.testing.assert_frame_equal(stats(part), stats(whole))
     # the window's 3 comments a day and c0_0, re-sighted on day 120 (first seen on day 0); "好看" repeats
-    assert a["n_all"].sum() == 3 * 90 + 1 and a["n_dup"].sum() > 0
+    assert stats(part)["n_all"].sum() == 3 * 90 + 1 and stats(part)["n_dup"].sum() > 0
+
+
+    # a window stored with timestamp days (an earlier format, still read: unit/test_comment_state.py): the row
+    # filter does not apply to it, so its partitions are read whole, with the same stats
+    folder = tmp_path / "comment_state_ts"
+    for d, rows in stored.items():
+        t = _to_arrow(S._with_day(rows, d), "comment_state")
+        for c in ("first_sd", "last_sd"):
+            days_ms = (t.column(c).to_numpy().astype("int64") * 86_400_000).astype("datetime64[ms]")
+            t = t.set_column(t.schema.get_field_index(c), c, pa.array(days_ms))
+        (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
+        pq.write_table(t, folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+    old = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in stored))
+    old_part = _comment_partitions(old, [last], S.SCORECARD_COMMENT_COLUMNS, since)
+    assert old_part["last_sd"].dtype.kind == "M" and len(old_part) == len(whole)
+    pd.testing.assert_frame_equal(stats(old_part), stats(part))

@@ -275,12 +275,17 @@ def note_state(
 def _comment_partitions(comment_state: PartitionedInput, days: list[date], columns: list[str],
                         since: date | None = None) -> pd.DataFrame:
     """The stored comment_state partitions the comment states of the run's days are views over (from the latest
-    base on; from ``since`` on when given: ``state.comment_partitions_since``), only ``columns`` and those the
-    view needs."""
+    base on), only ``columns`` and those the view needs; with ``since``, only the partitions from that day on and
+    their rows last seen from then on (``state.comment_partitions_since``, ``state.last_seen_since``)."""
     keys = _view_keys(comment_state, days[0], days[-1])
+    columns = columns + state_lib.COMMENT_VIEW_COLUMNS
     if since is not None:
         keys = [k for k in keys if k >= since.isoformat()]
-    return comment_state.read(keys, columns + state_lib.COMMENT_VIEW_COLUMNS)
+        try:  # and of a base partition only its rows last seen from ``since`` on (state.last_seen_since)
+            return comment_state.read(keys, columns, row_filter=state_lib.last_seen_since(since))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # a partition of the former format (timestamp days): read whole, the view's mask decides
+    return comment_state.read(keys, columns)
 
 
 def _comment_rows(comment_state: pd.DataFrame, d: date):
