@@ -21,6 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 
+#: the clock of the spans (epoch seconds, as the event log's timestamps); a module attribute, read at each call, so
+#: a test can give the recorder a clock of its own without replacing ``time.time`` for the whole process
+_clock = time.time
+
 #: category -> the (module, function) pairs whose calls it times
 CATEGORIES: dict[str, tuple[tuple[str, str], ...]] = {
     "parquet_read": (("kol_pipeline.resources.io_manager", "_read_files"),),
@@ -45,13 +49,13 @@ class SpanRecorder:
         def timed(*args, **kwargs):
             depth = getattr(self._depth, category, 0)
             setattr(self._depth, category, depth + 1)
-            t0 = time.time() if depth == 0 else 0.0
+            t0 = _clock() if depth == 0 else 0.0
             try:
                 return fn(*args, **kwargs)
             finally:
                 setattr(self._depth, category, depth)
                 if depth == 0:
-                    t1 = time.time()
+                    t1 = _clock()
                     with self._lock:
                         self.spans.append((category, t0, t1))
 

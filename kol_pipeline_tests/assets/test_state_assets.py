@@ -183,15 +183,15 @@ def test_comment_state_row_fetch_reads_the_rows_asked_for(tmp_path):
 def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     """creator_scorecard reads the stored comment_state partitions from ``comment_partitions_since`` on (its
     90-day window, not the state's 122 days), and of a base partition only the rows last seen since then: fewer
-    rows, the same comment stats as the whole view. (A partition of the former format, with timestamp days, does not
-    take the row filter: test_a_comment_state_of_the_former_full_state_format_continues runs the scorecard on one.)"""
+    rows, the same comment stats as the whole view. A window stored with timestamp days (an earlier format) does
+    not take the row filter and is read whole, with the same stats."""
     import pyarrow.parquet as pq
     from fsspec.implementations.local import LocalFileSystem
 
     from kol_pipeline.defs.metrics.assets import _comment_partitions
     from kol_pipeline.lib import state as S
     from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
-    from kol_pipeline_tests.unit.test_comment_state import _comments, _stored
+    from kol_pipeline_tests.unit.test_comment_state import _comments
 
     d0 = date(2025, 1, 1)
     parts = []
@@ -205,16 +205,19 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     stored = dict(S.comment_state_partitions(prev, days, dict(parts).get, 0, base_first=True))
     last = days[-1]
     assert stored[days[0]]["base"].all() and not stored[last]["base"].any()
-    folder = tmp_path / "comment_state"
 
-    def write(frames: dict) -> PartitionedInput:
-        for d, rows in frames.items():
-            (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True, exist_ok=True)
-            pq.write_table(_to_arrow(S._with_day(rows, d), "comment_state"),
-                           folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
-        return PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in frames))
+    def write(folder: Path, timestamp_days: bool = False) -> PartitionedInput:
+        for d, rows in stored.items():
+            t = _to_arrow(S._with_day(rows, d), "comment_state")
+            if timestamp_days:
+                for c in ("first_sd", "last_sd"):
+                    days_ms = (t.column(c).to_numpy().astype("int64") * 86_400_000).astype("datetime64[ms]")
+                    t = t.set_column(t.schema.get_field_index(c), c, pa.array(days_ms))
+            (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
+            pq.write_table(t, folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+        return PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in stored))
 
-    handle = write(stored)
+    handle = write(tmp_path / "comment_state")
     since = S.comment_partitions_since(last, 90)
     assert since == last - timedelta(days=89)
     whole = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS)
@@ -232,18 +235,8 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     # the window's 3 comments a day and c0_0, re-sighted on day 120 (first seen on day 0); "好看" repeats
     assert stats(part)["n_all"].sum() == 3 * 90 + 1 and stats(part)["n_dup"].sum() > 0
 
-
-    # a window stored with timestamp days (an earlier format, still read: unit/test_comment_state.py): the row
-    # filter does not apply to it, so its partitions are read whole, with the same stats
-    folder = tmp_path / "comment_state_ts"
-    for d, rows in stored.items():
-        t = _to_arrow(S._with_day(rows, d), "comment_state")
-        for c in ("first_sd", "last_sd"):
-            days_ms = (t.column(c).to_numpy().astype("int64") * 86_400_000).astype("datetime64[ms]")
-            t = t.set_column(t.schema.get_field_index(c), c, pa.array(days_ms))
-        (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
-        pq.write_table(t, folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
-    old = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in stored))
+    # the same window stored with timestamp days: the row filter does not apply, its partitions are read whole
+    old = write(tmp_path / "comment_state_ts", timestamp_days=True)
     old_part = _comment_partitions(old, [last], S.SCORECARD_COMMENT_COLUMNS, since)
     assert old_part["last_sd"].dtype.kind == "M" and len(old_part) == len(whole)
     pd.testing.assert_frame_equal(stats(old_part), stats(part))

@@ -118,7 +118,7 @@ def test_span_recorder_counts_outermost_calls_within_a_span(monkeypatch):
 
     mod = types.ModuleType("kol_fake_io")
     clock = iter([10.0, 14.0, 20.0, 23.0])  # the outer call's start and end (an inner call reads no clock), a 2nd call
-    monkeypatch.setattr(io_time.time, "time", lambda: next(clock))
+    monkeypatch.setattr(io_time, "_clock", lambda: next(clock))
 
     def read(depth: int) -> int:
         return mod.read(depth - 1) + 1 if depth else 0  # calls itself through the module: the wrapped function
@@ -134,7 +134,7 @@ def test_span_recorder_counts_outermost_calls_within_a_span(monkeypatch):
     assert got["parquet_read"] == pytest.approx(3.0) and got["parquet_write"] == 0.0
     # another thread's calls are its own outermost calls (the depth is per thread)
     clock2 = iter([30.0, 31.0])
-    monkeypatch.setattr(io_time.time, "time", lambda: next(clock2))
+    monkeypatch.setattr(io_time, "_clock", lambda: next(clock2))
     t = threading.Thread(target=mod.read, args=(0,))
     t.start()
     t.join()
