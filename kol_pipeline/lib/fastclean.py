@@ -125,8 +125,7 @@ def crawl_days(values: pd.Series) -> pd.Series:
     if len(rest):
         sub = pd.Series(_objects(values)[rest], dtype=object)
         ts, _ = parsing.parse_epoch_ms(sub, "last_modify_ts")
-        days = parsing.shanghai_date(ts)
-        out[rest] = [(d - _EPOCH).days if isinstance(d, date) else -1 for d in days]
+        out[rest] = parsing.shanghai_day_numbers(ts)
     return pd.Series(out)
 
 

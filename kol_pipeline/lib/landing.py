@@ -58,8 +58,7 @@ def _record_days(fr: FileRecords) -> np.ndarray:
     if not fr.records:
         return np.zeros(0, dtype=np.int64)
     ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
-    days = parsing.shanghai_date(ts)
-    return np.array([(d - _EPOCH).days if isinstance(d, date) else _NO_DAY for d in days], dtype=np.int64)
+    return parsing.shanghai_day_numbers(ts)
 
 
 def _index(kind: str, path: Path, landing: Path) -> IndexedFile:

@@ -18,26 +18,45 @@ SHANGHAI = "Asia/Shanghai"
 _COUNT_RE = re.compile(
     r"^\s*(?P<sign>[-+]?)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>万|w|W|千|k|K|亿)?\s*(?P<plus>\+)?\s*$"
 )
+# ~2255-01-01 in epoch ms: a datetime64[ns] holds up to 2262
+_MAX_EPOCH_MS = 9_000_000_000_000_000
+# Above this a count is not a crawl's count (and would not fit int64 exactly): a bad value, not a wrapped number.
+_MAX_COUNT = 10**15
+
+
+def _show(value: object, limit: int = 80) -> str:
+    """A value as a reason quotes it: its repr, cut to `limit` characters (the whole record is in `raw`)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Counts that mean 0: MediaCrawler writes "" for a zero count (2026 crawls), and XHS shows the action's name
+# instead of a 0 (CONTRACT.md section 2).
+ZERO_LABELS = ("", "赞", "点赞", "收藏", "评论", "分享")
 _UNITS = {"": 1, "万": 10_000, "w": 10_000, "W": 10_000, "千": 1_000, "k": 1_000, "K": 1_000, "亿": 100_000_000}
 
 
 def parse_counts(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
     """Parse XHS counts: "35", "1.1万" (11000), "10万+" (100000, a lower bound), "2.3w", "1.2k", "1亿", "1,234".
 
-    Returns (Int64 counts, reasons). A reason is set for a missing, non-numeric or negative count.
+    An empty string and XHS's zero labels (`ZERO_LABELS`: the page shows the word where the count is 0) are 0.
+    Returns (Int64 counts, reasons). A reason is set for an absent/null, non-numeric or negative count.
     """
     s = values.astype("string").str.replace(",", "", regex=False).str.replace("，", "", regex=False)
+    s = s.mask(s.str.strip(" \t\r\n").isin(ZERO_LABELS).fillna(False).astype(bool), "0")
     ext = s.str.extract(_COUNT_RE)
     num = pd.to_numeric(ext["num"], errors="coerce")
     mult = ext["unit"].fillna("").map(_UNITS).astype("float64")
     parsed = (num * mult).round()
     neg = ext["sign"].eq("-").fillna(False).astype(bool) & num.gt(0).fillna(False).astype(bool)
-    missing = values.isna() | s.str.strip().fillna("").eq("")
+    missing = values.isna()
     bad = num.isna() & ~missing
     reasons = pd.Series(None, index=values.index, dtype=object)
     reasons[missing.to_numpy()] = f"missing count {field}"
-    reasons[bad.to_numpy()] = [f"{field} is not a number: {v!r}" for v in values[bad.to_numpy()]]
-    reasons[neg.to_numpy()] = [f"{field} is negative: {v!r}" for v in values[neg.to_numpy()]]
+    reasons[bad.to_numpy()] = [f"{field} is not a number: {_show(v)}" for v in values[bad.to_numpy()]]
+    reasons[neg.to_numpy()] = [f"{field} is negative: {_show(v)}" for v in values[neg.to_numpy()]]
+    huge = (reasons.isna() & parsed.gt(_MAX_COUNT).fillna(False).astype(bool)).to_numpy()
+    reasons[huge] = [f"{field} is out of range: {_show(v)}" for v in values[huge]]
     out = parsed.where(reasons.isna()).astype("Int64")
     return out, reasons
 
@@ -55,14 +74,26 @@ def parse_epoch_ms(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]
     ms = num.where(num >= 1e11, num * 1000)
     reasons = pd.Series(None, index=values.index, dtype=object)
     reasons[missing.to_numpy()] = f"missing {field}"
-    reasons[bad.to_numpy()] = [f"{field} is not an epoch time: {v!r}" for v in values[bad.to_numpy()]]
-    reasons[nonpos.to_numpy()] = [f"{field} is not a valid epoch time: {v!r}" for v in values[nonpos.to_numpy()]]
+    reasons[bad.to_numpy()] = [f"{field} is not an epoch time: {_show(v)}" for v in values[bad.to_numpy()]]
+    reasons[nonpos.to_numpy()] = [f"{field} is not a valid epoch time: {_show(v)}" for v in values[nonpos.to_numpy()]]
+    # inf, or beyond what a timestamp can hold (1e30): to_datetime would raise OverflowError, not coerce
+    huge = (reasons.isna() & ~ms.astype("float64").abs().le(_MAX_EPOCH_MS).fillna(True)).to_numpy()
+    reasons[huge] = [f"{field} is out of range for an epoch time: {_show(v)}" for v in values[huge]]
     ok = reasons.isna()
     ts = pd.to_datetime(ms.where(ok).astype("float64"), unit="ms", utc=True, errors="coerce")
     # beyond pandas' range (e.g. epoch microseconds read as milliseconds) gives NaT: never without a reason
     lost = (ok & ts.isna()).to_numpy()
-    reasons[lost] = [f"{field} is out of range for an epoch time: {v!r}" for v in values[lost]]
+    reasons[lost] = [f"{field} is out of range for an epoch time: {_show(v)}" for v in values[lost]]
     return ts.astype("datetime64[us, UTC]"), reasons
+
+
+def shanghai_day_numbers(ts: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of the Asia/Shanghai calendar date of UTC timestamps, -1 where the time is missing
+    (NaT: note that `pd.NaT` passes `isinstance(x, datetime.date)`, so a day must never be tested that way)."""
+    idx = pd.DatetimeIndex(ts)
+    local = idx.tz_convert(SHANGHAI).tz_localize(None).as_unit("us")
+    days = local.asi8 // 86_400_000_000
+    return np.where(idx.isna(), -1, days).astype(np.int64)
 
 
 def shanghai_date(ts: pd.Series) -> pd.Series:
@@ -100,7 +131,7 @@ def check_ids(values: pd.Series, field: str) -> pd.Series:
     bad = ~s.fillna("").str.match(_ID_RE) & ~missing
     reasons = pd.Series(None, index=values.index, dtype=object)
     reasons[missing.to_numpy()] = f"missing {field}"
-    reasons[bad.to_numpy()] = [f"bad {field}: {v!r}" for v in values[bad.to_numpy()]]
+    reasons[bad.to_numpy()] = [f"bad {field}: {_show(v)}" for v in values[bad.to_numpy()]]
     return reasons
 
 
@@ -117,7 +148,7 @@ def parse_money(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
     bad = num.isna() & ~missing
     reasons = pd.Series(None, index=values.index, dtype=object)
     reasons[missing.to_numpy()] = f"missing {field}"
-    reasons[bad.to_numpy()] = [f"{field} is not an amount: {v!r}" for v in values[bad.to_numpy()]]
+    reasons[bad.to_numpy()] = [f"{field} is not an amount: {_show(v)}" for v in values[bad.to_numpy()]]
     return num.where(reasons.isna()).astype("float64"), reasons
 
 
@@ -129,7 +160,7 @@ def parse_dates(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
     bad = parsed.isna() & ~missing
     reasons = pd.Series(None, index=values.index, dtype=object)
     reasons[missing.to_numpy()] = f"missing {field}"
-    reasons[bad.to_numpy()] = [f"{field} is not a date: {v!r}" for v in values[bad.to_numpy()]]
+    reasons[bad.to_numpy()] = [f"{field} is not a date: {_show(v)}" for v in values[bad.to_numpy()]]
     out = pd.Series([d.date() if not pd.isna(d) else None for d in parsed], index=values.index, dtype=object)
     return out, reasons
 

@@ -38,6 +38,14 @@ def _r(reasons: pd.Series) -> list:
         (" 7 ", 7),
         (0, 0),
         (42, 42),
+        # CONTRACT section 2: an empty count and XHS's zero labels are 0 (2026 crawls write "" for zero counts)
+        ("", 0),
+        ("   ", 0),
+        ("赞", 0),
+        ("点赞", 0),
+        ("收藏", 0),
+        ("评论", 0),
+        (" 分享 ", 0),
     ],
 )
 def test_parse_counts_values(raw: object, want: int) -> None:
@@ -52,12 +60,18 @@ def test_parse_counts_values(raw: object, want: int) -> None:
     [
         ("abc", "liked_count is not a number: 'abc'"),
         ("-5", "liked_count is negative: '-5'"),
-        ("", "missing count liked_count"),
-        ("   ", "missing count liked_count"),
         (None, "missing count liked_count"),
         (float("nan"), "missing count liked_count"),
         ("1.2.3", "liked_count is not a number: '1.2.3'"),
         ("万", "liked_count is not a number: '万'"),
+        ("赞赞", "liked_count is not a number: '赞赞'"),
+        ("\u2028", "liked_count is not a number: '\\u2028'"),
+        ("１２", "liked_count is not a number: '１２'"),
+        ([1], "liked_count is not a number: [1]"),
+        ({"a": 1}, "liked_count is not a number: {'a': 1}"),
+        (1e30, "liked_count is not a number: 1e+30"),
+        ("99999999999999999999999", "liked_count is out of range: '99999999999999999999999'"),
+        ("9" * 200, "liked_count is out of range: '" + "9" * 76 + "..."),
     ],
 )
 def test_parse_counts_reasons(raw: object, reason: str) -> None:
@@ -89,6 +103,26 @@ def test_parse_epoch_ms() -> None:
                          "last_modify_ts is not a valid epoch time: 0",
                          "last_modify_ts is not a valid epoch time: -3",
                          "last_modify_ts is out of range for an epoch time: 1741752000000000"]
+
+
+def test_parse_epoch_ms_huge_values_are_reasons_not_errors() -> None:
+    # 1e30 made pd.to_datetime raise OverflowError and stopped the whole run (issue #24)
+    ts, why = parsing.parse_epoch_ms(_s([1e30, "1e30", float("inf"), "-inf", 9.1e15, 1741752000000]), "time")
+    assert ts.isna().tolist() == [True] * 5 + [False]
+    assert _r(why) == ["time is out of range for an epoch time: 1e+30",
+                       "time is out of range for an epoch time: '1e30'",
+                       "time is out of range for an epoch time: inf",
+                       "time is not a valid epoch time: '-inf'",
+                       "time is out of range for an epoch time: 9100000000000000.0",
+                       None]
+
+
+def test_shanghai_day_numbers_missing_times_are_minus_one() -> None:
+    # pd.NaT passes isinstance(x, datetime.date): the landing index computed (NaT - epoch) and raised (issue #24)
+    ts, _ = parsing.parse_epoch_ms(_s([1741752000000, None, 1741795200000, "x"]), "last_modify_ts")
+    days = parsing.shanghai_day_numbers(ts)
+    epoch = date(1970, 1, 1)
+    assert days.tolist() == [(date(2025, 3, 12) - epoch).days, -1, (date(2025, 3, 13) - epoch).days, -1]
 
 
 def test_shanghai_date_boundaries() -> None:
