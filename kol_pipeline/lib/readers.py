@@ -22,8 +22,6 @@ MEDIACRAWLER_RE = re.compile(
 # MediaCrawler descriptions can exceed the csv module's default 128 KiB field limit (a csv.Error otherwise)
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
-_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
-
 ITEM_KIND = {"contents": "notes", "comments": "comments", "creator": "creators", "creators": "creators"}
 
 
@@ -136,11 +134,12 @@ def jsonl_line(i: int, line: str, out: FileRecords) -> None:
 
 
 def _jsonl(text: str, out: FileRecords) -> None:
-    # Lines end at "\n", "\r\n" or "\r" (universal newlines). Not str.splitlines(): it also splits at U+2028,
-    # U+2029, U+0085 and a few control characters; JSON allows the first three unescaped inside strings, and
+    # Lines end at "\n" only (a "\r" before it is dropped: CRLF files), as CONTRACT section 2 says and as DuckDB's
+    # line reader counts them (lib/fastread.py). Not str.splitlines(): it also splits at "\r", U+2028, U+2029,
+    # U+0085 and a few control characters; JSON allows U+2028, U+2029 and U+0085 unescaped inside strings, and
     # MediaCrawler (ensure_ascii=False) writes them so, which broke a valid record in two malformed lines.
-    for i, line in enumerate(_NEWLINE_RE.split(text), start=1):
-        jsonl_line(i, line, out)
+    for i, line in enumerate(text.split("\n"), start=1):
+        jsonl_line(i, line.removesuffix("\r"), out)
 
 
 def _csv(text: str, out: FileRecords) -> None:
