@@ -68,7 +68,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         days = sorted(find_partition_days(landing))
     if not days:
-        _print(f"error: no MediaCrawler rows with a usable crawl time under {landing}")
+        from kol_pipeline.lib.landing import skipped_files
+        from kol_pipeline.orchestrate import render_skipped
+
+        _print(f"error: no MediaCrawler XHS rows with a usable crawl time under {landing}")
+        for line in render_skipped(skipped_files(landing)):
+            _print(line)
         return 2
     if args.ingest_only:
         downstream: set = set()
@@ -97,8 +102,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"metrics and marts for {len(downstream)} of them; landing {landing}; warehouse {warehouse}; "
         f"DAGSTER_HOME {home}"
     )
+    from kol_pipeline.lib.landing import skipped_files
+
+    skipped = skipped_files(landing)  # the landing index is cached: this reads no file again
     summary = run_pipeline(ranges, warehouse, progress=_print, downstream_days=downstream, landing=landing,
                            compact_planned_events=not args.per_day_planned_events)
+    summary.skipped = skipped
     _print(summary.render(time.monotonic() - t0))
     return summary.exit_code
 

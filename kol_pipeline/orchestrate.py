@@ -132,6 +132,10 @@ class RunSummary:
     blocked_days: list[date] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
+    # per ingested kind: rows read / kept / duplicates / quarantined over the run's days (the ingest assets'
+    # accounting metadata), and the landing files not read, with why
+    accounting: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     # wall seconds per phase (brand files, ingestion runs, downstream runs): where a long run spends its time
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -148,6 +152,10 @@ class RunSummary:
             "rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
             f"quarantined rows: {self.quarantined:,}",
         ]
+        for kind, acc in self.accounting.items():
+            lines.append(f"  {kind}: read {acc['read']:,} / kept {acc['kept']:,} / duplicates {acc['duplicates']:,} / "
+                         f"quarantined {acc['quarantined']:,}")
+        lines += render_skipped(self.skipped)
         if self.warned_checks:
             counts: dict[str, int] = {}
             for w in self.warned_checks:
@@ -163,6 +171,41 @@ class RunSummary:
             lines.append("FAILED runs: " + "; ".join(self.failed_runs))
         lines.append("exit " + str(self.exit_code))
         return "\n".join(lines)
+
+
+ACCOUNTED = ("read", "kept", "duplicates", "quarantined")
+
+
+def render_skipped(skipped: Sequence[tuple[str, str]], examples: int = 5) -> list[str]:
+    """Summary lines for the files not read, grouped by reason, with up to `examples` names each (a MediaCrawler
+    data folder can hold thousands of other platforms' files)."""
+    if not skipped:
+        return []
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in skipped:
+        by_reason.setdefault(reason, []).append(name)
+    lines = [f"skipped files ({len(skipped):,}), not read:"]
+    for reason, names in sorted(by_reason.items()):
+        more = f", and {len(names) - examples:,} more" if len(names) > examples else ""
+        lines.append(f"  {reason} ({len(names):,}): " + ", ".join(names[:examples]) + more)
+    return lines
+
+
+def add_accounting(total: dict[str, dict[str, int]], result: dg.JobExecutionResult) -> None:
+    """Add an ingest run's rows read / kept / duplicates / quarantined per kind (its assets' `rows_*` metadata) to
+    `total`. A ranged run records one materialization per day with the range's metadata: counted once per run."""
+    seen: set[str] = set()
+    for ev in result.get_asset_materialization_events():
+        mat = ev.materialization
+        name = mat.asset_key.to_user_string() if mat is not None else ""
+        meta = mat.metadata if mat is not None else {}
+        if name in seen or f"rows_{ACCOUNTED[0]}" not in meta:
+            continue
+        seen.add(name)
+        acc = total.setdefault(name, dict.fromkeys(ACCOUNTED, 0))
+        for k in ACCOUNTED:
+            value = meta.get(f"rows_{k}")
+            acc[k] += int(value.value) if value is not None else 0
 
 
 def load_definitions() -> dg.Definitions:
@@ -342,6 +385,7 @@ def _run_pipeline(
         with run_job("ingest_job", instance, tags={**range_tags(start, end), LANDING_CACHE_TAG: "keep"},
                      asset_selection=set(selection), asset_check_selection=ingest_checks) as res:
             outcome = _Outcome.of(res)
+            add_accounting(summary.accounting, res)
         summary.runs += 1
         failed, warned, blocked = outcome.checks
         if not outcome.success and not failed:

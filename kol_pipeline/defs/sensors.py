@@ -68,11 +68,13 @@ def _file_days(landing: Path, changed: dict[str, Path]) -> dict[str, tuple[str, 
     """Asia/Shanghai days each changed file's records belong to (lib.landing's rule; search_rankings: its name)."""
     out: dict[str, tuple[str, ...]] = {}
     wanted = {str(p.resolve()): rel for rel, p in changed.items()}
-    if any(ingest_lib.kind_of(p) for p in changed.values()):
+    rankings = {str(p.resolve()) for p in brand_lib.search_ranking_files(landing).values()}
+    if any(str(p.resolve()) not in rankings for p in changed.values()):
         for f in landing_lib.index_landing(landing):
             rel = wanted.get(str(f.path.resolve()))
             if rel is not None:
-                out[rel] = tuple(sorted(d.isoformat() for d in f.all_days))
+                # a workbook is indexed once per sheet: its days are those of all its sheets
+                out[rel] = tuple(sorted(set(out.get(rel, ())) | {d.isoformat() for d in f.all_days}))
     for day, p in brand_lib.search_ranking_files(landing).items():
         rel = wanted.get(str(p.resolve()))
         if rel is not None:

@@ -210,10 +210,10 @@ def _query(fields: Sequence[str]) -> str:
 def read_jsonl_fast(path: Path, display_name: str, kind: str, min_bytes: int = FAST_MIN_BYTES) -> FileRecords:
     """Records of a JSON lines file, fast when it is large and exact always (falls back to read_records)."""
     if path.suffix.lower() != ".jsonl" or kind not in FIELDS or path.stat().st_size < min_bytes:
-        return read_records(path, display_name)
+        return read_records(path, display_name, kind)
     starts = _line_offsets(path, check=True)
     if starts is None:
-        return read_records(path, display_name)
+        return read_records(path, display_name, kind)
     expected = len(starts) - 1
     import duckdb
 
@@ -223,13 +223,13 @@ def read_jsonl_fast(path: Path, display_name: str, kind: str, min_bytes: int = F
         table = con.sql(_query(fields), params={"path": str(path), "trailing": TRAILING_COMMA_RE,
                                                "suspect": SUSPECT_RE}).to_arrow_table()
     except duckdb.Error:
-        return read_records(path, display_name)
+        return read_records(path, display_name, kind)
     finally:
         con.close()
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()
     if table.num_rows != expected:
-        return read_records(path, display_name)
+        return read_records(path, display_name, kind)
     out = ColumnarRecords(path=display_name, source=path, kind=kind, _starts=starts)
     fast = table.column("fast").to_numpy(zero_copy_only=False).astype(bool)
     py_idx = np.flatnonzero(~fast)

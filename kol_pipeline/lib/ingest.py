@@ -26,9 +26,10 @@ import pyarrow.compute as pc
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
+from kol_pipeline.lib.discovery import discover
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.order import renumbered, sort_key, stable_order
-from kol_pipeline.lib.readers import FileRecords, kind_of, read_records
+from kol_pipeline.lib.readers import FileRecords, read_records
 from kol_pipeline.lib.schemas import QUARANTINE, TABLES, TEXT, arrow_text
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
 
@@ -78,22 +79,10 @@ class IngestResult:
 
 
 def landing_files(landing: Path) -> dict[str, list[Path]]:
-    """MediaCrawler files under landing/mediacrawler/**, by kind, sorted by path (deterministic).
-
-    A folder without a `mediacrawler/` subfolder is taken as a MediaCrawler output folder itself (so a crawl's
-    data folder can be pointed at directly)."""
-    out: dict[str, list[Path]] = {k: [] for k in KINDS}
-    root = landing / "mediacrawler"
-    if not root.is_dir():
-        root = landing
-    if not root.is_dir():
-        return out
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            k = kind_of(p)
-            if k:
-                out[k].append(p)
-    return out
+    """MediaCrawler XHS files under landing/mediacrawler/** (or the landing folder itself when it has no
+    `mediacrawler/` subfolder: a crawl's data folder can be pointed at directly), by kind, sorted by path. A
+    workbook is listed under each kind it has a sheet for. What is not read is `discovery.discover(...).skipped`."""
+    return discover(landing).files
 
 
 def relative_name(path: Path, landing: Path) -> str:
@@ -571,7 +560,8 @@ def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Pa
             if wanted is not None and p not in wanted:
                 continue
             name = relative_name(p, landing)
-            out.append((kind, read_records(p, name) if min_bytes is None else read_jsonl_fast(p, name, kind, min_bytes)))
+            out.append((kind, read_records(p, name, kind) if min_bytes is None
+                         else read_jsonl_fast(p, name, kind, min_bytes)))
     return out
 
 

@@ -2,7 +2,8 @@
 
 A ranged run only cleans the records of its days, and a file is parsed once per process however many runs read
 it (`kol-pipeline run` over a sparse crawl makes many small runs). The index also tells the CLI and the sensor
-which partitions a folder holds. Cache entries are keyed by (path, size, mtime), so a rewritten file is re-read.
+which partitions a folder holds. Cache entries are keyed by (path, kind, size,
+mtime), so a rewritten file is re-read (and a workbook's sheets are entries of their own).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kol_pipeline.lib import fastread, parsing
+from kol_pipeline.lib.discovery import discover
 from kol_pipeline.lib.ingest import KINDS, landing_files, relative_name
 from kol_pipeline.lib.fastclean import crawl_days
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
@@ -51,7 +53,7 @@ class IndexedFile:
         return {_EPOCH + timedelta(days=int(d)): int(n) for d, n in zip(nums, counts) if d != _NO_DAY}
 
 
-_CACHE: OrderedDict[tuple[str, int, int], IndexedFile] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str, int, int], IndexedFile] = OrderedDict()
 
 
 def _record_days(fr: FileRecords) -> np.ndarray:
@@ -85,7 +87,7 @@ def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
 
 
 def index_landing(landing: Path) -> list[IndexedFile]:
-    """Every MediaCrawler file of the landing folder, parsed once per (path, size, mtime) and process."""
+    """Every MediaCrawler file of the landing folder, parsed once per (path, kind, size, mtime) and process."""
     return list(iter_index(landing))
 
 
@@ -108,7 +110,7 @@ def iter_index(landing: Path, cache: bool = True) -> Iterator[IndexedFile]:
     for kind, paths in landing_files(landing).items():
         for p in paths:
             st = p.stat()
-            todo.append((kind, p, (str(p.resolve()), st.st_size, st.st_mtime_ns)))
+            todo.append((kind, p, (str(p.resolve()), kind, st.st_size, st.st_mtime_ns)))  # a workbook: per sheet
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kol-read-ahead")
     pending: dict[int, Future[IndexedFile]] = {}
 
@@ -185,6 +187,18 @@ def iter_batches_for_days(landing: Path, start: date, end: date, kinds: tuple[st
                 fallback_day=f.problem_day,
             )
         yield f.kind, fr
+
+
+def skipped_files(landing: Path) -> list[tuple[str, str]]:
+    """(file relative to the landing folder, why) for every file under the crawl root that is not read: another
+    platform's, not a MediaCrawler file, a workbook that cannot be opened (`discovery.discover`), or a file whose
+    whole content is unreadable (its record-0 problem, which is also in `quarantine`)."""
+    out = [(relative_name(s.path, landing), s.reason) for s in discover(landing).skipped]
+    for f in index_landing(landing):
+        whole = [p.reason for p in f.records.problems if p.record_number == 0]
+        if whole:
+            out.append((f.records.path, whole[0]))
+    return sorted(out)
 
 
 def kinds_present(landing: Path) -> set[str]:

@@ -16,9 +16,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+# `{crawler}_{item}[_{suffix}].{ext}`, also as older numbered exports (`1_search_comments_2025-02-27.csv`), with a
+# platform prefix (`xhs_search_contents.json`) and as copies (`search_contents_2026-06-02 copy.json`, `... (1).json`)
 MEDIACRAWLER_RE = re.compile(
-    r"^(?P<crawler>[A-Za-z0-9]+)_(?P<item>contents|comments|creator|creators)(?:_(?P<suffix>.+))?\.(?P<ext>json|jsonl|csv)$"
+    r"^(?:\d+_)?(?P<crawler>[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*?)_(?P<item>contents|comments|creator|creators)"
+    r"(?:[_ .(-](?P<suffix>.*))?\.(?P<ext>json|jsonl|csv)$",
+    re.IGNORECASE,
 )
+XLSX_EXT = ".xlsx"
+# MediaCrawler's excel store: one sheet per kind (store/excel_store_base.py names them Contents, Comments, Creators)
+XLSX_SHEETS = {"contents": "notes", "notes": "notes", "comments": "comments", "creators": "creators",
+               "creator": "creators"}
 # MediaCrawler descriptions can exceed the csv module's default 128 KiB field limit (a csv.Error otherwise)
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -51,7 +59,7 @@ class FileRecords:
 def kind_of(path: Path) -> str | None:
     """notes|comments|creators for a MediaCrawler file name, else None."""
     m = MEDIACRAWLER_RE.match(path.name)
-    return ITEM_KIND[m.group("item")] if m else None
+    return ITEM_KIND[m.group("item").lower()] if m else None
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -60,6 +68,79 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("gb18030"), "gb18030"
+
+
+def decode_head(data: bytes) -> str | None:
+    """The start of a file as text (UTF-8 or GB18030, a character cut at the end tolerated), None if neither."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(data) - 4:  # only the last, cut character is incomplete
+                return data[: exc.start].decode(enc, errors="ignore")
+    return None
+
+
+def xlsx_kinds(path: Path) -> tuple[list[str], str | None]:
+    """(kinds of the workbook's MediaCrawler sheets, in sheet order; the reason it cannot be opened, or None)."""
+    try:
+        wb = _open_workbook(path)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged or foreign file
+        return [], f"not an xlsx workbook ({type(exc).__name__}: {exc})"
+    try:
+        kinds = [XLSX_SHEETS[n.strip().lower()] for n in wb.sheetnames if n.strip().lower() in XLSX_SHEETS]
+    finally:
+        wb.close()
+    return list(dict.fromkeys(kinds)), None
+
+
+def _open_workbook(path: Path):
+    import openpyxl  # imported when a workbook is found: most landing folders have none
+
+    return openpyxl.load_workbook(path, read_only=True, data_only=True)
+
+
+def _cell(value: object) -> object:
+    """A cell as a record value: numbers, text and None as they are; a date or time as ISO text (not epoch ms, so
+    a crawl time typed as a date by a spreadsheet program is a reason, never a guess)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _xlsx(path: Path, kind: str | None, out: FileRecords) -> None:
+    """The rows of the workbook's sheet for `kind`: the first row is the header, record number = row - 1; a blank
+    row is not a record; a row with values beyond the header is one problem; an empty cell is ""."""
+    try:
+        wb = _open_workbook(path)
+    except Exception as exc:  # noqa: BLE001
+        out.problems.append(Problem(0, f"unreadable file: not an xlsx workbook ({type(exc).__name__}: {exc})", ""))
+        return
+    try:
+        names = [n for n in wb.sheetnames if XLSX_SHEETS.get(n.strip().lower()) == kind]
+        if not names:
+            out.notes.append(f"no sheet for {kind}")
+            return
+        out.path = f"{out.path}#{names[0]}"
+        rows = wb[names[0]].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        for i, row in enumerate(rows, start=1):
+            values = [_cell(v) for v in row]
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            extra = [v for v in values[len(header):] if v is not None and v != ""]
+            if extra:
+                raw = json.dumps(values, ensure_ascii=False, default=str)
+                out.problems.append(Problem(i, f"xlsx row has values beyond the header's {len(header)} columns", raw))
+                continue
+            # an empty cell is "": MediaCrawler's excel store writes None as "", and a cell cannot tell them apart
+            values = ["" if v is None else v for v in values] + [""] * (len(header) - len(values))
+            out.records.append({h: v for h, v in zip(header, values) if h})
+            out.record_numbers.append(i)
+    finally:
+        wb.close()
 
 
 def _json_array(text: str, out: FileRecords) -> None:
@@ -164,9 +245,13 @@ def _csv(text: str, out: FileRecords) -> None:
         out.problems.append(Problem(i + 1, f"malformed CSV at record {i + 1}: {exc}", ""))
 
 
-def read_records(path: Path, display_name: str | None = None) -> FileRecords:
-    """All records of one landing file. Never raises for bad content: problems are returned with reasons."""
+def read_records(path: Path, display_name: str | None = None, kind: str | None = None) -> FileRecords:
+    """All records of one landing file (of a workbook: the sheet of `kind`, its name appended to the file's as
+    `file.xlsx#Sheet`). Never raises for bad content: problems are returned with reasons."""
     out = FileRecords(path=display_name or str(path))
+    if path.suffix.lower() == XLSX_EXT:
+        _xlsx(path, kind, out)
+        return out
     data = path.read_bytes()
     if not data.strip():
         out.notes.append("empty file")
