@@ -81,10 +81,9 @@ def find_partition_days(landing: Path) -> set[date]:
 
 
 def db_crawl_days(engine) -> set[date]:
-    import pandas as pd
+    """The days of MediaCrawler's database tables' rows (`ingest.db_record_days`: the crawl time's, or the insert
+    time's where the crawl time is unusable)."""
     import sqlalchemy as sa
-
-    from kol_pipeline.lib import parsing
 
     out: set[date] = set()
     insp = sa.inspect(engine)
@@ -92,9 +91,13 @@ def db_crawl_days(engine) -> set[date]:
         for table in ingest_lib.DB_TABLES.values():
             if not insp.has_table(table):
                 continue
-            vals = [r[0] for r in conn.execute(sa.select(sa.column("last_modify_ts")).select_from(sa.table(table)))]
-            ts, _ = parsing.parse_epoch_ms(pd.Series(vals, dtype=object), "last_modify_ts")
-            out |= set(parsing.shanghai_date(ts[ts.notna()]))
+            cols = {c["name"] for c in insp.get_columns(table)}
+            if "last_modify_ts" not in cols:
+                continue
+            query = sa.select(sa.column("last_modify_ts"), sa.column("add_ts") if "add_ts" in cols else sa.null())
+            rows = conn.execute(query.select_from(sa.table(table))).all()
+            days, _ = ingest_lib.db_record_days([r[0] for r in rows], [r[1] for r in rows])
+            out |= {date(1970, 1, 1) + timedelta(days=int(d)) for d in set(days.tolist()) if d >= 0}
     return out
 
 

@@ -572,19 +572,15 @@ def day_bounds_ms(start: date, end: date) -> tuple[int, int]:
     return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
 
 
-_DB_QUERIES = {
-    # Table names are fixed here, never formatted from input; the bounds are bound parameters.
-    "notes": "SELECT * FROM xhs_note WHERE last_modify_ts >= :lo AND last_modify_ts < :hi",
-    "comments": "SELECT * FROM xhs_note_comment WHERE last_modify_ts >= :lo AND last_modify_ts < :hi",
-    "creators": "SELECT * FROM xhs_creator WHERE last_modify_ts >= :lo AND last_modify_ts < :hi",
-}
-
-
-_DB_QUERIES_ALL = {
-    "notes": "SELECT * FROM xhs_note",
-    "comments": "SELECT * FROM xhs_note_comment",
-    "creators": "SELECT * FROM xhs_creator",
-}
+# Table names are fixed here, never formatted from input; the bounds are bound parameters. A row is selected by its
+# crawl time in epoch ms, or in epoch seconds (an export variant, scaled by parsing.parse_epoch_ms), or, when its
+# crawl time is unusable (NULL, <= 0, beyond a timestamp), by its insert time `add_ts` (`db_record_days`).
+_IN_RANGE = "(last_modify_ts >= :lo AND last_modify_ts < :hi) OR (last_modify_ts >= :lo_s AND last_modify_ts < :hi_s)"
+_BY_ADD_TS = "(last_modify_ts IS NULL OR last_modify_ts <= 0 OR last_modify_ts > :max_ms) AND add_ts >= :lo AND add_ts < :hi"
+_DB_QUERIES = {kind: f"SELECT * FROM {table} WHERE {_IN_RANGE}" for kind, table in DB_TABLES.items()}
+_DB_QUERIES_ADD_TS = {kind: f"SELECT * FROM {table} WHERE {_IN_RANGE} OR ({_BY_ADD_TS})"
+                      for kind, table in DB_TABLES.items()}
+_DB_QUERIES_ALL = {kind: f"SELECT * FROM {table}" for kind, table in DB_TABLES.items()}
 
 
 def numeric_crawl_time(insp: Any, table: str) -> bool | None:
@@ -594,17 +590,35 @@ def numeric_crawl_time(insp: Any, table: str) -> bool | None:
 
     if not insp.has_table(table):
         return None
-    col_type = {c["name"]: c["type"] for c in insp.get_columns(table)}.get("last_modify_ts")
+    types = {c["name"]: c["type"] for c in insp.get_columns(table)}
+    col_type = types.get("last_modify_ts")
     if col_type is None:
         return None
-    return isinstance(col_type, (sa.Integer, sa.Numeric))
+    return isinstance(col_type, (sa.Integer, sa.Numeric)) and isinstance(types.get("add_ts", sa.Integer()),
+                                                                          (sa.Integer, sa.Numeric))
+
+
+def db_record_days(last_modify_ts: Sequence[Any], add_ts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(day number of each database row, whether it came from `add_ts`): the Asia/Shanghai day of its crawl time,
+    or, where that is unusable, of its insert time `add_ts` (MediaCrawler sets it when it stores the row), so that
+    the row is quarantined in that day's partition instead of never being selected; -1 where neither is usable."""
+    crawled, _ = parsing.parse_epoch_ms(pd.Series(list(last_modify_ts), dtype=object), "last_modify_ts")
+    added, _ = parsing.parse_epoch_ms(pd.Series(list(add_ts), dtype=object), "add_ts")
+    by_crawl = parsing.shanghai_day_numbers(crawled)
+    by_add = parsing.shanghai_day_numbers(added)
+    fallback = by_crawl < 0
+    return np.where(fallback, by_add, by_crawl), fallback & (by_add >= 0)
 
 
 def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS) -> list[tuple[str, FileRecords]]:
-    """Rows of MediaCrawler's db mode tables whose crawl time falls in [start, end] (Asia/Shanghai), read-only."""
+    """Rows of MediaCrawler's db mode tables of the days [start, end] (Asia/Shanghai; `db_record_days`), read-only.
+    Rows placed by their `add_ts` come as batches of their own whose `fallback_day` is that day."""
     import sqlalchemy as sa
 
     lo, hi = day_bounds_ms(start, end)
+    params = {"lo": lo, "hi": hi, "lo_s": lo // 1000, "hi_s": -(-hi // 1000), "max_ms": parsing.MAX_EPOCH_MS}
+    first = (start - date(1970, 1, 1)).days
+    last = (end - date(1970, 1, 1)).days
     out: list[tuple[str, FileRecords]] = []
     insp = sa.inspect(engine)
     with engine.connect() as conn:
@@ -613,24 +627,31 @@ def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS
             if not insp.has_table(table):
                 continue
             numeric = numeric_crawl_time(insp, table)
+            has_add = any(c["name"] == "add_ts" for c in insp.get_columns(table))
             if numeric:
-                res = conn.execute(sa.text(_DB_QUERIES[kind]), {"lo": lo, "hi": hi})
+                res = conn.execute(sa.text((_DB_QUERIES_ADD_TS if has_add else _DB_QUERIES)[kind]), params)
             else:
                 # last_modify_ts is not a number column (e.g. a table written by pandas.to_sql from CSV: TEXT):
                 # PostgreSQL cannot compare it with a number, so read the table and keep the range's rows here.
                 res = conn.execute(sa.text(_DB_QUERIES_ALL[kind]))
             cols = list(res.keys())
-            fr = FileRecords(path=f"db:{table}")
+            records, numbers = [], []
             for i, row in enumerate(res, start=1):
                 rec = {c: (v.decode() if isinstance(v, bytes) else v) for c, v in zip(cols, row)}
+                records.append(rec)
+                numbers.append(int(rec["id"]) if rec.get("id") is not None and str(rec["id"]).isdigit() else i)
+            days, by_add = db_record_days([r.get("last_modify_ts") for r in records], [r.get("add_ts") for r in records])
+            keep = (days >= first) & (days <= last)
+            main = FileRecords(path=f"db:{table}")
+            placed: dict[int, FileRecords] = {}
+            for rec, num, day, fb, k in zip(records, numbers, days, by_add, keep):
+                if not k:
+                    continue
+                fr = main if not fb else placed.setdefault(int(day), FileRecords(
+                    path=f"db:{table}", fallback_day=date(1970, 1, 1) + timedelta(days=int(day))))
                 fr.records.append(rec)
-                fr.record_numbers.append(int(rec["id"]) if rec.get("id") is not None and str(rec["id"]).isdigit() else i)
-            if not numeric and fr.records:
-                ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
-                keep = ts.notna() & _in_range(parsing.shanghai_date(ts).where(ts.notna(), None), start, end)
-                fr.records = [r for r, k in zip(fr.records, keep) if k]
-                fr.record_numbers = [n for n, k in zip(fr.record_numbers, keep) if k]
-            out.append((kind, fr))
+                fr.record_numbers.append(num)
+            out += [(kind, fr) for fr in (main, *placed.values())]
     return out
 
 

@@ -19,7 +19,7 @@ _COUNT_RE = re.compile(
     r"^\s*(?P<sign>[-+]?)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>万|w|W|千|k|K|亿)?\s*(?P<plus>\+)?\s*$"
 )
 # ~2255-01-01 in epoch ms: a datetime64[ns] holds up to 2262
-_MAX_EPOCH_MS = 9_000_000_000_000_000
+MAX_EPOCH_MS = 9_000_000_000_000_000
 # Above this a count is not a crawl's count (and would not fit int64 exactly): a bad value, not a wrapped number.
 _MAX_COUNT = 10**15
 
@@ -77,7 +77,7 @@ def parse_epoch_ms(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]
     reasons[bad.to_numpy()] = [f"{field} is not an epoch time: {_show(v)}" for v in values[bad.to_numpy()]]
     reasons[nonpos.to_numpy()] = [f"{field} is not a valid epoch time: {_show(v)}" for v in values[nonpos.to_numpy()]]
     # inf, or beyond what a timestamp can hold (1e30): to_datetime would raise OverflowError, not coerce
-    huge = (reasons.isna() & ~ms.astype("float64").abs().le(_MAX_EPOCH_MS).fillna(True)).to_numpy()
+    huge = (reasons.isna() & ~ms.astype("float64").abs().le(MAX_EPOCH_MS).fillna(True)).to_numpy()
     reasons[huge] = [f"{field} is out of range for an epoch time: {_show(v)}" for v in values[huge]]
     ok = reasons.isna()
     ts = pd.to_datetime(ms.where(ok).astype("float64"), unit="ms", utc=True, errors="coerce")

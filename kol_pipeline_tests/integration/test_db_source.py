@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from kol_pipeline.lib import brand, ingest, landing
+from kol_pipeline.lib import brand, ingest, landing, parsing
 from kol_pipeline.lib.mediacrawler_db import write_records
 from kol_pipeline.lib.readers import FileRecords
 from kol_pipeline_tests.integration.conftest import ALL_DAYS, BACKENDS, SAMPLE, SourceDB
@@ -158,7 +158,8 @@ def test_reader_only_selects_with_bound_parameters(sample_db: SourceDB) -> None:
         assert statement.lstrip().upper().startswith("SELECT "), statement
         assert str(lo) not in statement and str(hi) not in statement, statement  # bounds are bound, not inlined
         values = list(params.values()) if isinstance(params, dict) else list(params)
-        assert values == [lo, hi], (statement, params)
+        # the day in epoch ms, in epoch seconds, and the bound beyond which a crawl time is unusable (add_ts's day)
+        assert set(values) == {lo, hi, lo // 1000, -(-hi // 1000), parsing.MAX_EPOCH_MS}, (statement, params)
     # anything else is the dialect's own table lookup: read-only catalogue queries
     for statement, _ in seen:
         head = statement.lstrip().split(None, 1)[0].upper()
@@ -202,8 +203,9 @@ def _note(note_id: str, last_modify_ts: object, title: str = "t") -> dict:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_null_crawl_time_and_utf8mb4(backend: str, make_source_db, ctx) -> None:
-    """A row with a NULL last_modify_ts (allowed by MediaCrawler's ORM models) does not crash the reader nor the
-    partition finder; Chinese text and 4-byte emoji come back unchanged (utf8mb4 on MariaDB)."""
+    """A row with a NULL last_modify_ts (allowed by MediaCrawler's ORM models) is filed under the day of its
+    add_ts and quarantined there (it was never selected before: dropped without a trace); Chinese text and 4-byte
+    emoji come back unchanged (utf8mb4 on MariaDB)."""
     from kol_pipeline import orchestrate
 
     db = make_source_db(backend, strict=False)
@@ -217,18 +219,25 @@ def test_null_crawl_time_and_utf8mb4(backend: str, make_source_db, ctx) -> None:
     batches = ingest.db_batches(db.engine, day, day)
     notes_batch = [fr for k, fr in batches if k == "notes"]
     assert [r["note_id"] for r in notes_batch[0].records] == [ok_id, "ed02", "ed03"]
+    assert [[r["note_id"] for r in fr.records] for fr in notes_batch[1:]] == [[null_id]]
+    assert notes_batch[1].fallback_day == day
     assert [fr.records for k, fr in batches if k != "notes"] == [[], []]
     res = ingest.ingest_batches(batches, ctx, day, day)
     assert list(res.notes["note_id"]) == [ok_id, "ed02", "ed03"]
     n = res.notes.iloc[0]
     assert (n["title"], n["description"], n["nickname"]) == (TITLE, DESC, "不加糖的Momo🍬")
     assert (n["likes"], n["saves"], n["comments"], n["shares"]) == (11000, 100000, 23000, 1200)
-    assert set(res.notes["snapshot_date"]) == {day} and len(res.quarantine) == 0
+    assert set(res.notes["snapshot_date"]) == {day}
+    q = res.quarantine
+    assert list(zip(q["source_file"], q["reason"], q["snapshot_date"])) == [
+        ("db:xhs_note", "missing last_modify_ts", day)]
+    assert f'"note_id": "{null_id}"' in q["raw"].iloc[0]
     assert orchestrate.db_crawl_days(db.engine) == {day - timedelta(days=1), day, day + timedelta(days=1)}
 
 
 def test_text_crawl_time_on_sqlite(make_source_db, ctx) -> None:
-    """SQLite stores a non-numeric string even in a BIGINT column: the reader and the partition finder skip it."""
+    """SQLite stores a non-numeric string even in a BIGINT column: such rows, like NULL ones, are filed under their
+    add_ts's day and quarantined with the reason (the partition finder finds that day)."""
     from kol_pipeline import orchestrate
 
     db = make_source_db("sqlite", strict=False)
@@ -243,8 +252,14 @@ def test_text_crawl_time_on_sqlite(make_source_db, ctx) -> None:
     batches = ingest.db_batches(db.engine, day, day)
     res = ingest.ingest_batches(batches, ctx, day, day)
     assert sorted(res.notes["note_id"]) == ["aa01", "aa05"]
-    assert [int(x) for x in [r["last_modify_ts"] for k, fr in batches if k == "notes" for r in fr.records]] == [
-        NOTE_DAY_MS, NOTE_DAY_MS + 1000]
+    notes = [fr for k, fr in batches if k == "notes"]
+    assert [int(r["last_modify_ts"]) for r in notes[0].records] == [NOTE_DAY_MS, NOTE_DAY_MS + 1000]
+    assert [(r["note_id"], fr.fallback_day) for fr in notes[1:] for r in fr.records] == [
+        ("aa02", day), ("aa03", day), ("aa04", day)]
+    q = res.quarantine.sort_values("record_number")
+    assert list(zip(q["record_number"], q["reason"])) == [
+        (2, "last_modify_ts is not an epoch time: 'not a time'"), (3, "missing last_modify_ts"),
+        (4, "missing last_modify_ts")]
     assert orchestrate.db_crawl_days(db.engine) == {day}
 
 
@@ -271,8 +286,11 @@ def test_text_crawl_time_column(backend: str, make_source_db, ctx) -> None:
     notes = [fr for k, fr in batches if k == "notes"][0]
     assert [r["note_id"] for r in notes.records] == ["bb01", "bb06"]
     assert notes.record_numbers == [1, 6]
+    placed = [fr for k, fr in batches if k == "notes"][1:]  # unusable crawl times: add_ts's day
+    assert [(n, fr.fallback_day) for fr in placed for n in fr.record_numbers] == [(2, day), (3, day), (4, day)]
     res = ingest.ingest_batches(batches, ctx, day, day)
     assert sorted(res.notes["note_id"]) == ["bb01", "bb06"]
+    assert sorted(res.quarantine["record_number"]) == [2, 3, 4]
     assert res.notes.set_index("note_id").loc["bb01", "title"] == TITLE
     assert orchestrate.db_crawl_days(db.engine) == {day, day + timedelta(days=1)}
 
