@@ -18,8 +18,9 @@ SHANGHAI = "Asia/Shanghai"
 _COUNT_RE = re.compile(
     r"^\s*(?P<sign>[-+]?)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>万|w|W|千|k|K|亿)?\s*(?P<plus>\+)?\s*$"
 )
-# ~2255-01-01 in epoch ms: a datetime64[ns] holds up to 2262
-MAX_EPOCH_MS = 9_000_000_000_000_000
+# The last epoch ms a pandas timestamp holds (datetime64[ns] ends 2262-04-11): a time beyond it (epoch microseconds,
+# 1e30, inf) is a reason, never an error
+MAX_EPOCH_MS = pd.Timestamp.max.value // 1_000_000
 # Above this a count is not a crawl's count (and would not fit int64 exactly): a bad value, not a wrapped number.
 _MAX_COUNT = 10**15
 
@@ -76,15 +77,20 @@ def parse_epoch_ms(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]
     reasons[missing.to_numpy()] = f"missing {field}"
     reasons[bad.to_numpy()] = [f"{field} is not an epoch time: {_show(v)}" for v in values[bad.to_numpy()]]
     reasons[nonpos.to_numpy()] = [f"{field} is not a valid epoch time: {_show(v)}" for v in values[nonpos.to_numpy()]]
-    # inf, or beyond what a timestamp can hold (1e30): to_datetime would raise OverflowError, not coerce
-    huge = (reasons.isna() & ~ms.astype("float64").abs().le(MAX_EPOCH_MS).fillna(True)).to_numpy()
-    reasons[huge] = [f"{field} is out of range for an epoch time: {_show(v)}" for v in values[huge]]
     ok = reasons.isna()
-    ts = pd.to_datetime(ms.where(ok).astype("float64"), unit="ms", utc=True, errors="coerce")
+    # Not pd.to_datetime(floats, unit="ms"): on a float array holding NaN (any batch with one bad time) pandas 2.x
+    # rounds uninitialized memory at the NaN positions under np.errstate(over="raise") and raises
+    # FloatingPointError now and then (pandas-dev/pandas#58419, fixed in 3.0). Whole microseconds as int64
+    # instead (|ms| <= MAX_EPOCH_MS, so they fit), NaT where there is no valid time.
+    vals = ms.where(ok).astype("float64").to_numpy()
+    good = ~np.isnan(vals) & (np.abs(np.nan_to_num(vals)) <= MAX_EPOCH_MS)  # what to_datetime held (ns)
+    us = np.full(len(vals), np.iinfo(np.int64).min, dtype=np.int64)  # int64 min is NaT
+    us[good] = np.round(vals[good] * 1000.0).astype(np.int64)
+    ts = pd.Series(us.view("datetime64[us]"), index=values.index).dt.tz_localize("UTC")
     # beyond pandas' range (e.g. epoch microseconds read as milliseconds) gives NaT: never without a reason
     lost = (ok & ts.isna()).to_numpy()
     reasons[lost] = [f"{field} is out of range for an epoch time: {_show(v)}" for v in values[lost]]
-    return ts.astype("datetime64[us, UTC]"), reasons
+    return ts, reasons
 
 
 def shanghai_day_numbers(ts: pd.Series) -> np.ndarray:
