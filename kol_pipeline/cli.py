@@ -53,6 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         _print(f"error: landing folder {landing} does not exist")
         return 2
+    from kol_pipeline.lib.source_db import check_source_db
+
+    if (db_problem := check_source_db(os.environ.get("KOL_SOURCE_DB_URL"))) is not None:
+        _print(f"error: {db_problem}")
+        return 2
     home = ensure_dagster_home()
     from kol_pipeline.orchestrate import find_partition_days, ingest_selection, merge_gap, plan_runs, run_pipeline
 

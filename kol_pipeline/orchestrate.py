@@ -379,7 +379,9 @@ def _run_pipeline(
     summary.phase_seconds["brand"] = time.monotonic() - clock
     clock = time.monotonic()
     selection = ingest_selection(landing)
-    ingest_checks = {dg.AssetCheckKey(k, f"{k.path[-1]}_suite") for k in selection}
+    from kol_pipeline.defs.validate.checks import INGEST_CHECK_SPECS
+
+    ingest_checks = {spec.key for spec in INGEST_CHECK_SPECS if spec.asset_key in set(selection)}
     blocked_all: set[date] = set()
     ok_days: list[date] = []
     for i, (start, end) in enumerate(ranges, start=1):

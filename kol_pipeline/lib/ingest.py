@@ -13,7 +13,7 @@ For each file and day: read = kept + duplicates + quarantined.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
@@ -30,7 +29,7 @@ from kol_pipeline.lib.discovery import discover
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.order import renumbered, sort_key, stable_order
 from kol_pipeline.lib.readers import FileRecords, read_records
-from kol_pipeline.lib.schemas import QUARANTINE, TABLES, TEXT, arrow_text
+from kol_pipeline.lib.schemas import QUARANTINE, TABLES, arrow_text
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
 
 KINDS = ("notes", "comments", "creators")
@@ -52,10 +51,6 @@ class IngestContext:
     brands: pd.DataFrame | None = None
     lexicon: Lexicon = field(default_factory=load_lexicon)
     tier_bounds: tuple[int, int, int, int] = DEFAULT_TIER_BOUNDS
-    known_note_ids: set[str] | None = None  # notes known before this batch (warehouse); this batch's notes are added
-    # or, instead of the whole set: ids -> the subset known before this batch (asked only for the comments' note
-    # ids that the batch's own notes do not hold)
-    known_note_lookup: Callable[[set[str]], set[str]] | None = None
     now: datetime | None = None
 
 
@@ -106,7 +101,6 @@ def records_frame(fr: FileRecords) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows["_record"] = np.asarray(fr.record_numbers, dtype="int64")
     rows["_rawdict"] = pd.Series(fr.records, index=rows.index, dtype=object) if fr.records else pd.Series(dtype=object)
     rows["_hint"] = fr.fallback_day
-    rows["_fast"] = False
     probs = pd.DataFrame(
         {
             "source_file": [fr.path] * len(fr.problems),
@@ -241,20 +235,11 @@ def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame
     return out, parsing.first_reason(*reasons)
 
 
-def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series,
-                     sources: dict[str, ColumnarRecords] | None = None) -> pd.DataFrame:
-    fast = frame["_fast"].to_numpy(dtype=bool) if "_fast" in frame.columns else np.zeros(len(frame), dtype=bool)
-    # fast-path frames have no `_rawdict` (their rows are filled in below)
+def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    """The rejected rows as quarantine rows. Only rows cleaned from dicts are rejected (the fast path's rows are
+    certainly fine and no rule after cleaning rejects a row), so each has its record in `_rawdict`."""
     raw = (frame["_rawdict"].map(_raw_json).to_numpy() if "_rawdict" in frame.columns
            else np.full(len(frame), None, dtype=object))
-    if fast.any():  # rows cleaned by the fast path keep no dict: their record is read again from the file
-        pos = np.flatnonzero(fast)
-        files = frame["_file"].to_numpy()[pos]
-        numbers = frame["_record"].to_numpy(dtype="int64")[pos]
-        for f in pd.unique(files):
-            sel = files == f
-            recs = (sources or {})[f].load_records(numbers[sel])
-            raw[pos[sel]] = [_raw_json(recs[int(n)]) for n in numbers[sel]]
     return pd.DataFrame(
         {
             "source": kind,
@@ -265,27 +250,6 @@ def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series,
             "snapshot_date": frame["snapshot_date"].to_numpy(),
         }
     )
-
-
-def _in_set(values: pd.Series, known: set) -> pd.Series:
-    """`values.isin(known)` for a set of strings, by Python's set lookup (0.84 s against 1.25 s for `isin`, 2M ids
-    against a set of 1M, measured alone). Values that are not hashable go to `isin`."""
-    try:
-        hit = np.fromiter((v in known for v in values.to_numpy(dtype=object)), dtype=bool, count=len(values))
-    except TypeError:
-        return values.isin(known)
-    return pd.Series(hit, index=values.index)
-
-
-def _known(values: pd.Series, known: pd.Series | None, extra: set) -> np.ndarray:
-    """Which values are among the `known` ids (None: no such column) or in `extra`, by Arrow's hash lookup when
-    they are Arrow strings (2M comments' note ids against 1M notes; `_in_set` otherwise). Nulls are never known."""
-    if values.dtype == TEXT and (known is None or known.dtype == TEXT):
-        chunks = [] if known is None else list(known.array._pa_array.chunks)
-        ids = pa.chunked_array([*chunks, pa.array(sorted(extra), type=pa.string())], type=pa.string())
-        hit = pc.is_in(values.array._pa_array, value_set=ids.combine_chunks(), skip_nulls=True)
-        return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
-    return _in_set(values, (set() if known is None else set(known.dropna())) | extra).to_numpy()
 
 
 def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Series:
@@ -367,15 +331,13 @@ def ingest_batches(
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
     reasons: dict[str, list[pd.Series]] = {k: [] for k in KINDS}
     fast_parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
-    # the reader's batches of each kind, by file: a quarantined fast row's record is read again from them
-    sources: dict[str, dict[str, ColumnarRecords]] = {k: {} for k in KINDS}
     problems: list[pd.DataFrame] = []
     file_notes: dict[str, list[str]] = {}
     hints: dict[str, date] = {}
     ctx = replace(ctx, now=ctx.now or datetime.now(timezone.utc))
     for kind, fr in batches:
         if isinstance(fr, ColumnarRecords) and fr.frame is not None and len(fr.frame):
-            fr = _split_fast(kind, fr, ctx, fast_parts, sources[kind])
+            fr = _split_fast(kind, fr, ctx, fast_parts)
         if fr.notes:
             file_notes[fr.path] = list(fr.notes)
         rows, probs = records_frame(fr)
@@ -395,7 +357,6 @@ def ingest_batches(
                     if c not in raw.columns:
                         raw[c] = pd.Series([np.nan] * len(raw), index=raw.index, dtype=object)
             frame, why = clean(kind, raw, ctx)
-            frame["_fast"] = False
             parts[kind], reasons[kind] = [arrow_text(frame, TABLES[kind])], [why]
         if fast_parts[kind]:
             fast = [f for f in fast_parts[kind] if len(f)]
@@ -447,32 +408,18 @@ def ingest_batches(
     tables: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
     accounting: list[pd.DataFrame] = []
-    for kind in ("notes", "creators", "comments"):  # notes first: comments need the known notes
+    for kind in ("notes", "creators", "comments"):
         spec = TABLES[kind]
         if not parts[kind]:
             tables[kind] = spec.empty_frame()
             continue
         frame = pd.concat(parts[kind], ignore_index=True) if len(parts[kind]) > 1 else parts[kind][0]
         why = pd.concat(reasons[kind], ignore_index=True) if len(reasons[kind]) > 1 else reasons[kind][0]
-        if kind == "comments":
-            # rows not yet rejected whose note this batch does not hold; of those, the notes the warehouse knows
-            lacking = why.isna().to_numpy() & ~_known(frame["note_id"], tables["notes"]["note_id"], set())
-            asked = set(frame["note_id"][lacking].dropna().unique())
-            extra: set = set()
-            if asked and ctx.known_note_ids is not None:
-                extra |= asked & set(ctx.known_note_ids)
-            if asked - extra and ctx.known_note_lookup is not None:
-                extra |= ctx.known_note_lookup(asked - extra)
-            unknown = lacking.copy()
-            if extra:
-                rows = np.flatnonzero(lacking)
-                unknown[rows] = ~_known(frame["note_id"].iloc[rows], None, extra)
-            why = why.where(~unknown, "comment on unknown note")
         # masks and positions over the whole frame; the table's rows are taken once, in (id, day) order
         inr = _in_range(frame["snapshot_date"], start, end).to_numpy()
         bad = why.notna().to_numpy() & inr
         if bad.any():
-            quarantine.append(_quarantine_rows(kind, frame[bad], why[bad], sources[kind]))
+            quarantine.append(_quarantine_rows(kind, frame[bad], why[bad]))
         kept, dup = latest_positions(frame, ID_COLUMN[kind], np.flatnonzero(inr & ~bad),
                                      order=[ID_COLUMN[kind], "snapshot_date"])
         in_range = np.flatnonzero(inr)
@@ -487,7 +434,7 @@ def ingest_batches(
         tables[kind] = renumbered(frame[spec.column_names].take(kept))
         # this kind's rows are now in its table: its cleaned frame and the reader's batches (whose text buffers
         # the frame shares) are let go before the next kind is built (peak memory of the ingest step, issue #6)
-        parts[kind], reasons[kind], sources[kind] = [], [], {}
+        parts[kind], reasons[kind] = [], []
         del frame, why
     if problems:
         pq = pd.concat(problems, ignore_index=True)
@@ -515,14 +462,12 @@ def ingest_batches(
     )
 
 
-def _split_fast(kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: dict[str, list[pd.DataFrame]],
-                sources: dict[str, ColumnarRecords]) -> FileRecords:
+def _split_fast(kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: dict[str, list[pd.DataFrame]]) -> FileRecords:
     """Clean the ordinary rows of a columnar batch (into fast_parts); return the batch's other rows as dicts."""
     from kol_pipeline.lib import fastclean
 
     fast, slow = fastclean.clean_fast(kind, fr.frame, fr.path, ctx, pd.Timestamp(ctx.now))
     fast_parts[kind].append(fast)
-    sources[fr.path] = fr
     numbers = fr.frame["_record"].to_numpy(dtype="int64")[slow]
     loaded = fr.load_records(numbers)
     records = list(fr.records) + [loaded[int(n)] for n in numbers]

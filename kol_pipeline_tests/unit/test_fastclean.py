@@ -173,10 +173,9 @@ def test_landing_index_with_columnar_files(monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("with_slow_row", [False, True], ids=["only-fast-rows", "fast-and-python-rows"])
-def test_quarantined_fast_rows_keep_their_original_record(tmp_path: Path, with_slow_row: bool) -> None:
-    """Comments on notes nobody knows are quarantined after cleaning; rows cleaned by the fast path carry no record
-    dict, so their `raw` is read again from the file: it must be the original record, whether or not the batch
-    also has rows cleaned by Python (which carry theirs), and the same as the reference reader's."""
+def test_comments_on_uncrawled_notes_are_kept_by_both_paths(tmp_path: Path, with_slow_row: bool) -> None:
+    """Comments on notes nobody crawled (a comments-only crawl) are valid rows (contract section 2): the fast
+    path keeps them as the reference reader does, whether or not the batch also has rows cleaned by Python."""
     folder = tmp_path / "landing" / "xhs" / "json"
     folder.mkdir(parents=True)
     base = 1_751_000_000_000
@@ -190,12 +189,10 @@ def test_quarantined_fast_rows_keep_their_original_record(tmp_path: Path, with_s
     ctx = ingest.IngestContext(now=NOW)
     ref, fast, n_fast = _both(tmp_path / "landing", ctx)
     assert n_fast == 40 - with_slow_row  # a row holding a float is read by Python
-    _assert_same(ref, fast, "unknown notes")
-    q = fast.quarantine
-    assert len(q) == 40 and set(q["reason"]) >= {"comment on unknown note"}
-    by_number = dict(zip(q["record_number"], q["raw"]))
-    for i, line in enumerate(lines, start=1):
-        assert json.loads(by_number[i]) == json.loads(line), i
+    _assert_same(ref, fast, "uncrawled notes")
+    assert fast.quarantine.empty and ref.quarantine.empty
+    assert sorted(fast.comments["comment_id"]) == [f"c{i:04d}" for i in range(40)]
+    assert sorted(set(fast.comments["note_id"])) == ["n0", "n1", "n2"]
 
 
 def test_categorize_fast_with_odd_tags() -> None:
@@ -249,7 +246,7 @@ def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, mo
     """Memory of the 1M day (issue #6): once the notes table is built, the reader's notes batch and the notes'
     cleaned per-file frames are freed, and so are the comments' per-file frames once concatenated, before the
     comments table is built (it is built while the notes' text would otherwise still be held: 1.1 GB of the
-    1M day's peak). Checked through weak references when the comments step asks for notes it does not hold."""
+    1M day's peak). Checked through weak references when the comments table's rows are chosen."""
     import gc
     import weakref
 
@@ -286,22 +283,24 @@ def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, mo
             read[kind].append(weakref.ref(fr.frame))
             yield kind, fr
 
-    alive_when_asked: list[dict[str, int]] = []
+    alive_when_building: list[dict[str, int]] = []
+    latest = ingest.latest_positions
 
-    def lookup(ids: set[str]) -> set[str]:
-        gc.collect()
-        alive_when_asked.append({f"{where} {kind}": sum(r() is not None for r in refs)
-                                 for where, by_kind in (("read", read), ("cleaned", cleaned))
-                                 for kind, refs in by_kind.items()})
-        return {"n35"} & ids
+    def recording_latest(frame, *args, **kw):
+        if "comment_id" in frame.columns:
+            gc.collect()
+            alive_when_building.append({f"{where} {kind}": sum(r() is not None for r in refs)
+                                        for where, by_kind in (("read", read), ("cleaned", cleaned))
+                                        for kind, refs in by_kind.items()})
+        return latest(frame, *args, **kw)
 
-    res = ingest.ingest_batches(batches(), ingest.IngestContext(now=NOW, known_note_lookup=lookup))
+    monkeypatch.setattr(ingest, "latest_positions", recording_latest)
+    res = ingest.ingest_batches(batches(), ingest.IngestContext(now=NOW))
     assert [len(v) for v in (read["notes"], read["comments"], cleaned["notes"], cleaned["comments"])] == [1, 1, 1, 1]
-    # the lookup ran while the comments were being built: nothing of the notes' batch, nor the comments' per-file
-    # frame, was alive (the comments' reader batch is: a quarantined row's record is read again from it)
-    assert alive_when_asked == [{"read notes": 0, "read comments": 1, "cleaned notes": 0, "cleaned comments": 0}]
-    # and the results are whole: 30 notes; comments on n0..n29 and the warehouse's n35 kept, the rest quarantined
+    # while the comments table was built, nothing of the notes' batch, nor the comments' per-file frame, was alive
+    assert alive_when_building == [{"read notes": 0, "read comments": 0, "cleaned notes": 0,
+                                    "cleaned comments": 0}]
+    # and the results are whole: 30 notes; every comment kept, those on never-crawled n30..n39 too
     assert len(res.notes) == 30
-    assert sorted(set(res.comments["note_id"])) == sorted({f"n{i}" for i in range(30)} | {"n35"})
-    assert len(res.comments) == 51  # of n0..n29: 30 + 20; of n35: 1
-    assert (res.quarantine["reason"] == "comment on unknown note").sum() == 9  # n30..n34, n36..n39
+    assert sorted(set(res.comments["note_id"])) == sorted(f"n{i}" for i in range(40))
+    assert len(res.comments) == 60 and res.quarantine.empty

@@ -159,6 +159,8 @@ def test_quarantine_rows_and_accounting(tmp_path: Path) -> None:
 
 
 def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
+    """A comment whose note was never crawled is a valid row (contract section 2): kept, like the others; the
+    comments_note_crawled check (lib/validation.py) counts them."""
     day = ms(2025, 3, 12)
     write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day)]))
     c = [comment("c1", "n1", day, parent_comment_id="0"), comment("c2", "n1", day, parent_comment_id=""),
@@ -167,52 +169,29 @@ def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     assert "parent_comment_id" not in c[2]  # missing altogether
     f = "mediacrawler/search_comments_2025-03-12.jsonl"
     write(tmp_path / f, "\n".join(json.dumps(x) for x in c))
-    res = run(tmp_path, known_note_ids={"old"})  # "old" is known from the warehouse
+    res = run(tmp_path)
     # text columns are Arrow strings (schemas.arrow_text): a null is pd.NA
     assert res.comments["parent_comment_id"].dtype == TEXT and res.comments["comment_id"].dtype == TEXT
     parents = {c: (None if pd.isna(p) else p) for c, p in zip(res.comments["comment_id"], res.comments["parent_comment_id"])}
-    assert parents == {"c1": None, "c2": None, "c3": None, "c4": "c1", "c6": None}
-    assert list(zip(res.quarantine["record_number"], res.quarantine["reason"])) == [(5, "comment on unknown note")]
-    assert per_file(res)[f] == {"read": 6, "kept": 5, "duplicates": 0, "quarantined": 1}
-    # the same through the fast path (Arrow text; the note ids looked up by Arrow), with the warehouse's notes given
-    # by a lookup function as the asset does
-    fast = ingest.ingest_batches(ingest.file_batches(tmp_path, min_bytes=0),
-                                 ingest.IngestContext(now=NOW, known_note_lookup=lambda ids: ids & {"old"}))
+    assert parents == {"c1": None, "c2": None, "c3": None, "c4": "c1", "c5": None, "c6": None}
+    assert dict(zip(res.comments["comment_id"], res.comments["note_id"]))["c5"] == "n9"
+    assert res.quarantine.empty
+    assert per_file(res)[f] == {"read": 6, "kept": 6, "duplicates": 0, "quarantined": 0}
+    # the same through the fast path (Arrow text)
+    fast = ingest.ingest_batches(ingest.file_batches(tmp_path, min_bytes=0), ingest.IngestContext(now=NOW))
     assert fast.comments["comment_id"].dtype == TEXT
-    assert sorted(fast.comments["comment_id"]) == ["c1", "c2", "c3", "c4", "c6"]
-    assert list(zip(fast.quarantine["record_number"], fast.quarantine["reason"])) == [(5, "comment on unknown note")]
+    assert sorted(fast.comments["comment_id"]) == ["c1", "c2", "c3", "c4", "c5", "c6"]
+    assert fast.quarantine.empty
 
 
-def test_known_note_lookup_is_asked_only_for_notes_the_batch_does_not_hold(tmp_path: Path) -> None:
-    """The warehouse look-up of a comment's note (the asset's present_values over 120 days) gets only the ids the
-    batch's own notes lack, and gives the same quarantine as the whole known set."""
-    day = ms(2025, 3, 12)
-    write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day)]))
-    c = [comment("c1", "n1", day), comment("c5", "n9", day), comment("c6", "old", day), comment("c7", "old", day)]
-    write(tmp_path / "mediacrawler/search_comments_2025-03-12.jsonl", "\n".join(json.dumps(x) for x in c))
-    asked: list[set[str]] = []
-
-    def lookup(ids: set[str]) -> set[str]:
-        asked.append(set(ids))
-        return ids & {"old", "other"}
-
-    res = run(tmp_path, known_note_lookup=lookup)
-    assert asked == [{"n9", "old"}]
-    assert sorted(res.comments["comment_id"]) == ["c1", "c6", "c7"]
-    assert list(zip(res.quarantine["record_number"], res.quarantine["reason"])) == [(2, "comment on unknown note")]
-    # comments only on the batch's own notes: nothing to look up
-    asked.clear()
-    write(tmp_path / "mediacrawler/search_comments_2025-03-12.jsonl", json.dumps(comment("c1", "n1", day)))
-    assert len(run(tmp_path, known_note_lookup=lookup).comments) == 1 and asked == []
-
-
-def test_comment_on_quarantined_note_is_quarantined(tmp_path: Path) -> None:
+def test_comment_on_quarantined_note_is_kept(tmp_path: Path) -> None:
+    """The note is quarantined, its comment is kept (as a comment on a never-crawled note)."""
     day = ms(2025, 3, 12)
     write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day, likes="-5")]))
     write(tmp_path / "mediacrawler/search_comments_2025-03-12.json", json.dumps([comment("c1", "n1", day)]))
     res = run(tmp_path)
-    assert sorted(res.quarantine["reason"]) == ["comment on unknown note", "liked_count is negative: '-5'"]
-    assert res.notes.empty and res.comments.empty
+    assert sorted(res.quarantine["reason"]) == ["liked_count is negative: '-5'"]
+    assert res.notes.empty and list(res.comments["comment_id"]) == ["c1"]
 
 
 def test_creators_tier_and_dedup(tmp_path: Path) -> None:
@@ -396,33 +375,6 @@ def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
     assert 0 < dup.sum() and not dup[np.setdiff1d(np.arange(n), rows)].any()
     kept_any, _ = latest_positions(frame, "note_id", rows)
     assert list(kept_any) == sorted(kept_pos)  # without `order`: frame order
-
-
-def test_in_set_is_isin() -> None:
-    from kol_pipeline.lib.ingest import _in_set
-
-    values = pd.Series(["a", None, "b", np.nan, "c", "a"], dtype=object, index=range(3, 9))
-    pd.testing.assert_series_equal(_in_set(values, {"a", "c"}), values.isin({"a", "c"}))
-    mixed = pd.Series([["x"], "a"], dtype=object)  # an unhashable value: isin decides
-    pd.testing.assert_series_equal(_in_set(mixed, {"a"}), mixed.isin({"a"}))
-
-
-def test_known_note_ids_arrow_and_object() -> None:
-    """`_known` (which comments' note ids are known): Arrow's hash lookup on Arrow text gives what the set lookup
-    gives on object text; nulls are never known; ids of `extra` (the warehouse's) count."""
-    from kol_pipeline.lib.ingest import _known
-
-    values = ["n1", None, "n3", "n9", "old", "n1", ""]
-    notes = ["n1", "n3", "", "n4"]
-    arrow = lambda v: pd.Series(pd.array(v, dtype=TEXT))  # noqa: E731
-    for extra, want in ((set(), [True, False, True, False, False, True, True]),
-                        ({"old", "zzz"}, [True, False, True, False, True, True, True])):
-        got_arrow = _known(arrow(values), arrow(notes), extra)
-        got_object = _known(pd.Series(values, dtype=object), pd.Series(notes, dtype=object), extra)
-        assert got_arrow.tolist() == want and got_object.tolist() == want, extra
-    assert _known(arrow(values), arrow([]), {"n9"}).tolist() == [False, False, False, True, False, False, False]
-    assert _known(arrow(values), None, {"n9", "old"}).tolist() == [False, False, False, True, True, False, False]
-    assert _known(pd.Series(values, dtype=object), None, {"n9"}).tolist() == [False, False, False, True, False, False, False]
 
 
 def test_in_range_per_distinct_day() -> None:

@@ -521,3 +521,36 @@ def test_validated_frames_are_not_kept_after_validation():
     assert _frames_holding("probe-kept-after-validation") == 1  # our own frame
     del df
     assert _frames_holding("probe-kept-after-validation") == 0
+
+
+def test_comments_on_uncrawled_notes_and_its_rule():
+    """A comment's note counts as crawled when the run holds it on the comment's day or before, or `known_before`
+    (the warehouse) does; `known_before` is asked once, only for the ids the run lacks. Arrow and object text."""
+    from datetime import date
+
+    from kol_pipeline.lib import validation as val
+    from kol_pipeline.lib.schemas import TEXT
+
+    d1, d2 = date(2025, 7, 1), date(2025, 7, 2)
+    for dtype in (TEXT, object):
+        notes = pd.DataFrame({"note_id": pd.Series(["a", "b"], dtype=dtype), "snapshot_date": [d1, d2]})
+        comments = pd.DataFrame({"note_id": pd.Series(["a", "a", "b", "b", "old", "z", None, "z"], dtype=dtype),
+                                 "snapshot_date": [d1, d2, d1, d2, d2, d2, d2, d1]})
+        asked: list[set[str]] = []
+
+        def lookup(ids: set[str]) -> set[str]:
+            asked.append(set(ids))
+            return ids & {"old", "other"}
+
+        out = val.comments_on_uncrawled_notes(comments, notes, lookup)
+        assert asked == [{"b", "old", "z"}]  # b: first crawled on d2, after the comment of d1
+        assert sorted(zip(out["note_id"], out["snapshot_date"])) == [("b", d1), ("z", d1), ("z", d2)]
+        r = val.note_crawled_rule(out)
+        assert (r.success, r.severity, r.unexpected_count, r.unexpected_values) == (False, val.WARN, 3, ["b", "z"])
+        assert r.observed == {"comments": 3, "notes": 2, "by_day": {"2025-07-01": 2, "2025-07-02": 1}}
+    # comments only on the run's own notes: nothing is asked, the rule passes
+    asked.clear()
+    none = val.comments_on_uncrawled_notes(comments.iloc[:2], notes, lookup)
+    assert asked == [] and len(none) == 0 and val.note_crawled_rule(none).success
+    # no notes at all, no lookup: every comment with a note id counts
+    assert len(val.comments_on_uncrawled_notes(comments, notes.iloc[:0])) == 7

@@ -5,7 +5,6 @@ kol_pipeline.lib.ingest and kol_pipeline.lib.brand."""
 import itertools
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
@@ -20,7 +19,13 @@ from kol_pipeline.defs.shared import (
     run_days,
     table_md,
 )
-from kol_pipeline.defs.validate.checks import INGEST_CHECK_SPECS, _settings, ingest_check_results, previous_rows
+from kol_pipeline.defs.validate.checks import (
+    INGEST_CHECK_SPECS,
+    _settings,
+    ingest_check_results,
+    previous_rows,
+    warehouse_notes_before,
+)
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import parsing
 from kol_pipeline.lib import ingest as ingest_lib
@@ -28,7 +33,6 @@ from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.readers import FileRecords
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
 from kol_pipeline.lib.settings import load_lexicon
-from kol_pipeline.resources.io_manager import present_values
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
@@ -126,19 +130,11 @@ def mediacrawler_snapshot(
     if engine is not None:
         batches = itertools.chain(batches, ingest_lib.db_batches(engine, start, end))
         engine.dispose()
-    def known_notes(ids: set[str]) -> set[str]:
-        """Which of a comment batch's note ids (those the batch's own notes do not hold) the warehouse knows from
-        the 120 days before the range: only those ids are looked for, newest day first."""
-        return present_values(settings.warehouse_dir, "notes", "note_id", ids,
-                              start=(start - timedelta(days=120)).isoformat(),
-                              end=(start - timedelta(days=1)).isoformat())
-
     ctx = ingest_lib.IngestContext(
         categories=categories,
         brands=brands,
         lexicon=load_lexicon(settings.lexicon_file),
         tier_bounds=metrics_config.to_settings().tier_bounds,
-        known_note_lookup=known_notes,
     )
     result = ingest_lib.ingest_batches(batches, ctx, start, end)
     rankings = brand_lib.read_search_rankings(settings.landing, [d.isoformat() for d in days])
@@ -192,7 +188,8 @@ def mediacrawler_snapshot(
     check_results = [
         r
         for r in ingest_check_results(days, tables, acc, input_days, previous, categories,
-                                      replace(_settings(settings), tier_bounds=ctx.tier_bounds))
+                                      replace(_settings(settings), tier_bounds=ctx.tier_bounds),
+                                      warehouse_notes_before(settings.warehouse_dir, start))
         if r.check_name in selected_checks
     ]
     if "quarantine" not in selected:

@@ -8,8 +8,8 @@ metadata: Dagster blocks the downstream assets of a one-day run, and `kol-pipeli
 only for the other days of a range.
 """
 
-from collections.abc import Iterator, Sequence
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -20,6 +20,8 @@ from kol_pipeline.resources.settings import KolSettings
 
 DAILY_TABLES = ("notes", "creators", "comments", "search_rankings", "quarantine")
 ACCOUNTED = ("notes", "creators", "comments")
+#: how far before a run the warehouse's notes count as crawled for a comment (note_metrics' window of 120 days)
+NOTE_LOOKBACK_DAYS = 120
 
 INGEST_CHECK_SPECS = [
     dg.AssetCheckSpec(
@@ -30,6 +32,15 @@ INGEST_CHECK_SPECS = [
         "(row count vs the previous day with input, quarantine share). Blocking failures stop the day's downstream assets.",
     )
     for t in DAILY_TABLES
+] + [
+    dg.AssetCheckSpec(
+        name="comments_note_crawled",
+        asset="comments",
+        blocking=False,
+        description="Warns about comments whose note was not crawled by the comment's day (not in this run's notes "
+        f"of that day or before, nor in the warehouse's notes of the {NOTE_LOOKBACK_DAYS} days before the run). "
+        "Such comments are kept (a comments-only crawl); metadata: how many, on how many notes, example note ids.",
+    )
 ]
 
 
@@ -46,6 +57,35 @@ def previous_rows(warehouse: str, table: str, before: date) -> int | None:
     return partition_rows(warehouse, table, earlier[-1]) if earlier else None
 
 
+def warehouse_notes_before(warehouse: str, start: date) -> Callable[[set[str]], set[str]]:
+    """Note ids -> those in the warehouse's notes of the NOTE_LOOKBACK_DAYS days before `start` (only those ids
+    are looked for, newest day first, stopping once all are found)."""
+    def lookup(ids: set[str]) -> set[str]:
+        return present_values(warehouse, "notes", "note_id", ids,
+                              start=(start - timedelta(days=NOTE_LOOKBACK_DAYS)).isoformat(),
+                              end=(start - timedelta(days=1)).isoformat())
+
+    return lookup
+
+
+def note_crawled_result(comments: pd.DataFrame, notes: pd.DataFrame,
+                        known_before: Callable[[set[str]], set[str]] | None) -> dg.AssetCheckResult:
+    """The non-blocking `comments_note_crawled` check: comments on notes not crawled by their day."""
+    outcome = val.note_crawled_rule(val.comments_on_uncrawled_notes(comments, notes, known_before))
+    return dg.AssetCheckResult(
+        check_name="comments_note_crawled",
+        asset_key="comments",
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "comments_on_uncrawled_notes": outcome.observed["comments"],
+            "uncrawled_notes": outcome.observed["notes"],
+            "example_note_ids": ", ".join(outcome.unexpected_values),
+            "by_day": dg.MetadataValue.json(outcome.observed["by_day"]),
+        },
+    )
+
+
 def _day_counts(df: pd.DataFrame) -> dict[date, int]:
     return {d: int(n) for d, n in df.groupby("snapshot_date").size().items()} if len(df) else {}
 
@@ -58,8 +98,10 @@ def ingest_check_results(
     previous: dict[str, int | None],
     categories: pd.DataFrame,
     settings: val.ValidationSettings,
+    known_notes: Callable[[set[str]], set[str]] | None = None,
 ) -> Iterator[dg.AssetCheckResult]:
-    """One AssetCheckResult per daily table for the run's days.
+    """One AssetCheckResult per daily table for the run's days, then `comments_note_crawled` (known_notes: note
+    ids -> those crawled before the run, see `warehouse_notes_before`).
 
     input_days: days with a search_rankings file. The row-count rules of a table only apply to days on which rows
     of that table were read (a crawl of notes without creator profiles is not an empty creators partition), and
@@ -117,6 +159,7 @@ def ingest_check_results(
                 "days_checked": len([d for d in days if d in table_days]),
             },
         )
+    yield note_crawled_result(tables["comments"], tables["notes"], known_notes)
 
 
 # ------------------------------------------------------------------ brand tables (unpartitioned)
