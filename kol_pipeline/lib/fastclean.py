@@ -244,9 +244,9 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
     out["snapshot_date"] = _days(crawled[keep]) if m else pd.Series([], dtype=object)
     out["_file"] = source_file
     out["_record"] = frame["_record"].to_numpy(dtype="int64")[keep]
-    # no `_rawdict` column: a fast row's record is read again from the file when it is quarantined. An all-None
-    # column here made pd.concat with the Python-cleaned rows test each of its values for NA (2.7 s at 1M rows)
-    out["_fast"] = True
+    # no `_rawdict` column: a fast row is never quarantined (every reason is decided here or sends the row to
+    # ingest.clean). An all-None column here made pd.concat with the Python-cleaned rows test each of its values
+    # for NA (2.7 s at 1M rows)
     # the few-valued text columns (note_type, category, parent_comment_id, comment_class, tier) as Arrow too
     return arrow_text(out, TABLES[kind]), ~ok
 

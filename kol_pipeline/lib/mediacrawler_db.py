@@ -42,8 +42,19 @@ class WriteReport:
     dropped_keys: dict[str, set[str]] = field(default_factory=dict)  # record keys without a column, per kind
 
 
+_INT64 = (-(2**63), 2**63 - 1)  # what a BIGINT column holds on every database
+
+
 def _to_int(value: Any) -> tuple[int | None, bool]:
-    """(integer, ok): None/"" -> (None, True); 12, "12", " 12 ", 12.0, "12.0" -> (12, True); else (None, False)."""
+    """(integer, ok): None/"" -> (None, True); 12, "12", " 12 ", 12.0, "12.0" -> (12, True); else (None, False),
+    also for an integer a BIGINT cannot hold (10**30, 1e30: the driver raised OverflowError)."""
+    value, ok = _parse_int(value)
+    if value is not None and not _INT64[0] <= value <= _INT64[1]:
+        return None, False
+    return value, ok
+
+
+def _parse_int(value: Any) -> tuple[int | None, bool]:
     if value is None or isinstance(value, bool):
         return None, value is None
     if isinstance(value, int):
@@ -86,7 +97,7 @@ def to_row(table: sa.Table, record: Mapping[str, Any]) -> tuple[dict[str, Any] |
         if isinstance(col.type, sa.Integer):
             value, ok = _to_int(raw)
             if not ok:
-                return None, f"{name} is not an integer: {raw!r}"
+                return None, f"{name} is not an integer a BIGINT holds: {raw!r}"
         else:
             value = _to_text(raw)
             length = getattr(col.type, "length", None)
