@@ -64,7 +64,14 @@ def test_bad_arguments_give_clear_errors(tmp_path):
     assert p.returncode == 2 and "does not exist" in p.stdout
     (tmp_path / "empty").mkdir()
     p = kol("run", "--landing", str(tmp_path / "empty"), "--warehouse", str(tmp_path / "wh"), home=tmp_path / "h")
-    assert p.returncode == 2 and "no MediaCrawler rows" in p.stdout
+    assert p.returncode == 2 and "no MediaCrawler XHS rows" in p.stdout
+    # only another platform's crawl: nothing to do, and the message says what was skipped and why
+    other = tmp_path / "data" / "douyin" / "json"
+    other.mkdir(parents=True)
+    (other / "search_contents_2025-06-16.json").write_text('[{"aweme_id": "1"}]', encoding="utf-8")
+    p = kol("run", "--landing", str(tmp_path / "data"), "--warehouse", str(tmp_path / "wh"), home=tmp_path / "h")
+    assert p.returncode == 2 and "no MediaCrawler XHS rows" in p.stdout, p.stdout + p.stderr
+    assert "  other platform (douyin) (1): douyin/json/search_contents_2025-06-16.json" in p.stdout
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"the real crawl is not at {REAL}")
