@@ -13,26 +13,9 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from kol_pipeline.lib.schemas import TABLES, TableSpec
+from kol_pipeline.lib.schemas import LAYERS, TABLES, TableSpec
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "tables.md"
-
-# Layers, in the order the pipeline builds them; a table registered elsewhere (schemas.register) goes to "Other".
-LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Cleaned daily tables (ingestion)", ("notes", "creators", "comments", "quarantine", "search_rankings")),
-    (
-        "Brand and reference tables (brand/*.csv, reference/categories.csv)",
-        ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories",
-         "brand_quarantine"),
-    ),
-    ("Metrics", ("note_metrics", "creator_scorecard", "tier_benchmarks")),
-    (
-        "Brand and campaign marts",
-        ("campaign_performance", "keyword_share_of_voice", "brand_search_lift", "brand_creator_relationships",
-         "tier_comparison", "creator_shortlist"),
-    ),
-)
-
 
 def load_registered_tables() -> dict[str, TableSpec]:
     """TABLES after importing every kol_pipeline.lib module, so that specs added with ``schemas.register`` elsewhere
@@ -79,15 +62,9 @@ def _table_section(spec: TableSpec) -> list[str]:
 def render_tables_md() -> str:
     """The whole docs/tables.md page (deterministic: same specs, same text)."""
     tables = load_registered_tables()
-    placed: set[str] = set()
-    groups: list[tuple[str, list[TableSpec]]] = []
-    for title, names in LAYERS:
-        specs = [tables[n] for n in names if n in tables]
-        placed |= {s.name for s in specs}
-        groups.append((title, specs))
-    other = [s for n, s in tables.items() if n not in placed]
-    if other:
-        groups.append(("Other tables", other))
+    # one section per layer (schemas.LAYERS), its tables in registry order
+    groups = [(layer.title, [s for s in tables.values() if s.layer == key]) for key, layer in LAYERS.items()]
+    groups = [(title, specs) for title, specs in groups if specs]
 
     lines = [
         "# Warehouse tables",
@@ -103,6 +80,10 @@ def render_tables_md() -> str:
         "Types are Arrow types as written: `int64` counts, `double` money (CNY), rates (fractions, 0.05 = 5 %) and "
         "interpolated engagements, `date32[day]` dates, `timestamp[us, tz=UTC]` times, `list<item: string>` lists. "
         "A value that cannot be computed is null. A table may carry more columns than listed here (after them).",
+        "",
+        "Each table's spec in `kol_pipeline/lib/schemas.py` (columns, layer, partitioning) is the registry every list "
+        "of tables is derived from (jobs, checks, sensors, the `kol-pipeline run` summary, this page). Adding a table "
+        "= its spec (with its layer) + its asset + its test; then `make docs`.",
         "",
         "## Contents",
         "",

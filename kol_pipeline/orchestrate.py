@@ -19,6 +19,7 @@ import dagster as dg
 from kol_pipeline.defs.shared import LANDING_CACHE_TAG
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
+from kol_pipeline.lib.schemas import daily_tables, summary_tables
 
 # Cost model of a ranged run, measured on the real crawl (518 sparse days; docs/operations.md "Sparse history"):
 # a run costs ~0.55 s of fixed work (run record, step and check events, resources, one GX validation per table);
@@ -284,18 +285,16 @@ def ingest_selection(landing: Path | None) -> list[dg.AssetKey]:
     MediaCrawler database) can have them."""
     import os
 
-    selection = [dg.AssetKey(k) for k in ("notes", "creators", "quarantine")]
+    selection = daily_tables("ingest")
     if landing is not None:
         from kol_pipeline.lib import landing as landing_lib
 
-        kinds = landing_lib.kinds_present(landing)
-        if "comments" in kinds or os.environ.get("KOL_SOURCE_DB_URL"):
-            selection.append(dg.AssetKey("comments"))
-        if brand_lib.search_ranking_files(landing):
-            selection.append(dg.AssetKey("search_rankings"))
-    else:
-        selection += [dg.AssetKey("comments"), dg.AssetKey("search_rankings")]
-    return selection
+        written = {
+            "comments": "comments" in landing_lib.kinds_present(landing) or bool(os.environ.get("KOL_SOURCE_DB_URL")),
+            "search_rankings": bool(brand_lib.search_ranking_files(landing)),
+        }
+        selection = tuple(t for t in selection if written.get(t, True))
+    return [dg.AssetKey(t) for t in selection]
 
 
 def completed_days(
@@ -454,18 +453,7 @@ def _split_around(rng: tuple[date, date], blocked: set[date]) -> list[tuple[date
     return plan_runs([d for d in days if d not in blocked], max_gap=0) if any(d in blocked for d in days) else [rng]
 
 
-SUMMARY_TABLES = (
-    "notes",
-    "creators",
-    "comments",
-    "quarantine",
-    "search_rankings",
-    "note_metrics",
-    "creator_scorecard",
-    "tier_benchmarks",
-    "campaign_performance",
-    "keyword_share_of_voice",
-)
+SUMMARY_TABLES = summary_tables()
 
 
 def _partition_counts(warehouse: str, start: date, end: date, tables: Sequence[str] = SUMMARY_TABLES) -> dict[str, dict[str, int]]:

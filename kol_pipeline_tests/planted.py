@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from kol_pipeline.lib import marts, metrics
+from kol_pipeline.lib.brand import SPECS as BRAND_FILES
 from kol_pipeline.lib.brand import read_brand_table
 from kol_pipeline.lib.ingest import IngestContext, IngestResult, ingest_batches
 from kol_pipeline.lib.landing import batches_for_days, landing_days
@@ -29,7 +30,7 @@ from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 SAMPLE_ARGS = {"creators": 80, "days": 130, "seed": 7}  # data/sample/README.md
-BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
+BRAND_TABLES = tuple(BRAND_FILES)  # the brand files lib/brand.py reads (the registry's brand inputs)
 TRUTH_IDS = {c: str for c in ("note_id", "user_id", "comment_id", "parent_comment_id", "note_author_id")}
 
 

@@ -6,14 +6,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from kol_pipeline.defs.shared import DAILY
+from kol_pipeline.lib.schemas import daily_tables, unpartitioned_tables
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-BRAND = dg.AssetSelection.assets(
-    "brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories",
-    "brand_quarantine", "brand_search_lift",
-)
-DAILY_INGEST = dg.AssetSelection.assets("notes", "creators", "comments", "search_rankings", "quarantine")
+# the unpartitioned tables (brand and reference files, brand_search_lift), and the daily ingestion tables
+BRAND = dg.AssetSelection.assets(*unpartitioned_tables())
+DAILY_INGEST = dg.AssetSelection.assets(*daily_tables("ingest"))
 DOWNSTREAM = dg.AssetSelection.all() - BRAND - DAILY_INGEST
 
 # `kol-pipeline run` drives these three: brand files once, then per range of days the ingestion with its checks,

@@ -19,6 +19,7 @@ from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib import source_watch
+from kol_pipeline.lib.schemas import daily_tables, input_tables
 from kol_pipeline.resources.io_manager import list_partitions
 from kol_pipeline.resources.settings import KolSettings
 
@@ -104,7 +105,8 @@ def dump_cursor(files: dict[str, FileState], db: dict[str, str] | None = None) -
     return json.dumps(data, separators=(",", ":"))
 
 
-INGESTED_TABLES = ("notes", "creators", "comments", "search_rankings")
+#: the daily tables read from an input (the quarantine is not: a day of rejected rows only is not ingested)
+INGESTED_TABLES = tuple(t for t in daily_tables("ingest") if t in input_tables())
 
 
 def ingested_days(warehouse) -> set[str]:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from kol_pipeline.lib.readers import XLSX_EXT, decode_head, kind_of, xlsx_kinds
 
+#: MediaCrawler's kinds, in the order they are read: the registry's MediaCrawler tables (schemas.input_tables(
+#: MEDIACRAWLER); kol_pipeline_tests/unit/test_table_registry.py checks they are the same)
 KINDS = ("notes", "comments", "creators")
 # MediaCrawler's platform folders and excel-name prefixes other than XHS (its PLATFORM choices and store folders)
 OTHER_PLATFORMS = frozenset(

@@ -25,14 +25,13 @@ import pyarrow as pa
 
 from kol_pipeline.lib import parsing, text
 from kol_pipeline.lib.comments import classify_comments
-from kol_pipeline.lib.discovery import discover
+from kol_pipeline.lib.discovery import KINDS, discover
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.order import renumbered, sort_key, stable_order
 from kol_pipeline.lib.readers import FileRecords, read_records
 from kol_pipeline.lib.schemas import QUARANTINE, TABLES, arrow_text
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
 
-KINDS = ("notes", "comments", "creators")
 DB_TABLES = {"notes": "xhs_note", "comments": "xhs_note_comment", "creators": "xhs_creator"}
 REQUIRED = {
     "notes": ("note_id", "user_id", "time", "last_modify_ts", "liked_count", "collected_count", "comment_count", "share_count"),

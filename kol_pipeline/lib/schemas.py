@@ -1,5 +1,8 @@
-"""Column schemas of every warehouse table: the single source for Parquet types, the Dagster column
-schema metadata, empty partitions and the generated data dictionary (docs/tables.md).
+"""The table registry: the column schema, layer and partitioning of every warehouse table. The single source for
+Parquet types, the Dagster column schema metadata, empty partitions, the generated data dictionary (docs/tables.md)
+and every list of table names (job selections, checks, sensors, the CLI summary: ``tables_in`` and friends below).
+
+Adding a table = its spec here (with its layer) + its asset + its test; then ``make docs``.
 
 Names, types and meanings follow ../shared/CONTRACT.md section 3; extra columns are documented here.
 """
@@ -20,6 +23,28 @@ DATE = pa.date32()
 STR_LIST = pa.list_(pa.string())
 
 TIERS: tuple[str, ...] = ("nano", "micro", "mid", "macro", "top")
+
+
+@dataclass(frozen=True)
+class Layer:
+    title: str  # its section of docs/tables.md
+    group: str  # the Dagster asset group (``group_name``) of its assets
+
+
+#: Layers, in the order docs/tables.md lists them.
+LAYERS: dict[str, Layer] = {
+    "ingest": Layer("Cleaned daily tables (ingestion)", "ingest"),
+    "brand": Layer("Brand and reference tables (brand/*.csv, reference/categories.csv)", "ingest"),
+    "metrics": Layer("Metrics", "metrics"),
+    "marts": Layer("Brand and campaign marts", "marts"),
+    "state": Layer("Internal state of the metrics (incremental, read by the metrics assets; docs/metrics.md)", "metrics"),
+}
+#: Sources of an input table (``TableSpec.source``): a MediaCrawler kind (its JSON/JSONL/CSV/xlsx files or its database
+#: table), or a CSV file of the landing folder (brand/, reference/, search rankings). A table without a source is
+#: computed from other tables; the input tables are the values of ``quarantine.source``.
+MEDIACRAWLER = "mediacrawler"
+LANDING_CSV = "landing_csv"
+SOURCES = ("", MEDIACRAWLER, LANDING_CSV)
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,15 @@ class TableSpec:
     plain_columns: tuple[str, ...] = ()
     day_categorical: bool = False
     arrow_lists: tuple[str, ...] = ()
+    # Registry: ``layer`` (a key of LAYERS), ``source`` (one of SOURCES), ``summary``: its rows per day are printed by
+    # `kol-pipeline run` (orchestrate.py).
+    layer: str = field(kw_only=True)
+    source: str = field(default="", kw_only=True)
+    summary: bool = field(default=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS or self.source not in SOURCES:
+            raise ValueError(f"table {self.name}: unknown layer {self.layer!r} or source {self.source!r}")
 
     @property
     def schema(self) -> pa.Schema:
@@ -95,6 +129,7 @@ NOTES = TableSpec(
         SNAPSHOT,
     ),
     keys=("note_id", "snapshot_date"),
+    layer="ingest", source=MEDIACRAWLER, summary=True,
 )
 
 CREATORS = TableSpec(
@@ -113,6 +148,7 @@ CREATORS = TableSpec(
         SNAPSHOT,
     ),
     keys=("user_id", "snapshot_date"),
+    layer="ingest", source=MEDIACRAWLER, summary=True,
 )
 
 COMMENTS = TableSpec(
@@ -134,6 +170,7 @@ COMMENTS = TableSpec(
         SNAPSHOT,
     ),
     keys=("comment_id", "snapshot_date"),
+    layer="ingest", source=MEDIACRAWLER, summary=True,
 )
 
 QUARANTINE = TableSpec(
@@ -147,6 +184,7 @@ QUARANTINE = TableSpec(
         ("raw", STR, "the original record as JSON text"),
         SNAPSHOT,
     ),
+    layer="ingest", summary=True,
 )
 
 BRAND_QUARANTINE = TableSpec(
@@ -154,6 +192,7 @@ BRAND_QUARANTINE = TableSpec(
     "Rejected rows of the unpartitioned brand and reference files (brands, campaigns, campaign_posts, ...).",
     QUARANTINE.columns[:-1],
     partitioned=False,
+    layer="brand",
 )
 
 SEARCH_RANKINGS = TableSpec(
@@ -167,6 +206,7 @@ SEARCH_RANKINGS = TableSpec(
         SNAPSHOT,
     ),
     keys=("keyword", "rank", "snapshot_date"),
+    layer="ingest", source=LANDING_CSV, summary=True,
 )
 
 BRANDS = TableSpec(
@@ -180,6 +220,7 @@ BRANDS = TableSpec(
     ),
     partitioned=False,
     keys=("brand",),
+    layer="brand", source=LANDING_CSV,
 )
 
 CAMPAIGNS = TableSpec(
@@ -196,6 +237,7 @@ CAMPAIGNS = TableSpec(
     ),
     partitioned=False,
     keys=("campaign_id",),
+    layer="brand", source=LANDING_CSV,
 )
 
 CAMPAIGN_POSTS = TableSpec(
@@ -210,6 +252,7 @@ CAMPAIGN_POSTS = TableSpec(
     ),
     partitioned=False,
     keys=("campaign_id", "note_id"),
+    layer="brand", source=LANDING_CSV,
 )
 
 SEARCH_INDEX = TableSpec(
@@ -218,6 +261,7 @@ SEARCH_INDEX = TableSpec(
     _cols(("date", DATE, "day"), ("keyword", STR, "keyword"), ("search_index", F64, "search volume index")),
     partitioned=False,
     keys=("date", "keyword"),
+    layer="brand", source=LANDING_CSV,
 )
 
 RATE_CARD = TableSpec(
@@ -230,6 +274,7 @@ RATE_CARD = TableSpec(
     ),
     partitioned=False,
     keys=("user_id",),
+    layer="brand", source=LANDING_CSV,
 )
 
 STORE_TRAFFIC = TableSpec(
@@ -238,6 +283,7 @@ STORE_TRAFFIC = TableSpec(
     _cols(("date", DATE, "day"), ("brand", STR, "brand"), ("store_visits", F64, "visits")),
     partitioned=False,
     keys=("date", "brand"),
+    layer="brand", source=LANDING_CSV,
 )
 
 CATEGORIES = TableSpec(
@@ -245,6 +291,7 @@ CATEGORIES = TableSpec(
     "Keyword to category map (reference/categories.csv); category order = first appearance.",
     _cols(("keyword", STR, "word matched in tags, title, desc"), ("category", STR, "category")),
     partitioned=False,
+    layer="brand", source=LANDING_CSV,
 )
 
 NOTE_METRICS = TableSpec(
@@ -281,6 +328,7 @@ NOTE_METRICS = TableSpec(
         ("crawled_at", UTC_TS, "crawl time of the latest observation on or before the day"),
     ),
     keys=("note_id", "snapshot_date"),
+    layer="metrics", summary=True,
 )
 
 CREATOR_SCORECARD = TableSpec(
@@ -309,6 +357,7 @@ CREATOR_SCORECARD = TableSpec(
         ("rank_in_tier_category", I64, "rank by score within tier x primary_category"),
     ),
     keys=("user_id", "snapshot_date"),
+    layer="metrics", summary=True,
 )
 
 _BENCH_METRICS = ("er_7d", "save_to_like", "half_life_days", "est_cpe_cny")
@@ -332,6 +381,7 @@ TIER_BENCHMARKS = TableSpec(
         ("curve_91d_plus", F64, "... aged 91 days and more"),
     ),
     keys=("tier", "category", "snapshot_date"),
+    layer="metrics", summary=True,
 )
 
 # ---- Incremental metrics state (kol_pipeline/lib/state.py; docs/metrics.md "Incremental state") ----
@@ -379,6 +429,7 @@ NOTE_STATE = TableSpec(
         ("curve_E", F64_LIST, "running-maximum engagements at those points"),
     ),
     keys=("note_id", "snapshot_date"),
+    layer="state",
 )
 
 CREATOR_STATE = TableSpec(
@@ -395,6 +446,7 @@ CREATOR_STATE = TableSpec(
     ),
     keys=("user_id", "snapshot_date"),
     arrow_lists=("followers_by_day",),
+    layer="state",
 )
 
 COMMENT_STATE = TableSpec(
@@ -422,6 +474,7 @@ COMMENT_STATE = TableSpec(
     numpy_ints=True,
     plain_columns=("comment_key", "note_key", "norm_key", "lt_note_key"),
     day_categorical=True,
+    layer="state",
 )
 
 # ---- Brand and campaign marts (kol_pipeline/lib/marts.py; decisions in docs/marts.md) ----
@@ -450,6 +503,7 @@ CAMPAIGN_PERFORMANCE = TableSpec(
         ("matched_cpe_cny", F64, "spend_measured_cny / engagements: CPE over crawled notes only"),
     ),
     keys=("campaign_id", "tier", "snapshot_date"),
+    layer="marts", summary=True,
 )
 
 KEYWORD_SHARE_OF_VOICE = TableSpec(
@@ -466,6 +520,7 @@ KEYWORD_SHARE_OF_VOICE = TableSpec(
         ("brand_results_unknown_tier", I64, "brand_results whose author has no creator snapshot on or before the day"),
     ),
     keys=("keyword", "brand", "snapshot_date"),
+    layer="marts", summary=True,
 )
 
 BRAND_SEARCH_LIFT = TableSpec(
@@ -494,6 +549,7 @@ BRAND_SEARCH_LIFT = TableSpec(
     ),
     partitioned=False,
     keys=("campaign_id",),
+    layer="marts",
 )
 
 BRAND_CREATOR_RELATIONSHIPS = TableSpec(
@@ -512,6 +568,7 @@ BRAND_CREATOR_RELATIONSHIPS = TableSpec(
         ("is_repeat", BOOL, "distinct_weeks >= 2"),
     ),
     keys=("brand", "user_id", "snapshot_date"),
+    layer="marts",
 )
 
 TIER_COMPARISON = TableSpec(
@@ -536,6 +593,7 @@ TIER_COMPARISON = TableSpec(
         ("sov_contribution", F64, "tier brand_results / all brand_results"),
     ),
     keys=("campaign_id", "brand", "tier", "snapshot_date"),
+    layer="marts",
 )
 
 CREATOR_SHORTLIST = TableSpec(
@@ -561,6 +619,7 @@ CREATOR_SHORTLIST = TableSpec(
         ("tier_median_er_7d", F64, "median of median_er_7d over the day's creators of the tier"),
     ),
     keys=("brand", "rank", "snapshot_date"),
+    layer="marts",
 )
 
 TABLES: dict[str, TableSpec] = {
@@ -570,7 +629,6 @@ TABLES: dict[str, TableSpec] = {
         CREATORS,
         COMMENTS,
         QUARANTINE,
-        BRAND_QUARANTINE,
         SEARCH_RANKINGS,
         BRANDS,
         CAMPAIGNS,
@@ -579,6 +637,7 @@ TABLES: dict[str, TableSpec] = {
         RATE_CARD,
         STORE_TRAFFIC,
         CATEGORIES,
+        BRAND_QUARANTINE,
         NOTE_METRICS,
         CREATOR_SCORECARD,
         TIER_BENCHMARKS,
@@ -596,9 +655,38 @@ TABLES: dict[str, TableSpec] = {
 
 
 def register(spec: TableSpec) -> TableSpec:
-    """Add a table spec defined elsewhere (marts) to the registry."""
+    """Add a table spec defined elsewhere to the registry (before the code location is loaded: the lists below are
+    read when the defs modules are imported)."""
     TABLES[spec.name] = spec
     return spec
+
+
+# ---- Lists of table names, in registry order (the order of TABLES) ----
+
+
+def tables_in(*layers: str) -> tuple[str, ...]:
+    """The tables of these layers."""
+    return tuple(n for n, s in TABLES.items() if s.layer in layers)
+
+
+def daily_tables(*layers: str) -> tuple[str, ...]:
+    """The tables of these layers partitioned by snapshot_date."""
+    return tuple(n for n in tables_in(*layers) if TABLES[n].partitioned)
+
+
+def unpartitioned_tables() -> tuple[str, ...]:
+    """The tables that are one file replaced whole on each run (the brand job's selection)."""
+    return tuple(n for n, s in TABLES.items() if not s.partitioned)
+
+
+def input_tables(*sources: str) -> tuple[str, ...]:
+    """The tables read from an input (of these sources; of any source when none is given)."""
+    return tuple(n for n, s in TABLES.items() if s.source and (not sources or s.source in sources))
+
+
+def summary_tables() -> tuple[str, ...]:
+    """The tables whose rows per day `kol-pipeline run` prints."""
+    return tuple(n for n, s in TABLES.items() if s.summary)
 
 
 def conform(df: pd.DataFrame, spec: TableSpec) -> pa.Table:

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kol_pipeline.lib.schemas import TABLES, TIERS
+from kol_pipeline.lib.schemas import TABLES, TIERS, input_tables
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, tier_of
 
 Severity = Literal["blocking", "warn"]
@@ -42,19 +42,8 @@ _GX_PARTIAL_COUNT = 20
 
 COMMENT_CLASSES: tuple[str, ...] = ("purchase_intent", "question", "tag_friend", "experience", "low_effort", "other")
 NOTE_TYPES: tuple[str, ...] = ("normal", "video")
-QUARANTINE_SOURCES: tuple[str, ...] = (
-    "notes",
-    "comments",
-    "creators",
-    "search_rankings",
-    "brands",
-    "campaigns",
-    "campaign_posts",
-    "search_index",
-    "rate_card",
-    "store_traffic",
-    "categories",
-)
+#: a rejected row's source: a table read from an input (MediaCrawler kinds, landing CSVs)
+QUARANTINE_SOURCES: tuple[str, ...] = input_tables()
 
 
 # --------------------------------------------------------------------------------------------------------------------

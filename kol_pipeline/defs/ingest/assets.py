@@ -31,11 +31,12 @@ from kol_pipeline.lib import parsing
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.readers import FileRecords
-from kol_pipeline.lib.schemas import BRAND_QUARANTINE, QUARANTINE
+from kol_pipeline.lib.schemas import BRAND_QUARANTINE, MEDIACRAWLER, QUARANTINE, daily_tables, input_tables, tables_in
 from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
-BRAND_TABLES = ("brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories")
+#: the brand layer's tables read from a file (lib/brand.py SPECS); the layer's other table is brand_quarantine
+BRAND_TABLES = tuple(t for t in tables_in("brand") if t in input_tables())
 _BRAND_DOCS = {
     "brands": "Brands tracked, their aliases, category and control keyword (brand/brands.csv).",
     "campaigns": "Campaigns: brand, phase, dates, target keywords, budget (brand/campaigns.csv).",
@@ -53,7 +54,7 @@ RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 @dg.multi_asset(
     outs={
         name: dg.AssetOut(description=_BRAND_DOCS[name], kinds={"pandas", "parquet"}, io_manager_key="io_manager")
-        for name in (*BRAND_TABLES, "brand_quarantine")
+        for name in tables_in("brand")
     },
     group_name="ingest",
     retry_policy=RETRY,
@@ -89,13 +90,13 @@ _DAILY_DOCS = {
 @dg.multi_asset(
     outs={
         name: dg.AssetOut(
-            description=doc,
+            description=_DAILY_DOCS[name],
             kinds={"pandas", "parquet"},
             io_manager_key="io_manager",
             metadata={"dagster/column_schema": column_schema(name)},
             is_required=False,  # subsettable: a landing folder without comments need not write comments
         )
-        for name, doc in _DAILY_DOCS.items()
+        for name in daily_tables("ingest")
     },
     ins={
         "brands": dg.AssetIn(),
@@ -146,7 +147,7 @@ def mediacrawler_snapshot(
     acc = result.accounting
     selected = {k.to_user_string() for k in context.selected_asset_keys}
     selected_checks = {c.name for c in context.selected_asset_check_keys}
-    for name in ("notes", "creators", "comments"):
+    for name in input_tables(MEDIACRAWLER):
         if name not in selected:
             continue
         sub = acc[acc["kind"] == name] if len(acc) else acc

@@ -15,11 +15,13 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.lib import validation as val
+from kol_pipeline.lib.schemas import MEDIACRAWLER, daily_tables, input_tables, tables_in
 from kol_pipeline.resources.io_manager import list_partitions, partition_rows, present_values, read_table
 from kol_pipeline.resources.settings import KolSettings
 
-DAILY_TABLES = ("notes", "creators", "comments", "search_rankings", "quarantine")
-ACCOUNTED = ("notes", "creators", "comments")
+DAILY_TABLES = daily_tables("ingest")
+#: the MediaCrawler kinds, whose rows read/kept/duplicates/quarantined are accounted per file and day
+ACCOUNTED = input_tables(MEDIACRAWLER)
 #: how far before a run the warehouse's notes count as crawled for a comment (note_metrics' window of 120 days)
 NOTE_LOOKBACK_DAYS = 120
 
@@ -189,7 +191,8 @@ def _result(report: val.ValidationReport, extra: dict | None = None) -> dg.Asset
     )
 
 
-brand_checks = [_brand_check(t) for t in ("brands", "campaigns", "search_index", "rate_card", "store_traffic", "brand_quarantine")]
+# the brand-layer tables with a suite (categories has none), but campaign_posts: its check below does more
+brand_checks = [_brand_check(t) for t in tables_in("brand") if t in val.SUITES and t != "campaign_posts"]
 
 
 @dg.asset_check(asset="campaign_posts", name="campaign_posts_suite", blocking=True,
