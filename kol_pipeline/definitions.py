@@ -7,16 +7,13 @@ from pathlib import Path
 import dagster as dg
 
 from kol_pipeline.resources.io_manager import WarehouseIOManager
-from kol_pipeline.resources.settings import DuckDBConfig, KolSettings, MetricsConfig
+from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 
 def build_resources() -> dict:
-    """Resources configured from the environment at run time (KOL_LANDING_DIR, KOL_WAREHOUSE_DIR; the
-    KOL_DUCKDB_* bounds of DuckDB, read by DuckDBConfig when a run resolves them)."""
-    duckdb_config = DuckDBConfig()
+    """Resources configured from the environment at run time (KOL_LANDING_DIR, KOL_WAREHOUSE_DIR)."""
     return {
-        "io_manager": WarehouseIOManager(base_path=dg.EnvVar("KOL_WAREHOUSE_DIR"), duckdb_config=duckdb_config),
-        "duckdb_config": duckdb_config,
+        "io_manager": WarehouseIOManager(base_path=dg.EnvVar("KOL_WAREHOUSE_DIR")),
         "settings": KolSettings(
             landing_dir=dg.EnvVar("KOL_LANDING_DIR"),
             warehouse_dir=dg.EnvVar("KOL_WAREHOUSE_DIR"),

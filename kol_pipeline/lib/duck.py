@@ -21,16 +21,18 @@ import. docs/engine.md describes the pattern.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["DuckSettings", "connect", "register_filesystems", "ENV_MEMORY_LIMIT", "ENV_THREADS", "ENV_TEMP_DIR",
+__all__ = ["DuckSettings", "connect", "query_text", "register_filesystems", "run_query", "ENV_MEMORY_LIMIT", "ENV_THREADS", "ENV_TEMP_DIR",
            "ENV_PRESERVE_ORDER"]
 
 ENV_MEMORY_LIMIT = "KOL_DUCKDB_MEMORY_LIMIT"
@@ -113,3 +115,42 @@ def register_filesystems(con: duckdb.DuckDBPyConnection, filesystems: Iterable[A
             continue
         con.register_filesystem(fs)
         known = set(con.list_filesystems())
+
+
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
+_QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def query_text(name: str) -> str:
+    """The SQL of ``lib/queries/<name>.sql`` (one readable query per table)."""
+    if not _QUERY_NAME.match(name):
+        raise ValueError(f"not a query name: {name!r}")
+    return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object],
+              params: Mapping[str, object] | None = None) -> pa.Table:
+    """Run ``lib/queries/<name>.sql`` on ``con`` with each of ``inputs`` visible under its name (a DuckDB
+    relation becomes a view, an Arrow table or pandas frame is registered) and the values of ``params`` bound to
+    the query's ``$name`` parameters; the result as one Arrow table. The inputs' names are removed afterwards, so
+    a connection can run several queries (names come from the code, never from data)."""
+    sql = query_text(name)
+    views: list[str] = []
+    registered: list[str] = []
+    try:
+        for view, obj in inputs.items():
+            if not _QUERY_NAME.match(view):
+                raise ValueError(f"not an input name: {view!r}")
+            if isinstance(obj, duckdb.DuckDBPyRelation):
+                obj.create_view(view, replace=True)
+                views.append(view)
+            else:
+                con.register(view, obj)
+                registered.append(view)
+        result = con.sql(sql, params=dict(params or {})).to_arrow_table()
+        return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    finally:
+        for view in views:
+            con.execute(f'DROP VIEW IF EXISTS "{view}"')
+        for view in registered:
+            con.unregister(view)

@@ -758,6 +758,12 @@ class PartitionedInput:
         self.keys: list[str] = sorted(keys)
         self._listing: _Listing | None = None
 
+    @property
+    def duck_settings(self) -> duck_lib.DuckSettings | None:
+        """The DuckDB bounds the warehouse IO manager was configured with (its ``duckdb_config``): open the
+        connection for ``relation`` with ``lib.duck.connect(handle.duck_settings)``."""
+        return self._duck
+
     def _list(self) -> _Listing:
         if self._listing is None:
             self._listing = _Listing(self._fs, self._table_dir)
