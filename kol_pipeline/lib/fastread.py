@@ -217,8 +217,10 @@ def read_jsonl_fast(path: Path, display_name: str, kind: str, min_bytes: int = F
     expected = len(starts) - 1
     import duckdb
 
+    from kol_pipeline.lib import duck
+
     fields = FIELDS[kind]
-    con = duckdb.connect()
+    con = duck.connect()  # bounded by KOL_DUCKDB_*; keeps insertion order (the record numbers rely on it)
     try:
         table = con.sql(_query(fields), params={"path": str(path), "trailing": TRAILING_COMMA_RE,
                                                "suspect": SUSPECT_RE}).to_arrow_table()

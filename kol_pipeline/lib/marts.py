@@ -18,13 +18,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import (
     BRAND_CREATOR_RELATIONSHIPS,
     BRAND_SEARCH_LIFT,
     CAMPAIGN_PERFORMANCE,
     CREATOR_SHORTLIST,
     KEYWORD_SHARE_OF_VOICE,
+    NOTES,
     TIER_COMPARISON,
     TIERS,
     TableSpec,
@@ -674,78 +677,58 @@ def check_brand_search_lift(df: pd.DataFrame, min_days: int = LIFT_MIN_DAYS) -> 
 # --------------------------------------------------------------------------------------------------------------
 
 
+#: the notes columns the query reads (PartitionedInput.relation(con, columns=...))
+RELATIONSHIP_NOTE_COLUMNS = ("note_id", "user_id", "brands", "published_at", "is_disclosed", "crawled_at")
+
+
+def _text_array(values: Any) -> pa.Array:
+    return pa.array([None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values],
+                    type=pa.string())
+
+
+def _relationship_inputs(notes: Any, campaign_posts: pd.DataFrame, campaigns: pd.DataFrame,
+                         brands: pd.DataFrame) -> dict[str, Any]:
+    """The query's inputs: the notes relation as given (a pandas frame is typed as the notes table), the small
+    brand frames as typed Arrow tables."""
+    if isinstance(notes, pd.DataFrame):
+        cols = [*RELATIONSHIP_NOTE_COLUMNS, "snapshot_date"]
+        schema = pa.schema([NOTES.schema.field(c) for c in cols])
+        frame = notes.reindex(columns=cols)
+        frame["snapshot_date"] = _to_day(frame["snapshot_date"]).dt.date if len(frame) else frame["snapshot_date"]
+        notes = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    posted = _to_day(campaign_posts["posted_date"]) if len(campaign_posts) else pd.Series([], dtype="datetime64[ns]")
+    return {
+        "notes": notes,
+        "campaign_posts": pa.table({
+            "campaign_id": _text_array(campaign_posts["campaign_id"]),
+            "note_id": _text_array(campaign_posts["note_id"]),
+            "user_id": _text_array(campaign_posts["user_id"]),
+            "posted_date": pa.array([d.date() if pd.notna(d) else None for d in posted], type=pa.date32()),
+        }),
+        "campaigns": pa.table({"campaign_id": _text_array(campaigns["campaign_id"]),
+                               "brand": _text_array(campaigns["brand"])}),
+        "brands": pa.table({"brand": _text_array(brands["brand"])}),
+    }
+
+
 def brand_creator_relationships(
-    notes: pd.DataFrame,
+    con: Any,
+    notes: Any,
     campaign_posts: pd.DataFrame,
     campaigns: pd.DataFrame,
     brands: pd.DataFrame,
     snapshot_dates: Sequence[dt.date],
     window_days: int = RELATIONSHIP_WINDOW_DAYS,
 ) -> pd.DataFrame:
-    """Per brand x creator with a mention published in D-(window_days-1) .. D (Asia/Shanghai publish date).
-
-    A mention is a note whose latest crawl on or before D lists the brand in ``brands``, or a post of one of
-    the brand's campaigns (a never-crawled post counts with campaign_posts.user_id and posted_date, if posted
-    on or before D). Sponsored = in campaign_posts (any campaign) or disclosed; organic = the rest.
-    ISO weeks are (ISO year, ISO week) of the publish date.
-    """
-    spec = BRAND_CREATOR_RELATIONSHIPS
-    if brands.empty:
-        return _finalize(spec.empty_frame(), spec)
-    ever_mentions = _list_len(notes["brands"]) > 0
-    keep = set(notes.loc[ever_mentions, "note_id"]) | set(campaign_posts["note_id"].dropna())
-    nt = _prep_notes(notes, keep)
-    nt["_pub"] = _local_day(nt["published_at"])
-    nt["_disc"] = nt["is_disclosed"].astype("boolean").fillna(False)
-    b = brands[["brand"]].drop_duplicates().copy()
-    b["_bkey"] = b["brand"].astype(str).str.strip().str.lower()
-    cb = _campaign_brand(campaign_posts, campaigns)
-    cp = campaign_posts[["note_id", "user_id", "posted_date"]].copy()
-    cp["_posted"] = _to_day(cp["posted_date"]) if len(cp) else pd.Series(dtype="datetime64[ns]")
-    cp = cp.sort_values("_posted", kind="stable").drop_duplicates("note_id", keep="first")
-    cb = cb.merge(cp[["note_id", "_posted"]], on="note_id", how="left")
-    in_campaign = set(campaign_posts["note_id"].dropna())
-    frames = []
-    for day in _days(snapshot_dates):
-        lo = day - pd.Timedelta(days=window_days - 1)
-        n = _notes_asof(nt, day)
-        ment = n[["note_id", "user_id", "_pub", "_disc"]].assign(_bkey=_list_col(n["brands"])).explode("_bkey")
-        ment = ment[ment["_bkey"].notna()]
-        ment["_bkey"] = ment["_bkey"].astype(str).str.strip().str.lower()
-        camp = cb[["note_id", "_bkey", "user_id", "_posted"]].merge(
-            n[["note_id", "user_id", "_pub", "_disc"]].rename(columns={"user_id": "n_user"}), on="note_id", how="left"
-        )
-        camp = pd.DataFrame(
-            {
-                "note_id": camp["note_id"],
-                "user_id": camp["n_user"].where(camp["n_user"].notna(), camp["user_id"]),
-                "_pub": camp["_pub"].where(camp["_pub"].notna(), camp["_posted"]),
-                "_disc": camp["_disc"].fillna(False),
-                "_bkey": camp["_bkey"],
-            }
-        )
-        m = pd.concat([ment, camp], ignore_index=True).drop_duplicates(["note_id", "_bkey"], keep="first")
-        m = m[m["_pub"].notna() & (m["_pub"] >= lo) & (m["_pub"] <= day) & m["user_id"].notna()]
-        m = m.merge(b, on="_bkey", how="inner")
-        if m.empty:
-            continue
-        m["_sponsored"] = m["note_id"].isin(in_campaign) | m["_disc"].astype(bool)
-        iso = m["_pub"].dt.isocalendar()
-        m["_week"] = iso["year"].astype("int64") * 100 + iso["week"].astype("int64")
-        g = m.groupby(["brand", "user_id"]).agg(
-            notes=("note_id", "nunique"),
-            sponsored_notes=("_sponsored", "sum"),
-            first_mention_date=("_pub", "min"),
-            last_mention_date=("_pub", "max"),
-            distinct_weeks=("_week", "nunique"),
-        ).reset_index()
-        g["organic_notes"] = g["notes"] - g["sponsored_notes"]
-        g["is_repeat"] = g["distinct_weeks"] >= 2
-        g["snapshot_date"] = day
-        frames.append(g.sort_values(["brand", "user_id"], kind="stable"))
-    if not frames:
-        return _finalize(spec.empty_frame(), spec)
-    return _finalize(pd.concat(frames, ignore_index=True), spec)
+    """The mart by ``lib/queries/brand_creator_relationships.sql`` (the formula is there), every day of
+    ``snapshot_dates`` in one query on ``con`` (lib/duck.connect). ``notes``: the crawls of the window, a
+    DuckDB relation with RELATIONSHIP_NOTE_COLUMNS and snapshot_date (``PartitionedInput.relation``), or a
+    pandas frame of them (tests)."""
+    days = sorted({pd.Timestamp(d).date() for d in snapshot_dates})
+    inputs = _relationship_inputs(notes, campaign_posts, campaigns, brands)
+    out = duck.run_query(con, "brand_creator_relationships", inputs,
+                         {"days": days, "window_days": int(window_days)})
+    return _finalize(out.to_pandas(), BRAND_CREATOR_RELATIONSHIPS)
 
 
 def check_brand_creator_relationships(

@@ -39,6 +39,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import TABLES, TableSpec
 
 __all__ = ["connect", "run_sql", "view_sql", "duckdb_type"]
@@ -159,7 +160,7 @@ def connect(warehouse: str, tables: Iterable[str] | None = None) -> duckdb.DuckD
 
     ``tables``: restrict to these names (default: every table of ``TABLES`` plus every other table folder)."""
     wh = _Warehouse(warehouse)
-    con = duckdb.connect(":memory:")
+    con = duck.connect()  # bounded by the KOL_DUCKDB_* settings (lib/duck.py)
     if wh.is_url:
         con.register_filesystem(wh.fs)
     names = list(TABLES)

@@ -81,8 +81,10 @@ from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
 from upath import UPath
 
+from kol_pipeline.lib import duck as duck_lib
 from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
 from kol_pipeline.resources import allocator
+from kol_pipeline.resources.settings import DuckDBConfig
 
 __all__ = [
     "IdsIn",
@@ -342,14 +344,15 @@ _FILE_COLUMNS = ("filename", "file_row_number")
 
 
 def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
-                          row_filter: IdsIn | ListNotEmpty) -> list[pa.Table] | None:
+                          row_filter: IdsIn | ListNotEmpty, duck: duck_lib.DuckSettings | None = None
+                          ) -> list[pa.Table] | None:
     """``_read_filtered`` of local files by DuckDB: one scan of all files on DuckDB's threads, the rows returned
     in file order and row order, split back into one table per file, each column cast to the Arrow type the
     pyarrow reader gives (the first file's type). None when DuckDB cannot read them (the caller falls back to
-    pyarrow, which gives the same rows)."""
+    pyarrow, which gives the same rows). The connection is bounded by ``duck`` (lib/duck.py)."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duck_lib.connect(duck)
     try:
         rel = con.read_parquet(list(paths), filename=True, file_row_number=True, union_by_name=True,
                                hive_partitioning=False)
@@ -383,14 +386,14 @@ def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
 
 
 def _read_filtered(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None,
-                   row_filter: RowFilter) -> list[pa.Table]:
+                   row_filter: RowFilter, duck: duck_lib.DuckSettings | None = None) -> list[pa.Table]:
     """Each file's rows that satisfy ``row_filter`` (a pyarrow compute expression over the file's columns, or an
     ``IdsIn``/``ListNotEmpty``), only ``columns`` of them: the filter is evaluated by the scanner batch by batch,
     so only the kept rows are materialized (the filter may use columns outside ``columns``). Local files with an
     ``IdsIn``/``ListNotEmpty`` are scanned by DuckDB, everything else by the Arrow scanner."""
     if isinstance(row_filter, (IdsIn, ListNotEmpty)):
         if _is_local(fs) and len(paths) > 1:
-            tables = _read_filtered_duckdb(paths, columns, row_filter)
+            tables = _read_filtered_duckdb(paths, columns, row_filter, duck)
             if tables is not None:
                 return tables
         row_filter = row_filter.expression()
@@ -428,7 +431,8 @@ def _read_heads(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[
 
 
 def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None = None,
-                row_filter: RowFilter | None = None, limit: int | None = None) -> list[pa.Table]:
+                row_filter: RowFilter | None = None, limit: int | None = None,
+                duck: duck_lib.DuckSettings | None = None) -> list[pa.Table]:
     if not paths:
         return []
     if limit is not None:
@@ -436,7 +440,7 @@ def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[
             raise ValueError("a read takes a row filter or a row limit, not both")
         return _read_heads(fs, paths, columns, limit)
     if row_filter is not None:
-        return _read_filtered(fs, paths, columns, row_filter)
+        return _read_filtered(fs, paths, columns, row_filter, duck)
     if _is_local(fs):
         if columns is None:
             return [pq.read_table(p, partitioning=None) for p in paths]
@@ -535,6 +539,7 @@ def _read_partitioned(
     columns: Sequence[str] | None = None,
     row_filter: RowFilter | None = None,
     limit: int | None = None,
+    duck: duck_lib.DuckSettings | None = None,
 ) -> pd.DataFrame:
     """Read the partitions of ``table`` that exist among ``keys`` (all when None) within [start, end] as one frame
     (only ``columns`` of each file, and snapshot_date, when given; only the rows satisfying ``row_filter``; only
@@ -547,7 +552,7 @@ def _read_partitioned(
         wanted = [k for k in wanted if k <= end]
     paths = [p for k in wanted for p in available[k]]
     owners = [k for k in wanted for _ in available[k]]
-    parts = _read_files(fs, paths, columns, row_filter, limit)
+    parts = _read_files(fs, paths, columns, row_filter, limit, duck)
     parts = [t.drop_columns([PARTITION_COLUMN]) if PARTITION_COLUMN in t.column_names else t for t in parts]
     if not parts or sum(t.num_rows for t in parts) == 0:
         if columns is not None:
@@ -740,15 +745,24 @@ def _preview_markdown(df: pd.DataFrame) -> str:
 
 class PartitionedInput:
     """A lazy handle on the upstream partitions an asset declared (``AssetIn(metadata={"lazy": True})``): nothing
-    is read until ``read`` is called, and then only the days and columns asked for."""
+    is read until ``read`` (pandas) or ``relation`` (a DuckDB relation) is called, and then only the days and
+    columns asked for. ``duck``: the bounds of the DuckDB connection ``read`` may open (lib/duck.py)."""
 
-    def __init__(self, fs: AbstractFileSystem, table_dir: str, table: str, keys: Sequence[str]):
+    def __init__(self, fs: AbstractFileSystem, table_dir: str, table: str, keys: Sequence[str],
+                 duck: duck_lib.DuckSettings | None = None):
         self._fs = fs
+        self._duck = duck
         self._table_dir = table_dir
         self.table = table
         #: the partition keys the asset declared (its partition mapping), sorted
         self.keys: list[str] = sorted(keys)
         self._listing: _Listing | None = None
+
+    @property
+    def duck_settings(self) -> duck_lib.DuckSettings | None:
+        """The DuckDB bounds the warehouse IO manager was configured with (its ``duckdb_config``): open the
+        connection for ``relation`` with ``lib.duck.connect(handle.duck_settings)``."""
+        return self._duck
 
     def _list(self) -> _Listing:
         if self._listing is None:
@@ -773,7 +787,53 @@ class PartitionedInput:
         if undeclared:
             raise KeyError(f"{self.table}: partitions {undeclared[:5]} are not among the declared upstream partitions")
         return _read_partitioned(self._fs, self._list(), self.table, wanted, columns=columns, row_filter=row_filter,
-                                 limit=limit)
+                                 limit=limit, duck=self._duck)
+
+    def relation(self, con: Any, columns: Sequence[str] | None = None, start: str | None = None,
+                 end: str | None = None) -> Any:
+        """The declared partitions within [start, end] (``YYYY-MM-DD``, inclusive; all declared when None) as a
+        lazy DuckDB relation on ``con`` (a ``duckdb.DuckDBPyConnection``, best from ``lib/duck.connect``), with
+        only ``columns`` (all when None) and ``snapshot_date`` (DATE, from the hive folder names). Nothing is read
+        until the relation is queried; DuckDB then reads only those files and columns, and can skip row groups by
+        the query's filters. The file list goes into the query as a parameter. A warehouse on another fsspec
+        filesystem (``s3://``, ``memory://``) is read through that filesystem, registered on ``con``. No stored
+        partition: an empty relation with the table's columns (known tables) and their types."""
+        _check_range(start, end)
+        keys = [k for k in self.keys if (start is None or k >= start) and (end is None or k <= end)]
+        stored = self._list().readable_partitions()
+        paths = [p for k in keys for p in stored.get(k, [])]
+        spec = TABLES.get(self.table)
+        if columns is not None and spec is not None:
+            unknown = sorted(set(columns) - set(spec.column_names) - {PARTITION_COLUMN})
+            if unknown:
+                raise KeyError(f"{self.table}: no column(s) {unknown}")
+        names = None if columns is None else [c for c in columns if c != PARTITION_COLUMN] + [PARTITION_COLUMN]
+        if not paths:
+            return con.from_arrow(_empty_arrow(self.table, names))
+        if not _is_local(self._fs):
+            duck_lib.register_filesystems(con, [self._fs])
+            paths = [self._fs.unstrip_protocol(p) for p in paths]
+        select = "*" if names is None else ", ".join(_quote_ident(c) for c in names)
+        return con.sql(
+            f"SELECT {select} FROM read_parquet($files, hive_partitioning = true, union_by_name = true, "
+            f"hive_types = {{'{PARTITION_COLUMN}': DATE}})",
+            params={"files": paths},
+        )
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _empty_arrow(table: str, columns: Sequence[str] | None) -> pa.Table:
+    """No rows, with the columns a stored partition of ``table`` would give (and snapshot_date as date32)."""
+    spec = TABLES.get(table)
+    schema = spec.schema if spec is not None else pa.schema([])
+    fields = [f for f in schema if f.name != PARTITION_COLUMN] + [pa.field(PARTITION_COLUMN, pa.date32())]
+    if columns is not None:
+        by_name = {f.name: f for f in fields}
+        fields = [by_name.get(c, pa.field(c, pa.null())) for c in columns]
+    return pa.schema(fields).empty_table()
 
 
 # -------------------------------------------------------------------------------------------------- IO manager
@@ -788,8 +848,10 @@ class ParquetIOManager(dg.UPathIOManager):
 
     extension = ".parquet"
 
-    def __init__(self, base_path: UPath | None = None):
+    def __init__(self, base_path: UPath | None = None, duck: duck_lib.DuckSettings | None = None):
         super().__init__(base_path=base_path if base_path is not None else make_base_path("."))
+        #: bounds of the DuckDB connections the reads open (None: lib/duck.py's environment defaults)
+        self.duck = duck
 
     # --- paths -------------------------------------------------------------------------------------------
     @property
@@ -925,11 +987,11 @@ class ParquetIOManager(dg.UPathIOManager):
         if context.has_asset_partitions:
             keys = context.asset_partition_keys
             if meta.get("lazy"):
-                return PartitionedInput(self.fs, table_dir, table, keys)
+                return PartitionedInput(self.fs, table_dir, table, keys, duck=self.duck)
             if not keys:
                 return _empty_partitioned(table)
             listing = _Listing(self.fs, table_dir)
-            return _read_partitioned(self.fs, listing, table, keys, columns=columns)
+            return _read_partitioned(self.fs, listing, table, keys, columns=columns, duck=self.duck)
         df = _read_single(self.fs, posixpath.join(table_dir, f"{table}.parquet"), table)
         return df if columns is None else df[[c for c in df.columns if c in set(columns)]]
 
@@ -939,7 +1001,9 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
 
     ``base_path``: a local folder or an fsspec URL (``memory://wh``, ``s3://bucket/prefix``, ``file:///...``);
     ``storage_options``: passed to the fsspec filesystem (e.g. ``{"endpoint_url": "http://minio:9000"}``);
-    ``retain_freed_memory``: tune glibc's malloc in the step process (``resources/allocator.py``; default off).
+    ``retain_freed_memory``: tune glibc's malloc in the step process (``resources/allocator.py``; default off);
+    ``duckdb_config``: the bounds of the DuckDB connections its reads open (``DuckDBConfig``; unset fields from the
+    ``KOL_DUCKDB_*`` environment variables).
     """
 
     base_path: str
@@ -951,7 +1015,11 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
         "kol_pipeline/resources/allocator.py)",
     )
 
+    duckdb_config: DuckDBConfig = Field(default_factory=DuckDBConfig,
+                                        description="bounds of the DuckDB connections of the reads")
+
     def create_io_manager(self, context: dg.InitResourceContext) -> ParquetIOManager:
         if self.retain_freed_memory:
             allocator.retain_freed_memory()
-        return ParquetIOManager(make_base_path(self.base_path, self.storage_options))
+        return ParquetIOManager(make_base_path(self.base_path, self.storage_options),
+                                duck=self.duckdb_config.to_settings())

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from kol_pipeline.lib.duck import DuckSettings
 from kol_pipeline.lib.settings import MetricSettings
 
 
@@ -87,4 +88,33 @@ class MetricsConfig(dg.ConfigurableResource):
             dup_share=self.dup_share,
             low_c2l_factor=self.low_c2l_factor,
             score_weights=dict(self.score_weights),
+        )
+
+
+class DuckDBConfig(dg.ConfigurableResource):
+    """Bounds of every DuckDB connection the pipeline opens (kol_pipeline/lib/duck.py; docs/engine.md).
+
+    A field left unset takes its environment variable when a run resolves it (``KOL_DUCKDB_MEMORY_LIMIT``,
+    ``KOL_DUCKDB_THREADS``, ``KOL_DUCKDB_TEMP_DIR``, ``KOL_DUCKDB_PRESERVE_INSERTION_ORDER``), else the built-in
+    default (1GB, 2 threads, ``<system temp>/kol_pipeline_duckdb``, order kept). Set a field (launchpad, or
+    ``dg.EnvVar`` in Definitions) to override both."""
+
+    memory_limit: str | None = Field(default=None, description="DuckDB memory_limit, e.g. 1GB (KOL_DUCKDB_MEMORY_LIMIT)")
+    threads: int | None = Field(default=None, description="DuckDB threads (KOL_DUCKDB_THREADS, default 2)")
+    temp_directory: str | None = Field(
+        default=None, description="Where DuckDB spills beyond memory_limit (KOL_DUCKDB_TEMP_DIR)"
+    )
+    preserve_insertion_order: bool | None = Field(
+        default=None, description="Keep the files' row order in results (KOL_DUCKDB_PRESERVE_INSERTION_ORDER)"
+    )
+
+    def to_settings(self) -> DuckSettings:
+        env = DuckSettings.from_env()
+        return DuckSettings(
+            memory_limit=self.memory_limit or env.memory_limit,
+            threads=self.threads if self.threads is not None else env.threads,
+            temp_directory=self.temp_directory or env.temp_directory,
+            preserve_insertion_order=(
+                env.preserve_insertion_order if self.preserve_insertion_order is None else self.preserve_insertion_order
+            ),
         )

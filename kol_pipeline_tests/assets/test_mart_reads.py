@@ -1,7 +1,8 @@
 """The marts read only the rows they use of their trailing windows (defs/marts/assets.py: campaign_reads,
-share_of_voice_reads, relationship_reads, filtered by the Arrow scanner) and give exactly the rows of the full
-read they replaced (the window's partitions, only the mart's columns) on every day of the bundled sample, and on
-a ranged run. Also: the campaign_posts check finds the same never-crawled posts as a scan of every note id."""
+share_of_voice_reads, filtered by the Arrow scanner) and give exactly the rows of the full read they replaced
+(the window's partitions, only the mart's columns) on every day of the bundled sample, and on a ranged run. Also:
+the campaign_posts check finds the same never-crawled posts as a scan of every note id. (brand_creator_relationships
+reads its window through DuckDB: test_relationships_sql.py.)"""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from kol_pipeline.resources.io_manager import (
 from kol_pipeline_tests.planted import planted_world
 
 NOTE_BACK = A.NOTE_WINDOW  # window_mapping(121): D-121 .. D
-REL_BACK = M.RELATIONSHIP_WINDOW_DAYS
 
 
 @pytest.fixture(scope="module")
@@ -57,27 +57,22 @@ def _of(df: pd.DataFrame, days: list[date]) -> pd.DataFrame:
 
 
 def _marts(w, wh, sr, nm, first: date, last: date, filtered: bool) -> dict[str, pd.DataFrame]:
-    """The three marts of the run first .. last, from filtered reads (new) or full window reads (before)."""
+    """The two marts of the run first .. last, from filtered reads (new) or full window reads (before)."""
     b, s = w.brand, w.settings
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     notes = _handle(wh, "notes", first, last, NOTE_BACK)
     creators = _handle(wh, "creators", first, last, NOTE_BACK)
-    rel_notes = _handle(wh, "notes", first, last, REL_BACK)
     sr_d, nm_d = _of(sr, days), _of(nm, days)
     if filtered:
         cn, cc = A.campaign_reads(notes, creators, b["campaign_posts"], nm_d)
         sn, sc = A.share_of_voice_reads(notes, creators, sr_d, b["campaign_posts"])
-        rn = A.relationship_reads(rel_notes, b["campaign_posts"])
     else:
         cn, cc = notes.read(columns=A.CAMPAIGN_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
         sn, sc = notes.read(columns=A.SOV_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
-        rn = rel_notes.read(columns=A.RELATIONSHIP_NOTE_COLUMNS)
     return {
         "campaign_performance": M.campaign_performance(b["campaigns"], b["campaign_posts"], nm_d, cn, cc, days, s),
         "keyword_share_of_voice": M.keyword_share_of_voice(sr_d, sn, b["campaign_posts"], b["campaigns"], b["brands"],
                                                            sc, days, s),
-        "brand_creator_relationships": M.brand_creator_relationships(rn, b["campaign_posts"], b["campaigns"],
-                                                                     b["brands"], days),
     }
 
 
@@ -121,13 +116,14 @@ def test_filtered_reads_on_a_ranged_run(sample):
 def test_filtered_reads_read_fewer_rows(sample):
     w, wh, sr, nm = sample
     d = w.days[-1]
-    notes = _handle(wh, "notes", d, d, REL_BACK)
+    notes = _handle(wh, "notes", d, d, NOTE_BACK)
+    creators = _handle(wh, "creators", d, d, NOTE_BACK)
     full = notes.read(columns=["note_id"])
-    rel = A.relationship_reads(notes, w.brand["campaign_posts"])
-    assert 0 < len(rel) < len(full)
-    # every row of a kept note is there, with or without brands (the latest crawl decides the mention)
-    kept = full[full["note_id"].isin(set(rel["note_id"]))]
-    assert len(kept) == len(rel)
+    got, _ = A.campaign_reads(notes, creators, w.brand["campaign_posts"], _of(nm, [d]))
+    assert 0 < len(got) < len(full)
+    # every crawl of a campaign post's note in the window is there
+    kept = full[full["note_id"].isin(set(w.brand["campaign_posts"]["note_id"]))]
+    assert len(kept) == len(got)
 
 
 def test_present_values_matches_a_full_scan(sample):

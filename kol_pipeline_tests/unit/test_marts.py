@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import marts
+from kol_pipeline.lib import duck, marts
 from kol_pipeline.lib.schemas import (
     BRAND_CREATOR_RELATIONSHIPS,
     BRAND_SEARCH_LIFT,
@@ -426,7 +426,9 @@ def test_brand_creator_relationships_repeat_vs_one_off():
          {"campaign_id": "C1", "note_id": "p1", "user_id": "u4", "fee_cny": 1.0, "posted_date": D(2025, 6, 10)}]
     )
     brands = pd.DataFrame([{"brand": "Glow"}, {"brand": "Lumi"}])
-    out = marts.brand_creator_relationships(notes, posts, campaigns, brands, [D(2025, 6, 30), D(2025, 6, 3)])
+    # the SQL of lib/queries/brand_creator_relationships.sql, over the notes frame as a DuckDB input
+    with duck.connect() as con:
+        out = marts.brand_creator_relationships(con, notes, posts, campaigns, brands, [D(2025, 6, 30), D(2025, 6, 3)])
     assert list(out.columns[: len(BRAND_CREATOR_RELATIONSHIPS.columns)]) == BRAND_CREATOR_RELATIONSHIPS.column_names
     conform(out, BRAND_CREATOR_RELATIONSHIPS)
     d = D(2025, 6, 30)
@@ -678,8 +680,8 @@ def test_empty_inputs_give_spec_columns_and_nulls():
     for name, df in [
         ("keyword_share_of_voice", marts.keyword_share_of_voice(E("search_rankings"), E("notes"), E("campaign_posts"),
                                                                 camps, brands, E("creators"), [D1])),
-        ("brand_creator_relationships", marts.brand_creator_relationships(E("notes"), E("campaign_posts"), camps,
-                                                                          brands, [D1])),
+        ("brand_creator_relationships", marts.brand_creator_relationships(duck.connect(), E("notes"),
+                                                                          E("campaign_posts"), camps, brands, [D1])),
         ("creator_shortlist", marts.creator_shortlist(E("creator_scorecard"), brands, [D1])),
     ]:
         assert df.empty and list(df.columns[: len(TABLES[name].columns)]) == TABLES[name].column_names

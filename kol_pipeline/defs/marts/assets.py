@@ -3,10 +3,13 @@
 The marts declare the trailing windows of cleaned partitions they depend on (lineage), but read them lazily and
 only the rows they use, filtered by the scanner before anything becomes pandas (DuckDB over the files of a local
 warehouse, the Arrow scanner elsewhere; docs/marts.md "What each mart reads"): campaign_performance the rows of
-campaign posts, keyword_share_of_voice the rows of the ranked notes, brand_creator_relationships the rows of notes
-that mention a brand (on any crawl in the window) or are campaign posts, and the creator snapshots of those notes'
-authors only. The lib functions get exactly the rows
-of the window they would have looked at, so the results are those of a full read (test_mart_reads.py).
+campaign posts, keyword_share_of_voice the rows of the ranked notes, and the creator snapshots of those notes'
+authors only. The lib functions get exactly the rows of the window they would have looked at, so the results are
+those of a full read (test_mart_reads.py).
+
+brand_creator_relationships is the first mart on the DuckDB path (docs/engine.md): its notes window is a DuckDB
+relation over the window's Parquet files (``PartitionedInput.relation``) and its formula one SQL query,
+kol_pipeline/lib/queries/brand_creator_relationships.sql.
 """
 
 import dagster as dg
@@ -14,10 +17,10 @@ import pandas as pd
 
 from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_partition_counts
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
-from kol_pipeline.lib import charts
+from kol_pipeline.lib import charts, duck
 from kol_pipeline.lib import marts as marts_lib
 from kol_pipeline.lib.settings import TIER_NAMES
-from kol_pipeline.resources.io_manager import IdsIn, ListNotEmpty, PartitionedInput
+from kol_pipeline.resources.io_manager import IdsIn, PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
 
 # Columns of the cleaned tables each mart uses (read only those over the trailing windows).
@@ -25,11 +28,8 @@ CREATOR_TIER_COLUMNS = ["user_id", "followers", "tier", "crawled_at"]
 CAMPAIGN_NOTE_COLUMNS = ["note_id", "user_id", "title", "description", "tags", "published_at", "crawled_at",
                          "engagements", "saves", "is_disclosed"]
 SOV_NOTE_COLUMNS = ["note_id", "user_id", "brands", "crawled_at"]
-RELATIONSHIP_NOTE_COLUMNS = ["note_id", "user_id", "brands", "published_at", "is_disclosed", "crawled_at"]
 NOTE_METRICS_CAMPAIGN_COLUMNS = ["note_id", "user_id", "published_date", "engagements", "saves", "eng_30d", "er_7d",
                                  "is_disclosed"]
-
-MENTIONS_A_BRAND = ListNotEmpty("brands")
 
 
 def campaign_reads(notes, creators, campaign_posts: pd.DataFrame, note_metrics: pd.DataFrame
@@ -54,21 +54,12 @@ def share_of_voice_reads(notes, creators, search_rankings: pd.DataFrame, campaig
     return n, c
 
 
-def relationship_reads(notes, campaign_posts: pd.DataFrame) -> pd.DataFrame:
-    """brand_creator_relationships' rows of the window: every crawl (with or without brands: the latest one
-    decides) of a note that lists a brand on some crawl of the window or is a campaign post. Two scans: the ids
-    of the mentioning notes (note_id only), then those notes' rows."""
-    mentioning = notes.read(columns=["note_id"], row_filter=MENTIONS_A_BRAND)
-    keep = set(mentioning["note_id"].dropna()) | set(campaign_posts["note_id"].dropna())
-    return notes.read(columns=RELATIONSHIP_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", keep))
-
-
-def _asset(name: str, ins: dict, partitioned: bool = True, **kw):
+def _asset(name: str, ins: dict, partitioned: bool = True, kinds: set[str] | None = None, **kw):
     extra = {"partitions_def": DAILY, "backfill_policy": SINGLE_RUN} if partitioned else {}
     return dg.asset(
         name=name,
         group_name="marts",
-        kinds={"pandas", "parquet"},
+        kinds=kinds or {"pandas", "parquet"},
         ins=ins,
         metadata={"dagster/column_schema": column_schema(name)},
         **extra,
@@ -184,6 +175,7 @@ def brand_search_lift(
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),
     },
+    kinds={"duckdb", "parquet"},
 )
 def brand_creator_relationships(
     context: dg.AssetExecutionContext,
@@ -193,10 +185,13 @@ def brand_creator_relationships(
     brands: pd.DataFrame,
 ) -> pd.DataFrame:
     """Per brand x creator who mentioned the brand in the trailing 180 days: notes, sponsored vs organic, first and
-    last mention, distinct ISO weeks, and whether it is a repeat relationship (>= 2 weeks)."""
+    last mention, distinct ISO weeks, and whether it is a repeat relationship (>= 2 weeks). One SQL query
+    (kol_pipeline/lib/queries/brand_creator_relationships.sql) over the notes window's Parquet files for every day
+    of the run, on a DuckDB connection bounded by the IO manager's duckdb_config (docs/engine.md)."""
     days = run_days(context)
-    notes = relationship_reads(notes, campaign_posts)
-    out = marts_lib.brand_creator_relationships(notes, campaign_posts, campaigns, brands, days)
+    with duck.connect(notes.duck_settings) as con:
+        window = notes.relation(con, columns=list(marts_lib.RELATIONSHIP_NOTE_COLUMNS))
+        out = marts_lib.brand_creator_relationships(con, window, campaign_posts, campaigns, brands, days)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):

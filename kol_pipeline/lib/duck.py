@@ -1,0 +1,156 @@
+"""The one place the pipeline opens DuckDB connections: bounded by configuration, never by DuckDB's defaults.
+
+DuckDB's defaults take 80 % of the machine's memory and every core; on a shared machine (or a Kubernetes pod
+with a memory limit) that is an out-of-memory kill waiting to happen. ``connect(settings)`` opens an in-memory
+database with
+
+- ``memory_limit`` (``KOL_DUCKDB_MEMORY_LIMIT``, default ``1GB``): beyond it DuckDB spills to ``temp_directory``;
+- ``threads`` (``KOL_DUCKDB_THREADS``, default 2);
+- ``temp_directory`` (``KOL_DUCKDB_TEMP_DIR``, default ``<system temp>/kol_pipeline_duckdb``): where it spills;
+- ``preserve_insertion_order`` (``KOL_DUCKDB_PRESERVE_INSERTION_ORDER``, default true): results without ORDER BY
+  keep the order of the files' rows (the readers rely on it);
+
+and never installs an extension from the network (none is needed: Parquet, JSON and ICU time zones are built
+in; object stores are reached through fsspec filesystems registered with ``register_filesystems``).
+
+The Dagster resource ``DuckDBConfig`` (kol_pipeline/resources/settings.py) overrides these per deployment; the
+environment variables are read when a connection's settings are resolved (``DuckSettings.from_env``), never at
+import. docs/engine.md describes the pattern.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
+
+__all__ = ["DuckSettings", "connect", "query_text", "register_filesystems", "run_query", "ENV_MEMORY_LIMIT", "ENV_THREADS", "ENV_TEMP_DIR",
+           "ENV_PRESERVE_ORDER"]
+
+ENV_MEMORY_LIMIT = "KOL_DUCKDB_MEMORY_LIMIT"
+ENV_THREADS = "KOL_DUCKDB_THREADS"
+ENV_TEMP_DIR = "KOL_DUCKDB_TEMP_DIR"
+ENV_PRESERVE_ORDER = "KOL_DUCKDB_PRESERVE_INSERTION_ORDER"
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_THREADS = 2
+
+
+def default_temp_dir() -> str:
+    """``<system temp dir>/kol_pipeline_duckdb``."""
+    return str(Path(tempfile.gettempdir()) / "kol_pipeline_duckdb")
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{ENV_PRESERVE_ORDER}={text!r} is not a boolean (true/false)")
+
+
+@dataclass(frozen=True)
+class DuckSettings:
+    """How big a DuckDB connection may get. ``DuckSettings()`` are the built-in defaults; ``from_env`` reads the
+    ``KOL_DUCKDB_*`` variables over them."""
+
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    threads: int = DEFAULT_THREADS
+    temp_directory: str = ""  # "" = default_temp_dir()
+    preserve_insertion_order: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DuckSettings:
+        env = os.environ if environ is None else environ
+        threads = env.get(ENV_THREADS, "").strip()
+        order = env.get(ENV_PRESERVE_ORDER, "").strip()
+        return cls(
+            memory_limit=env.get(ENV_MEMORY_LIMIT, "").strip() or DEFAULT_MEMORY_LIMIT,
+            threads=int(threads) if threads else DEFAULT_THREADS,
+            temp_directory=env.get(ENV_TEMP_DIR, "").strip(),
+            preserve_insertion_order=_flag(order) if order else True,
+        )
+
+    def config(self) -> dict[str, object]:
+        """The ``duckdb.connect(config=...)`` dictionary."""
+        if self.threads < 1:
+            raise ValueError(f"DuckDB threads must be at least 1, got {self.threads}")
+        return {
+            "memory_limit": self.memory_limit,
+            "threads": int(self.threads),
+            "temp_directory": self.temp_directory or default_temp_dir(),
+            "preserve_insertion_order": bool(self.preserve_insertion_order),
+            "autoinstall_known_extensions": False,
+        }
+
+
+def connect(settings: DuckSettings | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection bounded by ``settings`` (None: ``DuckSettings.from_env()``). The temp
+    directory is created if missing. Close it (or use it as a context manager) when done."""
+    s = settings if settings is not None else DuckSettings.from_env()
+    config = s.config()
+    Path(str(config["temp_directory"])).mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(":memory:", config=config)
+
+
+def register_filesystems(con: duckdb.DuckDBPyConnection, filesystems: Iterable[AbstractFileSystem]) -> None:
+    """Make non-local fsspec filesystems (s3fs, memory, ...) readable by ``con`` under their protocol
+    (``s3://bucket/key``): DuckDB's own httpfs extension is not needed (nor downloadable offline). A filesystem
+    whose protocol is already registered on ``con`` is skipped; local filesystems need nothing."""
+    known = set(con.list_filesystems())
+    for fs in filesystems:
+        if isinstance(fs, LocalFileSystem):
+            continue
+        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+        if any(p in known or f"{p}://" in known for p in protocols):
+            continue
+        con.register_filesystem(fs)
+        known = set(con.list_filesystems())
+
+
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
+_QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def query_text(name: str) -> str:
+    """The SQL of ``lib/queries/<name>.sql`` (one readable query per table)."""
+    if not _QUERY_NAME.match(name):
+        raise ValueError(f"not a query name: {name!r}")
+    return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object],
+              params: Mapping[str, object] | None = None) -> pa.Table:
+    """Run ``lib/queries/<name>.sql`` on ``con`` with each of ``inputs`` visible under its name (a DuckDB
+    relation becomes a view, an Arrow table or pandas frame is registered) and the values of ``params`` bound to
+    the query's ``$name`` parameters; the result as one Arrow table. The inputs' names are removed afterwards, so
+    a connection can run several queries (names come from the code, never from data)."""
+    sql = query_text(name)
+    views: list[str] = []
+    registered: list[str] = []
+    try:
+        for view, obj in inputs.items():
+            if not _QUERY_NAME.match(view):
+                raise ValueError(f"not an input name: {view!r}")
+            if isinstance(obj, duckdb.DuckDBPyRelation):
+                obj.create_view(view, replace=True)
+                views.append(view)
+            else:
+                con.register(view, obj)
+                registered.append(view)
+        result = con.sql(sql, params=dict(params or {})).to_arrow_table()
+        return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    finally:
+        for view in views:
+            con.execute(f'DROP VIEW IF EXISTS "{view}"')
+        for view in registered:
+            con.unregister(view)
