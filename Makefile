@@ -2,7 +2,6 @@
 # The venv is made with PYTHON if given, else the newest Python 3.11+ on PATH (scripts/pick-python.sh); an existing
 # venv is kept unless PYTHON names another Python (scripts/ensure-venv.sh). Each run says which Python the venv has.
 PYTHON ?=
-export PYTHON
 VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
@@ -11,7 +10,7 @@ SIZE ?= 1000000
 .PHONY: install run test test-unit ui bench docs clean
 
 install:
-	@scripts/ensure-venv.sh $(VENV)
+	@PYTHON='$(PYTHON)' scripts/ensure-venv.sh $(VENV)
 
 $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
