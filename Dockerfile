@@ -1,6 +1,8 @@
 # The kol_pipeline code location image: `dagster api grpc` serving kol_pipeline.definitions_k8s (Helm chart user
 # deployment); the K8sRunLauncher and the k8s_job_executor start run and step pods from the same image.
 # Build: docker build -t <registry>/kol-pipeline:<version> .   (docs/deploy.md)
+# Python 3.11: the version CI runs the whole suite on (README "Python versions"); constraints.txt also resolves on
+# 3.12 and 3.13, so python:3.13-slim-bookworm works the same way.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

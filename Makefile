@@ -1,21 +1,16 @@
 # Two commands do all set-up on a fresh machine:  `make run`  and  `make test`.
-PYTHON ?= python3.11
-VENV := .venv
+# The venv is made with PYTHON if given, else the newest Python 3.11+ on PATH (scripts/pick-python.sh); an existing
+# venv is kept unless PYTHON names another Python (scripts/ensure-venv.sh). Each run says which Python the venv has.
+PYTHON ?=
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 SIZE ?= 1000000
 
-.PHONY: install run test ui bench docs clean
+.PHONY: install run test test-unit ui bench docs clean
 
-$(STAMP): pyproject.toml constraints.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11) on PATH, or: make PYTHON=/path/to/python3.11"; exit 2; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade "pip>=24"
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
-	@touch $(STAMP)
-
-install: $(STAMP)
+install:
+	@PYTHON='$(PYTHON)' scripts/ensure-venv.sh $(VENV)
 
 $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
@@ -28,6 +23,11 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 # The whole test suite (database tests use KOL_TEST_PG_URL / KOL_TEST_MYSQL_URL when set).
 test: install
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# The unit tests only (CI runs them on a second Python: make test-unit VENV=.venv-py313 PYTHON=python3.13).
+UNIT_ARGS ?=
+test-unit: install
+	$(BIN)/pytest -q -n 2 kol_pipeline_tests/unit $(UNIT_ARGS)
 
 # The Dagster UI on the same data and instance, bound to 127.0.0.1 only.
 # UI_HOST=0.0.0.0 exposes it (no authentication: put it behind a proxy that has some).

@@ -270,6 +270,7 @@ def _canon(st: pd.DataFrame | None) -> pd.DataFrame:
     return st[cols].sort_values("comment_key").reset_index(drop=True).astype(S.COMMENT_STATE_DTYPES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     """Daily runs and ranged runs of random lengths store deltas (and bases where the deltas carry too many

@@ -112,6 +112,7 @@ def test_matchers_edge_cases() -> None:
 # ---------------------------------------------------------------- ingest_batches, fast path on and off
 
 
+@pytest.mark.slow
 def test_ingest_fast_equals_reference_on_sample() -> None:
     cats, brands = _reference_tables()
     ref, fast, n_fast = _both(SAMPLE, ingest.IngestContext(categories=cats, brands=brands, now=NOW))

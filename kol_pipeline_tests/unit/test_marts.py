@@ -566,6 +566,7 @@ def test_tier_comparison_over_days_equals_a_call_per_day():
     assert row(out, snapshot_date=D4, campaign_id="C1", tier="mid")["sov_contribution"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_tier_comparison_over_the_sample_equals_a_call_per_day():
     from kol_pipeline_tests.planted import planted_world
 
@@ -584,6 +585,7 @@ def test_tier_comparison_over_the_sample_equals_a_call_per_day():
     pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, b["campaigns"]))
 
 
+@pytest.mark.slow
 def test_campaign_performance_over_days_equals_a_call_per_day():
     """A ranged call (one aggregation over all days) gives each day the rows of a call for that day alone. Two
     campaigns are added that start mid-range: `quiet` never posts, `late` posts 15 days after its start. Each has

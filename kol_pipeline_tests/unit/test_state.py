@@ -121,6 +121,7 @@ def daily(world, folded):
     return {d: _outputs(w, t, d, ns, cs, crs, stored) for d, (ns, cs, crs, _, stored) in folded.items()}
 
 
+@pytest.mark.slow
 def test_state_equals_window_computation_on_every_day_of_the_sample(world, folded, daily):
     w, t = world
     cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
@@ -162,6 +163,7 @@ def test_a_ranged_window_run_equals_the_daily_states(world, folded):
     _assert_same(ref_nm, pd.concat(got, ignore_index=True), ["snapshot_date", "note_id"], "ranged note_metrics")
 
 
+@pytest.mark.slow
 def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, folded, daily):
     """What a ranged run's creator_scorecard and tier_benchmarks assets do (each day's inputs, then one pass over
     all days) gives, on every day of the sample, exactly the rows of a call for that day alone."""
@@ -195,6 +197,7 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     assert S.scorecards_from_states([None, None], rc).empty
 
 
+@pytest.mark.slow
 def test_bootstrap_from_the_window_equals_the_continued_state(world, folded):
     """A run with no previous state starts from the cleaned partitions of the trailing window (what the assets do
     when the day before has no stored state): the day's metrics equal those of a state carried from day one."""

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make install`: the venv VENV (first argument, default .venv) with the project and its test extras installed from
+# constraints.txt, and a line saying which Python it has.
+#   - VENV exists and its python runs: kept, whatever 3.11+ Python made it, unless PYTHON names another one
+#     (another version or installation): then it is made anew with that one.
+#   - VENV missing, or its python no longer runs (its base Python was removed or upgraded), or is older than 3.11:
+#     made with scripts/pick-python.sh's choice (PYTHON if given, else the newest 3.11+ on PATH).
+#   - the packages are (re)installed when VENV/.installed is older than pyproject.toml or constraints.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-.venv}
+STAMP=$VENV/.installed
+
+note() { echo "venv: $*" >&2; }
+# "VERSION BASE_PREFIX" of an interpreter (a venv's python gives its base installation)
+identity() { "$1" -c 'import os, sys; print("%d.%d.%d" % sys.version_info[:3], os.path.realpath(sys.base_prefix))' 2>/dev/null; }
+
+make_with=""
+have=""
+if [ -x "$VENV/bin/python" ]; then have=$(identity "$VENV/bin/python") || have=""; fi
+if [ -n "$have" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  note "$VENV has Python ${have%% *}, older than 3.11: making it anew"
+  have=""
+fi
+
+if [ -z "$have" ]; then
+  if [ -e "$VENV" ]; then note "$VENV exists but its python does not run or is too old: making it anew"; fi
+  make_with=$(scripts/pick-python.sh) || exit 2
+elif [ -n "${PYTHON:-}" ]; then
+  want_exe=$(scripts/pick-python.sh) || exit 2
+  want=$(identity "$want_exe")
+  if [ "$want" != "$have" ]; then
+    note "$VENV has Python ${have%% *} (${have#* }), PYTHON=$PYTHON is ${want%% *} (${want#* }): making it anew"
+    make_with=$want_exe
+  fi
+fi
+
+if [ -n "$make_with" ]; then
+  rm -rf "$VENV"
+  "$make_with" -m venv "$VENV"
+  have=$(identity "$VENV/bin/python")
+fi
+note "$VENV has Python ${have%% *} (${have#* }); make PYTHON=/path/to/python3.X makes it anew with another"
+
+if [ ! -e "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt "$STAMP" ]; then
+  note "installing the project from constraints.txt into $VENV"
+  "$VENV/bin/pip" install --quiet --upgrade "pip>=24"
+  "$VENV/bin/pip" install --quiet -c constraints.txt -e ".[test]"
+  touch "$STAMP"
+fi
