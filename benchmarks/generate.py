@@ -259,7 +259,7 @@ def _connect(seed: int, n_notes_day: int, n_creators: int, tmpl: pd.DataFrame, c
 
 def _note_world() -> str:
     """Notes published on days $t - 119 .. $t (day numbers since 1970-01-01)."""
-    return f"""
+    return """
     SELECT n.*, hexid(n.pub_ms // 1000, n.g) AS note_id, cw.user_id, cw.nickname, cw.base, cw.growth
     FROM (
         SELECT pt, j, pt::BIGINT * $p + j AS g,
@@ -315,7 +315,7 @@ def _crawl_sql() -> str:
 
 
 def _creators_sql() -> str:
-    return f"""
+    return """
     WITH c AS (
         SELECT cw.*, greatest(floor(base * (1 + growth * ($t - 20000))), 1) AS fans_true,
                day_ms($t) + 8 * 3600000 + floor(uni(u, $t, 20, $seed) * 10 * 3600000)::BIGINT AS crawl_ms,
@@ -332,7 +332,7 @@ def _creators_sql() -> str:
 
 
 def _comments_sql() -> str:
-    return f"""
+    return """
     WITH k AS (
         SELECT k, $t::BIGINT * $n + k AS cid,
                $t - floor(119 * pow(uni(k, $t, 30, $seed), 3))::BIGINT AS pt,

@@ -310,7 +310,7 @@ def targets(main: dict | None, sweep: list[dict], growth: dict | None) -> list[t
     if main and main.get("stages"):
         wall = main.get("run_wall_seconds", float("nan"))
         ok = wall <= TARGETS["e2e_seconds_1m"] if main["size"] >= 1_000_000 else None
-        out.append((f"one partition at 1M rows <= 20 s", f"{wall:.1f} s at {main['size']:,}", verdict(ok)))
+        out.append(("one partition at 1M rows <= 20 s", f"{wall:.1f} s at {main['size']:,}", verdict(ok)))
         peak = main["process_peak_rss"] / GB
         out.append(("peak RSS <= 1.5 GB", f"{peak:.2f} GB at {main['size']:,}", verdict(peak <= TARGETS["peak_rss_gb"])))
         if "duckdb_read" in main:

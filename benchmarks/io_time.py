@@ -61,7 +61,7 @@ class SpanRecorder:
 
         return timed
 
-    def install(self, categories: dict[str, tuple[tuple[str, str], ...]] = CATEGORIES) -> "SpanRecorder":
+    def install(self, categories: dict[str, tuple[tuple[str, str], ...]] = CATEGORIES) -> SpanRecorder:
         """Wrap the functions (module attributes: callers look them up at call time)."""
         for category, targets in categories.items():
             for module_name, attr in targets:

@@ -69,7 +69,7 @@ class ProgressWriter(threading.Thread):
     """Every second, the step start/end times of the newest run so far, with the RSS samples' peak, to ``path``:
     when the harness kills the process (timeout, memory limit), it still knows which steps ran and how long."""
 
-    def __init__(self, instance, sampler: "RssSampler", path: Path, interval: float = 1.0):
+    def __init__(self, instance, sampler: RssSampler, path: Path, interval: float = 1.0):
         super().__init__(daemon=True)
         self.instance, self.sampler, self.path, self.interval = instance, sampler, path, interval
         self._halt = threading.Event()

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,11 +14,10 @@ import dagster as dg
 
 from kol_pipeline.defs.automation import daily_job
 from kol_pipeline.defs.shared import DAILY
-from kol_pipeline.lib import alerts
+from kol_pipeline.lib import alerts, source_watch
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
-from kol_pipeline.lib import source_watch
 from kol_pipeline.lib.schemas import daily_tables, input_tables
 from kol_pipeline.resources.io_manager import list_partitions
 from kol_pipeline.resources.settings import KolSettings
@@ -192,7 +191,7 @@ def run_key(day: str, fingerprints: list[str]) -> str:
 )
 def landing_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -> dg.SensorResult:
     landing = settings.landing
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     engine = settings.source_engine()
     if not landing.is_dir() and engine is None:
         return dg.SensorResult(skip_reason=f"landing folder {landing} does not exist")
@@ -265,7 +264,7 @@ def freshness_result(partitions: list[str], now: datetime, max_age: timedelta = 
     "Evaluated by notes_freshness_sensor (hourly) and whenever it is run.",
 )
 def notes_freshness(settings: KolSettings) -> dg.AssetCheckResult:
-    return freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(timezone.utc))
+    return freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(UTC))
 
 
 @dg.sensor(
@@ -275,7 +274,7 @@ def notes_freshness(settings: KolSettings) -> dg.AssetCheckResult:
     "to failing, posts an alert to KOL_ALERT_WEBHOOK if set.",
 )
 def notes_freshness_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -> dg.SensorResult:
-    res = freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(timezone.utc))
+    res = freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(UTC))
     ev = dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey("notes"), check_name="notes_freshness", passed=res.passed,
         severity=res.severity, description=res.description, metadata=res.metadata,

@@ -246,7 +246,7 @@ def read_search_rankings(landing: Path, days: list[str]) -> BrandTable:
         if len(rej):
             rejects.append(rej.assign(source="search_rankings", snapshot_date=pd.Timestamp(day).date()))
         used.append(display)
-    pattern, parser, key = ("", _search_rankings, ("keyword", "rank", "note_id", "snapshot_date"))
+    parser, key = _search_rankings, ("keyword", "rank", "note_id", "snapshot_date")
 
     def parse_with_day(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         out, why = parser(df)

@@ -92,7 +92,7 @@ class ColumnarRecords(FileRecords):
         """The original records (as Python's json reads them) of the given record numbers."""
         return {n: json.loads(t) for n, t in self.load_lines(numbers).items()}
 
-    def subset(self, frame_mask: np.ndarray | None, record_mask: Sequence[bool] | None, problems: bool) -> "ColumnarRecords":
+    def subset(self, frame_mask: np.ndarray | None, record_mask: Sequence[bool] | None, problems: bool) -> ColumnarRecords:
         """The same file restricted to some rows (lib/landing.py's selection of days)."""
         return ColumnarRecords(
             path=self.path,

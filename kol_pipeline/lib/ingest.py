@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +155,7 @@ def _fallback_day(df: pd.DataFrame, day: pd.Series) -> pd.Series:
 def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame, pd.Series]:
     """Parse and enrich raw rows of one kind. Returns (frame with the table's columns + _file/_record/_rawdict,
     reason per row: None where the row is fine)."""
-    now = pd.Timestamp(ctx.now or datetime.now(timezone.utc))
+    now = pd.Timestamp(ctx.now or datetime.now(UTC))
     reasons = [_missing_columns_reason(df, kind)]
     crawled, r_crawl = parsing.parse_epoch_ms(_col(df, "last_modify_ts"), "last_modify_ts")
     future = crawled > now + FUTURE_TOLERANCE
@@ -333,7 +333,7 @@ def ingest_batches(
     problems: list[pd.DataFrame] = []
     file_notes: dict[str, list[str]] = {}
     hints: dict[str, date] = {}
-    ctx = replace(ctx, now=ctx.now or datetime.now(timezone.utc))
+    ctx = replace(ctx, now=ctx.now or datetime.now(UTC))
     for kind, fr in batches:
         if isinstance(fr, ColumnarRecords) and fr.frame is not None and len(fr.frame):
             fr = _split_fast(kind, fr, ctx, fast_parts)

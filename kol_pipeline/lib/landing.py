@@ -20,9 +20,9 @@ import pandas as pd
 
 from kol_pipeline.lib import fastread, parsing
 from kol_pipeline.lib.discovery import discover
-from kol_pipeline.lib.ingest import KINDS, landing_files, relative_name
 from kol_pipeline.lib.fastclean import crawl_days
 from kol_pipeline.lib.fastread import ColumnarRecords, read_jsonl_fast
+from kol_pipeline.lib.ingest import KINDS, landing_files, relative_name
 from kol_pipeline.lib.readers import FileRecords
 
 # Keep at most this many parsed records in memory (oldest files are dropped first).

@@ -215,7 +215,6 @@ def note_metrics(
     observations, creator snapshots and comments with snapshot_date <= D only.
     """
     days = _snapshot_days(snapshot_dates)
-    spec_cols = NOTE_METRICS.column_names
     if len(days) == 0 or notes is None or len(notes) == 0:
         return NOTE_METRICS.empty_frame()
     d_max = days[-1]
@@ -631,7 +630,6 @@ def creator_scorecard(
         return _empty_scorecard()
     D = pairs["D"]
     followers = latest["followers"].to_numpy(dtype="float64")
-    tier = tier_of(pd.Series(followers), settings.tier_bounds)
 
     # ---- follower growth against the snapshot nearest to D-30 (within nearest_snapshot_days)
     pairs["g_t"] = D - pd.Timedelta(days=30)

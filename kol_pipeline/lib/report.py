@@ -369,7 +369,7 @@ def _sov_section(history: pd.DataFrame, day: date) -> str:
         _hint("Share of voice = of the top-20 results of every tracked keyword, the part that mentions the brand or is "
               "one of its campaign notes (all keywords pooled). One line per brand; gaps are days without rankings.")
         + chart
-        + _table(["Brand", f"Share on {day}", f"Brand results on {day}", f"Average over the days shown",
+        + _table(["Brand", f"Share on {day}", f"Brand results on {day}", "Average over the days shown",
                   "Best keyword today"], rows, numeric=(1, 2, 3))
     )
 

@@ -25,7 +25,6 @@ lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/
 from __future__ import annotations
 
 import functools
-
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta

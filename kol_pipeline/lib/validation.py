@@ -487,7 +487,6 @@ def _gx_context() -> Any:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
-
             from great_expectations.execution_engine import pandas_execution_engine
 
             # GX fingerprints every dataframe batch (pandas.util.hash_pandas_object over all cells, twice per
@@ -583,11 +582,11 @@ def _build_data_docs(docs_dir: str | Path, table: str) -> None:
                 },
             )
         result = _GX["last_result"]
+        from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
             ValidationResultIdentifier,
         )
-        from great_expectations.core.run_identifier import RunIdentifier
 
         run_id = RunIdentifier(run_name=f"{table}-{pd.Timestamp.now(tz='UTC').strftime('%Y%m%dT%H%M%S%f')}")
         identifier = ValidationResultIdentifier(

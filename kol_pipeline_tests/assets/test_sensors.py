@@ -3,7 +3,7 @@
 import json
 import os
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from kol_pipeline.resources.settings import KolSettings
 
 def _ms(y, mo, d, h, mi=0) -> int:
     """Epoch ms of a UTC wall time."""
-    return int(datetime(y, mo, d, h, mi, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(y, mo, d, h, mi, tzinfo=UTC).timestamp() * 1000)
 
 
 def _write(path: Path, rows: list[dict]) -> None:
@@ -135,7 +135,7 @@ def _notes_partition(wh: Path, day: date) -> None:
 
 def test_freshness_result_boundaries():
     # partition 2025-03-01 ends 2025-03-02 00:00 Shanghai = 2025-03-01 16:00 UTC; 36 h later = 03-03 04:00 UTC
-    at = datetime(2025, 3, 3, 4, 0, tzinfo=timezone.utc)
+    at = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
     ok = sensors.freshness_result(["2025-02-20", "2025-03-01"], at)
     assert ok.passed and ok.metadata["newest_partition"].value == "2025-03-01" and ok.metadata["age_hours"].value == 36.0
     late = sensors.freshness_result(["2025-03-01"], at + timedelta(minutes=1))
@@ -144,7 +144,7 @@ def test_freshness_result_boundaries():
 
 
 def test_notes_freshness_check_warns_on_stale_and_passes_fresh(tmp_path):
-    today = datetime.now(timezone.utc).astimezone(sensors.SHANGHAI).date()
+    today = datetime.now(UTC).astimezone(sensors.SHANGHAI).date()
     for name, day, expect in (("stale", today - timedelta(days=3), False), ("fresh", today, True)):
         wh = tmp_path / name
         _notes_partition(wh, day - timedelta(days=10))

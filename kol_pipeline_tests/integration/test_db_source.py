@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -28,14 +28,13 @@ import pytest
 import sqlalchemy as sa
 
 from kol_pipeline.lib import brand, ingest, landing, parsing
-from kol_pipeline.lib.mediacrawler_db import write_records
 from kol_pipeline.lib.readers import FileRecords
 from kol_pipeline_tests.integration.conftest import ALL_DAYS, BACKENDS, SAMPLE, SourceDB
 
 pytestmark = pytest.mark.integration
 
 START, END = date(2025, 3, 9), date(2025, 3, 11)  # holds a quarantined note (published after crawl) and comment
-NOW = datetime(2025, 7, 15, tzinfo=timezone.utc)
+NOW = datetime(2025, 7, 15, tzinfo=UTC)
 KEY = {"notes": ["note_id", "snapshot_date"], "creators": ["user_id", "snapshot_date"],
        "comments": ["comment_id", "snapshot_date"]}
 
@@ -389,8 +388,8 @@ def test_db_fingerprint_changes_only_on_the_day_that_changed(backend: str, make_
     note = db.tables["notes"]
     base = {"note_id": "n1", "user_id": "u1", "title": "t", "liked_count": "1", "collected_count": "0",
             "comment_count": "0", "share_count": "0", "type": "normal"}
-    day1 = int(datetime(2025, 3, 1, 4, tzinfo=timezone.utc).timestamp() * 1000)  # 12:00 Shanghai, 03-01
-    day2 = int(datetime(2025, 3, 1, 16, 30, tzinfo=timezone.utc).timestamp() * 1000)  # 00:30 Shanghai, 03-02
+    day1 = int(datetime(2025, 3, 1, 4, tzinfo=UTC).timestamp() * 1000)  # 12:00 Shanghai, 03-01
+    day2 = int(datetime(2025, 3, 1, 16, 30, tzinfo=UTC).timestamp() * 1000)  # 00:30 Shanghai, 03-02
     cols = {c.name for c in note.columns}
     with db.engine.begin() as conn:
         conn.execute(note.insert(), [{k: v for k, v in {**base, "time": day1 - 3_600_000, "last_modify_ts": day1,

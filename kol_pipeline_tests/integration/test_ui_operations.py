@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -180,11 +180,10 @@ def test_schedule_and_sensor_turned_on_pick_up_a_new_crawl_file(setup):
     if not backfilled:
         # run alone, without the backfill test before it: start from a cursor holding the folder as it is (the
         # first tick would otherwise request the newest 30 days)
-        from datetime import timezone
 
         from kol_pipeline.defs import sensors as sensors_mod
 
-        state, _ = sensors_mod.landing_changes(landing, None, datetime.now(timezone.utc))
+        state, _ = sensors_mod.landing_changes(landing, None, datetime.now(UTC))
         cursor = sensors_mod.dump_cursor(state, source_watch_fps(source))
         res = server.gql("""mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) {
             __typename } }""", {"s": sensor, "c": cursor})

@@ -13,7 +13,7 @@ from fsspec.implementations.local import LocalFileSystem
 from kol_pipeline.resources import io_manager
 from kol_pipeline.resources.io_manager import IdsIn, ListNotEmpty, PartitionedInput
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAYS = ["2025-03-01", "2025-03-02", "2025-03-03"]
 
 

@@ -4,7 +4,7 @@ tmp_path, and the real MediaCrawler crawl in /work/shared/real/mediacrawler_mf_k
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from kol_pipeline.lib.readers import kind_of, read_records
 from kol_pipeline.lib.schemas import TEXT
 
 SH = timezone(timedelta(hours=8))
-NOW = datetime(2025, 3, 20, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 20, tzinfo=UTC)
 REAL = Path("/work/shared/real/mediacrawler_mf_koc")
 
 
@@ -75,7 +75,7 @@ def test_read_jsonl(tmp_path: Path) -> None:
 
 
 def test_read_csv_with_bom(tmp_path: Path) -> None:
-    p = write(tmp_path / "x_contents.csv", "\ufeffnote_id,title\nn1,\"a, quoted\ntitle\"\nn2,面霜\n".encode("utf-8"))
+    p = write(tmp_path / "x_contents.csv", "\ufeffnote_id,title\nn1,\"a, quoted\ntitle\"\nn2,面霜\n".encode())
     fr = read_records(p)
     assert fr.records == [{"note_id": "n1", "title": "a, quoted\ntitle"}, {"note_id": "n2", "title": "面霜"}]
     assert fr.encoding == "utf-8" and fr.notes == []

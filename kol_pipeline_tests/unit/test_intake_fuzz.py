@@ -30,7 +30,7 @@ import random
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from kol_pipeline import orchestrate
 from kol_pipeline.lib import fastread, ingest, landing, mediacrawler_db, parsing, readers
 
 SHANGHAI = timezone(timedelta(hours=8))
-NOW = datetime(2025, 6, 20, tzinfo=timezone.utc)  # the run's clock (IngestContext.now)
+NOW = datetime(2025, 6, 20, tzinfo=UTC)  # the run's clock (IngestContext.now)
 DAYS = (date(2025, 6, 10), date(2025, 6, 11), date(2025, 6, 12))
 ID_RE = re.compile(r"[0-9A-Za-z_\-]{1,64}")
 ZERO_LABELS = ("", "赞", "点赞", "收藏", "评论", "分享")

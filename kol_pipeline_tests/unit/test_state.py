@@ -154,7 +154,7 @@ def test_state_equals_window_computation_on_every_day_of_the_sample(world, folde
 def test_a_ranged_window_run_equals_the_daily_states(world, folded):
     """The former assets' ranged run (every day of the sample in one call) gives the same rows as the states."""
     w, t = world
-    cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
+    cp = w.brand["campaign_posts"]
     days = S.day_range(w.days[0], w.days[-1])
     some = days[::9] + [days[-1]]
     ref_nm = M.note_metrics(t["notes"].drop(columns="_sd"), t["creators"].drop(columns="_sd"),

@@ -27,9 +27,9 @@ from kol_pipeline.defs.validate.checks import (
     warehouse_notes_before,
 )
 from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import parsing
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib import parsing
 from kol_pipeline.lib.readers import FileRecords
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, MEDIACRAWLER, QUARANTINE, daily_tables, input_tables, tables_in
 from kol_pipeline.lib.settings import load_lexicon
