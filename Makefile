@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 SIZE ?= 1000000
 
-.PHONY: install run test test-unit ui bench docs clean
+.PHONY: install run test test-unit lint format ui bench docs clean
 
 install:
 	@PYTHON='$(PYTHON)' scripts/ensure-venv.sh $(VENV)
@@ -20,9 +20,18 @@ $(DAGSTER_HOME)/dagster.yaml:
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/kol-pipeline run --landing data/sample --warehouse data/warehouse
 
-# The whole test suite (database tests use KOL_TEST_PG_URL / KOL_TEST_MYSQL_URL when set).
-test: install
+# Lint and format check (ruff, configured in pyproject.toml), then the whole test suite (database tests use
+# KOL_TEST_PG_URL / KOL_TEST_MYSQL_URL when set). `make format` applies ruff's fixes and formatting.
+test: install lint
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # The unit tests only (CI runs them on a second Python: make test-unit VENV=.venv-py313 PYTHON=python3.13).
 UNIT_ARGS ?=

@@ -39,10 +39,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mode", choices=["both", "default", "retained"], default="both")
     a = ap.parse_args(argv)
     if a.mode == "both":
-        print(f"alloc + fill {a.gb:g} GB, a + 1, free; {a.rounds} rounds, {a.sleep:g} s apart (each in its own process)")
+        print(
+            f"alloc + fill {a.gb:g} GB, a + 1, free; {a.rounds} rounds, {a.sleep:g} s apart (each in its own process)"
+        )
         for mode in ("default", "retained"):
-            subprocess.run([sys.executable, "-m", "benchmarks.alloc_probe", "--mode", mode, "--rounds", str(a.rounds),
-                            "--gb", str(a.gb), "--sleep", str(a.sleep)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.alloc_probe",
+                    "--mode",
+                    mode,
+                    "--rounds",
+                    str(a.rounds),
+                    "--gb",
+                    str(a.gb),
+                    "--sleep",
+                    str(a.sleep),
+                ],
+                check=True,
+            )
         return
     _rounds(a.mode == "retained", a.rounds, a.gb, a.sleep)
 

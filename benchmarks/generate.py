@@ -58,7 +58,9 @@ import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-DEFAULT_DATA_DIR = Path(os.environ.get("KOL_BENCH_DATA") or ("/work/benchdata" if Path("/work").is_dir() else REPO / "benchdata"))
+DEFAULT_DATA_DIR = Path(
+    os.environ.get("KOL_BENCH_DATA") or ("/work/benchdata" if Path("/work").is_dir() else REPO / "benchdata")
+)
 END_DATE = date(2025, 6, 30)
 WINDOW = 120
 CRAWL_P = 0.9
@@ -71,10 +73,32 @@ _PLAIN = ("日常记录", "随手拍", "今天的心情")
 _MARKER = " #广告"
 # Comment templates: classes come from the pipeline's classifier at generation time.
 _COMMENTS = (
-    "求链接", "在哪买的呀", "多少钱呀", "已下单了坐等到货", "回购好几次了", "这个适合油皮吗？", "怎么用呀", "能不能出个教程",
-    "是不是要先打底", "@小橙子 快看", "@半夏 码住", "我用了一个月，效果很明显", "亲测好用，推荐", "我家也是这款",
-    "我也在用，很稳定", "沙发", "第一", "打卡", "[笑哭R]", "哈哈哈", "拍照技术也太强了", "写得好详细呀", "太治愈了吧",
-    "收藏了慢慢学", "博主的审美绝绝子", "谢谢分享[赞R]",
+    "求链接",
+    "在哪买的呀",
+    "多少钱呀",
+    "已下单了坐等到货",
+    "回购好几次了",
+    "这个适合油皮吗？",
+    "怎么用呀",
+    "能不能出个教程",
+    "是不是要先打底",
+    "@小橙子 快看",
+    "@半夏 码住",
+    "我用了一个月，效果很明显",
+    "亲测好用，推荐",
+    "我家也是这款",
+    "我也在用，很稳定",
+    "沙发",
+    "第一",
+    "打卡",
+    "[笑哭R]",
+    "哈哈哈",
+    "拍照技术也太强了",
+    "写得好详细呀",
+    "太治愈了吧",
+    "收藏了慢慢学",
+    "博主的审美绝绝子",
+    "谢谢分享[赞R]",
 )
 _PROVINCES = ("上海", "北京", "广东", "浙江", "江苏", "四川", "湖北", "福建", "山东")
 
@@ -152,7 +176,9 @@ def note_templates(landing_ref: Path, landing_brand: Path) -> pd.DataFrame:
     brands = _brands(landing_brand / "brands.csv")
     all_kw = [k for _, kws in cats for k in kws]
     fillers = "".join(t.format(k1="", k2="") for t in _TITLES + _DESCS) + "".join(_PLAIN)
-    bad = [k for k in all_kw if k in fillers] + [m for m in ("广告", "赞助", "合作", "#ad", "sponsored") if m in fillers]
+    bad = [k for k in all_kw if k in fillers] + [
+        m for m in ("广告", "赞助", "合作", "#ad", "sponsored") if m in fillers
+    ]
     if bad:
         raise RuntimeError(f"filler text contains keywords or markers: {bad}")
     rows = []
@@ -176,11 +202,18 @@ def note_templates(landing_ref: Path, landing_brand: Path) -> pd.DataFrame:
                 d = desc + (_MARKER if disclosed else "")
                 text = f"{t} {d} {' '.join(tags)}".lower()
                 found = [name for name, names in brands if any(n.lower() in text for n in names)]
-                out.append({
-                    "title": t, "descr": d, "tag_list": ",".join(tags), "tags": tags,
-                    "category": _category_of(t, d, tags, cats), "brands": found,
-                    "is_disclosed": disclosed, "has_brand": b is not None,
-                })
+                out.append(
+                    {
+                        "title": t,
+                        "descr": d,
+                        "tag_list": ",".join(tags),
+                        "tags": tags,
+                        "category": _category_of(t, d, tags, cats),
+                        "brands": found,
+                        "is_disclosed": disclosed,
+                        "has_brand": b is not None,
+                    }
+                )
     return pd.DataFrame(out)
 
 
@@ -189,8 +222,9 @@ def comment_templates() -> pd.DataFrame:
 
     content = pd.Series(list(_COMMENTS), dtype=object)
     cls = classify_comments(content)
-    return pd.DataFrame({"content": content, "comment_class": cls.astype(object),
-                         "is_substantive": is_substantive(cls).astype(bool)})
+    return pd.DataFrame(
+        {"content": content, "comment_class": cls.astype(object), "is_substantive": is_substantive(cls).astype(bool)}
+    )
 
 
 # ------------------------------------------------------------------------------------------------ the world in SQL
@@ -241,7 +275,8 @@ def _connect(seed: int, n_notes_day: int, n_creators: int, tmpl: pd.DataFrame, c
                    FROM tmpl GROUP BY ALL""")
     con.register("ctmpl_df", ctmpl.reset_index(drop=True).assign(tpl=lambda x: np.arange(len(x))))
     con.execute("CREATE TABLE ctmpl AS SELECT * FROM ctmpl_df")
-    con.execute("""
+    con.execute(
+        """
     CREATE TABLE creators_world AS
     SELECT u,
            hexid(1500000000 + u, u * 7919 + 13) AS user_id,
@@ -253,7 +288,9 @@ def _connect(seed: int, n_notes_day: int, n_creators: int, tmpl: pd.DataFrame, c
            2 + uni(u, 5, 0, $seed) * 10 AS inter_mult,
            ['美食博主', '护肤博主', '母婴博主', '家居博主', '健身博主'][1 + (u % 5)::INT] AS profession,
            ['上海', '北京', '广东', '浙江', '江苏', '四川'][1 + (u % 6)::INT] AS location
-    FROM range($c) r(u)""", {"c": n_creators, "seed": seed})
+    FROM range($c) r(u)""",
+        {"c": n_creators, "seed": seed},
+    )
     return World(con, {"seed": seed, "p": n_notes_day, "c": n_creators, "nct": len(ctmpl)})
 
 
@@ -444,14 +481,20 @@ def _write_landing_day(w: World, ds: Dataset, day: date, n_comments: int) -> dic
     w.q(f"CREATE OR REPLACE TABLE day_notes AS {_crawl_sql()}", t=t)
     for folder in ("crawler_a", "crawler_b"):
         counts[f"{folder}/notes"] = _write_jsonl(
-            w, f"SELECT {note_json} || chr(10) AS line FROM (SELECT *, '' AS src_kw FROM day_notes WHERE folder = $folder) ORDER BY crawl_ms",
-            {"folder": folder}, mc / folder / f"creator_contents_{day_s}.jsonl")
+            w,
+            f"SELECT {note_json} || chr(10) AS line FROM (SELECT *, '' AS src_kw FROM day_notes WHERE folder = $folder) ORDER BY crawl_ms",
+            {"folder": folder},
+            mc / folder / f"creator_contents_{day_s}.jsonl",
+        )
     # the keyword crawl saw 1 % of the day's notes two hours earlier: duplicates the dedup must drop
     counts["keyword_watch/notes"] = _write_jsonl(
-        w, f"""SELECT {note_json} || chr(10) AS line FROM (
+        w,
+        f"""SELECT {note_json} || chr(10) AS line FROM (
                  SELECT * REPLACE (crawl_ms - 7200000 AS crawl_ms), split_part(tag_list, ',', 1) AS src_kw
                  FROM day_notes WHERE hash(g, 40) % 100 = 0 AND crawl_ms - 7200000 > pub_ms)""",
-        {}, mc / "keyword_watch" / f"search_contents_{day_s}.jsonl")
+        {},
+        mc / "keyword_watch" / f"search_contents_{day_s}.jsonl",
+    )
     creator_json = """to_json(struct_pack(user_id := user_id, nickname := nickname, gender := gender,
         avatar := 'https://sns-avatar-qc.xhscdn.com/avatar/' || substr(user_id, 9) || '.jpg',
         "desc" := profession || '｜商务合作私信', ip_location := location, follows := follows_s, fans := fans_s,
@@ -460,8 +503,11 @@ def _write_landing_day(w: World, ds: Dataset, day: date, n_comments: int) -> dic
         last_modify_ts := crawl_ms))"""
     for folder in ("crawler_a", "crawler_b"):
         counts[f"{folder}/creators"] = _write_jsonl(
-            w, f"SELECT {creator_json} || chr(10) FROM ({_creators_sql()}) WHERE folder = $folder", {"folder": folder, "t": t},
-            mc / folder / f"creator_creator_{day_s}.jsonl")
+            w,
+            f"SELECT {creator_json} || chr(10) FROM ({_creators_sql()}) WHERE folder = $folder",
+            {"folder": folder, "t": t},
+            mc / folder / f"creator_creator_{day_s}.jsonl",
+        )
     cfields = """comment_id := comment_id, create_time := create_ms, ip_location := '广东', note_id := note_id,
         content := content, user_id := user_id, nickname := nickname,
         avatar := 'https://sns-avatar-qc.xhscdn.com/avatar/' || substr(user_id, 9) || '.jpg',
@@ -472,9 +518,11 @@ def _write_landing_day(w: World, ds: Dataset, day: date, n_comments: int) -> dic
                      last_modify_ts := crawl_ms, like_count := like_count::VARCHAR)) END"""
     for folder in ("crawler_a", "crawler_b"):
         counts[f"{folder}/comments"] = _write_jsonl(
-            w, f"SELECT {comment_json} || chr(10) FROM ({_comments_sql()}) WHERE folder = $folder",
+            w,
+            f"SELECT {comment_json} || chr(10) FROM ({_comments_sql()}) WHERE folder = $folder",
             {"folder": folder, "t": t, "n": n_comments},
-            mc / folder / f"creator_comments_{day_s}.jsonl")
+            mc / folder / f"creator_comments_{day_s}.jsonl",
+        )
     counts["malformed"] = _plant_malformed(mc, day_s)
     _write_brand_files(w, ds, land, day)
     return counts
@@ -516,24 +564,39 @@ def _write_brand_files(w: World, ds: Dataset, land: Path, day: date) -> None:
     posts = []
     brand_notes = w.q("""SELECT note_id, user_id, brands[1] AS brand, pub_ms FROM day_notes
                                  WHERE len(brands) > 0""").df()
-    brand_notes["pub_day"] = pd.to_datetime(brand_notes["pub_ms"], unit="ms", utc=True).dt.tz_convert("Asia/Shanghai").dt.date
+    brand_notes["pub_day"] = (
+        pd.to_datetime(brand_notes["pub_ms"], unit="ms", utc=True).dt.tz_convert("Asia/Shanghai").dt.date
+    )
     for c in camps.itertuples():
         start, end = date.fromisoformat(c.start_date), date.fromisoformat(c.end_date)
-        sel = brand_notes[(brand_notes["brand"] == c.brand) & (brand_notes["pub_day"] >= start) & (brand_notes["pub_day"] <= end)]
+        sel = brand_notes[
+            (brand_notes["brand"] == c.brand) & (brand_notes["pub_day"] >= start) & (brand_notes["pub_day"] <= end)
+        ]
         for r in sel.sort_values("note_id").head(40).itertuples():
-            posts.append({"campaign_id": c.campaign_id, "note_id": r.note_id, "user_id": r.user_id,
-                          "fee_cny": float(1000 + (zlib.crc32(r.note_id.encode()) % 40) * 500), "posted_date": r.pub_day.isoformat()})
+            posts.append(
+                {
+                    "campaign_id": c.campaign_id,
+                    "note_id": r.note_id,
+                    "user_id": r.user_id,
+                    "fee_cny": float(1000 + (zlib.crc32(r.note_id.encode()) % 40) * 500),
+                    "posted_date": r.pub_day.isoformat(),
+                }
+            )
     pd.DataFrame(posts, columns=["campaign_id", "note_id", "user_id", "fee_cny", "posted_date"]).to_csv(
-        land / "brand" / "campaign_posts.csv", index=False)
+        land / "brand" / "campaign_posts.csv", index=False
+    )
     rc = w.q("""SELECT user_id, round(base * 0.05 + 500, -1) AS image_price_cny,
                                round(base * 0.065 + 650, -1) AS video_price_cny
                         FROM creators_world WHERE u % 50 = 0 ORDER BY u""").df()
     rc.to_csv(land / "brand" / "rate_card.csv", index=False)
     kws = sorted({k for ks in camps["target_keywords"] for k in str(ks).split("|")} | set(camps["brand"]))
-    ranks = w.q("""SELECT kw AS keyword, rank, note_id FROM (
+    ranks = w.q(
+        """SELECT kw AS keyword, rank, note_id FROM (
                              SELECT kw, note_id, row_number() OVER (PARTITION BY kw ORDER BY hash(note_id, kw)) AS rank
                              FROM (SELECT unnest($kws::VARCHAR[]) AS kw), (SELECT note_id FROM day_notes USING SAMPLE 2000 ROWS (reservoir, 7)))
-                           WHERE rank <= 20 ORDER BY kw, rank""", kws=kws).df()
+                           WHERE rank <= 20 ORDER BY kw, rank""",
+        kws=kws,
+    ).df()
     ranks.to_csv(land / "brand" / f"search_rankings_{day.isoformat()}.csv", index=False)
 
 
@@ -542,8 +605,16 @@ def dataset_dir(data_dir: Path, size: int, days_history: int, seed: int) -> Path
     return Path(data_dir) / f"n{size}_h{days_history}_s{seed}_v{FORMAT_VERSION}"
 
 
-def generate(size: int, days_history: int = 119, seed: int = 1, data_dir: Path = DEFAULT_DATA_DIR,
-             end: date = END_DATE, force: bool = False, growth: bool = True, log=print) -> Dataset:
+def generate(
+    size: int,
+    days_history: int = 119,
+    seed: int = 1,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    end: date = END_DATE,
+    force: bool = False,
+    growth: bool = True,
+    log=print,
+) -> Dataset:
     """Generate (or reuse) the dataset; returns its description. ``growth`` also writes the day-10 landing."""
     root = dataset_dir(data_dir, size, days_history, seed)
     ds = Dataset(root, size, days_history, seed, end)
@@ -563,8 +634,10 @@ def generate(size: int, days_history: int = 119, seed: int = 1, data_dir: Path =
     ctmpl = comment_templates()
     w = _connect(seed, per_day_published, n_creators, tmpl, ctmpl)
     hist_days = ds.history_days(end)
-    log(f"generating n={size:,} note rows/day, {n_creators:,} creators, {n_comments:,} comments/day, "
-        f"{len(hist_days)} history days -> {root}")
+    log(
+        f"generating n={size:,} note rows/day, {n_creators:,} creators, {n_comments:,} comments/day, "
+        f"{len(hist_days)} history days -> {root}"
+    )
     rows_hist: dict[str, int] = {}
     done = 0
 
@@ -587,17 +660,27 @@ def generate(size: int, days_history: int = 119, seed: int = 1, data_dir: Path =
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
 
     info = {
-        "size": size, "days_history": days_history, "seed": seed, "end": end.isoformat(),
-        "notes_published_per_day": per_day_published, "creators": n_creators, "comments_per_day": n_comments,
-        "growth": growth, "history_rows": rows_hist, "history_bytes": du(ds.history),
+        "size": size,
+        "days_history": days_history,
+        "seed": seed,
+        "end": end.isoformat(),
+        "notes_published_per_day": per_day_published,
+        "creators": n_creators,
+        "comments_per_day": n_comments,
+        "growth": growth,
+        "history_rows": rows_hist,
+        "history_bytes": du(ds.history),
         "landing_rows": landing,
         "landing_bytes": {d: du(ds.landing(date.fromisoformat(d))) for d in landing},
         "landing_mediacrawler_bytes": {d: du(ds.landing(date.fromisoformat(d)) / "mediacrawler") for d in landing},
-        "seconds": round(time.perf_counter() - t0, 1), "format_version": FORMAT_VERSION,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "format_version": FORMAT_VERSION,
     }
     marker.write_text(json.dumps(info, indent=2))
-    log(f"generated in {info['seconds']} s: history {info['history_bytes'] / 1e9:.2f} GB, landing "
-        + ", ".join(f"{d} {b / 1e6:.0f} MB" for d, b in info["landing_bytes"].items()))
+    log(
+        f"generated in {info['seconds']} s: history {info['history_bytes'] / 1e9:.2f} GB, landing "
+        + ", ".join(f"{d} {b / 1e6:.0f} MB" for d, b in info["landing_bytes"].items())
+    )
     return ds
 
 

@@ -42,8 +42,14 @@ from benchmarks import reference as ref
 REPO = Path(__file__).resolve().parents[1]
 GB = 1e9
 STAGE_ORDER = ("ingest", "validation", "metrics", "marts", "reporting")
-TARGETS = {"e2e_seconds_1m": 20.0, "peak_rss_gb": 1.5, "ingest_vs_duckdb": 3.0, "metrics_vs_reference": 2.0,
-           "size_3x_time": 3.3, "day120_vs_day10": 1.2}
+TARGETS = {
+    "e2e_seconds_1m": 20.0,
+    "peak_rss_gb": 1.5,
+    "ingest_vs_duckdb": 3.0,
+    "metrics_vs_reference": 2.0,
+    "size_3x_time": 3.3,
+    "day120_vs_day10": 1.2,
+}
 
 
 # ------------------------------------------------------------------------------------------------ machine
@@ -63,8 +69,14 @@ def machine() -> dict:
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": mem, "python": platform.python_version(),
-            "load": os.getloadavg(), "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram": mem,
+        "python": platform.python_version(),
+        "load": os.getloadavg(),
+        "platform": platform.platform(),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ one run
@@ -100,20 +112,47 @@ def _rss_of(pid: int) -> int:
     return 0
 
 
-def run_worker(landing: Path, warehouse: Path, day: date, out: Path, timeout: float, mem_limit: float,
-               warmup: bool = False, profile: Path | None = None, log=print, extra: list[str] | None = None) -> dict:
+def run_worker(
+    landing: Path,
+    warehouse: Path,
+    day: date,
+    out: Path,
+    timeout: float,
+    mem_limit: float,
+    warmup: bool = False,
+    profile: Path | None = None,
+    log=print,
+    extra: list[str] | None = None,
+) -> dict:
     """The pipeline run in a subprocess, watched: returns the worker's JSON plus wall time, peak RSS and how it
     ended. A warm-up runs first in a subprocess of its own, so the timed process's peak RSS is the day's."""
-    cmd = [sys.executable, "-m", "benchmarks.run_partition", "--landing", str(landing), "--warehouse",
-           str(warehouse), "--day", day.isoformat(), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.run_partition",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--day",
+        day.isoformat(),
+        "--out",
+        str(out),
+    ]
     if warmup:
         warm_out = out.with_name(out.stem + ".warmup.json")
-        warm = run_worker(landing, warehouse, day, warm_out, timeout, mem_limit, False, None, log,
-                          extra=["--warmup-only"])
+        warm = run_worker(
+            landing, warehouse, day, warm_out, timeout, mem_limit, False, None, log, extra=["--warmup-only"]
+        )
         if warm.get("exit_code") != 0 or warm.get("ended") != "ok":
             return {**warm, "success": False, "warmup_failed": True}
-    res = _watch([*cmd, *(extra or []), *(["--profile", str(profile)] if profile is not None else [])], out,
-                 timeout, mem_limit, log)
+    res = _watch(
+        [*cmd, *(extra or []), *(["--profile", str(profile)] if profile is not None else [])],
+        out,
+        timeout,
+        mem_limit,
+        log,
+    )
     if warmup:
         res["warmup_seconds"] = warm.get("warmup_seconds")
         res["warmup_peak_rss"] = warm.get("process_peak_rss")
@@ -136,7 +175,9 @@ def _watch(cmd: list[str], out: Path, timeout: float, mem_limit: float, log=prin
             watched_peak = max(watched_peak, rss)
             elapsed = time.perf_counter() - t0
             if rss > mem_limit or elapsed > timeout:
-                ended = f"killed: RSS {rss / GB:.1f} GB > limit" if rss > mem_limit else f"killed: timeout {timeout:.0f} s"
+                ended = (
+                    f"killed: RSS {rss / GB:.1f} GB > limit" if rss > mem_limit else f"killed: timeout {timeout:.0f} s"
+                )
                 log(f"    {ended}")
                 os.killpg(proc.pid, signal.SIGKILL)
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -152,8 +193,15 @@ def _watch(cmd: list[str], out: Path, timeout: float, mem_limit: float, log=prin
     # reported at least this process's GBs (a day-10 run's "2.95 GB" was the harness's). A killed worker writes
     # nothing: then the RSS sampled every 0.1 s here.
     hwm = res.get("vm_hwm")
-    res.update({"process_wall_seconds": wall, "process_peak_rss": max(int(hwm or 0), watched_peak),
-                "peak_rss_source": "VmHWM" if hwm else "sampled", "ended": ended, "exit_code": proc.returncode})
+    res.update(
+        {
+            "process_wall_seconds": wall,
+            "process_peak_rss": max(int(hwm or 0), watched_peak),
+            "peak_rss_source": "VmHWM" if hwm else "sampled",
+            "ended": ended,
+            "exit_code": proc.returncode,
+        }
+    )
     if proc.returncode != 0 or ended != "ok":
         res["stderr_tail"] = errf.read_text(errors="replace")[-3000:]
         partial = out.with_suffix(".progress.json")
@@ -177,22 +225,30 @@ def measure_day(ds: gen.Dataset, day: date, args, label: str, log=print, referen
     res["label"], res["size"], res["history_days_before"] = label, ds.size, len(ds.history_days(day))
     res.setdefault("day", day.isoformat())
     ok = res.get("success") and res["ended"] == "ok"
-    log(f"  [{label}] {'ok' if ok else 'FAILED'}: run {res.get('run_wall_seconds', float('nan')):.1f} s, process "
-        f"{res['process_wall_seconds']:.1f} s, peak RSS {res['process_peak_rss'] / GB:.2f} GB")
+    log(
+        f"  [{label}] {'ok' if ok else 'FAILED'}: run {res.get('run_wall_seconds', float('nan')):.1f} s, process "
+        f"{res['process_wall_seconds']:.1f} s, peak RSS {res['process_peak_rss'] / GB:.2f} GB"
+    )
     if not ok and res.get("stderr_tail"):
         log("    " + res["stderr_tail"][-1500:].replace("\n", "\n    "))
     if reference:
         res["duckdb_read"] = ref.duckdb_read_landing(ds.landing(day))
-        log(f"  [{label}] DuckDB read_json of the landing files: {res['duckdb_read']['seconds']:.2f} s "
-            f"({sum(res['duckdb_read']['rows'].values()):,} rows, {res['duckdb_read']['bytes'] / 1e6:.0f} MB)")
+        log(
+            f"  [{label}] DuckDB read_json of the landing files: {res['duckdb_read']['seconds']:.2f} s "
+            f"({sum(res['duckdb_read']['rows'].values()):,} rows, {res['duckdb_read']['bytes'] / 1e6:.0f} MB)"
+        )
         if ok:
             r = ref.reference_metrics(wh, day)
             res["reference_seconds"] = r["seconds"]
             res["reference_parts"] = {k: r[k] for k in ("seconds_notes", "seconds_creators_tiers", "seconds_fetch")}
             res["comparison"] = ref.compare(r, wh, day)
-            log(f"  [{label}] DuckDB reference of the core metrics: {r['seconds']:.2f} s; agreement: "
-                + "; ".join(f"{c['table']} {c['compared_rows']:,} rows {'AGREE' if c['agree'] else 'DIFFER'}"
-                            for c in res["comparison"]))
+            log(
+                f"  [{label}] DuckDB reference of the core metrics: {r['seconds']:.2f} s; agreement: "
+                + "; ".join(
+                    f"{c['table']} {c['compared_rows']:,} rows {'AGREE' if c['agree'] else 'DIFFER'}"
+                    for c in res["comparison"]
+                )
+            )
     if not args.keep:
         shutil.rmtree(wh, ignore_errors=True)
     return res
@@ -215,8 +271,13 @@ def stage_seconds(res: dict, stage: str) -> float:
     return float(res.get("stages", {}).get(stage, {}).get("seconds", float("nan")))
 
 
-IO_COLUMNS = (("parquet_read", "pq read"), ("to_pandas", "to pandas"), ("to_arrow", "to arrow"),
-              ("parquet_write", "pq write"), ("validation", "validation"))
+IO_COLUMNS = (
+    ("parquet_read", "pq read"),
+    ("to_pandas", "to pandas"),
+    ("to_arrow", "to arrow"),
+    ("parquet_write", "pq write"),
+    ("validation", "validation"),
+)
 
 
 def time_split(res: dict) -> list[tuple[str, float, dict[str, float], float]]:
@@ -239,23 +300,29 @@ def print_time_split(res: dict, log=print) -> None:
     rows = time_split(res)
     if not any(io for _, _, io, _ in rows):
         return
-    log("where the time goes (s): Parquet reads/writes between the assets and their conversions, validation, "
-        "and the rest (the steps' own work)")
+    log(
+        "where the time goes (s): Parquet reads/writes between the assets and their conversions, validation, "
+        "and the rest (the steps' own work)"
+    )
     log(f"{'stage':<12}{'seconds':>10}" + "".join(f"{h:>12}" for _, h in IO_COLUMNS) + f"{'rest':>10}")
     for s, sec, io, rest in rows:
         log(f"{s:<12}{sec:>10.2f}" + "".join(f"{io.get(c, 0.0):>12.2f}" for c, _ in IO_COLUMNS) + f"{rest:>10.2f}")
 
 
 def print_run(res: dict, log=print) -> None:
-    log(f"\n== {res['label']}: {res['size']:,} note rows/day, day {res.get('day')} "
-        f"({res['history_days_before']} history days before it) ==")
+    log(
+        f"\n== {res['label']}: {res['size']:,} note rows/day, day {res.get('day')} "
+        f"({res['history_days_before']} history days before it) =="
+    )
     if not res.get("stages"):
         log(f"   no complete run ({res['ended']}, exit {res['exit_code']})")
         if res.get("partial_steps"):
             log("   steps seen before it ended (seconds, peak RSS while the step ran):")
             for s in res["partial_steps"]:
-                log(f"     {s['step']:<40}{s['seconds']:>9.1f} s{s['peak_rss'] / GB:>8.2f} GB"
-                    + ("   <- running when it ended" if s["running"] else ""))
+                log(
+                    f"     {s['step']:<40}{s['seconds']:>9.1f} s{s['peak_rss'] / GB:>8.2f} GB"
+                    + ("   <- running when it ended" if s["running"] else "")
+                )
         return
     log(f"{'stage':<12}{'seconds':>10}{'share':>8}{'rows/s':>14}{'peak RSS':>11}{'steps':>7}")
     total = sum(r[1] for r in _stage_rows(res))
@@ -264,37 +331,54 @@ def print_run(res: dict, log=print) -> None:
     rows_in = res.get("rows_read") or 0
     wall = res.get("run_wall_seconds", float("nan"))
     log(f"{'steps total':<12}{total:>10.2f}{'':>8}{rows_in / total if total else float('nan'):>14,.0f}")
-    log(f"{'run (wall)':<12}{wall:>10.2f}{'':>8}{rows_in / wall if wall else float('nan'):>14,.0f}"
-        f"{res['process_peak_rss'] / GB:>9.2f} GB   (daily_job through dg.execute_job, in process; peak = whole process)")
+    log(
+        f"{'run (wall)':<12}{wall:>10.2f}{'':>8}{rows_in / wall if wall else float('nan'):>14,.0f}"
+        f"{res['process_peak_rss'] / GB:>9.2f} GB   (daily_job through dg.execute_job, in process; peak = whole process)"
+    )
     if res.get("warmup_seconds") is not None:
         wpk = res.get("warmup_peak_rss")
-        log(f"warm-up (untimed, a process of its own): brand files and the non-ingest assets of the day before, "
-            f"{res['warmup_seconds']:.1f} s" + (f", peak RSS {wpk / GB:.2f} GB" if wpk else ""))
-    log(f"imports (dagster, kol_pipeline, GX) {res.get('import_seconds', float('nan')):.1f} s; process wall "
-        f"{res['process_wall_seconds']:.1f} s; rows/s = the day's landing records read ({rows_in:,}) / seconds")
+        log(
+            f"warm-up (untimed, a process of its own): brand files and the non-ingest assets of the day before, "
+            f"{res['warmup_seconds']:.1f} s" + (f", peak RSS {wpk / GB:.2f} GB" if wpk else "")
+        )
+    log(
+        f"imports (dagster, kol_pipeline, GX) {res.get('import_seconds', float('nan')):.1f} s; process wall "
+        f"{res['process_wall_seconds']:.1f} s; rows/s = the day's landing records read ({rows_in:,}) / seconds"
+    )
     print_time_split(res, log)
     slow = sorted(res.get("steps", []), key=lambda s: -s["seconds"])[:6]
     log("slowest steps: " + ", ".join(f"{s['step']} {s['seconds']:.2f} s" for s in slow))
     acc = res.get("accounting", {})
     for t, a in acc.items():
         if a.get("rows_read") is not None:
-            log(f"accounting {t}: read {a['rows_read']:,} = kept {a['rows_kept']:,} + duplicates {a['rows_duplicates']:,} "
-                f"+ quarantined {a['rows_quarantined']:,}: {'holds' if a['accounting_holds'] else 'BROKEN'}")
+            log(
+                f"accounting {t}: read {a['rows_read']:,} = kept {a['rows_kept']:,} + duplicates {a['rows_duplicates']:,} "
+                f"+ quarantined {a['rows_quarantined']:,}: {'holds' if a['accounting_holds'] else 'BROKEN'}"
+            )
     failed = [c["check"] for c in res.get("checks", []) if not c["passed"]]
-    log(f"checks: {len(res.get('checks', []))} evaluated, {len(failed)} not passed" + (f": {', '.join(failed)}" if failed else ""))
+    log(
+        f"checks: {len(res.get('checks', []))} evaluated, {len(failed)} not passed"
+        + (f": {', '.join(failed)}" if failed else "")
+    )
     if "duckdb_read" in res:
         ing = stage_seconds(res, "ingest")
-        log(f"ingest {ing:.2f} s vs DuckDB read_json {res['duckdb_read']['seconds']:.2f} s: "
-            f"{ing / res['duckdb_read']['seconds']:.1f}x")
+        log(
+            f"ingest {ing:.2f} s vs DuckDB read_json {res['duckdb_read']['seconds']:.2f} s: "
+            f"{ing / res['duckdb_read']['seconds']:.1f}x"
+        )
     if "reference_seconds" in res:
         met = stage_seconds(res, "metrics")
-        log(f"metrics {met:.2f} s vs DuckDB SQL reference {res['reference_seconds']:.2f} s: "
-            f"{met / res['reference_seconds']:.1f}x")
+        log(
+            f"metrics {met:.2f} s vs DuckDB SQL reference {res['reference_seconds']:.2f} s: "
+            f"{met / res['reference_seconds']:.1f}x"
+        )
         for c in res["comparison"]:
-            log(f"  {c['table']:<18} ref {c['keys_ref']:>9,} keys, pipeline {c['keys_pipeline']:>9,}, compared "
+            log(
+                f"  {c['table']:<18} ref {c['keys_ref']:>9,} keys, pipeline {c['keys_pipeline']:>9,}, compared "
                 f"{c['compared_rows']:>9,} rows / {c['non_null_values']:,} non-null values; only-ref {c['only_in_reference']}, "
                 f"only-pipeline {c['only_in_pipeline']}, mismatches {sum(c['mismatches'].values())}: "
-                f"{'AGREE' if c['agree'] else 'DIFFER ' + json.dumps(c['examples'][:2], ensure_ascii=False)}")
+                f"{'AGREE' if c['agree'] else 'DIFFER ' + json.dumps(c['examples'][:2], ensure_ascii=False)}"
+            )
 
 
 def agreement(res: dict) -> bool:
@@ -312,18 +396,27 @@ def targets(main: dict | None, sweep: list[dict], growth: dict | None) -> list[t
         ok = wall <= TARGETS["e2e_seconds_1m"] if main["size"] >= 1_000_000 else None
         out.append(("one partition at 1M rows <= 20 s", f"{wall:.1f} s at {main['size']:,}", verdict(ok)))
         peak = main["process_peak_rss"] / GB
-        out.append(("peak RSS <= 1.5 GB", f"{peak:.2f} GB at {main['size']:,}", verdict(peak <= TARGETS["peak_rss_gb"])))
+        out.append(
+            ("peak RSS <= 1.5 GB", f"{peak:.2f} GB at {main['size']:,}", verdict(peak <= TARGETS["peak_rss_gb"]))
+        )
         if "duckdb_read" in main:
             r = stage_seconds(main, "ingest") / main["duckdb_read"]["seconds"]
             out.append(("ingestion <= 3x DuckDB read", f"{r:.1f}x", verdict(r <= TARGETS["ingest_vs_duckdb"])))
         if "reference_seconds" in main:
             r = stage_seconds(main, "metrics") / main["reference_seconds"]
-            out.append(("core metrics <= 2x DuckDB reference", f"{r:.1f}x", verdict(r <= TARGETS["metrics_vs_reference"])))
+            out.append(
+                ("core metrics <= 2x DuckDB reference", f"{r:.1f}x", verdict(r <= TARGETS["metrics_vs_reference"]))
+            )
         acc = main.get("accounting", {})
         holds = all(a.get("accounting_holds") for a in acc.values() if a.get("rows_read") is not None)
         out.append(("row accounting exact", "read = kept + duplicates + quarantined", verdict(holds)))
-        out.append(("pipeline = reference (1e-9)", "note_metrics, creator medians, tier p25/median/p75",
-                    verdict(agreement(main) if "comparison" in main else None)))
+        out.append(
+            (
+                "pipeline = reference (1e-9)",
+                "note_metrics, creator medians, tier p25/median/p75",
+                verdict(agreement(main) if "comparison" in main else None),
+            )
+        )
     elif main:
         out.append(("one partition end to end", main["ended"], "MISSED"))
     done = [r for r in sweep if r.get("stages") and r.get("success")]
@@ -331,8 +424,13 @@ def targets(main: dict | None, sweep: list[dict], growth: dict | None) -> list[t
         a, b = done[-2], done[-1]
         ratio = b["run_wall_seconds"] / a["run_wall_seconds"]
         x = b["size"] / a["size"]
-        out.append((f"{b['size']:,} rows <= {TARGETS['size_3x_time']}x the time of {a['size']:,}", f"{ratio:.2f}x",
-                    verdict(ratio <= TARGETS["size_3x_time"] * x / 3)))
+        out.append(
+            (
+                f"{b['size']:,} rows <= {TARGETS['size_3x_time']}x the time of {a['size']:,}",
+                f"{ratio:.2f}x",
+                verdict(ratio <= TARGETS["size_3x_time"] * x / 3),
+            )
+        )
     if growth and growth.get("day10", {}).get("stages") and growth.get("day120", {}).get("stages"):
         r = growth["day120"]["run_wall_seconds"] / growth["day10"]["run_wall_seconds"]
         out.append(("day 120 <= 1.2x day 10", f"{r:.2f}x", verdict(r <= TARGETS["day120_vs_day10"])))
@@ -355,13 +453,23 @@ def reference_only(a) -> int:
         day = ds.end - timedelta(days=1)
         t0 = time.perf_counter()
         r = ref.reference_metrics(ds.history, day)
-        row = {"size": n, "day": day.isoformat(), "seconds": r["seconds"], "parts": {k: r[k] for k in (
-            "seconds_notes", "seconds_creators_tiers", "seconds_fetch")}, "notes": len(r["notes"]),
-            "creators": len(r["creators"]), "tier_rows": len(r["tiers"]), "wall": time.perf_counter() - t0}
+        row = {
+            "size": n,
+            "day": day.isoformat(),
+            "seconds": r["seconds"],
+            "parts": {k: r[k] for k in ("seconds_notes", "seconds_creators_tiers", "seconds_fetch")},
+            "notes": len(r["notes"]),
+            "creators": len(r["creators"]),
+            "tier_rows": len(r["tiers"]),
+            "wall": time.perf_counter() - t0,
+        }
         out.append(row)
-        print(f"reference at {n:,} note rows/day, day {day} over the history: {r['seconds']:.2f} s "
-              f"(curves + er_7d {r['seconds_notes']:.2f} s, medians + tiers {r['seconds_creators_tiers']:.2f} s); "
-              f"{row['notes']:,} notes, {row['creators']:,} creators, {row['tier_rows']} tier rows", flush=True)
+        print(
+            f"reference at {n:,} note rows/day, day {day} over the history: {r['seconds']:.2f} s "
+            f"(curves + er_7d {r['seconds_notes']:.2f} s, medians + tiers {r['seconds_creators_tiers']:.2f} s); "
+            f"{row['notes']:,} notes, {row['creators']:,} creators, {row['tier_rows']} tier rows",
+            flush=True,
+        )
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps({"machine": mach, "reference_only": out}, indent=1, default=str))
@@ -376,19 +484,29 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default=None, help="comma list for the size sweep (default: size/10, size, 3*size)")
     ap.add_argument("--no-sweep", action="store_true", help="only the main size")
     ap.add_argument("--no-growth", action="store_true", help="skip day 10 vs day 120")
-    ap.add_argument("--late-history", type=int, default=None, metavar="H",
-                    help="also run the main size's day after H history days (e.g. 239: day 240) and compare it with "
-                         "day 120, once the metrics' windows are full (its own generated data set)")
-    ap.add_argument("--warmup", action="store_true", help="materialize the non-ingest assets of the day before first (untimed)")
+    ap.add_argument(
+        "--late-history",
+        type=int,
+        default=None,
+        metavar="H",
+        help="also run the main size's day after H history days (e.g. 239: day 240) and compare it with "
+        "day 120, once the metrics' windows are full (its own generated data set)",
+    )
+    ap.add_argument(
+        "--warmup", action="store_true", help="materialize the non-ingest assets of the day before first (untimed)"
+    )
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per pipeline run before it is killed")
     ap.add_argument("--mem-limit-gb", type=float, default=16.0, help="RSS at which a pipeline run is killed")
     ap.add_argument("--data-dir", type=Path, default=gen.DEFAULT_DATA_DIR)
     ap.add_argument("--json", type=Path, help="write all results here")
     ap.add_argument("--profile", type=Path, help="write a cProfile per run into this folder")
     ap.add_argument("--keep", action="store_true", help="keep the run warehouses")
-    ap.add_argument("--reference-only", action="store_true",
-                    help="only the DuckDB reference, on the generated history's last day (no pipeline run): what "
-                         "the machine can do at a size the pipeline cannot reach")
+    ap.add_argument(
+        "--reference-only",
+        action="store_true",
+        help="only the DuckDB reference, on the generated history's last day (no pipeline run): what "
+        "the machine can do at a size the pipeline cannot reach",
+    )
     a = ap.parse_args(argv)
     if a.reference_only:
         return reference_only(a)
@@ -396,8 +514,11 @@ def main(argv=None) -> int:
     log = lambda s: print(s, flush=True)  # noqa: E731
     mach = machine()
     log(f"machine: {mach['nproc']} cores, {mach['ram']}, {mach['cpu']}; load {mach['load']}")
-    sizes = [a.size] if a.no_sweep else (
-        [int(x) for x in a.sizes.split(",")] if a.sizes else [max(a.size // 10, 1000), a.size, 3 * a.size])
+    sizes = (
+        [a.size]
+        if a.no_sweep
+        else ([int(x) for x in a.sizes.split(",")] if a.sizes else [max(a.size // 10, 1000), a.size, 3 * a.size])
+    )
     if a.size not in sizes:
         sizes.append(a.size)
     sizes = sorted(set(sizes))
@@ -420,27 +541,34 @@ def main(argv=None) -> int:
             if a.late_history:
                 late_ds = gen.generate(n, a.late_history, a.seed, a.data_dir, growth=False, log=log)
                 results["generation"][f"{n}_h{a.late_history}"] = late_ds.info()
-                late = measure_day(late_ds, late_ds.day120, a, f"n{n}_day{a.late_history + 1}", log=log,
-                                   reference=True)
+                late = measure_day(late_ds, late_ds.day120, a, f"n{n}_day{a.late_history + 1}", log=log, reference=True)
                 print_run(late, log)
                 growth = {**(growth or {"day120": res}), "late": late}
     results["main"] = main_res
     results["growth"] = growth
 
     log("\n== size sweep (day 120) ==")
-    log(f"{'note rows':>12}{'landing MB':>12}{'run s':>9}{'x time':>8}{'peak RSS':>11}{'ingest s':>10}{'metrics s':>11}"
-        f"{'DuckDB read s':>15}{'reference s':>13}")
+    log(
+        f"{'note rows':>12}{'landing MB':>12}{'run s':>9}{'x time':>8}{'peak RSS':>11}{'ingest s':>10}{'metrics s':>11}"
+        f"{'DuckDB read s':>15}{'reference s':>13}"
+    )
     base = None
     for r in results["sweep"]:
         info = results["generation"][r["size"]]
-        mb = info["landing_mediacrawler_bytes"][r["day"]] / 1e6 if r.get("day") in info["landing_mediacrawler_bytes"] else float("nan")
+        mb = (
+            info["landing_mediacrawler_bytes"][r["day"]] / 1e6
+            if r.get("day") in info["landing_mediacrawler_bytes"]
+            else float("nan")
+        )
         wall = r.get("run_wall_seconds", float("nan")) if r.get("stages") else float("nan")
         if base is None and wall == wall:
             base = wall
-        log(f"{r['size']:>12,}{mb:>12.0f}{wall:>9.1f}{(wall / base) if base else float('nan'):>8.2f}"
+        log(
+            f"{r['size']:>12,}{mb:>12.0f}{wall:>9.1f}{(wall / base) if base else float('nan'):>8.2f}"
             f"{r['process_peak_rss'] / GB:>9.2f} GB{stage_seconds(r, 'ingest'):>10.1f}{stage_seconds(r, 'metrics'):>11.1f}"
             f"{r.get('duckdb_read', {}).get('seconds', float('nan')):>15.2f}{r.get('reference_seconds', float('nan')):>13.2f}"
-            + ("" if r.get("stages") else f"   {r['ended']}"))
+            + ("" if r.get("stages") else f"   {r['ended']}")
+        )
     if growth:
         log("\n== history growth (same size; the DuckDB reference grows with the windows' data too) ==")
         for k in ("day10", "day120", "late"):
@@ -448,10 +576,12 @@ def main(argv=None) -> int:
                 continue
             r = growth[k]
             name = f"day{r['history_days_before'] + 1}"
-            log(f"{name:>7}: {r['history_days_before']:>3} history days before it, run "
+            log(
+                f"{name:>7}: {r['history_days_before']:>3} history days before it, run "
                 f"{r.get('run_wall_seconds', float('nan')):.1f} s, metrics {stage_seconds(r, 'metrics'):.1f} s, "
                 f"reference {r.get('reference_seconds', float('nan')):.2f} s, "
-                f"peak RSS {r['process_peak_rss'] / GB:.2f} GB" + ("" if r.get("stages") else f"  ({r['ended']})"))
+                f"peak RSS {r['process_peak_rss'] / GB:.2f} GB" + ("" if r.get("stages") else f"  ({r['ended']})")
+            )
     log("\n== targets (issue #6) ==")
     tg = targets(main_res, results["sweep"], growth)
     for name, value, v in tg:

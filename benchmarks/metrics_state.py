@@ -80,43 +80,73 @@ def generate(wh: Path, days: int, per_day: int, creators: int, comments_per_craw
         shares = (0.1 * e).astype("int64")
         nid = np.array([f"n{i:09d}" for i in idx], dtype=object)
         age = np.maximum(age, 0.0)
-        notes = pd.DataFrame({
-            "note_id": nid, "user_id": users[author[idx]], "nickname": "nick", "note_type": "normal",
-            "title": "标题 " + pd.Series(nid).str[-4:], "description": "一段正文描述，用来模拟真实的长度。" * 3,
-            "tags": [["护肤", "好物"]] * len(idx),
-            "published_at": epoch + pd.to_timedelta(pub_abs, unit="s"),
-            "crawled_at": epoch + pd.to_timedelta(crawl_sec, unit="s"),
-            "likes": likes, "saves": saves, "comments": comments, "shares": shares,
-            "engagements": likes + saves + comments + shares, "category": cat[idx],
-            "brands": [[]] * len(idx), "is_disclosed": disclosed[idx], "source_file": "synthetic",
-        })
+        notes = pd.DataFrame(
+            {
+                "note_id": nid,
+                "user_id": users[author[idx]],
+                "nickname": "nick",
+                "note_type": "normal",
+                "title": "标题 " + pd.Series(nid).str[-4:],
+                "description": "一段正文描述，用来模拟真实的长度。" * 3,
+                "tags": [["护肤", "好物"]] * len(idx),
+                "published_at": epoch + pd.to_timedelta(pub_abs, unit="s"),
+                "crawled_at": epoch + pd.to_timedelta(crawl_sec, unit="s"),
+                "likes": likes,
+                "saves": saves,
+                "comments": comments,
+                "shares": shares,
+                "engagements": likes + saves + comments + shares,
+                "category": cat[idx],
+                "brands": [[]] * len(idx),
+                "is_disclosed": disclosed[idx],
+                "source_file": "synthetic",
+            }
+        )
         _write(wh, "notes", day, notes)
         fol = (base_f * (1 + growth) ** d).astype("int64")
-        cr = pd.DataFrame({
-            "user_id": users, "nickname": "nick", "gender": None, "followers": fol, "following": 100,
-            "likes_and_saves_total": fol * 3, "tier": None,
-            "crawled_at": epoch + pd.to_timedelta(d * 86400 + 21 * 3600, unit="s"), "source_file": "synthetic",
-        })
+        cr = pd.DataFrame(
+            {
+                "user_id": users,
+                "nickname": "nick",
+                "gender": None,
+                "followers": fol,
+                "following": 100,
+                "likes_and_saves_total": fol * 3,
+                "tier": None,
+                "crawled_at": epoch + pd.to_timedelta(d * 86400 + 21 * 3600, unit="s"),
+                "source_file": "synthetic",
+            }
+        )
         _write(wh, "creators", day, cr)
         young = idx[age_day[idx] < 30]
         k = len(young) * comments_per_crawl
-        texts = np.array(["好用吗？", "求链接", "我用过，真的不错", "沙发", "哈哈哈哈", "已购，回购第三次"], dtype=object)
-        com = pd.DataFrame({
-            "comment_id": [f"c{cid + i:010d}" for i in range(k)], "note_id": np.repeat(young, comments_per_crawl),
-            "user_id": users[rng.integers(0, creators, k)],
-            "parent_comment_id": np.where(rng.random(k) < 0.7, None, "c0000000000").astype(object),
-            "content": texts[rng.integers(0, len(texts), k)],
-            "created_at": epoch + pd.to_timedelta(d * 86400 + 20 * 3600, unit="s"), "like_count": 0,
-            "sub_comment_count": 0, "comment_class": "other", "is_substantive": rng.random(k) < 0.7,
-            "crawled_at": epoch + pd.to_timedelta(d * 86400 + 22 * 3600, unit="s"), "source_file": "synthetic",
-        })
+        texts = np.array(
+            ["好用吗？", "求链接", "我用过，真的不错", "沙发", "哈哈哈哈", "已购，回购第三次"], dtype=object
+        )
+        com = pd.DataFrame(
+            {
+                "comment_id": [f"c{cid + i:010d}" for i in range(k)],
+                "note_id": np.repeat(young, comments_per_crawl),
+                "user_id": users[rng.integers(0, creators, k)],
+                "parent_comment_id": np.where(rng.random(k) < 0.7, None, "c0000000000").astype(object),
+                "content": texts[rng.integers(0, len(texts), k)],
+                "created_at": epoch + pd.to_timedelta(d * 86400 + 20 * 3600, unit="s"),
+                "like_count": 0,
+                "sub_comment_count": 0,
+                "comment_class": "other",
+                "is_substantive": rng.random(k) < 0.7,
+                "crawled_at": epoch + pd.to_timedelta(d * 86400 + 22 * 3600, unit="s"),
+                "source_file": "synthetic",
+            }
+        )
         com["note_id"] = [f"n{i:09d}" for i in com["note_id"]]
         cid += k
         _write(wh, "comments", day, com)
         if d % 10 == 0:
             print(f"{day}: {len(notes)} notes, {len(cr)} creators, {len(com)} comments", flush=True)
     pd.DataFrame({"campaign_id": pd.Series(dtype=object), "note_id": pd.Series(dtype=object)}).to_parquet(
-        wh / "campaign_posts.parquet")
+        wh / "campaign_posts.parquet"
+    )
 
 
 def _day(i: int) -> date:
@@ -145,9 +175,15 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
             if st is not None:
                 _write(wh, name, d, S._with_day(st, d))
         if i % 10 == 0:
-            print(f"{d}: " + ", ".join(f"{n} {len(x)}" for n, x in (("note_state", ns), ("comment_state", cs),
-                                                                     ("creator_state", crs)) if x is not None),
-                  flush=True)
+            print(
+                f"{d}: "
+                + ", ".join(
+                    f"{n} {len(x)}"
+                    for n, x in (("note_state", ns), ("comment_state", cs), ("creator_state", crs))
+                    if x is not None
+                ),
+                flush=True,
+            )
 
 
 def one_day(wh: Path, i: int, mode: str) -> dict:
@@ -168,10 +204,12 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         rows["rows_read"] = len(notes) + len(creators) + len(comments)
         nm = M.note_metrics(notes, creators, comments, cp, [d])
         del notes, comments
-        sc = M.creator_scorecard(nm, read_table(str(wh), "creators", back(124), k),
-                                 read_table(str(wh), "comments", back(91), k), None, [d])
-        tb = M.tier_benchmarks(sc, nm, read_table(str(wh), "notes", back(91), k),
-                               read_table(str(wh), "creators", back(91), k), [d])
+        sc = M.creator_scorecard(
+            nm, read_table(str(wh), "creators", back(124), k), read_table(str(wh), "comments", back(91), k), None, [d]
+        )
+        tb = M.tier_benchmarks(
+            sc, nm, read_table(str(wh), "notes", back(91), k), read_table(str(wh), "creators", back(91), k), [d]
+        )
     else:
         prev = _day(i - 1).isoformat()
 
@@ -183,12 +221,14 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         ns = S.note_state_step(S._without_day(part("note_state", prev)), part("notes", k, S.NOTE_OBS_COLUMNS), d)
         _write(wh / "_bench_states", "note_state", d, S._with_day(ns, d))
         lap["note_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        cs = S.comment_state_step(S._without_day(part("comment_state", prev)),
-                                  part("comments", k, S.COMMENT_COLUMNS), d)
+        cs = S.comment_state_step(
+            S._without_day(part("comment_state", prev)), part("comments", k, S.COMMENT_COLUMNS), d
+        )
         _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
         lap["comment_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        crs = S.creator_state_step(S._without_day(part("creator_state", prev)), _day(i - 1),
-                                   part("creators", k, S.CREATOR_COLUMNS), d)
+        crs = S.creator_state_step(
+            S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, S.CREATOR_COLUMNS), d
+        )
         _write(wh / "_bench_states", "creator_state", d, S._with_day(crs, d))
         lap["creator_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         rows["rows_read"] = None
@@ -205,8 +245,16 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
     for name, df in (("note_metrics", nm), ("creator_scorecard", sc), ("tier_benchmarks", tb)):
         _write(out_dir, name, d, df)
     secs = time.perf_counter() - t0
-    return {"day_index": i, "day": k, "mode": mode, "seconds": round(secs, 2), "note_metrics_rows": len(nm),
-            "scorecard_rows": len(sc), "benchmark_rows": len(tb), **rows}
+    return {
+        "day_index": i,
+        "day": k,
+        "mode": mode,
+        "seconds": round(secs, 2),
+        "note_metrics_rows": len(nm),
+        "scorecard_rows": len(sc),
+        "benchmark_rows": len(tb),
+        **rows,
+    }
 
 
 def main() -> None:

@@ -56,10 +56,10 @@ def duckdb_read_landing(landing: Path, threads: int | None = None) -> dict:
         "creators": sorted(str(p) for p in (landing / "mediacrawler").rglob("*_creator*.jsonl")),
     }
     cols = {
-        "notes": "note_id, user_id, type, title, \"desc\", time, last_modify_ts, liked_count, collected_count, "
-                 "comment_count, share_count, tag_list, nickname",
+        "notes": 'note_id, user_id, type, title, "desc", time, last_modify_ts, liked_count, collected_count, '
+        "comment_count, share_count, tag_list, nickname",
         "comments": "comment_id, note_id, user_id, parent_comment_id, content, create_time, like_count, "
-                    "sub_comment_count, last_modify_ts",
+        "sub_comment_count, last_modify_ts",
         "creators": "user_id, nickname, gender, follows, fans, interaction, last_modify_ts",
     }
     con = duckdb.connect()
@@ -71,13 +71,20 @@ def duckdb_read_landing(landing: Path, threads: int | None = None) -> dict:
         if not fs:
             continue
         # ignore_errors: the planted broken line is skipped (the pipeline quarantines it)
-        con.execute(f"CREATE TABLE {kind} AS SELECT {cols[kind]} FROM read_json($files, format = 'newline_delimited', "
-                    "ignore_errors = true, union_by_name = true, sample_size = 20000)", {"files": fs})
+        con.execute(
+            f"CREATE TABLE {kind} AS SELECT {cols[kind]} FROM read_json($files, format = 'newline_delimited', "
+            "ignore_errors = true, union_by_name = true, sample_size = 20000)",
+            {"files": fs},
+        )
         rows[kind] = con.execute(f"SELECT count(*) FROM {kind}").fetchone()[0]
     seconds = time.perf_counter() - t0
     con.close()
-    return {"seconds": seconds, "rows": rows, "files": sum(len(v) for v in files.values()),
-            "bytes": sum(Path(f).stat().st_size for v in files.values() for f in v)}
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "files": sum(len(v) for v in files.values()),
+        "bytes": sum(Path(f).stat().st_size for v in files.values() for f in v),
+    }
 
 
 _SQL_NOTES = """
@@ -228,10 +235,13 @@ def reference_metrics(warehouse: Path, day: date, threads: int | None = None) ->
     t1 = time.perf_counter()
     run(_SQL_CREATORS, {"d": day, "cw": CREATOR_WINDOW, "creators_long": creators_long})
     # each note's category at its latest observation on or before D (what note_metrics carries)
-    con.execute("""CREATE OR REPLACE TEMP TABLE note_cat AS
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE note_cat AS
                    SELECT note_id, arg_max_null(category, (snapshot_date::DATE, crawled_at)) AS category
                    FROM read_parquet($notes, hive_partitioning = true)
-                   WHERE snapshot_date::DATE <= $d GROUP BY note_id""", {"notes": notes, "d": day})
+                   WHERE snapshot_date::DATE <= $d GROUP BY note_id""",
+        {"notes": notes, "d": day},
+    )
     b1, b2, b3, b4 = TIER_BOUNDS
     run(_SQL_TIERS, {"d": day, "cw": CREATOR_WINDOW, "b1": b1, "b2": b2, "b3": b3, "b4": b4})
     t2 = time.perf_counter()
@@ -242,8 +252,13 @@ def reference_metrics(warehouse: Path, day: date, threads: int | None = None) ->
     }
     t3 = time.perf_counter()
     con.close()
-    return {**out, "seconds": t3 - t0, "seconds_notes": t1 - t0, "seconds_creators_tiers": t2 - t1,
-            "seconds_fetch": t3 - t2}
+    return {
+        **out,
+        "seconds": t3 - t0,
+        "seconds_notes": t1 - t0,
+        "seconds_creators_tiers": t2 - t1,
+        "seconds_fetch": t3 - t2,
+    }
 
 
 def _read_day(warehouse: Path, table: str, day: date, columns: list[str]) -> pd.DataFrame:
@@ -265,8 +280,9 @@ def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return both_null | ok
 
 
-def _compare_frame(name: str, ref: pd.DataFrame, got: pd.DataFrame, keys: list[str], cols: list[str],
-                   extra_must_be_null: bool = False) -> dict:
+def _compare_frame(
+    name: str, ref: pd.DataFrame, got: pd.DataFrame, keys: list[str], cols: list[str], extra_must_be_null: bool = False
+) -> dict:
     ref = ref[keys + cols].copy()
     got = got[keys + cols].copy()
     m = ref.merge(got, on=keys, how="outer", suffixes=("_ref", "_pipe"), indicator=True)
@@ -278,18 +294,26 @@ def _compare_frame(name: str, ref: pd.DataFrame, got: pd.DataFrame, keys: list[s
     mismatches = {}
     examples = []
     for c in cols:
-        ok = _close(pd.to_numeric(both[f"{c}_ref"], errors="coerce").to_numpy(dtype="float64"),
-                    pd.to_numeric(both[f"{c}_pipe"], errors="coerce").to_numpy(dtype="float64"))
+        ok = _close(
+            pd.to_numeric(both[f"{c}_ref"], errors="coerce").to_numpy(dtype="float64"),
+            pd.to_numeric(both[f"{c}_pipe"], errors="coerce").to_numpy(dtype="float64"),
+        )
         bad = both[~ok]
         mismatches[c] = int(len(bad))
         if len(bad):
             examples += bad[keys + [f"{c}_ref", f"{c}_pipe"]].head(3).astype(str).to_dict("records")
     values = int(len(both)) * len(cols)
     return {
-        "table": name, "keys_ref": int(len(ref)), "keys_pipeline": int(len(got)), "compared_rows": int(len(both)),
-        "compared_values": values, "non_null_values": int(both[[f"{c}_ref" for c in cols]].notna().sum().sum()),
-        "only_in_reference": int(len(only_ref)), "only_in_pipeline": int(len(only_pipe)),
-        "mismatches": mismatches, "examples": examples[:6],
+        "table": name,
+        "keys_ref": int(len(ref)),
+        "keys_pipeline": int(len(got)),
+        "compared_rows": int(len(both)),
+        "compared_values": values,
+        "non_null_values": int(both[[f"{c}_ref" for c in cols]].notna().sum().sum()),
+        "only_in_reference": int(len(only_ref)),
+        "only_in_pipeline": int(len(only_pipe)),
+        "mismatches": mismatches,
+        "examples": examples[:6],
         "agree": len(only_ref) == 0 and len(only_pipe) == 0 and sum(mismatches.values()) == 0 and len(both) > 0,
     }
 
@@ -304,6 +328,12 @@ def compare(ref: dict, warehouse: Path, day: date) -> list[dict]:
         _compare_frame("note_metrics", ref["notes"], nm, ["note_id"], nm_cols),
         # the scorecard also lists creators without a note in 90 days: their median must then be null
         _compare_frame("creator_scorecard", sc_ref, sc, ["user_id"], ["median_er_7d"], extra_must_be_null=True),
-        _compare_frame("tier_benchmarks", ref["tiers"], tb, ["tier", "category"], ["er_7d_p25", "er_7d_median", "er_7d_p75"],
-                       extra_must_be_null=True),
+        _compare_frame(
+            "tier_benchmarks",
+            ref["tiers"],
+            tb,
+            ["tier", "category"],
+            ["er_7d_p25", "er_7d_median", "er_7d_p75"],
+            extra_must_be_null=True,
+        ),
     ]

@@ -95,8 +95,14 @@ class ProgressWriter(threading.Thread):
                 for st in steps.values():
                     if "start" in st:
                         end = st.get("end", now)
-                        rows.append({"step": st["step"], "seconds": end - st["start"], "running": "end" not in st,
-                                     "peak_rss": self.sampler.peak([(st["start"], end)])})
+                        rows.append(
+                            {
+                                "step": st["step"],
+                                "seconds": end - st["start"],
+                                "running": "end" not in st,
+                                "peak_rss": self.sampler.peak([(st["start"], end)]),
+                            }
+                        )
                 rss = self.sampler.samples[-1][1] if self.sampler.samples else 0
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text(json.dumps({"run_id": runs[0].run_id, "steps": rows, "rss_now": rss}))
@@ -168,15 +174,19 @@ def main(argv=None) -> int:
         with run_job("brand_job", instance, run_config=quiet):
             pass
         keys = {k for k, g in group_of.items() if g != "ingest"}
-        with run_job(job.name, instance, run_config=quiet, asset_selection=keys,
-                     tags={"dagster/partition": (a.day - timedelta(days=1)).isoformat()}):
+        with run_job(
+            job.name,
+            instance,
+            run_config=quiet,
+            asset_selection=keys,
+            tags={"dagster/partition": (a.day - timedelta(days=1)).isoformat()},
+        ):
             pass
         warm_s = time.perf_counter() - tw
         if a.warmup_only:
             progress.stop()
             sampler.stop()
-            a.out.write_text(json.dumps({"warmup_seconds": warm_s, "import_seconds": import_s,
-                                         "vm_hwm": vm_hwm()}))
+            a.out.write_text(json.dumps({"warmup_seconds": warm_s, "import_seconds": import_s, "vm_hwm": vm_hwm()}))
             return 0
 
     # the warehouse reads/writes and validations of the timed run, per step (benchmarks/io_time.py)
@@ -220,8 +230,13 @@ def main(argv=None) -> int:
         elif et == "ASSET_CHECK_EVALUATION":
             st["checks"] += 1
             e = ev.event_specific_data
-            checks.append({"check": f"{e.asset_key.to_user_string()}:{e.check_name}", "passed": bool(e.passed),
-                           "severity": str(getattr(e, "severity", ""))})
+            checks.append(
+                {
+                    "check": f"{e.asset_key.to_user_string()}:{e.check_name}",
+                    "passed": bool(e.passed),
+                    "severity": str(getattr(e, "severity", "")),
+                }
+            )
     progress.stop()
     sampler.stop()
     spans.uninstall()
@@ -235,9 +250,15 @@ def main(argv=None) -> int:
         else:
             stage = "validation" if st["checks"] else "other"
         end = st.get("end", st["start"])
-        out_steps.append({**st, "stage": stage, "seconds": end - st["start"],
-                          "peak_rss": sampler.peak([(st["start"], end)]),
-                          "io": spans.seconds_within(st["start"], end)})
+        out_steps.append(
+            {
+                **st,
+                "stage": stage,
+                "seconds": end - st["start"],
+                "peak_rss": sampler.peak([(st["start"], end)]),
+                "io": spans.seconds_within(st["start"], end),
+            }
+        )
     out_steps.sort(key=lambda s: s["start"])
     stages: dict[str, dict] = {}
     for s in out_steps:
@@ -251,13 +272,25 @@ def main(argv=None) -> int:
         g["peak_rss"] = sampler.peak(g["spans"])
         del g["spans"]
     rows_read = sum(int(meta.get(t, {}).get("rows_read", 0)) for t in ("notes", "comments", "creators"))
-    accounting = {t: {k: meta.get(t, {}).get(k) for k in ("rows_read", "rows_kept", "rows_duplicates",
-                                                          "rows_quarantined", "accounting_holds")}
-                  for t in ("notes", "comments", "creators")}
+    accounting = {
+        t: {
+            k: meta.get(t, {}).get(k)
+            for k in ("rows_read", "rows_kept", "rows_duplicates", "rows_quarantined", "accounting_holds")
+        }
+        for t in ("notes", "comments", "creators")
+    }
     result = {
-        "success": bool(success), "run_id": run_id, "day": a.day.isoformat(), "import_seconds": import_s,
-        "warmup_seconds": warm_s, "run_wall_seconds": run_wall, "steps": out_steps, "stages": stages,
-        "rows_read": rows_read, "accounting": accounting, "checks": checks,
+        "success": bool(success),
+        "run_id": run_id,
+        "day": a.day.isoformat(),
+        "import_seconds": import_s,
+        "warmup_seconds": warm_s,
+        "run_wall_seconds": run_wall,
+        "steps": out_steps,
+        "stages": stages,
+        "rows_read": rows_read,
+        "accounting": accounting,
+        "checks": checks,
         "row_counts": {k: v.get("dagster/row_count") for k, v in meta.items() if "dagster/row_count" in v},
         "failed_steps": [s["step"] for s in out_steps if s.get("status") != "ok"],
         "python": sys.version.split()[0],

@@ -39,11 +39,17 @@ def main() -> None:
             defs.resolve_job_def("brand_job").execute_in_process(run_config=QUIET, instance=inst)
             job = defs.resolve_job_def("ingest_job").get_subset(asset_selection=set(keys), asset_check_selection=checks)
             t = time.perf_counter()
-            res = job.execute_in_process(run_config=QUIET, instance=inst, tags=range_tags(days[0], days[-1]), raise_on_error=False)
+            res = job.execute_in_process(
+                run_config=QUIET, instance=inst, tags=range_tags(days[0], days[-1]), raise_on_error=False
+            )
             results[label] = time.perf_counter() - t
-            print(f"{label:>15}: {results[label]:6.2f} s for {len(days)} days ({len(res.get_asset_check_evaluations())} check results)")
-    print(f"validation adds {results['with checks'] - results['without checks']:.2f} s "
-          f"({(results['with checks'] / results['without checks'] - 1) * 100:.0f} %); GX import once per process: {gx_import:.2f} s")
+            print(
+                f"{label:>15}: {results[label]:6.2f} s for {len(days)} days ({len(res.get_asset_check_evaluations())} check results)"
+            )
+    print(
+        f"validation adds {results['with checks'] - results['without checks']:.2f} s "
+        f"({(results['with checks'] / results['without checks'] - 1) * 100:.0f} %); GX import once per process: {gx_import:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         with dg.DagsterInstance.get() as instance:
             done = completed_days(instance, days, downstream, landing)
-        _print(f"resume: {len(done)} of {len(days)} partitions already complete in the Dagster instance; "
-               f"running the other {len(days) - len(done)}")
+        _print(
+            f"resume: {len(done)} of {len(days)} partitions already complete in the Dagster instance; "
+            f"running the other {len(days) - len(done)}"
+        )
         days = [d for d in days if d not in done]
         downstream -= done
         if not days:
@@ -110,8 +112,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kol_pipeline.lib.landing import skipped_files
 
     skipped = skipped_files(landing)  # the landing index is cached: this reads no file again
-    summary = run_pipeline(ranges, warehouse, progress=_print, downstream_days=downstream, landing=landing,
-                           compact_planned_events=not args.per_day_planned_events)
+    summary = run_pipeline(
+        ranges,
+        warehouse,
+        progress=_print,
+        downstream_days=downstream,
+        landing=landing,
+        compact_planned_events=not args.per_day_planned_events,
+    )
     summary.skipped = skipped
     _print(summary.render(time.monotonic() - t0))
     return summary.exit_code
@@ -132,9 +140,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     landing, warehouse = _locations(args)
     home = ensure_dagster_home()
     if args.host not in LOOPBACK:
-        _print(f"warning: the Dagster UI has no authentication; binding to {args.host} lets anyone who can reach "
-               f"port {args.port} launch runs. The default is 127.0.0.1.")
-    _print(f"Dagster UI on http://{args.host}:{args.port} (landing {landing}, warehouse {warehouse}, DAGSTER_HOME {home})")
+        _print(
+            f"warning: the Dagster UI has no authentication; binding to {args.host} lets anyone who can reach "
+            f"port {args.port} launch runs. The default is 127.0.0.1."
+        )
+    _print(
+        f"Dagster UI on http://{args.host}:{args.port} (landing {landing}, warehouse {warehouse}, DAGSTER_HOME {home})"
+    )
     return supervise_dev(ui_command(args.host, args.port), cwd=PROJECT_ROOT)
 
 

@@ -17,6 +17,7 @@ from kol_pipeline.lib.schemas import LAYERS, TABLES, TableSpec
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "tables.md"
 
+
 def load_registered_tables() -> dict[str, TableSpec]:
     """TABLES after importing every kol_pipeline.lib module, so that specs added with ``schemas.register`` elsewhere
     are present whatever was imported before (the page must not depend on import order)."""
@@ -49,7 +50,7 @@ def _table_section(spec: TableSpec) -> list[str]:
         "",
         f"- {_layout(spec)}",
         f"- Key: {key}",
-        f"- SQL: `kol-pipeline sql \"SELECT * FROM {spec.name} LIMIT 10\"`",
+        f'- SQL: `kol-pipeline sql "SELECT * FROM {spec.name} LIMIT 10"`',
         "",
         "| column | Arrow type | description |",
         "| --- | --- | --- |",

@@ -52,7 +52,9 @@ MAX_GAP_DAYS = merge_gap(3)
 def downstream_gap(defs: dg.Definitions | None = None) -> int:
     """merge_gap for the downstream job (metrics, marts, reports: about a dozen daily assets)."""
     defs = defs or load_definitions()
-    return merge_gap(len(defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys), DOWNSTREAM_RUN_COST_S)
+    return merge_gap(
+        len(defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys), DOWNSTREAM_RUN_COST_S
+    )
 
 
 # By default the downstream layers (metrics, marts, reports) are materialized for the found days of the trailing
@@ -151,21 +153,27 @@ class RunSummary:
         lines = [
             f"done in {seconds:.1f}s: {len(self.days)} daily partitions materialized (days with data and the empty "
             f"days inside ranged runs), {self.runs} Dagster runs"
-            + (" (" + ", ".join(f"{k} {v:.1f}s" for k, v in self.phase_seconds.items()) + ")"
-               if self.phase_seconds else ""),
+            + (
+                " (" + ", ".join(f"{k} {v:.1f}s" for k, v in self.phase_seconds.items()) + ")"
+                if self.phase_seconds
+                else ""
+            ),
             "rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
             f"quarantined rows: {self.quarantined:,}",
         ]
         for kind, acc in self.accounting.items():
-            lines.append(f"  {kind}: read {acc['read']:,} / kept {acc['kept']:,} / duplicates {acc['duplicates']:,} / "
-                         f"quarantined {acc['quarantined']:,}")
+            lines.append(
+                f"  {kind}: read {acc['read']:,} / kept {acc['kept']:,} / duplicates {acc['duplicates']:,} / "
+                f"quarantined {acc['quarantined']:,}"
+            )
         lines += render_skipped(self.skipped)
         if self.warned_checks:
             counts: dict[str, int] = {}
             for w in self.warned_checks:
                 counts[w] = counts.get(w, 0) + 1
             lines.append(
-                "check warnings (runs): " + "; ".join(f"{w} ({n})" for w, n in sorted(counts.items()))
+                "check warnings (runs): "
+                + "; ".join(f"{w} ({n})" for w, n in sorted(counts.items()))
                 + " - see the check metadata in the UI"
             )
         if self.failed_checks:
@@ -242,8 +250,13 @@ def run_job(
     recon = dg.build_reconstructable_job(__name__, "job_named", reconstructable_args=(name,))
     if asset_selection is not None or asset_check_selection is not None:
         recon = recon.get_subset(asset_selection=asset_selection, asset_check_selection=asset_check_selection)
-    with dg.execute_job(recon, instance=instance, run_config=QUIET if run_config is None else run_config,
-                        tags=tags, raise_on_error=False) as result:
+    with dg.execute_job(
+        recon,
+        instance=instance,
+        run_config=QUIET if run_config is None else run_config,
+        tags=tags,
+        raise_on_error=False,
+    ) as result:
         yield result
 
 
@@ -305,8 +318,11 @@ def completed_days(
     A day blocked by a failed check or hit by a failed run is not complete."""
     defs = load_definitions()
     ingest = ingest_selection(landing)
-    downstream = [k for k in defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys
-                  if defs.resolve_assets_def(k).partitions_def is not None]
+    downstream = [
+        k
+        for k in defs.resolve_job_def("downstream_job").asset_layer.executable_asset_keys
+        if defs.resolve_assets_def(k).partitions_def is not None
+    ]
     done: dict[dg.AssetKey, set[str]] = {k: instance.get_materialized_partitions(k) for k in [*ingest, *downstream]}
     out = set()
     for d in days:
@@ -386,8 +402,13 @@ def _run_pipeline(
     for i, (start, end) in enumerate(ranges, start=1):
         days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
         summary.days += days
-        with run_job("ingest_job", instance, tags={**range_tags(start, end), LANDING_CACHE_TAG: "keep"},
-                     asset_selection=set(selection), asset_check_selection=ingest_checks) as res:
+        with run_job(
+            "ingest_job",
+            instance,
+            tags={**range_tags(start, end), LANDING_CACHE_TAG: "keep"},
+            asset_selection=set(selection),
+            asset_check_selection=ingest_checks,
+        ) as res:
             outcome = _Outcome.of(res)
             add_accounting(summary.accounting, res)
         summary.runs += 1
@@ -456,7 +477,9 @@ def _split_around(rng: tuple[date, date], blocked: set[date]) -> list[tuple[date
 SUMMARY_TABLES = summary_tables()
 
 
-def _partition_counts(warehouse: str, start: date, end: date, tables: Sequence[str] = SUMMARY_TABLES) -> dict[str, dict[str, int]]:
+def _partition_counts(
+    warehouse: str, start: date, end: date, tables: Sequence[str] = SUMMARY_TABLES
+) -> dict[str, dict[str, int]]:
     """Rows per day and table for the days start..end, from Parquet footers (no data read; only those days'
     folders are looked at, so a long history costs nothing here)."""
     import pyarrow.parquet as pq

@@ -61,8 +61,9 @@ class PlantedWorld:
 
     def creator_scorecard(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
         r = self.ingest
-        return metrics.creator_scorecard(note_metrics, r.creators, r.comments, self.brand["rate_card"], days,
-                                         self.settings)
+        return metrics.creator_scorecard(
+            note_metrics, r.creators, r.comments, self.brand["rate_card"], days, self.settings
+        )
 
     def tier_benchmarks(self, scorecard: pd.DataFrame, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
         r = self.ingest
@@ -70,8 +71,9 @@ class PlantedWorld:
 
     def campaign_performance(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
         b, r = self.brand, self.ingest
-        return marts.campaign_performance(b["campaigns"], b["campaign_posts"], note_metrics, r.notes, r.creators,
-                                          days, self.settings)
+        return marts.campaign_performance(
+            b["campaigns"], b["campaign_posts"], note_metrics, r.notes, r.creators, days, self.settings
+        )
 
     def brand_search_lift(self) -> pd.DataFrame:
         b = self.brand
@@ -94,5 +96,7 @@ def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) ->
     result = ingest_batches(batches_for_days(landing, days[0], days[-1]), ctx, days[0], days[-1])
     # the tables as the metrics read them from the warehouse (the IO manager's conversions), not as ingestion holds
     # them in memory (text as Arrow strings)
-    result = replace(result, **{k: _to_pandas(_to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")})
+    result = replace(
+        result, **{k: _to_pandas(_to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")}
+    )
     return PlantedWorld(landing=landing, days=days, brand=brand, ingest=result, truth=read_truth(landing))

@@ -44,7 +44,6 @@ daily_job = dg.define_asset_job(
 )
 
 
-
 @dg.schedule(
     name="daily_job_schedule",
     job=daily_job,

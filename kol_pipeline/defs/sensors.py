@@ -171,7 +171,9 @@ def db_changes(engine, previous: dict[str, str] | None, now: datetime) -> tuple[
     """(new database cursor, day -> {fingerprint}) for the days whose rows in the MediaCrawler database changed."""
     current = source_watch.db_day_fingerprints(engine)
     changed = source_watch.changed_days(previous or {}, current)
-    affected = {d: {f"db:{hashlib.sha256(fp.encode()).hexdigest()[:16]}"} for d, fp in changed.items() if valid_day(d, now)}
+    affected = {
+        d: {f"db:{hashlib.sha256(fp.encode()).hexdigest()[:16]}"} for d, fp in changed.items() if valid_day(d, now)
+    }
     return current, affected
 
 
@@ -237,11 +239,15 @@ def partition_age(newest: str, now: datetime) -> timedelta:
     return now - end
 
 
-def freshness_result(partitions: list[str], now: datetime, max_age: timedelta = FRESHNESS_MAX_AGE) -> dg.AssetCheckResult:
+def freshness_result(
+    partitions: list[str], now: datetime, max_age: timedelta = FRESHNESS_MAX_AGE
+) -> dg.AssetCheckResult:
     """WARN when `notes` has no partition or its newest partition day ended more than `max_age` ago."""
     if not partitions:
         return dg.AssetCheckResult(
-            passed=False, severity=dg.AssetCheckSeverity.WARN, description="notes has no partition yet",
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="notes has no partition yet",
             metadata={"newest_partition": "", "max_age_hours": max_age.total_seconds() / 3600},
         )
     newest = max(partitions)
@@ -251,7 +257,10 @@ def freshness_result(partitions: list[str], now: datetime, max_age: timedelta = 
     return dg.AssetCheckResult(
         passed=passed,
         severity=dg.AssetCheckSeverity.WARN,
-        description=(f"newest partition {newest} ended {hours} h ago" + ("" if passed else f" (> {max_age.total_seconds() / 3600:g} h)")),
+        description=(
+            f"newest partition {newest} ended {hours} h ago"
+            + ("" if passed else f" (> {max_age.total_seconds() / 3600:g} h)")
+        ),
         metadata={"newest_partition": newest, "age_hours": hours, "max_age_hours": max_age.total_seconds() / 3600},
     )
 
@@ -276,8 +285,12 @@ def notes_freshness(settings: KolSettings) -> dg.AssetCheckResult:
 def notes_freshness_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -> dg.SensorResult:
     res = freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(UTC))
     ev = dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey("notes"), check_name="notes_freshness", passed=res.passed,
-        severity=res.severity, description=res.description, metadata=res.metadata,
+        asset_key=dg.AssetKey("notes"),
+        check_name="notes_freshness",
+        passed=res.passed,
+        severity=res.severity,
+        description=res.description,
+        metadata=res.metadata,
     )
     state = "pass" if res.passed else "fail"
     if state == "fail" and context.cursor != "fail":

@@ -1,6 +1,5 @@
 """Shared Dagster pieces: the daily partitions, the backfill policy, metadata helpers."""
 
-
 from datetime import date, timedelta
 
 import dagster as dg
@@ -32,7 +31,9 @@ def day_window(days: list[date], back: int) -> tuple[date, date]:
 
 def window_mapping(days_back: int) -> dg.TimeWindowPartitionMapping:
     """Upstream partitions from `days_back` days before the first to the last day of the run."""
-    return dg.TimeWindowPartitionMapping(start_offset=-days_back, end_offset=0, allow_nonexistent_upstream_partitions=True)
+    return dg.TimeWindowPartitionMapping(
+        start_offset=-days_back, end_offset=0, allow_nonexistent_upstream_partitions=True
+    )
 
 
 def column_schema(table: str) -> dg.TableSchema:
@@ -53,8 +54,13 @@ K8S_CONFIG_TAG = "dagster-k8s/config"
 
 def k8s_step(cpu: str, memory: str, memory_limit: str) -> dict[str, dict]:
     """op_tags giving a step's pod its resource requests under the k8s_job_executor (other executors ignore them)."""
-    return {K8S_CONFIG_TAG: {"container_config": {"resources": {
-        "requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}}}}
+    return {
+        K8S_CONFIG_TAG: {
+            "container_config": {
+                "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
+            }
+        }
+    }
 
 
 # Steps that hold a day of agency-scale data (~1M notes, 2M comments; BENCHMARKS.md). Untagged steps get the Helm

@@ -48,7 +48,9 @@ def read_csv_rows(path: Path, display: str) -> tuple[pd.DataFrame, pd.DataFrame]
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
-            bad.append((i, f"CSV row has {len(row)} fields, the header has {len(header)}", json.dumps(row, ensure_ascii=False)))
+            bad.append(
+                (i, f"CSV row has {len(row)} fields, the header has {len(header)}", json.dumps(row, ensure_ascii=False))
+            )
             continue
         rows.append([c.strip() for c in row])
         nums.append(i)
@@ -71,7 +73,9 @@ def _missing_cols(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
 
 def _req(df: pd.DataFrame, col: str) -> pd.Series:
     s = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
-    return pd.Series([f"missing {col}" if (v is None or str(v).strip() == "") else None for v in s], index=df.index, dtype=object)
+    return pd.Series(
+        [f"missing {col}" if (v is None or str(v).strip() == "") else None for v in s], index=df.index, dtype=object
+    )
 
 
 def _col(df: pd.DataFrame, col: str) -> pd.Series:
@@ -83,8 +87,14 @@ Parser = Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.Series]]
 
 def _brands(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     why = parsing.first_reason(_missing_cols(df, ("brand",)), _req(df, "brand"))
-    out = pd.DataFrame({"brand": _col(df, "brand"), "aliases": _split(_col(df, "aliases")), "category": _col(df, "category"),
-                        "control_keyword": _col(df, "control_keyword").replace("", None)})
+    out = pd.DataFrame(
+        {
+            "brand": _col(df, "brand"),
+            "aliases": _split(_col(df, "aliases")),
+            "category": _col(df, "category"),
+            "control_keyword": _col(df, "control_keyword").replace("", None),
+        }
+    )
     return out, why
 
 
@@ -94,14 +104,33 @@ def _campaigns(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     budget, r3 = parsing.parse_money(_col(df, "budget_cny").replace("", None), "budget_cny")
     r3 = r3.where(_col(df, "budget_cny").fillna("").astype(str).str.strip() != "", None)  # budget is optional
     order = pd.Series(
-        ["end_date is before start_date" if (s is not None and e is not None and e < s) else None for s, e in zip(start, end)],
-        index=df.index, dtype=object,
+        [
+            "end_date is before start_date" if (s is not None and e is not None and e < s) else None
+            for s, e in zip(start, end)
+        ],
+        index=df.index,
+        dtype=object,
     )
-    why = parsing.first_reason(_missing_cols(df, ("campaign_id", "brand", "start_date", "end_date")), _req(df, "campaign_id"),
-                               _req(df, "brand"), r1, r2, r3, order)
-    out = pd.DataFrame({"campaign_id": _col(df, "campaign_id"), "brand": _col(df, "brand"), "phase": _col(df, "phase"),
-                        "start_date": start, "end_date": end, "target_keywords": _split(_col(df, "target_keywords")),
-                        "budget_cny": budget})
+    why = parsing.first_reason(
+        _missing_cols(df, ("campaign_id", "brand", "start_date", "end_date")),
+        _req(df, "campaign_id"),
+        _req(df, "brand"),
+        r1,
+        r2,
+        r3,
+        order,
+    )
+    out = pd.DataFrame(
+        {
+            "campaign_id": _col(df, "campaign_id"),
+            "brand": _col(df, "brand"),
+            "phase": _col(df, "phase"),
+            "start_date": start,
+            "end_date": end,
+            "target_keywords": _split(_col(df, "target_keywords")),
+            "budget_cny": budget,
+        }
+    )
     return out, why
 
 
@@ -109,18 +138,36 @@ def _campaign_posts(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     fee, r1 = parsing.parse_money(_col(df, "fee_cny"), "fee_cny")
     posted, r2 = parsing.parse_dates(_col(df, "posted_date"), "posted_date")
     r2 = r2.where(_col(df, "posted_date").fillna("").astype(str).str.strip() != "", None)  # optional
-    why = parsing.first_reason(_missing_cols(df, ("campaign_id", "note_id", "fee_cny")), _req(df, "campaign_id"),
-                               parsing.check_ids(_col(df, "note_id"), "note_id"), r1, r2)
-    out = pd.DataFrame({"campaign_id": _col(df, "campaign_id"), "note_id": _col(df, "note_id"), "user_id": _col(df, "user_id"),
-                        "fee_cny": fee, "posted_date": posted})
+    why = parsing.first_reason(
+        _missing_cols(df, ("campaign_id", "note_id", "fee_cny")),
+        _req(df, "campaign_id"),
+        parsing.check_ids(_col(df, "note_id"), "note_id"),
+        r1,
+        r2,
+    )
+    out = pd.DataFrame(
+        {
+            "campaign_id": _col(df, "campaign_id"),
+            "note_id": _col(df, "note_id"),
+            "user_id": _col(df, "user_id"),
+            "fee_cny": fee,
+            "posted_date": posted,
+        }
+    )
     return out, why
 
 
 def _non_negative(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
     """(float64 values, reasons) for a column that must hold a number >= 0."""
     v = pd.to_numeric(_col(df, col), errors="coerce")
-    why = pd.Series([None if (x == x and x >= 0) else f"{col} is not a non-negative number: {raw!r}"
-                     for x, raw in zip(v, _col(df, col))], index=df.index, dtype=object)
+    why = pd.Series(
+        [
+            None if (x == x and x >= 0) else f"{col} is not a non-negative number: {raw!r}"
+            for x, raw in zip(v, _col(df, col))
+        ],
+        index=df.index,
+        dtype=object,
+    )
     return v.astype("float64"), why
 
 
@@ -135,7 +182,9 @@ def _rate_card(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     img, r1 = parsing.parse_money(_col(df, "image_price_cny"), "image_price_cny")
     vid, r2 = parsing.parse_money(_col(df, "video_price_cny").replace("", None), "video_price_cny")
     r2 = r2.where(_col(df, "video_price_cny").fillna("").astype(str).str.strip() != "", None)
-    why = parsing.first_reason(_missing_cols(df, ("user_id", "image_price_cny")), parsing.check_ids(_col(df, "user_id"), "user_id"), r1, r2)
+    why = parsing.first_reason(
+        _missing_cols(df, ("user_id", "image_price_cny")), parsing.check_ids(_col(df, "user_id"), "user_id"), r1, r2
+    )
     return pd.DataFrame({"user_id": _col(df, "user_id"), "image_price_cny": img, "video_price_cny": vid}), why
 
 
@@ -153,11 +202,23 @@ def _categories(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 def _search_rankings(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     rank = pd.to_numeric(_col(df, "rank"), errors="coerce")
-    r1 = pd.Series([None if (x == x and x >= 1 and float(x).is_integer()) else f"rank is not a positive integer: {raw!r}"
-                    for x, raw in zip(rank, _col(df, "rank"))], index=df.index, dtype=object)
-    why = parsing.first_reason(_missing_cols(df, ("keyword", "rank", "note_id")), _req(df, "keyword"), r1,
-                               parsing.check_ids(_col(df, "note_id"), "note_id"))
-    out = pd.DataFrame({"keyword": _col(df, "keyword"), "rank": rank.where(why.isna()).astype("Int64"), "note_id": _col(df, "note_id")})
+    r1 = pd.Series(
+        [
+            None if (x == x and x >= 1 and float(x).is_integer()) else f"rank is not a positive integer: {raw!r}"
+            for x, raw in zip(rank, _col(df, "rank"))
+        ],
+        index=df.index,
+        dtype=object,
+    )
+    why = parsing.first_reason(
+        _missing_cols(df, ("keyword", "rank", "note_id")),
+        _req(df, "keyword"),
+        r1,
+        parsing.check_ids(_col(df, "note_id"), "note_id"),
+    )
+    out = pd.DataFrame(
+        {"keyword": _col(df, "keyword"), "rank": rank.where(why.isna()).astype("Int64"), "note_id": _col(df, "note_id")}
+    )
     return out, why
 
 
@@ -173,18 +234,33 @@ SPECS: dict[str, tuple[str, Parser, tuple[str, ...]]] = {
 }
 
 
-def _finish(name: str, parts: list[pd.DataFrame], rejects: list[pd.DataFrame], key: tuple[str, ...], parser: Parser,
-            files: list[str]) -> BrandTable:
+def _finish(
+    name: str,
+    parts: list[pd.DataFrame],
+    rejects: list[pd.DataFrame],
+    key: tuple[str, ...],
+    parser: Parser,
+    files: list[str],
+) -> BrandTable:
     spec = TABLES[name]
     if parts:
         raw = pd.concat(parts, ignore_index=True)
         frame, why = parser(raw)
         frame["_file"], frame["_record"] = raw["_file"], raw["_record"]
         bad = why.notna()
-        rej = pd.DataFrame({"source": name, "source_file": raw.loc[bad, "_file"], "record_number": raw.loc[bad, "_record"],
-                            "reason": why[bad],
-                            "raw": raw.loc[bad].drop(columns=["_file", "_record"]).apply(
-                                lambda r: json.dumps(r.to_dict(), ensure_ascii=False, default=str), axis=1) if bad.any() else []})
+        rej = pd.DataFrame(
+            {
+                "source": name,
+                "source_file": raw.loc[bad, "_file"],
+                "record_number": raw.loc[bad, "_record"],
+                "reason": why[bad],
+                "raw": raw.loc[bad]
+                .drop(columns=["_file", "_record"])
+                .apply(lambda r: json.dumps(r.to_dict(), ensure_ascii=False, default=str), axis=1)
+                if bad.any()
+                else [],
+            }
+        )
         good = frame[~bad]
         dup = good.duplicated(list(key), keep="last")
         kept = good[~dup]
@@ -192,7 +268,9 @@ def _finish(name: str, parts: list[pd.DataFrame], rejects: list[pd.DataFrame], k
     else:
         kept, rej, read, quarantined, duplicates = spec.empty_frame(), pd.DataFrame(columns=REJECT_COLUMNS), 0, 0, 0
     all_rej = [r for r in [*rejects, rej] if len(r)]
-    rej_frame = pd.concat(all_rej, ignore_index=True)[REJECT_COLUMNS] if all_rej else pd.DataFrame(columns=REJECT_COLUMNS)
+    rej_frame = (
+        pd.concat(all_rej, ignore_index=True)[REJECT_COLUMNS] if all_rej else pd.DataFrame(columns=REJECT_COLUMNS)
+    )
     extra = sum(len(r) for r in rejects)
     cols = [c for c in spec.column_names if c in kept.columns]
     extras = [c for c in kept.columns if c not in spec.column_names and c not in ("_file", "_record")]
@@ -200,7 +278,12 @@ def _finish(name: str, parts: list[pd.DataFrame], rejects: list[pd.DataFrame], k
         name=name,
         frame=kept[cols + extras].reset_index(drop=True),
         rejects=rej_frame.reset_index(drop=True),
-        accounting={"read": read + extra, "kept": len(kept), "duplicates": duplicates, "quarantined": quarantined + extra},
+        accounting={
+            "read": read + extra,
+            "kept": len(kept),
+            "duplicates": duplicates,
+            "quarantined": quarantined + extra,
+        },
         files=files,
     )
 
@@ -254,8 +337,12 @@ def read_search_rankings(landing: Path, days: list[str]) -> BrandTable:
         out["snapshot_date"] = df["snapshot_date"]
         return out, why
 
-    table = _finish("search_rankings", parts, [r.drop(columns=["snapshot_date"]) for r in rejects], key, parse_with_day, used)
+    table = _finish(
+        "search_rankings", parts, [r.drop(columns=["snapshot_date"]) for r in rejects], key, parse_with_day, used
+    )
     if len(table.rejects):
-        day_of = {f: pd.Timestamp(parsing.date_from_name(Path(f).name)).date() for f in table.rejects["source_file"].unique()}
+        day_of = {
+            f: pd.Timestamp(parsing.date_from_name(Path(f).name)).date() for f in table.rejects["source_file"].unique()
+        }
         table.rejects["snapshot_date"] = table.rejects["source_file"].map(day_of)
     return table

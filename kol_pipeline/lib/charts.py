@@ -51,8 +51,9 @@ def _figure(kind: str, series: Mapping[str, Sequence[float | None]], labels: Seq
     return fig
 
 
-def png_markdown(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequence[str], title: str,
-                 ylabel: str = "") -> str:
+def png_markdown(
+    kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequence[str], title: str, ylabel: str = ""
+) -> str:
     """A chart as markdown with an embedded PNG (shown by the Dagster UI's markdown metadata)."""
     fig = _figure(kind, series, labels, title, ylabel)
     buf = io.BytesIO()
@@ -86,7 +87,9 @@ def _fmt_tick(v: float) -> str:
     return f"{v:.3g}"
 
 
-def svg(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequence[str], title: str, ylabel: str = "") -> str:
+def svg(
+    kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequence[str], title: str, ylabel: str = ""
+) -> str:
     """A chart as an inline <svg> element written directly (no matplotlib: ~1 ms instead of ~0.3 s), for
     self-contained HTML. Nulls are gaps (lines) or missing bars; text is escaped."""
     from html import escape
@@ -101,15 +104,21 @@ def svg(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequenc
     def y(v: float) -> float:
         return top + ph - (v / vmax) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-           f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
-           f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
+        f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
+    ]
     for i in range(5):
         tv = vmax * i / 4
-        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y(tv):.1f}" y2="{y(tv):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y(tv) + 4:.1f}" text-anchor="end">{_fmt_tick(tv)}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{w - right}" y1="{y(tv):.1f}" y2="{y(tv):.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y(tv) + 4:.1f}" text-anchor="end">{_fmt_tick(tv)}</text>'
+        )
     if ylabel:
-        out.append(f'<text transform="translate(14,{top + ph / 2}) rotate(-90)" text-anchor="middle">{escape(ylabel)}</text>')
+        out.append(
+            f'<text transform="translate(14,{top + ph / 2}) rotate(-90)" text-anchor="middle">{escape(ylabel)}</text>'
+        )
     step = max(1, n // 12)
     slot = pw / n
     for i, lab in enumerate(labels):
@@ -124,8 +133,10 @@ def svg(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequenc
             for i, v in enumerate(vals):
                 if v == v:
                     x = left + slot * i + slot * 0.1 + j * bw
-                    out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bw:.1f}" height="{top + ph - y(v):.1f}" '
-                               f'fill="{color}"><title>{escape(str(name))} {escape(str(labels[i]))}: {_fmt_tick(v)}</title></rect>')
+                    out.append(
+                        f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bw:.1f}" height="{top + ph - y(v):.1f}" '
+                        f'fill="{color}"><title>{escape(str(name))} {escape(str(labels[i]))}: {_fmt_tick(v)}</title></rect>'
+                    )
         else:
             pts, segs = [], []
             for i, v in enumerate(vals):
@@ -140,7 +151,9 @@ def svg(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequenc
                 out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(seg)}"/>')
         if len(data) > 1:
             lx = left + 8 + j * 150
-            out.append(f'<rect x="{lx}" y="{h - 22}" width="10" height="10" fill="{color}"/>'
-                       f'<text x="{lx + 14}" y="{h - 13}">{escape(str(name))}</text>')
+            out.append(
+                f'<rect x="{lx}" y="{h - 22}" width="10" height="10" fill="{color}"/>'
+                f'<text x="{lx + 14}" y="{h - 13}">{escape(str(name))}</text>'
+            )
     out.append("</svg>")
     return "".join(out)

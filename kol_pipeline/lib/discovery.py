@@ -27,8 +27,26 @@ from kol_pipeline.lib.readers import XLSX_EXT, decode_head, kind_of, xlsx_kinds
 KINDS = ("notes", "comments", "creators")
 # MediaCrawler's platform folders and excel-name prefixes other than XHS (its PLATFORM choices and store folders)
 OTHER_PLATFORMS = frozenset(
-    {"douyin", "dy", "weibo", "wb", "bili", "bilibili", "ks", "kuaishou", "tieba", "zhihu", "tiktok", "tt",
-     "juejin", "xhh", "niuke", "smzdm", "wechat", "toutiao"}
+    {
+        "douyin",
+        "dy",
+        "weibo",
+        "wb",
+        "bili",
+        "bilibili",
+        "ks",
+        "kuaishou",
+        "tieba",
+        "zhihu",
+        "tiktok",
+        "tt",
+        "juejin",
+        "xhh",
+        "niuke",
+        "smzdm",
+        "wechat",
+        "toutiao",
+    }
 )
 # the landing folder's own inputs, read by the brand assets (lib/brand.py)
 NOT_CRAWLS = frozenset({"brand", "reference"})

@@ -32,8 +32,17 @@ import pyarrow as pa
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["DuckSettings", "connect", "query_text", "register_filesystems", "run_query", "ENV_MEMORY_LIMIT", "ENV_THREADS", "ENV_TEMP_DIR",
-           "ENV_PRESERVE_ORDER"]
+__all__ = [
+    "DuckSettings",
+    "connect",
+    "query_text",
+    "register_filesystems",
+    "run_query",
+    "ENV_MEMORY_LIMIT",
+    "ENV_THREADS",
+    "ENV_TEMP_DIR",
+    "ENV_PRESERVE_ORDER",
+]
 
 ENV_MEMORY_LIMIT = "KOL_DUCKDB_MEMORY_LIMIT"
 ENV_THREADS = "KOL_DUCKDB_THREADS"
@@ -128,8 +137,9 @@ def query_text(name: str) -> str:
     return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object],
-              params: Mapping[str, object] | None = None) -> pa.Table:
+def run_query(
+    con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object], params: Mapping[str, object] | None = None
+) -> pa.Table:
     """Run ``lib/queries/<name>.sql`` on ``con`` with each of ``inputs`` visible under its name (a DuckDB
     relation becomes a view, an Arrow table or pandas frame is registered) and the values of ``params`` bound to
     the query's ``$name`` parameters; the result as one Arrow table. The inputs' names are removed afterwards, so

@@ -39,7 +39,9 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
 
 
 def _matches(s: pd.Series, pattern: str) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.match_substring_regex(_arrow(s), pattern), False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(
+        pc.fill_null(pc.match_substring_regex(_arrow(s), pattern), False).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -54,8 +56,11 @@ def _text(s: pd.Series) -> pd.Series:
 
 def _constant_text(value: str, n: int) -> pd.Series:
     """`value` n times as an Arrow text column (a take of one value: no Python object per row)."""
-    return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pc.take(pa.array([value], type=pa.string()),
-                                                                              pa.array(np.zeros(n, dtype=np.int32)))])))
+    return pd.Series(
+        pd.arrays.ArrowExtensionArray(
+            pa.chunked_array([pc.take(pa.array([value], type=pa.string()), pa.array(np.zeros(n, dtype=np.int32)))])
+        )
+    )
 
 
 def _objects(s: pd.Series) -> np.ndarray:
@@ -107,7 +112,11 @@ def _timestamps(ms: np.ndarray) -> pd.Series:
 def _days(ms: np.ndarray) -> pd.Series:
     """Asia/Shanghai calendar date (python date objects) of epoch ms (as parsing.shanghai_date)."""
     local = pd.DatetimeIndex(pd.to_datetime(ms, unit="ms", utc=True)).tz_convert(parsing.SHANGHAI).tz_localize(None)
-    day_no = local.asi8 // 86_400_000_000_000 if local.dtype == "datetime64[ns]" else local.as_unit("ns").asi8 // 86_400_000_000_000
+    day_no = (
+        local.asi8 // 86_400_000_000_000
+        if local.dtype == "datetime64[ns]"
+        else local.as_unit("ns").asi8 // 86_400_000_000_000
+    )
     uniq, inv = np.unique(day_no, return_inverse=True)
     objs = np.array([_EPOCH + timedelta(days=int(d)) for d in uniq], dtype=object)
     return pd.Series(objs[inv], dtype=object)
@@ -119,7 +128,9 @@ def crawl_days(values: pd.Series) -> pd.Series:
     ms, ok = _epoch_ms(values)
     out = np.full(len(values), -1, dtype=np.int64)
     if ok.any():
-        local = pd.DatetimeIndex(pd.to_datetime(ms[ok], unit="ms", utc=True)).tz_convert(parsing.SHANGHAI).tz_localize(None)
+        local = (
+            pd.DatetimeIndex(pd.to_datetime(ms[ok], unit="ms", utc=True)).tz_convert(parsing.SHANGHAI).tz_localize(None)
+        )
         out[ok] = local.as_unit("ns").asi8 // 86_400_000_000_000
     rest = np.flatnonzero(~ok)
     if len(rest):
@@ -145,7 +156,9 @@ def _null_text(n: int) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.nulls(n, type=pa.string())])))
 
 
-def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+def clean_fast(
+    kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Timestamp
+) -> tuple[pd.DataFrame, np.ndarray]:
     """(cleaned rows, as ingest.clean gives them, for the rows that are fine; mask of the rows left to ingest.clean)."""
     n = len(frame)
     ok = np.ones(n, dtype=bool)
@@ -161,7 +174,12 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         ok &= _matches(need("note_id"), _ID_RE) & _matches(need("user_id"), _ID_RE)
         published, ok_p = _epoch_ms(need("time"))
         ok &= ok_p & (published <= crawled)
-        for src, dst in (("liked_count", "likes"), ("collected_count", "saves"), ("comment_count", "comments"), ("share_count", "shares")):
+        for src, dst in (
+            ("liked_count", "likes"),
+            ("collected_count", "saves"),
+            ("comment_count", "comments"),
+            ("share_count", "shares"),
+        ):
             counts[dst], good = _counts(frame, src)
             ok &= good
     elif kind == "creators":
@@ -236,7 +254,9 @@ def clean_fast(kind: str, frame: pd.DataFrame, source_file: str, ctx, now: pd.Ti
         out["like_count"] = kept(counts["like_count"])
         out["sub_comment_count"] = kept(counts["sub_comment_count"])
         out["comment_class"] = (
-            by_value(content, lambda v: classify_comments(v.fillna(""), ctx.lexicon)) if m else pd.Series([], dtype=object)
+            by_value(content, lambda v: classify_comments(v.fillna(""), ctx.lexicon))
+            if m
+            else pd.Series([], dtype=object)
         )
         out["is_substantive"] = out["comment_class"] != "low_effort"
         out["crawled_at"] = _timestamps(crawled[keep])

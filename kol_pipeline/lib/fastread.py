@@ -34,11 +34,33 @@ from kol_pipeline.lib.readers import FileRecords, jsonl_line, read_records
 
 # Fields the cleaning reads, per kind (lib/ingest.clean).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "notes": ("note_id", "user_id", "nickname", "type", "title", "desc", "tag_list", "time", "last_modify_ts",
-              "liked_count", "collected_count", "comment_count", "share_count"),
+    "notes": (
+        "note_id",
+        "user_id",
+        "nickname",
+        "type",
+        "title",
+        "desc",
+        "tag_list",
+        "time",
+        "last_modify_ts",
+        "liked_count",
+        "collected_count",
+        "comment_count",
+        "share_count",
+    ),
     "creators": ("user_id", "nickname", "gender", "fans", "follows", "interaction", "last_modify_ts"),
-    "comments": ("comment_id", "note_id", "user_id", "parent_comment_id", "content", "create_time", "last_modify_ts",
-                 "like_count", "sub_comment_count"),
+    "comments": (
+        "comment_id",
+        "note_id",
+        "user_id",
+        "parent_comment_id",
+        "content",
+        "create_time",
+        "last_modify_ts",
+        "like_count",
+        "sub_comment_count",
+    ),
 }
 # Files smaller than this are read by readers.read_records (the fast path pays off on large files).
 FAST_MIN_BYTES = 8 << 20
@@ -92,18 +114,23 @@ class ColumnarRecords(FileRecords):
         """The original records (as Python's json reads them) of the given record numbers."""
         return {n: json.loads(t) for n, t in self.load_lines(numbers).items()}
 
-    def subset(self, frame_mask: np.ndarray | None, record_mask: Sequence[bool] | None, problems: bool) -> ColumnarRecords:
+    def subset(
+        self, frame_mask: np.ndarray | None, record_mask: Sequence[bool] | None, problems: bool
+    ) -> ColumnarRecords:
         """The same file restricted to some rows (lib/landing.py's selection of days)."""
         return ColumnarRecords(
             path=self.path,
             records=list(self.records) if record_mask is None else [r for r, k in zip(self.records, record_mask) if k],
-            record_numbers=list(self.record_numbers) if record_mask is None else
-            [n for n, k in zip(self.record_numbers, record_mask) if k],
+            record_numbers=list(self.record_numbers)
+            if record_mask is None
+            else [n for n, k in zip(self.record_numbers, record_mask) if k],
             problems=list(self.problems) if problems else [],
             encoding=self.encoding,
             notes=list(self.notes),
             fallback_day=self.fallback_day,
-            frame=self.frame if frame_mask is None or self.frame is None else self.frame[frame_mask].reset_index(drop=True),
+            frame=self.frame
+            if frame_mask is None or self.frame is None
+            else self.frame[frame_mask].reset_index(drop=True),
             source=self.source,
             kind=self.kind,
             _starts=self._starts,
@@ -125,7 +152,9 @@ def _line_offsets(path: Path, check: bool = False) -> np.ndarray | None:
             k = fh.readinto(buf)
             if not k:
                 break
-            if check and (buf.find(b"\x00", 0, k) >= 0 or buf.find(b"\r", 0, k) >= 0 or buf.find(_DELIM_BYTE, 0, k) >= 0):
+            if check and (
+                buf.find(b"\x00", 0, k) >= 0 or buf.find(b"\r", 0, k) >= 0 or buf.find(_DELIM_BYTE, 0, k) >= 0
+            ):
                 return None
             parts.append(np.flatnonzero(np.frombuffer(buf, dtype=np.uint8, count=k) == 10).astype(np.int64) + (pos + 1))
             pos += k
@@ -155,8 +184,9 @@ def _python_text(v: object) -> str | None | bool:
     return False
 
 
-def _confirm_suspects(frame: pd.DataFrame, suspect: np.ndarray, lines: Sequence[str], fields: Sequence[str],
-                      out: ColumnarRecords) -> np.ndarray:
+def _confirm_suspects(
+    frame: pd.DataFrame, suspect: np.ndarray, lines: Sequence[str], fields: Sequence[str], out: ColumnarRecords
+) -> np.ndarray:
     """Decide the suspect rows (`lines`: their text, in row order) with Python's own reading: a row stays on the
     fast path when every field, as `json.loads` reads it, is a string, an integer or null and equals the fast path's
     value; the other rows go to `out` as Python records or problems (`jsonl_line`) and stay True in the returned
@@ -222,8 +252,9 @@ def read_jsonl_fast(path: Path, display_name: str, kind: str, min_bytes: int = F
     fields = FIELDS[kind]
     con = duck.connect()  # bounded by KOL_DUCKDB_*; keeps insertion order (the record numbers rely on it)
     try:
-        table = con.sql(_query(fields), params={"path": str(path), "trailing": TRAILING_COMMA_RE,
-                                               "suspect": SUSPECT_RE}).to_arrow_table()
+        table = con.sql(
+            _query(fields), params={"path": str(path), "trailing": TRAILING_COMMA_RE, "suspect": SUSPECT_RE}
+        ).to_arrow_table()
     except duckdb.Error:
         return read_records(path, display_name, kind)
     finally:

@@ -34,7 +34,16 @@ from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon
 
 DB_TABLES = {"notes": "xhs_note", "comments": "xhs_note_comment", "creators": "xhs_creator"}
 REQUIRED = {
-    "notes": ("note_id", "user_id", "time", "last_modify_ts", "liked_count", "collected_count", "comment_count", "share_count"),
+    "notes": (
+        "note_id",
+        "user_id",
+        "time",
+        "last_modify_ts",
+        "liked_count",
+        "collected_count",
+        "comment_count",
+        "share_count",
+    ),
     "comments": ("comment_id", "note_id", "content", "create_time", "last_modify_ts"),
     "creators": ("user_id", "fans", "follows", "interaction", "last_modify_ts"),
 }
@@ -159,18 +168,30 @@ def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame
     reasons = [_missing_columns_reason(df, kind)]
     crawled, r_crawl = parsing.parse_epoch_ms(_col(df, "last_modify_ts"), "last_modify_ts")
     future = crawled > now + FUTURE_TOLERANCE
-    r_future = pd.Series(np.where(future.fillna(False), "last_modify_ts is in the future", None), index=df.index, dtype=object)
+    r_future = pd.Series(
+        np.where(future.fillna(False), "last_modify_ts is in the future", None), index=df.index, dtype=object
+    )
     out = pd.DataFrame(index=df.index)
     if kind == "notes":
-        reasons += [parsing.check_ids(_col(df, "note_id"), "note_id"), parsing.check_ids(_col(df, "user_id"), "user_id")]
+        reasons += [
+            parsing.check_ids(_col(df, "note_id"), "note_id"),
+            parsing.check_ids(_col(df, "user_id"), "user_id"),
+        ]
         published, r_pub = parsing.parse_epoch_ms(_col(df, "time"), "time")
         reasons += [r_crawl, r_future, r_pub]
         counts = {}
-        for src, dst in (("liked_count", "likes"), ("collected_count", "saves"), ("comment_count", "comments"), ("share_count", "shares")):
+        for src, dst in (
+            ("liked_count", "likes"),
+            ("collected_count", "saves"),
+            ("comment_count", "comments"),
+            ("share_count", "shares"),
+        ):
             counts[dst], r = parsing.parse_counts(_col(df, src), src)
             reasons.append(r)
         after = (published > crawled).fillna(False)
-        reasons.append(pd.Series(np.where(after, "published_at is after crawled_at", None), index=df.index, dtype=object))
+        reasons.append(
+            pd.Series(np.where(after, "published_at is after crawled_at", None), index=df.index, dtype=object)
+        )
         out["note_id"] = _str(df, "note_id").str.strip()
         out["user_id"] = _str(df, "user_id").str.strip()
         out["nickname"] = _str(df, "nickname")
@@ -203,16 +224,25 @@ def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame
         out["tier"] = tier_of(followers, ctx.tier_bounds)
         out["crawled_at"] = crawled
     elif kind == "comments":
-        reasons += [parsing.check_ids(_col(df, "comment_id"), "comment_id"), parsing.check_ids(_col(df, "note_id"), "note_id")]
+        reasons += [
+            parsing.check_ids(_col(df, "comment_id"), "comment_id"),
+            parsing.check_ids(_col(df, "note_id"), "note_id"),
+        ]
         created, r_created = parsing.parse_epoch_ms(_col(df, "create_time"), "create_time")
         reasons += [r_crawl, r_future, r_created]
         likes = _col(df, "like_count")
-        like_count, r_like = parsing.parse_counts(likes.where(likes.notna() & (likes.astype(str) != ""), "0"), "like_count")
+        like_count, r_like = parsing.parse_counts(
+            likes.where(likes.notna() & (likes.astype(str) != ""), "0"), "like_count"
+        )
         subs = _col(df, "sub_comment_count")
-        sub_count, r_sub = parsing.parse_counts(subs.where(subs.notna() & (subs.astype(str) != ""), "0"), "sub_comment_count")
+        sub_count, r_sub = parsing.parse_counts(
+            subs.where(subs.notna() & (subs.astype(str) != ""), "0"), "sub_comment_count"
+        )
         reasons += [r_like, r_sub]
         after = (created > crawled).fillna(False)
-        reasons.append(pd.Series(np.where(after, "create_time is after crawled_at", None), index=df.index, dtype=object))
+        reasons.append(
+            pd.Series(np.where(after, "create_time is after crawled_at", None), index=df.index, dtype=object)
+        )
         out["comment_id"] = _str(df, "comment_id").str.strip()
         out["note_id"] = _str(df, "note_id").str.strip()
         out["user_id"] = _str(df, "user_id")
@@ -237,8 +267,11 @@ def clean(kind: str, df: pd.DataFrame, ctx: IngestContext) -> tuple[pd.DataFrame
 def _quarantine_rows(kind: str, frame: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     """The rejected rows as quarantine rows. Only rows cleaned from dicts are rejected (the fast path's rows are
     certainly fine and no rule after cleaning rejects a row), so each has its record in `_rawdict`."""
-    raw = (frame["_rawdict"].map(_raw_json).to_numpy() if "_rawdict" in frame.columns
-           else np.full(len(frame), None, dtype=object))
+    raw = (
+        frame["_rawdict"].map(_raw_json).to_numpy()
+        if "_rawdict" in frame.columns
+        else np.full(len(frame), None, dtype=object)
+    )
     return pd.DataFrame(
         {
             "source": kind,
@@ -257,8 +290,9 @@ def _in_range(days: pd.Series, start: date | None, end: date | None) -> pd.Serie
     if start is None and end is None:
         return pd.Series(True, index=days.index)
     codes, uniq = pd.factorize(days, use_na_sentinel=True)
-    ok_uniq = np.array([d is not None and (start is None or d >= start) and (end is None or d <= end)
-                        for d in uniq], dtype=bool)
+    ok_uniq = np.array(
+        [d is not None and (start is None or d >= start) and (end is None or d <= end) for d in uniq], dtype=bool
+    )
     ok = ok_uniq[codes] & (codes >= 0) if len(uniq) else np.zeros(len(days), dtype=bool)
     return pd.Series(ok, index=days.index)
 
@@ -270,8 +304,9 @@ def dedupe(frame: pd.DataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:
     return (frame if not dup.any() else frame[~dup]), dup_mask
 
 
-def latest_positions(frame: pd.DataFrame, id_col: str, rows: np.ndarray,
-                     order: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+def latest_positions(
+    frame: pd.DataFrame, id_col: str, rows: np.ndarray, order: Sequence[str] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """`dedupe` by positions, without copying the frame: among the frame positions `rows`, the positions kept
     (the latest crawl of each (id, day); ties: later file and record), and a mask over the whole frame of the
     rows dropped as duplicates. The kept positions are in frame order, or sorted by `order` (columns, ascending,
@@ -363,13 +398,17 @@ def ingest_batches(
             if frames:
                 # the reasons as one object array: pd.concat would test every None of the fast rows for being NA
                 # (3.3 s of the 1M day's 3.1 M rows)
-                why_all = [*(r.to_numpy(dtype=object) for r in reasons[kind]), *(np.full(len(f), None, dtype=object)
-                                                                                   for f in fast)]
+                why_all = [
+                    *(r.to_numpy(dtype=object) for r in reasons[kind]),
+                    *(np.full(len(f), None, dtype=object) for f in fast),
+                ]
                 if len(frames) > 1:
                     parts[kind] = [pd.concat(frames, ignore_index=True)]
                 else:
                     parts[kind] = [renumbered(frames[0])]
-                reasons[kind] = [pd.Series(np.concatenate(why_all) if why_all else np.empty(0, dtype=object), dtype=object)]
+                reasons[kind] = [
+                    pd.Series(np.concatenate(why_all) if why_all else np.empty(0, dtype=object), dtype=object)
+                ]
             # the per-file frames are not kept beside their concatenation (its number columns are copies)
             fast_parts[kind] = fast = frames = []
     # rows with no usable crawl time in a file that gives no day either (no date in its name, no valid row):
@@ -392,8 +431,10 @@ def ingest_batches(
         fixed = []
         for pf in problems:
             f = pf["source_file"].iloc[0]
-            pf = pf.assign(snapshot_date=hints[f]) if f in hints else _problem_frame(
-                pf, f, file_days.loc[file_days["_file"] == f, "snapshot_date"]
+            pf = (
+                pf.assign(snapshot_date=hints[f])
+                if f in hints
+                else _problem_frame(pf, f, file_days.loc[file_days["_file"] == f, "snapshot_date"])
             )
             if pf["snapshot_date"].isna().any():
                 file_notes.setdefault(f, []).append(
@@ -419,17 +460,25 @@ def ingest_batches(
         bad = why.notna().to_numpy() & inr
         if bad.any():
             quarantine.append(_quarantine_rows(kind, frame[bad], why[bad]))
-        kept, dup = latest_positions(frame, ID_COLUMN[kind], np.flatnonzero(inr & ~bad),
-                                     order=[ID_COLUMN[kind], "snapshot_date"])
+        kept, dup = latest_positions(
+            frame, ID_COLUMN[kind], np.flatnonzero(inr & ~bad), order=[ID_COLUMN[kind], "snapshot_date"]
+        )
         in_range = np.flatnonzero(inr)
         kept_mask = np.zeros(len(frame), dtype=bool)
         kept_mask[kept] = True
-        accounting.append(pd.DataFrame(
-            {"source_file": frame["_file"].to_numpy()[in_range], "kind": kind,
-             "snapshot_date": frame["snapshot_date"].to_numpy()[in_range], "read": 1,
-             "kept": kept_mask[in_range].astype(int), "duplicates": dup[in_range].astype(int),
-             "quarantined": bad[in_range].astype(int)}
-        ))
+        accounting.append(
+            pd.DataFrame(
+                {
+                    "source_file": frame["_file"].to_numpy()[in_range],
+                    "kind": kind,
+                    "snapshot_date": frame["snapshot_date"].to_numpy()[in_range],
+                    "read": 1,
+                    "kept": kept_mask[in_range].astype(int),
+                    "duplicates": dup[in_range].astype(int),
+                    "quarantined": bad[in_range].astype(int),
+                }
+            )
+        )
         tables[kind] = renumbered(frame[spec.column_names].take(kept))
         # this kind's rows are now in its table: its cleaned frame and the reader's batches (whose text buffers
         # the frame shares) are let go before the next kind is built (peak memory of the ingest step, issue #6)
@@ -443,8 +492,15 @@ def ingest_batches(
         counted = (pq["record_number"] > 0).astype(int)
         accounting.append(
             pd.DataFrame(
-                {"source_file": pq["source_file"], "kind": pq["source"], "snapshot_date": pq["snapshot_date"],
-                 "read": counted, "kept": 0, "duplicates": 0, "quarantined": counted}
+                {
+                    "source_file": pq["source_file"],
+                    "kind": pq["source"],
+                    "snapshot_date": pq["snapshot_date"],
+                    "read": counted,
+                    "kept": 0,
+                    "duplicates": 0,
+                    "quarantined": counted,
+                }
             )
         )
     acc_cols = ["source_file", "kind", "snapshot_date", "read", "kept", "duplicates", "quarantined"]
@@ -456,12 +512,18 @@ def ingest_batches(
     if len(q):
         q = q.sort_values(["snapshot_date", "source_file", "record_number"], kind="mergesort").reset_index(drop=True)
     return IngestResult(
-        notes=tables["notes"], creators=tables["creators"], comments=tables["comments"],
-        quarantine=q, accounting=acc_all, file_notes=file_notes,
+        notes=tables["notes"],
+        creators=tables["creators"],
+        comments=tables["comments"],
+        quarantine=q,
+        accounting=acc_all,
+        file_notes=file_notes,
     )
 
 
-def _split_fast(kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: dict[str, list[pd.DataFrame]]) -> FileRecords:
+def _split_fast(
+    kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: dict[str, list[pd.DataFrame]]
+) -> FileRecords:
     """Clean the ordinary rows of a columnar batch (into fast_parts); return the batch's other rows as dicts."""
     from kol_pipeline.lib import fastclean
 
@@ -475,7 +537,11 @@ def _split_fast(kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: 
     if hint is None:  # the fallback day of the whole file (as `_fallback_day` finds it over all its rows)
         hint = parsing.date_from_name(Path(fr.path).name)
     if hint is None:
-        day_no = fastclean.crawl_days(fr.frame["last_modify_ts"]) if "last_modify_ts" in fr.frame.columns else pd.Series([], dtype="int64")
+        day_no = (
+            fastclean.crawl_days(fr.frame["last_modify_ts"])
+            if "last_modify_ts" in fr.frame.columns
+            else pd.Series([], dtype="int64")
+        )
         extra = [r.get("last_modify_ts") for r in fr.records]
         if extra:
             ts, _ = parsing.parse_epoch_ms(pd.Series(extra, dtype=object), "last_modify_ts")
@@ -485,15 +551,23 @@ def _split_fast(kind: str, fr: ColumnarRecords, ctx: IngestContext, fast_parts: 
         if len(day_no):
             counts = day_no.value_counts()
             hint = date(1970, 1, 1) + timedelta(days=int(counts[counts == counts.max()].index.min()))
-    return FileRecords(path=fr.path, records=records, record_numbers=record_numbers, problems=list(fr.problems),
-                       encoding=fr.encoding, notes=list(fr.notes), fallback_day=hint)
+    return FileRecords(
+        path=fr.path,
+        records=records,
+        record_numbers=record_numbers,
+        problems=list(fr.problems),
+        encoding=fr.encoding,
+        notes=list(fr.notes),
+        fallback_day=hint,
+    )
 
 
 # ---------------------------------------------------------------- sources
 
 
-def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Path] | None = None,
-                 min_bytes: int | None = None) -> list[tuple[str, FileRecords]]:
+def file_batches(
+    landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Path] | None = None, min_bytes: int | None = None
+) -> list[tuple[str, FileRecords]]:
     """Read every MediaCrawler file of the landing folder (or the given subset). With `min_bytes`, JSON lines files
     of at least that size are read by the fast reader (lib/fastread.py) and cleaned by the fast path."""
     by_kind = landing_files(landing)
@@ -504,8 +578,9 @@ def file_batches(landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Pa
             if wanted is not None and p not in wanted:
                 continue
             name = relative_name(p, landing)
-            out.append((kind, read_records(p, name, kind) if min_bytes is None
-                         else read_jsonl_fast(p, name, kind, min_bytes)))
+            out.append(
+                (kind, read_records(p, name, kind) if min_bytes is None else read_jsonl_fast(p, name, kind, min_bytes))
+            )
     return out
 
 
@@ -520,10 +595,13 @@ def day_bounds_ms(start: date, end: date) -> tuple[int, int]:
 # crawl time in epoch ms, or in epoch seconds (an export variant, scaled by parsing.parse_epoch_ms), or, when its
 # crawl time is unusable (NULL, <= 0, beyond a timestamp), by its insert time `add_ts` (`db_record_days`).
 _IN_RANGE = "(last_modify_ts >= :lo AND last_modify_ts < :hi) OR (last_modify_ts >= :lo_s AND last_modify_ts < :hi_s)"
-_BY_ADD_TS = "(last_modify_ts IS NULL OR last_modify_ts <= 0 OR last_modify_ts > :max_ms) AND add_ts >= :lo AND add_ts < :hi"
+_BY_ADD_TS = (
+    "(last_modify_ts IS NULL OR last_modify_ts <= 0 OR last_modify_ts > :max_ms) AND add_ts >= :lo AND add_ts < :hi"
+)
 _DB_QUERIES = {kind: f"SELECT * FROM {table} WHERE {_IN_RANGE}" for kind, table in DB_TABLES.items()}
-_DB_QUERIES_ADD_TS = {kind: f"SELECT * FROM {table} WHERE {_IN_RANGE} OR ({_BY_ADD_TS})"
-                      for kind, table in DB_TABLES.items()}
+_DB_QUERIES_ADD_TS = {
+    kind: f"SELECT * FROM {table} WHERE {_IN_RANGE} OR ({_BY_ADD_TS})" for kind, table in DB_TABLES.items()
+}
 _DB_QUERIES_ALL = {kind: f"SELECT * FROM {table}" for kind, table in DB_TABLES.items()}
 
 
@@ -538,8 +616,9 @@ def numeric_crawl_time(insp: Any, table: str) -> bool | None:
     col_type = types.get("last_modify_ts")
     if col_type is None:
         return None
-    return isinstance(col_type, (sa.Integer, sa.Numeric)) and isinstance(types.get("add_ts", sa.Integer()),
-                                                                          (sa.Integer, sa.Numeric))
+    return isinstance(col_type, (sa.Integer, sa.Numeric)) and isinstance(
+        types.get("add_ts", sa.Integer()), (sa.Integer, sa.Numeric)
+    )
 
 
 def db_record_days(last_modify_ts: Sequence[Any], add_ts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -584,15 +663,23 @@ def db_batches(engine: Any, start: date, end: date, kinds: Sequence[str] = KINDS
                 rec = {c: (v.decode() if isinstance(v, bytes) else v) for c, v in zip(cols, row)}
                 records.append(rec)
                 numbers.append(int(rec["id"]) if rec.get("id") is not None and str(rec["id"]).isdigit() else i)
-            days, by_add = db_record_days([r.get("last_modify_ts") for r in records], [r.get("add_ts") for r in records])
+            days, by_add = db_record_days(
+                [r.get("last_modify_ts") for r in records], [r.get("add_ts") for r in records]
+            )
             keep = (days >= first) & (days <= last)
             main = FileRecords(path=f"db:{table}")
             placed: dict[int, FileRecords] = {}
             for rec, num, day, fb, k in zip(records, numbers, days, by_add, keep):
                 if not k:
                     continue
-                fr = main if not fb else placed.setdefault(int(day), FileRecords(
-                    path=f"db:{table}", fallback_day=date(1970, 1, 1) + timedelta(days=int(day))))
+                fr = (
+                    main
+                    if not fb
+                    else placed.setdefault(
+                        int(day),
+                        FileRecords(path=f"db:{table}", fallback_day=date(1970, 1, 1) + timedelta(days=int(day))),
+                    )
+                )
                 fr.records.append(rec)
                 fr.record_numbers.append(num)
             out += [(kind, fr) for fr in (main, *placed.values())]
@@ -605,7 +692,9 @@ def crawl_days(batches: Iterable[tuple[str, FileRecords]]) -> dict[date, int]:
     for _, fr in batches:
         if not fr.records:
             continue
-        ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
+        ts, _ = parsing.parse_epoch_ms(
+            pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts"
+        )
         days = parsing.shanghai_date(ts[ts.notna()])
         for d, n in days.value_counts().items():
             counts[d] = counts.get(d, 0) + int(n)

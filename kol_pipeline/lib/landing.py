@@ -59,7 +59,9 @@ _CACHE: OrderedDict[tuple[str, str, int, int], IndexedFile] = OrderedDict()
 def _record_days(fr: FileRecords) -> np.ndarray:
     if not fr.records:
         return np.zeros(0, dtype=np.int64)
-    ts, _ = parsing.parse_epoch_ms(pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts")
+    ts, _ = parsing.parse_epoch_ms(
+        pd.Series([r.get("last_modify_ts") for r in fr.records], dtype=object), "last_modify_ts"
+    )
     return parsing.shanghai_day_numbers(ts)
 
 
@@ -68,8 +70,11 @@ def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
     record_days = _record_days(fr)
     frame = fr.frame if isinstance(fr, ColumnarRecords) else None
     if frame is not None and len(frame):
-        frame_days = (crawl_days(frame["last_modify_ts"]).to_numpy(dtype=np.int64) if "last_modify_ts" in frame.columns
-                      else np.full(len(frame), _NO_DAY, dtype=np.int64))
+        frame_days = (
+            crawl_days(frame["last_modify_ts"]).to_numpy(dtype=np.int64)
+            if "last_modify_ts" in frame.columns
+            else np.full(len(frame), _NO_DAY, dtype=np.int64)
+        )
     else:
         frame_days = np.zeros(0, dtype=np.int64)
     hint = parsing.date_from_name(path.name)
@@ -154,14 +159,17 @@ def landing_days(landing: Path) -> dict[date, int]:
     return counts
 
 
-def batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ...] = KINDS) -> list[tuple[str, FileRecords]]:
+def batches_for_days(
+    landing: Path, start: date, end: date, kinds: tuple[str, ...] = KINDS
+) -> list[tuple[str, FileRecords]]:
     """The records of days start..end only, per file (problems of a file filed under a day in range come along;
     problems of a file with no day at all come with every range, so they are never lost)."""
     return list(iter_batches_for_days(landing, start, end, kinds))
 
 
-def iter_batches_for_days(landing: Path, start: date, end: date, kinds: tuple[str, ...] = KINDS,
-                          cache: bool = True) -> Iterator[tuple[str, FileRecords]]:
+def iter_batches_for_days(
+    landing: Path, start: date, end: date, kinds: tuple[str, ...] = KINDS, cache: bool = True
+) -> Iterator[tuple[str, FileRecords]]:
     """`batches_for_days` one file at a time, the next file read ahead while the caller cleans this one
     (`iter_index`; ``cache``: keep the files read in the process's cache)."""
     lo, hi = (start - _EPOCH).days, (end - _EPOCH).days

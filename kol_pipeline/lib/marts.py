@@ -123,8 +123,11 @@ def _list_len(s: pd.Series) -> np.ndarray:
     """Elementwise length of a column of lists (or numpy arrays / None -> 0), without building lists (brand
     mentions are tested on every crawl of the window: 357,778 rows at 100k note rows a day, 0.9 s with
     ``_list_col(...).map(len)``)."""
-    return np.fromiter((len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0 for v in s.to_numpy(dtype=object)),
-                       dtype=np.int64, count=len(s))
+    return np.fromiter(
+        (len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0 for v in s.to_numpy(dtype=object)),
+        dtype=np.int64,
+        count=len(s),
+    )
 
 
 def _text_col(s: pd.Series) -> pd.Series:
@@ -230,7 +233,9 @@ def _campaign_notes_asof(
     p = p[p["campaign_id"].isin(camps["campaign_id"])]
     p = (
         p.groupby(["campaign_id", "note_id"], sort=False, dropna=False)
-        .agg(fee_cny=("fee_cny", lambda s: s.sum(min_count=1)), user_id=("user_id", "first"), _posted=("_posted", "min"))
+        .agg(
+            fee_cny=("fee_cny", lambda s: s.sum(min_count=1)), user_id=("user_id", "first"), _posted=("_posted", "min")
+        )
         .reset_index()
     )
     m = nm[nm["_sd"] == day].drop_duplicates("note_id", keep="last")
@@ -272,8 +277,10 @@ def _campaign_notes_asof(
         }
     )
     # keyword coverage: explode the campaign's target keywords, match, any per note
-    ex = out[["campaign_id", "note_id", "_text"]].reset_index().merge(
-        kw.rename("_kw").reset_index().explode("_kw"), on="campaign_id", how="left"
+    ex = (
+        out[["campaign_id", "note_id", "_text"]]
+        .reset_index()
+        .merge(kw.rename("_kw").reset_index().explode("_kw"), on="campaign_id", how="left")
     )
     ex = ex[ex["_text"].notna() & ex["_kw"].notna()]
     hit = pd.Series(_contains_any(ex["_text"], ex["_kw"]), index=ex.index)
@@ -398,7 +405,10 @@ def check_campaign_performance(
     j = a.join(sums, rsuffix="_t", how="left")
     bad = j[
         (j["notes"].fillna(0) != j["notes_t"].fillna(0))
-        | ((j["spend_cny"].fillna(0) - j["spend_cny_t"].fillna(0)).abs() > _TOL * np.maximum(1, j["spend_cny"].fillna(0)))
+        | (
+            (j["spend_cny"].fillna(0) - j["spend_cny_t"].fillna(0)).abs()
+            > _TOL * np.maximum(1, j["spend_cny"].fillna(0))
+        )
     ]
     out.append(
         CheckOutcome(
@@ -412,11 +422,22 @@ def check_campaign_performance(
     for col in ("keyword_coverage", "disclosure_rate"):
         v = df[col].astype("Float64")
         rates += [f"{col}@{i}" for i in df.index[((v < 0) | (v > 1)).fillna(False).to_numpy()]]
-    out.append(CheckOutcome("rates_in_unit_interval", not rates, "keyword_coverage and disclosure_rate in [0, 1]",
-                            {"violations": rates[:20]}))
-    neg = [c for c in ("spend_cny", "engagements", "saves", "cpe_cny", "cost_per_save_cny")
-           if (df[c].astype("Float64") < 0).fillna(False).any()]
-    out.append(CheckOutcome("non_negative", not neg, "money, engagements and costs are never negative", {"columns": neg}))
+    out.append(
+        CheckOutcome(
+            "rates_in_unit_interval",
+            not rates,
+            "keyword_coverage and disclosure_rate in [0, 1]",
+            {"violations": rates[:20]},
+        )
+    )
+    neg = [
+        c
+        for c in ("spend_cny", "engagements", "saves", "cpe_cny", "cost_per_save_cny")
+        if (df[c].astype("Float64") < 0).fillna(False).any()
+    ]
+    out.append(
+        CheckOutcome("non_negative", not neg, "money, engagements and costs are never negative", {"columns": neg})
+    )
     dens_tier = df.loc[df["tier"] != ALL, "density_ok"].notna().sum()
     dens_all = (allr["density_ok"].astype("boolean") != (allr["creators"].astype("Int64") >= min_creators)).fillna(True)
     out.append(
@@ -442,8 +463,9 @@ def _unique_check(df: pd.DataFrame, keys: list[str]) -> CheckOutcome:
 
 
 #: keyword_share_of_voice's per-tier count columns, by tier
-_SOV_TIER_COLUMNS = {t: (f"brand_results_{t}" if t != UNKNOWN_TIER else "brand_results_unknown_tier")
-                     for t in (*TIERS, UNKNOWN_TIER)}
+_SOV_TIER_COLUMNS = {
+    t: (f"brand_results_{t}" if t != UNKNOWN_TIER else "brand_results_unknown_tier") for t in (*TIERS, UNKNOWN_TIER)
+}
 
 
 def keyword_share_of_voice(
@@ -488,9 +510,9 @@ def keyword_share_of_voice(
         ment = ment[ment["_bkey"].notna()]
         ment["_bkey"] = ment["_bkey"].astype(str).str.strip().str.lower()
         ment = pd.concat([ment[["note_id", "_bkey"]], cb[["note_id", "_bkey"]]]).drop_duplicates()
-        authors = pd.concat(
-            [n[["note_id", "user_id"]].dropna(), cb[["note_id", "user_id"]].dropna()]
-        ).drop_duplicates("note_id", keep="first")
+        authors = pd.concat([n[["note_id", "user_id"]].dropna(), cb[["note_id", "user_id"]].dropna()]).drop_duplicates(
+            "note_id", keep="first"
+        )
         hits = r[["keyword", "note_id"]].merge(ment, on="note_id", how="inner").merge(b, on="_bkey", how="inner")
         hits = hits.merge(authors, on="note_id", how="left")
         au = hits[["user_id"]].drop_duplicates().dropna().assign(_target=day)
@@ -502,8 +524,13 @@ def keyword_share_of_voice(
         # count table and one merge (a merge per tier cost ~45 ms a day on small frames)
         tcols = list(_SOV_TIER_COLUMNS.values())
         if len(hits):
-            by_tier = (hits.groupby(["keyword", "brand", "_tier"]).size().unstack("_tier")
-                       .reindex(columns=list(_SOV_TIER_COLUMNS)).rename(columns=_SOV_TIER_COLUMNS))
+            by_tier = (
+                hits.groupby(["keyword", "brand", "_tier"])
+                .size()
+                .unstack("_tier")
+                .reindex(columns=list(_SOV_TIER_COLUMNS))
+                .rename(columns=_SOV_TIER_COLUMNS)
+            )
             grid = grid.merge(by_tier.reset_index(), on=["keyword", "brand"], how="left")
         else:
             grid = grid.assign(**{c: np.nan for c in tcols})
@@ -522,23 +549,42 @@ def check_keyword_share_of_voice(df: pd.DataFrame, top_n: int = SOV_TOP_N) -> li
     tier columns (with unknown) add up to brand_results; unique keys."""
     sov = df["share_of_voice"].astype("Float64")
     out = [
-        CheckOutcome("share_of_voice_in_unit_interval", bool(((sov >= 0) & (sov <= 1)).fillna(True).all()),
-                     "share_of_voice in [0, 1]", {"violations": int((~((sov >= 0) & (sov <= 1))).fillna(False).sum())})
+        CheckOutcome(
+            "share_of_voice_in_unit_interval",
+            bool(((sov >= 0) & (sov <= 1)).fillna(True).all()),
+            "share_of_voice in [0, 1]",
+            {"violations": int((~((sov >= 0) & (sov <= 1))).fillna(False).sum())},
+        )
     ]
     br = df["brand_results"].astype("Int64")
     res = df["results"].astype("Int64")
     bad = ((br < 0) | (br > res) | (res > top_n) | (res < 1)).fillna(True)
-    out.append(CheckOutcome("counts_bounded", not bad.any(), f"0 <= brand_results <= results <= {top_n}",
-                            {"violations": int(bad.sum())}))
+    out.append(
+        CheckOutcome(
+            "counts_bounded", not bad.any(), f"0 <= brand_results <= results <= {top_n}", {"violations": int(bad.sum())}
+        )
+    )
     ratio = pd.Series(_div(br, res), index=df.index)
     mism = ((ratio - sov.astype("float64")).abs() > _TOL).fillna(False) | (ratio.isna() != sov.isna())
-    out.append(CheckOutcome("share_is_ratio", not mism.any(), "share_of_voice = brand_results / results",
-                            {"violations": int(mism.sum())}))
+    out.append(
+        CheckOutcome(
+            "share_is_ratio",
+            not mism.any(),
+            "share_of_voice = brand_results / results",
+            {"violations": int(mism.sum())},
+        )
+    )
     tcols = [f"brand_results_{t}" for t in TIERS] + ["brand_results_unknown_tier"]
     tsum = df[tcols].astype("Int64").sum(axis=1)
     bad_t = (tsum != br).fillna(True)
-    out.append(CheckOutcome("tiers_add_up", not bad_t.any(), "per-tier brand_results add up to brand_results",
-                            {"violations": int(bad_t.sum())}))
+    out.append(
+        CheckOutcome(
+            "tiers_add_up",
+            not bad_t.any(),
+            "per-tier brand_results add up to brand_results",
+            {"violations": int(bad_t.sum())},
+        )
+    )
     out.append(_unique_check(df, ["snapshot_date", "keyword", "brand"]))
     return out
 
@@ -548,9 +594,7 @@ def check_keyword_share_of_voice(df: pd.DataFrame, top_n: int = SOV_TOP_N) -> li
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _window_means(
-    targets: pd.DataFrame, series: pd.DataFrame, window: int, min_days: int
-) -> pd.DataFrame:
+def _window_means(targets: pd.DataFrame, series: pd.DataFrame, window: int, min_days: int) -> pd.DataFrame:
     """targets: _row, _key, _launch. series: _key, _day, _value (one per key and day; duplicates averaged).
     Returns _row -> pre_mean, post_mean, pre_days, post_days, lift (means null below min_days)."""
     s = series.dropna(subset=["_value", "_day"]).groupby(["_key", "_day"], as_index=False)["_value"].mean()
@@ -647,27 +691,51 @@ def check_brand_search_lift(df: pd.DataFrame, min_days: int = LIFT_MIN_DAYS) -> 
     without control_lift and = (1+lift)/(1+control_lift) - 1; the same for the store; one row per campaign."""
     out = []
     short = (df["pre_days"].fillna(0) < min_days) | (df["post_days"].fillna(0) < min_days)
-    bad = short & (df["lift"].notna() | df["pre_mean"].notna() & (df["pre_days"].fillna(0) < min_days)
-                   | df["post_mean"].notna() & (df["post_days"].fillna(0) < min_days))
-    out.append(CheckOutcome("lift_null_on_short_window", not bad.any(),
-                            f"lift and window means are null when a window has fewer than {min_days} days",
-                            {"violations": df.loc[bad, "campaign_id"].tolist()[:20]}))
+    bad = short & (
+        df["lift"].notna()
+        | df["pre_mean"].notna() & (df["pre_days"].fillna(0) < min_days)
+        | df["post_mean"].notna() & (df["post_days"].fillna(0) < min_days)
+    )
+    out.append(
+        CheckOutcome(
+            "lift_null_on_short_window",
+            not bad.any(),
+            f"lift and window means are null when a window has fewer than {min_days} days",
+            {"violations": df.loc[bad, "campaign_id"].tolist()[:20]},
+        )
+    )
     exp = pd.Series(_div(df["post_mean"], df["pre_mean"]) - 1.0, index=df.index)
     got = df["lift"].astype("float64")
     mism = (exp.isna() != got.isna()) | ((exp - got).abs() > _TOL).fillna(False)
-    out.append(CheckOutcome("lift_formula", not mism.any(), "lift = post_mean / pre_mean - 1",
-                            {"violations": df.loc[mism, "campaign_id"].tolist()[:20]}))
+    out.append(
+        CheckOutcome(
+            "lift_formula",
+            not mism.any(),
+            "lift = post_mean / pre_mean - 1",
+            {"violations": df.loc[mism, "campaign_id"].tolist()[:20]},
+        )
+    )
     expa = pd.Series(_div(1 + got, 1 + df["control_lift"].astype("float64")) - 1.0, index=df.index)
     gota = df["adjusted_lift"].astype("float64")
     misa = (expa.isna() != gota.isna()) | ((expa - gota).abs() > _TOL).fillna(False)
-    out.append(CheckOutcome("adjusted_lift_formula", not misa.any(),
-                            "adjusted_lift = (1 + lift) / (1 + control_lift) - 1, null without control",
-                            {"violations": df.loc[misa, "campaign_id"].tolist()[:20]}))
+    out.append(
+        CheckOutcome(
+            "adjusted_lift_formula",
+            not misa.any(),
+            "adjusted_lift = (1 + lift) / (1 + control_lift) - 1, null without control",
+            {"violations": df.loc[misa, "campaign_id"].tolist()[:20]},
+        )
+    )
     sshort = (df["store_pre_days"].fillna(0) < min_days) | (df["store_post_days"].fillna(0) < min_days)
     sbad = sshort & df["store_lift"].notna()
-    out.append(CheckOutcome("store_lift_null_on_short_window", not sbad.any(),
-                            f"store_lift null when a store window has fewer than {min_days} days",
-                            {"violations": df.loc[sbad, "campaign_id"].tolist()[:20]}))
+    out.append(
+        CheckOutcome(
+            "store_lift_null_on_short_window",
+            not sbad.any(),
+            f"store_lift null when a store window has fewer than {min_days} days",
+            {"violations": df.loc[sbad, "campaign_id"].tolist()[:20]},
+        )
+    )
     out.append(_unique_check(df, ["campaign_id"]))
     return out
 
@@ -682,12 +750,14 @@ RELATIONSHIP_NOTE_COLUMNS = ("note_id", "user_id", "brands", "published_at", "is
 
 
 def _text_array(values: Any) -> pa.Array:
-    return pa.array([None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values],
-                    type=pa.string())
+    return pa.array(
+        [None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values], type=pa.string()
+    )
 
 
-def _relationship_inputs(notes: Any, campaign_posts: pd.DataFrame, campaigns: pd.DataFrame,
-                         brands: pd.DataFrame) -> dict[str, Any]:
+def _relationship_inputs(
+    notes: Any, campaign_posts: pd.DataFrame, campaigns: pd.DataFrame, brands: pd.DataFrame
+) -> dict[str, Any]:
     """The query's inputs: the notes relation as given (a pandas frame is typed as the notes table), the small
     brand frames as typed Arrow tables."""
     if isinstance(notes, pd.DataFrame):
@@ -699,14 +769,17 @@ def _relationship_inputs(notes: Any, campaign_posts: pd.DataFrame, campaigns: pd
     posted = _to_day(campaign_posts["posted_date"]) if len(campaign_posts) else pd.Series([], dtype="datetime64[ns]")
     return {
         "notes": notes,
-        "campaign_posts": pa.table({
-            "campaign_id": _text_array(campaign_posts["campaign_id"]),
-            "note_id": _text_array(campaign_posts["note_id"]),
-            "user_id": _text_array(campaign_posts["user_id"]),
-            "posted_date": pa.array([d.date() if pd.notna(d) else None for d in posted], type=pa.date32()),
-        }),
-        "campaigns": pa.table({"campaign_id": _text_array(campaigns["campaign_id"]),
-                               "brand": _text_array(campaigns["brand"])}),
+        "campaign_posts": pa.table(
+            {
+                "campaign_id": _text_array(campaign_posts["campaign_id"]),
+                "note_id": _text_array(campaign_posts["note_id"]),
+                "user_id": _text_array(campaign_posts["user_id"]),
+                "posted_date": pa.array([d.date() if pd.notna(d) else None for d in posted], type=pa.date32()),
+            }
+        ),
+        "campaigns": pa.table(
+            {"campaign_id": _text_array(campaigns["campaign_id"]), "brand": _text_array(campaigns["brand"])}
+        ),
         "brands": pa.table({"brand": _text_array(brands["brand"])}),
     }
 
@@ -726,8 +799,7 @@ def brand_creator_relationships(
     pandas frame of them (tests)."""
     days = sorted({pd.Timestamp(d).date() for d in snapshot_dates})
     inputs = _relationship_inputs(notes, campaign_posts, campaigns, brands)
-    out = duck.run_query(con, "brand_creator_relationships", inputs,
-                         {"days": days, "window_days": int(window_days)})
+    out = duck.run_query(con, "brand_creator_relationships", inputs, {"days": days, "window_days": int(window_days)})
     return _finalize(out.to_pandas(), BRAND_CREATOR_RELATIONSHIPS)
 
 
@@ -741,20 +813,33 @@ def check_brand_creator_relationships(
     o = df["organic_notes"].astype("Int64")
     n = df["notes"].astype("Int64")
     bad = ((s + o != n) | (n < 1) | (s < 0) | (o < 0)).fillna(True)
-    out.append(CheckOutcome("notes_split", not bad.any(), "notes = sponsored_notes + organic_notes >= 1",
-                            {"violations": int(bad.sum())}))
+    out.append(
+        CheckOutcome(
+            "notes_split", not bad.any(), "notes = sponsored_notes + organic_notes >= 1", {"violations": int(bad.sum())}
+        )
+    )
     sd = _to_day(df["snapshot_date"])
     f = _to_day(df["first_mention_date"])
     last = _to_day(df["last_mention_date"])
     badd = ((f > last) | (last > sd) | (f < sd - pd.Timedelta(days=window_days - 1))).fillna(True)
-    out.append(CheckOutcome("dates_in_window", not badd.any(),
-                            f"first_mention_date <= last_mention_date, both within the trailing {window_days} days",
-                            {"violations": int(badd.sum())}))
+    out.append(
+        CheckOutcome(
+            "dates_in_window",
+            not badd.any(),
+            f"first_mention_date <= last_mention_date, both within the trailing {window_days} days",
+            {"violations": int(badd.sum())},
+        )
+    )
     w = df["distinct_weeks"].astype("Int64")
     badw = ((w < 1) | (w > n) | (df["is_repeat"].astype("boolean") != (w >= 2))).fillna(True)
-    out.append(CheckOutcome("repeat_is_two_weeks", not badw.any(),
-                            "1 <= distinct_weeks <= notes and is_repeat = distinct_weeks >= 2",
-                            {"violations": int(badw.sum())}))
+    out.append(
+        CheckOutcome(
+            "repeat_is_two_weeks",
+            not badw.any(),
+            "1 <= distinct_weeks <= notes and is_repeat = distinct_weeks >= 2",
+            {"violations": int(badw.sum())},
+        )
+    )
     out.append(_unique_check(df, ["snapshot_date", "brand", "user_id"]))
     return out
 
@@ -800,7 +885,9 @@ def tier_comparison(
     # ranked result by an author of unknown tier): a ranged run gives each day the rows a one-day run gives it
     unknown_days = set(cp.loc[cp["tier"] == UNKNOWN_TIER, "_sd"])
     if "brand_results_unknown_tier" in sov:
-        unknown_days |= set(sov.loc[pd.to_numeric(sov["brand_results_unknown_tier"], errors="coerce").fillna(0) > 0, "_sd"])
+        unknown_days |= set(
+            sov.loc[pd.to_numeric(sov["brand_results_unknown_tier"], errors="coerce").fillna(0) > 0, "_sd"]
+        )
     if unknown_days:
         tiers.append(UNKNOWN_TIER)
     tier_df = pd.DataFrame({"tier": tiers})
@@ -819,14 +906,26 @@ def tier_comparison(
     def _sumna(s: pd.Series) -> float:
         return s.sum(min_count=1)
 
-    brand_lvl = grid.groupby(["_sd", "brand", "tier"], as_index=False).agg(
-        notes=("notes", "sum"), spend_cny=("spend_cny", _sumna), engagements=("engagements", _sumna),
-        saves=("saves", _sumna)
-    ).assign(campaign_id=ALL)
-    overall = grid.groupby(["_sd", "tier"], as_index=False).agg(
-        notes=("notes", "sum"), spend_cny=("spend_cny", _sumna), engagements=("engagements", _sumna),
-        saves=("saves", _sumna)
-    ).assign(campaign_id=ALL, brand=ALL)
+    brand_lvl = (
+        grid.groupby(["_sd", "brand", "tier"], as_index=False)
+        .agg(
+            notes=("notes", "sum"),
+            spend_cny=("spend_cny", _sumna),
+            engagements=("engagements", _sumna),
+            saves=("saves", _sumna),
+        )
+        .assign(campaign_id=ALL)
+    )
+    overall = (
+        grid.groupby(["_sd", "tier"], as_index=False)
+        .agg(
+            notes=("notes", "sum"),
+            spend_cny=("spend_cny", _sumna),
+            engagements=("engagements", _sumna),
+            saves=("saves", _sumna),
+        )
+        .assign(campaign_id=ALL, brand=ALL)
+    )
     rows = pd.concat([grid, brand_lvl, overall], ignore_index=True)
     keys = ["_sd", "campaign_id", "brand"]
     for col, share in (("spend_cny", "spend_share"), ("engagements", "engagement_share"), ("saves", "save_share")):
@@ -847,11 +946,16 @@ def tier_comparison(
         long["tier"] = long["_col"].map({v: k for k, v in tcols.items()})
         long["brand_results"] = pd.to_numeric(long["brand_results"], errors="coerce").fillna(0)
         ck = _keywords_of(campaigns).merge(
-            campaigns[["campaign_id", "brand"]].assign(_bkey=lambda d: d["brand"].astype(str).str.strip().str.lower())
-            [["campaign_id", "_bkey"]], on="campaign_id"
+            campaigns[["campaign_id", "brand"]].assign(_bkey=lambda d: d["brand"].astype(str).str.strip().str.lower())[
+                ["campaign_id", "_bkey"]
+            ],
+            on="campaign_id",
         )
-        camp_sov = long.merge(ck, on=["_kkey", "_bkey"]).groupby(["_sd", "campaign_id", "tier"], as_index=False)[
-            "brand_results"].sum()
+        camp_sov = (
+            long.merge(ck, on=["_kkey", "_bkey"])
+            .groupby(["_sd", "campaign_id", "tier"], as_index=False)["brand_results"]
+            .sum()
+        )
         brand_sov = long.groupby(["_sd", "_bkey", "tier"], as_index=False)["brand_results"].sum()
         all_sov = long.groupby(["_sd", "tier"], as_index=False)["brand_results"].sum()
         rows["_bkey"] = rows["brand"].astype(str).str.strip().str.lower()
@@ -860,7 +964,9 @@ def tier_comparison(
         br = pd.Series(np.nan, index=rows.index)
         br[is_c] = rows[is_c].merge(camp_sov, on=["_sd", "campaign_id", "tier"], how="left")["brand_results"].to_numpy()
         br[is_b] = rows[is_b].merge(brand_sov, on=["_sd", "_bkey", "tier"], how="left")["brand_results"].to_numpy()
-        br[~is_c & ~is_b] = rows[~is_c & ~is_b].merge(all_sov, on=["_sd", "tier"], how="left")["brand_results"].to_numpy()
+        br[~is_c & ~is_b] = (
+            rows[~is_c & ~is_b].merge(all_sov, on=["_sd", "tier"], how="left")["brand_results"].to_numpy()
+        )
         # on a day with rankings a missing count is a real 0; on a day without any it is unknown
         br = br.fillna(0.0).where(rows["_sd"].isin(set(sov["_sd"])))
         rows["brand_results"] = br
@@ -889,8 +995,14 @@ def check_tier_comparison(df: pd.DataFrame) -> list[CheckOutcome]:
         complete = g.count() == g.size()
         off = ((tot - 1).abs() > 1e-6) & complete & tot.notna()
         bad[c] = int(off.sum())
-    out.append(CheckOutcome("shares_sum_to_one", not any(bad.values()),
-                            "where every tier's share is known, the shares of a campaign add up to 1", bad))
+    out.append(
+        CheckOutcome(
+            "shares_sum_to_one",
+            not any(bad.values()),
+            "where every tier's share is known, the shares of a campaign add up to 1",
+            bad,
+        )
+    )
     out.append(_unique_check(df, ["snapshot_date", "campaign_id", "brand", "tier"]))
     return out
 
@@ -962,8 +1074,9 @@ def creator_shortlist(
     if m.empty:
         return _finalize(spec.empty_frame(), spec)
     m["_f"] = pd.to_numeric(m["followers"], errors="coerce").fillna(-1)
-    m = m.sort_values(["_sd", "brand", "score", "_f", "user_id"], ascending=[True, True, False, False, True],
-                      kind="stable")
+    m = m.sort_values(
+        ["_sd", "brand", "score", "_f", "user_id"], ascending=[True, True, False, False, True], kind="stable"
+    )
     m["rank"] = m.groupby(["_sd", "brand"]).cumcount() + 1
     m = m[m["rank"] <= top_n].copy()
     m["reasons"] = _reasons(m)
@@ -971,9 +1084,7 @@ def creator_shortlist(
     return _finalize(m.drop(columns=["_sd", "_ckey", "_f"]), spec)
 
 
-def check_creator_shortlist(
-    df: pd.DataFrame, tier: str = "micro", top_n: int = 30
-) -> list[CheckOutcome]:
+def check_creator_shortlist(df: pd.DataFrame, tier: str = "micro", top_n: int = 30) -> list[CheckOutcome]:
     """Invariants: ranks 1..n consecutive per brand and day with n <= top_n; score non-increasing with rank; every
     row of the tier; a creator at most once per brand; reasons present."""
     out = []
@@ -985,10 +1096,16 @@ def check_creator_shortlist(
         s = g.sort_values("rank")["score"].astype("float64").to_numpy()
         if (np.diff(s) > _TOL).any():
             bad_score.append(f"{d} {brand}")
-    out.append(CheckOutcome("ranks_consecutive", not bad_rank, f"ranks 1..n per brand, n <= {top_n}",
-                            {"violations": bad_rank[:20]}))
-    out.append(CheckOutcome("score_ordered", not bad_score, "score does not increase with rank",
-                            {"violations": bad_score[:20]}))
+    out.append(
+        CheckOutcome(
+            "ranks_consecutive", not bad_rank, f"ranks 1..n per brand, n <= {top_n}", {"violations": bad_rank[:20]}
+        )
+    )
+    out.append(
+        CheckOutcome(
+            "score_ordered", not bad_score, "score does not increase with rank", {"violations": bad_score[:20]}
+        )
+    )
     wrong_tier = int((df["tier"] != tier).sum())
     out.append(CheckOutcome("tier_only", wrong_tier == 0, f"every creator is {tier}", {"violations": wrong_tier}))
     missing = int(df["reasons"].isna().sum())

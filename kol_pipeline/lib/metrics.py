@@ -160,25 +160,29 @@ def _prep_creators(creators: pd.DataFrame, d_max: np.datetime64) -> pd.DataFrame
     return cr.reset_index(drop=True)
 
 
-def _nearest_snapshot(
-    left: pd.DataFrame, target_col: str, creators: pd.DataFrame, tolerance_days: int
-) -> pd.DataFrame:
+def _nearest_snapshot(left: pd.DataFrame, target_col: str, creators: pd.DataFrame, tolerance_days: int) -> pd.DataFrame:
     """For each left row (user_id, target day): the creator snapshots nearest to the target on or before it
     (``b_sd, b_followers``) and strictly after it (``f_sd, f_followers``), each within ``tolerance_days``."""
     right = creators[["user_id", "sd", "followers"]].rename(columns={"sd": "_snap"})
     tol = pd.Timedelta(days=tolerance_days)
     base = left[["user_id", target_col]].copy()
     ok = base[target_col].notna() & base["user_id"].notna()
-    out = pd.DataFrame(
-        {"b_sd": pd.NaT, "b_followers": np.nan, "f_sd": pd.NaT, "f_followers": np.nan}, index=base.index
-    )
+    out = pd.DataFrame({"b_sd": pd.NaT, "b_followers": np.nan, "f_sd": pd.NaT, "f_followers": np.nan}, index=base.index)
     out["b_sd"] = out["b_sd"].astype("datetime64[ns]")
     out["f_sd"] = out["f_sd"].astype("datetime64[ns]")
     if ok.any() and len(right):
         sub = base[ok]
         for direction, prefix, exact in (("backward", "b", True), ("forward", "f", False)):
-            m = _asof(sub, right, target_col, "_snap", "user_id", direction=direction, tolerance=tol,
-                      allow_exact_matches=exact)
+            m = _asof(
+                sub,
+                right,
+                target_col,
+                "_snap",
+                "user_id",
+                direction=direction,
+                tolerance=tol,
+                allow_exact_matches=exact,
+            )
             out.loc[ok, f"{prefix}_sd"] = m["_snap"].to_numpy()
             out.loc[ok, f"{prefix}_followers"] = m["followers"].to_numpy(dtype="float64")
     return out
@@ -228,9 +232,11 @@ def note_metrics(
     obs["published_at"] = _utc(obs["published_at"])
     obs = _latest_per_day(obs, "note_id").reset_index(drop=True)
     # One publish time per note: the first one observed (stable when later partitions are added).
-    pub = obs.dropna(subset=["published_at"]).drop_duplicates("note_id", keep="first").set_index("note_id")[
-        "published_at"
-    ]
+    pub = (
+        obs.dropna(subset=["published_at"])
+        .drop_duplicates("note_id", keep="first")
+        .set_index("note_id")["published_at"]
+    )
     obs["published_at"] = obs["note_id"].map(pub)
     obs = obs[obs["published_at"].notna()].reset_index(drop=True)
     if obs.empty:
@@ -263,21 +269,31 @@ def note_metrics(
     pairs["D"] = days[didx]
 
     # ---- latest observation on or before D
-    obs_cols = ["note_id", "sd", "crawled_at", "age_days", "likes", "saves", "comments", "shares", "engagements",
-                "category", "brands", "is_disclosed"]
+    obs_cols = [
+        "note_id",
+        "sd",
+        "crawled_at",
+        "age_days",
+        "likes",
+        "saves",
+        "comments",
+        "shares",
+        "engagements",
+        "category",
+        "brands",
+        "is_disclosed",
+    ]
     ob = obs[[c for c in obs_cols if c in obs.columns]].copy()
     for c in ("category", "brands", "is_disclosed"):
         if c not in ob.columns:
             ob[c] = None
-    pairs = pairs.drop(columns=["user_id"]).pipe(
-        lambda p: _asof(p, ob, "D", "sd", "note_id", direction="backward")
-    )
+    pairs = pairs.drop(columns=["user_id"]).pipe(lambda p: _asof(p, ob, "D", "sd", "note_id", direction="backward"))
     latest_user = obs.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
     # the author as of D: the user_id of the latest observation on or before D
     ou = obs[["note_id", "sd", "user_id"]]
-    pairs["user_id"] = _asof(pairs[["note_id", "D"]], ou, "D", "sd", "note_id", direction="backward")[
-        "user_id"
-    ].fillna(pairs["note_id"].map(latest_user))
+    pairs["user_id"] = _asof(pairs[["note_id", "D"]], ou, "D", "sd", "note_id", direction="backward")["user_id"].fillna(
+        pairs["note_id"].map(latest_user)
+    )
     D = pairs["D"]
 
     # ---- horizons as of D (null until the observation at or above h has been crawled)
@@ -289,15 +305,21 @@ def note_metrics(
     pairs["half_life_days"] = pairs["half_life_days"].where(known30)
 
     # ---- followers on D, and on the day the note reached age 7
-    cr = _prep_creators(creators, d_max) if creators is not None and len(creators) else _prep_creators(
-        pd.DataFrame(columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]), d_max
+    cr = (
+        _prep_creators(creators, d_max)
+        if creators is not None and len(creators)
+        else _prep_creators(
+            pd.DataFrame(columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]), d_max
+        )
     )
-    latest_cr = _asof(pairs[["user_id", "D"]], cr[["user_id", "sd", "followers"]], "D", "sd", "user_id",
-                      direction="backward")
+    latest_cr = _asof(
+        pairs[["user_id", "D"]], cr[["user_id", "sd", "followers"]], "D", "sd", "user_id", direction="backward"
+    )
     followers = latest_cr["followers"].to_numpy(dtype="float64")
     pairs["t7"] = _shanghai_day(pairs["published_at"] + pd.Timedelta(days=7))
-    near = _nearest_snapshot(nf.assign(t7=_shanghai_day(nf["published_at"] + pd.Timedelta(days=7))), "t7", cr,
-                             settings.nearest_snapshot_days)
+    near = _nearest_snapshot(
+        nf.assign(t7=_shanghai_day(nf["published_at"] + pd.Timedelta(days=7))), "t7", cr, settings.nearest_snapshot_days
+    )
     near_p = near.iloc[rows].reset_index(drop=True)
     f7, _ = _pick_nearest(pairs["t7"], near_p, D)
     sub = _comment_share_asof(comments, d_max, pairs[["note_id", "D"]])
@@ -409,8 +431,10 @@ def _comment_share_asof(comments: pd.DataFrame | None, d_max: np.datetime64, pai
     counted once, with its latest is_substantive on or before D). NaN when none."""
     if comments is None or len(comments) == 0:
         return np.full(len(pairs), np.nan)
-    c = comments[["comment_id", "note_id", "snapshot_date", "is_substantive"]
-                 + [x for x in ("parent_comment_id", "crawled_at") if x in comments.columns]].copy()
+    c = comments[
+        ["comment_id", "note_id", "snapshot_date", "is_substantive"]
+        + [x for x in ("parent_comment_id", "crawled_at") if x in comments.columns]
+    ].copy()
     c["sd"] = _days(c["snapshot_date"])
     c = c[c["comment_id"].notna() & c["note_id"].notna() & c["sd"].notna() & (c["sd"] <= d_max) & _top_level(c)]
     if c.empty:
@@ -448,8 +472,19 @@ def _creator_comment_stats(
     zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
     if comments is None or len(comments) == 0 or len(pairs) == 0:
         return zeros
-    keep = [c for c in ("comment_id", "note_id", "snapshot_date", "content", "is_substantive", "parent_comment_id",
-                        "crawled_at") if c in comments.columns]
+    keep = [
+        c
+        for c in (
+            "comment_id",
+            "note_id",
+            "snapshot_date",
+            "content",
+            "is_substantive",
+            "parent_comment_id",
+            "crawled_at",
+        )
+        if c in comments.columns
+    ]
     c = comments[keep].copy()
     c["sd"] = _days(c["snapshot_date"])
     c["user_id"] = c["note_id"].map(owner)
@@ -463,8 +498,11 @@ def _creator_comment_stats(
     c["run"] = np.cumsum(new_run)
     first = c[~same].set_index("comment_id")
     top = _top_level(first)
-    sub = first["is_substantive"].astype("boolean") if "is_substantive" in first.columns else pd.Series(
-        pd.NA, index=first.index, dtype="boolean")
+    sub = (
+        first["is_substantive"].astype("boolean")
+        if "is_substantive" in first.columns
+        else pd.Series(pd.NA, index=first.index, dtype="boolean")
+    )
     content = first["content"] if "content" in first.columns else pd.Series("", index=first.index)
     attrs = pd.DataFrame(
         {
@@ -474,33 +512,65 @@ def _creator_comment_stats(
         },
         index=first.index,
     )
-    runs = c.groupby("run").agg(comment_id=("comment_id", "first"), user_id=("user_id", "first"),
-                                start=("sd", "min"), last=("sd", "max"))
+    runs = c.groupby("run").agg(
+        comment_id=("comment_id", "first"), user_id=("user_id", "first"), start=("sd", "min"), last=("sd", "max")
+    )
     runs["end"] = runs["last"] + pd.Timedelta(days=window)
     runs = runs.join(attrs, on="comment_id")
     ev = pd.concat(
         [
-            pd.DataFrame({"user_id": runs["user_id"], "date": runs["start"], "norm": runs["norm"], "n_all": 1.0,
-                          "n_top": runs["top"], "n_top_sub": runs["top_sub"]}),
-            pd.DataFrame({"user_id": runs["user_id"], "date": runs["end"], "norm": runs["norm"], "n_all": -1.0,
-                          "n_top": -runs["top"], "n_top_sub": -runs["top_sub"]}),
+            pd.DataFrame(
+                {
+                    "user_id": runs["user_id"],
+                    "date": runs["start"],
+                    "norm": runs["norm"],
+                    "n_all": 1.0,
+                    "n_top": runs["top"],
+                    "n_top_sub": runs["top_sub"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "user_id": runs["user_id"],
+                    "date": runs["end"],
+                    "norm": runs["norm"],
+                    "n_all": -1.0,
+                    "n_top": -runs["top"],
+                    "n_top_sub": -runs["top_sub"],
+                }
+            ),
         ],
         ignore_index=True,
     )
     agg = (
-        ev.groupby(["user_id", "date"], sort=True)[["n_all", "n_top", "n_top_sub"]].sum()
-        .groupby(level="user_id").cumsum().reset_index()
+        ev.groupby(["user_id", "date"], sort=True)[["n_all", "n_top", "n_top_sub"]]
+        .sum()
+        .groupby(level="user_id")
+        .cumsum()
+        .reset_index()
     )
     # duplicates: per (user, text) running count k; the comments in a repeated text are f(k) = k if k >= 2.
     evd = ev[ev["norm"].astype(str) != ""]
     if len(evd):
-        k = evd.groupby(["user_id", "norm", "date"], sort=True)["n_all"].sum().groupby(level=["user_id", "norm"]).cumsum()
+        k = (
+            evd.groupby(["user_id", "norm", "date"], sort=True)["n_all"]
+            .sum()
+            .groupby(level=["user_id", "norm"])
+            .cumsum()
+        )
         f = k.where(k >= 2, 0.0)
         df = f - f.groupby(level=["user_id", "norm"]).shift(fill_value=0.0)
-        dup = df.groupby(level=["user_id", "date"]).sum().groupby(level="user_id").cumsum().rename("n_dup").reset_index()
+        dup = (
+            df.groupby(level=["user_id", "date"]).sum().groupby(level="user_id").cumsum().rename("n_dup").reset_index()
+        )
     else:
-        dup = pd.DataFrame({"user_id": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]"),
-                            "n_dup": pd.Series(dtype="float64")})
+        dup = pd.DataFrame(
+            {
+                "user_id": pd.Series(dtype=object),
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "n_dup": pd.Series(dtype="float64"),
+            }
+        )
     p = pairs[["user_id", "D"]]
     m1 = _asof(p, agg, "D", "date", "user_id", direction="backward")
     m2 = _asof(p, dup, "D", "date", "user_id", direction="backward")
@@ -533,8 +603,13 @@ def _spike_active(
     cand = same & (rel > settings.spike_rel) & (rise > settings.spike_abs)
     if not cand.any():
         return np.zeros(len(pairs), dtype=bool)
-    sp = pd.DataFrame({"user_id": s["user_id"].to_numpy()[cand], "sd": s["sd"].to_numpy()[cand],
-                       "prev_sd": s["sd"].shift().to_numpy()[cand]})
+    sp = pd.DataFrame(
+        {
+            "user_id": s["user_id"].to_numpy()[cand],
+            "sd": s["sd"].to_numpy()[cand],
+            "prev_sd": s["sd"].shift().to_numpy()[cand],
+        }
+    )
     return spike_activity(sp, nm, window, settings, pairs)
 
 
@@ -557,19 +632,22 @@ def spike_activity(
     explain = j.groupby("sid")["known"].min()
     sp["explained_from"] = sp["sid"].map(explain)
     last_in_window = sp["prev_sd"] + pd.Timedelta(days=window - 1)
-    end = last_in_window.where(sp["explained_from"].isna() | (last_in_window < sp["explained_from"] - _DAY),
-                               sp["explained_from"] - _DAY)
+    end = last_in_window.where(
+        sp["explained_from"].isna() | (last_in_window < sp["explained_from"] - _DAY), sp["explained_from"] - _DAY
+    )
     sp = sp[end >= sp["sd"]].assign(end=end)
     if sp.empty:
         return np.zeros(len(pairs), dtype=bool)
     ev = pd.concat(
-        [pd.DataFrame({"user_id": sp["user_id"], "date": sp["sd"], "a": 1.0}),
-         pd.DataFrame({"user_id": sp["user_id"], "date": sp["end"] + _DAY, "a": -1.0})],
+        [
+            pd.DataFrame({"user_id": sp["user_id"], "date": sp["sd"], "a": 1.0}),
+            pd.DataFrame({"user_id": sp["user_id"], "date": sp["end"] + _DAY, "a": -1.0}),
+        ],
         ignore_index=True,
     )
     act = ev.groupby(["user_id", "date"], sort=True)["a"].sum().groupby(level="user_id").cumsum().reset_index()
     m = _asof(pairs[["user_id", "D"]], act, "D", "date", "user_id", direction="backward")
-    return (m["a"].fillna(0.0).to_numpy() > 0.5)
+    return m["a"].fillna(0.0).to_numpy() > 0.5
 
 
 def _group_median(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
@@ -607,8 +685,12 @@ def creator_scorecard(
     tol = int(settings.nearest_snapshot_days)
     nm = prep_scorecard_notes(note_metrics_day, days, w)
     start = nm["D"] - pd.Timedelta(days=w - 1)
-    cr = _prep_creators(creators if creators is not None and len(creators) else pd.DataFrame(
-        columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]), d_max)
+    cr = _prep_creators(
+        creators
+        if creators is not None and len(creators)
+        else pd.DataFrame(columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]),
+        d_max,
+    )
 
     # ---- universe: creators seen in the window
     users = pd.unique(pd.concat([cr["user_id"], nm["user_id"]], ignore_index=True).dropna())
@@ -643,8 +725,9 @@ def creator_scorecard(
     owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
     cs = _creator_comment_stats(comments, owner, d_max, w, pairs)
     f_spike = _spike_active(cr, nm, w, settings, pairs)
-    return finish_scorecard(nm, pairs, followers, latest["nickname"].to_numpy(), growth, cs, f_spike, rate_card,
-                            settings)
+    return finish_scorecard(
+        nm, pairs, followers, latest["nickname"].to_numpy(), growth, cs, f_spike, rate_card, settings
+    )
 
 
 def pair_positions(pairs: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
@@ -655,7 +738,7 @@ def pair_positions(pairs: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     days, _ = pd.factorize(np.concatenate([pairs["D"].to_numpy(), rows["D"].to_numpy()]), use_na_sentinel=True)
     n_days = int(days.max()) + 1 if len(days) else 1
     key = np.where((users < 0) | (days < 0), -1, users.astype(np.int64) * n_days + days)
-    pair_key, row_key = key[:len(pairs)], key[len(pairs):]
+    pair_key, row_key = key[: len(pairs)], key[len(pairs) :]
     found = pd.Index(pair_key).get_indexer(row_key)
     return np.where(row_key < 0, -1, found)
 
@@ -684,10 +767,16 @@ def finish_scorecard(
     pos = pair_positions(pairs, nm)
     n_pairs = len(pairs)
     in90 = nm["in90"].to_numpy(dtype=bool) & (pos >= 0)
-    n90 = pd.DataFrame({col: _num(nm[col])[in90] for col in
-                        ("er_7d", "save_to_like", "half_life_days", "eng_30d", "comments", "likes")})
+    n90 = pd.DataFrame(
+        {
+            col: _num(nm[col])[in90]
+            for col in ("er_7d", "save_to_like", "half_life_days", "eng_30d", "comments", "likes")
+        }
+    )
     n90["spons"] = nm["is_sponsored"].astype("boolean").fillna(False).to_numpy(dtype=bool)[in90]
-    n90["disc"] = n90["spons"].to_numpy() & nm["is_disclosed"].astype("boolean").fillna(False).to_numpy(dtype=bool)[in90]
+    n90["disc"] = (
+        n90["spons"].to_numpy() & nm["is_disclosed"].astype("boolean").fillna(False).to_numpy(dtype=bool)[in90]
+    )
     g = n90.groupby(pos[in90])
     agg = pd.DataFrame(
         {
@@ -706,15 +795,20 @@ def finish_scorecard(
     ev = pd.Series(nm["is_evergreen"].to_numpy()[ev_ok].astype(bool).astype("float64"))
     agg["evergreen_share"] = ev.groupby(pos[ev_ok]).mean().reindex(pd.RangeIndex(n_pairs))
     cat_ok = in90 & nm["category"].notna().to_numpy()
-    cat = pd.DataFrame({"p": pos[cat_ok], "category": nm["category"].to_numpy()[cat_ok], "pub": nm["pub"].to_numpy()[cat_ok]})
+    cat = pd.DataFrame(
+        {"p": pos[cat_ok], "category": nm["category"].to_numpy()[cat_ok], "pub": nm["pub"].to_numpy()[cat_ok]}
+    )
     cc = cat.groupby(["p", "category"]).agg(n=("pub", "size"), last_pub=("pub", "max")).reset_index()
     cc["share"] = cc["n"] / cc.groupby("p")["n"].transform("sum")
     agg["niche_hhi"] = (cc["share"] ** 2).groupby(cc["p"]).sum().reindex(pd.RangeIndex(n_pairs))
     # primary category: most notes, then the latest published, then the first name
-    first = cc.take(np.lexsort([sort_key(cc["category"]), -sort_key(cc["last_pub"]), -cc["n"].to_numpy(), cc["p"].to_numpy()]))
+    first = cc.take(
+        np.lexsort([sort_key(cc["category"]), -sort_key(cc["last_pub"]), -cc["n"].to_numpy(), cc["p"].to_numpy()])
+    )
     first = first[~first["p"].duplicated()]
-    agg["primary_category"] = pd.Series(first["category"].to_numpy(), index=first["p"].to_numpy(), dtype=object).reindex(
-        pd.RangeIndex(n_pairs))
+    agg["primary_category"] = pd.Series(
+        first["category"].to_numpy(), index=first["p"].to_numpy(), dtype=object
+    ).reindex(pd.RangeIndex(n_pairs))
     sc = pd.concat([pairs[["user_id", "D"]], agg.set_axis(pairs.index)], axis=1)
 
     # ---- comment shares
@@ -775,11 +869,14 @@ def finish_scorecard(
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(
             (avail > 0) & (avail >= settings.score_min_weight_share * total_w - 1e-12) & tier.notna().to_numpy(),
-            num / np.where(avail > 0, avail, 1.0), np.nan)
+            num / np.where(avail > 0, avail, 1.0),
+            np.nan,
+        )
     sc["score"] = score
     rk = sc.assign(_cat=sc["primary_category"].fillna("\x00none"), _tier=tier.fillna("\x00none").to_numpy())
-    rk = rk[~np.isnan(score)].sort_values(["D", "_tier", "_cat", "score", "user_id"],
-                                          ascending=[True, True, True, False, True], kind="mergesort")
+    rk = rk[~np.isnan(score)].sort_values(
+        ["D", "_tier", "_cat", "score", "user_id"], ascending=[True, True, True, False, True], kind="mergesort"
+    )
     rank = pd.Series(np.nan, index=sc.index)
     rank.loc[rk.index] = rk.groupby(["D", "_tier", "_cat"]).cumcount().to_numpy() + 1
 
@@ -835,41 +932,74 @@ def _curve_points(
         f = _num(nm["followers"])
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(f > 0, _num(nm["engagements"]) / np.where(f > 0, f, 1.0), np.nan)
-        return pd.DataFrame({"D": nm["D"].to_numpy(), "tier": nm["tier"].to_numpy(),
-                             "category": nm["category"].to_numpy(), "age_days": _num(nm["age_days"]),
-                             "ratio": ratio})
-    o = notes[[c for c in ("note_id", "user_id", "published_at", "crawled_at", "engagements", "category",
-                           "snapshot_date") if c in notes.columns]].copy()
+        return pd.DataFrame(
+            {
+                "D": nm["D"].to_numpy(),
+                "tier": nm["tier"].to_numpy(),
+                "category": nm["category"].to_numpy(),
+                "age_days": _num(nm["age_days"]),
+                "ratio": ratio,
+            }
+        )
+    o = notes[
+        [
+            c
+            for c in ("note_id", "user_id", "published_at", "crawled_at", "engagements", "category", "snapshot_date")
+            if c in notes.columns
+        ]
+    ].copy()
     o["sd"] = _days(o["snapshot_date"])
     o = o[o["note_id"].notna() & o["sd"].notna() & (o["sd"] <= d_max)]
     o["crawled_at"] = _utc(o["crawled_at"])
     o["published_at"] = _utc(o["published_at"])
     o = _latest_per_day(o, "note_id").reset_index(drop=True)
-    pub = o.dropna(subset=["published_at"]).drop_duplicates("note_id", keep="first").set_index("note_id")[
-        "published_at"]
+    pub = (
+        o.dropna(subset=["published_at"]).drop_duplicates("note_id", keep="first").set_index("note_id")["published_at"]
+    )
     o["age_days"] = (o["crawled_at"] - o["note_id"].map(pub)).dt.total_seconds() / 86400.0
     if "category" not in o.columns:
         o["category"] = None
     span = o.groupby("note_id")["sd"].agg(["min", "max"])
     lo = np.searchsorted(days, span["min"].to_numpy(dtype="datetime64[ns]"), side="left")
-    hi = np.searchsorted(days, (span["max"] + pd.Timedelta(days=cw - 1)).to_numpy(dtype="datetime64[ns]"),
-                         side="right")
+    hi = np.searchsorted(days, (span["max"] + pd.Timedelta(days=cw - 1)).to_numpy(dtype="datetime64[ns]"), side="right")
     rows, didx = _expand_ranges(lo, hi)
     if len(rows) == 0:
         return pd.DataFrame(columns=cols)
     p = pd.DataFrame({"note_id": span.index.to_numpy()[rows], "D": days[didx]})
-    p = _asof(p, o[["note_id", "sd", "user_id", "engagements", "category", "age_days"]], "D", "sd", "note_id",
-              direction="backward")
+    p = _asof(
+        p,
+        o[["note_id", "sd", "user_id", "engagements", "category", "age_days"]],
+        "D",
+        "sd",
+        "note_id",
+        direction="backward",
+    )
     p = p[(p["sd"] >= p["D"] - pd.Timedelta(days=cw - 1)) & (p["age_days"] >= 0)].reset_index(drop=True)
-    cr = _prep_creators(creators if creators is not None and len(creators) else pd.DataFrame(
-        columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]), d_max)
-    fol = _asof(p[["user_id", "D"]], cr[["user_id", "sd", "followers"]].rename(columns={"sd": "csd"}), "D", "csd",
-                "user_id", direction="backward")["followers"].to_numpy(dtype="float64")
+    cr = _prep_creators(
+        creators
+        if creators is not None and len(creators)
+        else pd.DataFrame(columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]),
+        d_max,
+    )
+    fol = _asof(
+        p[["user_id", "D"]],
+        cr[["user_id", "sd", "followers"]].rename(columns={"sd": "csd"}),
+        "D",
+        "csd",
+        "user_id",
+        direction="backward",
+    )["followers"].to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(fol > 0, _num(p["engagements"]) / np.where(fol > 0, fol, 1.0), np.nan)
-    return pd.DataFrame({"D": p["D"].to_numpy(), "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
-                         "category": p["category"].to_numpy(), "age_days": p["age_days"].to_numpy(dtype="float64"),
-                         "ratio": ratio})
+    return pd.DataFrame(
+        {
+            "D": p["D"].to_numpy(),
+            "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
+            "category": p["category"].to_numpy(),
+            "age_days": p["age_days"].to_numpy(dtype="float64"),
+            "ratio": ratio,
+        }
+    )
 
 
 def _with_all(df: pd.DataFrame, cat_col: str) -> pd.DataFrame:
@@ -920,8 +1050,12 @@ def tier_benchmarks(
         c = _with_all(cp, "category")
         edges = np.array([b[1] for b in CURVE_BUCKETS] + [np.inf])
         c["bucket"] = np.array([b[0] for b in CURVE_BUCKETS], dtype=object)[
-            np.clip(np.searchsorted(edges, np.floor(c["age_days"].to_numpy(dtype="float64")), side="right") - 1,
-                    0, len(CURVE_BUCKETS) - 1)]
+            np.clip(
+                np.searchsorted(edges, np.floor(c["age_days"].to_numpy(dtype="float64")), side="right") - 1,
+                0,
+                len(CURVE_BUCKETS) - 1,
+            )
+        ]
         c["ratio"] = c["ratio"].astype("float64")
         cv = c.groupby(keys + ["bucket"])["ratio"].median().unstack("bucket")
         parts.append(cv)
@@ -929,8 +1063,13 @@ def tier_benchmarks(
         return TIER_BENCHMARKS.empty_frame()
     res = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     res = res.reset_index()
-    out = pd.DataFrame({"snapshot_date": _as_date(res["D"]), "tier": res["tier"].astype(object),
-                        "category": res["_cat"].astype(object)})
+    out = pd.DataFrame(
+        {
+            "snapshot_date": _as_date(res["D"]),
+            "tier": res["tier"].astype(object),
+            "category": res["_cat"].astype(object),
+        }
+    )
     out["creators"] = _int(res["creators"].fillna(0) if "creators" in res.columns else np.zeros(len(res)))
     for col in TIER_BENCHMARKS.column_names[4:]:
         out[col] = _float(res[col] if col in res.columns else np.full(len(res), np.nan))

@@ -20,11 +20,19 @@ def sort_key(s: pd.Series) -> np.ndarray:
         codes, uniq = pd.factorize(s, use_na_sentinel=True)
         rank = np.empty(len(uniq), dtype=np.int64)
         # Arrow text (the cleaned tables' text columns): the distinct values are sorted as they are, not converted
-        values = uniq.array._pa_array if hasattr(uniq.array, "_pa_array") else pa.array(np.asarray(uniq, dtype=object), from_pandas=True)
+        values = (
+            uniq.array._pa_array
+            if hasattr(uniq.array, "_pa_array")
+            else pa.array(np.asarray(uniq, dtype=object), from_pandas=True)
+        )
         rank[pc.sort_indices(values).to_numpy()] = np.arange(len(uniq))
         return np.where(codes < 0, len(uniq), rank[np.maximum(codes, 0)] if len(uniq) else 0)
     if is_dt:
-        i8 = s.to_numpy(dtype="datetime64[ns]") if s.dtype.kind == "M" else s.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+        i8 = (
+            s.to_numpy(dtype="datetime64[ns]")
+            if s.dtype.kind == "M"
+            else s.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+        )
         v = i8.view("int64")
         return np.where(np.isnat(i8), np.iinfo(np.int64).max, v)
     return s.to_numpy()

@@ -25,8 +25,13 @@ MEDIACRAWLER_RE = re.compile(
 )
 XLSX_EXT = ".xlsx"
 # MediaCrawler's excel store: one sheet per kind (store/excel_store_base.py names them Contents, Comments, Creators)
-XLSX_SHEETS = {"contents": "notes", "notes": "notes", "comments": "comments", "creators": "creators",
-               "creator": "creators"}
+XLSX_SHEETS = {
+    "contents": "notes",
+    "notes": "notes",
+    "comments": "comments",
+    "creators": "creators",
+    "creator": "creators",
+}
 # MediaCrawler descriptions can exceed the csv module's default 128 KiB field limit (a csv.Error otherwise)
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -130,7 +135,7 @@ def _xlsx(path: Path, kind: str | None, out: FileRecords) -> None:
             values = [_cell(v) for v in row]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            extra = [v for v in values[len(header):] if v is not None and v != ""]
+            extra = [v for v in values[len(header) :] if v is not None and v != ""]
             if extra:
                 raw = json.dumps(values, ensure_ascii=False, default=str)
                 out.problems.append(Problem(i, f"xlsx row has values beyond the header's {len(header)} columns", raw))

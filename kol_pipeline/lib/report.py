@@ -157,14 +157,14 @@ Cell = tuple[str, str]  # (text, css class)
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str | Cell]], numeric: Sequence[int] = ()) -> str:
     """An HTML table; every text is escaped. A cell is a text or (text, extra css class)."""
     num = set(numeric)
-    head = "".join(f'<th{" class=num" if i in num else ""}>{_e(h)}</th>' for i, h in enumerate(headers))
+    head = "".join(f"<th{' class=num' if i in num else ''}>{_e(h)}</th>" for i, h in enumerate(headers))
     body = []
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
             text, cls = cell if isinstance(cell, tuple) else (cell, "")
             classes = " ".join(c for c in ("num" if i in num else "", cls, "na" if text.startswith(NA) else "") if c)
-            cells.append(f'<td{f" class={chr(34)}{classes}{chr(34)}" if classes else ""}>{_e(text)}</td>')
+            cells.append(f"<td{f' class={chr(34)}{classes}{chr(34)}' if classes else ''}>{_e(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -236,12 +236,27 @@ def _tier_comparison_section(overall: pd.DataFrame, day: date) -> str:
         "%",
     )
     return (
-        _hint("All campaigns together. A tier whose engagement share is above its spend share buys engagements "
-              "cheaper than the average; SOV contribution is the tier's part of the brands' top-20 search results.")
+        _hint(
+            "All campaigns together. A tier whose engagement share is above its spend share buys engagements "
+            "cheaper than the average; SOV contribution is the tier's part of the brands' top-20 search results."
+        )
         + kpis
         + chart
-        + _table(["Tier", "Notes", "Spend", "Spend share", "Engagement share", "Save share", "CPE",
-                  "Cost per save", "SOV contribution"], rows, numeric=range(1, 9))
+        + _table(
+            [
+                "Tier",
+                "Notes",
+                "Spend",
+                "Spend share",
+                "Engagement share",
+                "Save share",
+                "CPE",
+                "Cost per save",
+                "SOV contribution",
+            ],
+            rows,
+            numeric=range(1, 9),
+        )
     )
 
 
@@ -253,17 +268,42 @@ def _campaigns_section(cp_day: pd.DataFrame) -> str:
     rows = []
     for r in allrows.itertuples(index=False):
         dens = getattr(r, "density_ok", None)
-        rows.append([
-            str(r.campaign_id), str(r.brand), "" if _missing(r.phase) else str(r.phase), fmt_int(r.creators),
-            fmt_int(r.notes), fmt_cny(r.spend_cny, 0), fmt_int(r.engagements), fmt_cny(r.cpe_cny),
-            fmt_cny(r.cost_per_save_cny), fmt_pct(r.keyword_coverage), fmt_pct(r.disclosure_rate),
-            NA if _missing(dens) else ("yes" if bool(dens) else "no"),
-        ])
-    return (
-        _hint("Each campaign as of this day. CPE = spend / engagements of the notes crawled so far (uncrawled paid "
-              "notes make it look dearer). 'Enough creators' = at least 15 distinct creators.")
-        + _table(["Campaign", "Brand", "Phase", "Creators", "Notes", "Spend", "Engagements", "CPE", "Cost per save",
-                  "Keyword coverage", "Disclosure rate", "Enough creators"], rows, numeric=range(3, 11))
+        rows.append(
+            [
+                str(r.campaign_id),
+                str(r.brand),
+                "" if _missing(r.phase) else str(r.phase),
+                fmt_int(r.creators),
+                fmt_int(r.notes),
+                fmt_cny(r.spend_cny, 0),
+                fmt_int(r.engagements),
+                fmt_cny(r.cpe_cny),
+                fmt_cny(r.cost_per_save_cny),
+                fmt_pct(r.keyword_coverage),
+                fmt_pct(r.disclosure_rate),
+                NA if _missing(dens) else ("yes" if bool(dens) else "no"),
+            ]
+        )
+    return _hint(
+        "Each campaign as of this day. CPE = spend / engagements of the notes crawled so far (uncrawled paid "
+        "notes make it look dearer). 'Enough creators' = at least 15 distinct creators."
+    ) + _table(
+        [
+            "Campaign",
+            "Brand",
+            "Phase",
+            "Creators",
+            "Notes",
+            "Spend",
+            "Engagements",
+            "CPE",
+            "Cost per save",
+            "Keyword coverage",
+            "Disclosure rate",
+            "Enough creators",
+        ],
+        rows,
+        numeric=range(3, 11),
     )
 
 
@@ -273,23 +313,33 @@ def _cost_section(overall: pd.DataFrame, tc_day: pd.DataFrame, bench_day: pd.Dat
         parts.append(_nodata("no campaign spend by tier on this day"))
     else:
         parts.append(_hint("Lower is better. Null (n/a) where a tier has no measured engagement or save."))
-        parts.append(_chart(
-            "bar",
-            {"CPE (CNY)": _values(overall, "cpe_cny"), "cost per save (CNY)": _values(overall, "cost_per_save_cny")},
-            [str(t) for t in overall["tier"]],
-            f"Cost per engagement and per save by tier, all campaigns, {day}",
-            "CNY",
-        ))
+        parts.append(
+            _chart(
+                "bar",
+                {
+                    "CPE (CNY)": _values(overall, "cpe_cny"),
+                    "cost per save (CNY)": _values(overall, "cost_per_save_cny"),
+                },
+                [str(t) for t in overall["tier"]],
+                f"Cost per engagement and per save by tier, all campaigns, {day}",
+                "CNY",
+            )
+        )
         brands = tc_day[(tc_day["campaign_id"] == "all") & (tc_day["brand"] != "all")]
         if len(brands):
             tiers = sorted(set(brands["tier"]), key=_tier_key)
             rows = []
             for brand, g in sorted(brands.groupby("brand"), key=lambda kv: str(kv[0]).lower()):
                 by = g.set_index("tier")
-                rows.append([str(brand)] + [
-                    f"{fmt_cny(by.at[t, 'cpe_cny'])} / {fmt_cny(by.at[t, 'cost_per_save_cny'])}"
-                    if t in by.index else NA for t in tiers
-                ])
+                rows.append(
+                    [str(brand)]
+                    + [
+                        f"{fmt_cny(by.at[t, 'cpe_cny'])} / {fmt_cny(by.at[t, 'cost_per_save_cny'])}"
+                        if t in by.index
+                        else NA
+                        for t in tiers
+                    ]
+                )
             parts.append("<h3>By brand: CPE / cost per save</h3>")
             parts.append(_table(["Brand", *tiers], rows, numeric=range(1, len(tiers) + 1)))
     bench = bench_day[bench_day["category"].astype(str) == "all"] if len(bench_day) else bench_day
@@ -300,7 +350,9 @@ def _cost_section(overall: pd.DataFrame, tc_day: pd.DataFrame, bench_day: pd.Dat
         bench = bench.iloc[sorted(range(len(bench)), key=lambda i: _tier_key(bench["tier"].iloc[i]))]
         rows = [
             [
-                str(r.tier), fmt_int(r.creators), fmt_pct(r.er_7d_median, 2),
+                str(r.tier),
+                fmt_int(r.creators),
+                fmt_pct(r.er_7d_median, 2),
                 f"{fmt_pct(r.er_7d_p25, 2)} – {fmt_pct(r.er_7d_p75, 2)}",
                 fmt_cny(r.est_cpe_cny_median),
                 f"{fmt_cny(r.est_cpe_cny_p25)} – {fmt_cny(r.est_cpe_cny_p75)}",
@@ -308,10 +360,27 @@ def _cost_section(overall: pd.DataFrame, tc_day: pd.DataFrame, bench_day: pd.Dat
             ]
             for r in bench.itertuples(index=False)
         ]
-        parts.append(_hint("Typical creators of each tier (tier_benchmarks): the rate-card price per engagement "
-                           "(est. CPE) and the 7-day engagement rate, median and middle half (p25 – p75)."))
-        parts.append(_table(["Tier", "Creators", "Median er_7d", "er_7d p25 – p75", "Median est. CPE",
-                             "Est. CPE p25 – p75", "Median half-life"], rows, numeric=range(1, 7)))
+        parts.append(
+            _hint(
+                "Typical creators of each tier (tier_benchmarks): the rate-card price per engagement "
+                "(est. CPE) and the 7-day engagement rate, median and middle half (p25 – p75)."
+            )
+        )
+        parts.append(
+            _table(
+                [
+                    "Tier",
+                    "Creators",
+                    "Median er_7d",
+                    "er_7d p25 – p75",
+                    "Median est. CPE",
+                    "Est. CPE p25 – p75",
+                    "Median half-life",
+                ],
+                rows,
+                numeric=range(1, 7),
+            )
+        )
     return "".join(parts)
 
 
@@ -358,19 +427,32 @@ def _sov_section(history: pd.DataFrame, day: date) -> str:
             if len(tb):
                 top = tb.sort_values(["share_of_voice", "keyword"], ascending=[False, True]).iloc[0]
                 best = f"{top['keyword']} ({fmt_pct(top['share_of_voice'])})"
-        rows.append([
-            str(b),
-            fmt_pct(on_day["share_of_voice"].iloc[0]) if len(on_day) else NA,
-            fmt_int(on_day["brand_results"].iloc[0]) if len(on_day) else NA,
-            fmt_pct(pd.Series(pb["share_of_voice"], dtype="Float64").mean()),
-            best or "–",
-        ])
+        rows.append(
+            [
+                str(b),
+                fmt_pct(on_day["share_of_voice"].iloc[0]) if len(on_day) else NA,
+                fmt_int(on_day["brand_results"].iloc[0]) if len(on_day) else NA,
+                fmt_pct(pd.Series(pb["share_of_voice"], dtype="Float64").mean()),
+                best or "–",
+            ]
+        )
     return (
-        _hint("Share of voice = of the top-20 results of every tracked keyword, the part that mentions the brand or is "
-              "one of its campaign notes (all keywords pooled). One line per brand; gaps are days without rankings.")
+        _hint(
+            "Share of voice = of the top-20 results of every tracked keyword, the part that mentions the brand or is "
+            "one of its campaign notes (all keywords pooled). One line per brand; gaps are days without rankings."
+        )
         + chart
-        + _table(["Brand", f"Share on {day}", f"Brand results on {day}", "Average over the days shown",
-                  "Best keyword today"], rows, numeric=(1, 2, 3))
+        + _table(
+            [
+                "Brand",
+                f"Share on {day}",
+                f"Brand results on {day}",
+                "Average over the days shown",
+                "Best keyword today",
+            ],
+            rows,
+            numeric=(1, 2, 3),
+        )
     )
 
 
@@ -408,44 +490,81 @@ def _lift_section(lift: pd.DataFrame, day: date) -> str:
             adj_txt = _lift_text(r.get("adjusted_lift"), lift_short or ctrl_short, NA)
         else:
             ctrl_txt = adj_txt = "n/a (no control keyword)"
-        row = [str(r["campaign_id"]), str(r["brand"]), (str(_dates(pd.Series([r["launch_date"]])).iloc[0]), "nowrap"),
-               fmt_num(r.get("pre_mean"), 1), fmt_num(r.get("post_mean"), 1), lift_txt,
-               "–" if not has_control else str(r["control_keyword"]), ctrl_txt, adj_txt]
+        row = [
+            str(r["campaign_id"]),
+            str(r["brand"]),
+            (str(_dates(pd.Series([r["launch_date"]])).iloc[0]), "nowrap"),
+            fmt_num(r.get("pre_mean"), 1),
+            fmt_num(r.get("post_mean"), 1),
+            lift_txt,
+            "–" if not has_control else str(r["control_keyword"]),
+            ctrl_txt,
+            adj_txt,
+        ]
         if show_store:
-            row.append(_lift_text(r.get("store_lift"), _short(r, "store_pre_days", "store_post_days")
-                                  if "store_pre_days" in r else True, NA))
+            row.append(
+                _lift_text(
+                    r.get("store_lift"),
+                    _short(r, "store_pre_days", "store_post_days") if "store_pre_days" in r else True,
+                    NA,
+                )
+            )
         rows.append(row)
-    headers = ["Campaign", "Brand", "Launch", "Searches/day before", "Searches/day after", "Search lift",
-               "Control keyword", "Control lift", "Adjusted lift"] + (["Store visit lift"] if show_store else [])
-    return (
-        _hint(f"Mean daily search index of the brand in the 28 days from launch against the 28 days before. The "
-              f"control keyword moves with the season but not with the campaign: adjusted lift = (1 + lift) / "
-              f"(1 + control lift) − 1 is the part of the lift the season does not explain. A window with fewer "
-              f"than {MIN_LIFT_DAYS} days of data gives no figure. Recomputed with all search data known at build "
-              f"time.")
-        + _table(headers, rows, numeric=(3, 4, 5, 7, 8) + ((9,) if show_store else ()))
-    )
+    headers = [
+        "Campaign",
+        "Brand",
+        "Launch",
+        "Searches/day before",
+        "Searches/day after",
+        "Search lift",
+        "Control keyword",
+        "Control lift",
+        "Adjusted lift",
+    ] + (["Store visit lift"] if show_store else [])
+    return _hint(
+        f"Mean daily search index of the brand in the 28 days from launch against the 28 days before. The "
+        f"control keyword moves with the season but not with the campaign: adjusted lift = (1 + lift) / "
+        f"(1 + control lift) − 1 is the part of the lift the season does not explain. A window with fewer "
+        f"than {MIN_LIFT_DAYS} days of data gives no figure. Recomputed with all search data known at build "
+        f"time."
+    ) + _table(headers, rows, numeric=(3, 4, 5, 7, 8) + ((9,) if show_store else ()))
 
 
 def _shortlist_section(shortlist_day: pd.DataFrame) -> str:
     if shortlist_day.empty:
-        return _nodata("no brand has a shortlist on this day (no creator of the brand's category and tier "
-                       "without an authenticity flag)")
-    parts = [_hint(f"Per brand, the best {SHORTLIST_TOP} creators of the brand's category in the shortlist tier with "
-                   "no authenticity flag, by composite score; the reasons are the metrics behind the score.")]
+        return _nodata(
+            "no brand has a shortlist on this day (no creator of the brand's category and tier "
+            "without an authenticity flag)"
+        )
+    parts = [
+        _hint(
+            f"Per brand, the best {SHORTLIST_TOP} creators of the brand's category in the shortlist tier with "
+            "no authenticity flag, by composite score; the reasons are the metrics behind the score."
+        )
+    ]
     for brand, g in sorted(shortlist_day.groupby("brand"), key=lambda kv: str(kv[0]).lower()):
         g = g.sort_values("rank").head(SHORTLIST_TOP)
         rows = [
-            [fmt_int(r.rank), f"{'' if _missing(r.nickname) else r.nickname} ({r.user_id})", fmt_int(r.followers),
-             fmt_num(r.score, 3), fmt_pct(r.median_er_7d), fmt_cny(r.est_cpe_cny), (str(r.reasons), "reasons")]
+            [
+                fmt_int(r.rank),
+                f"{'' if _missing(r.nickname) else r.nickname} ({r.user_id})",
+                fmt_int(r.followers),
+                fmt_num(r.score, 3),
+                fmt_pct(r.median_er_7d),
+                fmt_cny(r.est_cpe_cny),
+                (str(r.reasons), "reasons"),
+            ]
             for r in g.itertuples(index=False)
         ]
         cat = g["primary_category"].dropna()
         tier = g["tier"].dropna()
         label = f"{brand}" + (f" — {tier.iloc[0]} creators in {cat.iloc[0]}" if len(cat) and len(tier) else "")
         parts.append(f"<h3>{_e(label)}</h3>")
-        parts.append(_table(["Rank", "Creator", "Followers", "Score", "Median er_7d", "Est. CPE", "Why"], rows,
-                            numeric=range(0, 6)))
+        parts.append(
+            _table(
+                ["Rank", "Creator", "Followers", "Score", "Median er_7d", "Est. CPE", "Why"], rows, numeric=range(0, 6)
+            )
+        )
     return "".join(parts)
 
 
@@ -457,11 +576,22 @@ def _quality_section(quarantine_day: pd.DataFrame, failed_checks: list[str] | No
     if total == 0:
         parts.append(_hint("No input row was rejected on this day."))
     else:
-        parts.append(_hint(f"{total:,} input rows were rejected on this day and left out of every figure above "
-                           "(see the quarantine table for each row)."))
-        parts.append(_table(["Source", "Reason", "Rows", "Files"],
-                            [[str(r.source), str(r.reason), fmt_int(r.rows), fmt_int(r.files)]
-                             for r in summary.itertuples(index=False)], numeric=(2, 3)))
+        parts.append(
+            _hint(
+                f"{total:,} input rows were rejected on this day and left out of every figure above "
+                "(see the quarantine table for each row)."
+            )
+        )
+        parts.append(
+            _table(
+                ["Source", "Reason", "Rows", "Files"],
+                [
+                    [str(r.source), str(r.reason), fmt_int(r.rows), fmt_int(r.files)]
+                    for r in summary.itertuples(index=False)
+                ],
+                numeric=(2, 3),
+            )
+        )
     parts.append("<h3>Failed checks</h3>")
     if failed_checks is None:
         parts.append(_hint("Check results were not available when this report was built."))

@@ -37,7 +37,9 @@ LAYERS: dict[str, Layer] = {
     "brand": Layer("Brand and reference tables (brand/*.csv, reference/categories.csv)", "ingest"),
     "metrics": Layer("Metrics", "metrics"),
     "marts": Layer("Brand and campaign marts", "marts"),
-    "state": Layer("Internal state of the metrics (incremental, read by the metrics assets; docs/metrics.md)", "metrics"),
+    "state": Layer(
+        "Internal state of the metrics (incremental, read by the metrics assets; docs/metrics.md)", "metrics"
+    ),
 }
 #: Sources of an input table (``TableSpec.source``): a MediaCrawler kind (its JSON/JSONL/CSV/xlsx files or its database
 #: table), or a CSV file of the landing folder (brand/, reference/, search rankings). A table without a source is
@@ -129,7 +131,9 @@ NOTES = TableSpec(
         SNAPSHOT,
     ),
     keys=("note_id", "snapshot_date"),
-    layer="ingest", source=MEDIACRAWLER, summary=True,
+    layer="ingest",
+    source=MEDIACRAWLER,
+    summary=True,
 )
 
 CREATORS = TableSpec(
@@ -148,7 +152,9 @@ CREATORS = TableSpec(
         SNAPSHOT,
     ),
     keys=("user_id", "snapshot_date"),
-    layer="ingest", source=MEDIACRAWLER, summary=True,
+    layer="ingest",
+    source=MEDIACRAWLER,
+    summary=True,
 )
 
 COMMENTS = TableSpec(
@@ -170,7 +176,9 @@ COMMENTS = TableSpec(
         SNAPSHOT,
     ),
     keys=("comment_id", "snapshot_date"),
-    layer="ingest", source=MEDIACRAWLER, summary=True,
+    layer="ingest",
+    source=MEDIACRAWLER,
+    summary=True,
 )
 
 QUARANTINE = TableSpec(
@@ -184,7 +192,8 @@ QUARANTINE = TableSpec(
         ("raw", STR, "the original record as JSON text"),
         SNAPSHOT,
     ),
-    layer="ingest", summary=True,
+    layer="ingest",
+    summary=True,
 )
 
 BRAND_QUARANTINE = TableSpec(
@@ -206,7 +215,9 @@ SEARCH_RANKINGS = TableSpec(
         SNAPSHOT,
     ),
     keys=("keyword", "rank", "snapshot_date"),
-    layer="ingest", source=LANDING_CSV, summary=True,
+    layer="ingest",
+    source=LANDING_CSV,
+    summary=True,
 )
 
 BRANDS = TableSpec(
@@ -220,7 +231,8 @@ BRANDS = TableSpec(
     ),
     partitioned=False,
     keys=("brand",),
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 CAMPAIGNS = TableSpec(
@@ -237,7 +249,8 @@ CAMPAIGNS = TableSpec(
     ),
     partitioned=False,
     keys=("campaign_id",),
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 CAMPAIGN_POSTS = TableSpec(
@@ -252,7 +265,8 @@ CAMPAIGN_POSTS = TableSpec(
     ),
     partitioned=False,
     keys=("campaign_id", "note_id"),
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 SEARCH_INDEX = TableSpec(
@@ -261,7 +275,8 @@ SEARCH_INDEX = TableSpec(
     _cols(("date", DATE, "day"), ("keyword", STR, "keyword"), ("search_index", F64, "search volume index")),
     partitioned=False,
     keys=("date", "keyword"),
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 RATE_CARD = TableSpec(
@@ -274,7 +289,8 @@ RATE_CARD = TableSpec(
     ),
     partitioned=False,
     keys=("user_id",),
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 STORE_TRAFFIC = TableSpec(
@@ -283,7 +299,8 @@ STORE_TRAFFIC = TableSpec(
     _cols(("date", DATE, "day"), ("brand", STR, "brand"), ("store_visits", F64, "visits")),
     partitioned=False,
     keys=("date", "brand"),
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 CATEGORIES = TableSpec(
@@ -291,7 +308,8 @@ CATEGORIES = TableSpec(
     "Keyword to category map (reference/categories.csv); category order = first appearance.",
     _cols(("keyword", STR, "word matched in tags, title, desc"), ("category", STR, "category")),
     partitioned=False,
-    layer="brand", source=LANDING_CSV,
+    layer="brand",
+    source=LANDING_CSV,
 )
 
 NOTE_METRICS = TableSpec(
@@ -328,7 +346,8 @@ NOTE_METRICS = TableSpec(
         ("crawled_at", UTC_TS, "crawl time of the latest observation on or before the day"),
     ),
     keys=("note_id", "snapshot_date"),
-    layer="metrics", summary=True,
+    layer="metrics",
+    summary=True,
 )
 
 CREATOR_SCORECARD = TableSpec(
@@ -357,7 +376,8 @@ CREATOR_SCORECARD = TableSpec(
         ("rank_in_tier_category", I64, "rank by score within tier x primary_category"),
     ),
     keys=("user_id", "snapshot_date"),
-    layer="metrics", summary=True,
+    layer="metrics",
+    summary=True,
 )
 
 _BENCH_METRICS = ("er_7d", "save_to_like", "half_life_days", "est_cpe_cny")
@@ -381,7 +401,8 @@ TIER_BENCHMARKS = TableSpec(
         ("curve_91d_plus", F64, "... aged 91 days and more"),
     ),
     keys=("tier", "category", "snapshot_date"),
-    layer="metrics", summary=True,
+    layer="metrics",
+    summary=True,
 )
 
 # ---- Incremental metrics state (kol_pipeline/lib/state.py; docs/metrics.md "Incremental state") ----
@@ -420,7 +441,11 @@ NOTE_STATE = TableSpec(
             for h in ("2", "7", "30", "90")
             for item in (
                 (f"eng_{h}d", F64, f"E({h}) once decided (null when the gap rule fails or not decided yet)"),
-                (f"eng_{h}d_sd", DAY_TS, f"snapshot day the observation at or above age {h} was crawled (null if E({h}) is null)"),
+                (
+                    f"eng_{h}d_sd",
+                    DAY_TS,
+                    f"snapshot day the observation at or above age {h} was crawled (null if E({h}) is null)",
+                ),
                 (f"eng_{h}d_done", BOOL, f"an observation at or above age {h} has been crawled: E({h}) is final"),
             )
         ],
@@ -441,8 +466,12 @@ CREATOR_STATE = TableSpec(
         ("user_id", STR, "creator"),
         ("nickname", STR, "nickname of the latest snapshot"),
         ("latest_sd", DAY_TS, "day of the latest snapshot"),
-        ("followers_by_day", F64_LIST, "125 values: element i = followers of the snapshot of day D - i (NaN: no "
-                                       "snapshot that day; -1: a snapshot with a null follower count)"),
+        (
+            "followers_by_day",
+            F64_LIST,
+            "125 values: element i = followers of the snapshot of day D - i (NaN: no "
+            "snapshot that day; -1: a snapshot with a null follower count)",
+        ),
     ),
     keys=("user_id", "snapshot_date"),
     arrow_lists=("followers_by_day",),
@@ -465,10 +494,18 @@ COMMENT_STATE = TableSpec(
         ("lt_note_key", I64, "64-bit key of the note of the latest top-level snapshot (0: never top-level)"),
         ("lt_cnt", FLAG, "1 when that snapshot has a known is_substantive, 0 when not, -1: never top-level"),
         ("lt_sub", FLAG, "1 when it is substantive, else 0"),
-        ("base", FLAG, "1 in a base partition (the whole state of its day), 0 in a delta (the comments seen that "
-                       "day); the state of a day is a view over the trailing 122 partitions (docs/metrics.md)"),
-        ("base_sd", DAY_NO, "the day (days since 1970-01-01) of the latest base at or before this partition when it "
-                            "was written: where the view of its day starts reading (its own day in a base)"),
+        (
+            "base",
+            FLAG,
+            "1 in a base partition (the whole state of its day), 0 in a delta (the comments seen that "
+            "day); the state of a day is a view over the trailing 122 partitions (docs/metrics.md)",
+        ),
+        (
+            "base_sd",
+            DAY_NO,
+            "the day (days since 1970-01-01) of the latest base at or before this partition when it "
+            "was written: where the view of its day starts reading (its own day in a base)",
+        ),
     ),
     keys=("comment_key", "snapshot_date"),
     numpy_ints=True,
@@ -490,7 +527,11 @@ CAMPAIGN_PERFORMANCE = TableSpec(
         ("creators", I64, "distinct creators paid (campaign_posts.user_id)"),
         ("notes", I64, "distinct campaign notes posted on or before the day"),
         ("spend_cny", F64, "sum of fee_cny of those notes"),
-        ("engagements", F64, "sum over measured notes of eng_30d where known, else latest engagements; null if none measured"),
+        (
+            "engagements",
+            F64,
+            "sum over measured notes of eng_30d where known, else latest engagements; null if none measured",
+        ),
         ("saves", F64, "sum of saves at the latest observation; null if none measured"),
         ("cpe_cny", F64, "spend_cny / engagements (null when engagements is 0 or null)"),
         ("cost_per_save_cny", F64, "spend_cny / saves (null when saves is 0 or null)"),
@@ -503,7 +544,8 @@ CAMPAIGN_PERFORMANCE = TableSpec(
         ("matched_cpe_cny", F64, "spend_measured_cny / engagements: CPE over crawled notes only"),
     ),
     keys=("campaign_id", "tier", "snapshot_date"),
-    layer="marts", summary=True,
+    layer="marts",
+    summary=True,
 )
 
 KEYWORD_SHARE_OF_VOICE = TableSpec(
@@ -520,7 +562,8 @@ KEYWORD_SHARE_OF_VOICE = TableSpec(
         ("brand_results_unknown_tier", I64, "brand_results whose author has no creator snapshot on or before the day"),
     ),
     keys=("keyword", "brand", "snapshot_date"),
-    layer="marts", summary=True,
+    layer="marts",
+    summary=True,
 )
 
 BRAND_SEARCH_LIFT = TableSpec(
@@ -722,7 +765,11 @@ def arrow_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     it). The frame itself is not changed."""
     out = frame
     for col in spec.columns:
-        if col.type not in (STR, STR_LIST) or col.name not in frame.columns or frame[col.name].dtype == _ARROW[col.type]:
+        if (
+            col.type not in (STR, STR_LIST)
+            or col.name not in frame.columns
+            or frame[col.name].dtype == _ARROW[col.type]
+        ):
             continue
         try:
             arr = pa.array(frame[col.name].to_numpy(dtype=object), type=col.type, from_pandas=True)

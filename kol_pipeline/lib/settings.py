@@ -89,7 +89,9 @@ class MetricSettings:
 def tier_of(followers: pd.Series, bounds: tuple[int, int, int, int] = DEFAULT_TIER_BOUNDS) -> pd.Series:
     """Vectorized tier for a follower count (null followers give a null tier)."""
     f = pd.to_numeric(followers, errors="coerce")
-    idx = np.searchsorted(np.asarray(bounds, dtype="float64"), f.to_numpy(dtype="float64", na_value=np.nan), side="right")
+    idx = np.searchsorted(
+        np.asarray(bounds, dtype="float64"), f.to_numpy(dtype="float64", na_value=np.nan), side="right"
+    )
     out = pd.Series(np.asarray(TIER_NAMES, dtype=object)[np.minimum(idx, 4)], index=followers.index, dtype=object)
     out[f.isna()] = None
     return out

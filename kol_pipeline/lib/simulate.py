@@ -33,7 +33,14 @@ import pandas as pd
 # Fixed vocabulary (data of the simulation; the pipeline reads categories.csv, not this module)
 # --------------------------------------------------------------------------------------------------------------
 CATEGORIES: tuple[str, ...] = (
-    "skincare", "beauty", "food", "mother_baby", "wellness", "home", "fashion", "travel",
+    "skincare",
+    "beauty",
+    "food",
+    "mother_baby",
+    "wellness",
+    "home",
+    "fashion",
+    "travel",
 )
 CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
     "skincare": ("护肤", "面霜", "精华", "敏感肌", "保湿", "防晒", "修护", "爽肤水", "乳液", "面膜"),
@@ -46,15 +53,29 @@ CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
     "travel": ("旅行", "旅游", "攻略", "酒店", "民宿", "自驾", "露营", "景点", "机票", "徒步"),
 }
 CATEGORY_CN = {
-    "skincare": "护肤", "beauty": "美妆", "food": "美食", "mother_baby": "母婴", "wellness": "养生",
-    "home": "家居", "fashion": "穿搭", "travel": "旅行",
+    "skincare": "护肤",
+    "beauty": "美妆",
+    "food": "美食",
+    "mother_baby": "母婴",
+    "wellness": "养生",
+    "home": "家居",
+    "fashion": "穿搭",
+    "travel": "旅行",
 }
 # Filler words of titles / descriptions: contain no category keyword, brand or disclosure marker (tested).
 TITLE_HEADS = ("被问爆了的", "私藏", "真心推荐", "一周", "平价", "新手必看", "闭眼入", "今日", "宝藏", "小众")
 TITLE_TAILS = ("分享", "真的绝了", "合集", "清单", "心得", "笔记", "记录", "体验", "不踩雷", "安利")
 DESC_LINES = (
-    "今天来分享一下", "坚持了一个月", "记录一下最近", "真的很喜欢", "整理了一份清单", "新手也能学会",
-    "周末的快乐", "姐妹们看过来", "细节都在图里", "第三次了还是很爱",
+    "今天来分享一下",
+    "坚持了一个月",
+    "记录一下最近",
+    "真的很喜欢",
+    "整理了一份清单",
+    "新手也能学会",
+    "周末的快乐",
+    "姐妹们看过来",
+    "细节都在图里",
+    "第三次了还是很爱",
 )
 TAG_SUFFIXES = ("", "", "", "分享", "日常", "推荐", "心得")
 NICK_HEADS = ("爱吃", "小", "快乐的", "橘子", "一只", "早睡的", "不加糖的", "晚风", "半夏", "今天也")
@@ -66,23 +87,40 @@ TIER_SHARE = (0.30, 0.35, 0.20, 0.09, 0.06)  # share of creators per tier: long 
 # followers at day 0 are log-uniform in these ranges (kept away from the 10k/100k/500k/1M bounds so that the slow
 # drift never changes the tier of an honest creator)
 TIER_FOLLOWERS = {
-    "nano": (1_500, 8_500), "micro": (11_500, 85_000), "mid": (115_000, 425_000),
-    "macro": (575_000, 850_000), "top": (1_150_000, 6_000_000),
+    "nano": (1_500, 8_500),
+    "micro": (11_500, 85_000),
+    "mid": (115_000, 425_000),
+    "macro": (575_000, 850_000),
+    "top": (1_150_000, 6_000_000),
 }
 TIER_ER7 = {"nano": 0.08, "micro": 0.06, "mid": 0.04, "macro": 0.025, "top": 0.015}  # planted median er_7d
 # fee per sponsored note (CNY), public XHS (蒲公英) price scale; image price maps log-linearly from followers
 TIER_FEE = {
-    "nano": (200, 800), "micro": (800, 8_000), "mid": (8_000, 30_000),
-    "macro": (30_000, 90_000), "top": (50_000, 300_000),
+    "nano": (200, 800),
+    "micro": (800, 8_000),
+    "mid": (8_000, 30_000),
+    "macro": (30_000, 90_000),
+    "top": (50_000, 300_000),
 }
 SAVE_TO_LIKE = {
-    "skincare": 0.6, "beauty": 0.45, "food": 0.5, "mother_baby": 0.55, "wellness": 0.4, "home": 0.7,
-    "fashion": 0.3, "travel": 0.5,
+    "skincare": 0.6,
+    "beauty": 0.45,
+    "food": 0.5,
+    "mother_baby": 0.55,
+    "wellness": 0.4,
+    "home": 0.7,
+    "fashion": 0.3,
+    "travel": 0.5,
 }
 ADJACENT = {
-    "skincare": ("beauty", "wellness"), "beauty": ("skincare", "fashion"), "food": ("wellness", "home"),
-    "mother_baby": ("home", "wellness"), "wellness": ("food", "skincare"), "home": ("mother_baby", "food"),
-    "fashion": ("beauty", "travel"), "travel": ("fashion", "food"),
+    "skincare": ("beauty", "wellness"),
+    "beauty": ("skincare", "fashion"),
+    "food": ("wellness", "home"),
+    "mother_baby": ("home", "wellness"),
+    "wellness": ("food", "skincare"),
+    "home": ("mother_baby", "food"),
+    "fashion": ("beauty", "travel"),
+    "travel": ("fashion", "food"),
 }
 
 
@@ -140,7 +178,7 @@ INFLATION_PATTERNS: tuple[tuple[str, ...], ...] = (  # duplicate_comments never 
 )
 FOLDERS = ("crawler_a", "crawler_b")
 SEARCH_FOLDER = "keyword_watch"
-EVERGREEN_RAMP_DAYS = 100.0   # the linear "search traffic" component of evergreen notes saturates at 100 days
+EVERGREEN_RAMP_DAYS = 100.0  # the linear "search traffic" component of evergreen notes saturates at 100 days
 # Re-crawl schedule of a note by its age in days since the publish day (unless daily_crawl=True: daily to 100):
 # daily to 10, every 2nd day to 32, every 14th day to 86, daily 87-93. Every E(h) the contract uses (h = 2, 7, 30, 90
 # and the half-life in [0, 30]) then has observations within 2 days on both sides; the size budget of the
@@ -151,20 +189,58 @@ EVERY2_UNTIL_AGE = 32
 DAILY_FROM_AGE = 87
 SH_OFFSET_MS = 8 * 3600 * 1000
 DAY_MS = 86_400_000
-CREATOR_GAP_MS = 20_000       # a crawl visits one creator (profile + notes) every 20 s
+CREATOR_GAP_MS = 20_000  # a crawl visits one creator (profile + notes) every 20 s
 
 NOTE_FIELDS = (
-    "note_id", "type", "title", "desc", "video_url", "time", "last_update_time", "user_id", "nickname", "avatar",
-    "liked_count", "collected_count", "comment_count", "share_count", "ip_location", "image_list", "tag_list",
-    "last_modify_ts", "note_url", "source_keyword", "xsec_token",
+    "note_id",
+    "type",
+    "title",
+    "desc",
+    "video_url",
+    "time",
+    "last_update_time",
+    "user_id",
+    "nickname",
+    "avatar",
+    "liked_count",
+    "collected_count",
+    "comment_count",
+    "share_count",
+    "ip_location",
+    "image_list",
+    "tag_list",
+    "last_modify_ts",
+    "note_url",
+    "source_keyword",
+    "xsec_token",
 )
 CREATOR_FIELDS = (
-    "user_id", "nickname", "gender", "avatar", "desc", "ip_location", "follows", "fans", "interaction", "tag_list",
+    "user_id",
+    "nickname",
+    "gender",
+    "avatar",
+    "desc",
+    "ip_location",
+    "follows",
+    "fans",
+    "interaction",
+    "tag_list",
     "last_modify_ts",
 )
 COMMENT_FIELDS = (
-    "comment_id", "create_time", "ip_location", "note_id", "content", "user_id", "nickname", "avatar",
-    "sub_comment_count", "pictures", "parent_comment_id", "last_modify_ts", "like_count",
+    "comment_id",
+    "create_time",
+    "ip_location",
+    "note_id",
+    "content",
+    "user_id",
+    "nickname",
+    "avatar",
+    "sub_comment_count",
+    "pictures",
+    "parent_comment_id",
+    "last_modify_ts",
+    "like_count",
 )
 
 # --------------------------------------------------------------------------------------------------------------
@@ -173,38 +249,98 @@ COMMENT_FIELDS = (
 # --------------------------------------------------------------------------------------------------------------
 COMMENT_TEMPLATES: dict[str, tuple[str, ...]] = {
     "purchase_intent": (
-        "求链接", "{kw}求链接", "在哪买的呀", "哪里买的{kw}", "这个{kw}多少钱", "已下单了坐等到货", "回购{n}次了",
-        "种草了{kw}", "蹲一个链接", "已购，等快递", "刚下单了{kw}", "{kw}价格多少",
+        "求链接",
+        "{kw}求链接",
+        "在哪买的呀",
+        "哪里买的{kw}",
+        "这个{kw}多少钱",
+        "已下单了坐等到货",
+        "回购{n}次了",
+        "种草了{kw}",
+        "蹲一个链接",
+        "已购，等快递",
+        "刚下单了{kw}",
+        "{kw}价格多少",
     ),
     "question": (
-        "这个{kw}适合油皮吗", "{kw}怎么用呀", "能不能出个{kw}教程", "{kw}有没有平替", "{kw}用多久能见效",
-        "是不是要先{kw}", "请问{kw}是什么牌子的", "{kw}如何保存", "新手可以{kw}吗", "为什么我做的{kw}不一样",
+        "这个{kw}适合油皮吗",
+        "{kw}怎么用呀",
+        "能不能出个{kw}教程",
+        "{kw}有没有平替",
+        "{kw}用多久能见效",
+        "是不是要先{kw}",
+        "请问{kw}是什么牌子的",
+        "{kw}如何保存",
+        "新手可以{kw}吗",
+        "为什么我做的{kw}不一样",
     ),
-    "tag_friend": ("@{name} 快看", "@{name} 你要的", "@{name}", "@{name} @{name2}", "@{name} 看这个", "@{name} 码住",
-                   "@{name} 速来", "@{name} 学起来", "@{name2} 来看"),
+    "tag_friend": (
+        "@{name} 快看",
+        "@{name} 你要的",
+        "@{name}",
+        "@{name} @{name2}",
+        "@{name} 看这个",
+        "@{name} 码住",
+        "@{name} 速来",
+        "@{name} 学起来",
+        "@{name2} 来看",
+    ),
     "experience": (
-        "我用了{n}个月，{eff}", "亲测{eff}", "我也在用{kw}，{eff}", "用过{n}次{kw}，{eff}", "我家也是这款，{eff}",
-        "我之前也试过{kw}，{eff}", "我试了{n}天，{eff}",
+        "我用了{n}个月，{eff}",
+        "亲测{eff}",
+        "我也在用{kw}，{eff}",
+        "用过{n}次{kw}，{eff}",
+        "我家也是这款，{eff}",
+        "我之前也试过{kw}，{eff}",
+        "我试了{n}天，{eff}",
     ),
     "low_effort": ("沙发", "打卡", "前排", "路过", "第一", "哈哈哈", "顶", "来了"),
     "other": (
-        "博主好有气质", "画面太舒服了", "这个颜色好温柔", "氛围感拉满", "太治愈了吧", "博主的审美绝绝子",
-        "收藏了慢慢学", "每次刷到都很开心", "写得好详细呀", "这期{kw}内容很用心", "{kw}这期太实用啦",
+        "博主好有气质",
+        "画面太舒服了",
+        "这个颜色好温柔",
+        "氛围感拉满",
+        "太治愈了吧",
+        "博主的审美绝绝子",
+        "收藏了慢慢学",
+        "每次刷到都很开心",
+        "写得好详细呀",
+        "这期{kw}内容很用心",
+        "{kw}这期太实用啦",
         "拍照技术也太强了",
     ),
 }
 EXPERIENCE_EFFECTS = (
-    "真的不错", "效果很明显", "没踩雷", "性价比很高", "比想象中好", "很适合我", "一直很稳定", "会继续用",
-    "感觉很舒服", "值得试试",
+    "真的不错",
+    "效果很明显",
+    "没踩雷",
+    "性价比很高",
+    "比想象中好",
+    "很适合我",
+    "一直很稳定",
+    "会继续用",
+    "感觉很舒服",
+    "值得试试",
 )
 COMMENT_PREFIXES = ("", "", "姐妹", "博主", "宝子", "啊啊")
 DUPLICATE_POOL = ("好美啊啊啊", "太棒了支持", "爱了爱了", "支持博主")
-AUTHOR_REPLIES = (("谢谢喜欢这期{kw}", "other"), ("比心", "low_effort"), ("{kw}宝子可以试试", "other"),
-                  ("置顶了{kw}清单", "other"), ("后面出{kw}教程", "other"), ("{kw}下期安排", "other"),
-                  ("{kw}的细节在图三", "other"), ("抱抱", "low_effort"))
+AUTHOR_REPLIES = (
+    ("谢谢喜欢这期{kw}", "other"),
+    ("比心", "low_effort"),
+    ("{kw}宝子可以试试", "other"),
+    ("置顶了{kw}清单", "other"),
+    ("后面出{kw}教程", "other"),
+    ("{kw}下期安排", "other"),
+    ("{kw}的细节在图三", "other"),
+    ("抱抱", "low_effort"),
+)
 PARTICLES = ("", "", "呀", "啊", "哇", "耶", "诶", "嘿", "哦")  # sentence-final particles: vary the text
 COMMENT_CLASS_P = {
-    "purchase_intent": 0.16, "question": 0.24, "tag_friend": 0.06, "experience": 0.20, "low_effort": 0.08,
+    "purchase_intent": 0.16,
+    "question": 0.24,
+    "tag_friend": 0.06,
+    "experience": 0.20,
+    "low_effort": 0.08,
     "other": 0.26,
 }
 
@@ -408,7 +544,7 @@ def simulate(
     hi_eff = np.where(is_infl, lo + 0.35 * (hi - lo), hi)
     f_base = np.exp(np.log(lo) + r_cre.random(n) * (np.log(hi_eff) - np.log(lo)))
     f_base = np.round(f_base)
-    drift_total = r_cre.uniform(0.95, 1.16, n)            # follower factor over the whole window
+    drift_total = r_cre.uniform(0.95, 1.16, n)  # follower factor over the whole window
     growth = np.log(drift_total) / D
     er_factor = np.clip(r_cre.lognormal(0.0, 0.35, n), 0.6, 1.8)
     er_factor = np.where([("low_er_for_tier" in k) for k in infl_kinds], r_cre.uniform(0.08, 0.13, n), er_factor)
@@ -446,7 +582,7 @@ def simulate(
     for i in np.flatnonzero([("follower_spike" in k) for k in infl_kinds]):
         spike_day[i] = int(r_fol.integers(max(4, int(0.3 * D)), max(5, int(0.8 * D))))
         spike_factor[i] = r_fol.uniform(1.30, 1.45)
-        F[i, spike_day[i]:] *= spike_factor[i]
+        F[i, spike_day[i] :] *= spike_factor[i]
     F = np.round(F).astype("int64")
 
     # ---------------------------------------------------------------- campaigns
@@ -536,10 +672,19 @@ def simulate(
     off_niche |= sponsored & (topic != cats[nc])
     # curve classes
     u = r_note.random(m)
-    h = np.where(u < 0.35, r_note.uniform(0.5, 2.0, m),
-                 np.where(u < 0.75, r_note.uniform(2.0, 8.0, m),
-                          np.where(u < 0.85, r_note.uniform(8.0, 12.0, m),
-                                   np.where(u < 0.92, r_note.uniform(22.0, 40.0, m), r_note.uniform(1.0, 5.0, m)))))
+    h = np.where(
+        u < 0.35,
+        r_note.uniform(0.5, 2.0, m),
+        np.where(
+            u < 0.75,
+            r_note.uniform(2.0, 8.0, m),
+            np.where(
+                u < 0.85,
+                r_note.uniform(8.0, 12.0, m),
+                np.where(u < 0.92, r_note.uniform(22.0, 40.0, m), r_note.uniform(1.0, 5.0, m)),
+            ),
+        ),
+    )
     w = np.where(u >= 0.92, r_note.uniform(0.3, 0.5, m), 1.0)
     curve_kind = np.where(u >= 0.92, "decay_linear", "decay")
     late_share = planted_late_share(h, w)
@@ -609,8 +754,9 @@ def simulate(
     assert len(set(note_ids)) == m
     tokens = [_token(r_note) for _ in range(m)]
     images = [f"http://sns-webpic-qc.xhscdn.com/{x}!nd_dft_wlteh_webp_3" for x in _hex(r_note, m, 16)]
-    videos = [f"http://sns-video-bd.xhscdn.com/{x}" if t == "video" else ""
-              for x, t in zip(_hex(r_note, m, 16), note_type)]
+    videos = [
+        f"http://sns-video-bd.xhscdn.com/{x}" if t == "video" else "" for x, t in zip(_hex(r_note, m, 16), note_type)
+    ]
     edit_ms = r_note.integers(0, 600_000, m)
 
     # ---------------------------------------------------------------- crawl schedule
@@ -627,7 +773,7 @@ def simulate(
     # crawler_b missed two (non-adjacent) days: no files at all that day
     cand = np.setdiff1d(np.arange(handover + 4, D - 2), np.concatenate([late_days, late_days + 1, late_days - 1]))
     missed: list[int] = []
-    for dd in (r_obs.choice(cand, size=min(2, len(cand)), replace=False) if len(cand) else []):
+    for dd in r_obs.choice(cand, size=min(2, len(cand)), replace=False) if len(cand) else []:
         if not active[1, dd - 1] or not active[1, dd + 1]:
             continue
         active[1, dd] = False
@@ -647,8 +793,13 @@ def simulate(
     of = np.repeat([0, 1], len(on1))
     ots = crawl_start[of, od] + pos_in_folder[nc[on]] * CREATOR_GAP_MS + (k_in_creator[on] + 1) * 1_200 + 900
     oage = od - pday[on]
-    scheduled = daily_crawl | (oage <= DAILY_UNTIL_AGE) | ((oage <= EVERY2_UNTIL_AGE) & (oage % 2 == 0)) \
-        | ((oage - EVERY2_UNTIL_AGE) % 14 == 0) | (oage >= DAILY_FROM_AGE)
+    scheduled = (
+        daily_crawl
+        | (oage <= DAILY_UNTIL_AGE)
+        | ((oage <= EVERY2_UNTIL_AGE) & (oage % 2 == 0))
+        | ((oage - EVERY2_UNTIL_AGE) % 14 == 0)
+        | (oage >= DAILY_FROM_AGE)
+    )
     keep = (ots > pub[on]) & active[of, od] & scheduled
     on, od, of, ots = on[keep], od[keep], of[keep], ots[keep]
     age = (ots - pub[on]) / DAY_MS
@@ -657,9 +808,20 @@ def simulate(
     # deleted likes: a few small drops
     drop = np.flatnonzero((age > 3) & (r_obs.random(len(on)) < 0.003))
     counts[drop, 0] = np.maximum(counts[drop, 0] - r_obs.integers(1, 4, len(drop)), 0)
-    obs = pd.DataFrame({"note": on, "day": od, "folder": of, "ts": ots, "likes": counts[:, 0],
-                        "saves": counts[:, 1], "comments": counts[:, 2], "shares": counts[:, 3],
-                        "source_keyword": "", "mode": "creator"})
+    obs = pd.DataFrame(
+        {
+            "note": on,
+            "day": od,
+            "folder": of,
+            "ts": ots,
+            "likes": counts[:, 0],
+            "saves": counts[:, 1],
+            "comments": counts[:, 2],
+            "shares": counts[:, 3],
+            "source_keyword": "",
+            "mode": "creator",
+        }
+    )
     n_drops = len(drop)
 
     # ---------------------------------------------------------------- creator observations
@@ -676,8 +838,17 @@ def simulate(
         ages = (day_ms0 + 12 * 3600_000 - pub[j]) / DAY_MS
         ls_day[nc[j]] += ls_final[j] * curve_fraction(h[j], w[j], ages) * (ages > 0)
     follows_day = follows[:, None] + np.cumsum(r_fol.random((n, D)) < 0.03, axis=1)
-    cobs = pd.DataFrame({"creator": cc, "day": cd, "folder": cf, "ts": cts, "fans": F[cc, cd],
-                         "follows": follows_day[cc, cd], "interaction": inter_base[cc] + np.round(ls_day[cc, cd])})
+    cobs = pd.DataFrame(
+        {
+            "creator": cc,
+            "day": cd,
+            "folder": cf,
+            "ts": cts,
+            "fans": F[cc, cd],
+            "follows": follows_day[cc, cd],
+            "interaction": inter_base[cc] + np.round(ls_day[cc, cd]),
+        }
+    )
 
     # ---------------------------------------------------------------- search: rankings + keyword_watch crawls
     kw_list: list[tuple[str, str | None, int | None]] = []  # (keyword, category, brand idx)
@@ -690,8 +861,12 @@ def simulate(
     rank_rows: list[tuple[str, int, str, int]] = []
     watch_rows = []
     for kw, kcat, kb in kw_list:
-        rel = np.array([kw in note_text[j] or (kb is None and topic[j] == kcat) or
-                        (kb is not None and brand_of[j] == kb) for j in range(m)])
+        rel = np.array(
+            [
+                kw in note_text[j] or (kb is None and topic[j] == kcat) or (kb is not None and brand_of[j] == kb)
+                for j in range(m)
+            ]
+        )
         pool = _hex(r_brand, 60, 24)
         kw_pool[kw] = pool
         stick = r_brand.random(60)  # sticky popularity of never-crawled results
@@ -737,9 +912,20 @@ def simulate(
         wr, wts, wnote = wr[ok], wts[ok], wnote[ok]
         wfrac = curve_fraction(h[wnote], w[wnote], (wts - pub[wnote]) / DAY_MS)
         wcounts = np.round(comp_final[wnote] * wfrac[:, None]).astype("int64")
-        wobs = pd.DataFrame({"note": wnote, "day": wr["day"].to_numpy(), "folder": 2, "ts": wts,
-                             "likes": wcounts[:, 0], "saves": wcounts[:, 1], "comments": wcounts[:, 2],
-                             "shares": wcounts[:, 3], "source_keyword": wr["kw"].to_numpy(), "mode": "search"})
+        wobs = pd.DataFrame(
+            {
+                "note": wnote,
+                "day": wr["day"].to_numpy(),
+                "folder": 2,
+                "ts": wts,
+                "likes": wcounts[:, 0],
+                "saves": wcounts[:, 1],
+                "comments": wcounts[:, 2],
+                "shares": wcounts[:, 3],
+                "source_keyword": wr["kw"].to_numpy(),
+                "mode": "search",
+            }
+        )
         obs = pd.concat([obs, wobs], ignore_index=True)
 
     # ---------------------------------------------------------------- duplicates in the creator crawls
@@ -760,10 +946,25 @@ def simulate(
 
     # ---------------------------------------------------------------- comments
     com_rows, com_truth = _make_comments(
-        r_com, m=m, nc=nc, pday=pday, pub=pub, crawl_start=crawl_start, active=active,
-        pos_in_folder=pos_in_folder, h=h, w=w, comp_final=comp_final, topic=topic, D=D,
+        r_com,
+        m=m,
+        nc=nc,
+        pday=pday,
+        pub=pub,
+        crawl_start=crawl_start,
+        active=active,
+        pos_in_folder=pos_in_folder,
+        h=h,
+        w=w,
+        comp_final=comp_final,
+        topic=topic,
+        D=D,
         dup_creators={int(i) for i in range(n) if "duplicate_comments" in infl_kinds[i]},
-        user_nick=nicknames, note_ids=note_ids, creator_ids=user_ids, avatars=avatar, sponsored=sponsored,
+        user_nick=nicknames,
+        note_ids=note_ids,
+        creator_ids=user_ids,
+        avatars=avatar,
+        sponsored=sponsored,
     )
 
     # ---------------------------------------------------------------- build per-file record lists
@@ -810,20 +1011,36 @@ def simulate(
     for r in range(len(obs)):
         j = int(note_idx[r])
         i = int(nc[j])
-        records.append({
-            "note_id": note_ids[j], "type": str(note_type[j]), "title": titles[j], "desc": descs[j],
-            "video_url": videos[j], "time": int(pub[j]), "last_update_time": int(pub[j] + edit_ms[j]),
-            "user_id": user_ids[i], "nickname": nicknames[i], "avatar": avatar[i],
-            "liked_count": cnt_str["likes"][r], "collected_count": cnt_str["saves"][r],
-            "comment_count": cnt_str["comments"][r], "share_count": cnt_str["shares"][r],
-            "ip_location": str(ip_note[j]), "image_list": images[j], "tag_list": tag_lists[j],
-            "last_modify_ts": int(obs.at[r, "ts"]),
-            "note_url": f"https://www.xiaohongshu.com/explore/{note_ids[j]}?xsec_token={tokens[j]}&xsec_source=pc_user",
-            "source_keyword": obs.at[r, "source_keyword"], "xsec_token": tokens[j],
-        })
+        records.append(
+            {
+                "note_id": note_ids[j],
+                "type": str(note_type[j]),
+                "title": titles[j],
+                "desc": descs[j],
+                "video_url": videos[j],
+                "time": int(pub[j]),
+                "last_update_time": int(pub[j] + edit_ms[j]),
+                "user_id": user_ids[i],
+                "nickname": nicknames[i],
+                "avatar": avatar[i],
+                "liked_count": cnt_str["likes"][r],
+                "collected_count": cnt_str["saves"][r],
+                "comment_count": cnt_str["comments"][r],
+                "share_count": cnt_str["shares"][r],
+                "ip_location": str(ip_note[j]),
+                "image_list": images[j],
+                "tag_list": tag_lists[j],
+                "last_modify_ts": int(obs.at[r, "ts"]),
+                "note_url": f"https://www.xiaohongshu.com/explore/{note_ids[j]}?xsec_token={tokens[j]}&xsec_source=pc_user",
+                "source_keyword": obs.at[r, "source_keyword"],
+                "xsec_token": tokens[j],
+            }
+        )
     for r, rec in enumerate(records):
         key = path_arr[r]
-        files.setdefault(key, {"fmt": fmt_arr[r], "fields": NOTE_FIELDS, "rows": [], "kind": "notes"})["rows"].append(rec)
+        files.setdefault(key, {"fmt": fmt_arr[r], "fields": NOTE_FIELDS, "rows": [], "kind": "notes"})["rows"].append(
+            rec
+        )
 
     cobs = cobs.sort_values(["folder", "day", "ts"], kind="stable").reset_index(drop=True)
     for (f, d), idx in cobs.groupby(["folder", "day"]).indices.items():
@@ -839,14 +1056,24 @@ def simulate(
         rows = []
         for k, (ci, ts, fo) in enumerate(zip(sub["creator"], sub["ts"], sub["follows"])):
             ci = int(ci)
-            rows.append({
-                "user_id": user_ids[ci], "nickname": nicknames[ci], "gender": str(gender[ci]), "avatar": avatar[ci],
-                "desc": bios[ci], "ip_location": str(prov[ci]), "follows": str(int(fo)), "fans": fans_s[k],
-                "interaction": inter_s[k],
-                "tag_list": json.dumps({"info": None, "location": str(prov[ci]),
-                                        "profession": f"{CATEGORY_CN[cats[ci]]}博主"}, ensure_ascii=False),
-                "last_modify_ts": int(ts),
-            })
+            rows.append(
+                {
+                    "user_id": user_ids[ci],
+                    "nickname": nicknames[ci],
+                    "gender": str(gender[ci]),
+                    "avatar": avatar[ci],
+                    "desc": bios[ci],
+                    "ip_location": str(prov[ci]),
+                    "follows": str(int(fo)),
+                    "fans": fans_s[k],
+                    "interaction": inter_s[k],
+                    "tag_list": json.dumps(
+                        {"info": None, "location": str(prov[ci]), "profession": f"{CATEGORY_CN[cats[ci]]}博主"},
+                        ensure_ascii=False,
+                    ),
+                    "last_modify_ts": int(ts),
+                }
+            )
         files[p] = {"fmt": fmt, "fields": CREATOR_FIELDS, "rows": rows, "kind": "creators"}
 
     for (f, d), grp in com_rows.groupby(["folder", "day"]).indices.items() if len(com_rows) else []:
@@ -854,8 +1081,12 @@ def simulate(
         fmt = "jsonl" if f == 0 or d % 2 == 0 else "csv"
         p = rel_root / FOLDERS[f] / f"creator_comments_{ds(d)}.{fmt}"
         sub = com_rows.iloc[grp]
-        files[p] = {"fmt": fmt, "fields": COMMENT_FIELDS, "rows": sub[list(COMMENT_FIELDS)].to_dict("records"),
-                    "kind": "comments"}
+        files[p] = {
+            "fmt": fmt,
+            "fields": COMMENT_FIELDS,
+            "rows": sub[list(COMMENT_FIELDS)].to_dict("records"),
+            "kind": "comments",
+        }
 
     # ---------------------------------------------------------------- malformed records (extra corrupted copies)
     malformed = _plant_malformed(files, r_dirt, out)
@@ -884,8 +1115,15 @@ def simulate(
         i = int(nc[j])
         price = vid_price[i] if note_type[j] == "video" else img_price[i]
         fee = float(np.clip(np.round(price * r_brand.uniform(0.85, 1.0), -1), *TIER_FEE[tiers[i]]))
-        post_rows.append(dict(campaign_id=camp_of[j], note_id=note_ids[j], user_id=user_ids[i], fee_cny=fee,
-                              posted_date=str(date(1970, 1, 1) + timedelta(days=int(_shanghai_date(pub[j]))))))
+        post_rows.append(
+            dict(
+                campaign_id=camp_of[j],
+                note_id=note_ids[j],
+                user_id=user_ids[i],
+                fee_cny=fee,
+                posted_date=str(date(1970, 1, 1) + timedelta(days=int(_shanghai_date(pub[j])))),
+            )
+        )
     posts = pd.DataFrame(post_rows, columns=["campaign_id", "note_id", "user_id", "fee_cny", "posted_date"])
     posts = posts.sort_values(["campaign_id", "posted_date", "note_id"], kind="stable").reset_index(drop=True)
     season, weekly = _season(D, start_date)
@@ -895,9 +1133,9 @@ def simulate(
     store_step = np.ones((len(BRANDS), D))
     for cr in camp_rows:
         c = cr["plan"]
-        lift_step[c.brand_idx, cr["start"]:] *= 1 + c.search_lift
+        lift_step[c.brand_idx, cr["start"] :] *= 1 + c.search_lift
         if c.store_lift is not None:
-            store_step[c.brand_idx, cr["start"]:] *= 1 + c.store_lift
+            store_step[c.brand_idx, cr["start"] :] *= 1 + c.store_lift
     for bi, b in enumerate(BRANDS):
         e1 = 1 + r_brand.normal(0, 0.01, D)
         e2 = 1 + r_brand.normal(0, 0.01, D)
@@ -911,18 +1149,35 @@ def simulate(
             store_rows += [(ds(d), b.brand, int(sv[d])) for d in range(D)]
     if brand_files:
         bdir = out / "brand"
-        _write_csv(bdir / "brands.csv", pd.DataFrame(
-            [(b.brand, "|".join(b.aliases), b.category, b.control_keyword) for b in BRANDS],
-            columns=["brand", "aliases", "category", "control_keyword"]))
+        _write_csv(
+            bdir / "brands.csv",
+            pd.DataFrame(
+                [(b.brand, "|".join(b.aliases), b.category, b.control_keyword) for b in BRANDS],
+                columns=["brand", "aliases", "category", "control_keyword"],
+            ),
+        )
         camp_df = []
         for cr in camp_rows:
             c = cr["plan"]
             spend = posts.loc[posts["campaign_id"] == c.campaign_id, "fee_cny"].sum()
-            camp_df.append((c.campaign_id, BRANDS[c.brand_idx].brand, c.phase, ds(cr["start"]), ds(cr["end"]),
-                            "|".join(BRANDS[c.brand_idx].product_keywords),
-                            float(np.round(spend * 1.15, -3))))
-        _write_csv(bdir / "campaigns.csv", pd.DataFrame(camp_df, columns=[
-            "campaign_id", "brand", "phase", "start_date", "end_date", "target_keywords", "budget_cny"]))
+            camp_df.append(
+                (
+                    c.campaign_id,
+                    BRANDS[c.brand_idx].brand,
+                    c.phase,
+                    ds(cr["start"]),
+                    ds(cr["end"]),
+                    "|".join(BRANDS[c.brand_idx].product_keywords),
+                    float(np.round(spend * 1.15, -3)),
+                )
+            )
+        _write_csv(
+            bdir / "campaigns.csv",
+            pd.DataFrame(
+                camp_df,
+                columns=["campaign_id", "brand", "phase", "start_date", "end_date", "target_keywords", "budget_cny"],
+            ),
+        )
         _write_csv(bdir / "campaign_posts.csv", posts)
         for d, grp in rankings.groupby("day", sort=True):
             _write_csv(bdir / f"search_rankings_{ds(int(d))}.csv", grp[["keyword", "rank", "note_id"]])
@@ -937,74 +1192,145 @@ def simulate(
     # ---------------------------------------------------------------- truth
     tdir = out / "truth"
     tier_every_day = [",".join(sorted(set(_tiers_of(F[i])))) for i in range(n)]
-    _write_csv(tdir / "creators.csv", pd.DataFrame({
-        "user_id": user_ids, "nickname": nicknames, "planted_tier": tiers, "followers_base": f_base.astype("int64"),
-        "followers_last": F[:, -1], "tiers_seen": tier_every_day, "category": cats,
-        "follower_growth_total": np.round(drift_total, 4),
-        "er_7d_planted": np.round([TIER_ER7[t] for t in tiers] * er_factor, 5),
-        "comment_to_like_planted": np.round(c2l, 5), "save_to_like_planted": np.round(s2l, 4),
-        "is_inflated": is_infl, "inflation_kinds": ["|".join(k) for k in infl_kinds],
-        "spike_date": [ds(s) if s >= 0 else "" for s in spike_day], "spike_factor": np.round(spike_factor, 4),
-        "image_price_cny": img_price, "video_price_cny": vid_price, "has_rate_card": has_card,
-    }))
+    _write_csv(
+        tdir / "creators.csv",
+        pd.DataFrame(
+            {
+                "user_id": user_ids,
+                "nickname": nicknames,
+                "planted_tier": tiers,
+                "followers_base": f_base.astype("int64"),
+                "followers_last": F[:, -1],
+                "tiers_seen": tier_every_day,
+                "category": cats,
+                "follower_growth_total": np.round(drift_total, 4),
+                "er_7d_planted": np.round([TIER_ER7[t] for t in tiers] * er_factor, 5),
+                "comment_to_like_planted": np.round(c2l, 5),
+                "save_to_like_planted": np.round(s2l, 4),
+                "is_inflated": is_infl,
+                "inflation_kinds": ["|".join(k) for k in infl_kinds],
+                "spike_date": [ds(s) if s >= 0 else "" for s in spike_day],
+                "spike_factor": np.round(spike_factor, 4),
+                "image_price_cny": img_price,
+                "video_price_cny": vid_price,
+                "has_rate_card": has_card,
+            }
+        ),
+    )
     hl = planted_half_life(h, w)
-    _write_csv(tdir / "notes.csv", pd.DataFrame({
-        "note_id": note_ids, "user_id": [user_ids[i] for i in nc], "published_ms": pub,
-        "published_date": [str(date(1970, 1, 1) + timedelta(days=int(x))) for x in _shanghai_date(pub)],
-        "note_type": note_type, "category": topic, "creator_category": cats[nc], "is_off_niche": off_niche,
-        "curve": curve_kind, "h_days": np.round(h, 6), "w": np.round(w, 6), "e_final": np.round(e_final, 3),
-        "likes_final": np.round(comp_final[:, 0], 3), "saves_final": np.round(comp_final[:, 1], 3),
-        "comments_final": np.round(comp_final[:, 2], 3), "shares_final": np.round(comp_final[:, 3], 3),
-        "er_7d_planted": np.round(er7, 6), "followers_at_7d": f7,
-        "planted_half_life_days": np.round(hl, 4), "planted_late_share": np.round(late_share, 4),
-        "is_evergreen": is_evergreen, "is_viral_planted": viral,
-        "brand": [BRANDS[b].brand if b is not None else "" for b in brand_of],
-        "campaign_id": [c or "" for c in camp_of], "is_sponsored": sponsored, "is_disclosed": disclosed,
-        "has_target_keyword": has_target,
-    }))
+    _write_csv(
+        tdir / "notes.csv",
+        pd.DataFrame(
+            {
+                "note_id": note_ids,
+                "user_id": [user_ids[i] for i in nc],
+                "published_ms": pub,
+                "published_date": [str(date(1970, 1, 1) + timedelta(days=int(x))) for x in _shanghai_date(pub)],
+                "note_type": note_type,
+                "category": topic,
+                "creator_category": cats[nc],
+                "is_off_niche": off_niche,
+                "curve": curve_kind,
+                "h_days": np.round(h, 6),
+                "w": np.round(w, 6),
+                "e_final": np.round(e_final, 3),
+                "likes_final": np.round(comp_final[:, 0], 3),
+                "saves_final": np.round(comp_final[:, 1], 3),
+                "comments_final": np.round(comp_final[:, 2], 3),
+                "shares_final": np.round(comp_final[:, 3], 3),
+                "er_7d_planted": np.round(er7, 6),
+                "followers_at_7d": f7,
+                "planted_half_life_days": np.round(hl, 4),
+                "planted_late_share": np.round(late_share, 4),
+                "is_evergreen": is_evergreen,
+                "is_viral_planted": viral,
+                "brand": [BRANDS[b].brand if b is not None else "" for b in brand_of],
+                "campaign_id": [c or "" for c in camp_of],
+                "is_sponsored": sponsored,
+                "is_disclosed": disclosed,
+                "has_target_keyword": has_target,
+            }
+        ),
+    )
     _write_csv(tdir / "comments.csv", com_truth)
     camp_truth = []
     for cr in camp_rows:
         c = cr["plan"]
         ncr = int(posts.loc[posts["campaign_id"] == c.campaign_id, "user_id"].nunique())
-        camp_truth.append(dict(
-            campaign_id=c.campaign_id, brand=BRANDS[c.brand_idx].brand, phase=c.phase, start_date=ds(cr["start"]),
-            end_date=ds(cr["end"]), planted_creators=ncr, density_ok=ncr >= 15,
-            planted_search_lift=c.search_lift, planted_control_lift=0.0,
-            planted_store_lift="" if c.store_lift is None else c.store_lift,
-            planted_disclosure_rate=c.disclosure_rate,
-        ))
+        camp_truth.append(
+            dict(
+                campaign_id=c.campaign_id,
+                brand=BRANDS[c.brand_idx].brand,
+                phase=c.phase,
+                start_date=ds(cr["start"]),
+                end_date=ds(cr["end"]),
+                planted_creators=ncr,
+                density_ok=ncr >= 15,
+                planted_search_lift=c.search_lift,
+                planted_control_lift=0.0,
+                planted_store_lift="" if c.store_lift is None else c.store_lift,
+                planted_disclosure_rate=c.disclosure_rate,
+            )
+        )
     _write_csv(tdir / "campaigns.csv", pd.DataFrame(camp_truth))
-    _write_csv(tdir / "fee_ranges.csv", pd.DataFrame(
-        [(t, *TIER_FEE[t], *TIER_FOLLOWERS[t], TIER_ER7[t]) for t in TIER_NAMES],
-        columns=["tier", "fee_min_cny", "fee_max_cny", "followers_min", "followers_max", "er_7d_median"]))
-    _write_csv(tdir / "malformed.csv", pd.DataFrame(malformed, columns=["file", "record_number", "kind", "field",
-                                                                          "value", "problem"]))
+    _write_csv(
+        tdir / "fee_ranges.csv",
+        pd.DataFrame(
+            [(t, *TIER_FEE[t], *TIER_FOLLOWERS[t], TIER_ER7[t]) for t in TIER_NAMES],
+            columns=["tier", "fee_min_cny", "fee_max_cny", "followers_min", "followers_max", "er_7d_median"],
+        ),
+    )
+    _write_csv(
+        tdir / "malformed.csv",
+        pd.DataFrame(malformed, columns=["file", "record_number", "kind", "field", "value", "problem"]),
+    )
     params = {
-        "seed": seed, "creators": n, "days": D, "start_date": start_date.isoformat(),
-        "end_date": end_date.isoformat(), "brand_files": brand_files,
-        "tier_er7_median": TIER_ER7, "er_creator_sigma": 0.35, "er_creator_clip": [0.6, 1.8],
-        "er_note_sigma": 0.2, "er_note_clip": [0.7, 1.45], "sponsored_er_factor": 0.9,
-        "off_niche_er_factor": 0.85, "viral_share": 0.03, "viral_factor": [6.0, 15.0], "curve": "E(t)=E_final*(w*(1-2^(-t/h))+(1-w)*min(t/100,1))",
-        "evergreen_threshold": 0.25, "max_crawl_age_days": MAX_CRAWL_AGE_DAYS,
+        "seed": seed,
+        "creators": n,
+        "days": D,
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "brand_files": brand_files,
+        "tier_er7_median": TIER_ER7,
+        "er_creator_sigma": 0.35,
+        "er_creator_clip": [0.6, 1.8],
+        "er_note_sigma": 0.2,
+        "er_note_clip": [0.7, 1.45],
+        "sponsored_er_factor": 0.9,
+        "off_niche_er_factor": 0.85,
+        "viral_share": 0.03,
+        "viral_factor": [6.0, 15.0],
+        "curve": "E(t)=E_final*(w*(1-2^(-t/h))+(1-w)*min(t/100,1))",
+        "evergreen_threshold": 0.25,
+        "max_crawl_age_days": MAX_CRAWL_AGE_DAYS,
         "crawler_days": {FOLDERS[0]: [ds(0), ds(handover + 2)], FOLDERS[1]: [ds(handover), ds(D - 1)]},
         "missed_days": {FOLDERS[1]: [ds(d) for d in sorted(missed)]},
         "late_crawl_days": {FOLDERS[1]: sorted(ds(d) for d in late_days)},
         "renamed_file": str((rel_root / FOLDERS[0] / f"creator_contents_rerun.{fmt_a[renamed_day]}").relative_to(out)),
-        "duplicates": {"exact_same_file": int(len(ex)), "recrawl_same_file": int(len(rc)),
-                       "keyword_watch_rows": int((obs["mode"] == "search").sum())},
+        "duplicates": {
+            "exact_same_file": int(len(ex)),
+            "recrawl_same_file": int(len(rc)),
+            "keyword_watch_rows": int((obs["mode"] == "search").sum()),
+        },
         "like_drops": int(n_drops),
-        "abbreviation": {FOLDERS[0]: "wan (>=10000 -> 1.2万)", FOLDERS[1]: "exact in csv, w (2.3w) in json",
-                         SEARCH_FOLDER: "search (10万+ for >= 100000, 1.2k for 1000-9999, 万 between)"},
+        "abbreviation": {
+            FOLDERS[0]: "wan (>=10000 -> 1.2万)",
+            FOLDERS[1]: "exact in csv, w (2.3w) in json",
+            SEARCH_FOLDER: "search (10万+ for >= 100000, 1.2k for 1000-9999, 万 between)",
+        },
         "keywords_ranked": [k for k, _, _ in kw_list],
     }
-    (tdir / "params.json").write_text(json.dumps(params, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                                      encoding="utf-8")
+    (tdir / "params.json").write_text(
+        json.dumps(params, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     summary_rows["notes_distinct"] = m
     summary_rows["creators_distinct"] = n
     return {
-        "out": str(out), "start_date": start_date.isoformat(), "end_date": end_date.isoformat(),
-        "files": dict(sorted(summary_files.items())), "rows": dict(sorted(summary_rows.items())),
+        "out": str(out),
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "files": dict(sorted(summary_files.items())),
+        "rows": dict(sorted(summary_rows.items())),
         "malformed": len(malformed),
     }
 
@@ -1029,11 +1355,28 @@ def _season(D: int, start: date) -> tuple[np.ndarray, np.ndarray]:
     return season, weekly
 
 
-def _make_comments(rng: np.random.Generator, *, m: int, nc: np.ndarray, pday: np.ndarray, pub: np.ndarray,
-                   crawl_start: np.ndarray, active: np.ndarray, pos_in_folder: np.ndarray,
-                   h: np.ndarray, w: np.ndarray, comp_final: np.ndarray, topic: np.ndarray, D: int,
-                   dup_creators: set[int], user_nick: list[str], note_ids: list[str], creator_ids: list[str],
-                   avatars: list[str], sponsored: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _make_comments(
+    rng: np.random.Generator,
+    *,
+    m: int,
+    nc: np.ndarray,
+    pday: np.ndarray,
+    pub: np.ndarray,
+    crawl_start: np.ndarray,
+    active: np.ndarray,
+    pos_in_folder: np.ndarray,
+    h: np.ndarray,
+    w: np.ndarray,
+    comp_final: np.ndarray,
+    topic: np.ndarray,
+    D: int,
+    dup_creators: set[int],
+    user_nick: list[str],
+    note_ids: list[str],
+    creator_ids: list[str],
+    avatars: list[str],
+    sponsored: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Comment rows: each note's comments are crawled once, on the first comment day (every third day of its
     folder) at least 1 day after publication; up to 3-8 comments (15 for duplicate-comment accounts)."""
     rows = []
@@ -1069,20 +1412,34 @@ def _make_comments(rng: np.random.Generator, *, m: int, nc: np.ndarray, pday: np
                 if rng.random() < 0.3:
                     text += EMOJI[int(rng.integers(len(EMOJI)))]
             else:
-                cls = classes[int(rng.choice(len(classes), p=probs))] if not sponsored[j] or rng.random() > 0.15 \
+                cls = (
+                    classes[int(rng.choice(len(classes), p=probs))]
+                    if not sponsored[j] or rng.random() > 0.15
                     else "purchase_intent"
+                )
                 text, is_dup = _comment_text(rng, cls, kws, nick_pool), False
             cid = f"{int(ct[q] // 1000):08x}" + "".join(_hex(rng, 1, 16))
             top_ids.append((cid, int(ct[q])))
             uid = "".join(_hex(rng, 1, 24))
-            rows.append(dict(
-                comment_id=cid, create_time=int(ct[q]), ip_location=PROVINCES[int(rng.integers(len(PROVINCES)))],
-                note_id=note_ids[j], content=text, user_id=uid,
-                nickname=nick_pool[int(rng.integers(len(nick_pool)))] + str(int(rng.integers(10, 9999))),
-                avatar="https://sns-avatar-qc.xhscdn.com/avatar/" + "".join(_hex(rng, 1, 20)) + ".jpg",
-                sub_comment_count="0", pictures="", parent_comment_id="0" if rng.random() < 0.7 else "",
-                last_modify_ts=ts + q * 150, like_count=str(int(rng.geometric(0.3)) - 1),
-                folder=f, day=d))
+            rows.append(
+                dict(
+                    comment_id=cid,
+                    create_time=int(ct[q]),
+                    ip_location=PROVINCES[int(rng.integers(len(PROVINCES)))],
+                    note_id=note_ids[j],
+                    content=text,
+                    user_id=uid,
+                    nickname=nick_pool[int(rng.integers(len(nick_pool)))] + str(int(rng.integers(10, 9999))),
+                    avatar="https://sns-avatar-qc.xhscdn.com/avatar/" + "".join(_hex(rng, 1, 20)) + ".jpg",
+                    sub_comment_count="0",
+                    pictures="",
+                    parent_comment_id="0" if rng.random() < 0.7 else "",
+                    last_modify_ts=ts + q * 150,
+                    like_count=str(int(rng.geometric(0.3)) - 1),
+                    folder=f,
+                    day=d,
+                )
+            )
             truth.append((cid, note_ids[j], cls, is_dup, "", creator_ids[int(nc[j])]))
         sub_counts: dict[str, int] = {}
         for q in range(n_rep):
@@ -1102,27 +1459,52 @@ def _make_comments(rng: np.random.Generator, *, m: int, nc: np.ndarray, pday: np
                 av = "https://sns-avatar-qc.xhscdn.com/avatar/" + "".join(_hex(rng, 1, 20)) + ".jpg"
             cid = f"{int(rct // 1000):08x}" + "".join(_hex(rng, 1, 16))
             sub_counts[pid] = sub_counts.get(pid, 0) + 1
-            rows.append(dict(
-                comment_id=cid, create_time=int(rct), ip_location=PROVINCES[int(rng.integers(len(PROVINCES)))],
-                note_id=note_ids[j], content=text, user_id=uid, nickname=nick, avatar=av, sub_comment_count="0",
-                pictures="", parent_comment_id=pid, last_modify_ts=ts + (n_top + q) * 150,
-                like_count=str(int(rng.geometric(0.5)) - 1), folder=f, day=d))
+            rows.append(
+                dict(
+                    comment_id=cid,
+                    create_time=int(rct),
+                    ip_location=PROVINCES[int(rng.integers(len(PROVINCES)))],
+                    note_id=note_ids[j],
+                    content=text,
+                    user_id=uid,
+                    nickname=nick,
+                    avatar=av,
+                    sub_comment_count="0",
+                    pictures="",
+                    parent_comment_id=pid,
+                    last_modify_ts=ts + (n_top + q) * 150,
+                    like_count=str(int(rng.geometric(0.5)) - 1),
+                    folder=f,
+                    day=d,
+                )
+            )
             truth.append((cid, note_ids[j], cls, False, pid, creator_ids[int(nc[j])]))
         for r in rows[-k:]:
             if r["comment_id"] in sub_counts:
                 r["sub_comment_count"] = str(sub_counts[r["comment_id"]])
     df = pd.DataFrame(rows, columns=list(COMMENT_FIELDS) + ["folder", "day"])
     df = df.sort_values(["folder", "day", "last_modify_ts"], kind="stable").reset_index(drop=True)
-    tdf = pd.DataFrame(truth, columns=["comment_id", "note_id", "planted_class", "is_planted_duplicate",
-                                       "parent_comment_id", "note_author_id"])
+    tdf = pd.DataFrame(
+        truth,
+        columns=[
+            "comment_id",
+            "note_id",
+            "planted_class",
+            "is_planted_duplicate",
+            "parent_comment_id",
+            "note_author_id",
+        ],
+    )
     return df, tdf
 
 
 def _comment_text(rng: np.random.Generator, cls: str, kws: Sequence[str], nick_pool: Sequence[str]) -> str:
     tpl = COMMENT_TEMPLATES[cls][int(rng.integers(len(COMMENT_TEMPLATES[cls])))]
     text = tpl.format(
-        kw=kws[int(rng.integers(len(kws)))], n=int(rng.integers(2, 10)),
-        name=nick_pool[int(rng.integers(len(nick_pool)))], name2=nick_pool[int(rng.integers(len(nick_pool)))],
+        kw=kws[int(rng.integers(len(kws)))],
+        n=int(rng.integers(2, 10)),
+        name=nick_pool[int(rng.integers(len(nick_pool)))],
+        name2=nick_pool[int(rng.integers(len(nick_pool)))],
         eff=EXPERIENCE_EFFECTS[int(rng.integers(len(EXPERIENCE_EFFECTS)))],
     )
     if cls in ("purchase_intent", "question", "experience", "other") and rng.random() < 0.5:
@@ -1198,8 +1580,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-brand-files", action="store_true", help="write only mediacrawler/ and reference/")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
-    s = simulate(a.out, creators=a.creators, days=a.days, seed=a.seed, end_date=a.end_date,
-                 brand_files=not a.no_brand_files)
+    s = simulate(
+        a.out, creators=a.creators, days=a.days, seed=a.seed, end_date=a.end_date, brand_files=not a.no_brand_files
+    )
     print(json.dumps(s, ensure_ascii=False, indent=2))
     return 0
 

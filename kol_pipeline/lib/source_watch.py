@@ -35,8 +35,9 @@ def _numeric_query(table: str) -> sa.Select:
     shifted = ts + sa.bindparam("offset", SHANGHAI_OFFSET_MS)
     day = (shifted - shifted % DAY_MS).label("day_ms")
     return (
-        sa.select(day, sa.func.count().label("n"), sa.func.max(ts).label("mx"),
-                  sa.func.sum(ts % CHECKSUM_MOD).label("ck"))
+        sa.select(
+            day, sa.func.count().label("n"), sa.func.max(ts).label("mx"), sa.func.sum(ts % CHECKSUM_MOD).label("ck")
+        )
         .select_from(sa.table(table))
         .where(ts.is_not(None))
         .group_by(day)
@@ -56,7 +57,9 @@ def db_day_fingerprints(engine: Any, kinds: tuple[str, ...] = KINDS) -> dict[str
             if numeric:
                 rows = [(int(r.day_ms), int(r.n), int(r.mx), int(r.ck)) for r in conn.execute(_numeric_query(table))]
             else:  # a text column (a table written from CSV): parsed as the ingestion parses it
-                rows = _group_text([v for (v,) in conn.execute(sa.select(sa.column("last_modify_ts")).select_from(sa.table(table)))])
+                rows = _group_text(
+                    [v for (v,) in conn.execute(sa.select(sa.column("last_modify_ts")).select_from(sa.table(table)))]
+                )
             for day_ms, n, mx, ck in rows:
                 parts.setdefault(_day(day_ms).isoformat(), []).append(f"{table}:{n}:{mx}:{ck}")
     return {d: "|".join(sorted(v)) for d, v in sorted(parts.items())}

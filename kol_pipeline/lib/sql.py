@@ -138,7 +138,9 @@ class _Warehouse:
         return [str(p) for p in Path(self.root).glob(pattern)]
 
     def has_partitions(self, table: str) -> bool:
-        return any(not Path(p).name.startswith((".", "_")) for p in self._glob(f"{table}/{PARTITION_COLUMN}=*/*.parquet"))
+        return any(
+            not Path(p).name.startswith((".", "_")) for p in self._glob(f"{table}/{PARTITION_COLUMN}=*/*.parquet")
+        )
 
     def has_single(self, table: str) -> bool:
         return bool(self._glob(f"{table}/{table}.parquet"))
@@ -219,8 +221,9 @@ def run_sql(
         return 2
     wh = _Warehouse(warehouse)
     if not wh.exists():
-        print(f"note: warehouse {warehouse} does not exist: every table is empty (run `kol-pipeline run` first)",
-              file=se)
+        print(
+            f"note: warehouse {warehouse} does not exist: every table is empty (run `kol-pipeline run` first)", file=se
+        )
     try:
         con = connect(warehouse)
     except duckdb.Error as exc:

@@ -53,15 +53,38 @@ _EPS = 1e-9
 _EPOCH_DAY = date(1970, 1, 1)
 HORIZONS = M.HORIZONS
 
-NOTE_OBS_COLUMNS = ["note_id", "user_id", "published_at", "crawled_at", "likes", "saves", "comments", "shares",
-                    "engagements", "category", "brands", "is_disclosed"]
+NOTE_OBS_COLUMNS = [
+    "note_id",
+    "user_id",
+    "published_at",
+    "crawled_at",
+    "likes",
+    "saves",
+    "comments",
+    "shares",
+    "engagements",
+    "category",
+    "brands",
+    "is_disclosed",
+]
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
 COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
 # The comment state's columns each consumer reads (the state holds one row per comment of 122 days).
 NOTE_SHARE_COMMENT_COLUMNS = ["lt_note_key", "lt_cnt", "lt_sub"]
 SCORECARD_COMMENT_COLUMNS = ["note_key", "last_sd", "norm_key", "top_first", "top_sub_first"]
-_LATEST = ["user_id", "crawled_at", "age_days", "likes", "saves", "comments", "shares", "engagements", "category",
-           "brands", "is_disclosed"]
+_LATEST = [
+    "user_id",
+    "crawled_at",
+    "age_days",
+    "likes",
+    "saves",
+    "comments",
+    "shares",
+    "engagements",
+    "category",
+    "brands",
+    "is_disclosed",
+]
 
 
 def _ts(d: date) -> pd.Timestamp:
@@ -100,9 +123,14 @@ def _without_day(df: pd.DataFrame | None) -> pd.DataFrame | None:
 
 # ============================================================================================ creator_state
 def empty_creator_state() -> pd.DataFrame:
-    return pd.DataFrame({"user_id": pd.Series(dtype=object), "nickname": pd.Series(dtype=object),
-                         "latest_sd": pd.Series(dtype="datetime64[ns]"),
-                         "followers_by_day": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series(dtype=object),
+            "nickname": pd.Series(dtype=object),
+            "latest_sd": pd.Series(dtype="datetime64[ns]"),
+            "followers_by_day": pd.Series(dtype=object),
+        }
+    )
 
 
 def _matrix(state: pd.DataFrame) -> np.ndarray:
@@ -119,8 +147,12 @@ def _matrix(state: pd.DataFrame) -> np.ndarray:
         if arr.null_count == 0 and (lengths == CREATOR_DAYS).all():
             values = pc.list_flatten(arr).cast(pa.float64())
             return values.to_numpy(zero_copy_only=False).reshape(len(arr), CREATOR_DAYS)
-        return np.stack([np.asarray(v if v is not None else np.full(CREATOR_DAYS, np.nan), dtype="float64")
-                         for v in arr.to_pylist()])
+        return np.stack(
+            [
+                np.asarray(v if v is not None else np.full(CREATOR_DAYS, np.nan), dtype="float64")
+                for v in arr.to_pylist()
+            ]
+        )
     return np.stack([np.asarray(v, dtype="float64") for v in col.to_numpy()])
 
 
@@ -135,8 +167,9 @@ def followers_column(mat: np.ndarray) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(offsets, flat)))
 
 
-def creator_state_step(prev: pd.DataFrame | None, prev_day: date | None, creators_day: pd.DataFrame | None,
-                       day: date) -> pd.DataFrame:
+def creator_state_step(
+    prev: pd.DataFrame | None, prev_day: date | None, creators_day: pd.DataFrame | None, day: date
+) -> pd.DataFrame:
     """The creator state of ``day`` from the state of ``prev_day`` (None: start empty) and the creators
     partition of ``day``. Frames carry no snapshot_date column."""
     prev = empty_creator_state() if prev is None else prev
@@ -168,8 +201,13 @@ def creator_state_step(prev: pd.DataFrame | None, prev_day: date | None, creator
         nick[idx] = nn
         latest[idx] = np.datetime64(_ts(day).to_datetime64(), "ns")
     keep = ~np.isnan(mat).all(axis=1)
-    out = pd.DataFrame({"user_id": users[keep], "nickname": nick[keep],
-                        "latest_sd": pd.to_datetime(latest[keep]).astype("datetime64[ns]")})
+    out = pd.DataFrame(
+        {
+            "user_id": users[keep],
+            "nickname": nick[keep],
+            "latest_sd": pd.to_datetime(latest[keep]).astype("datetime64[ns]"),
+        }
+    )
     out["nickname"] = out["nickname"].astype(object).where(out["nickname"].notna(), None)
     out["followers_by_day"] = followers_column(mat[keep]) if keep.any() else pd.Series(dtype=object)
     return out
@@ -244,8 +282,11 @@ class CreatorLookup:
     def spike_candidates(self, day: date, lookback: int, settings: MetricSettings) -> pd.DataFrame:
         """Rises between consecutive snapshots (offsets 0..lookback) above spike_rel and spike_abs:
         user_id, sd, prev_sd."""
-        cols = {"user_id": pd.Series(dtype=object), "sd": pd.Series(dtype="datetime64[ns]"),
-                "prev_sd": pd.Series(dtype="datetime64[ns]")}
+        cols = {
+            "user_id": pd.Series(dtype=object),
+            "sd": pd.Series(dtype="datetime64[ns]"),
+            "prev_sd": pd.Series(dtype="datetime64[ns]"),
+        }
         if len(self.mat) == 0:
             return pd.DataFrame(cols)
         chron = self.mat[:, : lookback + 1][:, ::-1]  # column j = day D - lookback + j
@@ -283,8 +324,16 @@ def key64(values) -> np.ndarray:
 # lt_cnt -1 = never top-level). It was 80 bytes with timestamps and float flags, and every day reads, copies and
 # writes the whole state (24 M rows at 100,000 notes a day).
 COMMENT_STATE_DTYPES = {
-    "comment_key": "int64", "note_key": "int64", "first_sd": "int32", "last_sd": "int32", "norm_key": "int64",
-    "top_first": "int8", "top_sub_first": "int8", "lt_note_key": "int64", "lt_cnt": "int8", "lt_sub": "int8",
+    "comment_key": "int64",
+    "note_key": "int64",
+    "first_sd": "int32",
+    "last_sd": "int32",
+    "norm_key": "int64",
+    "top_first": "int8",
+    "top_sub_first": "int8",
+    "lt_note_key": "int64",
+    "lt_cnt": "int8",
+    "lt_sub": "int8",
 }
 _DAY_COLS = ("first_sd", "last_sd")
 
@@ -352,24 +401,35 @@ def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | N
         return None
     lat = _latest_per_comment(c)
     top = M._top_level(lat)
-    sub = lat["is_substantive"].astype("boolean") if "is_substantive" in lat.columns else pd.Series(
-        pd.NA, index=lat.index, dtype="boolean")
+    sub = (
+        lat["is_substantive"].astype("boolean")
+        if "is_substantive" in lat.columns
+        else pd.Series(pd.NA, index=lat.index, dtype="boolean")
+    )
     content = lat["content"] if "content" in lat.columns else pd.Series("", index=lat.index)
     norm = by_value(content, normalize_comment)  # once per distinct text: short comments repeat ("好看", ...)
     out = {
-        "key": key64(lat["comment_id"]), "note_key": key64(lat["note_id"]),
+        "key": key64(lat["comment_id"]),
+        "note_key": key64(lat["note_id"]),
         "norm_key": np.where(norm.astype(str).to_numpy() != "", key64(norm), 0),
         "top_first": (top & sub.notna()).to_numpy(dtype="int8"),
         "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="int8"),
     }
     top_rows = lat[top] if lat is c else c[M._top_level(c)]
     lt = _latest_per_comment(top_rows) if len(top_rows) else top_rows
-    s = lt["is_substantive"].astype("boolean") if "is_substantive" in lt.columns else pd.Series(
-        pd.NA, index=lt.index, dtype="boolean")
-    out.update({
-        "lt_key": key64(lt["comment_id"]), "lt_note_key": key64(lt["note_id"]),
-        "lt_cnt": s.notna().to_numpy(dtype="int8"), "lt_sub": s.fillna(False).to_numpy(dtype="int8"),
-    })
+    s = (
+        lt["is_substantive"].astype("boolean")
+        if "is_substantive" in lt.columns
+        else pd.Series(pd.NA, index=lt.index, dtype="boolean")
+    )
+    out.update(
+        {
+            "lt_key": key64(lt["comment_id"]),
+            "lt_note_key": key64(lt["note_id"]),
+            "lt_cnt": s.notna().to_numpy(dtype="int8"),
+            "lt_sub": s.fillna(False).to_numpy(dtype="int8"),
+        }
+    )
     return out
 
 
@@ -380,19 +440,20 @@ def _kept_rows(keep: np.ndarray) -> slice | np.ndarray:
     return slice(first, None) if keep[first:].all() else keep
 
 
-def comment_state_step(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
-                       keep_days: int = COMMENT_KEEP_DAYS) -> pd.DataFrame:
+def comment_state_step(
+    prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date, keep_days: int = COMMENT_KEEP_DAYS
+) -> pd.DataFrame:
     """The comment state of ``day`` from the previous state and the comments partition of ``day``.
 
     Ids and normalized texts are kept as 64-bit keys (``key64``); ``norm_key`` 0 = an empty normalized text,
     ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level. Rows keep their order (new comments are
     appended in the order of the day's latest snapshots); every column of the result is copied once."""
-    return _comment_state_step(empty_comment_state() if prev is None else prev, _comment_day(comments_day), day,
-                               keep_days)
+    return _comment_state_step(
+        empty_comment_state() if prev is None else prev, _comment_day(comments_day), day, keep_days
+    )
 
 
-def _comment_state_step(st: pd.DataFrame, cd: dict[str, np.ndarray] | None, day: date, keep_days: int
-                        ) -> pd.DataFrame:
+def _comment_state_step(st: pd.DataFrame, cd: dict[str, np.ndarray] | None, day: date, keep_days: int) -> pd.DataFrame:
     old = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}  # views: prev is never written to
     old.update({c: _state_days(st[c]) for c in _DAY_COLS})
     old.update({c: _state_flags(st, c) for c in _FLAG_COLS})
@@ -413,11 +474,16 @@ def _comment_state_step(st: pd.DataFrame, cd: dict[str, np.ndarray] | None, day:
         n_keep, new = int(keep.sum()), ~seen
         n_new = int(new.sum())
         add = {
-            "comment_key": cd["key"][new], "note_key": cd["note_key"][new],
-            "first_sd": np.full(n_new, today), "last_sd": np.full(n_new, today),
-            "norm_key": cd["norm_key"][new], "top_first": cd["top_first"][new],
-            "top_sub_first": cd["top_sub_first"][new], "lt_note_key": np.zeros(n_new, dtype="int64"),
-            "lt_cnt": np.full(n_new, -1, dtype="int8"), "lt_sub": np.zeros(n_new, dtype="int8"),
+            "comment_key": cd["key"][new],
+            "note_key": cd["note_key"][new],
+            "first_sd": np.full(n_new, today),
+            "last_sd": np.full(n_new, today),
+            "norm_key": cd["norm_key"][new],
+            "top_first": cd["top_first"][new],
+            "top_sub_first": cd["top_sub_first"][new],
+            "lt_note_key": np.zeros(n_new, dtype="int64"),
+            "lt_cnt": np.full(n_new, -1, dtype="int8"),
+            "lt_sub": np.zeros(n_new, dtype="int8"),
         }
         cols = {k: np.concatenate([v[sel], add[k]]) for k, v in old.items()}
         row = np.empty(len(pos), dtype="int64")
@@ -445,8 +511,9 @@ def _by_key_and_day(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray
     return out
 
 
-def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_days: int = COMMENT_KEEP_DAYS
-                        ) -> pd.DataFrame:
+def comment_state_batch(
+    parts: Iterable[tuple[date, pd.DataFrame | None]], keep_days: int = COMMENT_KEEP_DAYS
+) -> pd.DataFrame:
     """The comment state of the last day of ``parts`` (consecutive days, each with its comments partition or
     None), equal to folding ``comment_state_step`` over them from no state, row order included, in one sort
     instead of a pass over the growing state per day (a bootstrap over 121 days at 100,000 notes a day folds
@@ -466,10 +533,21 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
             continue
         day_no = np.int64((d - _EPOCH_DAY).days)
         n = len(cd["key"])
-        lat.append({"key": cd["key"], "day": np.full(n, day_no), "seq": np.arange(n, dtype="int64"),
-                    **{c: cd[c] for c in ("note_key", "norm_key", "top_first", "top_sub_first")}})
-        lts.append({"key": cd["lt_key"], "day": np.full(len(cd["lt_key"]), day_no),
-                    **{c: cd[c] for c in ("lt_note_key", "lt_cnt", "lt_sub")}})
+        lat.append(
+            {
+                "key": cd["key"],
+                "day": np.full(n, day_no),
+                "seq": np.arange(n, dtype="int64"),
+                **{c: cd[c] for c in ("note_key", "norm_key", "top_first", "top_sub_first")},
+            }
+        )
+        lts.append(
+            {
+                "key": cd["lt_key"],
+                "day": np.full(len(cd["lt_key"]), day_no),
+                **{c: cd[c] for c in ("lt_note_key", "lt_cnt", "lt_sub")},
+            }
+        )
     if last is None or not lat:
         return empty_comment_state()
     a = _by_key_and_day(lat)
@@ -496,9 +574,12 @@ def comment_state_batch(parts: Iterable[tuple[date, pd.DataFrame | None]], keep_
     i = np.lexsort((a["seq"][beg], first_no))  # the fold's row order, as positions in beg/end
     rows, has, lt_at = beg[i], has[i], lt_at[i]
     cols = {
-        "comment_key": out_key[i], "note_key": a.pop("note_key")[rows],
-        "first_sd": first_no[i].astype("int32"), "last_sd": last_sd_no[i].astype("int32"),
-        "norm_key": a.pop("norm_key")[rows], "top_first": a.pop("top_first")[rows],
+        "comment_key": out_key[i],
+        "note_key": a.pop("note_key")[rows],
+        "first_sd": first_no[i].astype("int32"),
+        "last_sd": last_sd_no[i].astype("int32"),
+        "norm_key": a.pop("norm_key")[rows],
+        "top_first": a.pop("top_first")[rows],
         "top_sub_first": a.pop("top_sub_first")[rows],
         "lt_note_key": np.where(has, t["lt_note_key"][lt_at] if len(t_last) else 0, 0).astype("int64"),
         "lt_cnt": np.where(has, t["lt_cnt"][lt_at] if len(t_last) else -1, -1).astype("int8"),
@@ -557,8 +638,10 @@ def last_seen_since(since: date) -> pc.Expression:
 def _partition_days(sd: pd.Series) -> np.ndarray:
     """snapshot_date (a Categorical of dates as the IO manager reads it, date objects or timestamps) as int32 day
     numbers, one per row (a Categorical is converted per category, not per row)."""
+
     def number(v) -> int:
         return day_number(pd.Timestamp(v).date())
+
     if isinstance(sd.dtype, pd.CategoricalDtype):
         cats = np.array([number(c) for c in sd.cat.categories], dtype=np.int32)
         codes = sd.cat.codes.to_numpy()
@@ -580,13 +663,14 @@ def _base_flags(stored: pd.DataFrame) -> np.ndarray:
         return np.ones(len(stored), dtype=np.int8)
     col = stored["base"]
     if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":  # numpy ints: no null (0.47 s a call through
-        return col.to_numpy().astype(np.int8, copy=False)           # float64 at 24 M rows, cProfile)
+        return col.to_numpy().astype(np.int8, copy=False)  # float64 at 24 M rows, cProfile)
     # nullable ints, or floats: a partition of the former format among newer ones has nulls here
     return col.to_numpy(dtype="float64", na_value=1.0).astype(np.int8)
 
 
-def comment_view_mask(stored: pd.DataFrame, day: date, keep_days: int = COMMENT_KEEP_DAYS
-                      ) -> tuple[np.ndarray, int, date]:
+def comment_view_mask(
+    stored: pd.DataFrame, day: date, keep_days: int = COMMENT_KEEP_DAYS
+) -> tuple[np.ndarray, int, date]:
     """Which rows of ``stored`` (comment_state partitions with snapshot_date, in any order) form the comment state
     of ``day``; how many rows of the partitions the view reads are not in it (superseded or expired: the cost
     that decides when a new base is written); and the first day read (the latest base, else day - keep_days).
@@ -618,8 +702,9 @@ def comment_view_mask(stored: pd.DataFrame, day: date, keep_days: int = COMMENT_
     return m, int(read.sum() - m.sum()), _EPOCH_DAY + timedelta(days=int(start))
 
 
-def comment_view(stored: pd.DataFrame | None, day: date, keep_days: int = COMMENT_KEEP_DAYS,
-                 mask: np.ndarray | None = None) -> pd.DataFrame | None:
+def comment_view(
+    stored: pd.DataFrame | None, day: date, keep_days: int = COMMENT_KEEP_DAYS, mask: np.ndarray | None = None
+) -> pd.DataFrame | None:
     """The comment state of ``day`` from stored comment_state partitions (``comment_view_mask``, or ``mask`` when
     the caller has it), with the columns ``stored`` has but snapshot_date and base; no copy of the rows when every
     row is in the view (the usual daily read)."""
@@ -638,9 +723,14 @@ def comment_view(stored: pd.DataFrame | None, day: date, keep_days: int = COMMEN
 RowFetch = Callable[[np.ndarray], pd.DataFrame]
 
 
-def comment_state_delta(prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date,
-                        keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None,
-                        fetch: RowFetch | None = None) -> pd.DataFrame:
+def comment_state_delta(
+    prev: pd.DataFrame | None,
+    comments_day: pd.DataFrame | None,
+    day: date,
+    keep_days: int = COMMENT_KEEP_DAYS,
+    prev_rows: np.ndarray | None = None,
+    fetch: RowFetch | None = None,
+) -> pd.DataFrame:
     """The rows of the comment state of ``day`` whose last_sd is ``day`` (the comments seen that day), from the
     state of the day before and the day's comments: ``comment_state_step``'s rows for them, without building the
     rest of the state (only the previous rows of the day's comments are taken). ``prev_rows``: when given, the
@@ -661,11 +751,17 @@ def comment_state_delta(prev: pd.DataFrame | None, comments_day: pd.DataFrame | 
     return _comment_state_step(sub, cd, day, keep_days)
 
 
-def comment_state_partitions(prev: pd.DataFrame | None, days: Sequence[date],
-                             read: Callable[[date], pd.DataFrame | None], dead: int = 0, base_first: bool = False,
-                             keep_days: int = COMMENT_KEEP_DAYS, prev_rows: np.ndarray | None = None,
-                             base_day: date | None = None, fetch: RowFetch | None = None
-                             ) -> Iterator[tuple[date, pd.DataFrame]]:
+def comment_state_partitions(
+    prev: pd.DataFrame | None,
+    days: Sequence[date],
+    read: Callable[[date], pd.DataFrame | None],
+    dead: int = 0,
+    base_first: bool = False,
+    keep_days: int = COMMENT_KEEP_DAYS,
+    prev_rows: np.ndarray | None = None,
+    base_day: date | None = None,
+    fetch: RowFetch | None = None,
+) -> Iterator[tuple[date, pd.DataFrame]]:
     """The comment_state partitions to store for ``days`` (consecutive), continuing from ``prev``, the state of
     the day before the first (None: empty; with ``prev_rows``, the stored partitions and the mask of the state's
     rows), whose stored partitions hold ``dead`` rows beyond it; ``read(day)`` gives a day's comments partition.
@@ -719,15 +815,24 @@ def empty_note_state() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def _empty_note_state() -> pd.DataFrame:
     cols: dict[str, pd.Series] = {
-        "note_id": pd.Series(dtype=object), "user_id": pd.Series(dtype=object),
-        "published_at": pd.Series(dtype="datetime64[ns, UTC]"), "pub_day": pd.Series(dtype="datetime64[ns]"),
-        "first_sd": pd.Series(dtype="datetime64[ns]"), "last_sd": pd.Series(dtype="datetime64[ns]"),
-        "crawled_at": pd.Series(dtype="datetime64[ns, UTC]"), "age_days": pd.Series(dtype="float64"),
-        "likes": pd.Series(dtype="Int64"), "saves": pd.Series(dtype="Int64"), "comments": pd.Series(dtype="Int64"),
-        "shares": pd.Series(dtype="Int64"), "engagements": pd.Series(dtype="Int64"),
-        "category": pd.Series(dtype=object), "brands": pd.Series(dtype=object),
+        "note_id": pd.Series(dtype=object),
+        "user_id": pd.Series(dtype=object),
+        "published_at": pd.Series(dtype="datetime64[ns, UTC]"),
+        "pub_day": pd.Series(dtype="datetime64[ns]"),
+        "first_sd": pd.Series(dtype="datetime64[ns]"),
+        "last_sd": pd.Series(dtype="datetime64[ns]"),
+        "crawled_at": pd.Series(dtype="datetime64[ns, UTC]"),
+        "age_days": pd.Series(dtype="float64"),
+        "likes": pd.Series(dtype="Int64"),
+        "saves": pd.Series(dtype="Int64"),
+        "comments": pd.Series(dtype="Int64"),
+        "shares": pd.Series(dtype="Int64"),
+        "engagements": pd.Series(dtype="Int64"),
+        "category": pd.Series(dtype=object),
+        "brands": pd.Series(dtype=object),
         "is_disclosed": pd.Series(dtype="boolean"),
-        "c_age": pd.Series(dtype="float64"), "c_E": pd.Series(dtype="float64"),
+        "c_age": pd.Series(dtype="float64"),
+        "c_E": pd.Series(dtype="float64"),
     }
     for h in HORIZONS:
         cols[_h(h)] = pd.Series(dtype="float64")
@@ -779,12 +884,16 @@ def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
 def _new_notes(new: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """State rows of notes seen for the first time (latest observation filled in by the caller)."""
     n = len(new)
-    add = pd.DataFrame({
-        "note_id": new["note_id"].to_numpy(dtype=object),
-        "published_at": new["published_at"].array,  # not to_numpy(): a Timestamp object per row
-        "pub_day": M._shanghai_day(new["published_at"]).to_numpy(dtype="datetime64[ns]"),
-        "c_age": 0.0, "c_E": 0.0, "half_life_days": np.nan,
-    })
+    add = pd.DataFrame(
+        {
+            "note_id": new["note_id"].to_numpy(dtype=object),
+            "published_at": new["published_at"].array,  # not to_numpy(): a Timestamp object per row
+            "pub_day": M._shanghai_day(new["published_at"]).to_numpy(dtype="datetime64[ns]"),
+            "c_age": 0.0,
+            "c_E": 0.0,
+            "half_life_days": np.nan,
+        }
+    )
     add["published_at"] = M._utc(add["published_at"])
     for h in HORIZONS:
         add[f"{_h(h)}_done"] = False
@@ -800,8 +909,9 @@ def _new_notes(new: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return add[list(columns)]
 
 
-def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, day: date,
-                    settings: MetricSettings = MetricSettings()) -> pd.DataFrame:
+def note_state_step(
+    prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, day: date, settings: MetricSettings = MetricSettings()
+) -> pd.DataFrame:
     """The note state of ``day`` from the previous state and the notes partition of ``day``."""
     st = empty_note_state() if prev is None else _normalize_note_state(prev)
     d = _ts(day)
@@ -834,8 +944,11 @@ def note_state_step(prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, d
             o, pos = renumbered(o[seen]), pos[seen]
 
         def put(col: str, values) -> None:
-            arr = st[col].array.copy() if isinstance(st[col].dtype, pd.api.extensions.ExtensionDtype) else \
-                st[col].to_numpy(copy=True)
+            arr = (
+                st[col].array.copy()
+                if isinstance(st[col].dtype, pd.api.extensions.ExtensionDtype)
+                else st[col].to_numpy(copy=True)
+            )
             arr[pos] = values
             st[col] = arr
 
@@ -953,12 +1066,16 @@ def _half_life(rows: pd.DataFrame, settings: MetricSettings) -> pd.Series:
     """half_life_days of notes whose eng_30d was just decided, from their stored curve points."""
     lens = rows["curve_age"].map(len).to_numpy()
     ids = rows.index.to_numpy(dtype=object)
-    curve = pd.DataFrame({
-        "note_id": np.concatenate([ids, np.repeat(ids, lens)]),
-        "age_days": np.concatenate([np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_age"]]),
-        "E": np.concatenate([np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_E"]]),
-        "_ord": np.concatenate([np.zeros(len(ids)), np.ones(int(lens.sum()))]),
-    })
+    curve = pd.DataFrame(
+        {
+            "note_id": np.concatenate([ids, np.repeat(ids, lens)]),
+            "age_days": np.concatenate(
+                [np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_age"]]
+            ),
+            "E": np.concatenate([np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_E"]]),
+            "_ord": np.concatenate([np.zeros(len(ids)), np.ones(int(lens.sum()))]),
+        }
+    )
     curve = curve.sort_values(["note_id", "age_days", "_ord"], kind="mergesort").drop(columns="_ord")
     curve = renumbered(curve)
     eng30 = rows[_h(30.0)].astype("float64")
@@ -983,16 +1100,38 @@ def note_metrics_from_state(
     d = _ts(day)
     window = int(settings.note_window_days)
     lo_day = np.maximum(st["first_sd"].to_numpy(dtype="datetime64[ns]"), st["pub_day"].to_numpy(dtype="datetime64[ns]"))
-    sel = (st["pub_day"].notna() & st["first_sd"].notna() & (lo_day <= d.to_datetime64())
-           & (st["pub_day"] >= d - pd.Timedelta(days=window - 1)))
+    sel = (
+        st["pub_day"].notna()
+        & st["first_sd"].notna()
+        & (lo_day <= d.to_datetime64())
+        & (st["pub_day"] >= d - pd.Timedelta(days=window - 1))
+    )
     keep = sel.to_numpy()
     if not keep.any():
         return M.NOTE_METRICS.empty_frame()
     # the columns used, then the rows: one copy of those columns (the rows of the whole state, curve lists
     # included, were copied, then the columns twice more); none when every note is in the window
-    pairs = _columns_of(st, ["note_id", "user_id", "published_at", "pub_day", "crawled_at", "age_days", "likes",
-                             "saves", "comments", "shares", "engagements", "category", "brands", "is_disclosed",
-                             "half_life_days", *[_h(h) for h in HORIZONS]])
+    pairs = _columns_of(
+        st,
+        [
+            "note_id",
+            "user_id",
+            "published_at",
+            "pub_day",
+            "crawled_at",
+            "age_days",
+            "likes",
+            "saves",
+            "comments",
+            "shares",
+            "engagements",
+            "category",
+            "brands",
+            "is_disclosed",
+            "half_life_days",
+            *[_h(h) for h in HORIZONS],
+        ],
+    )
     pairs = renumbered(pairs if keep.all() else pairs[keep])
     pairs["D"] = d
     pairs["D"] = pairs["D"].astype("datetime64[ns]")
@@ -1076,9 +1215,12 @@ def _batches(items: Iterable, size_of: Callable[[object], int], limit: int) -> I
         yield batch
 
 
-def scorecards_from_states(parts: Iterable[ScorecardParts | None], rate_card: pd.DataFrame | None,
-                           settings: MetricSettings = MetricSettings(),
-                           batch_rows: int = FINISH_BATCH_ROWS) -> pd.DataFrame:
+def scorecards_from_states(
+    parts: Iterable[ScorecardParts | None],
+    rate_card: pd.DataFrame | None,
+    settings: MetricSettings = MetricSettings(),
+    batch_rows: int = FINISH_BATCH_ROWS,
+) -> pd.DataFrame:
     """creator_scorecard rows of several days, in day order, from each day's ``scorecard_parts``: one
     ``finish_scorecard`` per batch of days (``FINISH_BATCH_ROWS``), which groups, ranks and sorts by (D, ...), so
     each day's rows are those of ``scorecard_from_state`` of that day. A ranged run (a backfill: 120 days) made
@@ -1090,17 +1232,19 @@ def scorecards_from_states(parts: Iterable[ScorecardParts | None], rate_card: pd
         if len(got) == 1:
             out.append(M.finish_scorecard(*got[0], rate_card, settings))
             continue
-        out.append(M.finish_scorecard(
-            pd.concat([p.nm for p in got], ignore_index=True),
-            pd.concat([p.pairs for p in got], ignore_index=True),
-            np.concatenate([p.followers for p in got]),
-            np.concatenate([np.asarray(p.nickname, dtype=object) for p in got]),
-            np.concatenate([p.growth for p in got]),
-            pd.concat([p.cs for p in got], ignore_index=True),
-            np.concatenate([p.f_spike for p in got]),
-            rate_card,
-            settings,
-        ))
+        out.append(
+            M.finish_scorecard(
+                pd.concat([p.nm for p in got], ignore_index=True),
+                pd.concat([p.pairs for p in got], ignore_index=True),
+                np.concatenate([p.followers for p in got]),
+                np.concatenate([np.asarray(p.nickname, dtype=object) for p in got]),
+                np.concatenate([p.growth for p in got]),
+                pd.concat([p.cs for p in got], ignore_index=True),
+                np.concatenate([p.f_spike for p in got]),
+                rate_card,
+                settings,
+            )
+        )
     if not out:
         return M._empty_scorecard()
     return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
@@ -1122,8 +1266,9 @@ def scorecard_parts(
     tol = int(settings.nearest_snapshot_days)
     nm = M.prep_scorecard_notes(note_metrics_day, days, w)
     lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
-    users = pd.unique(pd.concat([pd.Series(lk.users.to_numpy(), dtype=object), nm["user_id"]],
-                                ignore_index=True).dropna())
+    users = pd.unique(
+        pd.concat([pd.Series(lk.users.to_numpy(), dtype=object), nm["user_id"]], ignore_index=True).dropna()
+    )
     if len(users) == 0:
         return None
     pairs = pd.DataFrame({"user_id": users, "D": d})
@@ -1155,8 +1300,14 @@ def scorecard_parts(
     return ScorecardParts(nm, pairs, followers, nickname, growth, cs, f_spike)
 
 
-def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: pd.Timestamp, window: int,
-                                 pairs: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+def _creator_comment_stats_state(
+    cs: pd.DataFrame | None,
+    owner: pd.Series,
+    d: pd.Timestamp,
+    window: int,
+    pairs: pd.DataFrame,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Per creator of ``pairs``: the comments on their notes (``owner``: note_id -> user_id) last seen in the
     trailing ``window`` days: n_all, n_dup (comments whose non-empty normalized text another of them shares),
     n_top, n_top_sub. Integer codes and bincounts: the state may hold millions of comments."""
@@ -1196,8 +1347,7 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
         n_dup = np.bincount(u_t[dup], minlength=nu).astype("float64")
     pu = pd.Index(users).get_indexer(pairs["user_id"].astype(str).to_numpy())
     pick = lambda a: np.where(pu >= 0, a[np.maximum(pu, 0)], 0.0)  # noqa: E731
-    out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top),
-                        "n_top_sub": pick(n_top_sub)})
+    out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top), "n_top_sub": pick(n_top_sub)})
     return out.fillna(0.0).round(9)
 
 
@@ -1205,9 +1355,13 @@ def _creator_comment_stats_state(cs: pd.DataFrame | None, owner: pd.Series, d: p
 CURVE_NOTE_COLUMNS = ["user_id", "last_sd", "age_days", "engagements", "category"]
 
 
-def curve_points_from_state(note_state: pd.DataFrame, day: date, settings: MetricSettings = MetricSettings(),
-                            lookup: CreatorLookup | None = None, creator_state: pd.DataFrame | None = None
-                            ) -> pd.DataFrame:
+def curve_points_from_state(
+    note_state: pd.DataFrame,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+    lookup: CreatorLookup | None = None,
+    creator_state: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """tier_benchmarks curve points of ``day``: every note's latest observation if made in the trailing
     curve_window_days, engagements / the author's latest followers. Reads only ``CURVE_NOTE_COLUMNS`` of the
     state (as stored or as a step made it: each column converted as `_normalize_note_state` converts it)."""
@@ -1216,8 +1370,9 @@ def curve_points_from_state(note_state: pd.DataFrame, day: date, settings: Metri
     cw = int(settings.curve_window_days)
     last = _dt64(st["last_sd"]) if len(st) else np.zeros(0, dtype="datetime64[ns]")
     age = pd.Series(st["age_days"]).astype("float64").to_numpy()
-    keep = np.flatnonzero((last >= (d - pd.Timedelta(days=cw - 1)).to_datetime64()) & (last <= d.to_datetime64())
-                          & (age >= 0))
+    keep = np.flatnonzero(
+        (last >= (d - pd.Timedelta(days=cw - 1)).to_datetime64()) & (last <= d.to_datetime64()) & (age >= 0)
+    )
     users = st["user_id"].astype(object).to_numpy()[keep]
     lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
     fol, _ = lk.latest(lk.rows(users), CURVE_CREATOR_LOOKBACK)
@@ -1225,21 +1380,35 @@ def curve_points_from_state(note_state: pd.DataFrame, day: date, settings: Metri
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(fol > 0, eng / np.where(fol > 0, fol, 1.0), np.nan)
     D = pd.Series(d, index=range(len(keep))).astype("datetime64[ns]")
-    return pd.DataFrame({"D": D.to_numpy(), "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
-                         "category": st["category"].astype(object).to_numpy()[keep], "age_days": age[keep],
-                         "ratio": ratio})
+    return pd.DataFrame(
+        {
+            "D": D.to_numpy(),
+            "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
+            "category": st["category"].astype(object).to_numpy()[keep],
+            "age_days": age[keep],
+            "ratio": ratio,
+        }
+    )
 
 
-def tier_benchmarks_from_state(scorecard_day: pd.DataFrame, note_state: pd.DataFrame, creator_state: pd.DataFrame,
-                               day: date, settings: MetricSettings = MetricSettings(),
-                               lookup: CreatorLookup | None = None) -> pd.DataFrame:
+def tier_benchmarks_from_state(
+    scorecard_day: pd.DataFrame,
+    note_state: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+    lookup: CreatorLookup | None = None,
+) -> pd.DataFrame:
     cp = curve_points_from_state(note_state, day, settings, lookup, creator_state)
     return M.tier_benchmarks(scorecard_day, None, None, None, [day], settings, curve_points=cp)
 
 
-def tier_benchmarks_from_states(scorecard: pd.DataFrame, curve_points: Iterable[tuple[date, pd.DataFrame]],
-                                settings: MetricSettings = MetricSettings(),
-                                batch_rows: int = FINISH_BATCH_ROWS) -> pd.DataFrame:
+def tier_benchmarks_from_states(
+    scorecard: pd.DataFrame,
+    curve_points: Iterable[tuple[date, pd.DataFrame]],
+    settings: MetricSettings = MetricSettings(),
+    batch_rows: int = FINISH_BATCH_ROWS,
+) -> pd.DataFrame:
     """tier_benchmarks rows of several days, in day order, from the scorecard rows of those days and each
     (day, ``curve_points_from_state`` of that day): one ``M.tier_benchmarks`` per batch of days
     (``FINISH_BATCH_ROWS``), which groups by day, so each day's rows are those of ``tier_benchmarks_from_state``

@@ -122,8 +122,10 @@ def note_text_lowered(title_lower: Sequence[str], description_lower: Sequence[st
     2.0 s). Equal to `note_text`: lower-casing text joined by newlines or spaces is lower-casing each part
     (neither is cased or case-ignorable, so the final-sigma rule stops at them)."""
     seq = (list, tuple, np.ndarray)
-    body = [f"{a}\n{b}\n{' '.join(g).lower() if isinstance(g, seq) else ''}"
-            for a, b, g in zip(title_lower, description_lower, tags.tolist())]
+    body = [
+        f"{a}\n{b}\n{' '.join(g).lower() if isinstance(g, seq) else ''}"
+        for a, b, g in zip(title_lower, description_lower, tags.tolist())
+    ]
     return pd.Series(body, index=tags.index, dtype=object)
 
 
@@ -227,8 +229,13 @@ def brands_column(text: pd.Series, brands: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([column])), index=text.index)
 
 
-def categorize_fast(title: pd.Series, description: pd.Series, tags: pd.Series, categories: pd.DataFrame,
-                    lowered_texts: tuple[Sequence[str], Sequence[str]] | None = None) -> pd.Series:
+def categorize_fast(
+    title: pd.Series,
+    description: pd.Series,
+    tags: pd.Series,
+    categories: pd.DataFrame,
+    lowered_texts: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> pd.Series:
     """Same as `categorize`: every keyword found in one pass per field; tags scored once per distinct tag.
     `lowered_texts`: (`lowered(title)`, `lowered(description)`) when the caller has them already."""
     n = len(title)

@@ -267,7 +267,11 @@ def _unique(cols: Sequence[str], severity: Severity = BLOCKING, what: str = "the
 
 def _not_null(col: str, severity: Severity = BLOCKING, why: str = "key") -> ExpectationDef:
     return ExpectationDef(
-        f"{col}_not_null", "expect_column_values_to_not_be_null", {"column": col}, severity, f"{col} is not null ({why})"
+        f"{col}_not_null",
+        "expect_column_values_to_not_be_null",
+        {"column": col},
+        severity,
+        f"{col} is not null ({why})",
     )
 
 
@@ -285,7 +289,9 @@ def _between(
     return ExpectationDef(name, "expect_column_values_to_be_between", kwargs, severity, f"{col} {rng} (nulls ignored)")
 
 
-def _in_set(col: str, values: Sequence[str] | None, name: str, description: str, param: str | None = None) -> ExpectationDef:
+def _in_set(
+    col: str, values: Sequence[str] | None, name: str, description: str, param: str | None = None
+) -> ExpectationDef:
     kwargs: dict[str, Any] = {"column": col}
     if values is not None:
         kwargs["value_set"] = list(values)
@@ -369,7 +375,9 @@ SUITES: dict[str, tuple[ExpectationDef, ...]] = {
         _not_null("snapshot_date"),
         *[_between(c) for c in ("followers", "following", "likes_and_saves_total")],
         _in_set("tier", TIERS, "tier_allowed", "tier is nano|micro|mid|macro|top (null allowed)"),
-        _equal("tier", _TIER_FROM_FOLLOWERS, "tier_matches_followers", "tier = tier_of(followers) with the tier bounds"),
+        _equal(
+            "tier", _TIER_FROM_FOLLOWERS, "tier_matches_followers", "tier = tier_of(followers) with the tier bounds"
+        ),
     ),
     "comments": (
         _unique(["comment_id", "snapshot_date"]),
@@ -540,7 +548,9 @@ def _gx_suite(table: str, defs: Sequence[ExpectationDef], params: Mapping[str, A
         return suite
 
 
-def _run_gx(table: str, frame: pd.DataFrame, defs: Sequence[ExpectationDef], params: Mapping[str, Any]) -> dict[str, Any]:
+def _run_gx(
+    table: str, frame: pd.DataFrame, defs: Sequence[ExpectationDef], params: Mapping[str, Any]
+) -> dict[str, Any]:
     """Validate ``frame`` against ``defs``; GX results keyed by expectation name."""
     _gx_context()
     suite = _gx_suite(table, defs, params)
@@ -636,7 +646,9 @@ def _skipped(d: ExpectationDef, why: str) -> ExpectationOutcome:
     return ExpectationOutcome(d.name, d.expectation_type, d.columns, d.severity, True, None, [], {"skipped": why})
 
 
-def row_count_rules(table: str, rows: int, previous: int | None, settings: ValidationSettings) -> list[ExpectationOutcome]:
+def row_count_rules(
+    table: str, rows: int, previous: int | None, settings: ValidationSettings
+) -> list[ExpectationOutcome]:
     if previous is None:
         return []
     empty_fail = rows == 0 and previous > 0
@@ -702,8 +714,9 @@ def _arrow_strings(values: pd.Series) -> pa.Array | pa.ChunkedArray:
     if arr is not None and pa.types.is_string(arr.type):
         return arr
     obj = values.to_numpy(dtype=object)
-    return pa.array([v if v is None or isinstance(v, str) else (None if pd.isna(v) else str(v)) for v in obj],
-                    type=pa.string())
+    return pa.array(
+        [v if v is None or isinstance(v, str) else (None if pd.isna(v) else str(v)) for v in obj], type=pa.string()
+    )
 
 
 def comments_on_uncrawled_notes(
@@ -743,10 +756,18 @@ def note_crawled_rule(uncrawled: pd.DataFrame) -> ExpectationOutcome:
     ids = sorted({str(v) for v in uncrawled["note_id"].unique()}) if len(uncrawled) else []
     by_day = uncrawled.groupby("snapshot_date").size() if len(uncrawled) else pd.Series([], dtype="int64")
     return ExpectationOutcome(
-        "comment_note_crawled", "rule:comment_note_in_notes", ("note_id",), WARN, not len(uncrawled),
-        unexpected_count=int(len(uncrawled)), unexpected_values=ids[:MAX_UNEXPECTED_VALUES],
-        observed={"comments": int(len(uncrawled)), "notes": len(ids),
-                  "by_day": {str(d): int(n) for d, n in by_day.items()}},
+        "comment_note_crawled",
+        "rule:comment_note_in_notes",
+        ("note_id",),
+        WARN,
+        not len(uncrawled),
+        unexpected_count=int(len(uncrawled)),
+        unexpected_values=ids[:MAX_UNEXPECTED_VALUES],
+        observed={
+            "comments": int(len(uncrawled)),
+            "notes": len(ids),
+            "by_day": {str(d): int(n) for d, n in by_day.items()},
+        },
     )
 
 
@@ -770,7 +791,7 @@ def _first_non_null(values: np.ndarray, chunk: int = 4096) -> Any:
     """The first value that is not null (None if there is none), looking at `chunk` values at a time: a column's
     `dropna()` tested and copied every value (1.8 s over the 1M-row day's tables)."""
     for start in range(0, len(values), chunk):
-        part = values[start:start + chunk]
+        part = values[start : start + chunk]
         ok = pd.notna(part)
         if ok.any():
             return part[int(ok.argmax())]
@@ -845,7 +866,14 @@ def validate_table(
         absent = [c for c in cols_needed if c not in df.columns]
         if absent:
             skipped[d.name] = ExpectationOutcome(
-                d.name, d.expectation_type, d.columns, d.severity, False, None, [], {"error": f"missing columns {absent}"}
+                d.name,
+                d.expectation_type,
+                d.columns,
+                d.severity,
+                False,
+                None,
+                [],
+                {"error": f"missing columns {absent}"},
             )
         elif d.param is not None and d.param not in params:
             skipped[d.name] = _skipped(d, f"no {d.param} given")
@@ -889,13 +917,19 @@ def summarize_quarantine(quarantine_df: pd.DataFrame) -> pd.DataFrame:
     cols = keys + ["rows", "files"]
     if quarantine_df.empty or not keys:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("rows", "files") else object) for c in cols})
-    files = quarantine_df["source_file"] if "source_file" in quarantine_df.columns else pd.Series(pd.NA, index=quarantine_df.index)
+    files = (
+        quarantine_df["source_file"]
+        if "source_file" in quarantine_df.columns
+        else pd.Series(pd.NA, index=quarantine_df.index)
+    )
     g = quarantine_df.assign(_file=files).groupby(keys, dropna=False, sort=False)
     out = g.agg(rows=("_file", "size"), files=("_file", "nunique")).reset_index()
     order = [k for k in ("snapshot_date",) if k in keys]
-    out = out.sort_values(order + ["rows"] + [k for k in ("source", "reason") if k in keys],
-                          ascending=[True] * len(order) + [False] + [True] * (len(keys) - len(order)),
-                          kind="mergesort").reset_index(drop=True)
+    out = out.sort_values(
+        order + ["rows"] + [k for k in ("source", "reason") if k in keys],
+        ascending=[True] * len(order) + [False] + [True] * (len(keys) - len(order)),
+        kind="mergesort",
+    ).reset_index(drop=True)
     out["rows"] = out["rows"].astype("int64")
     out["files"] = out["files"].astype("int64")
     return out[cols]

@@ -343,9 +343,12 @@ RowFilter = pc.Expression | IdsIn | ListNotEmpty
 _FILE_COLUMNS = ("filename", "file_row_number")
 
 
-def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
-                          row_filter: IdsIn | ListNotEmpty, duck: duck_lib.DuckSettings | None = None
-                          ) -> list[pa.Table] | None:
+def _read_filtered_duckdb(
+    paths: Sequence[str],
+    columns: Sequence[str] | None,
+    row_filter: IdsIn | ListNotEmpty,
+    duck: duck_lib.DuckSettings | None = None,
+) -> list[pa.Table] | None:
     """``_read_filtered`` of local files by DuckDB: one scan of all files on DuckDB's threads, the rows returned
     in file order and row order, split back into one table per file, each column cast to the Arrow type the
     pyarrow reader gives (the first file's type). None when DuckDB cannot read them (the caller falls back to
@@ -354,8 +357,9 @@ def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
 
     con = duck_lib.connect(duck)
     try:
-        rel = con.read_parquet(list(paths), filename=True, file_row_number=True, union_by_name=True,
-                               hive_partitioning=False)
+        rel = con.read_parquet(
+            list(paths), filename=True, file_row_number=True, union_by_name=True, hive_partitioning=False
+        )
         names = [c for c in rel.columns if c not in _FILE_COLUMNS]
         keep = names if columns is None else [c for c in names if c in set(columns)]
         if isinstance(row_filter, ListNotEmpty):
@@ -374,8 +378,9 @@ def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
     which = pc.index_in(got.column("filename"), value_set=pa.array(list(paths), type=pa.string()))
     if which.null_count:
         return None  # a file name DuckDB spelled differently: take the pyarrow path
-    order = pc.sort_indices(pa.table({"f": which, "r": got.column("file_row_number")}),
-                            sort_keys=[("f", "ascending"), ("r", "ascending")])
+    order = pc.sort_indices(
+        pa.table({"f": which, "r": got.column("file_row_number")}), sort_keys=[("f", "ascending"), ("r", "ascending")]
+    )
     got = got.drop_columns(list(_FILE_COLUMNS)).take(order)
     physical = pq.read_schema(paths[0])
     fields = [physical.field(c) if c in physical.names else got.schema.field(c) for c in got.column_names]
@@ -385,8 +390,13 @@ def _read_filtered_duckdb(paths: Sequence[str], columns: Sequence[str] | None,
     return [got.slice(int(starts[i]), int(counts[i])) for i in range(len(paths))]
 
 
-def _read_filtered(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None,
-                   row_filter: RowFilter, duck: duck_lib.DuckSettings | None = None) -> list[pa.Table]:
+def _read_filtered(
+    fs: AbstractFileSystem,
+    paths: Sequence[str],
+    columns: Sequence[str] | None,
+    row_filter: RowFilter,
+    duck: duck_lib.DuckSettings | None = None,
+) -> list[pa.Table]:
     """Each file's rows that satisfy ``row_filter`` (a pyarrow compute expression over the file's columns, or an
     ``IdsIn``/``ListNotEmpty``), only ``columns`` of them: the filter is evaluated by the scanner batch by batch,
     so only the kept rows are materialized (the filter may use columns outside ``columns``). Local files with an
@@ -410,14 +420,15 @@ def _read_filtered(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequen
     return out
 
 
-def _read_heads(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None, limit: int
-                ) -> list[pa.Table]:
+def _read_heads(
+    fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None, limit: int
+) -> list[pa.Table]:
     """The first ``limit`` rows of each file (only ``columns``): only the start of the first row group is decoded
     (a column that is constant per partition, such as comment_state's ``base_sd``, is then read in microseconds
     instead of decoding 24 M values)."""
     out = []
     for p in paths:
-        with (open(p, "rb") if _is_local(fs) else fs.open(p, "rb")) as fh:
+        with open(p, "rb") if _is_local(fs) else fs.open(p, "rb") as fh:
             f = pq.ParquetFile(fh)
             cols = _project(columns, f.schema_arrow.names)
             if cols == []:  # none of the columns asked for: the rows, without columns
@@ -425,14 +436,20 @@ def _read_heads(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[
                 continue
             schema = f.schema_arrow if cols is None else pa.schema([f.schema_arrow.field(c) for c in cols])
             batch = next(f.iter_batches(batch_size=limit, columns=cols), None)
-            out.append(schema.empty_table() if batch is None
-                       else pa.Table.from_batches([batch.slice(0, limit)], schema))
+            out.append(
+                schema.empty_table() if batch is None else pa.Table.from_batches([batch.slice(0, limit)], schema)
+            )
     return out
 
 
-def _read_files(fs: AbstractFileSystem, paths: Sequence[str], columns: Sequence[str] | None = None,
-                row_filter: RowFilter | None = None, limit: int | None = None,
-                duck: duck_lib.DuckSettings | None = None) -> list[pa.Table]:
+def _read_files(
+    fs: AbstractFileSystem,
+    paths: Sequence[str],
+    columns: Sequence[str] | None = None,
+    row_filter: RowFilter | None = None,
+    limit: int | None = None,
+    duck: duck_lib.DuckSettings | None = None,
+) -> list[pa.Table]:
     if not paths:
         return []
     if limit is not None:
@@ -480,7 +497,9 @@ def _to_pandas(table: pa.Table, name: str | None = None, distinct: Sequence[str]
         options = {"types_mapper": _PANDAS_TYPES.get, "date_as_object": True}
     names = table.column_names
     distinct = [c for c in names if c in set(distinct) and pa.types.is_string(table.schema.field(c).type)]
-    lists = [c for c in names if spec is not None and c in spec.arrow_lists and pa.types.is_list(table.schema.field(c).type)]
+    lists = [
+        c for c in names if spec is not None and c in spec.arrow_lists and pa.types.is_list(table.schema.field(c).type)
+    ]
     if not distinct and not lists:
         return table.to_pandas(**options)
     rest = table.drop_columns(distinct + lists)
@@ -577,8 +596,9 @@ def _read_partitioned(
         days = sorted(set(owners))
         code = {k: i for i, k in enumerate(days)}
         codes = np.repeat(np.array([code[k] for k in owners], dtype=np.int32), counts)
-        values = pd.Categorical.from_codes(codes, categories=pd.Index([dt.date.fromisoformat(k) for k in days],
-                                                                       dtype=object))
+        values = pd.Categorical.from_codes(
+            codes, categories=pd.Index([dt.date.fromisoformat(k) for k in days], dtype=object)
+        )
     else:
         values = np.repeat(np.array([dt.date.fromisoformat(k) for k in owners], dtype=object), counts)
     names = _column_order(combined.column_names + [PARTITION_COLUMN], table)
@@ -655,7 +675,11 @@ def partition_rows(base_path: str, table: str, key: str, storage_options: dict |
 
 
 def read_column(
-    base_path: str, table: str, column: str, start: str | None = None, end: str | None = None,
+    base_path: str,
+    table: str,
+    column: str,
+    start: str | None = None,
+    end: str | None = None,
     storage_options: dict | None = None,
 ) -> pd.Series:
     """One column of a partitioned table over the days in [start, end] (all days when None), reading only that
@@ -676,8 +700,13 @@ def read_column(
 
 
 def present_values(
-    base_path: str, table: str, column: str, values: Iterable[Any], storage_options: dict | None = None,
-    start: str | None = None, end: str | None = None,
+    base_path: str,
+    table: str,
+    column: str,
+    values: Iterable[Any],
+    storage_options: dict | None = None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> set:
     """The subset of ``values`` that occur in ``column`` of a partitioned table (on the days in [start, end]; any
     day when None). Partitions are scanned newest first, only the rows holding one of the values still missing,
@@ -748,8 +777,14 @@ class PartitionedInput:
     is read until ``read`` (pandas) or ``relation`` (a DuckDB relation) is called, and then only the days and
     columns asked for. ``duck``: the bounds of the DuckDB connection ``read`` may open (lib/duck.py)."""
 
-    def __init__(self, fs: AbstractFileSystem, table_dir: str, table: str, keys: Sequence[str],
-                 duck: duck_lib.DuckSettings | None = None):
+    def __init__(
+        self,
+        fs: AbstractFileSystem,
+        table_dir: str,
+        table: str,
+        keys: Sequence[str],
+        duck: duck_lib.DuckSettings | None = None,
+    ):
         self._fs = fs
         self._duck = duck
         self._table_dir = table_dir
@@ -774,8 +809,13 @@ class PartitionedInput:
         stored = self._list().readable_partitions()
         return [k for k in self.keys if k in stored]
 
-    def read(self, keys: Iterable[str] | None = None, columns: Sequence[str] | None = None,
-             row_filter: RowFilter | None = None, limit: int | None = None) -> pd.DataFrame:
+    def read(
+        self,
+        keys: Iterable[str] | None = None,
+        columns: Sequence[str] | None = None,
+        row_filter: RowFilter | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
         """The declared partitions among ``keys`` (all declared when None) as one frame with snapshot_date;
         only ``columns`` when given, only the rows satisfying ``row_filter`` when given: ``IdsIn.of("note_id",
         ids)``, ``ListNotEmpty("brands")`` (scanned by DuckDB in a local warehouse) or any ``pyarrow.compute``
@@ -786,11 +826,20 @@ class PartitionedInput:
         undeclared = sorted(set(wanted) - set(self.keys))
         if undeclared:
             raise KeyError(f"{self.table}: partitions {undeclared[:5]} are not among the declared upstream partitions")
-        return _read_partitioned(self._fs, self._list(), self.table, wanted, columns=columns, row_filter=row_filter,
-                                 limit=limit, duck=self._duck)
+        return _read_partitioned(
+            self._fs,
+            self._list(),
+            self.table,
+            wanted,
+            columns=columns,
+            row_filter=row_filter,
+            limit=limit,
+            duck=self._duck,
+        )
 
-    def relation(self, con: Any, columns: Sequence[str] | None = None, start: str | None = None,
-                 end: str | None = None) -> Any:
+    def relation(
+        self, con: Any, columns: Sequence[str] | None = None, start: str | None = None, end: str | None = None
+    ) -> Any:
         """The declared partitions within [start, end] (``YYYY-MM-DD``, inclusive; all declared when None) as a
         lazy DuckDB relation on ``con`` (a ``duckdb.DuckDBPyConnection``, best from ``lib/duck.connect``), with
         only ``columns`` (all when None) and ``snapshot_date`` (DATE, from the hive folder names). Nothing is read
@@ -1015,11 +1064,13 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
         "kol_pipeline/resources/allocator.py)",
     )
 
-    duckdb_config: DuckDBConfig = Field(default_factory=DuckDBConfig,
-                                        description="bounds of the DuckDB connections of the reads")
+    duckdb_config: DuckDBConfig = Field(
+        default_factory=DuckDBConfig, description="bounds of the DuckDB connections of the reads"
+    )
 
     def create_io_manager(self, context: dg.InitResourceContext) -> ParquetIOManager:
         if self.retain_freed_memory:
             allocator.retain_freed_memory()
-        return ParquetIOManager(make_base_path(self.base_path, self.storage_options),
-                                duck=self.duckdb_config.to_settings())
+        return ParquetIOManager(
+            make_base_path(self.base_path, self.storage_options), duck=self.duckdb_config.to_settings()
+        )

@@ -1,6 +1,5 @@
 """Run-time settings of the pipeline as a Dagster resource (values from dg.EnvVar in definitions.py)."""
 
-
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -55,18 +54,29 @@ class MetricsConfig(dg.ConfigurableResource):
     (KolSettings.lexicon_file)."""
 
     tier_bounds: list[int] = Field(
-        default=list(_D.tier_bounds), description="Lower follower bounds of micro, mid, macro, top (nano below the first)"
+        default=list(_D.tier_bounds),
+        description="Lower follower bounds of micro, mid, macro, top (nano below the first)",
     )
-    max_gap_days: float = Field(default=_D.max_gap_days, description="E(h): a bracketing observation at most this far from h")
+    max_gap_days: float = Field(
+        default=_D.max_gap_days, description="E(h): a bracketing observation at most this far from h"
+    )
     viral_min_engagements: int = Field(default=_D.viral_min_engagements, description="is_viral: absolute floor")
-    viral_multiple: float = Field(default=_D.viral_multiple, description="is_viral: multiple of the author's 90-day median")
-    evergreen_share: float = Field(default=_D.evergreen_share, description="is_evergreen: share of eng_90d after day 30")
+    viral_multiple: float = Field(
+        default=_D.viral_multiple, description="is_viral: multiple of the author's 90-day median"
+    )
+    evergreen_share: float = Field(
+        default=_D.evergreen_share, description="is_evergreen: share of eng_90d after day 30"
+    )
     low_er_factor: float = Field(default=_D.low_er_factor, description="low_er_for_tier: below this x the tier median")
     spike_rel: float = Field(default=_D.spike_rel, description="follower_spike: relative rise")
     spike_abs: int = Field(default=_D.spike_abs, description="follower_spike: absolute rise")
-    dup_min_comments: int = Field(default=_D.dup_min_comments, description="duplicate_comments: minimum comments in 90 days")
+    dup_min_comments: int = Field(
+        default=_D.dup_min_comments, description="duplicate_comments: minimum comments in 90 days"
+    )
     dup_share: float = Field(default=_D.dup_share, description="duplicate_comments: share repeating another")
-    low_c2l_factor: float = Field(default=_D.low_c2l_factor, description="low_comment_to_like: below this x the tier median")
+    low_c2l_factor: float = Field(
+        default=_D.low_c2l_factor, description="low_comment_to_like: below this x the tier median"
+    )
     score_weights: dict[str, float] = Field(
         default=dict(_D.score_weights), description="Composite score weights (percentile ranks within tier)"
     )
@@ -99,7 +109,9 @@ class DuckDBConfig(dg.ConfigurableResource):
     default (1GB, 2 threads, ``<system temp>/kol_pipeline_duckdb``, order kept). Set a field (launchpad, or
     ``dg.EnvVar`` in Definitions) to override both."""
 
-    memory_limit: str | None = Field(default=None, description="DuckDB memory_limit, e.g. 1GB (KOL_DUCKDB_MEMORY_LIMIT)")
+    memory_limit: str | None = Field(
+        default=None, description="DuckDB memory_limit, e.g. 1GB (KOL_DUCKDB_MEMORY_LIMIT)"
+    )
     threads: int | None = Field(default=None, description="DuckDB threads (KOL_DUCKDB_THREADS, default 2)")
     temp_directory: str | None = Field(
         default=None, description="Where DuckDB spills beyond memory_limit (KOL_DUCKDB_TEMP_DIR)"

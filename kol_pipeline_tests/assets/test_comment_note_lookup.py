@@ -24,14 +24,33 @@ def _ms(d: date, hour: int = 12) -> int:
 
 
 def _note(nid: str, d: date) -> dict:
-    return {"note_id": nid, "user_id": "5f00000000000000000000a1", "type": "normal", "title": "t", "desc": "d",
-            "time": _ms(d, 8), "last_modify_ts": _ms(d), "liked_count": "10", "collected_count": "1",
-            "comment_count": "0", "share_count": "0", "tag_list": "a,b"}
+    return {
+        "note_id": nid,
+        "user_id": "5f00000000000000000000a1",
+        "type": "normal",
+        "title": "t",
+        "desc": "d",
+        "time": _ms(d, 8),
+        "last_modify_ts": _ms(d),
+        "liked_count": "10",
+        "collected_count": "1",
+        "comment_count": "0",
+        "share_count": "0",
+        "tag_list": "a,b",
+    }
 
 
 def _comment(cid: str, nid: str, d: date, content: str = "好用吗") -> dict:
-    return {"comment_id": cid, "note_id": nid, "content": content, "create_time": _ms(d, 9),
-            "last_modify_ts": _ms(d), "user_id": "u1", "like_count": "1", "sub_comment_count": "0"}
+    return {
+        "comment_id": cid,
+        "note_id": nid,
+        "content": content,
+        "create_time": _ms(d, 9),
+        "last_modify_ts": _ms(d),
+        "user_id": "u1",
+        "like_count": "1",
+        "sub_comment_count": "0",
+    }
 
 
 def _write(path: Path, rows: list[dict]) -> None:
@@ -41,8 +60,9 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 def _evaluations(instance: dg.DagsterInstance, name: str) -> list:
     """The evaluations of check `name` (oldest first) recorded on the instance."""
-    records = instance.get_event_records(dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION),
-                                         ascending=True)
+    records = instance.get_event_records(
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), ascending=True
+    )
     evs = [r.event_log_entry.dagster_event.event_specific_data for r in records]
     return [e for e in evs if e.check_name == name]
 
@@ -59,13 +79,16 @@ def test_comment_notes_looked_up_in_the_warehouse_window(tmp_path, monkeypatch):
     _write(mc / f"search_contents_{OLD}.jsonl", [_note("n_old", OLD)])
     _write(mc / f"search_contents_{D1}.jsonl", [_note("n1", D1)])
     _write(mc / f"search_contents_{D2}.jsonl", [_note("n2", D2)])
-    _write(mc / f"search_comments_{D2}.jsonl", [_comment("c1", "n1", D2), _comment("c2", "n2", D2),
-                                                _comment("c3", "n9", D2), _comment("c4", "n_old", D2)])
+    _write(
+        mc / f"search_comments_{D2}.jsonl",
+        [_comment("c1", "n1", D2), _comment("c2", "n2", D2), _comment("c3", "n9", D2), _comment("c4", "n_old", D2)],
+    )
     _env(monkeypatch, landing, wh)
     instance = dg.DagsterInstance.ephemeral()
     for d in (OLD, D1, D2):  # one run per day: D2's run holds only n2 itself
-        s = run_pipeline([(d, d)], str(wh), progress=lambda m: None, instance=instance, landing=landing,
-                         downstream_days=set())
+        s = run_pipeline(
+            [(d, d)], str(wh), progress=lambda m: None, instance=instance, landing=landing, downstream_days=set()
+        )
         assert s.exit_code == 0, s.render(0)
     comments = read_table(str(wh), "comments")
     assert sorted(comments["comment_id"]) == ["c1", "c2", "c3", "c4"]
@@ -87,9 +110,16 @@ def test_comments_only_crawl_is_kept_and_counted(tmp_path, monkeypatch):
     mc = landing / "mediacrawler"
     _write(mc / f"search_contents_{D1}.jsonl", [_note("n1", D1)])
     _write(mc / f"search_comments_{D1}.jsonl", [_comment("c0", "n1", D1, "我用了一个月，皮肤真的变好了")])
-    _write(mc / f"detail_comments_{D1}.jsonl",
-           [_comment("x1", "m1", D1), _comment("x2", "m1", D1, "沙发"), _comment("x3", "m2", D1),
-            _comment("x4", "m3", D1), _comment("x5", "m3", D1, "求链接")])
+    _write(
+        mc / f"detail_comments_{D1}.jsonl",
+        [
+            _comment("x1", "m1", D1),
+            _comment("x2", "m1", D1, "沙发"),
+            _comment("x3", "m2", D1),
+            _comment("x4", "m3", D1),
+            _comment("x5", "m3", D1, "求链接"),
+        ],
+    )
     _env(monkeypatch, landing, wh)
     instance = dg.DagsterInstance.ephemeral()
     s = run_pipeline([(D1, D1)], str(wh), progress=lambda m: None, instance=instance, landing=landing)

@@ -17,9 +17,18 @@ def _results(input_days: set[date]) -> dict[str, object]:
     tables = {t: TABLES[t].empty_frame() for t in ("notes", "creators", "comments", "search_rankings", "quarantine")}
     previous = {"notes": None, "creators": None, "comments": None, "search_rankings": 168, "quarantine": None}
     acc = pd.DataFrame(columns=["kind", "source_file", "snapshot_date", "read", "kept", "duplicates", "quarantined"])
-    return {r.check_name: r for r in ingest_check_results([D], tables, acc, input_days, previous,
-                                                          pd.DataFrame({"keyword": [], "category": []}),
-                                                          val.ValidationSettings())}
+    return {
+        r.check_name: r
+        for r in ingest_check_results(
+            [D],
+            tables,
+            acc,
+            input_days,
+            previous,
+            pd.DataFrame({"keyword": [], "category": []}),
+            val.ValidationSettings(),
+        )
+    }
 
 
 def test_no_rankings_file_that_day_is_not_an_empty_partition():

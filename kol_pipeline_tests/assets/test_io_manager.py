@@ -1,6 +1,5 @@
 """The warehouse IO manager, exercised through real Dagster materializations on a local folder and on memory://."""
 
-
 import datetime as dt
 import posixpath
 import uuid
@@ -117,8 +116,16 @@ def base(request, tmp_path) -> str:
             fs.rm(root, recursive=True)
 
 
-def _run(base: str, assets, *, start: str | None = None, end: str | None = None, key: str | None = None,
-         selection=None, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+def _run(
+    base: str,
+    assets,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    key: str | None = None,
+    selection=None,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
     tags = {}
     if start is not None:
         tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
@@ -161,9 +168,7 @@ def test_range_run_writes_hive_layout_and_downstream_reads_all_days(base):
     result = _run(base, [rankings, ranking_counts], start=D1, end=D3)
     assert result.success
 
-    assert _files(base, "search_rankings") == [
-        f"snapshot_date={d}/part-0.parquet" for d in (D1, D2, D3)
-    ]
+    assert _files(base, "search_rankings") == [f"snapshot_date={d}/part-0.parquet" for d in (D1, D2, D3)]
     # the files carry no snapshot_date column: the folder does
     up = make_base_path(base) / "search_rankings" / f"snapshot_date={D2}" / "part-0.parquet"
     with up.fs.open(up.path, "rb") as fh:
@@ -176,7 +181,9 @@ def test_range_run_writes_hive_layout_and_downstream_reads_all_days(base):
     assert len(seen) == 9
     assert list(seen.columns) == SEARCH_RANKINGS.column_names
     assert seen.groupby("snapshot_date").size().to_dict() == {
-        dt.date(2025, 1, 1): 3, dt.date(2025, 1, 2): 2, dt.date(2025, 1, 3): 4
+        dt.date(2025, 1, 1): 3,
+        dt.date(2025, 1, 2): 2,
+        dt.date(2025, 1, 3): 4,
     }
     assert all(type(v) is dt.date for v in seen["snapshot_date"])
     assert seen.loc[seen.note_id == "n03a4", "rank"].tolist() == [4]
@@ -193,8 +200,10 @@ def test_range_run_writes_hive_layout_and_downstream_reads_all_days(base):
 
     if base.startswith("memory://"):
         ds = pads.dataset(
-            make_base_path(base).path + "/search_rankings", filesystem=fsspec.filesystem("memory"),
-            format="parquet", partitioning="hive",
+            make_base_path(base).path + "/search_rankings",
+            filesystem=fsspec.filesystem("memory"),
+            format="parquet",
+            partitioning="hive",
         )
     else:
         ds = pads.dataset(f"{base}/search_rankings", format="parquet", partitioning="hive")
@@ -251,7 +260,10 @@ def test_partition_that_becomes_empty_is_removed(base):
     result = _run(base, [rankings], start=D2, end=D3)
     meta = _meta(result, dg.AssetKey(["kol", "search_rankings"]))
     assert (meta["partitions_written"].value, meta["partitions_empty"].value) == (1, 1)
-    assert _files(base, "search_rankings") == [f"snapshot_date={D1}/part-0.parquet", f"snapshot_date={D3}/part-0.parquet"]
+    assert _files(base, "search_rankings") == [
+        f"snapshot_date={D1}/part-0.parquet",
+        f"snapshot_date={D3}/part-0.parquet",
+    ]
     assert list_partitions(base, "search_rankings") == [D1, D3]
     df = read_table(base, "search_rankings", start=D2, end=D3)
     assert df.note_id.tolist() == ["n03a1", "n03a2"]
@@ -332,10 +344,12 @@ def test_unpartitioned_downstream_loads_existing_days_among_hundreds(base):
 
 
 def test_unpartitioned_table_roundtrip_and_replace(base):
-    BRAND_ROWS.extend([
-        {"brand": "Alpha", "aliases": ["阿尔法", "alpha"], "category": "skincare", "control_keyword": None},
-        {"brand": "Beta", "aliases": [], "category": "food", "control_keyword": "面包"},
-    ])
+    BRAND_ROWS.extend(
+        [
+            {"brand": "Alpha", "aliases": ["阿尔法", "alpha"], "category": "skincare", "control_keyword": None},
+            {"brand": "Beta", "aliases": [], "category": "food", "control_keyword": "面包"},
+        ]
+    )
     result = _run(base, [brands, brand_names])
     assert _files(base, "brands") == ["brands.parquet"]
     seen = SEEN["brand_names"]
@@ -375,13 +389,15 @@ def test_missing_unpartitioned_known_table_is_empty_unknown_raises(base):
 def test_pandas_types_on_read(base):
     """Nullable counts as Int64, timestamps UTC, strings object, list columns as arrays."""
     io = ParquetIOManager(make_base_path(base))
-    df = pd.DataFrame({
-        "user_id": ["u1", "u2"],
-        "followers": pd.array([1200, None], dtype="Int64"),
-        "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z", "2025-01-01T03:30:00Z"]),
-        "tags": [["a", "b"], []],
-        "snapshot_date": [dt.date(2025, 1, 1)] * 2,
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": ["u1", "u2"],
+            "followers": pd.array([1200, None], dtype="Int64"),
+            "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z", "2025-01-01T03:30:00Z"]),
+            "tags": [["a", "b"], []],
+            "snapshot_date": [dt.date(2025, 1, 1)] * 2,
+        }
+    )
     ctx = dg.build_output_context(asset_key=dg.AssetKey("odd_table"), partition_key=D1)
     io.handle_output(ctx, df)
     got = read_table(base, "odd_table")
@@ -403,19 +419,32 @@ def test_comment_state_storage_hints(base):
     from kol_pipeline.lib import state as S
 
     io = ParquetIOManager(make_base_path(base))
-    st = S.comment_state_step(None, pd.DataFrame({
-        "comment_id": ["c1", "c2"], "note_id": ["n1", "n1"], "parent_comment_id": ["0", "c1"],
-        "content": ["好看", "买了"], "is_substantive": pd.array([True, None], dtype="boolean"),
-        "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2)}), dt.date(2025, 1, 1))
-    st = S._with_day(st.assign(base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 1)))),
-                     dt.date(2025, 1, 1))
+    st = S.comment_state_step(
+        None,
+        pd.DataFrame(
+            {
+                "comment_id": ["c1", "c2"],
+                "note_id": ["n1", "n1"],
+                "parent_comment_id": ["0", "c1"],
+                "content": ["好看", "买了"],
+                "is_substantive": pd.array([True, None], dtype="boolean"),
+                "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2),
+            }
+        ),
+        dt.date(2025, 1, 1),
+    )
+    st = S._with_day(
+        st.assign(base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 1)))), dt.date(2025, 1, 1)
+    )
     assert isinstance(st["snapshot_date"].dtype, pd.CategoricalDtype)
     io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key=D1), st)
-    later = S._with_day(S.comment_state_step(st.drop(columns="snapshot_date"), None, dt.date(2025, 1, 2))
-                        .assign(base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 2)))),
-                        dt.date(2025, 1, 2))
-    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key="2025-01-02"),
-                     later)
+    later = S._with_day(
+        S.comment_state_step(st.drop(columns="snapshot_date"), None, dt.date(2025, 1, 2)).assign(
+            base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 2)))
+        ),
+        dt.date(2025, 1, 2),
+    )
+    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key="2025-01-02"), later)
     both = read_table(base, "comment_state")
     assert isinstance(both["snapshot_date"].dtype, pd.CategoricalDtype)
     assert list(both["snapshot_date"].cat.categories) == [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
@@ -426,9 +455,11 @@ def test_comment_state_storage_hints(base):
     assert len(none) == 0 and isinstance(none["snapshot_date"].dtype, pd.CategoricalDtype)
     got = read_table(base, "comment_state", end=D1)
     assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
-    assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == {**S.COMMENT_STATE_DTYPES,
-                                                                                       "base": "int8",
-                                                                                       "base_sd": "int32"}
+    assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == {
+        **S.COMMENT_STATE_DTYPES,
+        "base": "int8",
+        "base_sd": "int32",
+    }
     assert got["lt_cnt"].tolist() == [1, -1] and got["top_first"].tolist() == [1, 0]
     with (make_base_path(base) / "comment_state" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
         meta = pq.ParquetFile(fh).metadata
@@ -446,11 +477,19 @@ def test_a_partitions_own_id_is_read_without_sharing_equal_strings(base):
 
     io = ParquetIOManager(make_base_path(base))
     rows = {c.name: [None, None] for c in NOTES.columns}
-    rows.update({"note_id": ["note-000001", "note-000001"], "user_id": ["user-00042", "user-00042"],
-                 "title": ["面霜", None], "likes": pd.array([1, None], dtype="Int64"),
-                 "published_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2),
-                 "crawled_at": pd.to_datetime(["2025-01-01T03:00:00Z"] * 2), "tags": [["a"], []], "brands": [[], []],
-                 "is_disclosed": [False, True]})
+    rows.update(
+        {
+            "note_id": ["note-000001", "note-000001"],
+            "user_id": ["user-00042", "user-00042"],
+            "title": ["面霜", None],
+            "likes": pd.array([1, None], dtype="Int64"),
+            "published_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2),
+            "crawled_at": pd.to_datetime(["2025-01-01T03:00:00Z"] * 2),
+            "tags": [["a"], []],
+            "brands": [[], []],
+            "is_disclosed": [False, True],
+        }
+    )
     for day in (D1, D2):  # the same id on both days (and twice in a day: the reader does not assume it is unique)
         frame = pd.DataFrame(rows).assign(snapshot_date=dt.date.fromisoformat(day))
         io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("notes"), partition_key=day), frame)
@@ -498,8 +537,12 @@ def test_s3_roundtrip_with_moto():
         endpoint = f"http://{host}:{port}"
         creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
         boto3.client("s3", endpoint_url=endpoint, **creds).create_bucket(Bucket="kolwh")
-        opts = {"endpoint_url": endpoint, "key": "testing", "secret": "testing",
-                "client_kwargs": {"region_name": "us-east-1"}}
+        opts = {
+            "endpoint_url": endpoint,
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"region_name": "us-east-1"},
+        }
         SOURCE.update({D1: _ranking_rows(D1, 2), D2: _ranking_rows(D2, 3)})
         result = dg.materialize(
             [rankings, ranking_counts],
@@ -566,12 +609,21 @@ def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(bas
     releases: list[tuple[int, int]] = []  # (bytes, tables still alive)
     monkeypatch.setattr(iom, "_to_pandas", seen_to_pandas)
     monkeypatch.setattr(iom, "_to_arrow", seen_to_arrow)
-    monkeypatch.setattr(allocator, "release_arrow_memory",
-                        lambda nbytes: releases.append((nbytes, sum(r() is not None for r in tables))))
+    monkeypatch.setattr(
+        allocator,
+        "release_arrow_memory",
+        lambda nbytes: releases.append((nbytes, sum(r() is not None for r in tables))),
+    )
     io = ParquetIOManager(make_base_path(base))
-    frame = pd.DataFrame({"keyword": ["kw"] * 300, "rank": np.arange(300), "note_id": [f"n{i}" for i in range(300)],
-                          "source_file": "f.csv", "snapshot_date": [dt.date(2025, 1, 1)] * 100
-                          + [dt.date(2025, 1, 2)] * 200})
+    frame = pd.DataFrame(
+        {
+            "keyword": ["kw"] * 300,
+            "rank": np.arange(300),
+            "note_id": [f"n{i}" for i in range(300)],
+            "source_file": "f.csv",
+            "snapshot_date": [dt.date(2025, 1, 1)] * 100 + [dt.date(2025, 1, 2)] * 200,
+        }
+    )
     days = ((D1, frame.iloc[:100].reset_index(drop=True)), (D2, frame.iloc[100:].reset_index(drop=True)))
     for key, rows in days:
         io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("search_rankings"), partition_key=key), rows)
@@ -579,8 +631,7 @@ def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(bas
     assert [alive for _, alive in releases] == [0, 0]  # each write's table was dropped before its release
     releases.clear()
     tables.clear()
-    got = iom.PartitionedInput(io.fs, iom._fs_path(io.table_dir("search_rankings")), "search_rankings",
-                               [D1, D2]).read()
+    got = iom.PartitionedInput(io.fs, iom._fs_path(io.table_dir("search_rankings")), "search_rankings", [D1, D2]).read()
     assert len(got) == 300 and got["rank"].tolist() == list(range(300))
     assert len(releases) == 1 and releases[0][1] == 0  # the read's tables were dropped before the release
     assert releases[0][0] > 0

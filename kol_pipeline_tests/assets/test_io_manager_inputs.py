@@ -17,19 +17,33 @@ def up(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return pd.DataFrame({"snapshot_date": [pd.Timestamp(k).date()] * 2, "a": [1, 2], "b": ["x", k]})
 
 
-@dg.asset(partitions_def=DAILY, ins={
-    "up": dg.AssetIn(partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2, end_offset=0,
-                                                                     allow_nonexistent_upstream_partitions=True),
-                     metadata={"columns": ["b"]})})
+@dg.asset(
+    partitions_def=DAILY,
+    ins={
+        "up": dg.AssetIn(
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-2, end_offset=0, allow_nonexistent_upstream_partitions=True
+            ),
+            metadata={"columns": ["b"]},
+        )
+    },
+)
 def projected(up: pd.DataFrame) -> pd.DataFrame:
     SEEN["projected"] = up
     return up.head(0)
 
 
-@dg.asset(partitions_def=DAILY, ins={
-    "up": dg.AssetIn(partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2, end_offset=0,
-                                                                     allow_nonexistent_upstream_partitions=True),
-                     metadata={"lazy": True})})
+@dg.asset(
+    partitions_def=DAILY,
+    ins={
+        "up": dg.AssetIn(
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-2, end_offset=0, allow_nonexistent_upstream_partitions=True
+            ),
+            metadata={"lazy": True},
+        )
+    },
+)
 def lazy(up: PartitionedInput) -> pd.DataFrame:
     SEEN["keys"] = up.keys
     SEEN["available"] = up.available()

@@ -20,8 +20,14 @@ SEEN: dict = {}
 def up(context: dg.AssetExecutionContext) -> pd.DataFrame:
     k = context.partition_key
     day = int(k[-2:])
-    return pd.DataFrame({"snapshot_date": [dt.date.fromisoformat(k)] * 2, "a": [day * 10, day * 10 + 1],
-                         "b": [f"x{day}", f"y{day}"], "c": [1.5, 2.5]})
+    return pd.DataFrame(
+        {
+            "snapshot_date": [dt.date.fromisoformat(k)] * 2,
+            "a": [day * 10, day * 10 + 1],
+            "b": [f"x{day}", f"y{day}"],
+            "c": [1.5, 2.5],
+        }
+    )
 
 
 @dg.asset(partitions_def=DAILY, ins={"up": dg.AssetIn(partition_mapping=WINDOW, metadata={"lazy": True})})
@@ -35,8 +41,9 @@ def down(up: PartitionedInput) -> pd.DataFrame:
         SEEN["range"] = sorted(up.relation(con, columns=["a"], start="2025-01-03", end="2025-01-04").fetchall())
         # a relation is an input to SQL: registered as a view, queried with parameters
         up.relation(con, columns=["a", "snapshot_date"]).create_view("up_days")
-        SEEN["sql"] = con.sql("SELECT snapshot_date, sum(a) FROM up_days WHERE a > $min GROUP BY ALL ORDER BY 1",
-                              params={"min": 30}).fetchall()
+        SEEN["sql"] = con.sql(
+            "SELECT snapshot_date, sum(a) FROM up_days WHERE a > $min GROUP BY ALL ORDER BY 1", params={"min": 30}
+        ).fetchall()
         empty = up.relation(con, columns=["a"], start="2025-01-01", end="2025-01-01")  # declared, never written
         SEEN["empty"] = (empty.columns, empty.fetchall())
         SEEN["star"] = up.relation(con).columns
@@ -82,8 +89,12 @@ def test_relation_on_s3_with_moto():
         endpoint = f"http://{host}:{port}"
         creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
         boto3.client("s3", endpoint_url=endpoint, **creds).create_bucket(Bucket="kolrel")
-        opts = {"endpoint_url": endpoint, "key": "testing", "secret": "testing",
-                "client_kwargs": {"region_name": "us-east-1"}}
+        opts = {
+            "endpoint_url": endpoint,
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"region_name": "us-east-1"},
+        }
         _materialize({"io_manager": WarehouseIOManager(base_path="s3://kolrel/wh", storage_options=opts)})
         _check()
     finally:

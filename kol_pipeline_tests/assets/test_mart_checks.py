@@ -25,8 +25,9 @@ CHECK_DEFS = {next(iter(c.check_keys)).asset_key.path[-1]: c for c in mart_check
 def _table(name: str, rows: list[dict]) -> pa.Table:
     spec = TABLES[name]
     fields = [f for f in spec.schema if f.name != "snapshot_date"]
-    return pa.table({f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in fields},
-                    schema=pa.schema(fields))
+    return pa.table(
+        {f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in fields}, schema=pa.schema(fields)
+    )
 
 
 def _write_day(wh: Path, name: str, day: dt.date, rows: list[dict]) -> None:
@@ -59,24 +60,46 @@ def _evaluation(result: dg.ExecuteInProcessResult, name: str):
 
 
 def _sc(user_id: str, tier: str, category: str, score: float, flags=(), followers: int = 20_000) -> dict:
-    return {"user_id": user_id, "nickname": user_id.upper(), "followers": followers, "tier": tier,
-            "primary_category": category, "score": score, "authenticity_flags": list(flags), "median_er_7d": 0.05,
-            "median_save_to_like": 0.3}
+    return {
+        "user_id": user_id,
+        "nickname": user_id.upper(),
+        "followers": followers,
+        "tier": tier,
+        "primary_category": category,
+        "score": score,
+        "authenticity_flags": list(flags),
+        "median_er_7d": 0.05,
+        "median_save_to_like": 0.3,
+    }
 
 
 def test_shortlist_materialized_over_a_range_with_its_check(tmp_path):
     wh = tmp_path / "wh"
-    _write_day(wh, "creator_scorecard", D1, [
-        _sc("u1", "micro", "skincare", 0.90), _sc("u2", "micro", "skincare", 0.99, flags=["follower_spike"]),
-        _sc("u4", "micro", "skincare", 0.80), _sc("u3", "macro", "skincare", 0.95, followers=600_000),
-        _sc("u5", "micro", "food", 0.97),
-    ])
-    _write_day(wh, "creator_scorecard", D2, [_sc("u1", "micro", "skincare", 0.95), _sc("u4", "micro", "skincare", 0.96)])
+    _write_day(
+        wh,
+        "creator_scorecard",
+        D1,
+        [
+            _sc("u1", "micro", "skincare", 0.90),
+            _sc("u2", "micro", "skincare", 0.99, flags=["follower_spike"]),
+            _sc("u4", "micro", "skincare", 0.80),
+            _sc("u3", "macro", "skincare", 0.95, followers=600_000),
+            _sc("u5", "micro", "food", 0.97),
+        ],
+    )
+    _write_day(
+        wh, "creator_scorecard", D2, [_sc("u1", "micro", "skincare", 0.95), _sc("u4", "micro", "skincare", 0.96)]
+    )
     _write_single(wh, "brands", [{"brand": "RoseLab", "aliases": [], "category": "skincare"}])
     result = dg.materialize(
-        [dg.AssetSpec("creator_scorecard", partitions_def=DAILY), dg.AssetSpec("brands"),
-         mart_assets.creator_shortlist, CHECK_DEFS["creator_shortlist"]],
-        resources=_resources(wh), tags=_range_tags(D1, D2),
+        [
+            dg.AssetSpec("creator_scorecard", partitions_def=DAILY),
+            dg.AssetSpec("brands"),
+            mart_assets.creator_shortlist,
+            CHECK_DEFS["creator_shortlist"],
+        ],
+        resources=_resources(wh),
+        tags=_range_tags(D1, D2),
     )
     assert result.success
     out = read_table(str(wh), "creator_shortlist")
@@ -94,9 +117,19 @@ def test_shortlist_materialized_over_a_range_with_its_check(tmp_path):
 
 
 def _sov_row(keyword: str, brand: str, results: int, brand_results: int, share: float) -> dict:
-    return {"keyword": keyword, "brand": brand, "results": results, "brand_results": brand_results,
-            "share_of_voice": share, "brand_results_micro": brand_results, "brand_results_nano": 0,
-            "brand_results_mid": 0, "brand_results_macro": 0, "brand_results_top": 0, "brand_results_unknown_tier": 0}
+    return {
+        "keyword": keyword,
+        "brand": brand,
+        "results": results,
+        "brand_results": brand_results,
+        "share_of_voice": share,
+        "brand_results_micro": brand_results,
+        "brand_results_nano": 0,
+        "brand_results_mid": 0,
+        "brand_results_macro": 0,
+        "brand_results_top": 0,
+        "brand_results_unknown_tier": 0,
+    }
 
 
 SOV_ROWS = {
@@ -118,8 +151,12 @@ def sov_warehouse(tmp_path) -> Path:
 
 
 def _run_sov_check(wh: Path, **kw) -> dg.ExecuteInProcessResult:
-    return dg.materialize([fake_share_of_voice, CHECK_DEFS["keyword_share_of_voice"]], resources=_resources(wh),
-                          raise_on_error=False, **kw)
+    return dg.materialize(
+        [fake_share_of_voice, CHECK_DEFS["keyword_share_of_voice"]],
+        resources=_resources(wh),
+        raise_on_error=False,
+        **kw,
+    )
 
 
 def test_check_fails_on_a_broken_day_of_the_run_and_warns(sov_warehouse):
@@ -164,20 +201,50 @@ def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 def _cp_rows(day: dt.date, spend_all: float) -> pd.DataFrame:
     rows = [
-        {"snapshot_date": day, "campaign_id": "c1", "brand": "B", "phase": "launch", "tier": "all", "creators": 2,
-         "notes": 2, "spend_cny": spend_all, "engagements": 300.0, "saves": 30.0, "keyword_coverage": 0.5,
-         "disclosure_rate": 1.0, "density_ok": False},
-        {"snapshot_date": day, "campaign_id": "c1", "brand": "B", "phase": "launch", "tier": "micro", "creators": 2,
-         "notes": 2, "spend_cny": spend_all, "engagements": 300.0, "saves": 30.0, "keyword_coverage": 0.5,
-         "disclosure_rate": 1.0, "density_ok": None},
+        {
+            "snapshot_date": day,
+            "campaign_id": "c1",
+            "brand": "B",
+            "phase": "launch",
+            "tier": "all",
+            "creators": 2,
+            "notes": 2,
+            "spend_cny": spend_all,
+            "engagements": 300.0,
+            "saves": 30.0,
+            "keyword_coverage": 0.5,
+            "disclosure_rate": 1.0,
+            "density_ok": False,
+        },
+        {
+            "snapshot_date": day,
+            "campaign_id": "c1",
+            "brand": "B",
+            "phase": "launch",
+            "tier": "micro",
+            "creators": 2,
+            "notes": 2,
+            "spend_cny": spend_all,
+            "engagements": 300.0,
+            "saves": 30.0,
+            "keyword_coverage": 0.5,
+            "disclosure_rate": 1.0,
+            "density_ok": None,
+        },
     ]
     return _frame("campaign_performance", rows)
 
 
 def test_campaign_spend_must_equal_fees_posted_by_the_day():
-    posts = pd.DataFrame({"campaign_id": ["c1", "c1", "c1"], "note_id": ["n1", "n2", "n3"],
-                          "user_id": ["u1", "u2", "u2"], "fee_cny": [1000.0, 500.0, 700.0],
-                          "posted_date": [D1, D1, D2]})  # n3 posted the next day: not spent yet on D1
+    posts = pd.DataFrame(
+        {
+            "campaign_id": ["c1", "c1", "c1"],
+            "note_id": ["n1", "n2", "n3"],
+            "user_id": ["u1", "u2", "u2"],
+            "fee_cny": [1000.0, 500.0, 700.0],
+            "posted_date": [D1, D1, D2],
+        }
+    )  # n3 posted the next day: not spent yet on D1
     check = CHECKS["campaign_performance"]
     outcomes, days = mart_checks.evaluate_mart(check, _cp_rows(D1, 1500.0), {"campaign_posts": posts})
     assert all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
@@ -191,15 +258,26 @@ def test_campaign_spend_must_equal_fees_posted_by_the_day():
 
 
 def _lift(pre_days: int, lift: float | None) -> dict:
-    return {"campaign_id": "c1", "brand": "B", "keyword": "B", "launch_date": D1, "pre_mean": 100.0 if lift else None,
-            "post_mean": 100.0 * (1 + lift) if lift else None, "lift": lift, "pre_days": pre_days, "post_days": 28,
-            "store_pre_days": 0, "store_post_days": 0}
+    return {
+        "campaign_id": "c1",
+        "brand": "B",
+        "keyword": "B",
+        "launch_date": D1,
+        "pre_mean": 100.0 if lift else None,
+        "post_mean": 100.0 * (1 + lift) if lift else None,
+        "lift": lift,
+        "pre_days": pre_days,
+        "post_days": 28,
+        "store_pre_days": 0,
+        "store_post_days": 0,
+    }
 
 
 def test_lift_null_when_fewer_than_21_days():
     check = CHECKS["brand_search_lift"]
     ok, _ = mart_checks.evaluate_mart(
-        check, _frame("brand_search_lift", [_lift(21, 0.2), _lift(20, None) | {"campaign_id": "c2"}]), {})
+        check, _frame("brand_search_lift", [_lift(21, 0.2), _lift(20, None) | {"campaign_id": "c2"}]), {}
+    )
     assert all(o.passed for o in ok), [o for o in ok if not o.passed]
     bad, days = mart_checks.evaluate_mart(check, _frame("brand_search_lift", [_lift(20, 0.2)]), {})
     assert [o.name for o in bad if not o.passed] == ["lift_null_on_short_window"]
@@ -208,9 +286,18 @@ def test_lift_null_when_fewer_than_21_days():
 
 def test_float_nulls_read_from_parquet_are_unknown_not_violations():
     """read_table gives float64 NaN for null; a null share is not a share outside [0, 1]."""
-    df = pd.DataFrame({"snapshot_date": [D1, D1], "campaign_id": ["c1", "c1"], "brand": ["B", "B"],
-                       "tier": ["micro", "macro"], "spend_share": [1.0, 0.0], "engagement_share": [float("nan")] * 2,
-                       "save_share": [0.4, 0.6], "sov_contribution": [float("nan")] * 2})
+    df = pd.DataFrame(
+        {
+            "snapshot_date": [D1, D1],
+            "campaign_id": ["c1", "c1"],
+            "brand": ["B", "B"],
+            "tier": ["micro", "macro"],
+            "spend_share": [1.0, 0.0],
+            "engagement_share": [float("nan")] * 2,
+            "save_share": [0.4, 0.6],
+            "sov_contribution": [float("nan")] * 2,
+        }
+    )
     outcomes, _ = mart_checks.evaluate_mart(CHECKS["tier_comparison"], df, {})
     assert all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
     df.loc[0, "save_share"] = 1.4

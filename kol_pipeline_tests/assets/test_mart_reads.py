@@ -47,8 +47,9 @@ def sample(tmp_path_factory):
 
 def _handle(wh, table: str, first: date, last: date, back: int) -> PartitionedInput:
     base = make_base_path(str(wh))
-    keys = [(first - timedelta(days=back) + timedelta(days=i)).isoformat()
-            for i in range((last - first).days + back + 1)]
+    keys = [
+        (first - timedelta(days=back) + timedelta(days=i)).isoformat() for i in range((last - first).days + back + 1)
+    ]
     return PartitionedInput(base.fs, str(base / table), table, keys)
 
 
@@ -71,8 +72,9 @@ def _marts(w, wh, sr, nm, first: date, last: date, filtered: bool) -> dict[str, 
         sn, sc = notes.read(columns=A.SOV_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
     return {
         "campaign_performance": M.campaign_performance(b["campaigns"], b["campaign_posts"], nm_d, cn, cc, days, s),
-        "keyword_share_of_voice": M.keyword_share_of_voice(sr_d, sn, b["campaign_posts"], b["campaigns"], b["brands"],
-                                                           sc, days, s),
+        "keyword_share_of_voice": M.keyword_share_of_voice(
+            sr_d, sn, b["campaign_posts"], b["campaigns"], b["brands"], sc, days, s
+        ),
     }
 
 

@@ -49,7 +49,9 @@ def _norm(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for c in out.columns:
         # a null as None: the library's tables hold text as Arrow strings (null: pd.NA), the warehouse's reads None
         out[c] = out[c].astype(object).where(out[c].notna(), None)
-        out[c] = out[c].map(lambda v: json.dumps(list(v), ensure_ascii=False) if hasattr(v, "__len__") and not isinstance(v, str) else v)
+        out[c] = out[c].map(
+            lambda v: json.dumps(list(v), ensure_ascii=False) if hasattr(v, "__len__") and not isinstance(v, str) else v
+        )
         out[c] = out[c].astype(str)
     return out
 
@@ -60,8 +62,11 @@ def test_warehouse_equals_library_and_reruns_replace(landing, tmp_path, monkeypa
     assert summary.exit_code == 0, summary.render(0)
     assert days[-1] == END and len(days) >= 10
     lib = _lib_notes(landing, days[0], days[-1])
-    for table, keys in (("notes", ["note_id", "snapshot_date"]), ("creators", ["user_id", "snapshot_date"]),
-                        ("comments", ["comment_id", "snapshot_date"])):
+    for table, keys in (
+        ("notes", ["note_id", "snapshot_date"]),
+        ("creators", ["user_id", "snapshot_date"]),
+        ("comments", ["comment_id", "snapshot_date"]),
+    ):
         got = read_table(str(wh), table)
         want = lib.table(table)
         assert len(got) == len(want) > 0, table
@@ -70,7 +75,9 @@ def test_warehouse_equals_library_and_reruns_replace(landing, tmp_path, monkeypa
     assert len(q) == len(lib.quarantine) > 0  # the simulator plants malformed records
     # every day with notes has a partition folder; metrics were computed for every day
     assert set(list_partitions(str(wh), "notes")) == {d.isoformat() for d in set(lib.notes["snapshot_date"])}
-    assert set(list_partitions(str(wh), "note_metrics")) == {d.isoformat() for d in days if d >= min(lib.notes["snapshot_date"])}
+    assert set(list_partitions(str(wh), "note_metrics")) == {
+        d.isoformat() for d in days if d >= min(lib.notes["snapshot_date"])
+    }
     # the runs are recorded with their materializations
     mats = instance.fetch_materializations(dg.AssetKey("notes"), limit=1000).records
     assert {m.partition_key for m in mats} >= {d.isoformat() for d in set(lib.notes["snapshot_date"])}
@@ -92,8 +99,16 @@ def test_blocking_check_stops_only_its_day(landing, tmp_path, monkeypatch):
     bad_day = END - timedelta(days=3)
     crawl_ms = int(pd.Timestamp(f"{bad_day} 12:00", tz="Asia/Shanghai").timestamp() * 1000)
     rows = [
-        {"note_id": f"bad{i:05d}", "user_id": "u1", "time": crawl_ms - 3_600_000, "last_modify_ts": crawl_ms,
-         "liked_count": "abc", "collected_count": "1", "comment_count": "1", "share_count": "1"}
+        {
+            "note_id": f"bad{i:05d}",
+            "user_id": "u1",
+            "time": crawl_ms - 3_600_000,
+            "last_modify_ts": crawl_ms,
+            "liked_count": "abc",
+            "collected_count": "1",
+            "comment_count": "1",
+            "share_count": "1",
+        }
         for i in range(120)
     ]
     (land / "mediacrawler" / "extra").mkdir(parents=True)
@@ -112,7 +127,9 @@ def test_blocking_check_stops_only_its_day(landing, tmp_path, monkeypatch):
     assert sorted(mine["record_number"]) == list(range(1, 121))
     metric_days = set(list_partitions(str(wh), "note_metrics"))
     assert bad_day.isoformat() not in metric_days
-    assert (bad_day - timedelta(days=1)).isoformat() in metric_days and (bad_day + timedelta(days=1)).isoformat() in metric_days
+    assert (bad_day - timedelta(days=1)).isoformat() in metric_days and (
+        bad_day + timedelta(days=1)
+    ).isoformat() in metric_days
     assert set(list_partitions(str(wh), "creator_scorecard")) == metric_days
 
 
@@ -130,8 +147,15 @@ def test_planned_events_per_run_or_per_day(landing, tmp_path, monkeypatch, compa
     monkeypatch.delenv(COMPACT_PLANNED_EVENTS_ENV, raising=False)
     days = sorted(find_partition_days(landing))
     instance = dg.DagsterInstance.ephemeral()
-    run_pipeline([(days[0], days[-1])], str(tmp_path / "wh"), progress=lambda m: None, instance=instance,
-                 downstream_days=set(), landing=landing, compact_planned_events=compact)
+    run_pipeline(
+        [(days[0], days[-1])],
+        str(tmp_path / "wh"),
+        progress=lambda m: None,
+        instance=instance,
+        downstream_days=set(),
+        landing=landing,
+        compact_planned_events=compact,
+    )
     assert COMPACT_PLANNED_EVENTS_ENV not in os.environ
     planned = instance.get_event_records(
         dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("notes"))
@@ -154,8 +178,15 @@ def test_failed_run_days_show_missing_or_failed(landing, tmp_path, monkeypatch, 
     monkeypatch.setenv("KOL_WAREHOUSE_DIR", wh)
     days = sorted(find_partition_days(landing))[:3]
     instance = dg.DagsterInstance.ephemeral()
-    summary = run_pipeline([(days[0], days[-1])], wh, progress=lambda m: None, instance=instance,
-                           downstream_days=set(), landing=landing, compact_planned_events=compact)
+    summary = run_pipeline(
+        [(days[0], days[-1])],
+        wh,
+        progress=lambda m: None,
+        instance=instance,
+        downstream_days=set(),
+        landing=landing,
+        compact_planned_events=compact,
+    )
     assert summary.exit_code == 1 and any(f.startswith("ingest ") for f in summary.failed_runs)
     status = instance.get_status_by_partition(dg.AssetKey("notes"), [d.isoformat() for d in days], DAILY)
     expected = None if compact else dg.AssetPartitionStatus.FAILED

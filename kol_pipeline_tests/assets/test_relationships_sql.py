@@ -45,7 +45,9 @@ def _window(wh: Path, first: dt.date, last: dt.date) -> PartitionedInput:
     """The notes partitions the asset declares for a run first .. last (window_mapping(180))."""
     base = make_base_path(str(wh))
     back = M.RELATIONSHIP_WINDOW_DAYS
-    keys = [(first - timedelta(days=back) + timedelta(days=i)).isoformat() for i in range((last - first).days + back + 1)]
+    keys = [
+        (first - timedelta(days=back) + timedelta(days=i)).isoformat() for i in range((last - first).days + back + 1)
+    ]
     return PartitionedInput(base.fs, str(base / "notes"), "notes", keys)
 
 
@@ -84,8 +86,9 @@ def test_a_ranged_query_gives_each_day_the_rows_of_that_day_alone(sample):
     for d in (dt.date(2025, 6, 1), dt.date(2025, 6, 17), dt.date(2025, 6, 30)):
         alone = _run(w, wh, d, d)
         assert len(alone) > 50
-        pd.testing.assert_frame_equal(alone, ranged[ranged["snapshot_date"] == d].reset_index(drop=True),
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            alone, ranged[ranged["snapshot_date"] == d].reset_index(drop=True), check_exact=True
+        )
 
 
 def test_the_relation_holds_the_declared_window(sample):

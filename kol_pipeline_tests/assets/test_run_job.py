@@ -59,8 +59,9 @@ def test_run_job_releases_each_output_after_the_io_manager(monkeypatch):
     monkeypatch.setattr(orchestrate, "load_definitions", _defs)
     with orchestrate.run_job("both_tables", dg.DagsterInstance.ephemeral()) as result:
         assert result.success
-        done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
-                if e.asset_key is not None}
+        done = {
+            e.asset_key.to_user_string() for e in result.get_asset_materialization_events() if e.asset_key is not None
+        }
     assert done == {"first_table", "second_table"}
     assert _seen == {"first_alive": False}
 

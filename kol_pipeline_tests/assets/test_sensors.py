@@ -27,8 +27,17 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 
 def _note(nid: str, ts: int) -> dict:
-    return {"note_id": nid, "user_id": "u1", "title": "t", "liked_count": "1", "collected_count": "0",
-            "comment_count": "0", "share_count": "0", "time": ts - 3_600_000, "last_modify_ts": ts}
+    return {
+        "note_id": nid,
+        "user_id": "u1",
+        "title": "t",
+        "liked_count": "1",
+        "collected_count": "0",
+        "comment_count": "0",
+        "share_count": "0",
+        "time": ts - 3_600_000,
+        "last_modify_ts": ts,
+    }
 
 
 @pytest.fixture()
@@ -36,11 +45,18 @@ def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"
     mc = root / "mediacrawler" / "crawler_a"
     # 2025-03-01 04:00 UTC = 12:00 Shanghai (03-01); 2025-03-01 16:30 UTC = 00:30 Shanghai on 03-02
-    _write(mc / "creator_contents_2025-03-01.jsonl", [_note("n1", _ms(2025, 3, 1, 4)), _note("n2", _ms(2025, 3, 1, 16, 30))])
-    _write(mc / "creator_creator_2025-03-05.jsonl",
-           [{"user_id": "u1", "nickname": "a", "fans": "100", "last_modify_ts": _ms(2025, 3, 5, 2)}])
+    _write(
+        mc / "creator_contents_2025-03-01.jsonl",
+        [_note("n1", _ms(2025, 3, 1, 4)), _note("n2", _ms(2025, 3, 1, 16, 30))],
+    )
+    _write(
+        mc / "creator_creator_2025-03-05.jsonl",
+        [{"user_id": "u1", "nickname": "a", "fans": "100", "last_modify_ts": _ms(2025, 3, 5, 2)}],
+    )
     (root / "brand").mkdir()
-    (root / "brand" / "search_rankings_2025-03-07.csv").write_text("keyword,rank,note_id\n面霜,1,n1\n", encoding="utf-8")
+    (root / "brand" / "search_rankings_2025-03-07.csv").write_text(
+        "keyword,rank,note_id\n面霜,1,n1\n", encoding="utf-8"
+    )
     return root
 
 
@@ -65,9 +81,11 @@ def test_landing_sensor_requests_exactly_the_changed_days(landing, tmp_path):
     keys = {r.partition_key: r.run_key for r in res.run_requests}
     assert all(k.startswith(d + ":") for d, k in keys.items())
     files = json.loads(cur)["files"]
-    assert set(files) == {"mediacrawler/crawler_a/creator_contents_2025-03-01.jsonl",
-                          "mediacrawler/crawler_a/creator_creator_2025-03-05.jsonl",
-                          "brand/search_rankings_2025-03-07.csv"}
+    assert set(files) == {
+        "mediacrawler/crawler_a/creator_contents_2025-03-01.jsonl",
+        "mediacrawler/crawler_a/creator_creator_2025-03-05.jsonl",
+        "brand/search_rankings_2025-03-07.csv",
+    }
     assert files["mediacrawler/crawler_a/creator_contents_2025-03-01.jsonl"][3] == ["2025-03-01", "2025-03-02"]
 
     # nothing changed: nothing requested
@@ -83,7 +101,9 @@ def test_landing_sensor_requests_exactly_the_changed_days(landing, tmp_path):
     assert json.loads(cur3)["files"][p.relative_to(landing).as_posix()][1] == st.st_mtime_ns + 5_000_000_000
 
     # a new file for a new day: exactly that day
-    _write(landing / "mediacrawler" / "crawler_b" / "creator_contents_2025-03-10.jsonl", [_note("n9", _ms(2025, 3, 10, 3))])
+    _write(
+        landing / "mediacrawler" / "crawler_b" / "creator_contents_2025-03-10.jsonl", [_note("n9", _ms(2025, 3, 10, 3))]
+    )
     res4, cur4 = _tick(landing, cur3, tmp_path)
     assert _days(res4) == ["2025-03-10"]
 
@@ -137,7 +157,9 @@ def test_freshness_result_boundaries():
     # partition 2025-03-01 ends 2025-03-02 00:00 Shanghai = 2025-03-01 16:00 UTC; 36 h later = 03-03 04:00 UTC
     at = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
     ok = sensors.freshness_result(["2025-02-20", "2025-03-01"], at)
-    assert ok.passed and ok.metadata["newest_partition"].value == "2025-03-01" and ok.metadata["age_hours"].value == 36.0
+    assert (
+        ok.passed and ok.metadata["newest_partition"].value == "2025-03-01" and ok.metadata["age_hours"].value == 36.0
+    )
     late = sensors.freshness_result(["2025-03-01"], at + timedelta(minutes=1))
     assert not late.passed and late.severity == dg.AssetCheckSeverity.WARN
     assert not sensors.freshness_result([], at).passed
@@ -202,8 +224,11 @@ def test_run_failure_sensor_logs_and_posts(monkeypatch, caplog):
     result = failing.execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
-    failure = [e.dagster_event for e in instance.all_logs(result.run_id)
-               if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE][0]
+    failure = [
+        e.dagster_event
+        for e in instance.all_logs(result.run_id)
+        if e.dagster_event is not None and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+    ][0]
     ctx = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=failure, dagster_instance=instance, dagster_run=run
     ).for_run_failure()
@@ -253,8 +278,10 @@ def test_landing_sensor_watches_the_mediacrawler_database(tmp_path, monkeypatch)
 
     def add(nid: str, ts: int) -> None:
         with engine.begin() as conn:
-            conn.execute(note.insert(), [{"note_id": nid, "user_id": "u1", "time": ts - 3_600_000,
-                                          "last_modify_ts": ts, "liked_count": "1"}])
+            conn.execute(
+                note.insert(),
+                [{"note_id": nid, "user_id": "u1", "time": ts - 3_600_000, "last_modify_ts": ts, "liked_count": "1"}],
+            )
 
     add("n2", _ms(2025, 3, 3, 2))  # rows arrive in the database for 03-03 only
     res2, cur2 = _tick(landing, cur, tmp_path)
@@ -280,9 +307,15 @@ def test_db_fingerprints_parse_a_text_crawl_time_like_the_ingestion(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'mc.db'}")
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE xhs_note (note_id TEXT, last_modify_ts TEXT)"))
-        conn.execute(sa.text("INSERT INTO xhs_note VALUES (:n, :t)"),
-                     [{"n": "a", "t": str(_ms(2025, 3, 1, 4))}, {"n": "b", "t": str(_ms(2025, 3, 1, 5) // 1000)},
-                      {"n": "c", "t": "not a time"}, {"n": "d", "t": str(_ms(2025, 3, 1, 16, 30))}])
+        conn.execute(
+            sa.text("INSERT INTO xhs_note VALUES (:n, :t)"),
+            [
+                {"n": "a", "t": str(_ms(2025, 3, 1, 4))},
+                {"n": "b", "t": str(_ms(2025, 3, 1, 5) // 1000)},
+                {"n": "c", "t": "not a time"},
+                {"n": "d", "t": str(_ms(2025, 3, 1, 16, 30))},
+            ],
+        )
     fps = source_watch.db_day_fingerprints(engine)
     engine.dispose()
     assert sorted(fps) == ["2025-03-01", "2025-03-02"]

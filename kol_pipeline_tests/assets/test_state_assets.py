@@ -73,8 +73,9 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
         assert [r.partition_key for r in recs] == [last.isoformat()], t
         stored = len(read_table(str(wh), t, last.isoformat(), last.isoformat()))
         # comment_state stores the day's sightings (a delta): none on a day without comments
-        assert (stored > 0 or t == "comment_state") and \
-            recs[0].asset_materialization.metadata["dagster/row_count"].value == stored, t
+        assert (stored > 0 or t == "comment_state") and recs[0].asset_materialization.metadata[
+            "dagster/row_count"
+        ].value == stored, t
     # the ranged run stored deltas (a base only on its first day, when that day has comments): each delta holds
     # only its day's sightings
     cs = read_table(str(wh), "comment_state")
@@ -116,10 +117,18 @@ def test_a_comment_state_of_the_former_full_state_format_continues(landing, tmp_
         lo = d - timedelta(days=S.COMMENT_KEEP_DAYS)
         window = stored[((sd >= lo) & (sd <= d)).to_numpy()].reset_index(drop=True)
         state = S.comment_view(window, d)[list(S.COMMENT_STATE_DTYPES)].astype(S.COMMENT_STATE_DTYPES)
-        pq.write_table(pa.Table.from_pandas(state, preserve_index=False), wh / "comment_state" / f"snapshot_date={k}" / "part-0.parquet")
+        pq.write_table(
+            pa.Table.from_pandas(state, preserve_index=False),
+            wh / "comment_state" / f"snapshot_date={k}" / "part-0.parquet",
+        )
         rewritten += 1
-    assert rewritten > 5 and "base" not in pq.read_schema(
-        wh / "comment_state" / f"snapshot_date={list_partitions(str(wh), 'comment_state')[0]}" / "part-0.parquet").names
+    assert (
+        rewritten > 5
+        and "base"
+        not in pq.read_schema(
+            wh / "comment_state" / f"snapshot_date={list_partitions(str(wh), 'comment_state')[0]}" / "part-0.parquet"
+        ).names
+    )
     shutil.rmtree(wh / "comment_state" / f"snapshot_date={last.isoformat()}", ignore_errors=True)
 
     _run(landing, wh, monkeypatch, [(last, last)], instance)
@@ -149,8 +158,18 @@ def test_comment_state_row_fetch_reads_the_rows_asked_for(tmp_path):
     parts = []
     for i in range(12):  # 40 comments a day, half of them re-sighted from the day before
         d = d0 + timedelta(days=i)
-        parts.append((d, _comments(d, [(f"c{i // 2}_{k}" if k < 20 else f"c{i}_{k}", f"n{k % 4}", "0", "好看",
-                                        k % 3 == 0, 1) for k in range(40)])))
+        parts.append(
+            (
+                d,
+                _comments(
+                    d,
+                    [
+                        (f"c{i // 2}_{k}" if k < 20 else f"c{i}_{k}", f"n{k % 4}", "0", "好看", k % 3 == 0, 1)
+                        for k in range(40)
+                    ],
+                ),
+            )
+        )
     *_, (_, _, stored, _) = _runs(parts, [1] * 12)
     folder = tmp_path / "comment_state"
     for d, rows in stored.items():
@@ -197,8 +216,16 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     parts = []
     for i in range(130):  # new comments every day, and one comment re-sighted every 10 days
         d = d0 + timedelta(days=i)
-        parts.append((d, _comments(d, [(f"c{i}_{k}", f"n{k % 4}", "0", "好看" if k else "买了", k % 2 == 0, 1)
-                                       for k in range(3)] + ([("c0_0", "n0", "0", "买了", True, 1)] if i % 10 == 0 else []))))
+        parts.append(
+            (
+                d,
+                _comments(
+                    d,
+                    [(f"c{i}_{k}", f"n{k % 4}", "0", "好看" if k else "买了", k % 2 == 0, 1) for k in range(3)]
+                    + ([("c0_0", "n0", "0", "买了", True, 1)] if i % 10 == 0 else []),
+                ),
+            )
+        )
     # as the benchmark's warm-up: the state of day 99 stored as one base, then a delta a day
     prev = S.comment_state_batch(parts[:99])
     days = [d for d, _ in parts[99:]]
@@ -229,7 +256,9 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     pairs = pd.DataFrame({"user_id": ["u0", "u1"]})
 
     def stats(cs: pd.DataFrame) -> pd.DataFrame:
-        return S._creator_comment_stats_state(cs, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(cs, last)[0])
+        return S._creator_comment_stats_state(
+            cs, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(cs, last)[0]
+        )
 
     pd.testing.assert_frame_equal(stats(part), stats(whole))
     # the window's 3 comments a day and c0_0, re-sighted on day 120 (first seen on day 0); "好看" repeats

@@ -46,9 +46,14 @@ def _server_url(backend: str) -> sa.URL:
     var = URL_VARS[backend]
     raw = os.environ.get(var)
     if not raw:
-        pytest.skip(f"{var} is not set: no {backend} server to test against (e.g. {var}=" + (
-            "postgresql+psycopg2://postgres@127.0.0.1:5432/test)" if backend == "postgresql"
-            else "mysql+pymysql://root@127.0.0.1:3306/test)"))
+        pytest.skip(
+            f"{var} is not set: no {backend} server to test against (e.g. {var}="
+            + (
+                "postgresql+psycopg2://postgres@127.0.0.1:5432/test)"
+                if backend == "postgresql"
+                else "mysql+pymysql://root@127.0.0.1:3306/test)"
+            )
+        )
     return sa.make_url(raw)
 
 

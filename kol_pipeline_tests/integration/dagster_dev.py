@@ -48,7 +48,7 @@ def listening_addresses(port: int) -> set[str]:
             if width == 8:
                 out.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(addr)[::-1]))
             else:
-                raw = b"".join(bytes.fromhex(addr[i:i + 8])[::-1] for i in range(0, 32, 8))
+                raw = b"".join(bytes.fromhex(addr[i : i + 8])[::-1] for i in range(0, 32, 8))
                 out.add(socket.inet_ntop(socket.AF_INET6, raw))
     return out
 
@@ -105,7 +105,12 @@ def start(tmp_path: Path, env_extra: dict[str, str], host: str | None = None, ti
     log_path = tmp_path / "dev.log"
     args = [str(KOL), "ui", "--port", str(port)] + (["--host", host] if host else [])
     proc = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         # dagster dev maps SIGTERM to its SIGINT handler; a SIGINT ignored by the parent (background shells, some
         # test runners) would be inherited and make SIGTERM a no-op (kol-pipeline ui restores it too)
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),

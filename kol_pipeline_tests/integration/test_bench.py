@@ -16,9 +16,26 @@ def test_harness_tiny_run_agrees_with_reference(tmp_path):
     from benchmarks import harness, io_time
 
     out = tmp_path / "results.json"
-    code = harness.main(["--size", "2000", "--days-history", "10", "--no-sweep", "--no-growth", "--warmup",
-                         "--late-history", "13", "--keep", "--data-dir", str(tmp_path / "data"), "--json", str(out),
-                         "--timeout", "300"])
+    code = harness.main(
+        [
+            "--size",
+            "2000",
+            "--days-history",
+            "10",
+            "--no-sweep",
+            "--no-growth",
+            "--warmup",
+            "--late-history",
+            "13",
+            "--keep",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--json",
+            str(out),
+            "--timeout",
+            "300",
+        ]
+    )
     res = json.loads(out.read_text())
     main = res["main"]
     assert main["ended"] == "ok" and main["success"] is True, main.get("stderr_tail")
@@ -100,8 +117,10 @@ def test_a_runs_peak_is_its_own_not_the_harness(tmp_path):
     from benchmarks import harness
 
     out = tmp_path / "w.json"
-    code = ("import json, sys; from benchmarks.run_partition import vm_hwm; "
-            "open(sys.argv[1], 'w').write(json.dumps({'vm_hwm': vm_hwm()}))")
+    code = (
+        "import json, sys; from benchmarks.run_partition import vm_hwm; "
+        "open(sys.argv[1], 'w').write(json.dumps({'vm_hwm': vm_hwm()}))"
+    )
     held = np.ones(75_000_000)  # 600 MB resident in the spawning process
     res = harness._watch([sys.executable, "-c", code, str(out)], out, timeout=120, mem_limit=4e9)
     assert held.sum() == 75_000_000

@@ -23,8 +23,14 @@ REAL = ROOT.parent / "shared" / "real" / "mediacrawler_mf_koc"
 def kol(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOL_")}
     env["DAGSTER_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "kol_pipeline.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "kol_pipeline.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_run_records_history_in_dagster_home(tmp_path):
@@ -33,7 +39,9 @@ def test_run_records_history_in_dagster_home(tmp_path):
     p = kol("run", "--landing", str(landing), "--warehouse", str(wh), home=home)
     assert p.returncode == 0, p.stdout + p.stderr
     out = p.stdout
-    assert "telemetry" in (home / "dagster.yaml").read_text() and "enabled: false" in (home / "dagster.yaml").read_text()
+    assert (
+        "telemetry" in (home / "dagster.yaml").read_text() and "enabled: false" in (home / "dagster.yaml").read_text()
+    )
     # a progress line per partition, then the summary
     found = sorted(landing_lib.landing_days(landing))
     days = [d.isoformat() for d in found]
@@ -49,8 +57,11 @@ def test_run_records_history_in_dagster_home(tmp_path):
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         mats = inst.fetch_materializations(dg.AssetKey("note_metrics"), limit=500).records
         materialized = {m.partition_key for m in mats}
-        spanned = {(a + timedelta(days=k)).isoformat() for a, b in plan_runs(found, downstream_gap())
-                   for k in range((b - a).days + 1)}
+        spanned = {
+            (a + timedelta(days=k)).isoformat()
+            for a, b in plan_runs(found, downstream_gap())
+            for k in range((b - a).days + 1)
+        }
         assert materialized == spanned  # every day of the ranged runs, including days whose note_metrics are empty
         assert set(list_partitions(str(wh), "note_metrics")) <= materialized  # empty days write no file
     # a second run over the same folder replaces, never appends
@@ -79,20 +90,31 @@ def test_real_crawl_through_dagster(tmp_path):
     """The days around the one bad record (2023-07-05) and the dense March 2025 crawl, through `kol-pipeline run`,
     with metrics; the whole folder is ingested through Dagster in the next test."""
     wh, home = tmp_path / "wh", tmp_path / "home"
-    p = kol("run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2023-07-01", "--end", "2023-07-10", home=home)
+    p = kol(
+        "run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2023-07-01", "--end", "2023-07-10", home=home
+    )
     assert p.returncode == 0, p.stdout + p.stderr  # the bad row lands in a small partition: a warning, not a block
     q = read_table(str(wh), "quarantine")
     assert len(q) == 1
     row = q.iloc[0]
-    assert row["source_file"] == "Ning/creator_contents_extension.json" and row["reason"] == "published_at is after crawled_at"
+    assert (
+        row["source_file"] == "Ning/creator_contents_extension.json"
+        and row["reason"] == "published_at is after crawled_at"
+    )
     assert '"note_id": "64a47bc0000000002f0284c9"' in row["raw"]
     assert "quarantined rows: 1" in p.stdout
 
-    p = kol("run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2025-03-10", "--end", "2025-03-22", home=home)
+    p = kol(
+        "run", "--landing", str(REAL), "--warehouse", str(wh), "--start", "2025-03-10", "--end", "2025-03-22", home=home
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     notes = read_table(str(wh), "notes", "2025-03-10", "2025-03-22")
-    lib = ingest_lib.ingest_batches(landing_lib.batches_for_days(REAL, date(2025, 3, 10), date(2025, 3, 22)),
-                                    ingest_lib.IngestContext(), date(2025, 3, 10), date(2025, 3, 22))
+    lib = ingest_lib.ingest_batches(
+        landing_lib.batches_for_days(REAL, date(2025, 3, 10), date(2025, 3, 22)),
+        ingest_lib.IngestContext(),
+        date(2025, 3, 10),
+        date(2025, 3, 22),
+    )
     assert len(notes) == len(lib.notes) == 15_488
     assert notes.groupby(["note_id", "snapshot_date"]).size().max() == 1
     creators = read_table(str(wh), "creators")
@@ -120,7 +142,11 @@ def test_real_crawl_whole_folder_ingested_through_dagster(tmp_path):
     assert len(found) == 518 and len(ranges) < 20
     assert f"{len(found)} partitions ({found[0]}..{found[-1]}) ingested in {len(ranges)} ranged run(s)" in p.stdout
 
-    notes, creators, q = read_table(str(wh), "notes"), read_table(str(wh), "creators"), read_table(str(wh), "quarantine")
+    notes, creators, q = (
+        read_table(str(wh), "notes"),
+        read_table(str(wh), "creators"),
+        read_table(str(wh), "quarantine"),
+    )
     assert len(notes) == 16_236 and notes.groupby(["note_id", "snapshot_date"]).size().max() == 1
     assert len(creators) == 106 and creators["user_id"].nunique() == 103 and set(creators["tier"]) == {"nano"}
     assert len(q) == 1 and '"note_id": "64a47bc0000000002f0284c9"' in q.iloc[0]["raw"]
@@ -129,8 +155,9 @@ def test_real_crawl_whole_folder_ingested_through_dagster(tmp_path):
 
     with dg.DagsterInstance.from_config(str(home)) as inst:
         runs = [r for r in inst.get_runs() if r.job_name == "ingest_job"]
-        assert sorted((r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
-                      for r in runs) == [(a.isoformat(), b.isoformat()) for a, b in ranges]
+        assert sorted(
+            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in runs
+        ) == [(a.isoformat(), b.isoformat()) for a, b in ranges]
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         spanned = {(a + timedelta(days=k)).isoformat() for a, b in ranges for k in range((b - a).days + 1)}
         for table in ("notes", "creators", "quarantine"):
@@ -143,7 +170,11 @@ def test_real_crawl_whole_folder_ingested_through_dagster(tmp_path):
                 per_run[rec.run_id] = rec.asset_materialization.metadata[key].value
             assert set(per_run) == {r.run_id for r in runs}
             read[(table, key)] = sum(per_run.values())
-        assert read == {("notes", "rows_read"): 16_339, ("creators", "rows_read"): 114, ("notes", "rows_quarantined"): 1}
+        assert read == {
+            ("notes", "rows_read"): 16_339,
+            ("creators", "rows_read"): 114,
+            ("notes", "rows_quarantined"): 1,
+        }
         # each day's own row count (0 on the empty days between crawl days)
         by_day = notes.groupby(notes["snapshot_date"].astype(str)).size().to_dict()
         recs = inst.fetch_materializations(dg.AssetKey("notes"), limit=5000).records
@@ -163,8 +194,18 @@ def test_resume_reruns_only_the_days_that_did_not_complete(tmp_path):
     simulate(landing, creators=6, days=14, seed=8, end_date=date(2025, 5, 31), brand_files=False)
     found = sorted(landing_lib.landing_days(landing))
     first = found[:6]
-    p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--start", first[0].isoformat(),
-            "--end", first[-1].isoformat(), home=home)
+    p = kol(
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(wh),
+        "--start",
+        first[0].isoformat(),
+        "--end",
+        first[-1].isoformat(),
+        home=home,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
 
     p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--resume", home=home)

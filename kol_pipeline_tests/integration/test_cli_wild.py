@@ -21,18 +21,25 @@ def test_run_on_a_mediacrawler_data_folder(tmp_path: Path) -> None:
         write_json(data / platform / "json" / "search_contents_2025-06-16.json", [note(90), note(91)])
     # notes: 3 in the JSON file (one with a null crawl time), 1 in its copy (note 1 crawled a minute earlier: a
     # duplicate), 2 in the workbook ("" counts are 0; a negative count is a bad row)
-    write_json(data / "xhs" / "json" / "search_contents_2025-06-16.json",
-               [note(1), note(2, last_modify_ts=None), note(3, liked_count="", collected_count="赞")])
+    write_json(
+        data / "xhs" / "json" / "search_contents_2025-06-16.json",
+        [note(1), note(2, last_modify_ts=None), note(3, liked_count="", collected_count="赞")],
+    )
     write_json(data / "xhs" / "json" / "search_contents_2025-06-16 copy.json", [note(1, last_modify_ts=CRAWL - 60_000)])
-    write_workbook(data / "xhs" / "xhs_search_20250616_101500.xlsx",
-                   {"Contents": [note(4, collected_count=""), note(5, share_count=-1)], "Comments": [comment(7)]})
+    write_workbook(
+        data / "xhs" / "xhs_search_20250616_101500.xlsx",
+        {"Contents": [note(4, collected_count=""), note(5, share_count=-1)], "Comments": [comment(7)]},
+    )
     csv = data / "xhs" / "csv" / "1_search_comments_2025-06-16.csv"
     csv.parent.mkdir(parents=True)
     fields = ["comment_id", "note_id", "content", "create_time", "last_modify_ts", "like_count"]
     rows = [comment(1), comment(2, content="好\u2028用"), comment(1)]
-    csv.write_text(",".join(fields) + "\n" + "".join(",".join(json.dumps(str(r[f]), ensure_ascii=False)
-                                                               for f in fields) + "\n" for r in rows),
-                   encoding="utf-8-sig")
+    csv.write_text(
+        ",".join(fields)
+        + "\n"
+        + "".join(",".join(json.dumps(str(r[f]), ensure_ascii=False) for f in fields) + "\n" for r in rows),
+        encoding="utf-8-sig",
+    )
     (data / "xhs" / "crawl.log").write_text("log", encoding="utf-8")
 
     wh, home = tmp_path / "wh", tmp_path / "home"

@@ -20,11 +20,28 @@ SAMPLE = ROOT / "data" / "sample"
 # 128 days apart: neither day's trailing windows (ingestion's known notes 120 days, the states' bootstrap up to 124) reach the
 # other, so running them at once must give exactly what running them one after the other gives
 DAYS = ("2025-02-22", "2025-06-30")
-TABLES = ("notes", "creators", "comments", "quarantine", "search_rankings", "note_state", "creator_state",
-          "comment_state", "note_metrics")
-KEYS = {"notes": ["note_id"], "creators": ["user_id"], "comments": ["comment_id"], "note_metrics": ["note_id"],
-        "note_state": ["note_id"], "creator_state": ["user_id"], "comment_state": ["comment_key"],
-        "search_rankings": ["keyword", "rank", "note_id"], "quarantine": ["source_file", "record_number"]}
+TABLES = (
+    "notes",
+    "creators",
+    "comments",
+    "quarantine",
+    "search_rankings",
+    "note_state",
+    "creator_state",
+    "comment_state",
+    "note_metrics",
+)
+KEYS = {
+    "notes": ["note_id"],
+    "creators": ["user_id"],
+    "comments": ["comment_id"],
+    "note_metrics": ["note_id"],
+    "note_state": ["note_id"],
+    "creator_state": ["user_id"],
+    "comment_state": ["comment_key"],
+    "search_rankings": ["keyword", "rank", "note_id"],
+    "quarantine": ["source_file", "record_number"],
+}
 
 
 def _env(home: Path, wh: Path) -> dict[str, str]:
@@ -46,8 +63,13 @@ def _brand_tables(env: dict[str, str], monkeypatch) -> None:
 
 
 def _launch(day: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kol_pipeline_tests.fixtures.multiprocess_job", day], cwd=ROOT,
-                            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kol_pipeline_tests.fixtures.multiprocess_job", day],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _frame(wh: Path, table: str, day: str) -> pd.DataFrame:
@@ -78,9 +100,16 @@ def test_two_partitions_at_once_with_the_multiprocess_executor(tmp_path, monkeyp
         assert sorted(r.tags["dagster/partition"] for r in runs) == list(DAYS)
         for run in runs:
             assert run.is_success
-            starts = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"]
-            run_pid = next(e.dagster_event.pid for e in instance.all_logs(run.run_id)
-                           if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_START")
+            starts = [
+                e
+                for e in instance.all_logs(run.run_id)
+                if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"
+            ]
+            run_pid = next(
+                e.dagster_event.pid
+                for e in instance.all_logs(run.run_id)
+                if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_START"
+            )
             assert len(starts) >= 2 and all(e.dagster_event.pid != run_pid for e in starts)
         records = [r for r in instance.get_run_records() if r.dagster_run.job_name == "multiprocess_daily"]
         assert max(r.start_time for r in records) < min(r.end_time for r in records)  # they overlapped in time

@@ -44,9 +44,26 @@ def _run(url: str, tmp_path: Path, name: str) -> tuple[subprocess.CompletedProce
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOL_")}
     env.update(DAGSTER_HOME=str(home), KOL_SOURCE_DB_URL=url)
-    p = subprocess.run([sys.executable, "-m", "kol_pipeline.cli", "run", "--landing", str(_landing(tmp_path)), "--warehouse", str(wh),
-                        "--start", START.isoformat(), "--end", END.isoformat()],
-                       cwd=ROOT, env=env, capture_output=True, timeout=900)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kol_pipeline.cli",
+            "run",
+            "--landing",
+            str(_landing(tmp_path)),
+            "--warehouse",
+            str(wh),
+            "--start",
+            START.isoformat(),
+            "--end",
+            END.isoformat(),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=900,
+    )
     return p, home, wh
 
 

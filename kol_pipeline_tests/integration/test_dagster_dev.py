@@ -21,8 +21,10 @@ QUERY = """
 
 
 def test_dagster_dev_serves_the_code_location(tmp_path):
-    server = dev.start(tmp_path, {"KOL_LANDING_DIR": str(dev.ROOT / "data" / "sample"),
-                                  "KOL_WAREHOUSE_DIR": str(tmp_path / "warehouse")})
+    server = dev.start(
+        tmp_path,
+        {"KOL_LANDING_DIR": str(dev.ROOT / "data" / "sample"), "KOL_WAREHOUSE_DIR": str(tmp_path / "warehouse")},
+    )
     try:
         info = json.loads(dev._get(server.base + "/server_info"))
         assert info["dagster_version"] == "1.13.27"
@@ -34,13 +36,19 @@ def test_dagster_dev_serves_the_code_location(tmp_path):
         assert repos["__typename"] == "RepositoryConnection"
         (repo,) = [r for r in repos["nodes"] if r["location"]["name"] == "kol_pipeline"]
         assets = {"/".join(n["assetKey"]["path"]): n for n in repo["assetNodes"]}
-        assert {"notes", "creators", "comments", "note_metrics", "creator_scorecard", "creator_shortlist"} <= set(assets)
+        assert {"notes", "creators", "comments", "note_metrics", "creator_scorecard", "creator_shortlist"} <= set(
+            assets
+        )
         notes_checks = {c["name"] for c in assets["notes"]["assetChecksOrError"]["checks"]}
         assert {"notes_suite", "notes_freshness"} <= notes_checks
         schedules = {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]}
         assert schedules == {"daily_job_schedule": "STOPPED"}
         sensors = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
-        assert sensors == {"landing_sensor": "STOPPED", "notes_freshness_sensor": "STOPPED", "run_failure_alert": "RUNNING"}
+        assert sensors == {
+            "landing_sensor": "STOPPED",
+            "notes_freshness_sensor": "STOPPED",
+            "run_failure_alert": "RUNNING",
+        }
     finally:
         code, killed = dev.stop(server)
     # SIGTERM stops dagster dev and its webserver, daemon and code servers within 30 s; nothing is left behind, in

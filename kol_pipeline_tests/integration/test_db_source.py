@@ -35,8 +35,11 @@ pytestmark = pytest.mark.integration
 
 START, END = date(2025, 3, 9), date(2025, 3, 11)  # holds a quarantined note (published after crawl) and comment
 NOW = datetime(2025, 7, 15, tzinfo=UTC)
-KEY = {"notes": ["note_id", "snapshot_date"], "creators": ["user_id", "snapshot_date"],
-       "comments": ["comment_id", "snapshot_date"]}
+KEY = {
+    "notes": ["note_id", "snapshot_date"],
+    "creators": ["user_id", "snapshot_date"],
+    "comments": ["comment_id", "snapshot_date"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,8 @@ def test_sample_rows_fit_mediacrawler_ddl(sample_db: SourceDB, sample_batches) -
     with sample_db.engine.connect() as conn:
         for kind, table in sample_db.tables.items():
             assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == read[kind] - sum(
-                r.kind == kind for r in refused)
+                r.kind == kind for r in refused
+            )
 
 
 def test_db_rows_equal_file_rows(sample_db: SourceDB, ctx, files_range) -> None:
@@ -105,7 +109,11 @@ def test_db_rows_equal_file_rows(sample_db: SourceDB, ctx, files_range) -> None:
     with sample_db.engine.connect() as conn:
         for _, q in db.quarantine.iterrows():
             table = sample_db.tables[q["source"]]
-            row = conn.execute(sa.select(table).where(table.c.id == sa.bindparam("i")), {"i": int(q["record_number"])}).mappings().one()
+            row = (
+                conn.execute(sa.select(table).where(table.c.id == sa.bindparam("i")), {"i": int(q["record_number"])})
+                .mappings()
+                .one()
+            )
             id_col = ingest.ID_COLUMN[q["source"]]
             assert f'"{id_col}": "{row[id_col]}"' in q["raw"]
 
@@ -193,10 +201,21 @@ DESC = "真的好用😭 #穿搭[话题]# 𠀀 (a 4-byte CJK ideograph) and 👩
 
 def _note(note_id: str, last_modify_ts: object, title: str = "t") -> dict:
     return {
-        "note_id": note_id, "user_id": "5a0ced91ba31c45346d82e41", "nickname": "不加糖的Momo🍬", "type": "normal",
-        "title": title, "desc": DESC, "time": NOTE_DAY_MS - 3_600_000, "last_update_time": NOTE_DAY_MS - 3_600_000,
-        "liked_count": "1.1万", "collected_count": "10万+", "comment_count": "2.3w", "share_count": "1.2k",
-        "tag_list": "穿搭,春日", "last_modify_ts": last_modify_ts, "add_ts": NOTE_DAY_MS,
+        "note_id": note_id,
+        "user_id": "5a0ced91ba31c45346d82e41",
+        "nickname": "不加糖的Momo🍬",
+        "type": "normal",
+        "title": title,
+        "desc": DESC,
+        "time": NOTE_DAY_MS - 3_600_000,
+        "last_update_time": NOTE_DAY_MS - 3_600_000,
+        "liked_count": "1.1万",
+        "collected_count": "10万+",
+        "comment_count": "2.3w",
+        "share_count": "1.2k",
+        "tag_list": "穿搭,春日",
+        "last_modify_ts": last_modify_ts,
+        "add_ts": NOTE_DAY_MS,
     }
 
 
@@ -229,7 +248,8 @@ def test_null_crawl_time_and_utf8mb4(backend: str, make_source_db, ctx) -> None:
     assert set(res.notes["snapshot_date"]) == {day}
     q = res.quarantine
     assert list(zip(q["source_file"], q["reason"], q["snapshot_date"])) == [
-        ("db:xhs_note", "missing last_modify_ts", day)]
+        ("db:xhs_note", "missing last_modify_ts", day)
+    ]
     assert f'"note_id": "{null_id}"' in q["raw"].iloc[0]
     assert orchestrate.db_crawl_days(db.engine) == {day - timedelta(days=1), day, day + timedelta(days=1)}
 
@@ -240,8 +260,13 @@ def test_text_crawl_time_on_sqlite(make_source_db, ctx) -> None:
     from kol_pipeline import orchestrate
 
     db = make_source_db("sqlite", strict=False)
-    rows = [_note("aa01", NOTE_DAY_MS), _note("aa02", "not a time"), _note("aa03", ""), _note("aa04", None),
-            _note("aa05", str(NOTE_DAY_MS + 1000))]  # a numeric string becomes an integer (column affinity)
+    rows = [
+        _note("aa01", NOTE_DAY_MS),
+        _note("aa02", "not a time"),
+        _note("aa03", ""),
+        _note("aa04", None),
+        _note("aa05", str(NOTE_DAY_MS + 1000)),
+    ]  # a numeric string becomes an integer (column affinity)
     with db.engine.begin() as conn:
         for r in rows:  # raw values, not the writer's coercion
             conn.execute(db.tables["notes"].insert(), r)
@@ -254,11 +279,16 @@ def test_text_crawl_time_on_sqlite(make_source_db, ctx) -> None:
     notes = [fr for k, fr in batches if k == "notes"]
     assert [int(r["last_modify_ts"]) for r in notes[0].records] == [NOTE_DAY_MS, NOTE_DAY_MS + 1000]
     assert [(r["note_id"], fr.fallback_day) for fr in notes[1:] for r in fr.records] == [
-        ("aa02", day), ("aa03", day), ("aa04", day)]
+        ("aa02", day),
+        ("aa03", day),
+        ("aa04", day),
+    ]
     q = res.quarantine.sort_values("record_number")
     assert list(zip(q["record_number"], q["reason"])) == [
-        (2, "last_modify_ts is not an epoch time: 'not a time'"), (3, "missing last_modify_ts"),
-        (4, "missing last_modify_ts")]
+        (2, "last_modify_ts is not an epoch time: 'not a time'"),
+        (3, "missing last_modify_ts"),
+        (4, "missing last_modify_ts"),
+    ]
     assert orchestrate.db_crawl_days(db.engine) == {day}
 
 
@@ -270,9 +300,14 @@ def test_text_crawl_time_column(backend: str, make_source_db, ctx) -> None:
 
     db = make_source_db(backend, strict=False)
     day = date(2025, 3, 10)
-    rows = [_note("bb01", str(NOTE_DAY_MS), TITLE), _note("bb02", "not a time"), _note("bb03", ""),
-            _note("bb04", None), _note("bb05", str(NOTE_DAY_MS + 86_400_000)),  # the next day: not this run's
-            _note("bb06", str(NOTE_DAY_MS // 1000 + 60))]  # epoch seconds, read as such (as in files)
+    rows = [
+        _note("bb01", str(NOTE_DAY_MS), TITLE),
+        _note("bb02", "not a time"),
+        _note("bb03", ""),
+        _note("bb04", None),
+        _note("bb05", str(NOTE_DAY_MS + 86_400_000)),  # the next day: not this run's
+        _note("bb06", str(NOTE_DAY_MS // 1000 + 60)),
+    ]  # epoch seconds, read as such (as in files)
     frame = pd.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows])
     frame.insert(0, "id", range(1, len(frame) + 1))
     with db.engine.begin() as conn:
@@ -319,8 +354,14 @@ def test_dagster_ingest_from_database(sqlite_sample_db: SourceDB, tmp_path: Path
 
     start, end = date(2025, 3, 10), date(2025, 3, 11)
     lines: list[str] = []
-    summary = orchestrate.run_pipeline([(start, end)], str(wh), progress=lines.append,
-                                       instance=dg.DagsterInstance.ephemeral(), downstream_days=set(), landing=land)
+    summary = orchestrate.run_pipeline(
+        [(start, end)],
+        str(wh),
+        progress=lines.append,
+        instance=dg.DagsterInstance.ephemeral(),
+        downstream_days=set(),
+        landing=land,
+    )
     assert summary.failed_runs == [], lines
 
     got = read_table(str(wh), "notes", start.isoformat(), end.isoformat())
@@ -336,7 +377,12 @@ def _canonical(df: pd.DataFrame) -> list[tuple]:
     from kol_pipeline.lib.schemas import NOTES
 
     def cell(v: object) -> object:
-        if isinstance(v, (list, tuple)) or hasattr(v, "tolist") and not isinstance(v, (str, bytes)) and not pd.api.types.is_scalar(v):
+        if (
+            isinstance(v, (list, tuple))
+            or hasattr(v, "tolist")
+            and not isinstance(v, (str, bytes))
+            and not pd.api.types.is_scalar(v)
+        ):
             return tuple(v.tolist() if hasattr(v, "tolist") else v)
         if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)):
             return None
@@ -370,9 +416,18 @@ def test_db_day_fingerprints_count_every_crawl_day(sample_db: SourceDB, sample_b
         fps = source_watch.db_day_fingerprints(sample_db.engine)
     finally:
         sa.event.remove(sample_db.engine, "before_cursor_execute", capture)
-    written = [(k, FileRecords(path=fr.path, records=[r for r, n in zip(fr.records, fr.record_numbers)
-                                                          if (fr.path, n) not in _refused_keys(sample_db)]))
-               for k, fr in sample_batches]
+    written = [
+        (
+            k,
+            FileRecords(
+                path=fr.path,
+                records=[
+                    r for r, n in zip(fr.records, fr.record_numbers) if (fr.path, n) not in _refused_keys(sample_db)
+                ],
+            ),
+        )
+        for k, fr in sample_batches
+    ]
     expected = ingest.crawl_days(written)
     assert set(fps) == {d.isoformat() for d in expected}
     counts = {d: sum(int(part.split(":")[1]) for part in fp.split("|")) for d, fp in fps.items()}
@@ -386,16 +441,41 @@ def test_db_fingerprint_changes_only_on_the_day_that_changed(backend: str, make_
 
     db = make_source_db(backend, strict=False)
     note = db.tables["notes"]
-    base = {"note_id": "n1", "user_id": "u1", "title": "t", "liked_count": "1", "collected_count": "0",
-            "comment_count": "0", "share_count": "0", "type": "normal"}
+    base = {
+        "note_id": "n1",
+        "user_id": "u1",
+        "title": "t",
+        "liked_count": "1",
+        "collected_count": "0",
+        "comment_count": "0",
+        "share_count": "0",
+        "type": "normal",
+    }
     day1 = int(datetime(2025, 3, 1, 4, tzinfo=UTC).timestamp() * 1000)  # 12:00 Shanghai, 03-01
     day2 = int(datetime(2025, 3, 1, 16, 30, tzinfo=UTC).timestamp() * 1000)  # 00:30 Shanghai, 03-02
     cols = {c.name for c in note.columns}
     with db.engine.begin() as conn:
-        conn.execute(note.insert(), [{k: v for k, v in {**base, "time": day1 - 3_600_000, "last_modify_ts": day1,
-                                                        "add_ts": day1}.items() if k in cols},
-                                     {k: v for k, v in {**base, "note_id": "n2", "time": day2 - 3_600_000,
-                                                        "last_modify_ts": day2, "add_ts": day2}.items() if k in cols}])
+        conn.execute(
+            note.insert(),
+            [
+                {
+                    k: v
+                    for k, v in {**base, "time": day1 - 3_600_000, "last_modify_ts": day1, "add_ts": day1}.items()
+                    if k in cols
+                },
+                {
+                    k: v
+                    for k, v in {
+                        **base,
+                        "note_id": "n2",
+                        "time": day2 - 3_600_000,
+                        "last_modify_ts": day2,
+                        "add_ts": day2,
+                    }.items()
+                    if k in cols
+                },
+            ],
+        )
     first = source_watch.db_day_fingerprints(db.engine)
     assert sorted(first) == ["2025-03-01", "2025-03-02"]
     with db.engine.begin() as conn:  # a re-crawl of n2 later on 03-02 (MediaCrawler updates the row in place)

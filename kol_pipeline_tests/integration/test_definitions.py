@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_definitions_validate_without_warnings(tmp_path):
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    p = subprocess.run([str(Path(os.sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [str(Path(os.sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "All code locations passed validation" in out
@@ -29,9 +35,21 @@ def test_assets_are_documented_grouped_and_typed():
     defs = load_definitions()
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"notes", "creators", "comments", "quarantine", "note_metrics", "creator_scorecard", "tier_benchmarks",
-            "campaign_performance", "keyword_share_of_voice", "brand_search_lift", "brand_creator_relationships",
-            "tier_comparison", "creator_shortlist"} <= keys
+    assert {
+        "notes",
+        "creators",
+        "comments",
+        "quarantine",
+        "note_metrics",
+        "creator_scorecard",
+        "tier_benchmarks",
+        "campaign_performance",
+        "keyword_share_of_voice",
+        "brand_search_lift",
+        "brand_creator_relationships",
+        "tier_comparison",
+        "creator_shortlist",
+    } <= keys
     for spec in defs.resolve_all_asset_specs():
         name = spec.key.to_user_string()
         assert spec.description and len(spec.description) > 20, name
@@ -52,11 +70,14 @@ def test_daily_schedule_exists_and_is_stopped():
     assert s.cron_schedule == "30 5 * * *"
 
 
-@pytest.mark.parametrize("tick,expected", [
-    ("2025-07-01T05:30:00+08:00", "2025-06-30"),
-    ("2025-03-01T05:30:00+08:00", "2025-02-28"),
-    ("2025-01-01T05:30:00+08:00", "2024-12-31"),
-])
+@pytest.mark.parametrize(
+    "tick,expected",
+    [
+        ("2025-07-01T05:30:00+08:00", "2025-06-30"),
+        ("2025-03-01T05:30:00+08:00", "2025-02-28"),
+        ("2025-01-01T05:30:00+08:00", "2024-12-31"),
+    ],
+)
 def test_daily_schedule_requests_yesterdays_partition(tick, expected):
     from datetime import datetime
 

@@ -35,7 +35,8 @@ def k8s() -> dg.Definitions:
 def test_kubernetes_code_location_has_the_same_graph_and_the_k8s_executor(k8s):
     local = local_defs()
     assert {k.to_user_string() for k in k8s.resolve_all_asset_keys()} == {
-        k.to_user_string() for k in local.resolve_all_asset_keys()}
+        k.to_user_string() for k in local.resolve_all_asset_keys()
+    }
     for name in ("daily_job", "ingest_job", "downstream_job", "brand_job"):
         assert k8s.resolve_job_def(name).executor_def.name == "k8s"
         assert local.resolve_job_def(name).executor_def.name == "in_process"
@@ -47,30 +48,45 @@ def test_executor_run_config_validates(k8s, monkeypatch):
     monkeypatch.setenv("KOL_LANDING_DIR", "/landing")
     monkeypatch.setenv("KOL_WAREHOUSE_DIR", "s3://kol-warehouse/prod")
     job = k8s.resolve_job_def("daily_job")
-    good = {"execution": {"config": {"max_concurrent": 4, "job_namespace": "kol",
-                                     "step_k8s_config": {"container_config": {"resources": {"requests": {"cpu": "500m"}}}}}}}
+    good = {
+        "execution": {
+            "config": {
+                "max_concurrent": 4,
+                "job_namespace": "kol",
+                "step_k8s_config": {"container_config": {"resources": {"requests": {"cpu": "500m"}}}},
+            }
+        }
+    }
     resolved = dg.validate_run_config(job, good)["execution"]["k8s"]
     assert resolved["max_concurrent"] == 4 and resolved["job_namespace"] == "kol"
     with pytest.raises(dg.DagsterInvalidConfigError):
         dg.validate_run_config(job, {"execution": {"config": {"max_concurrent": "four"}}})
 
 
-@pytest.mark.parametrize("asset,cpu,memory,limit", [
-    ("notes", "2", "3Gi", "6Gi"),               # the ingestion multi-asset (one step)
-    ("note_metrics", "2", "3Gi", "6Gi"),
-    ("note_state", "2", "3Gi", "6Gi"),
-    ("comment_state", "2", "3Gi", "6Gi"),
-    ("creator_state", "1", "1536Mi", "3Gi"),
-    ("creator_scorecard", "1", "1536Mi", "3Gi"),
-    ("tier_benchmarks", "1", "1536Mi", "3Gi"),
-])
+@pytest.mark.parametrize(
+    "asset,cpu,memory,limit",
+    [
+        ("notes", "2", "3Gi", "6Gi"),  # the ingestion multi-asset (one step)
+        ("note_metrics", "2", "3Gi", "6Gi"),
+        ("note_state", "2", "3Gi", "6Gi"),
+        ("comment_state", "2", "3Gi", "6Gi"),
+        ("creator_state", "1", "1536Mi", "3Gi"),
+        ("creator_scorecard", "1", "1536Mi", "3Gi"),
+        ("tier_benchmarks", "1", "1536Mi", "3Gi"),
+    ],
+)
 def test_step_pods_get_the_resources_of_their_op_tags(k8s, asset, cpu, memory, limit):
     tags = k8s.resolve_assets_def(asset).op.tags
     user_config = get_user_defined_k8s_config(tags)
     job = construct_dagster_k8s_job(
-        DagsterK8sJobConfig(job_image="registry.example.com/kol-pipeline:0.1.0", dagster_home="/opt/dagster/dagster_home",
-                            image_pull_policy="IfNotPresent", instance_config_map="kol-dagster-instance"),
-        args=["dagster", "api", "execute_step"], job_name=f"kol-step-{asset.replace('_', '-')}",
+        DagsterK8sJobConfig(
+            job_image="registry.example.com/kol-pipeline:0.1.0",
+            dagster_home="/opt/dagster/dagster_home",
+            image_pull_policy="IfNotPresent",
+            instance_config_map="kol-dagster-instance",
+        ),
+        args=["dagster", "api", "execute_step"],
+        job_name=f"kol-step-{asset.replace('_', '-')}",
         user_defined_k8s_config=user_config,
     )
     resources = job.spec.template.spec.containers[0].resources
@@ -89,13 +105,21 @@ def test_kubernetes_instance_config_loads(tmp_path, monkeypatch):
     queued coordinator, run monitoring and the pool limit are read; storage is PostgreSQL (not connected)."""
     cfg = yaml.safe_load((ROOT / "deploy" / "dagster-k8s.yaml").read_text())
     cfg["run_launcher"]["config"].update(load_incluster_config=False, kubeconfig_file=str(tmp_path / "kubeconfig"))
-    cfg.pop("storage")  # loading it would connect to PostgreSQL: test_postgres_instance does that with deploy/dagster.yaml
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "kol",
-        "clusters": [{"name": "kol", "cluster": {"server": "https://127.0.0.1:6443"}}],
-        "contexts": [{"name": "kol", "context": {"cluster": "kol", "user": "kol"}}],
-        "users": [{"name": "kol", "user": {"token": "not-a-real-token"}}],
-    }))
+    cfg.pop(
+        "storage"
+    )  # loading it would connect to PostgreSQL: test_postgres_instance does that with deploy/dagster.yaml
+    (tmp_path / "kubeconfig").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "kol",
+                "clusters": [{"name": "kol", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                "contexts": [{"name": "kol", "context": {"cluster": "kol", "user": "kol"}}],
+                "users": [{"name": "kol", "user": {"token": "not-a-real-token"}}],
+            }
+        )
+    )
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text(yaml.safe_dump(cfg))
@@ -178,6 +202,10 @@ def test_image_builds_and_serves_the_code_location(tmp_path):
 
     tag = "kol-pipeline:test"
     subprocess.run(["docker", "build", "-t", tag, str(ROOT)], check=True, timeout=1800)
-    out = subprocess.run(["docker", "run", "--rm", tag, "dagster", "definitions", "validate", "-m",
-                          "kol_pipeline.definitions_k8s"], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        ["docker", "run", "--rm", tag, "dagster", "definitions", "validate", "-m", "kol_pipeline.definitions_k8s"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -24,8 +24,14 @@ def test_cli_run_on_fuzzed_landing(tmp_path):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOL_")}
     env["DAGSTER_HOME"] = str(home)
-    p = subprocess.run([sys.executable, "-m", "kol_pipeline.cli", "run", "--landing", str(landing), "--warehouse", str(wh)],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "kol_pipeline.cli", "run", "--landing", str(landing), "--warehouse", str(wh)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = p.stdout + p.stderr
     assert "Traceback" not in out, out
     assert p.returncode in (0, 1), out

@@ -63,8 +63,9 @@ def pick(bindir: Path, python: str | None = None) -> subprocess.CompletedProcess
     env = {"PATH": f"{bindir}{os.pathsep}{bindir.parent / 'tools'}", "HOME": str(bindir.parent)}
     if python is not None:
         env["PYTHON"] = python
-    return subprocess.run([BASH, str(PICK)], env=env, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [BASH, str(PICK)], env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
 
 
 def test_the_newest_that_runs_skipping_a_failing_shim(bindir: Path):

@@ -19,7 +19,9 @@ PG = os.environ.get("KOL_TEST_PG_URL")
 @pytest.fixture
 def pg_database():
     if not PG:
-        pytest.skip("KOL_TEST_PG_URL is not set (a PostgreSQL server URL, e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "KOL_TEST_PG_URL is not set (a PostgreSQL server URL, e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/test)"
+        )
     import sqlalchemy as sa
 
     name = f"kol_dagster_{uuid.uuid4().hex[:8]}"
@@ -41,8 +43,14 @@ def test_pipeline_runs_land_in_postgres_storage(tmp_path, pg_database):
     simulate(landing, creators=5, days=14, seed=2, end_date=date(2025, 4, 30), brand_files=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOL_")}
     env.update(DAGSTER_HOME=str(home), KOL_DAGSTER_PG_URL=pg_database)
-    p = subprocess.run([sys.executable, "-m", "kol_pipeline.cli", "run", "--landing", str(landing), "--warehouse", str(wh)],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "kol_pipeline.cli", "run", "--landing", str(landing), "--warehouse", str(wh)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert pg_database.split("@")[-1] not in p.stdout  # the URL (credentials) is never printed
 

@@ -26,8 +26,16 @@ from kol_pipeline.resources.settings import KolSettings
 from kol_pipeline_tests.unit.test_report import D, render_sample, sample_frames
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (install: apt-get install -y chromium)"
 )
@@ -36,24 +44,37 @@ needs_chromium = pytest.mark.skipif(
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "chromium-profile"
     profile.mkdir(exist_ok=True)
-    return subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @needs_chromium
 def test_report_in_headless_chromium(tmp_path):
     page = tmp_path / f"{D}.html"
-    page.write_text(render_sample(failed_checks=["quarantine:quarantine_suite: blocking failure (quarantine_share)"]),
-                    encoding="utf-8")
+    page.write_text(
+        render_sample(failed_checks=["quarantine:quarantine_suite: blocking failure (quarantine_share)"]),
+        encoding="utf-8",
+    )
     p = _chromium(tmp_path, "--dump-dom", page.as_uri())
     assert p.returncode == 0, p.stderr[-2000:]
     dom = p.stdout
     h2 = re.findall(r"<h2>(.*?)</h2>", dom)
-    assert h2 == ["Tier comparison", "Campaigns", "Cost per engagement and per save by tier",
-                  "Share of voice over time", "Brand search lift", "Creator shortlist", "Data quality"]
+    assert h2 == [
+        "Tier comparison",
+        "Campaigns",
+        "Cost per engagement and per save by tier",
+        "Share of voice over time",
+        "Brand search lift",
+        "Creator shortlist",
+        "Data quality",
+    ]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", dom, re.S)]
     i = cells.index("micro")
-    assert cells[i:i + 9] == ["micro", "12", "¥12,300", "42.0 %", "66.7 %", "80.0 %", "¥1.23", "¥6.15", "75.0 %"]
+    assert cells[i : i + 9] == ["micro", "12", "¥12,300", "42.0 %", "66.7 %", "80.0 %", "¥1.23", "¥6.15", "75.0 %"]
     assert "+19.0 %" in cells and "n/a (fewer than 21 days)" in cells
     assert dom.count("<svg") == 3
     # the hostile brand name is text, never an element; no script ran
@@ -76,8 +97,15 @@ def test_report_in_headless_chromium(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ the asset
 
-UPSTREAM = ("tier_comparison", "campaign_performance", "keyword_share_of_voice", "brand_search_lift",
-            "creator_shortlist", "tier_benchmarks", "quarantine")
+UPSTREAM = (
+    "tier_comparison",
+    "campaign_performance",
+    "keyword_share_of_voice",
+    "brand_search_lift",
+    "creator_shortlist",
+    "tier_benchmarks",
+    "quarantine",
+)
 
 
 def _warehouse(root: Path) -> Path:
@@ -98,7 +126,10 @@ def _warehouse(root: Path) -> Path:
 
 
 def _range_tags(start: date, end: date) -> dict[str, str]:
-    return {"dagster/asset_partition_range_start": start.isoformat(), "dagster/asset_partition_range_end": end.isoformat()}
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
 
 
 def test_daily_report_asset_writes_a_page_per_day_with_checks(tmp_path):
@@ -110,39 +141,70 @@ def test_daily_report_asset_writes_a_page_per_day_with_checks(tmp_path):
 
     @dg.asset_check(asset="quarantine", name="quarantine_suite")  # blocking or not: the report reads the outcome
     def quarantine_suite() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=outcome["passed"], severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata={"blocked_partitions": (D - timedelta(days=1)).isoformat(),
-                                             "failed": "quarantine_share", "warnings": ""})
+        return dg.AssetCheckResult(
+            passed=outcome["passed"],
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "blocked_partitions": (D - timedelta(days=1)).isoformat(),
+                "failed": "quarantine_share",
+                "warnings": "",
+            },
+        )
 
     @dg.asset_check(asset="tier_comparison", name="tier_comparison_invariants")
     def tier_invariants() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata={"failed_partitions": D.isoformat(), "failed": "shares_sum_to_one"})
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"failed_partitions": D.isoformat(), "failed": "shares_sum_to_one"},
+        )
 
     @dg.asset_check(asset="brand_search_lift", name="brand_search_lift_invariants")
     def lift_invariants() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"failed": "lift_formula"})
+        return dg.AssetCheckResult(
+            passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"failed": "lift_formula"}
+        )
 
-    resources = {"io_manager": WarehouseIOManager(base_path=str(wh)),
-                 "settings": KolSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(wh))}
+    resources = {
+        "io_manager": WarehouseIOManager(base_path=str(wh)),
+        "settings": KolSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(wh)),
+    }
     everything = [daily_report, *specs, quarantine_suite, tier_invariants, lift_invariants]
     instance = dg.DagsterInstance.ephemeral()
     # quarantine_suite fails on D-1 in a run over D-2..D, then passes in a later run over D-2 only: still failed on
     # D-1 (its latest evaluation covering D-1 is the failing one); the invariants warn on D only; the lift check
     # ran unpartitioned (covers every day)
-    assert dg.materialize(everything, selection=dg.AssetSelection.checks(quarantine_suite, tier_invariants), instance=instance,
-                          resources=resources, tags=_range_tags(D - timedelta(days=2), D)).success
+    assert dg.materialize(
+        everything,
+        selection=dg.AssetSelection.checks(quarantine_suite, tier_invariants),
+        instance=instance,
+        resources=resources,
+        tags=_range_tags(D - timedelta(days=2), D),
+    ).success
     outcome["passed"] = True
-    assert dg.materialize(everything, selection=dg.AssetSelection.checks(quarantine_suite), instance=instance,
-                          resources=resources, tags=_range_tags(D - timedelta(days=2), D - timedelta(days=2))).success
-    assert dg.materialize(everything, selection=dg.AssetSelection.checks(lift_invariants), instance=instance,
-                          resources=resources).success
+    assert dg.materialize(
+        everything,
+        selection=dg.AssetSelection.checks(quarantine_suite),
+        instance=instance,
+        resources=resources,
+        tags=_range_tags(D - timedelta(days=2), D - timedelta(days=2)),
+    ).success
+    assert dg.materialize(
+        everything, selection=dg.AssetSelection.checks(lift_invariants), instance=instance, resources=resources
+    ).success
 
-    res = dg.materialize(everything, selection=dg.AssetSelection.assets(daily_report), instance=instance,
-                         resources=resources, tags=_range_tags(D - timedelta(days=2), D))
+    res = dg.materialize(
+        everything,
+        selection=dg.AssetSelection.assets(daily_report),
+        instance=instance,
+        resources=resources,
+        tags=_range_tags(D - timedelta(days=2), D),
+    )
     assert res.success
     reports = wh / "reports"
-    assert sorted(p.name for p in reports.iterdir()) == [f"{D - timedelta(days=k)}.html" for k in (2, 1, 0)]  # no temp file
+    assert sorted(p.name for p in reports.iterdir()) == [
+        f"{D - timedelta(days=k)}.html" for k in (2, 1, 0)
+    ]  # no temp file
     pages = {k: (reports / f"{D - timedelta(days=k)}.html").read_text(encoding="utf-8") for k in (0, 1, 2)}
     assert "¥1.23" in pages[0] and "old page" not in pages[0]
     assert "¥9.87" in pages[1] and "¥17,000" not in pages[1] and "¥9.87" not in pages[0]  # D-1 has its own tier rows
@@ -171,4 +233,3 @@ def test_write_report_local_and_remote(tmp_path):
     write_report(remote, "<p>x</p>")
     assert make_base_path("memory://kol-report-test").joinpath("reports", f"{D}.html").read_text() == "<p>x</p>"
     remote.fs.rm("/kol-report-test", recursive=True)
-

@@ -53,8 +53,11 @@ def setup(tmp_path_factory):
     landing = tmp / "landing"
     simulate(landing, creators=12, days=DAYS, seed=5, end_date=END)
     source = tmp / "source" / "mediacrawler.db"  # its folder does not exist yet: the database is "down"
-    env = {"KOL_LANDING_DIR": str(landing), "KOL_WAREHOUSE_DIR": str(tmp / "warehouse"),
-           "KOL_SOURCE_DB_URL": f"sqlite:///{source}"}
+    env = {
+        "KOL_LANDING_DIR": str(landing),
+        "KOL_WAREHOUSE_DIR": str(tmp / "warehouse"),
+        "KOL_SOURCE_DB_URL": f"sqlite:///{source}",
+    }
     server = dev.start(tmp, env)
     yield server, landing, tmp / "warehouse", source
     code, killed = dev.stop(server)
@@ -101,9 +104,13 @@ def test_backfill_of_120_days_is_a_handful_of_runs_and_retries_only_what_failed(
     server, landing, warehouse, source = setup
     nodes = _asset_nodes(server)
     partitioned = sorted(k for k, p in nodes.items() if p)
-    by_assets = [{"assetKey": {"path": k.split("/")},
-                  "partitions": {"range": {"start": START.isoformat(), "end": END.isoformat()}} if nodes[k] else None}
-                 for k in sorted(nodes)]
+    by_assets = [
+        {
+            "assetKey": {"path": k.split("/")},
+            "partitions": {"range": {"start": START.isoformat(), "end": END.isoformat()}} if nodes[k] else None,
+        }
+        for k in sorted(nodes)
+    ]
     res = server.gql(
         """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
              __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
@@ -118,8 +125,9 @@ def test_backfill_of_120_days_is_a_handful_of_runs_and_retries_only_what_failed(
     runs1 = _runs(server, "dagster/backfill", res["backfillId"])
     assert 1 <= len(runs1) <= 10, [(r["jobName"], r["status"]) for r in runs1]  # a handful, not one per day
     failed = [r for r in runs1 if r["status"] == "FAILURE"]
-    assert failed and any(s["stepKey"] == "mediacrawler_snapshot" and s["status"] == "FAILURE"
-                          for r in failed for s in r["stepStats"])
+    assert failed and any(
+        s["stepKey"] == "mediacrawler_snapshot" and s["status"] == "FAILURE" for r in failed for s in r["stepStats"]
+    )
 
     # the database comes back (empty MediaCrawler tables): re-execute from failure
     source.parent.mkdir()
@@ -163,15 +171,19 @@ def test_schedule_and_sensor_turned_on_pick_up_a_new_crawl_file(setup):
     location, repo = dev.repository(server)
 
     sched = {"repositoryLocationName": location, "repositoryName": repo, "scheduleName": "daily_job_schedule"}
-    on = server.gql("""mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
+    on = server.gql(
+        """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
         __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message } } }""",
-                    {"s": sched})["startSchedule"]
+        {"s": sched},
+    )["startSchedule"]
     assert on["__typename"] == "ScheduleStateResult" and on["scheduleState"]["status"] == "RUNNING", on
     # what it will do at its next 05:30 Asia/Shanghai: yesterday's partition
     at = datetime(2025, 7, 1, 5, 30, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
-    dry = server.gql("""mutation($s: ScheduleSelector!, $t: Float) { scheduleDryRun(selectorData: $s, timestamp: $t) {
+    dry = server.gql(
+        """mutation($s: ScheduleSelector!, $t: Float) { scheduleDryRun(selectorData: $s, timestamp: $t) {
         __typename ... on DryRunInstigationTick { evaluationResult { runRequests { tags { key value } } skipReason } } } }""",
-                     {"s": sched, "t": at})["scheduleDryRun"]
+        {"s": sched, "t": at},
+    )["scheduleDryRun"]
     reqs = dry["evaluationResult"]["runRequests"]
     assert [{t["key"]: t["value"] for t in r["tags"]}["dagster/partition"] for r in reqs] == ["2025-06-30"]
 
@@ -185,12 +197,17 @@ def test_schedule_and_sensor_turned_on_pick_up_a_new_crawl_file(setup):
 
         state, _ = sensors_mod.landing_changes(landing, None, datetime.now(UTC))
         cursor = sensors_mod.dump_cursor(state, source_watch_fps(source))
-        res = server.gql("""mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) {
-            __typename } }""", {"s": sensor, "c": cursor})
+        res = server.gql(
+            """mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) {
+            __typename } }""",
+            {"s": sensor, "c": cursor},
+        )
         assert res["setSensorCursor"]["__typename"] == "Sensor", res
-    started = server.gql("""mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
+    started = server.gql(
+        """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
         __typename ... on Sensor { sensorState { status } } ... on PythonError { message } } }""",
-                         {"s": sensor})["startSensor"]
+        {"s": sensor},
+    )["startSensor"]
     assert started["__typename"] == "Sensor" and started["sensorState"]["status"] == "RUNNING", started
 
     ticks_q = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor {
@@ -211,14 +228,16 @@ def test_schedule_and_sensor_turned_on_pick_up_a_new_crawl_file(setup):
     # row-count checks compare it with the day before)
     shifted = {}
     for kind, fr in landing_lib.batches_for_days(landing, END, END):
-        shifted.setdefault(kind, []).extend(dict(r, last_modify_ts=int(r["last_modify_ts"]) + 86_400_000)
-                                            for r in fr.records)
+        shifted.setdefault(kind, []).extend(
+            dict(r, last_modify_ts=int(r["last_modify_ts"]) + 86_400_000) for r in fr.records
+        )
     assert shifted.get("notes") and shifted.get("creators")
     late = landing / "mediacrawler" / "late"
     late.mkdir(parents=True)
     for kind, item in (("notes", "contents"), ("creators", "creator")):
         (late / f"search_{item}_{NEW_DAY.isoformat()}.jsonl").write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in shifted[kind]), encoding="utf-8")
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in shifted[kind]), encoding="utf-8"
+        )
 
     deadline = time.monotonic() + 240
     run_ids: list[str] = []

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 
 # argv: state dir, what to do on SIGINT ("exit" leaves the code server running; "exit3-now" exits 3 at once without
 # a signal), whether the code server ignores SIGTERM ("stubborn")
-FAKE_DEV = r'''
+FAKE_DEV = r"""
 import os, signal, subprocess, sys, time
 from pathlib import Path
 state, mode, server_mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -43,10 +43,12 @@ signal.signal(signal.SIGINT, on_int)
 signal.signal(signal.SIGTERM, on_int)
 (state / "ready").write_text("1")
 time.sleep(600)
-'''
+"""
 
-SUPERVISOR = ("import sys\nfrom pathlib import Path\nfrom kol_pipeline.cli import supervise_dev\n"
-              "sys.exit(supervise_dev(sys.argv[2:], cwd=Path.cwd(), grace_s=float(sys.argv[1])))\n")
+SUPERVISOR = (
+    "import sys\nfrom pathlib import Path\nfrom kol_pipeline.cli import supervise_dev\n"
+    "sys.exit(supervise_dev(sys.argv[2:], cwd=Path.cwd(), grace_s=float(sys.argv[1])))\n"
+)
 # The grace periods: long enough that a process killed by SIGTERM is gone on a loaded CI machine (1 s was not,
 # with four test workers on two cores); short where the test waits for the SIGKILL.
 GRACE_S = 5.0
@@ -56,16 +58,35 @@ def _ignore_sigterm() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _start(tmp_path: Path, mode: str, server_mode: str = "plain", grace_s: float = GRACE_S,
-           inherit_ignored_sigterm: bool = False) -> subprocess.Popen:
+def _start(
+    tmp_path: Path,
+    mode: str,
+    server_mode: str = "plain",
+    grace_s: float = GRACE_S,
+    inherit_ignored_sigterm: bool = False,
+) -> subprocess.Popen:
     fake = tmp_path / "fake_dev.py"
     fake.write_text(FAKE_DEV)
     # output to a file: a pipe would stay open in the stand-ins the tests leave to the supervisor
     with (tmp_path / "out.log").open("wb") as log:
-        return subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(grace_s), sys.executable, str(fake),
-                                 str(tmp_path), mode, server_mode], cwd=tmp_path, start_new_session=True, stdout=log,
-                                stderr=subprocess.STDOUT,
-                                preexec_fn=_ignore_sigterm if inherit_ignored_sigterm else None)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SUPERVISOR,
+                str(grace_s),
+                sys.executable,
+                str(fake),
+                str(tmp_path),
+                mode,
+                server_mode,
+            ],
+            cwd=tmp_path,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigterm if inherit_ignored_sigterm else None,
+        )
 
 
 def _finish(sup: subprocess.Popen, tmp_path: Path, timeout: float = 30) -> str:

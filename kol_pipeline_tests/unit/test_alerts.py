@@ -41,7 +41,9 @@ class _Sink:
 
 
 def test_format_run_failure_text_and_payload():
-    a = alerts.format_run_failure("r-1", "daily_job", ["notes", "creators", "notes"], "  boom  ", partition="2025-03-01")
+    a = alerts.format_run_failure(
+        "r-1", "daily_job", ["notes", "creators", "notes"], "  boom  ", partition="2025-03-01"
+    )
     assert a.failed_steps == ("creators", "notes")
     assert a.text == (
         "kol_pipeline: run of daily_job failed\njob: daily_job\nrun: r-1\npartition: 2025-03-01\n"

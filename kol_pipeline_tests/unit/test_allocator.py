@@ -61,7 +61,8 @@ def test_io_manager_switches_it_on_only_when_configured(tmp_path, monkeypatch):
     WarehouseIOManager(base_path=str(tmp_path)).create_io_manager(dg.build_init_resource_context())
     assert calls == []  # off by default
     WarehouseIOManager(base_path=str(tmp_path), retain_freed_memory=True).create_io_manager(
-        dg.build_init_resource_context())
+        dg.build_init_resource_context()
+    )
     assert calls == [1]
 
 

@@ -84,7 +84,8 @@ def _check_ingest(case: dict, res: ingest.IngestResult, batches: list) -> None:
         assert want["read"] == len(fr.records) + sum(p.record_number > 0 for p in fr.problems), label
         # the kept rows are really in the tables
         kept = sum(int((t["source_file"] == f).sum()) for t in (res.notes, res.creators) if len(t)) + (
-            int(len(res.comments)) if f in set(acc.loc[acc["kind"] == "comments", "source_file"]) else 0)
+            int(len(res.comments)) if f in set(acc.loc[acc["kind"] == "comments", "source_file"]) else 0
+        )
         assert kept == want["kept"], f"{label}: {kept} rows of {f} in the tables, expected {want['kept']}"
     q = res.quarantine
     if "quarantine_count" in exp:
@@ -107,7 +108,9 @@ def _check_ingest(case: dict, res: ingest.IngestResult, batches: list) -> None:
         day = date.fromisoformat(rule["day"])
         sub = acc[(acc["kind"] == rule["table"]) & (acc["snapshot_date"] == day)]
         outcome = val.quarantine_rule(int(sub["read"].sum()), int(sub["quarantined"].sum()), val.ValidationSettings())
-        assert [(o.name, o.severity, o.success) for o in outcome] == [(rule["rule"], rule["severity"], rule["success"])], label
+        assert [(o.name, o.severity, o.success) for o in outcome] == [
+            (rule["rule"], rule["severity"], rule["success"])
+        ], label
     for v in exp.get("validation", []):
         frame = res.table(v["table"])
         if v.get("mutate") == "duplicate_first_row":

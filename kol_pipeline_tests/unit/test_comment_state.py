@@ -20,13 +20,16 @@ D0 = date(2025, 1, 1)
 
 def _comments(d: date, rows: list[tuple]) -> pd.DataFrame:
     """rows: (comment_id, note_id, parent_comment_id, content, is_substantive, hour)."""
-    return pd.DataFrame({
-        "comment_id": [r[0] for r in rows], "note_id": [r[1] for r in rows],
-        "parent_comment_id": pd.Series([r[2] for r in rows], dtype=object),
-        "content": [r[3] for r in rows],
-        "is_substantive": pd.array([r[4] for r in rows], dtype="boolean"),
-        "crawled_at": [pd.Timestamp(d, tz="UTC") + pd.Timedelta(hours=r[5]) for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "comment_id": [r[0] for r in rows],
+            "note_id": [r[1] for r in rows],
+            "parent_comment_id": pd.Series([r[2] for r in rows], dtype=object),
+            "content": [r[3] for r in rows],
+            "is_substantive": pd.array([r[4] for r in rows], dtype="boolean"),
+            "crawled_at": [pd.Timestamp(d, tz="UTC") + pd.Timedelta(hours=r[5]) for r in rows],
+        }
+    )
 
 
 def _fold(parts):
@@ -46,8 +49,17 @@ def test_step_keeps_first_sighting_and_latest_top_level():
     d1, d2, d3 = D0, D0 + timedelta(days=1), D0 + timedelta(days=2)
     parts = [
         # a: top-level and substantive, re-crawled later the same day as a reply to x (the later snapshot wins)
-        (d1, _comments(d1, [("a", "n1", "0", "好用 回购", True, 1), ("a", "n1", "x", "好用 回购", True, 3),
-                            ("b", "n2", "", "", False, 2)])),
+        (
+            d1,
+            _comments(
+                d1,
+                [
+                    ("a", "n1", "0", "好用 回购", True, 1),
+                    ("a", "n1", "x", "好用 回购", True, 3),
+                    ("b", "n2", "", "", False, 2),
+                ],
+            ),
+        ),
         (d2, None),
         # a seen again top-level on note n9 and not substantive: last_sd and lt change, first-sighting fields do not
         (d3, _comments(d3, [("a", "n9", "0", "别的", False, 1)])),
@@ -71,8 +83,17 @@ def test_expiry_and_new_life(gap: int, same_life: bool):
     """A comment is kept keep_days + 1 days after its last sighting; seen again later it starts anew."""
     late = D0 + timedelta(days=gap)
     days = [D0 + timedelta(days=i) for i in range(gap + 1)]
-    parts = [(d, _comments(d, [("c", "n1", "0", "好看", True, 1)]) if d == D0 else
-              _comments(d, [("c", "n2", "c0", "另一个", False, 1)]) if d == late else None) for d in days]
+    parts = [
+        (
+            d,
+            _comments(d, [("c", "n1", "0", "好看", True, 1)])
+            if d == D0
+            else _comments(d, [("c", "n2", "c0", "另一个", False, 1)])
+            if d == late
+            else None,
+        )
+        for d in days
+    ]
     st = _fold(parts)
     c = _row(st, "c")
     assert c["last_sd"] == S.day_number(late)
@@ -99,14 +120,16 @@ def _random_history(seed: int) -> list[tuple[date, pd.DataFrame | None]]:
             continue
         m = int(rng.integers(1, 30))
         ids = rng.integers(0, pool, m)
-        df = pd.DataFrame({
-            "comment_id": pd.Series([f"c{x}" for x in ids], dtype=object),
-            "note_id": [f"n{x % 7 + int(rng.integers(0, 2))}" for x in ids],
-            "parent_comment_id": rng.choice(np.array(["0", "", None, "c1", "c2", "None"], dtype=object), m),
-            "content": rng.choice(np.array(["好看", "", "  ", "买了 好用", "好看!!", "哈哈哈"], dtype=object), m),
-            "is_substantive": pd.array(rng.choice(np.array([True, False, None], dtype=object), m), dtype="boolean"),
-            "crawled_at": pd.Timestamp(d, tz="UTC") + pd.to_timedelta(rng.integers(0, 5, m), unit="h"),
-        })
+        df = pd.DataFrame(
+            {
+                "comment_id": pd.Series([f"c{x}" for x in ids], dtype=object),
+                "note_id": [f"n{x % 7 + int(rng.integers(0, 2))}" for x in ids],
+                "parent_comment_id": rng.choice(np.array(["0", "", None, "c1", "c2", "None"], dtype=object), m),
+                "content": rng.choice(np.array(["好看", "", "  ", "买了 好用", "好看!!", "哈哈哈"], dtype=object), m),
+                "is_substantive": pd.array(rng.choice(np.array([True, False, None], dtype=object), m), dtype="boolean"),
+                "crawled_at": pd.Timestamp(d, tz="UTC") + pd.to_timedelta(rng.integers(0, 5, m), unit="h"),
+            }
+        )
         if rng.random() < 0.1:
             df.loc[0, "comment_id"] = None  # dropped by the state, as by the window code
         out.append((d, df))
@@ -176,15 +199,26 @@ def test_scorecard_comment_stats_against_a_groupby(seed: int):
     pairs = pd.DataFrame({"user_id": [f"u{i}" for i in range(8)]})  # u7 has no notes
     got = S._creator_comment_stats_state(st, owner, pd.Timestamp(day), 90, pairs)
 
-    df = pd.DataFrame({"note": st["note_key"], "norm": st["norm_key"], "last": st["last_sd"],
-                       "top": st["top_first"], "sub": st["top_sub_first"]})
+    df = pd.DataFrame(
+        {
+            "note": st["note_key"],
+            "norm": st["norm_key"],
+            "last": st["last_sd"],
+            "top": st["top_first"],
+            "sub": st["top_sub_first"],
+        }
+    )
     df = df[df["last"] >= S.day_number(day) - 89]
     df["user"] = df["note"].map(dict(zip(S.key64(owner.index), owner.to_numpy())))
     df = df[df["user"].notna()]
     size = df[df["norm"] != 0].groupby(["user", "norm"])["norm"].transform("size")
     df["dup"] = (size >= 2).reindex(df.index, fill_value=False)
-    want = df.groupby("user").agg(n_all=("note", "size"), n_dup=("dup", "sum"), n_top=("top", "sum"),
-                                  n_top_sub=("sub", "sum")).reindex(pairs["user_id"]).fillna(0.0)
+    want = (
+        df.groupby("user")
+        .agg(n_all=("note", "size"), n_dup=("dup", "sum"), n_top=("top", "sum"), n_top_sub=("sub", "sum"))
+        .reindex(pairs["user_id"])
+        .fillna(0.0)
+    )
     np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(dtype="float64"))
     assert got["n_dup"].sum() > 0 and got.loc[7].sum() == 0
 
@@ -193,6 +227,7 @@ def test_scorecard_comment_stats_against_a_groupby(seed: int):
 def _stored(rows: pd.DataFrame, d: date) -> pd.DataFrame:
     """A partition as the IO manager writes and reads it back (snapshot_date as date objects)."""
     from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+
     return _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
 
 
@@ -201,8 +236,7 @@ def _window(stored: dict[date, pd.DataFrame], lo: date, hi: date) -> pd.DataFram
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
-def _view_window(stored: dict[date, pd.DataFrame], day: date, whole: pd.DataFrame | None = None
-                 ) -> pd.DataFrame | None:
+def _view_window(stored: dict[date, pd.DataFrame], day: date, whole: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """The partitions the assets read for the state of ``day``: from where the newest partition at or before it
     says the view starts (``view_start``: its latest base) to ``day`` (taken from ``whole``, the window's
     partitions, when given)."""
@@ -233,7 +267,7 @@ def _runs(parts, run_lengths, stored=None, fetch=False):
     by_day = dict(parts)
     i = 0
     for n in run_lengths:
-        run = days[i:i + n]
+        run = days[i : i + n]
         if not run:
             break
         before = run[0] - timedelta(days=1)
@@ -246,8 +280,9 @@ def _runs(parts, run_lengths, stored=None, fetch=False):
             if fetch:
                 prev, get = _view_columns_only(window)
             m, dead, start = S.comment_view_mask(prev, before)
-        for d, rows in S.comment_state_partitions(prev, run, by_day.get, dead, base_first, prev_rows=m,
-                                                  base_day=start, fetch=get):
+        for d, rows in S.comment_state_partitions(
+            prev, run, by_day.get, dead, base_first, prev_rows=m, base_day=start, fetch=get
+        ):
             assert (rows["last_sd"] == S.day_number(d)).all() or rows["base"].all()
             if len(rows):  # the IO manager writes no empty partition
                 stored[d] = _stored(rows, d)
@@ -293,9 +328,13 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
         if window is not None and len(fold):
             rows = S.comment_view_mask(window, d)[0]
             masked += int((~rows).sum())
-            np.testing.assert_array_equal(S._note_comment_share(window, notes, rows), S._note_comment_share(fold, notes))
-            pd.testing.assert_frame_equal(S._creator_comment_stats_state(window, owner, pd.Timestamp(d), 90, pairs, rows),
-                                          S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), 90, pairs))
+            np.testing.assert_array_equal(
+                S._note_comment_share(window, notes, rows), S._note_comment_share(fold, notes)
+            )
+            pd.testing.assert_frame_equal(
+                S._creator_comment_stats_state(window, owner, pd.Timestamp(d), 90, pairs, rows),
+                S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), 90, pairs),
+            )
             # creator_scorecard reads only the partitions from comment_partitions_since on: the same stats, for
             # its 90-day window and for shorter and longer ones
             for w in (90, 7, 200):
@@ -308,8 +347,12 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
                 want = S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), w, pairs)
                 for got in (part, seen):
                     pd.testing.assert_frame_equal(
-                        S._creator_comment_stats_state(got, owner, pd.Timestamp(d), w, pairs,
-                                                       S.comment_view_mask(got, d)[0]), want, obj=f"since {since}, {d}")
+                        S._creator_comment_stats_state(
+                            got, owner, pd.Timestamp(d), w, pairs, S.comment_view_mask(got, d)[0]
+                        ),
+                        want,
+                        obj=f"since {since}, {d}",
+                    )
     assert checked > 0 or all(p is None for _, p in parts)
     if seed in (0, 3):  # histories with re-sightings: rows outside the state were stored and left out
         assert masked > 0
@@ -338,8 +381,13 @@ def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
 def test_no_re_sighting_writes_one_base_and_then_deltas():
     """New comments every day (the benchmark's world): the first day is a base, every later day a delta of that
     day's comments only."""
-    parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}_{k}", "n1", "0", "x", True, 1)
-                                                                         for k in range(5)])) for i in range(10)]
+    parts = [
+        (
+            D0 + timedelta(days=i),
+            _comments(D0 + timedelta(days=i), [(f"c{i}_{k}", "n1", "0", "x", True, 1) for k in range(5)]),
+        )
+        for i in range(10)
+    ]
     *_, (d, view, stored, _) = _runs(parts, [1] * 10)
     assert [bool(stored[x]["base"].all()) for x in sorted(stored)] == [True] + [False] * 9
     assert all(len(stored[x]) == 5 for x in stored) and len(view) == 50
@@ -348,8 +396,10 @@ def test_no_re_sighting_writes_one_base_and_then_deltas():
 def test_partitions_before_the_latest_base_are_not_read():
     """A base holds the whole state of its day: rows of earlier partitions (an older chain, e.g. before the day's
     state was rebuilt) are not part of any later view, even with a last_sd inside the window."""
-    parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
-             for i in range(4)]
+    parts = [
+        (D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
+        for i in range(4)
+    ]
     stored: dict = {}
     list(_runs(parts[:2], [1, 1], stored))
     stale = stored[D0].copy()
@@ -358,9 +408,11 @@ def test_partitions_before_the_latest_base_are_not_read():
     view_before = S.comment_view(_window(stored, D0, D0 + timedelta(days=1)), D0 + timedelta(days=1))
     assert S.key64(["stale"])[0] in set(view_before["comment_key"])  # no base after it yet: read
     # day 3 stored as a base (as when its previous state is rebuilt), then day 4 as a delta
-    base = S.comment_state_step(S.comment_state_step(S.comment_state_step(None, parts[0][1], D0), parts[1][1],
-                                                     parts[1][0]), parts[2][1], parts[2][0]).assign(
-        base=np.int8(1), base_sd=np.int32(S.day_number(parts[2][0])))
+    base = S.comment_state_step(
+        S.comment_state_step(S.comment_state_step(None, parts[0][1], D0), parts[1][1], parts[1][0]),
+        parts[2][1],
+        parts[2][0],
+    ).assign(base=np.int8(1), base_sd=np.int32(S.day_number(parts[2][0])))
     stored[parts[2][0]] = _stored(base, parts[2][0])
     window = _window(stored, D0, parts[2][0])
     m, dead, start = S.comment_view_mask(window, parts[2][0])
@@ -375,13 +427,18 @@ def test_partitions_before_the_latest_base_are_not_read():
 def test_a_partition_of_the_former_full_state_format_is_a_base():
     """comment_state partitions written before deltas (no base column) each hold the whole state of their day:
     the view of the next day starts from the latest of them."""
-    parts = [(D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
-             for i in range(3)]
+    parts = [
+        (D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
+        for i in range(3)
+    ]
     st0 = S.comment_state_step(None, parts[0][1], D0)
     st1 = S.comment_state_step(st0, parts[1][1], parts[1][0])
-    old = {D0: _stored(st0.assign(base=np.int8(0), base_sd=np.int32(0)), D0).drop(columns=["base", "base_sd"]),
-           parts[1][0]: _stored(st1.assign(base=np.int8(0), base_sd=np.int32(0)), parts[1][0]).drop(
-               columns=["base", "base_sd"])}
+    old = {
+        D0: _stored(st0.assign(base=np.int8(0), base_sd=np.int32(0)), D0).drop(columns=["base", "base_sd"]),
+        parts[1][0]: _stored(st1.assign(base=np.int8(0), base_sd=np.int32(0)), parts[1][0]).drop(
+            columns=["base", "base_sd"]
+        ),
+    }
     window = _window(old, D0, parts[1][0])
     m, dead, start = S.comment_view_mask(window, parts[1][0])
     assert start == parts[1][0] and dead == 0 and not m[:1].any() and m[1:].all()  # day 1 is not read
@@ -394,8 +451,12 @@ def test_view_start_from_the_newest_partition():
     day = D0 + timedelta(days=200)
     lo = day - timedelta(days=S.COMMENT_KEEP_DAYS)
     newest = day - timedelta(days=1)
-    delta = pd.DataFrame({"base": np.array([0, 0], dtype="int8"),
-                          "base_sd": np.array([S.day_number(day - timedelta(days=30))] * 2, dtype="int32")})
+    delta = pd.DataFrame(
+        {
+            "base": np.array([0, 0], dtype="int8"),
+            "base_sd": np.array([S.day_number(day - timedelta(days=30))] * 2, dtype="int32"),
+        }
+    )
     assert S.view_start(delta, newest, day) == day - timedelta(days=30)
     old_base = delta.assign(base_sd=np.int32(S.day_number(day - timedelta(days=300))))
     assert S.view_start(old_base, newest, day) == lo  # the base left the window
@@ -435,11 +496,13 @@ def test_steps_continue_from_read_only_stored_columns():
     before, (day, last) = parts[-2][0], parts[-1]
     base = S._with_day(fold.assign(base=np.int8(1), base_sd=np.int32(S.day_number(before))), before)
     from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+
     stored = _to_pandas(_to_arrow(base, "comment_state"), "comment_state")
     assert not stored["comment_key"].to_numpy().flags.writeable  # what the assets read
     mask, dead, start = S.comment_view_mask(stored, before)
-    (d, rows), = S.comment_state_partitions(stored, [day], {day: last}.get, dead, False, prev_rows=mask,
-                                            base_day=start)
+    ((d, rows),) = S.comment_state_partitions(
+        stored, [day], {day: last}.get, dead, False, prev_rows=mask, base_day=start
+    )
     want = S.comment_state_step(fold, last, day)
     seen = want[want["last_sd"] == S.day_number(day)]
     pd.testing.assert_frame_equal(_canon(rows), _canon(seen))

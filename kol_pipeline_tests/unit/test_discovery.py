@@ -17,16 +17,36 @@ DAY = date(2025, 6, 16)
 
 
 def note(i: int, **over: object) -> dict:
-    base = {"note_id": f"65f0c0ffee00000000000{i:03d}", "user_id": "5b0c0ffee000000000000001", "type": "normal",
-            "title": "t", "desc": "d", "time": CRAWL - 86_400_000, "last_modify_ts": CRAWL, "liked_count": "12",
-            "collected_count": "3", "comment_count": "1", "share_count": "0", "tag_list": "a,b", "nickname": "x"}
+    base = {
+        "note_id": f"65f0c0ffee00000000000{i:03d}",
+        "user_id": "5b0c0ffee000000000000001",
+        "type": "normal",
+        "title": "t",
+        "desc": "d",
+        "time": CRAWL - 86_400_000,
+        "last_modify_ts": CRAWL,
+        "liked_count": "12",
+        "collected_count": "3",
+        "comment_count": "1",
+        "share_count": "0",
+        "tag_list": "a,b",
+        "nickname": "x",
+    }
     return {**base, **over}
 
 
 def comment(i: int, **over: object) -> dict:
-    base = {"comment_id": f"c{i}", "note_id": "65f0c0ffee00000000000001", "content": "好用", "user_id": "u9",
-            "create_time": CRAWL - 3_600_000, "last_modify_ts": CRAWL, "like_count": "", "sub_comment_count": "0",
-            "parent_comment_id": "0"}
+    base = {
+        "comment_id": f"c{i}",
+        "note_id": "65f0c0ffee00000000000001",
+        "content": "好用",
+        "user_id": "u9",
+        "create_time": CRAWL - 3_600_000,
+        "last_modify_ts": CRAWL,
+        "like_count": "",
+        "sub_comment_count": "0",
+        "parent_comment_id": "0",
+    }
     return {**base, **over}
 
 
@@ -81,8 +101,9 @@ def test_derived_crawler_files_are_read_by_their_fields(tmp_path: Path) -> None:
     b = tmp_path / "my_comments.jsonl"
     b.write_text(json.dumps(comment(1), ensure_ascii=False) + "\n", encoding="utf-8")
     c = tmp_path / "fans.csv"
-    c.write_text("user_id,nickname,fans,follows,interaction,last_modify_ts\nu1,a,10,1,5,1750003600000\n",
-                 encoding="utf-8-sig")
+    c.write_text(
+        "user_id,nickname,fans,follows,interaction,last_modify_ts\nu1,a,10,1,5,1750003600000\n", encoding="utf-8-sig"
+    )
     d = tmp_path / "koc_list.csv"  # a third-party list: other field names
     d.write_text("Name,user_id,fans count\nx,u1,10\n", encoding="utf-8")
     assert [discovery.sniff_kind(p) for p in (a, b, c, d)] == ["notes", "comments", "creators", None]
@@ -105,9 +126,11 @@ def test_mediacrawler_data_folder_reads_xhs_only_and_names_what_it_skips(tmp_pat
 
     found = discovery.discover(data)
     rel = {k: [p.relative_to(data).as_posix() for p in v] for k, v in found.files.items()}
-    assert rel == {"notes": ["xhs/json/search_contents_2025-06-16.json", "xhs/xhs_search_20250616_101500.xlsx"],
-                   "comments": ["xhs/jsonl/search_comments_2025-06-16.json", "xhs/xhs_search_20250616_101500.xlsx"],
-                   "creators": []}
+    assert rel == {
+        "notes": ["xhs/json/search_contents_2025-06-16.json", "xhs/xhs_search_20250616_101500.xlsx"],
+        "comments": ["xhs/jsonl/search_comments_2025-06-16.json", "xhs/xhs_search_20250616_101500.xlsx"],
+        "creators": [],
+    }
     skipped = {s.path.relative_to(data).as_posix(): s.reason for s in found.skipped}
     assert {k: v for k, v in skipped.items() if "unreadable" not in v} == {
         "bili/json/search_contents_2025-06-16.json": "other platform (bili)",
@@ -140,10 +163,16 @@ def test_brand_and_reference_folders_of_a_landing_without_mediacrawler_are_not_s
 
 
 def test_workbook_sheets_are_read_as_their_kinds_with_row_numbers(tmp_path: Path) -> None:
-    path = write_workbook(tmp_path / "xhs_search_20250616_101500.xlsx",
-                          {"Contents": [note(1, collected_count=""), note(2, last_modify_ts=None)],
-                           "Comments": [comment(1)], "Creators": [{"user_id": "u1", "fans": "1.2万", "follows": "3",
-                                                                    "interaction": "", "last_modify_ts": CRAWL}]})
+    path = write_workbook(
+        tmp_path / "xhs_search_20250616_101500.xlsx",
+        {
+            "Contents": [note(1, collected_count=""), note(2, last_modify_ts=None)],
+            "Comments": [comment(1)],
+            "Creators": [
+                {"user_id": "u1", "fans": "1.2万", "follows": "3", "interaction": "", "last_modify_ts": CRAWL}
+            ],
+        },
+    )
     ws = openpyxl.load_workbook(path)["Contents"]
     ws.insert_rows(3)  # a blank row between the records: not a record, the numbering follows the sheet's rows
     ws.parent.save(path)
@@ -159,7 +188,8 @@ def test_workbook_sheets_are_read_as_their_kinds_with_row_numbers(tmp_path: Path
     assert res.creators["followers"].tolist() == [12_000] and res.creators["likes_and_saves_total"].tolist() == [0]
     q = res.quarantine
     assert list(zip(q["source_file"], q["record_number"], q["reason"])) == [
-        ("xhs_search_20250616_101500.xlsx#Contents", 3, "missing last_modify_ts")]
+        ("xhs_search_20250616_101500.xlsx#Contents", 3, "missing last_modify_ts")
+    ]
     acc = res.accounting.groupby("source_file")[["read", "kept", "duplicates", "quarantined"]].sum()
     assert acc.loc["xhs_search_20250616_101500.xlsx#Contents"].tolist() == [2, 1, 0, 1]
 
@@ -174,7 +204,8 @@ def test_workbook_row_beyond_its_header_is_one_problem(tmp_path: Path) -> None:
     wb.save(path)
     fr = readers.read_records(path, "w.xlsx", "notes")
     assert fr.records == [] and [(p.record_number, p.reason) for p in fr.problems] == [
-        (1, "xlsx row has values beyond the header's 2 columns")]
+        (1, "xlsx row has values beyond the header's 2 columns")
+    ]
 
 
 # ---------------------------------------------------------------- JSON lines end at "\n" only
@@ -182,9 +213,11 @@ def test_workbook_row_beyond_its_header_is_one_problem(tmp_path: Path) -> None:
 
 def test_json_lines_split_at_newline_only(tmp_path: Path) -> None:
     text = "\u2028 \u0085 \u2029"
-    lines = [json.dumps(note(1, desc=f"a{text}b"), ensure_ascii=False),
-             json.dumps(note(2), ensure_ascii=False) + "\r{\"note_id\": \"x\"}",  # a lone \r is no line end
-             json.dumps(note(3), ensure_ascii=False) + "\r"]  # CRLF
+    lines = [
+        json.dumps(note(1, desc=f"a{text}b"), ensure_ascii=False),
+        json.dumps(note(2), ensure_ascii=False) + '\r{"note_id": "x"}',  # a lone \r is no line end
+        json.dumps(note(3), ensure_ascii=False) + "\r",
+    ]  # CRLF
     path = tmp_path / "search_contents_2025-06-16.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     fr = readers.read_records(path, "f.jsonl")
@@ -200,13 +233,22 @@ def test_landing_scan_files_bad_crawl_times_instead_of_raising(tmp_path: Path) -
     """`"last_modify_ts": null` (pd.NaT minus the epoch raised TypeError) and `"time": 1e30` (OverflowError) stopped
     `kol-pipeline run` in the landing scan, before anything was ingested."""
     root = tmp_path / "mediacrawler" / "json"
-    write_json(root / "search_contents_2025-06-16.json",
-               [note(1), note(2, last_modify_ts=None), note(3, time=1e30), note(4, last_modify_ts=1e30),
-                note(5, last_modify_ts="abc")])
+    write_json(
+        root / "search_contents_2025-06-16.json",
+        [
+            note(1),
+            note(2, last_modify_ts=None),
+            note(3, time=1e30),
+            note(4, last_modify_ts=1e30),
+            note(5, last_modify_ts="abc"),
+        ],
+    )
     assert landing.landing_days(tmp_path) == {DAY: 5}  # the bad ones are filed under the name's day
     res = ingest.ingest_batches(landing.batches_for_days(tmp_path, DAY, DAY), ingest.IngestContext(), DAY, DAY)
     assert res.notes["note_id"].tolist() == [note(1)["note_id"]]
     assert sorted(zip(res.quarantine["record_number"], res.quarantine["reason"])) == [
-        (2, "missing last_modify_ts"), (3, "time is out of range for an epoch time: 1e+30"),
+        (2, "missing last_modify_ts"),
+        (3, "time is out of range for an epoch time: 1e+30"),
         (4, "last_modify_ts is out of range for an epoch time: 1e+30"),
-        (5, "last_modify_ts is not an epoch time: 'abc'")]
+        (5, "last_modify_ts is not an epoch time: 'abc'"),
+    ]

@@ -18,8 +18,9 @@ def _setting(con, name: str):
 
 def test_connect_applies_the_settings(tmp_path):
     spill = tmp_path / "spill"
-    con = duck.connect(duck.DuckSettings(memory_limit="300MB", threads=1, temp_directory=str(spill),
-                                         preserve_insertion_order=False))
+    con = duck.connect(
+        duck.DuckSettings(memory_limit="300MB", threads=1, temp_directory=str(spill), preserve_insertion_order=False)
+    )
     try:
         assert _setting(con, "threads") == 1
         assert _setting(con, "memory_limit") == "286.1 MiB"  # 300 MB in DuckDB's binary units
@@ -36,8 +37,12 @@ def test_environment_and_defaults(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     assert duck.DuckSettings.from_env() == duck.DuckSettings("1GB", 2, "", True)
     assert duck.DuckSettings().config()["temp_directory"] == duck.default_temp_dir()
-    env = {duck.ENV_MEMORY_LIMIT: "2GB", duck.ENV_THREADS: "3", duck.ENV_TEMP_DIR: str(tmp_path),
-           duck.ENV_PRESERVE_ORDER: "false"}
+    env = {
+        duck.ENV_MEMORY_LIMIT: "2GB",
+        duck.ENV_THREADS: "3",
+        duck.ENV_TEMP_DIR: str(tmp_path),
+        duck.ENV_PRESERVE_ORDER: "false",
+    }
     assert duck.DuckSettings.from_env(env) == duck.DuckSettings("2GB", 3, str(tmp_path), False)
     with pytest.raises(ValueError, match="boolean"):
         duck.DuckSettings.from_env({duck.ENV_PRESERVE_ORDER: "maybe"})
@@ -52,7 +57,8 @@ def test_resource_fields_override_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(duck.ENV_PRESERVE_ORDER, raising=False)
     assert DuckDBConfig().to_settings() == duck.DuckSettings("700MB", 1, "", True)
     assert DuckDBConfig(threads=2, temp_directory=str(tmp_path)).to_settings() == duck.DuckSettings(
-        "700MB", 2, str(tmp_path), True)
+        "700MB", 2, str(tmp_path), True
+    )
     # read when the run resolves the resource, not at import: a later change of the environment is seen
     monkeypatch.setenv(duck.ENV_MEMORY_LIMIT, "900MB")
     assert DuckDBConfig().to_settings().memory_limit == "900MB"
@@ -60,6 +66,7 @@ def test_resource_fields_override_the_environment(monkeypatch, tmp_path):
 
 def test_the_io_manager_carries_the_bounds(monkeypatch, tmp_path):
     monkeypatch.setenv(duck.ENV_THREADS, "1")
-    iom = WarehouseIOManager(base_path=str(tmp_path), duckdb_config=DuckDBConfig(memory_limit="400MB")
-                             ).create_io_manager(dg.build_init_resource_context())
+    iom = WarehouseIOManager(
+        base_path=str(tmp_path), duckdb_config=DuckDBConfig(memory_limit="400MB")
+    ).create_io_manager(dg.build_init_resource_context())
     assert (iom.duck.memory_limit, iom.duck.threads) == ("400MB", 1)

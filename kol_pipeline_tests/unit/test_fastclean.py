@@ -55,15 +55,22 @@ def _check_text(notes: pd.DataFrame, cats: pd.DataFrame, brands: pd.DataFrame, l
     pd.testing.assert_series_equal(a, b, obj=f"{label}: category")
     assert a.notna().sum() > 0
     markers = load_lexicon().disclosure_markers
-    pd.testing.assert_series_equal(text.disclosed(body, markers), text.disclosed_fast(body, markers), obj=f"{label}: disclosed")
-    pd.testing.assert_series_equal(text.brands_mentioned(body, brands),
-                                   pd.Series(text.brands_column(body, brands).tolist(), index=body.index, dtype=object),
-                                   obj=f"{label}: brands")
+    pd.testing.assert_series_equal(
+        text.disclosed(body, markers), text.disclosed_fast(body, markers), obj=f"{label}: disclosed"
+    )
+    pd.testing.assert_series_equal(
+        text.brands_mentioned(body, brands),
+        pd.Series(text.brands_column(body, brands).tolist(), index=body.index, dtype=object),
+        obj=f"{label}: brands",
+    )
     # the fast path's forms: each text lower-cased once for all matchers, the brands as an Arrow list column
     low = (text.lowered(notes["title"]), text.lowered(notes["description"]))
     pd.testing.assert_series_equal(text.note_text_lowered(*low, notes["tags"]), body, obj=f"{label}: body")
-    pd.testing.assert_series_equal(text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats, low),
-                                   a, obj=f"{label}: category from lowered texts")
+    pd.testing.assert_series_equal(
+        text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats, low),
+        a,
+        obj=f"{label}: category from lowered texts",
+    )
     column = text.brands_column(body, brands)
     assert column.dtype == schemas.TEXT_LIST and column.index.equals(body.index)
     assert column.tolist() == text.brands_mentioned(body, brands).tolist(), label
@@ -71,7 +78,9 @@ def _check_text(notes: pd.DataFrame, cats: pd.DataFrame, brands: pd.DataFrame, l
 
 def test_matchers_equal_reference_on_sample() -> None:
     cats, brands = _reference_tables()
-    res = ingest.ingest_batches(ingest.file_batches(SAMPLE), ingest.IngestContext(categories=cats, brands=brands, now=NOW))
+    res = ingest.ingest_batches(
+        ingest.file_batches(SAMPLE), ingest.IngestContext(categories=cats, brands=brands, now=NOW)
+    )
     assert len(res.notes) == 6399
     _check_text(res.notes, cats, brands, "sample")
 
@@ -86,17 +95,32 @@ def test_matchers_equal_reference_on_real_crawl() -> None:
 
 
 def test_matchers_edge_cases() -> None:
-    notes = pd.DataFrame({
-        "title": ["护肤品测评", "#AD 合作", "adidas #adidas", "Sponsored", "", "面霜面霜", "RUNJI新品", "xrunji", None],
-        "description": ["护肤", "sponsored\n", "#ad", "", "无关", "精华", "润肌", "#ad1", "口红"],
-        "tags": [["护肤", "护肤"], [], ["美妆", "AD"], ["美食"], [], ["面霜分享"], [], ["彩妆"], ["口红", "口红"]],
-    })
-    cats = pd.DataFrame({
-        "keyword": ["护肤", "护肤品", "面霜", "美食", " 口红 ", "护肤", "AD", "", "彩妆"],
-        "category": ["skincare", "skincare", "skincare", "food", "beauty", "beauty", "beauty", "food", "beauty"],
-    })
-    brands = pd.DataFrame({"brand": ["润肌坊", "Adidas", "花西里", "润肌坊"],
-                           "aliases": [["RUNJI", "润肌"], ["#adidas"], [], ["润肌"]]})
+    notes = pd.DataFrame(
+        {
+            "title": [
+                "护肤品测评",
+                "#AD 合作",
+                "adidas #adidas",
+                "Sponsored",
+                "",
+                "面霜面霜",
+                "RUNJI新品",
+                "xrunji",
+                None,
+            ],
+            "description": ["护肤", "sponsored\n", "#ad", "", "无关", "精华", "润肌", "#ad1", "口红"],
+            "tags": [["护肤", "护肤"], [], ["美妆", "AD"], ["美食"], [], ["面霜分享"], [], ["彩妆"], ["口红", "口红"]],
+        }
+    )
+    cats = pd.DataFrame(
+        {
+            "keyword": ["护肤", "护肤品", "面霜", "美食", " 口红 ", "护肤", "AD", "", "彩妆"],
+            "category": ["skincare", "skincare", "skincare", "food", "beauty", "beauty", "beauty", "food", "beauty"],
+        }
+    )
+    brands = pd.DataFrame(
+        {"brand": ["润肌坊", "Adidas", "花西里", "润肌坊"], "aliases": [["RUNJI", "润肌"], ["#adidas"], [], ["润肌"]]}
+    )
     _check_text(notes, cats, brands, "edge cases")
     body = text.note_text(notes["title"], notes["description"], notes["tags"])
     assert text.brands_column(body, brands).tolist()[6] == ["润肌坊", "润肌坊"]  # a brand listed twice
@@ -126,7 +150,11 @@ def test_ingest_fast_equals_reference_on_bad_input_corpus() -> None:
     assert len(cases) >= 30
     total_fast = 0
     for case in cases:
-        now = datetime.fromisoformat(case["now"]) if "now" in case else datetime.fromisoformat("2025-03-13T04:00:00+00:00")
+        now = (
+            datetime.fromisoformat(case["now"])
+            if "now" in case
+            else datetime.fromisoformat("2025-03-13T04:00:00+00:00")
+        )
         ref, fast, n_fast = _both(CORPUS / case["id"], ingest.IngestContext(now=now))
         total_fast += n_fast
         _assert_same(ref, fast, case["id"])
@@ -180,9 +208,20 @@ def test_comments_on_uncrawled_notes_are_kept_by_both_paths(tmp_path: Path, with
     folder = tmp_path / "landing" / "xhs" / "json"
     folder.mkdir(parents=True)
     base = 1_751_000_000_000
-    records = [{"comment_id": f"c{i:04d}", "note_id": f"n{i % 3}", "user_id": f"u{i}", "content": f"好看 {i}",
-                "create_time": base, "last_modify_ts": base + 1000, "like_count": str(i), "sub_comment_count": "0",
-                "parent_comment_id": "0"} for i in range(40)]
+    records = [
+        {
+            "comment_id": f"c{i:04d}",
+            "note_id": f"n{i % 3}",
+            "user_id": f"u{i}",
+            "content": f"好看 {i}",
+            "create_time": base,
+            "last_modify_ts": base + 1000,
+            "like_count": str(i),
+            "sub_comment_count": "0",
+            "parent_comment_id": "0",
+        }
+        for i in range(40)
+    ]
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     if with_slow_row:
         lines[7] = lines[7].replace('"like_count": "7"', '"like_count": 7.5')  # a float: cleaned by Python
@@ -201,14 +240,27 @@ def test_categorize_fast_with_odd_tags() -> None:
     tag list (None or NaN), and no tag at all: categorize_fast equals categorize note by note."""
     import numpy as np
 
-    notes = pd.DataFrame({
-        "title": ["a", "b", "c", "d", "e", "f", "g"],
-        "description": ["", "", "", "", "", "", ""],
-        "tags": [["护肤", None], ("面霜", float("nan"), "护肤"), np.array(["口红", "护肤"], dtype=object), None,
-                 float("nan"), [], [42, "美食"]],
-    })
-    cats = pd.DataFrame({"keyword": ["护肤", "面霜", "口红", "美食", "42"],
-                         "category": ["skincare", "skincare", "beauty", "food", "food"]})
+    notes = pd.DataFrame(
+        {
+            "title": ["a", "b", "c", "d", "e", "f", "g"],
+            "description": ["", "", "", "", "", "", ""],
+            "tags": [
+                ["护肤", None],
+                ("面霜", float("nan"), "护肤"),
+                np.array(["口红", "护肤"], dtype=object),
+                None,
+                float("nan"),
+                [],
+                [42, "美食"],
+            ],
+        }
+    )
+    cats = pd.DataFrame(
+        {
+            "keyword": ["护肤", "面霜", "口红", "美食", "42"],
+            "category": ["skincare", "skincare", "beauty", "food", "food"],
+        }
+    )
     want = text.categorize(notes["title"], notes["description"], notes["tags"], cats)
     got = text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats)
     pd.testing.assert_series_equal(got, want)
@@ -225,11 +277,15 @@ def test_note_text_is_the_series_definition() -> None:
         tag_text = tags.map(lambda t: " ".join(t) if isinstance(t, (list, tuple, np.ndarray)) else "")
         return (title.fillna("").astype(str) + "\n" + description.fillna("").astype(str) + "\n" + tag_text).str.lower()
 
-    title = pd.Series(["ΟΔΟΣ Σ", None, "İstanbul ＡＢＣ", 12, float("nan"), "珀莱雅 PROYA", ""], dtype=object,
-                      index=range(10, 17))
+    title = pd.Series(
+        ["ΟΔΟΣ Σ", None, "İstanbul ＡＢＣ", 12, float("nan"), "珀莱雅 PROYA", ""], dtype=object, index=range(10, 17)
+    )
     desc = pd.Series(["ΣΑΣ", "x", None, "Ünïcode", "y", "#AD", pd.NA], dtype=object, index=range(10, 17))
-    tags = pd.Series([["A", "Σ"], ("B",), np.array(["C", "d"], dtype=object), None, [], "not a list", float("nan")],
-                     dtype=object, index=range(10, 17))
+    tags = pd.Series(
+        [["A", "Σ"], ("B",), np.array(["C", "d"], dtype=object), None, [], "not a list", float("nan")],
+        dtype=object,
+        index=range(10, 17),
+    )
     got = text.note_text(title, desc, tags)
     pd.testing.assert_series_equal(got, definition(title, desc, tags))
     assert got.iloc[0] == "οδος σ\nσας\na σ"
@@ -238,9 +294,14 @@ def test_note_text_is_the_series_definition() -> None:
     # Arrow text with nulls (how the fast path holds it) gives the same Python strings as the object column
     arrow = pd.Series(title.map(lambda v: v if isinstance(v, str) else None).astype(schemas.TEXT))
     assert text.texts_of(arrow) == arrow.astype(object).fillna("").astype(str).tolist()
-    assert text.lowered(arrow)[2] == "İstanbul ＡＢＣ".lower() == "i\u0307stanbul ａｂｃ" and text.lowered(arrow)[1] == ""
-    pd.testing.assert_series_equal(text.note_text(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
-                                   definition(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]), check_dtype=False)
+    assert (
+        text.lowered(arrow)[2] == "İstanbul ＡＢＣ".lower() == "i\u0307stanbul ａｂｃ" and text.lowered(arrow)[1] == ""
+    )
+    pd.testing.assert_series_equal(
+        text.note_text(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
+        definition(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
+        check_dtype=False,
+    )
 
 
 def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, monkeypatch) -> None:
@@ -256,12 +317,38 @@ def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, mo
     folder = tmp_path / "landing" / "xhs" / "json"
     folder.mkdir(parents=True)
     base = 1_751_000_000_000
-    notes = [{"note_id": f"n{i}", "user_id": f"u{i}", "type": "normal", "title": f"护肤 {i}", "desc": "面霜",
-              "time": base, "last_modify_ts": base + 1000, "liked_count": str(i), "collected_count": "1",
-              "comment_count": "0", "share_count": "0", "tag_list": "护肤", "nickname": f"nick{i}"} for i in range(30)]
-    comments = [{"comment_id": f"c{i:04d}", "note_id": f"n{i % 40}", "user_id": f"v{i}", "content": f"好看 {i}",
-                 "create_time": base, "last_modify_ts": base + 1000, "like_count": str(i), "sub_comment_count": "0",
-                 "parent_comment_id": "0"} for i in range(60)]
+    notes = [
+        {
+            "note_id": f"n{i}",
+            "user_id": f"u{i}",
+            "type": "normal",
+            "title": f"护肤 {i}",
+            "desc": "面霜",
+            "time": base,
+            "last_modify_ts": base + 1000,
+            "liked_count": str(i),
+            "collected_count": "1",
+            "comment_count": "0",
+            "share_count": "0",
+            "tag_list": "护肤",
+            "nickname": f"nick{i}",
+        }
+        for i in range(30)
+    ]
+    comments = [
+        {
+            "comment_id": f"c{i:04d}",
+            "note_id": f"n{i % 40}",
+            "user_id": f"v{i}",
+            "content": f"好看 {i}",
+            "create_time": base,
+            "last_modify_ts": base + 1000,
+            "like_count": str(i),
+            "sub_comment_count": "0",
+            "parent_comment_id": "0",
+        }
+        for i in range(60)
+    ]
     for name, rows in (("search_contents_2025-06-27.jsonl", notes), ("search_comments_2025-06-27.jsonl", comments)):
         (folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
@@ -290,17 +377,20 @@ def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, mo
     def recording_latest(frame, *args, **kw):
         if "comment_id" in frame.columns:
             gc.collect()
-            alive_when_building.append({f"{where} {kind}": sum(r() is not None for r in refs)
-                                        for where, by_kind in (("read", read), ("cleaned", cleaned))
-                                        for kind, refs in by_kind.items()})
+            alive_when_building.append(
+                {
+                    f"{where} {kind}": sum(r() is not None for r in refs)
+                    for where, by_kind in (("read", read), ("cleaned", cleaned))
+                    for kind, refs in by_kind.items()
+                }
+            )
         return latest(frame, *args, **kw)
 
     monkeypatch.setattr(ingest, "latest_positions", recording_latest)
     res = ingest.ingest_batches(batches(), ingest.IngestContext(now=NOW))
     assert [len(v) for v in (read["notes"], read["comments"], cleaned["notes"], cleaned["comments"])] == [1, 1, 1, 1]
     # while the comments table was built, nothing of the notes' batch, nor the comments' per-file frame, was alive
-    assert alive_when_building == [{"read notes": 0, "read comments": 0, "cleaned notes": 0,
-                                    "cleaned comments": 0}]
+    assert alive_when_building == [{"read notes": 0, "read comments": 0, "cleaned notes": 0, "cleaned comments": 0}]
     # and the results are whole: 30 notes; every comment kept, those on never-crawled n30..n39 too
     assert len(res.notes) == 30
     assert sorted(set(res.comments["note_id"])) == sorted(f"n{i}" for i in range(40))

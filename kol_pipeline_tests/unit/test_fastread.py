@@ -15,7 +15,11 @@ from kol_pipeline.lib.readers import kind_of, read_records
 
 ROOT = Path(__file__).resolve().parents[2]
 JSONL = sorted(
-    p for p in [*(ROOT / "data/sample").rglob("*.jsonl"), *(ROOT / "kol_pipeline_tests/fixtures/bad_inputs").rglob("*.jsonl")]
+    p
+    for p in [
+        *(ROOT / "data/sample").rglob("*.jsonl"),
+        *(ROOT / "kol_pipeline_tests/fixtures/bad_inputs").rglob("*.jsonl"),
+    ]
     if kind_of(p)
 )
 
@@ -31,10 +35,17 @@ def assert_same(path: Path, kind: str, fast: bool = True) -> fastread.ColumnarRe
     ref = read_records(path, path.name)
     got = fastread.read_jsonl_fast(path, path.name, kind, min_bytes=0)
     if not fast and not isinstance(got, fastread.ColumnarRecords):  # read by the reference reader whole
-        assert (got.records, got.record_numbers, got.problems, got.notes) == (ref.records, ref.record_numbers, ref.problems, ref.notes)
+        assert (got.records, got.record_numbers, got.problems, got.notes) == (
+            ref.records,
+            ref.record_numbers,
+            ref.problems,
+            ref.notes,
+        )
         return got
     assert isinstance(got, fastread.ColumnarRecords), path
-    assert [(q.record_number, q.reason, q.raw) for q in got.problems] == [(q.record_number, q.reason, q.raw) for q in ref.problems]
+    assert [(q.record_number, q.reason, q.raw) for q in got.problems] == [
+        (q.record_number, q.reason, q.raw) for q in ref.problems
+    ]
     assert got.rows_read == ref.rows_read
     # every reference record is either a Python record of the fast reader (same dict) or a row of its frame
     py = dict(zip(got.record_numbers, got.records))
@@ -81,7 +92,10 @@ def test_edge_lines(tmp_path: Path) -> None:
     assert got.record_numbers == [6, 7, 8, 10]  # read by Python
     assert list(got.frame["_record"]) == [1, 9, 12]
     assert [(q.record_number, q.reason.split(":")[0]) for q in got.problems] == [
-        (4, "malformed JSON line"), (5, "record is not a JSON object"), (11, "malformed JSON line")]
+        (4, "malformed JSON line"),
+        (5, "record is not a JSON object"),
+        (11, "malformed JSON line"),
+    ]
 
 
 def test_one_malformed_line_among_good_ones(tmp_path: Path) -> None:
@@ -101,8 +115,9 @@ def test_one_malformed_line_among_good_ones(tmp_path: Path) -> None:
     ids=["empty", "crlf", "gbk", "nul", "delimiter_byte"],
 )
 @pytest.mark.parametrize("chunk", [5, 1 << 20])
-def test_falls_back_to_the_reference_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes,
-                                            chunk: int) -> None:
+def test_falls_back_to_the_reference_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, chunk: int
+) -> None:
     """The byte that sends a file to the reference reader is found in any block of the first pass, not only the
     first (a 5-byte block puts it in a later one)."""
     monkeypatch.setattr(fastread, "_CHUNK", chunk)
@@ -111,7 +126,12 @@ def test_falls_back_to_the_reference_reader(tmp_path: Path, monkeypatch: pytest.
     got = fastread.read_jsonl_fast(p, p.name, "notes", min_bytes=0)
     ref = read_records(p, p.name)
     assert not isinstance(got, fastread.ColumnarRecords)
-    assert (got.records, got.record_numbers, got.problems, got.notes) == (ref.records, ref.record_numbers, ref.problems, ref.notes)
+    assert (got.records, got.record_numbers, got.problems, got.notes) == (
+        ref.records,
+        ref.record_numbers,
+        ref.problems,
+        ref.notes,
+    )
 
 
 def test_small_files_use_the_reference_reader(tmp_path: Path) -> None:
@@ -127,7 +147,6 @@ def test_bom_is_dropped_like_the_reference(tmp_path: Path) -> None:
     assert list(got.frame["note_id"]) == ["n1", "n2"]
 
 
-
 def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path) -> None:
     """Hex ids such as '53724e000000000000045774' look like a float's text but are JSON strings: the rows stay in
     the frame. A real float, true/false, a list, a literal DuckDB accepts and Python refuses (Inf, nan, -nan; under
@@ -139,11 +158,19 @@ def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path)
         {"comment_id": "c2", "user_id": "u2", "content": "ok", "like_count": 1e5, **base},
         {"comment_id": "c3", "user_id": "u3", "content": "true", "like_count": True, **base},
         {"comment_id": "c4", "user_id": "u4", "content": "[1]", "sub_comment_count": [1], **base},
-        {"comment_id": "c5e1", "user_id": "u5", "content": 'x":y "a": [1] \\":n', "pictures": '{"info":null,"k":"v"}', **base},
+        {
+            "comment_id": "c5e1",
+            "user_id": "u5",
+            "content": 'x":y "a": [1] \\":n',
+            "pictures": '{"info":null,"k":"v"}',
+            **base,
+        },
     ]
     lines = [json.dumps(r, ensure_ascii=False) for r in rows]
-    lines.append('{"comment_id": 1.5, "comment_id": "c6", "note_id": "n1", "create_time": 1751000000000, '
-                 '"last_modify_ts": 1751000001000}')
+    lines.append(
+        '{"comment_id": 1.5, "comment_id": "c6", "note_id": "n1", "create_time": 1751000000000, '
+        '"last_modify_ts": 1751000001000}'
+    )
     tail = '"note_id": "n1", "create_time": 1751000000000, "last_modify_ts": 1751000001000}'
     lines += [
         '{"comment_id": "c7", "like_count": Inf, ' + tail,
@@ -159,7 +186,10 @@ def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path)
     assert list(got.frame["_record"]) == [1, 5, 10, 11]
     assert got.record_numbers == [2, 3, 4, 6]  # read by Python
     assert [(q.record_number, q.reason.split(":")[0]) for q in got.problems] == [
-        (7, "malformed JSON line"), (8, "malformed JSON line"), (9, "malformed JSON line")]
+        (7, "malformed JSON line"),
+        (8, "malformed JSON line"),
+        (9, "malformed JSON line"),
+    ]
     assert got.frame["user_id"].iloc[0] == "53724e000000000000045774" and got.frame["content"].iloc[0] == "1e5"
     assert got.frame["like_count"].iloc[2] == "-12"
     assert got.records[3]["comment_id"] == "c6"  # Python's reading: the last of the repeated keys
@@ -171,9 +201,19 @@ def test_values_that_only_look_like_floats_stay_on_the_fast_path(tmp_path: Path)
         ('{"a": "x", "b": 12, "c": null, "d": -3}', False),
         ('{"a":"53724e000000000000045774","b":"1.5"}', False),
         ('{"t": "{\\"info\\":null,\\"p\\":\\"美食\\"}"}', False),
-        ('{"a": 1.5}', True), ('{"a": 1e5}', True), ('{"a": true}', True), ('{"a": false}', True),
-        ('{"a": [1]}', True), ('{"a": {}}', True), ('{"a": NaN}', True), ('{"a": nan}', True), ('{"a": Inf}', True),
-        ('{"a": -Infinity}', True), ('{"a" : 2E3}', True), ('{"a":\t1.0}', True), ('{"a": "x",}', True),
+        ('{"a": 1.5}', True),
+        ('{"a": 1e5}', True),
+        ('{"a": true}', True),
+        ('{"a": false}', True),
+        ('{"a": [1]}', True),
+        ('{"a": {}}', True),
+        ('{"a": NaN}', True),
+        ('{"a": nan}', True),
+        ('{"a": Inf}', True),
+        ('{"a": -Infinity}', True),
+        ('{"a" : 2E3}', True),
+        ('{"a":\t1.0}', True),
+        ('{"a": "x",}', True),
         ('{"a": "he said \\":ok"}', True),  # a false alarm: Python's reading decides
     ],
 )
@@ -184,8 +224,14 @@ def test_suspect_patterns(line: str, suspect: bool) -> None:
 
     import duckdb
 
-    got = duckdb.connect().execute("SELECT regexp_matches($l, $t) OR regexp_matches($l, $s)",
-                                   {"l": line, "t": fastread.TRAILING_COMMA_RE, "s": fastread.SUSPECT_RE}).fetchall()
+    got = (
+        duckdb.connect()
+        .execute(
+            "SELECT regexp_matches($l, $t) OR regexp_matches($l, $s)",
+            {"l": line, "t": fastread.TRAILING_COMMA_RE, "s": fastread.SUSPECT_RE},
+        )
+        .fetchall()
+    )
     assert got == [(suspect,)]
     assert bool(re.search(fastread.SUSPECT_RE, line) or re.search(fastread.TRAILING_COMMA_RE, line)) is suspect
 
@@ -196,7 +242,7 @@ def test_load_lines_by_offsets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     multi-byte text across block boundaries, a last line without newline), ignores numbers outside the file, and
     reads the offsets once per file (a subset shares them)."""
     monkeypatch.setattr(fastread, "_CHUNK", chunk)
-    lines = ["\ufeff{\"a\": 1}", "", '{"t": "面霜 ' + "é" * 40 + '"}', "   ", '{"b": "末"}', "no newline at the end"]
+    lines = ['\ufeff{"a": 1}', "", '{"t": "面霜 ' + "é" * 40 + '"}', "   ", '{"b": "末"}', "no newline at the end"]
     p = tmp_path / "x.jsonl"
     p.write_text("\n".join(lines), encoding="utf-8")
     rec = fastread.ColumnarRecords(path="x.jsonl", source=p)
@@ -210,8 +256,9 @@ def test_load_lines_by_offsets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
 
 
 @pytest.mark.parametrize("chunk", [7, 1 << 20])
-def test_reader_hands_over_the_line_offsets_of_its_first_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                              chunk: int) -> None:
+def test_reader_hands_over_the_line_offsets_of_its_first_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     """The reader's first pass (the check for bytes it cannot take, the line count) finds the line offsets, so
     reading a quarantined or Python-read line again costs no second pass: they are the offsets a line-by-line pass
     gives, and `load_lines` gives those lines' text."""

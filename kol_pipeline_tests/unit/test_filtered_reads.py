@@ -22,8 +22,9 @@ def _file(day: int, part: int, n: int, title: bool = True) -> pa.Table:
     cols = {
         "note_id": pa.array(ids, pa.string()),
         "brands": pa.array([None if i % 5 == 0 else [f"b{i % 3}"] * (i % 3) for i in range(n)], pa.list_(pa.string())),
-        "crawled_at": pa.array([dt.datetime(2025, 3, day, i % 24, tzinfo=UTC) for i in range(n)],
-                               pa.timestamp("us", "UTC")),
+        "crawled_at": pa.array(
+            [dt.datetime(2025, 3, day, i % 24, tzinfo=UTC) for i in range(n)], pa.timestamp("us", "UTC")
+        ),
         "likes": pa.array([None if i % 4 == 1 else i * 10 + part for i in range(n)], pa.int64()),
     }
     if title:
@@ -33,8 +34,12 @@ def _file(day: int, part: int, n: int, title: bool = True) -> pa.Table:
 
 def _write(fs, root: str) -> list[pa.Table]:
     """Three days; the second has two files, the first lacks the title column."""
-    files = [(0, 0, _file(1, 0, 30, title=False)), (1, 0, _file(2, 0, 25)), (1, 1, _file(2, 1, 9)),
-             (2, 0, _file(3, 0, 40))]
+    files = [
+        (0, 0, _file(1, 0, 30, title=False)),
+        (1, 0, _file(2, 0, 25)),
+        (1, 1, _file(2, 1, 9)),
+        (2, 0, _file(3, 0, 40)),
+    ]
     for d, part, t in files:
         folder = f"{root}/notes/snapshot_date={DAYS[d]}"
         fs.makedirs(folder, exist_ok=True)
@@ -99,8 +104,10 @@ def test_limit_reads_the_first_rows_of_each_file(tmp_path):
     if memory.exists("/wh2"):
         memory.rm("/wh2", recursive=True)
     _write(memory, "/wh2")
-    for handle in (PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS),
-                   PartitionedInput(memory, "/wh2/notes", "notes", DAYS)):
+    for handle in (
+        PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS),
+        PartitionedInput(memory, "/wh2/notes", "notes", DAYS),
+    ):
         got = handle.read(columns=["note_id", "likes"], limit=2)
         want = pd.concat([t.slice(0, 2).to_pandas()[["note_id", "likes"]] for _, _, t in files], ignore_index=True)
         assert got["note_id"].tolist() == want["note_id"].tolist()

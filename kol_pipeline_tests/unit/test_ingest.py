@@ -25,16 +25,35 @@ def ms(y: int, mo: int, d: int, h: int = 12, mi: int = 0) -> int:
 
 
 def note(nid: str, crawl: int, likes: str = "10", **over: object) -> dict:
-    rec = {"note_id": nid, "user_id": "5f00000000000000000000a1", "type": "normal", "title": "t", "desc": "d",
-           "time": ms(2025, 3, 10), "last_modify_ts": crawl, "liked_count": likes, "collected_count": "1",
-           "comment_count": "0", "share_count": "0", "tag_list": "a,b"}
+    rec = {
+        "note_id": nid,
+        "user_id": "5f00000000000000000000a1",
+        "type": "normal",
+        "title": "t",
+        "desc": "d",
+        "time": ms(2025, 3, 10),
+        "last_modify_ts": crawl,
+        "liked_count": likes,
+        "collected_count": "1",
+        "comment_count": "0",
+        "share_count": "0",
+        "tag_list": "a,b",
+    }
     rec.update(over)
     return rec
 
 
 def comment(cid: str, nid: str, crawl: int, **over: object) -> dict:
-    rec = {"comment_id": cid, "note_id": nid, "content": "好用吗", "create_time": ms(2025, 3, 11),
-           "last_modify_ts": crawl, "user_id": "u1", "like_count": "1", "sub_comment_count": "0"}
+    rec = {
+        "comment_id": cid,
+        "note_id": nid,
+        "content": "好用吗",
+        "create_time": ms(2025, 3, 11),
+        "last_modify_ts": crawl,
+        "user_id": "u1",
+        "like_count": "1",
+        "sub_comment_count": "0",
+    }
     rec.update(over)
     return rec
 
@@ -75,7 +94,7 @@ def test_read_jsonl(tmp_path: Path) -> None:
 
 
 def test_read_csv_with_bom(tmp_path: Path) -> None:
-    p = write(tmp_path / "x_contents.csv", "\ufeffnote_id,title\nn1,\"a, quoted\ntitle\"\nn2,面霜\n".encode())
+    p = write(tmp_path / "x_contents.csv", '\ufeffnote_id,title\nn1,"a, quoted\ntitle"\nn2,面霜\n'.encode())
     fr = read_records(p)
     assert fr.records == [{"note_id": "n1", "title": "a, quoted\ntitle"}, {"note_id": "n2", "title": "面霜"}]
     assert fr.encoding == "utf-8" and fr.notes == []
@@ -123,7 +142,10 @@ def test_partition_by_crawl_time_not_file_name(tmp_path: Path) -> None:
     f = "mediacrawler/search_contents_2025-03-01.json"
     write(tmp_path / f, json.dumps([note("n1", ms(2025, 3, 12, 23, 30)), note("n2", ms(2025, 3, 13, 0, 10))]))
     res = run(tmp_path)
-    assert dict(zip(res.notes["note_id"], res.notes["snapshot_date"])) == {"n1": date(2025, 3, 12), "n2": date(2025, 3, 13)}
+    assert dict(zip(res.notes["note_id"], res.notes["snapshot_date"])) == {
+        "n1": date(2025, 3, 12),
+        "n2": date(2025, 3, 13),
+    }
     # a range keeps only its days' rows and does not count the others
     res12 = run(tmp_path, date(2025, 3, 12), date(2025, 3, 12))
     assert list(res12.notes["note_id"]) == ["n1"]
@@ -137,14 +159,21 @@ def test_latest_crawl_wins_per_id_and_day(tmp_path: Path) -> None:
     res = run(tmp_path)
     got = {(r.note_id, r.snapshot_date): r.likes for r in res.notes.itertuples()}
     assert got == {("n1", date(2025, 3, 12)): 20, ("n1", date(2025, 3, 13)): 30}
-    assert per_file(res) == {a: {"read": 2, "kept": 1, "duplicates": 1, "quarantined": 0},
-                             b: {"read": 2, "kept": 1, "duplicates": 1, "quarantined": 0}}
+    assert per_file(res) == {
+        a: {"read": 2, "kept": 1, "duplicates": 1, "quarantined": 0},
+        b: {"read": 2, "kept": 1, "duplicates": 1, "quarantined": 0},
+    }
     assert res.notes.loc[res.notes["likes"] == 20, "crawled_at"].iloc[0] == pd.Timestamp("2025-03-12 12:00", tz="UTC")
 
 
 def test_quarantine_rows_and_accounting(tmp_path: Path) -> None:
     f = "mediacrawler/search_contents_2025-03-12.json"
-    recs = [note("n1", ms(2025, 3, 12)), note("n2", ms(2025, 3, 12), likes="abc"), note("n1", ms(2025, 3, 12, 8)), [1, 2]]
+    recs = [
+        note("n1", ms(2025, 3, 12)),
+        note("n2", ms(2025, 3, 12), likes="abc"),
+        note("n1", ms(2025, 3, 12, 8)),
+        [1, 2],
+    ]
     write(tmp_path / f, json.dumps(recs, ensure_ascii=False))
     res = run(tmp_path)
     q = res.quarantine
@@ -163,16 +192,23 @@ def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     comments_note_crawled check (lib/validation.py) counts them."""
     day = ms(2025, 3, 12)
     write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day)]))
-    c = [comment("c1", "n1", day, parent_comment_id="0"), comment("c2", "n1", day, parent_comment_id=""),
-         comment("c3", "n1", day), comment("c4", "n1", day, parent_comment_id="c1"),
-         comment("c5", "n9", day), comment("c6", "old", day)]
+    c = [
+        comment("c1", "n1", day, parent_comment_id="0"),
+        comment("c2", "n1", day, parent_comment_id=""),
+        comment("c3", "n1", day),
+        comment("c4", "n1", day, parent_comment_id="c1"),
+        comment("c5", "n9", day),
+        comment("c6", "old", day),
+    ]
     assert "parent_comment_id" not in c[2]  # missing altogether
     f = "mediacrawler/search_comments_2025-03-12.jsonl"
     write(tmp_path / f, "\n".join(json.dumps(x) for x in c))
     res = run(tmp_path)
     # text columns are Arrow strings (schemas.arrow_text): a null is pd.NA
     assert res.comments["parent_comment_id"].dtype == TEXT and res.comments["comment_id"].dtype == TEXT
-    parents = {c: (None if pd.isna(p) else p) for c, p in zip(res.comments["comment_id"], res.comments["parent_comment_id"])}
+    parents = {
+        c: (None if pd.isna(p) else p) for c, p in zip(res.comments["comment_id"], res.comments["parent_comment_id"])
+    }
     assert parents == {"c1": None, "c2": None, "c3": None, "c4": "c1", "c5": None, "c6": None}
     assert dict(zip(res.comments["comment_id"], res.comments["note_id"]))["c5"] == "n9"
     assert res.quarantine.empty
@@ -195,12 +231,34 @@ def test_comment_on_quarantined_note_is_kept(tmp_path: Path) -> None:
 
 
 def test_creators_tier_and_dedup(tmp_path: Path) -> None:
-    rows = [{"user_id": "u1", "nickname": "a", "fans": "10万+", "follows": "3", "interaction": "1.1万",
-             "tag_list": '{"profession": "x"}', "last_modify_ts": ms(2025, 3, 12, 8)},
-            {"user_id": "u1", "nickname": "a", "fans": "9999", "follows": "3", "interaction": "5",
-             "tag_list": "", "last_modify_ts": ms(2025, 3, 12, 7)},
-            {"user_id": "u2", "nickname": "b", "fans": "1.2k", "follows": "0", "interaction": "0",
-             "last_modify_ts": ms(2025, 3, 12)}]
+    rows = [
+        {
+            "user_id": "u1",
+            "nickname": "a",
+            "fans": "10万+",
+            "follows": "3",
+            "interaction": "1.1万",
+            "tag_list": '{"profession": "x"}',
+            "last_modify_ts": ms(2025, 3, 12, 8),
+        },
+        {
+            "user_id": "u1",
+            "nickname": "a",
+            "fans": "9999",
+            "follows": "3",
+            "interaction": "5",
+            "tag_list": "",
+            "last_modify_ts": ms(2025, 3, 12, 7),
+        },
+        {
+            "user_id": "u2",
+            "nickname": "b",
+            "fans": "1.2k",
+            "follows": "0",
+            "interaction": "0",
+            "last_modify_ts": ms(2025, 3, 12),
+        },
+    ]
     write(tmp_path / "mediacrawler/creator_creator_2025-03-12.json", json.dumps(rows))
     res = run(tmp_path)
     c = res.creators.set_index("user_id")
@@ -212,10 +270,19 @@ def test_creators_tier_and_dedup(tmp_path: Path) -> None:
 
 def test_enrichment_in_ingest(tmp_path: Path) -> None:
     cats = pd.DataFrame({"keyword": ["面霜"], "category": ["skincare"]})
-    brands = pd.DataFrame({"brand": ["Proya"], "aliases": [["珀莱雅"]], "category": ["skincare"], "control_keyword": [None]})
-    write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps(
-        [note("n1", ms(2025, 3, 12), title="珀莱雅面霜", desc="#广告", tag_list="面霜,护肤"),
-         note("n2", ms(2025, 3, 12), title="#adidas", desc="", tag_list="")], ensure_ascii=False))
+    brands = pd.DataFrame(
+        {"brand": ["Proya"], "aliases": [["珀莱雅"]], "category": ["skincare"], "control_keyword": [None]}
+    )
+    write(
+        tmp_path / "mediacrawler/search_contents_2025-03-12.json",
+        json.dumps(
+            [
+                note("n1", ms(2025, 3, 12), title="珀莱雅面霜", desc="#广告", tag_list="面霜,护肤"),
+                note("n2", ms(2025, 3, 12), title="#adidas", desc="", tag_list=""),
+            ],
+            ensure_ascii=False,
+        ),
+    )
     res = run(tmp_path, categories=cats, brands=brands)
     n = res.notes.set_index("note_id")
     assert n.loc["n1", "category"] == "skincare" and list(n.loc["n1", "brands"]) == ["Proya"]
@@ -249,7 +316,9 @@ def plain() -> tuple[pd.DataFrame, pd.DataFrame]:
     frames = {"contents": [], "creator": []}
     for p in sorted(REAL.rglob("*.json")):
         item = "contents" if "_contents" in p.name else "creator"
-        frames[item].append(pd.DataFrame(json.loads(p.read_text(encoding="utf-8"))).assign(_file=p.relative_to(REAL).as_posix()))
+        frames[item].append(
+            pd.DataFrame(json.loads(p.read_text(encoding="utf-8"))).assign(_file=p.relative_to(REAL).as_posix())
+        )
     return pd.concat(frames["contents"], ignore_index=True), pd.concat(frames["creator"], ignore_index=True)
 
 
@@ -272,13 +341,18 @@ def test_real_crawl_accounting(real, plain) -> None:
     assert creators_raw.assign(d=_day(creators_raw["last_modify_ts"])).drop_duplicates(["user_id", "d"]).shape[0] == 106
     q = res.quarantine
     assert len(q) == 1
-    assert (q["source_file"].iloc[0], q["reason"].iloc[0]) == ("Ning/creator_contents_extension.json", "published_at is after crawled_at")
+    assert (q["source_file"].iloc[0], q["reason"].iloc[0]) == (
+        "Ning/creator_contents_extension.json",
+        "published_at is after crawled_at",
+    )
     assert json.loads(q["raw"].iloc[0])["note_id"] == "64a47bc0000000002f0284c9"
     ext = notes_raw[notes_raw["_file"] == "Ning/creator_contents_extension.json"].reset_index(drop=True)
     assert q["record_number"].iloc[0] == int(ext.index[ext["note_id"] == "64a47bc0000000002f0284c9"][0]) + 1
     g = res.accounting.groupby("source_file")[["read", "kept", "duplicates", "quarantined"]].sum()
     assert (g["read"] == g["kept"] + g["duplicates"] + g["quarantined"]).all()
-    assert len(g) == len(list(REAL.rglob("*.json"))) == 57 and not res.file_notes  # every JSON file (not the third-party CSV)
+    assert (
+        len(g) == len(list(REAL.rglob("*.json"))) == 57 and not res.file_notes
+    )  # every JSON file (not the third-party CSV)
 
 
 def test_real_crawl_values(real, plain) -> None:
@@ -308,12 +382,18 @@ def test_stable_order_is_pandas_mergesort() -> None:
     rng = np.random.default_rng(1)
     ids = [f"n{x}" for x in rng.integers(0, 300, 2000)] + ["é", "z", "Z", "中", "a\u00e9", "😀"] * 10
     m = len(ids)
-    f = pd.DataFrame({
-        "note_id": pd.Series(ids, dtype=object),
-        "snapshot_date": rng.choice(np.array([date(2025, 1, 1), date(2025, 1, 2), None], dtype=object), m),
-        "crawled_at": pd.Series(pd.to_datetime(rng.integers(0, 10**6, m), unit="s", utc=True)).where(rng.random(m) > 0.05),
-        "_file": rng.choice(np.array(["b", "a", "c"], dtype=object), m), "_record": rng.integers(0, 50, m),
-    }, index=rng.permutation(m) + 5)
+    f = pd.DataFrame(
+        {
+            "note_id": pd.Series(ids, dtype=object),
+            "snapshot_date": rng.choice(np.array([date(2025, 1, 1), date(2025, 1, 2), None], dtype=object), m),
+            "crawled_at": pd.Series(pd.to_datetime(rng.integers(0, 10**6, m), unit="s", utc=True)).where(
+                rng.random(m) > 0.05
+            ),
+            "_file": rng.choice(np.array(["b", "a", "c"], dtype=object), m),
+            "_record": rng.integers(0, 50, m),
+        },
+        index=rng.permutation(m) + 5,
+    )
     for cols in (["note_id", "snapshot_date"], ["crawled_at", "_file", "_record"]):
         got = f.take(ingest.stable_order(f, cols)).index
         assert list(got) == list(f.sort_values(cols, kind="mergesort").index), cols
@@ -329,14 +409,17 @@ def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
 
     rng = np.random.default_rng(seed)
     n = 3_000
-    frame = pd.DataFrame({
-        "note_id": rng.choice([f"n{i}" for i in range(400)], n).astype(object),
-        "snapshot_date": rng.choice([date(2025, 6, 1), date(2025, 6, 2)], n).astype(object),
-        "crawled_at": pd.to_datetime(rng.integers(0, 50, n), unit="h", utc=True),
-        "_file": rng.choice(["a.jsonl", "b.jsonl"], n).astype(object),
-        "_record": rng.integers(1, 100, n),
-        "likes": rng.integers(0, 10, n),
-    }, index=rng.permutation(n) + 10)
+    frame = pd.DataFrame(
+        {
+            "note_id": rng.choice([f"n{i}" for i in range(400)], n).astype(object),
+            "snapshot_date": rng.choice([date(2025, 6, 1), date(2025, 6, 2)], n).astype(object),
+            "crawled_at": pd.to_datetime(rng.integers(0, 50, n), unit="h", utc=True),
+            "_file": rng.choice(["a.jsonl", "b.jsonl"], n).astype(object),
+            "_record": rng.integers(1, 100, n),
+            "likes": rng.integers(0, 10, n),
+        },
+        index=rng.permutation(n) + 10,
+    )
     frame.loc[frame.index[:40], "crawled_at"] = pd.NaT
     order = frame.take(stable_order(frame, ["crawled_at", "_file", "_record"]))
     want = order.duplicated(["note_id", "snapshot_date"], keep="last").reindex(frame.index)
@@ -357,13 +440,15 @@ def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
 
     rng = np.random.default_rng(seed)
     n = 2_000
-    frame = pd.DataFrame({
-        "note_id": rng.choice([f"n{i}" for i in range(300)] + ["中", "Z"], n).astype(object),
-        "snapshot_date": rng.choice([date(2025, 6, 2), date(2025, 6, 1), None], n).astype(object),
-        "crawled_at": pd.to_datetime(rng.integers(0, 30, n), unit="h", utc=True),
-        "_file": rng.choice(["b.jsonl", "a.jsonl"], n).astype(object),
-        "_record": rng.integers(1, 60, n),
-    })
+    frame = pd.DataFrame(
+        {
+            "note_id": rng.choice([f"n{i}" for i in range(300)] + ["中", "Z"], n).astype(object),
+            "snapshot_date": rng.choice([date(2025, 6, 2), date(2025, 6, 1), None], n).astype(object),
+            "crawled_at": pd.to_datetime(rng.integers(0, 30, n), unit="h", utc=True),
+            "_file": rng.choice(["b.jsonl", "a.jsonl"], n).astype(object),
+            "_record": rng.integers(1, 60, n),
+        }
+    )
     frame.loc[frame.index[:25], "crawled_at"] = pd.NaT
     rows = np.flatnonzero(rng.random(n) < 0.7)
     kept_pos, dup = latest_positions(frame, "note_id", rows, order=["note_id", "snapshot_date"])
@@ -382,8 +467,13 @@ def test_in_range_per_distinct_day() -> None:
     from kol_pipeline.lib.ingest import _in_range
 
     days = pd.Series([date(2025, 6, d) for d in (1, 2, 3, 2, 5)] + [None], index=list("abcdef"), dtype=object)
-    for start, end in ((None, None), (date(2025, 6, 2), None), (None, date(2025, 6, 2)),
-                       (date(2025, 6, 2), date(2025, 6, 3)), (date(2025, 7, 1), None)):
+    for start, end in (
+        (None, None),
+        (date(2025, 6, 2), None),
+        (None, date(2025, 6, 2)),
+        (date(2025, 6, 2), date(2025, 6, 3)),
+        (date(2025, 7, 1), None),
+    ):
         want = [d is not None and (start is None or d >= start) and (end is None or d <= end) for d in days]
         if start is None and end is None:
             want = [True] * len(days)  # no bounds: every row, as before

@@ -57,35 +57,138 @@ ABSENT = _Absent()  # the key is not in the record
 
 # name -> value; "future" and "after_crawl" are computed per record
 MUTATIONS: dict[str, Any] = {
-    "null": None, "absent": ABSENT, "empty": "", "nan": float("nan"), "huge_float": 1e30, "neg_one": -1,
-    "neg_huge": -1e30, "obj": {"a": 1}, "list": [1, 2], "fullwidth": "１２３", "arabic": "٣", "ls": "a\u2028b",
-    "nel": "x\u0085y", "bare_ls": "\u2028", "newline": "a\nb", "true": True, "false": False, "huge_int": 10**30,
-    "long": "长" * 3000, "wan": "1.2万", "zan": "赞", "dian_zan": "点赞", "abc": "abc", "float12": 12.0,
-    "neg_str": "-5", "spaces": "  ", "padded": " 7 ", "comma": "1,234", "plus": "10万+",
+    "null": None,
+    "absent": ABSENT,
+    "empty": "",
+    "nan": float("nan"),
+    "huge_float": 1e30,
+    "neg_one": -1,
+    "neg_huge": -1e30,
+    "obj": {"a": 1},
+    "list": [1, 2],
+    "fullwidth": "１２３",
+    "arabic": "٣",
+    "ls": "a\u2028b",
+    "nel": "x\u0085y",
+    "bare_ls": "\u2028",
+    "newline": "a\nb",
+    "true": True,
+    "false": False,
+    "huge_int": 10**30,
+    "long": "长" * 3000,
+    "wan": "1.2万",
+    "zan": "赞",
+    "dian_zan": "点赞",
+    "abc": "abc",
+    "float12": 12.0,
+    "neg_str": "-5",
+    "spaces": "  ",
+    "padded": " 7 ",
+    "comma": "1,234",
+    "plus": "10万+",
 }
 # ids: only values that are certainly bad ids (a valid-looking mutated id could collide with another record's)
-ID_MUTATIONS = ("null", "absent", "empty", "nan", "huge_float", "obj", "list", "fullwidth", "arabic", "bare_ls", "ls",
-                "nel", "newline", "long", "wan", "zan", "float12", "spaces")
-TIME_MUTATIONS = ("null", "absent", "empty", "nan", "huge_float", "neg_one", "neg_huge", "obj", "list", "bare_ls",
-                  "newline", "true", "huge_int", "long", "wan", "zan", "abc", "neg_str", "fullwidth", "arabic",
-                  "float12")
+ID_MUTATIONS = (
+    "null",
+    "absent",
+    "empty",
+    "nan",
+    "huge_float",
+    "obj",
+    "list",
+    "fullwidth",
+    "arabic",
+    "bare_ls",
+    "ls",
+    "nel",
+    "newline",
+    "long",
+    "wan",
+    "zan",
+    "float12",
+    "spaces",
+)
+TIME_MUTATIONS = (
+    "null",
+    "absent",
+    "empty",
+    "nan",
+    "huge_float",
+    "neg_one",
+    "neg_huge",
+    "obj",
+    "list",
+    "bare_ls",
+    "newline",
+    "true",
+    "huge_int",
+    "long",
+    "wan",
+    "zan",
+    "abc",
+    "neg_str",
+    "fullwidth",
+    "arabic",
+    "float12",
+)
 FIELD_CLASS = {
-    "notes": {"note_id": "id", "user_id": "id", "type": "text", "title": "text", "desc": "text", "time": "pubtime",
-              "last_modify_ts": "crawl", "liked_count": "count", "collected_count": "count", "comment_count": "count",
-              "share_count": "count", "tag_list": "text", "nickname": "text"},
-    "comments": {"comment_id": "id", "note_id": "id", "content": "text", "create_time": "pubtime",
-                 "last_modify_ts": "crawl", "like_count": "optcount", "sub_comment_count": "optcount",
-                 "parent_comment_id": "text", "user_id": "text", "nickname": "text"},
-    "creators": {"user_id": "id", "nickname": "text", "gender": "text", "fans": "count", "follows": "count",
-                 "interaction": "count", "tag_list": "text", "last_modify_ts": "crawl"},
+    "notes": {
+        "note_id": "id",
+        "user_id": "id",
+        "type": "text",
+        "title": "text",
+        "desc": "text",
+        "time": "pubtime",
+        "last_modify_ts": "crawl",
+        "liked_count": "count",
+        "collected_count": "count",
+        "comment_count": "count",
+        "share_count": "count",
+        "tag_list": "text",
+        "nickname": "text",
+    },
+    "comments": {
+        "comment_id": "id",
+        "note_id": "id",
+        "content": "text",
+        "create_time": "pubtime",
+        "last_modify_ts": "crawl",
+        "like_count": "optcount",
+        "sub_comment_count": "optcount",
+        "parent_comment_id": "text",
+        "user_id": "text",
+        "nickname": "text",
+    },
+    "creators": {
+        "user_id": "id",
+        "nickname": "text",
+        "gender": "text",
+        "fans": "count",
+        "follows": "count",
+        "interaction": "count",
+        "tag_list": "text",
+        "last_modify_ts": "crawl",
+    },
 }
 PUB_FIELD = {"notes": "time", "comments": "create_time"}
-COUNT_COLUMN = {"liked_count": "likes", "collected_count": "saves", "comment_count": "comments",
-                "share_count": "shares", "fans": "followers", "follows": "following",
-                "interaction": "likes_and_saves_total", "like_count": "like_count",
-                "sub_comment_count": "sub_comment_count"}
-TEXT_COLUMN = {("notes", "title"): "title", ("notes", "desc"): "description", ("comments", "content"): "content",
-               ("notes", "nickname"): "nickname", ("creators", "nickname"): "nickname"}
+COUNT_COLUMN = {
+    "liked_count": "likes",
+    "collected_count": "saves",
+    "comment_count": "comments",
+    "share_count": "shares",
+    "fans": "followers",
+    "follows": "following",
+    "interaction": "likes_and_saves_total",
+    "like_count": "like_count",
+    "sub_comment_count": "sub_comment_count",
+}
+TEXT_COLUMN = {
+    ("notes", "title"): "title",
+    ("notes", "desc"): "description",
+    ("comments", "content"): "content",
+    ("notes", "nickname"): "nickname",
+    ("creators", "nickname"): "nickname",
+}
 ID_COLUMN = ingest.ID_COLUMN
 
 
@@ -231,30 +334,61 @@ class Gen:
         ms = self.crawl_ms()
         r = self.rng
         if kind == "notes":
-            return {"note_id": self._id("n"), "user_id": self._id("u"), "type": r.choice(["normal", "video"]),
-                    "title": r.choice(["防晒霜测评", "Summer look", "早餐 breakfast"]), "desc": "今天分享 #护肤",
-                    "time": ms - r.randrange(1, 5) * 86_400_000, "last_modify_ts": ms,
-                    "liked_count": r.choice(["35", "1.1万", "10万+", "2", ""]), "collected_count": str(r.randrange(100)),
-                    "comment_count": r.choice(["3", "评论", "1,234"]), "share_count": r.choice(["0", "分享", "7"]),
-                    "tag_list": "护肤,防晒", "nickname": r.choice(["小红", "Lily", "阿梅"])}
+            return {
+                "note_id": self._id("n"),
+                "user_id": self._id("u"),
+                "type": r.choice(["normal", "video"]),
+                "title": r.choice(["防晒霜测评", "Summer look", "早餐 breakfast"]),
+                "desc": "今天分享 #护肤",
+                "time": ms - r.randrange(1, 5) * 86_400_000,
+                "last_modify_ts": ms,
+                "liked_count": r.choice(["35", "1.1万", "10万+", "2", ""]),
+                "collected_count": str(r.randrange(100)),
+                "comment_count": r.choice(["3", "评论", "1,234"]),
+                "share_count": r.choice(["0", "分享", "7"]),
+                "tag_list": "护肤,防晒",
+                "nickname": r.choice(["小红", "Lily", "阿梅"]),
+            }
         if kind == "comments":
-            return {"comment_id": self._id("c"), "note_id": r.choice(self.anchors), "content": r.choice(["好用吗", "求链接", "👍"]),
-                    "create_time": ms - r.randrange(1, 3600) * 1000, "last_modify_ts": ms,
-                    "like_count": r.choice(["3", "", "赞"]), "sub_comment_count": r.choice(["0", "2"]),
-                    "parent_comment_id": r.choice(["0", "", None]), "user_id": self._id("u"), "nickname": "路人"}
-        return {"user_id": self._id("u"), "nickname": r.choice(["小红", "Lily"]), "gender": r.choice(["0", "1"]),
-                "fans": r.choice(["1.2万", "300", "0"]), "follows": str(r.randrange(500)), "interaction": "5.6万",
-                "tag_list": '{"info": null}', "last_modify_ts": ms}
+            return {
+                "comment_id": self._id("c"),
+                "note_id": r.choice(self.anchors),
+                "content": r.choice(["好用吗", "求链接", "👍"]),
+                "create_time": ms - r.randrange(1, 3600) * 1000,
+                "last_modify_ts": ms,
+                "like_count": r.choice(["3", "", "赞"]),
+                "sub_comment_count": r.choice(["0", "2"]),
+                "parent_comment_id": r.choice(["0", "", None]),
+                "user_id": self._id("u"),
+                "nickname": "路人",
+            }
+        return {
+            "user_id": self._id("u"),
+            "nickname": r.choice(["小红", "Lily"]),
+            "gender": r.choice(["0", "1"]),
+            "fans": r.choice(["1.2万", "300", "0"]),
+            "follows": str(r.randrange(500)),
+            "interaction": "5.6万",
+            "tag_list": '{"info": null}',
+            "last_modify_ts": ms,
+        }
 
-    def mutate(self, kind: str, rec: dict[str, Any], pools: dict[str, tuple[str, ...]],
-               only: tuple[str, str] | None = None) -> str:
+    def mutate(
+        self, kind: str, rec: dict[str, Any], pools: dict[str, tuple[str, ...]], only: tuple[str, str] | None = None
+    ) -> str:
         """1-3 random fields to random values of their pools, or (`only`) one given field to one given value."""
         fields = list(FIELD_CLASS[kind])
         if kind == "comments":
             fields.remove("note_id")  # kept pointing at an anchor note except when mutated below
         done = []
-        picks = [only] if only else [(f, self.rng.choice(pools[FIELD_CLASS[kind][f]]))
-                                     for f in self.rng.sample(fields, self.rng.randint(1, 3))]
+        picks = (
+            [only]
+            if only
+            else [
+                (f, self.rng.choice(pools[FIELD_CLASS[kind][f]]))
+                for f in self.rng.sample(fields, self.rng.randint(1, 3))
+            ]
+        )
         for f, name in picks:
             if name == "future":
                 rec[f] = int((NOW + timedelta(days=30)).timestamp() * 1000)
@@ -279,10 +413,18 @@ class Gen:
             ids = tuple(m for m in ids if m != "float12")
         if self.fmt == "db":  # Python's int() reads "１２３" as 123: a stored time, of 1970, that no run selects
             times = tuple(m for m in times if m not in ("fullwidth", "arabic", "float12"))
-        return {"id": ids, "crawl": times + ("future",), "pubtime": times + ("after_crawl",), "count": allm,
-                "optcount": allm, "text": allm}
+        return {
+            "id": ids,
+            "crawl": times + ("future",),
+            "pubtime": times + ("after_crawl",),
+            "count": allm,
+            "optcount": allm,
+            "text": allm,
+        }
 
-    def file_slots(self, kind: str, n: int, extra_dups_from: list[Slot] | None = None, sweep: bool = False) -> list[Slot]:
+    def file_slots(
+        self, kind: str, n: int, extra_dups_from: list[Slot] | None = None, sweep: bool = False
+    ) -> list[Slot]:
         """n records (most mutated at random); with `sweep`, also one record per (field, value of its pool), so every
         mutation of the issue reaches every field whatever the seed."""
         pools = self.pools()
@@ -295,7 +437,9 @@ class Gen:
         for f, fc in FIELD_CLASS[kind].items() if sweep else ():
             for name in pools[fc]:
                 rec = self.base(kind)
-                slots.append(Slot(kind, rec, base_ms=rec["last_modify_ts"], mutated=self.mutate(kind, rec, pools, (f, name))))
+                slots.append(
+                    Slot(kind, rec, base_ms=rec["last_modify_ts"], mutated=self.mutate(kind, rec, pools, (f, name)))
+                )
         for _ in range(n):
             rec = self.base(kind)
             base_ms = rec["last_modify_ts"]
@@ -309,11 +453,16 @@ class Gen:
         for s in self.rng.sample(clean, min(2, len(clean))):
             again = dict(s.record, last_modify_ts=s.base_ms + 1000, nickname="再次抓取")
             s.loser = True
-            slots.insert(self.rng.randrange(len(slots) + 1), Slot(kind, again, base_ms=s.base_ms + 1000, mutated="recrawl"))
+            slots.insert(
+                self.rng.randrange(len(slots) + 1), Slot(kind, again, base_ms=s.base_ms + 1000, mutated="recrawl")
+            )
         for s in extra_dups_from or []:  # the later crawl of a record of another file
             again = dict(s.record, last_modify_ts=s.base_ms + 1000)
             s.loser = True
-            slots.insert(self.rng.randrange(len(slots) + 1), Slot(kind, again, base_ms=s.base_ms + 1000, mutated="recrawl other file"))
+            slots.insert(
+                self.rng.randrange(len(slots) + 1),
+                Slot(kind, again, base_ms=s.base_ms + 1000, mutated="recrawl other file"),
+            )
         return slots
 
     def clean_slots(self, slots: list[Slot], k: int) -> list[Slot]:
@@ -368,8 +517,14 @@ def write_json(path: Path, source: str, slots: list[Slot], truncate: bool) -> li
     if truncate:  # cut in the middle of the last record: the records before it are salvaged, it is one problem
         text = "[\n" + ",\n".join(parts[:-1]) + ",\n" + parts[-1][: len(parts[-1]) // 2]
         last = planted[-1]
-        planted[-1] = Planted(last.kind, source, last.number, REJECT,
-                              reason=f"malformed or truncated JSON at record {last.number}", why="truncated")
+        planted[-1] = Planted(
+            last.kind,
+            source,
+            last.number,
+            REJECT,
+            reason=f"malformed or truncated JSON at record {last.number}",
+            why="truncated",
+        )
     path.write_text(text, encoding="utf-8")
     return planted
 
@@ -412,7 +567,9 @@ def write_csv(path: Path, source: str, slots: list[Slot], encoding: str, fmt: st
             buf.write("\n")
         elif s.special == "ragged":
             w.writerow(["x"] * len(header) + ["one too many"])
-            planted.append(_problem(s, source, n, f"CSV row has {len(header) + 1} fields, the header has {len(header)}"))
+            planted.append(
+                _problem(s, source, n, f"CSV row has {len(header) + 1} fields, the header has {len(header)}")
+            )
         else:
             w.writerow([_csv_value(s.record.get(h, ABSENT)) for h in header])
             planted.append(_plant(s, fmt, source, n))
@@ -457,15 +614,23 @@ def make_landing(root: Path, fmt: str, seed: int, size: int = 30, sweep: bool = 
     base = root / "mediacrawler" / "xhs" / fmt
     base.mkdir(parents=True)
     rel = f"mediacrawler/xhs/{fmt}"
-    names = {"a": "search_contents_2025-06-11", "b": "detail_contents_recrawl", "c": "search_comments_2025-06-12",
-             "u": "creator_creator"}
+    names = {
+        "a": "search_contents_2025-06-11",
+        "b": "detail_contents_recrawl",
+        "c": "search_comments_2025-06-12",
+        "u": "creator_creator",
+    }
     files = {"a": notes_a, "b": notes_b, "c": comments, "u": creators}
     planted: list[Planted] = []
     if fmt == "xlsx":
-        planted += write_xlsx(base / "xhs_search_20250612_101500.xlsx", f"{rel}/xhs_search_20250612_101500.xlsx",
-                              {"notes": notes_a, "comments": comments, "creators": creators})
-        planted += write_xlsx(base / "xhs_detail_20250612_120000.xlsx", f"{rel}/xhs_detail_20250612_120000.xlsx",
-                              {"notes": notes_b})
+        planted += write_xlsx(
+            base / "xhs_search_20250612_101500.xlsx",
+            f"{rel}/xhs_search_20250612_101500.xlsx",
+            {"notes": notes_a, "comments": comments, "creators": creators},
+        )
+        planted += write_xlsx(
+            base / "xhs_detail_20250612_120000.xlsx", f"{rel}/xhs_detail_20250612_120000.xlsx", {"notes": notes_b}
+        )
         return planted
     for key, slots in files.items():
         if fmt == "json":
@@ -595,11 +760,13 @@ def test_fast_reader_agrees_with_reference(tmp_path, monkeypatch, seed):
     _, fast = run_files(tmp_path)
     assert any(isinstance(f.records, fastread.ColumnarRecords) for f in landing.index_landing(tmp_path))
     key = ["source_file", "kind", "snapshot_date"]
-    pd.testing.assert_frame_equal(ref.accounting.sort_values(key).reset_index(drop=True),
-                                  fast.accounting.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        ref.accounting.sort_values(key).reset_index(drop=True), fast.accounting.sort_values(key).reset_index(drop=True)
+    )
     cols = ["source_file", "record_number", "reason", "snapshot_date"]
-    pd.testing.assert_frame_equal(ref.quarantine[cols].reset_index(drop=True),
-                                  fast.quarantine[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        ref.quarantine[cols].reset_index(drop=True), fast.quarantine[cols].reset_index(drop=True)
+    )
     assert ref.quarantine["raw"].tolist() == fast.quarantine["raw"].tolist()
 
 
@@ -641,8 +808,11 @@ def test_intake_fuzz_database(tmp_path, seed):
     gen = Gen(seed, "db")
     notes = gen.file_slots("notes", 30, sweep=True)
     notes += gen.file_slots("notes", 10, extra_dups_from=gen.clean_slots(notes, 2))
-    slots = {"notes": notes, "comments": gen.file_slots("comments", 30, sweep=True),
-             "creators": gen.file_slots("creators", 15, sweep=True)}
+    slots = {
+        "notes": notes,
+        "comments": gen.file_slots("comments", 30, sweep=True),
+        "creators": gen.file_slots("creators", 15, sweep=True),
+    }
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'mc.db'}")
     md = build_metadata(strict=False)
     md.create_all(engine)
@@ -654,8 +824,9 @@ def test_intake_fuzz_database(tmp_path, seed):
         # a later crawl of a pair may be written before the earlier one: the duplicate is decided by crawl time
         recs, ps = _db_planted(gen, tables, kind, ss, lo, hi)
         planted += ps
-        batches.append((kind, readers.FileRecords(path=f"gen:{kind}", records=recs,
-                                                  record_numbers=list(range(1, len(recs) + 1)))))
+        batches.append(
+            (kind, readers.FileRecords(path=f"gen:{kind}", records=recs, record_numbers=list(range(1, len(recs) + 1))))
+        )
     report = mediacrawler_db.write_records(engine, tables, batches)
     assert all(r.reason for r in report.refused)
     res = ingest.ingest_batches(ingest.db_batches(engine, start, end), _ctx(), start, end)
@@ -667,8 +838,27 @@ def test_generator_plants_what_the_contract_names():
     """The generator covers the cases of the issue (a fuzz test that plants nothing tests nothing)."""
     planted = make_landing(Path(tempfile.mkdtemp()), "jsonl", 11)
     whys = " ".join(p.why for p in planted)
-    for m in ("=null", "=absent", "=empty", "=nan", "=huge", "=neg", "=obj", "=list", "=fullwidth", "=arabic", "=ls",
-              "=nel", "=newline", "=true", "=long", "=zan", "recrawl", "malformed", "nonobject"):
+    for m in (
+        "=null",
+        "=absent",
+        "=empty",
+        "=nan",
+        "=huge",
+        "=neg",
+        "=obj",
+        "=list",
+        "=fullwidth",
+        "=arabic",
+        "=ls",
+        "=nel",
+        "=newline",
+        "=true",
+        "=long",
+        "=zan",
+        "recrawl",
+        "malformed",
+        "nonobject",
+    ):
         assert m in whys, m
     assert {p.cls for p in planted} == {KEEP, REJECT, ANY}
     assert sum(p.cls == KEEP and p.why not in ("", "anchor", "recrawl", "recrawl other file") for p in planted) > 5

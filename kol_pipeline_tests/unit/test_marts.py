@@ -31,8 +31,19 @@ def utc(s: str) -> pd.Timestamp:
 
 def notes_frame(rows: list[dict]) -> pd.DataFrame:
     base = {
-        "user_id": None, "title": "", "description": "", "tags": [], "published_at": None, "crawled_at": None,
-        "likes": 0, "saves": 0, "comments": 0, "shares": 0, "engagements": 0, "brands": [], "is_disclosed": False,
+        "user_id": None,
+        "title": "",
+        "description": "",
+        "tags": [],
+        "published_at": None,
+        "crawled_at": None,
+        "likes": 0,
+        "saves": 0,
+        "comments": 0,
+        "shares": 0,
+        "engagements": 0,
+        "brands": [],
+        "is_disclosed": False,
     }
     out = []
     for r in rows:
@@ -70,10 +81,24 @@ D3, D4, D5 = D(2025, 4, 11), D(2025, 4, 12), D(2025, 4, 13)
 def campaign_inputs():
     campaigns = pd.DataFrame(
         [
-            {"campaign_id": "C1", "brand": "Glow", "phase": "launch", "start_date": D(2025, 3, 1),
-             "end_date": D(2025, 3, 31), "target_keywords": ["serum", "精华液"], "budget_cny": 10000.0},
-            {"campaign_id": "C2", "brand": "Glow", "phase": "sustain", "start_date": D(2025, 3, 25),
-             "end_date": D(2025, 4, 30), "target_keywords": ["面霜"], "budget_cny": 5000.0},
+            {
+                "campaign_id": "C1",
+                "brand": "Glow",
+                "phase": "launch",
+                "start_date": D(2025, 3, 1),
+                "end_date": D(2025, 3, 31),
+                "target_keywords": ["serum", "精华液"],
+                "budget_cny": 10000.0,
+            },
+            {
+                "campaign_id": "C2",
+                "brand": "Glow",
+                "phase": "sustain",
+                "start_date": D(2025, 3, 25),
+                "end_date": D(2025, 4, 30),
+                "target_keywords": ["面霜"],
+                "budget_cny": 5000.0,
+            },
         ]
     )
     posts = pd.DataFrame(
@@ -88,19 +113,58 @@ def campaign_inputs():
     # n2 published 2025-03-18 17:00 UTC = 2025-03-19 01:00 Asia/Shanghai. n3, n4: never crawled.
     notes = notes_frame(
         [
-            {"note_id": "n1", "user_id": "u1", "title": "新品测评", "description": "一周体验", "tags": ["SERUM", "护肤"],
-             "published_at": "2025-03-02 02:00", "engagements": 800, "saves": 180, "is_disclosed": True,
-             "brands": ["Glow"], "snapshot_date": D(2025, 3, 19)},
-            {"note_id": "n1", "user_id": "u1", "title": "新品测评", "description": "一周体验", "tags": ["SERUM", "护肤"],
-             "published_at": "2025-03-02 02:00", "engagements": 900, "saves": 200, "is_disclosed": True,
-             "brands": ["Glow"], "snapshot_date": D(2025, 3, 20)},
-            {"note_id": "n2", "user_id": "u2", "title": "日常分享", "description": "好用", "tags": ["面霜"],
-             "published_at": "2025-03-18 17:00", "engagements": 150, "saves": 30, "is_disclosed": False,
-             "brands": [], "snapshot_date": D(2025, 3, 20)},
+            {
+                "note_id": "n1",
+                "user_id": "u1",
+                "title": "新品测评",
+                "description": "一周体验",
+                "tags": ["SERUM", "护肤"],
+                "published_at": "2025-03-02 02:00",
+                "engagements": 800,
+                "saves": 180,
+                "is_disclosed": True,
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 3, 19),
+            },
+            {
+                "note_id": "n1",
+                "user_id": "u1",
+                "title": "新品测评",
+                "description": "一周体验",
+                "tags": ["SERUM", "护肤"],
+                "published_at": "2025-03-02 02:00",
+                "engagements": 900,
+                "saves": 200,
+                "is_disclosed": True,
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 3, 20),
+            },
+            {
+                "note_id": "n2",
+                "user_id": "u2",
+                "title": "日常分享",
+                "description": "好用",
+                "tags": ["面霜"],
+                "published_at": "2025-03-18 17:00",
+                "engagements": 150,
+                "saves": 30,
+                "is_disclosed": False,
+                "brands": [],
+                "snapshot_date": D(2025, 3, 20),
+            },
         ]
     )
-    nm_cols = ["snapshot_date", "note_id", "user_id", "published_date", "engagements", "saves", "eng_30d", "er_7d",
-               "is_disclosed"]
+    nm_cols = [
+        "snapshot_date",
+        "note_id",
+        "user_id",
+        "published_date",
+        "engagements",
+        "saves",
+        "eng_30d",
+        "er_7d",
+        "is_disclosed",
+    ]
     note_metrics = pd.DataFrame(
         [
             # a stale day that must be ignored for D1
@@ -116,8 +180,12 @@ def campaign_inputs():
     # u2: 200,000 on 03-10 (mid) and 600,000 on 03-21 (macro, after D1): n2 published 03-19 -> mid as of D1.
     # u3: no snapshot -> unknown.
     creators = creators_frame(
-        [("u1", "2025-03-01", 5000), ("u1", "2025-03-03", 12000), ("u2", "2025-03-10", 200000),
-         ("u2", "2025-03-21", 600000)]
+        [
+            ("u1", "2025-03-01", 5000),
+            ("u1", "2025-03-03", 12000),
+            ("u2", "2025-03-10", 200000),
+            ("u2", "2025-03-21", 600000),
+        ]
     )
     return campaigns, posts, notes, note_metrics, creators
 
@@ -166,8 +234,16 @@ def test_campaign_performance_hand_computed(campaign_inputs):
 
     unk = row(out, tier="unknown")  # never crawled, author without snapshot
     assert unk["spend_cny"] == pytest.approx(500.0)
-    for col in ("engagements", "saves", "cpe_cny", "cost_per_save_cny", "median_er_7d", "keyword_coverage",
-                "disclosure_rate", "density_ok"):
+    for col in (
+        "engagements",
+        "saves",
+        "cpe_cny",
+        "cost_per_save_cny",
+        "median_er_7d",
+        "keyword_coverage",
+        "disclosure_rate",
+        "density_ok",
+    ):
         assert pd.isna(unk[col]), col
     assert all(c.passed for c in marts.check_campaign_performance(out, posts)), marts.check_campaign_performance(
         out, posts
@@ -197,19 +273,56 @@ def test_campaign_performance_second_day_uses_eng_30d_and_new_posts(campaign_inp
 
 @pytest.mark.parametrize("n_creators, expected", [(14, False), (15, True)])
 def test_density_ok_threshold(n_creators, expected):
-    campaigns = pd.DataFrame([{"campaign_id": "C", "brand": "B", "phase": "launch", "start_date": D(2025, 1, 1),
-                               "end_date": D(2025, 2, 1), "target_keywords": ["x"], "budget_cny": 1.0}])
+    campaigns = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C",
+                "brand": "B",
+                "phase": "launch",
+                "start_date": D(2025, 1, 1),
+                "end_date": D(2025, 2, 1),
+                "target_keywords": ["x"],
+                "budget_cny": 1.0,
+            }
+        ]
+    )
     # n_creators creators, the first one posting twice (so notes != creators)
     posts = pd.DataFrame(
-        [{"campaign_id": "C", "note_id": f"p{i}", "user_id": f"u{i}", "fee_cny": 100.0, "posted_date": D(2025, 1, 2)}
-         for i in range(n_creators)]
+        [
+            {"campaign_id": "C", "note_id": f"p{i}", "user_id": f"u{i}", "fee_cny": 100.0, "posted_date": D(2025, 1, 2)}
+            for i in range(n_creators)
+        ]
         + [{"campaign_id": "C", "note_id": "extra", "user_id": "u0", "fee_cny": 100.0, "posted_date": D(2025, 1, 3)}]
     )
-    empty_nm = pd.DataFrame(columns=["snapshot_date", "note_id", "user_id", "published_date", "engagements", "saves",
-                                     "eng_30d", "er_7d", "is_disclosed"])
-    empty_notes = notes_frame([]).reindex(columns=["note_id", "user_id", "title", "description", "tags",
-                                                   "published_at", "crawled_at", "engagements", "saves", "brands",
-                                                   "is_disclosed", "snapshot_date"])
+    empty_nm = pd.DataFrame(
+        columns=[
+            "snapshot_date",
+            "note_id",
+            "user_id",
+            "published_date",
+            "engagements",
+            "saves",
+            "eng_30d",
+            "er_7d",
+            "is_disclosed",
+        ]
+    )
+    empty_notes = notes_frame([]).reindex(
+        columns=[
+            "note_id",
+            "user_id",
+            "title",
+            "description",
+            "tags",
+            "published_at",
+            "crawled_at",
+            "engagements",
+            "saves",
+            "brands",
+            "is_disclosed",
+            "snapshot_date",
+        ]
+    )
     creators = creators_frame([(f"u{i}", "2025-01-01", 20000) for i in range(n_creators)])
     out = marts.campaign_performance(campaigns, posts, empty_nm, empty_notes, creators, [D(2025, 1, 10)])
     a = row(out, tier="all")
@@ -240,18 +353,39 @@ def test_check_campaign_performance_catches_wrong_spend(campaign_inputs):
 
 @pytest.fixture()
 def sov_inputs():
-    brands = pd.DataFrame([{"brand": "Glow", "aliases": [], "category": "skincare", "control_keyword": None},
-                           {"brand": "Lumi", "aliases": [], "category": "food", "control_keyword": None}])
-    campaigns = pd.DataFrame([{"campaign_id": "C1", "brand": "Glow", "phase": "launch", "start_date": D(2025, 3, 1),
-                               "end_date": D(2025, 3, 31), "target_keywords": ["精华"], "budget_cny": 1.0}])
-    posts = pd.DataFrame([{"campaign_id": "C1", "note_id": "n3", "user_id": "u3", "fee_cny": 10.0,
-                           "posted_date": D(2025, 3, 5)}])
+    brands = pd.DataFrame(
+        [
+            {"brand": "Glow", "aliases": [], "category": "skincare", "control_keyword": None},
+            {"brand": "Lumi", "aliases": [], "category": "food", "control_keyword": None},
+        ]
+    )
+    campaigns = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C1",
+                "brand": "Glow",
+                "phase": "launch",
+                "start_date": D(2025, 3, 1),
+                "end_date": D(2025, 3, 31),
+                "target_keywords": ["精华"],
+                "budget_cny": 1.0,
+            }
+        ]
+    )
+    posts = pd.DataFrame(
+        [{"campaign_id": "C1", "note_id": "n3", "user_id": "u3", "fee_cny": 10.0, "posted_date": D(2025, 3, 5)}]
+    )
     notes = notes_frame(
         [
             {"note_id": "n1", "user_id": "u1", "published_at": "2025-03-02", "brands": ["Glow"], "snapshot_date": D1},
             {"note_id": "n2", "user_id": "u2", "published_at": "2025-03-02", "brands": [], "snapshot_date": D1},
-            {"note_id": "n6", "user_id": "u2", "published_at": "2025-03-02", "brands": ["glow", "Lumi"],
-             "snapshot_date": D1},
+            {
+                "note_id": "n6",
+                "user_id": "u2",
+                "published_at": "2025-03-02",
+                "brands": ["glow", "Lumi"],
+                "snapshot_date": D1,
+            },
             {"note_id": "n7", "user_id": "u1", "published_at": "2025-03-02", "brands": ["Glow"], "snapshot_date": D1},
             {"note_id": "n8", "user_id": "u4", "published_at": "2025-03-02", "brands": ["Lumi"], "snapshot_date": D1},
         ]
@@ -272,8 +406,13 @@ def sov_inputs():
         [rankings, pd.DataFrame([{"keyword": "精华", "rank": 1, "note_id": "n7", "snapshot_date": D(2025, 3, 19)}])]
     )
     creators = creators_frame(
-        [("u1", "2025-03-01", 5000), ("u1", "2025-03-03", 12000), ("u2", "2025-03-10", 200000),
-         ("u2", "2025-03-21", 600000), ("u4", "2025-02-01", 3000)]
+        [
+            ("u1", "2025-03-01", 5000),
+            ("u1", "2025-03-03", 12000),
+            ("u2", "2025-03-10", 200000),
+            ("u2", "2025-03-21", 600000),
+            ("u4", "2025-02-01", 3000),
+        ]
     )
     return rankings, notes, posts, campaigns, brands, creators
 
@@ -289,8 +428,14 @@ def test_keyword_share_of_voice_hand_computed(sov_inputs):
     # n3 (campaign post, unknown tier), n6 (u2 mid: the 03-21 snapshot is after D1)
     assert g["results"] == 5 and g["brand_results"] == 3
     assert g["share_of_voice"] == pytest.approx(0.6)
-    assert (g["brand_results_nano"], g["brand_results_micro"], g["brand_results_mid"], g["brand_results_macro"],
-            g["brand_results_top"], g["brand_results_unknown_tier"]) == (0, 1, 1, 0, 0, 1)
+    assert (
+        g["brand_results_nano"],
+        g["brand_results_micro"],
+        g["brand_results_mid"],
+        g["brand_results_macro"],
+        g["brand_results_top"],
+        g["brand_results_unknown_tier"],
+    ) == (0, 1, 1, 0, 0, 1)
     lu = row(out, keyword="精华", brand="Lumi")
     assert lu["brand_results"] == 1 and lu["share_of_voice"] == pytest.approx(0.2) and lu["brand_results_mid"] == 1
     m = row(out, keyword="面霜", brand="Glow")
@@ -329,8 +474,10 @@ def _daily(keyword_col: str, key: str, start: str, days: int, values, value_col:
 
 def test_brand_search_lift_hand_computed():
     campaigns = pd.DataFrame(
-        [{"campaign_id": "L1", "brand": "Glow", "start_date": D(2025, 3, 1)},
-         {"campaign_id": "L2", "brand": "Lumi", "start_date": D(2025, 3, 1)}]
+        [
+            {"campaign_id": "L1", "brand": "Glow", "start_date": D(2025, 3, 1)},
+            {"campaign_id": "L2", "brand": "Lumi", "start_date": D(2025, 3, 1)},
+        ]
     )
     brands = pd.DataFrame([{"brand": "Glow", "control_keyword": "面霜"}, {"brand": "Lumi", "control_keyword": None}])
     si = (
@@ -338,8 +485,10 @@ def test_brand_search_lift_hand_computed():
         _daily("keyword", "Glow", "2025-02-01", 28, [90, 110] * 14, "search_index")
         + _daily("keyword", "glow", "2025-03-01", 28, 150, "search_index", skip=range(21, 28))
         # outside both windows: must be ignored
-        + [{"date": D(2025, 1, 31), "keyword": "Glow", "search_index": 10000.0},
-           {"date": D(2025, 3, 29), "keyword": "Glow", "search_index": 10000.0}]
+        + [
+            {"date": D(2025, 1, 31), "keyword": "Glow", "search_index": 10000.0},
+            {"date": D(2025, 3, 29), "keyword": "Glow", "search_index": 10000.0},
+        ]
         # control: 200 before, 220 after -> control_lift 0.1
         + _daily("keyword", "面霜", "2025-02-01", 28, 200, "search_index")
         + _daily("keyword", "面霜", "2025-03-01", 28, 220, "search_index")
@@ -396,34 +545,82 @@ def test_brand_creator_relationships_repeat_vs_one_off():
     notes = notes_frame(
         [
             # u1: ISO week 23 (Mon 06-02, Wed 06-04) and week 25 (06-15 17:00 UTC = Mon 06-16 Shanghai) -> repeat
-            {"note_id": "a1", "user_id": "u1", "published_at": "2025-06-02 04:00", "brands": ["Glow"],
-             "snapshot_date": D(2025, 6, 2)},
-            {"note_id": "a2", "user_id": "u1", "published_at": "2025-06-04 04:00", "brands": ["Glow"],
-             "is_disclosed": True, "snapshot_date": D(2025, 6, 4)},
-            {"note_id": "a3", "user_id": "u1", "published_at": "2025-06-15 17:00", "brands": ["Glow"],
-             "snapshot_date": D(2025, 6, 16)},
+            {
+                "note_id": "a1",
+                "user_id": "u1",
+                "published_at": "2025-06-02 04:00",
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 6, 2),
+            },
+            {
+                "note_id": "a2",
+                "user_id": "u1",
+                "published_at": "2025-06-04 04:00",
+                "brands": ["Glow"],
+                "is_disclosed": True,
+                "snapshot_date": D(2025, 6, 4),
+            },
+            {
+                "note_id": "a3",
+                "user_id": "u1",
+                "published_at": "2025-06-15 17:00",
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 6, 16),
+            },
             # u2: two notes in the same ISO week -> one-off
-            {"note_id": "b1", "user_id": "u2", "published_at": "2025-06-03 04:00", "brands": ["Glow"],
-             "snapshot_date": D(2025, 6, 3)},
-            {"note_id": "b2", "user_id": "u2", "published_at": "2025-06-05 04:00", "brands": ["Glow"],
-             "snapshot_date": D(2025, 6, 5)},
+            {
+                "note_id": "b1",
+                "user_id": "u2",
+                "published_at": "2025-06-03 04:00",
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 6, 3),
+            },
+            {
+                "note_id": "b2",
+                "user_id": "u2",
+                "published_at": "2025-06-05 04:00",
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 6, 5),
+            },
             # u3: 2025-01-01 is outside the 180-day window of 06-30 (first day 2025-01-02), 01-02 is inside
-            {"note_id": "c1", "user_id": "u3", "published_at": "2025-01-01 04:00", "brands": ["Glow"],
-             "snapshot_date": D(2025, 1, 1)},
-            {"note_id": "c2", "user_id": "u3", "published_at": "2025-01-02 04:00", "brands": ["Glow"],
-             "snapshot_date": D(2025, 1, 2)},
+            {
+                "note_id": "c1",
+                "user_id": "u3",
+                "published_at": "2025-01-01 04:00",
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 1, 1),
+            },
+            {
+                "note_id": "c2",
+                "user_id": "u3",
+                "published_at": "2025-01-02 04:00",
+                "brands": ["Glow"],
+                "snapshot_date": D(2025, 1, 2),
+            },
             # u5 mentions Lumi only; n0 mentions nobody
-            {"note_id": "d1", "user_id": "u5", "published_at": "2025-06-20 04:00", "brands": ["Lumi"],
-             "snapshot_date": D(2025, 6, 20)},
-            {"note_id": "n0", "user_id": "u5", "published_at": "2025-06-21 04:00", "brands": [],
-             "snapshot_date": D(2025, 6, 21)},
+            {
+                "note_id": "d1",
+                "user_id": "u5",
+                "published_at": "2025-06-20 04:00",
+                "brands": ["Lumi"],
+                "snapshot_date": D(2025, 6, 20),
+            },
+            {
+                "note_id": "n0",
+                "user_id": "u5",
+                "published_at": "2025-06-21 04:00",
+                "brands": [],
+                "snapshot_date": D(2025, 6, 21),
+            },
         ]
     )
     campaigns = pd.DataFrame([{"campaign_id": "C1", "brand": "Glow"}])
     # b1 is a paid post (sponsored though not disclosed); p1 is a paid post never crawled (u4, posted 06-10)
     posts = pd.DataFrame(
-        [{"campaign_id": "C1", "note_id": "b1", "user_id": "u2", "fee_cny": 1.0, "posted_date": D(2025, 6, 3)},
-         {"campaign_id": "C1", "note_id": "p1", "user_id": "u4", "fee_cny": 1.0, "posted_date": D(2025, 6, 10)}]
+        [
+            {"campaign_id": "C1", "note_id": "b1", "user_id": "u2", "fee_cny": 1.0, "posted_date": D(2025, 6, 3)},
+            {"campaign_id": "C1", "note_id": "p1", "user_id": "u4", "fee_cny": 1.0, "posted_date": D(2025, 6, 10)},
+        ]
     )
     brands = pd.DataFrame([{"brand": "Glow"}, {"brand": "Lumi"}])
     # the SQL of lib/queries/brand_creator_relationships.sql, over the notes frame as a DuckDB input
@@ -476,8 +673,14 @@ def test_tier_comparison_hand_computed():
         ],
         columns=["campaign_id", "brand", "tier", "notes", "spend_cny", "engagements", "saves"],
     ).assign(snapshot_date=D1)
-    tcols = ["brand_results_nano", "brand_results_micro", "brand_results_mid", "brand_results_macro",
-             "brand_results_top", "brand_results_unknown_tier"]
+    tcols = [
+        "brand_results_nano",
+        "brand_results_micro",
+        "brand_results_mid",
+        "brand_results_macro",
+        "brand_results_top",
+        "brand_results_unknown_tier",
+    ]
     sov = pd.DataFrame(
         [
             ("精华", "Glow", 5, 3, 0, 1, 1, 0, 0, 1),
@@ -487,8 +690,12 @@ def test_tier_comparison_hand_computed():
         ],
         columns=["keyword", "brand", "results", "brand_results", *tcols],
     ).assign(snapshot_date=D1)
-    campaigns = pd.DataFrame([{"campaign_id": "C1", "brand": "Glow", "target_keywords": ["精华"]},
-                              {"campaign_id": "C2", "brand": "Lumi", "target_keywords": ["面霜"]}])
+    campaigns = pd.DataFrame(
+        [
+            {"campaign_id": "C1", "brand": "Glow", "target_keywords": ["精华"]},
+            {"campaign_id": "C2", "brand": "Lumi", "target_keywords": ["面霜"]},
+        ]
+    )
     out = marts.tier_comparison(cp, sov, campaigns)
     assert list(out.columns[: len(TIER_COMPARISON.columns)]) == TIER_COMPARISON.column_names
     conform(out, TIER_COMPARISON)
@@ -527,8 +734,9 @@ def test_tier_comparison_hand_computed():
 def _tier_comparison_day_by_day(cp: pd.DataFrame, sov: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
     """What the tier_comparison asset did before it made one call over its run: a call per day, concatenated."""
     days = sorted(set(cp["snapshot_date"]) | set(sov["snapshot_date"]))
-    parts = [marts.tier_comparison(cp[cp["snapshot_date"] == d], sov[sov["snapshot_date"] == d], campaigns)
-             for d in days]
+    parts = [
+        marts.tier_comparison(cp[cp["snapshot_date"] == d], sov[sov["snapshot_date"] == d], campaigns) for d in days
+    ]
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
@@ -537,21 +745,36 @@ def test_tier_comparison_over_days_equals_a_call_per_day():
     tier rows only on the days that have that tier (in a campaign note, or only in the rankings)."""
     cp_rows = [
         # day 1: a campaign note of unknown tier
-        (D1, "C1", "Glow", "all", 2, 1500.0, 950.0, 210.0), (D1, "C1", "Glow", "nano", 1, 1000.0, 900.0, 200.0),
+        (D1, "C1", "Glow", "all", 2, 1500.0, 950.0, 210.0),
+        (D1, "C1", "Glow", "nano", 1, 1000.0, 900.0, 200.0),
         (D1, "C1", "Glow", "unknown", 1, 500.0, np.nan, np.nan),
         # day 2: nothing unknown, and no rankings that day
-        (D2, "C1", "Glow", "all", 1, 1000.0, 50.0, 5.0), (D2, "C1", "Glow", "micro", 1, 1000.0, 50.0, 5.0),
+        (D2, "C1", "Glow", "all", 1, 1000.0, 50.0, 5.0),
+        (D2, "C1", "Glow", "micro", 1, 1000.0, 50.0, 5.0),
         # day 3: unknown only in the rankings; day 4: unknown nowhere (its rankings count 0 for it)
-        (D3, "C1", "Glow", "all", 1, 800.0, 80.0, 8.0), (D3, "C1", "Glow", "mid", 1, 800.0, np.nan, np.nan),
-        (D4, "C1", "Glow", "all", 1, 800.0, 80.0, 8.0), (D4, "C1", "Glow", "mid", 1, 800.0, 80.0, 8.0),
+        (D3, "C1", "Glow", "all", 1, 800.0, 80.0, 8.0),
+        (D3, "C1", "Glow", "mid", 1, 800.0, np.nan, np.nan),
+        (D4, "C1", "Glow", "all", 1, 800.0, 80.0, 8.0),
+        (D4, "C1", "Glow", "mid", 1, 800.0, 80.0, 8.0),
     ]
-    cp = pd.DataFrame(cp_rows, columns=["snapshot_date", "campaign_id", "brand", "tier", "notes", "spend_cny",
-                                        "engagements", "saves"])
-    tcols = ["brand_results_nano", "brand_results_micro", "brand_results_mid", "brand_results_macro",
-             "brand_results_top", "brand_results_unknown_tier"]
+    cp = pd.DataFrame(
+        cp_rows, columns=["snapshot_date", "campaign_id", "brand", "tier", "notes", "spend_cny", "engagements", "saves"]
+    )
+    tcols = [
+        "brand_results_nano",
+        "brand_results_micro",
+        "brand_results_mid",
+        "brand_results_macro",
+        "brand_results_top",
+        "brand_results_unknown_tier",
+    ]
     sov = pd.DataFrame(
-        [(D1, "精华", "Glow", 2, 2, 1, 0, 0, 0, 0, 1), (D3, "精华", "Glow", 3, 3, 0, 1, 1, 0, 0, 1),
-         (D4, "精华", "Glow", 3, 2, 0, 0, 2, 0, 0, 0), (D5, "精华", "Glow", 1, 1, 1, 0, 0, 0, 0, 0)],
+        [
+            (D1, "精华", "Glow", 2, 2, 1, 0, 0, 0, 0, 1),
+            (D3, "精华", "Glow", 3, 3, 0, 1, 1, 0, 0, 1),
+            (D4, "精华", "Glow", 3, 2, 0, 0, 2, 0, 0, 0),
+            (D5, "精华", "Glow", 1, 1, 1, 0, 0, 0, 0, 0),
+        ],
         columns=["snapshot_date", "keyword", "brand", "results", "brand_results", *tcols],
     )
     campaigns = pd.DataFrame([{"campaign_id": "C1", "brand": "Glow", "target_keywords": ["精华"]}])
@@ -578,8 +801,9 @@ def test_tier_comparison_over_the_sample_equals_a_call_per_day():
     from kol_pipeline.lib.brand import read_search_rankings
 
     sr = read_search_rankings(w.landing, [d.isoformat() for d in days]).frame
-    sov = marts.keyword_share_of_voice(sr, r.notes, b["campaign_posts"], b["campaigns"], b["brands"], r.creators,
-                                       days, w.settings)
+    sov = marts.keyword_share_of_voice(
+        sr, r.notes, b["campaign_posts"], b["campaigns"], b["brands"], r.creators, days, w.settings
+    )
     out = marts.tier_comparison(cp, sov, b["campaigns"])
     assert out["snapshot_date"].nunique() == len(days) and out["sov_contribution"].notna().sum() > 100
     pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, b["campaigns"]))
@@ -597,14 +821,26 @@ def test_campaign_performance_over_days_equals_a_call_per_day():
     nm = w.note_metrics(days)
     b, r = w.brand, w.ingest
     first = b["campaigns"].iloc[[0]]
-    camps = pd.concat([b["campaigns"], first.assign(campaign_id="quiet", start_date=days[20]),
-                       first.assign(campaign_id="late", start_date=days[10])], ignore_index=True)
-    posts = pd.concat([b["campaign_posts"], b["campaign_posts"].iloc[[0]].assign(campaign_id="late",
-                                                                                  posted_date=days[25])],
-                      ignore_index=True)
+    camps = pd.concat(
+        [
+            b["campaigns"],
+            first.assign(campaign_id="quiet", start_date=days[20]),
+            first.assign(campaign_id="late", start_date=days[10]),
+        ],
+        ignore_index=True,
+    )
+    posts = pd.concat(
+        [b["campaign_posts"], b["campaign_posts"].iloc[[0]].assign(campaign_id="late", posted_date=days[25])],
+        ignore_index=True,
+    )
     ranged = marts.campaign_performance(camps, posts, nm, r.notes, r.creators, days, w.settings)
-    per_day = pd.concat([marts.campaign_performance(camps, posts, nm[nm["snapshot_date"] == d], r.notes,
-                                                    r.creators, [d], w.settings) for d in days], ignore_index=True)
+    per_day = pd.concat(
+        [
+            marts.campaign_performance(camps, posts, nm[nm["snapshot_date"] == d], r.notes, r.creators, [d], w.settings)
+            for d in days
+        ],
+        ignore_index=True,
+    )
     pd.testing.assert_frame_equal(ranged, per_day, check_exact=True)
     quiet = ranged[ranged["campaign_id"] == "quiet"]
     assert list(quiet["snapshot_date"]) == days[20:] and set(quiet["tier"]) == {"all"}
@@ -621,9 +857,21 @@ def test_campaign_performance_over_days_equals_a_call_per_day():
 
 
 def test_creator_shortlist_hand_computed():
-    cols = ["user_id", "nickname", "tier", "primary_category", "score", "authenticity_flags", "median_er_7d",
-            "median_save_to_like", "median_half_life_days", "evergreen_share", "substantive_comment_share",
-            "est_cpe_cny", "followers"]
+    cols = [
+        "user_id",
+        "nickname",
+        "tier",
+        "primary_category",
+        "score",
+        "authenticity_flags",
+        "median_er_7d",
+        "median_save_to_like",
+        "median_half_life_days",
+        "evergreen_share",
+        "substantive_comment_share",
+        "est_cpe_cny",
+        "followers",
+    ]
     rows = [
         ("m1", "Ann", "micro", "skincare", 0.90, [], 0.07, 0.52, 3.2, 0.40, 0.65, 0.85, 52300),
         ("m2", "Bo", "micro", "skincare", 0.80, ["low_er_for_tier"], 0.01, 0.1, 1.0, 0.0, 0.1, 1.0, 40000),
@@ -635,8 +883,13 @@ def test_creator_shortlist_hand_computed():
     ]
     sc = pd.DataFrame(rows, columns=cols).assign(snapshot_date=D1)
     sc = pd.concat([sc, sc.assign(snapshot_date=D(2025, 3, 19), score=0.1)])  # another day, ignored
-    brands = pd.DataFrame([{"brand": "Glow", "category": "skincare"}, {"brand": "Lumi", "category": "food"},
-                           {"brand": "Nada", "category": None}])
+    brands = pd.DataFrame(
+        [
+            {"brand": "Glow", "category": "skincare"},
+            {"brand": "Lumi", "category": "food"},
+            {"brand": "Nada", "category": None},
+        ]
+    )
     out = marts.creator_shortlist(sc, brands, [D1], tier="micro", top_n=2)
     assert list(out.columns[: len(CREATOR_SHORTLIST.columns)]) == CREATOR_SHORTLIST.column_names
     conform(out, CREATOR_SHORTLIST)
@@ -662,16 +915,33 @@ def test_creator_shortlist_hand_computed():
 
 
 def test_mart_specs_registered():
-    for name in ("campaign_performance", "keyword_share_of_voice", "brand_search_lift", "brand_creator_relationships",
-                 "tier_comparison", "creator_shortlist"):
+    for name in (
+        "campaign_performance",
+        "keyword_share_of_voice",
+        "brand_search_lift",
+        "brand_creator_relationships",
+        "tier_comparison",
+        "creator_shortlist",
+    ):
         assert name in TABLES
     assert not TABLES["brand_search_lift"].partitioned
 
 
 def test_empty_inputs_give_spec_columns_and_nulls():
     E = lambda name: TABLES[name].empty_frame()  # noqa: E731
-    camps = pd.DataFrame([{"campaign_id": "C", "brand": "B", "phase": "p", "start_date": D(2025, 3, 1),
-                           "end_date": D(2025, 3, 30), "target_keywords": ["x"], "budget_cny": 1.0}])
+    camps = pd.DataFrame(
+        [
+            {
+                "campaign_id": "C",
+                "brand": "B",
+                "phase": "p",
+                "start_date": D(2025, 3, 1),
+                "end_date": D(2025, 3, 30),
+                "target_keywords": ["x"],
+                "budget_cny": 1.0,
+            }
+        ]
+    )
     brands = pd.DataFrame([{"brand": "B", "aliases": [], "category": "c", "control_keyword": None}])
     cp = marts.campaign_performance(camps, E("campaign_posts"), E("note_metrics"), E("notes"), E("creators"), [D1])
     a = row(cp, tier="all")
@@ -680,10 +950,16 @@ def test_empty_inputs_give_spec_columns_and_nulls():
     g = row(lift, campaign_id="C")
     assert g["pre_days"] == 0 and pd.isna(g["lift"]) and pd.isna(g["pre_mean"])
     for name, df in [
-        ("keyword_share_of_voice", marts.keyword_share_of_voice(E("search_rankings"), E("notes"), E("campaign_posts"),
-                                                                camps, brands, E("creators"), [D1])),
-        ("brand_creator_relationships", marts.brand_creator_relationships(duck.connect(), E("notes"),
-                                                                          E("campaign_posts"), camps, brands, [D1])),
+        (
+            "keyword_share_of_voice",
+            marts.keyword_share_of_voice(
+                E("search_rankings"), E("notes"), E("campaign_posts"), camps, brands, E("creators"), [D1]
+            ),
+        ),
+        (
+            "brand_creator_relationships",
+            marts.brand_creator_relationships(duck.connect(), E("notes"), E("campaign_posts"), camps, brands, [D1]),
+        ),
         ("creator_shortlist", marts.creator_shortlist(E("creator_scorecard"), brands, [D1])),
     ]:
         assert df.empty and list(df.columns[: len(TABLES[name].columns)]) == TABLES[name].column_names

@@ -41,11 +41,27 @@ def note_rows(note_id, user_id, published, crawls, category=None, disclosed=Fals
     for when, likes, saves, comments, shares in crawls:
         c = ts(when)
         rows.append(
-            dict(note_id=note_id, user_id=user_id, nickname=user_id, note_type="normal", title="t", description="",
-                 tags=[], published_at=ts(published), crawled_at=c, likes=likes, saves=saves, comments=comments,
-                 shares=shares, engagements=likes + saves + comments + shares, category=category,
-                 brands=list(brands), is_disclosed=disclosed, source_file="x.json",
-                 snapshot_date=c.tz_convert(SH).date())
+            dict(
+                note_id=note_id,
+                user_id=user_id,
+                nickname=user_id,
+                note_type="normal",
+                title="t",
+                description="",
+                tags=[],
+                published_at=ts(published),
+                crawled_at=c,
+                likes=likes,
+                saves=saves,
+                comments=comments,
+                shares=shares,
+                engagements=likes + saves + comments + shares,
+                category=category,
+                brands=list(brands),
+                is_disclosed=disclosed,
+                source_file="x.json",
+                snapshot_date=c.tz_convert(SH).date(),
+            )
         )
     return rows
 
@@ -58,16 +74,36 @@ def daily_crawls(published: str, ages: range, eng_of_age) -> list[tuple]:
 
 def creator_rows(user_id, snaps):
     return [
-        dict(user_id=user_id, nickname=f"nick_{user_id}", gender="", followers=f, following=1,
-             likes_and_saves_total=1, tier=None, crawled_at=ts(f"{s} 09:00"), source_file="c.json",
-             snapshot_date=d(s))
+        dict(
+            user_id=user_id,
+            nickname=f"nick_{user_id}",
+            gender="",
+            followers=f,
+            following=1,
+            likes_and_saves_total=1,
+            tier=None,
+            crawled_at=ts(f"{s} 09:00"),
+            source_file="c.json",
+            snapshot_date=d(s),
+        )
         for s, f in snaps
     ]
 
 
-EMPTY_COMMENTS = pd.DataFrame(columns=["comment_id", "note_id", "user_id", "parent_comment_id", "content",
-                                       "created_at", "like_count", "comment_class", "is_substantive",
-                                       "snapshot_date"])
+EMPTY_COMMENTS = pd.DataFrame(
+    columns=[
+        "comment_id",
+        "note_id",
+        "user_id",
+        "parent_comment_id",
+        "content",
+        "created_at",
+        "like_count",
+        "comment_class",
+        "is_substantive",
+        "snapshot_date",
+    ]
+)
 NO_POSTS = pd.DataFrame(columns=["campaign_id", "note_id", "user_id", "fee_cny", "posted_date"])
 
 
@@ -88,9 +124,15 @@ def isnull(v) -> bool:
 @pytest.fixture(scope="module")
 def linear_note():
     """n1 published 2025-03-01 10:00 (Shanghai), crawled daily at 10:00 at ages 1..32 with E = 10 x age."""
-    notes = pd.DataFrame(note_rows("n1", "u1", "2025-03-01 10:00",
-                                   daily_crawls("2025-03-01 10:00", range(1, 33), lambda a: 10 * a),
-                                   category="food"))
+    notes = pd.DataFrame(
+        note_rows(
+            "n1",
+            "u1",
+            "2025-03-01 10:00",
+            daily_crawls("2025-03-01 10:00", range(1, 33), lambda a: 10 * a),
+            category="food",
+        )
+    )
     creators = pd.DataFrame(creator_rows("u1", [("2025-03-06", 1000), ("2025-03-10", 2000)]))
     return notes, creators
 
@@ -127,8 +169,9 @@ def test_rerunning_a_past_partition_gives_the_same_numbers(linear_note):
     full = note_metrics(notes, creators, EMPTY_COMMENTS, NO_POSTS, days("2025-03-01", "2025-04-05"))
     for day in (d("2025-03-08"), d("2025-03-31")):
         one = note_metrics(notes, creators, EMPTY_COMMENTS, NO_POSTS, [day])
-        pd.testing.assert_frame_equal(one.reset_index(drop=True),
-                                      full[full["snapshot_date"] == day].reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            one.reset_index(drop=True), full[full["snapshot_date"] == day].reset_index(drop=True)
+        )
 
 
 def test_er_7d_nearest_creator_snapshot():
@@ -154,12 +197,19 @@ def test_er_7d_nearest_creator_snapshot():
 
 def test_evergreen_and_share_after_48h():
     def crawls(e30, e90):
-        return [("2025-01-02 10:00", 5, 0, 0, 0), ("2025-01-03 10:00", 10, 0, 0, 0),
-                ("2025-01-30 10:00", e30, 0, 0, 0), ("2025-02-01 10:00", e30, 0, 0, 0),
-                ("2025-03-31 10:00", e90, 0, 0, 0), ("2025-04-02 10:00", e90, 0, 0, 0)]
+        return [
+            ("2025-01-02 10:00", 5, 0, 0, 0),
+            ("2025-01-03 10:00", 10, 0, 0, 0),
+            ("2025-01-30 10:00", e30, 0, 0, 0),
+            ("2025-02-01 10:00", e30, 0, 0, 0),
+            ("2025-03-31 10:00", e90, 0, 0, 0),
+            ("2025-04-02 10:00", e90, 0, 0, 0),
+        ]
 
-    notes = pd.DataFrame(note_rows("ever", "u", "2025-01-01 10:00", crawls(100, 200))
-                         + note_rows("flat", "u", "2025-01-01 10:00", crawls(100, 120)))
+    notes = pd.DataFrame(
+        note_rows("ever", "u", "2025-01-01 10:00", crawls(100, 200))
+        + note_rows("flat", "u", "2025-01-01 10:00", crawls(100, 120))
+    )
     out = note_metrics(notes, pd.DataFrame(creator_rows("u", [])), EMPTY_COMMENTS, NO_POSTS, [d("2025-04-02")])
     ever, flat = row(out, note_id="ever"), row(out, note_id="flat")
     assert ever["eng_30d"] == pytest.approx(100) and ever["eng_90d"] == pytest.approx(200)
@@ -179,8 +229,9 @@ def test_viral_against_the_authors_trailing_median():
         rows += note_rows(f"b{i}", "ub", f"2025-03-{i + 1:02d} 10:00", [("2025-03-20 10:00", e, 0, 0, 0)])
     # an old note of ub (published 100 days before) is in the 120-day note window but not in the 90-day median
     rows += note_rows("b_old", "ub", "2024-12-10 10:00", [("2025-03-20 10:00", 100000, 0, 0, 0)])
-    out = note_metrics(pd.DataFrame(rows), pd.DataFrame(creator_rows("ua", [])), EMPTY_COMMENTS, NO_POSTS,
-                       [d("2025-03-20")])
+    out = note_metrics(
+        pd.DataFrame(rows), pd.DataFrame(creator_rows("ua", [])), EMPTY_COMMENTS, NO_POSTS, [d("2025-03-20")]
+    )
     viral = out.set_index("note_id")["is_viral"]
     assert viral[["a0", "a1", "a2", "a3", "a4"]].tolist() == [False, False, False, True, False]
     assert viral[["b0", "b1", "b2", "b3", "b4"]].tolist() == [False] * 5
@@ -191,8 +242,9 @@ def test_note_window_is_the_trailing_120_days_in_shanghai_time():
     rows = note_rows("in", "u", "2024-11-22 00:30", [("2025-03-20 10:00", 1, 1, 0, 0)])  # D-118
     rows += note_rows("edge", "u", "2024-11-21 08:00", [("2025-03-20 10:00", 1, 1, 0, 0)])  # D-119 (00:00 UTC)
     rows += note_rows("out", "u", "2024-11-20 23:59", [("2025-03-20 10:00", 1, 1, 0, 0)])  # D-120
-    out = note_metrics(pd.DataFrame(rows), pd.DataFrame(creator_rows("u", [])), EMPTY_COMMENTS, NO_POSTS,
-                       [d("2025-03-20")])
+    out = note_metrics(
+        pd.DataFrame(rows), pd.DataFrame(creator_rows("u", [])), EMPTY_COMMENTS, NO_POSTS, [d("2025-03-20")]
+    )
     assert sorted(out["note_id"]) == ["edge", "in"]
     assert row(out, note_id="edge")["published_date"] == d("2024-11-21")
 
@@ -201,10 +253,18 @@ def test_sponsored_and_save_to_like():
     rows = note_rows("paid", "u", "2025-03-01 10:00", [("2025-03-05 10:00", 40, 10, 0, 0)])
     rows += note_rows("disc", "u", "2025-03-01 10:00", [("2025-03-05 10:00", 0, 10, 0, 0)], disclosed=True)
     rows += note_rows("org", "u", "2025-03-01 10:00", [("2025-03-05 10:00", 8, 2, 0, 0)])
-    posts = pd.DataFrame({"campaign_id": ["c1"], "note_id": ["paid"], "user_id": ["u"], "fee_cny": [100.0],
-                          "posted_date": [d("2025-03-01")]})
-    out = note_metrics(pd.DataFrame(rows), pd.DataFrame(creator_rows("u", [])), EMPTY_COMMENTS, posts,
-                       [d("2025-03-05")]).set_index("note_id")
+    posts = pd.DataFrame(
+        {
+            "campaign_id": ["c1"],
+            "note_id": ["paid"],
+            "user_id": ["u"],
+            "fee_cny": [100.0],
+            "posted_date": [d("2025-03-01")],
+        }
+    )
+    out = note_metrics(
+        pd.DataFrame(rows), pd.DataFrame(creator_rows("u", [])), EMPTY_COMMENTS, posts, [d("2025-03-05")]
+    ).set_index("note_id")
     assert out.loc[["paid", "org", "disc"], "is_sponsored"].tolist() == [True, False, True]
     assert out.loc["paid", "save_to_like"] == pytest.approx(0.25)
     assert isnull(out.loc["disc", "save_to_like"])  # likes = 0
@@ -214,18 +274,33 @@ def test_substantive_comment_share_counts_top_level_comments_seen_so_far():
     notes = pd.DataFrame(note_rows("n", "u", "2025-03-01 10:00", [("2025-03-02 10:00", 5, 1, 4, 0)]))
 
     def c(cid, day, sub, parent=None):
-        return dict(comment_id=cid, note_id="n", user_id="x", parent_comment_id=parent, content="",
-                    created_at=ts(f"{day} 08:00"), like_count=0, comment_class=None, is_substantive=sub,
-                    crawled_at=ts(f"{day} 10:00"), snapshot_date=d(day))
+        return dict(
+            comment_id=cid,
+            note_id="n",
+            user_id="x",
+            parent_comment_id=parent,
+            content="",
+            created_at=ts(f"{day} 08:00"),
+            like_count=0,
+            comment_class=None,
+            is_substantive=sub,
+            crawled_at=ts(f"{day} 10:00"),
+            snapshot_date=d(day),
+        )
 
-    comments = pd.DataFrame([
-        c("c1", "2025-03-02", True), c("c2", "2025-03-02", False),
-        c("c1", "2025-03-03", True), c("c2", "2025-03-03", False),  # seen again: counted once
-        c("r1", "2025-03-03", True, parent="c1"),  # a reply: not top-level
-        c("c3", "2025-03-05", True),
-    ])
-    out = note_metrics(notes, pd.DataFrame(creator_rows("u", [])), comments, NO_POSTS,
-                       days("2025-03-02", "2025-03-05")).set_index("snapshot_date")
+    comments = pd.DataFrame(
+        [
+            c("c1", "2025-03-02", True),
+            c("c2", "2025-03-02", False),
+            c("c1", "2025-03-03", True),
+            c("c2", "2025-03-03", False),  # seen again: counted once
+            c("r1", "2025-03-03", True, parent="c1"),  # a reply: not top-level
+            c("c3", "2025-03-05", True),
+        ]
+    )
+    out = note_metrics(
+        notes, pd.DataFrame(creator_rows("u", [])), comments, NO_POSTS, days("2025-03-02", "2025-03-05")
+    ).set_index("snapshot_date")
     share = out["substantive_comment_share"]
     assert share[d("2025-03-02")] == pytest.approx(0.5)
     assert share[d("2025-03-04")] == pytest.approx(0.5)
@@ -274,13 +349,36 @@ def nm_rows(user_id, n, *, published="2025-06-01", **cols):
     """n note_metrics rows of one creator on NM_DAY; each keyword column may be a scalar or a list of n values."""
     out = []
     for i in range(n):
-        r = dict(snapshot_date=NM_DAY, note_id=f"{user_id}_{i}", user_id=user_id,
-                 published_date=d(published) if isinstance(published, str) else published[i],
-                 age_days=20.0, engagements=100, likes=80, saves=10, comments=10, shares=0, followers=None,
-                 tier=None, category=None, brands=[], is_sponsored=False, is_disclosed=False, eng_2d=None,
-                 eng_7d=None, eng_30d=None, eng_90d=None, er_7d=None, save_to_like=None, share_after_48h=None,
-                 half_life_days=None, is_evergreen=None, is_viral=False, substantive_comment_share=None,
-                 crawled_at=ts(f"{NM_DAY} 10:00"))
+        r = dict(
+            snapshot_date=NM_DAY,
+            note_id=f"{user_id}_{i}",
+            user_id=user_id,
+            published_date=d(published) if isinstance(published, str) else published[i],
+            age_days=20.0,
+            engagements=100,
+            likes=80,
+            saves=10,
+            comments=10,
+            shares=0,
+            followers=None,
+            tier=None,
+            category=None,
+            brands=[],
+            is_sponsored=False,
+            is_disclosed=False,
+            eng_2d=None,
+            eng_7d=None,
+            eng_30d=None,
+            eng_90d=None,
+            er_7d=None,
+            save_to_like=None,
+            share_after_48h=None,
+            half_life_days=None,
+            is_evergreen=None,
+            is_viral=False,
+            substantive_comment_share=None,
+            crawled_at=ts(f"{NM_DAY} 10:00"),
+        )
         for k, v in cols.items():
             r[k] = v[i] if isinstance(v, list) else v
         out.append(r)
@@ -294,16 +392,21 @@ def snapshots_flat(user_id, followers, start="2025-06-25", end="2025-06-30"):
 def card(nm_list, creators_list, comments=None, rate_card=None, settings=MetricSettings()):
     nm = pd.DataFrame(nm_list)
     cr = pd.DataFrame(creators_list)
-    out = creator_scorecard(nm, cr, comments if comments is not None else EMPTY_COMMENTS, rate_card, [NM_DAY],
-                            settings)
+    out = creator_scorecard(nm, cr, comments if comments is not None else EMPTY_COMMENTS, rate_card, [NM_DAY], settings)
     assert out.columns.tolist()[: len(CREATOR_SCORECARD.column_names)] == CREATOR_SCORECARD.column_names
     conform(out, CREATOR_SCORECARD)
     return out.set_index("user_id")
 
 
 def test_niche_hhi_primary_category_and_medians():
-    nm = nm_rows("spec", 5, category=["food", "food", "food", "travel", None], er_7d=[0.1, 0.2, 0.3, 0.4, None],
-                 save_to_like=[0.1, 0.1, 0.5, 0.5, 0.5], half_life_days=[1.0, 2.0, None, None, None])
+    nm = nm_rows(
+        "spec",
+        5,
+        category=["food", "food", "food", "travel", None],
+        er_7d=[0.1, 0.2, 0.3, 0.4, None],
+        save_to_like=[0.1, 0.1, 0.5, 0.5, 0.5],
+        half_life_days=[1.0, 2.0, None, None, None],
+    )
     nm += nm_rows("tie", 2, category=["food", "travel"], published=[d("2025-06-01"), d("2025-06-10")])
     sc = card(nm, snapshots_flat("spec", 5000) + snapshots_flat("tie", 5000))
     assert sc.loc["spec", "niche_hhi"] == pytest.approx(0.75**2 + 0.25**2)
@@ -318,8 +421,13 @@ def test_niche_hhi_primary_category_and_medians():
 
 
 def test_notes_older_than_90_days_count_only_for_evergreen_share():
-    nm = nm_rows("u", 3, published=[d("2025-06-20"), d("2025-03-20"), d("2025-03-25")],
-                 is_evergreen=[None, True, False], er_7d=[0.1, 0.9, 0.9])
+    nm = nm_rows(
+        "u",
+        3,
+        published=[d("2025-06-20"), d("2025-03-20"), d("2025-03-25")],
+        is_evergreen=[None, True, False],
+        er_7d=[0.1, 0.9, 0.9],
+    )
     sc = card(nm, snapshots_flat("u", 5000))
     assert sc.loc["u", "notes_90d"] == 1
     assert sc.loc["u", "median_er_7d"] == pytest.approx(0.1)
@@ -327,8 +435,13 @@ def test_notes_older_than_90_days_count_only_for_evergreen_share():
 
 
 def test_follower_growth_cpe_and_disclosure():
-    nm = nm_rows("g", 4, eng_30d=[100.0, 200.0, 300.0, None], is_sponsored=[True, True, True, False],
-                 is_disclosed=[True, True, False, False])
+    nm = nm_rows(
+        "g",
+        4,
+        eng_30d=[100.0, 200.0, 300.0, None],
+        is_sponsored=[True, True, True, False],
+        is_disclosed=[True, True, False, False],
+    )
     nm += nm_rows("h", 1, eng_30d=0.0)
     cr = creator_rows("g", [("2025-05-30", 1000), ("2025-06-29", 1500)])  # D-31 and D-1
     cr += creator_rows("h", [("2025-05-27", 1000), ("2025-06-30", 1500)])  # D-34: too far
@@ -396,11 +509,24 @@ def test_duplicate_comments_flag():
     def comments_for(user, n_total, n_dup):
         rows = []
         for i in range(n_total):
-            text = ["好用好用！[赞R]", "好用 好用", "@小美 好用好用"][i % 3] if i < n_dup else f"第{i}条不一样的评论内容"
-            rows.append(dict(comment_id=f"{user}_c{i}", note_id=f"{user}_0", user_id=f"v{i}", parent_comment_id=None,
-                             content=text, created_at=ts("2025-06-20 10:00"), like_count=0,
-                             comment_class="other", is_substantive=True, crawled_at=ts("2025-06-20 10:00"),
-                             snapshot_date=d("2025-06-20")))
+            text = (
+                ["好用好用！[赞R]", "好用 好用", "@小美 好用好用"][i % 3] if i < n_dup else f"第{i}条不一样的评论内容"
+            )
+            rows.append(
+                dict(
+                    comment_id=f"{user}_c{i}",
+                    note_id=f"{user}_0",
+                    user_id=f"v{i}",
+                    parent_comment_id=None,
+                    content=text,
+                    created_at=ts("2025-06-20 10:00"),
+                    like_count=0,
+                    comment_class="other",
+                    is_substantive=True,
+                    crawled_at=ts("2025-06-20 10:00"),
+                    snapshot_date=d("2025-06-20"),
+                )
+            )
         return rows
 
     comments = pd.DataFrame(comments_for("dup", 20, 8) + comments_for("few", 19, 10) + comments_for("edge", 20, 6))
@@ -448,8 +574,11 @@ def test_tier_benchmark_quantiles_per_tier_and_category():
 def _read_real_notes() -> pd.DataFrame:
     def count(s: pd.Series) -> pd.Series:
         s = s.astype(str).str.strip().str.replace("+", "", regex=False)
-        mult = np.where(s.str.endswith("万") | s.str.lower().str.endswith("w"), 10_000,
-                        np.where(s.str.lower().str.endswith("k"), 1_000, 1))
+        mult = np.where(
+            s.str.endswith("万") | s.str.lower().str.endswith("w"),
+            10_000,
+            np.where(s.str.lower().str.endswith("k"), 1_000, 1),
+        )
         num = pd.to_numeric(s.str.rstrip("万wWkK"), errors="coerce")
         return (num * mult).round().astype("Int64")
 
@@ -457,13 +586,18 @@ def _read_real_notes() -> pd.DataFrame:
     for f in sorted(glob.glob(str(REAL / "*" / "*contents*.json"))):
         rows += json.loads(Path(f).read_text(encoding="utf-8"))
     df = pd.DataFrame(rows)
-    out = pd.DataFrame({
-        "note_id": df["note_id"], "user_id": df["user_id"],
-        "published_at": pd.to_datetime(pd.to_numeric(df["time"]), unit="ms", utc=True),
-        "crawled_at": pd.to_datetime(pd.to_numeric(df["last_modify_ts"]), unit="ms", utc=True),
-        "likes": count(df["liked_count"]), "saves": count(df["collected_count"]),
-        "comments": count(df["comment_count"]), "shares": count(df["share_count"]),
-    })
+    out = pd.DataFrame(
+        {
+            "note_id": df["note_id"],
+            "user_id": df["user_id"],
+            "published_at": pd.to_datetime(pd.to_numeric(df["time"]), unit="ms", utc=True),
+            "crawled_at": pd.to_datetime(pd.to_numeric(df["last_modify_ts"]), unit="ms", utc=True),
+            "likes": count(df["liked_count"]),
+            "saves": count(df["collected_count"]),
+            "comments": count(df["comment_count"]),
+            "shares": count(df["share_count"]),
+        }
+    )
     out["engagements"] = out["likes"] + out["saves"] + out["comments"] + out["shares"]
     out["category"] = None
     out["brands"] = [[] for _ in range(len(out))]
@@ -503,12 +637,22 @@ def _int_by_objects(x):
     return pd.array(pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce"), dtype="Int64")
 
 
-@pytest.mark.parametrize("values", [
-    np.array([1.5, np.nan, np.inf, -np.inf, 0.0]), np.array([1, 2, 3]), pd.Series([1, None, 3], dtype="Int64"),
-    pd.Series([1.5, None, 2.0], dtype="Float64"), pd.Series([1.0, np.nan, 3.0]), pd.array([4, None], dtype="Int64"),
-    np.array(["1", "x", None], dtype=object), pd.Series([True, False]), pd.Series(["2", None], dtype=object),
-    np.array([2.0, np.nan]),
-], ids=lambda v: f"{type(v).__name__}-{getattr(v, 'dtype', '')}")
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([1.5, np.nan, np.inf, -np.inf, 0.0]),
+        np.array([1, 2, 3]),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series([1.5, None, 2.0], dtype="Float64"),
+        pd.Series([1.0, np.nan, 3.0]),
+        pd.array([4, None], dtype="Int64"),
+        np.array(["1", "x", None], dtype=object),
+        pd.Series([True, False]),
+        pd.Series(["2", None], dtype=object),
+        np.array([2.0, np.nan]),
+    ],
+    ids=lambda v: f"{type(v).__name__}-{getattr(v, 'dtype', '')}",
+)
 def test_float_and_int_convert_numbers_directly(values):
     """`_float`/`_int` take numbers without the object round trip; the result (or the error) is the one of the
     conversion through objects, for numpy, nullable and object inputs."""
@@ -535,21 +679,43 @@ def _former_note_aggregates(nm: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFra
     n90["spons"] = n90["is_sponsored"].astype("boolean").fillna(False).astype(bool)
     n90["disc"] = n90["spons"] & n90["is_disclosed"].astype("boolean").fillna(False).astype(bool)
     g = n90.groupby(["user_id", "D"])
-    agg = pd.DataFrame({"notes_90d": g.size(), "median_er_7d": g["er_7d"].median(),
-                        "median_half_life_days": g["half_life_days"].median(), "med_eng_30d": g["eng_30d"].median(),
-                        "sum_likes": g["likes"].sum(min_count=1), "n_spons": g["spons"].sum(), "n_disc": g["disc"].sum()})
+    agg = pd.DataFrame(
+        {
+            "notes_90d": g.size(),
+            "median_er_7d": g["er_7d"].median(),
+            "median_half_life_days": g["half_life_days"].median(),
+            "med_eng_30d": g["eng_30d"].median(),
+            "sum_likes": g["likes"].sum(min_count=1),
+            "n_spons": g["spons"].sum(),
+            "n_disc": g["disc"].sum(),
+        }
+    )
     ev_rows = nm[nm["is_evergreen"].notna()]
-    ev_share = ev_rows.assign(ev=ev_rows["is_evergreen"].astype(bool).astype("float64")).groupby(["user_id", "D"])[
-        "ev"].mean().rename("evergreen_share")
+    ev_share = (
+        ev_rows.assign(ev=ev_rows["is_evergreen"].astype(bool).astype("float64"))
+        .groupby(["user_id", "D"])["ev"]
+        .mean()
+        .rename("evergreen_share")
+    )
     cat = n90[n90["category"].notna()]
     cc = cat.groupby(["user_id", "D", "category"]).agg(n=("note_id", "size"), last_pub=("pub", "max")).reset_index()
     cc["share"] = cc["n"] / cc.groupby(["user_id", "D"])["n"].transform("sum")
     hhi = (cc["share"] ** 2).groupby([cc["user_id"], cc["D"]]).sum().rename("niche_hhi")
-    prim = (cc.sort_values(["user_id", "D", "n", "last_pub", "category"], ascending=[True, True, False, False, True],
-                           kind="mergesort").drop_duplicates(["user_id", "D"]).set_index(["user_id", "D"])["category"]
-            .rename("primary_category"))
-    return pairs[["user_id", "D"]].join(agg, on=["user_id", "D"]).join(ev_share, on=["user_id", "D"]).join(
-        hhi, on=["user_id", "D"]).join(prim, on=["user_id", "D"])
+    prim = (
+        cc.sort_values(
+            ["user_id", "D", "n", "last_pub", "category"], ascending=[True, True, False, False, True], kind="mergesort"
+        )
+        .drop_duplicates(["user_id", "D"])
+        .set_index(["user_id", "D"])["category"]
+        .rename("primary_category")
+    )
+    return (
+        pairs[["user_id", "D"]]
+        .join(agg, on=["user_id", "D"])
+        .join(ev_share, on=["user_id", "D"])
+        .join(hhi, on=["user_id", "D"])
+        .join(prim, on=["user_id", "D"])
+    )
 
 
 def test_note_aggregates_by_pair_positions_equal_the_former_join():
@@ -562,34 +728,50 @@ def test_note_aggregates_by_pair_positions_equal_the_former_join():
     n = 3000
     days_ = pd.to_datetime(["2025-06-28", "2025-06-29", "2025-06-30"]).to_numpy(dtype="datetime64[ns]")
     users = np.array([f"u{i}" for i in range(60)] + ["é", "Z", "z"], dtype=object)
-    nm = pd.DataFrame({
-        "note_id": [f"n{i}" for i in range(n)],
-        "user_id": pd.Series(rng.choice(users, n), dtype=object).where(rng.random(n) > 0.02, None),
-        "D": days_[rng.integers(0, 3, n)],
-        "in90": rng.random(n) > 0.2,
-        "pub": pd.to_datetime("2025-06-01") + pd.to_timedelta(rng.integers(0, 6, n), unit="D"),
-        "category": pd.Series(rng.choice(["food", "travel", "美妆", "Beauty", "beauty"], n), dtype=object).where(
-            rng.random(n) > 0.2, None),
-        "er_7d": np.where(rng.random(n) > 0.3, rng.random(n), np.nan),
-        "save_to_like": rng.random(n), "half_life_days": np.where(rng.random(n) > 0.5, rng.random(n) * 9, np.nan),
-        "eng_30d": rng.integers(0, 500, n).astype(float), "comments": rng.integers(0, 50, n),
-        "likes": rng.integers(0, 900, n),
-        "is_sponsored": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
-        "is_disclosed": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
-        "is_evergreen": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
-    })
+    nm = pd.DataFrame(
+        {
+            "note_id": [f"n{i}" for i in range(n)],
+            "user_id": pd.Series(rng.choice(users, n), dtype=object).where(rng.random(n) > 0.02, None),
+            "D": days_[rng.integers(0, 3, n)],
+            "in90": rng.random(n) > 0.2,
+            "pub": pd.to_datetime("2025-06-01") + pd.to_timedelta(rng.integers(0, 6, n), unit="D"),
+            "category": pd.Series(rng.choice(["food", "travel", "美妆", "Beauty", "beauty"], n), dtype=object).where(
+                rng.random(n) > 0.2, None
+            ),
+            "er_7d": np.where(rng.random(n) > 0.3, rng.random(n), np.nan),
+            "save_to_like": rng.random(n),
+            "half_life_days": np.where(rng.random(n) > 0.5, rng.random(n) * 9, np.nan),
+            "eng_30d": rng.integers(0, 500, n).astype(float),
+            "comments": rng.integers(0, 50, n),
+            "likes": rng.integers(0, 900, n),
+            "is_sponsored": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+            "is_disclosed": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+            "is_evergreen": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+        }
+    )
     scored = np.concatenate([users[:-5], [f"quiet{i}" for i in range(4)]])  # creators without notes too
     pairs = pd.DataFrame({"user_id": np.repeat(scored, 3), "D": np.tile(days_, len(scored))})
     pairs = pairs.sample(frac=1.0, random_state=3).reset_index(drop=True)  # not in any particular order
 
-    want_pos = pairs.reset_index().merge(nm[["user_id", "D"]].reset_index(names="row"), on=["user_id", "D"], how="right")
+    want_pos = pairs.reset_index().merge(
+        nm[["user_id", "D"]].reset_index(names="row"), on=["user_id", "D"], how="right"
+    )
     want_pos = want_pos.sort_values("row")["index"].fillna(-1).astype(int).to_numpy()
     assert (pair_positions(pairs, nm) == want_pos).all() and (want_pos == -1).sum() > 0
 
     k = len(pairs)
     cs = pd.DataFrame(0.0, index=range(k), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
-    got = finish_scorecard(nm, pairs, np.full(k, 5000.0), np.full(k, "nick", dtype=object), np.full(k, np.nan), cs,
-                           np.zeros(k, dtype=bool), None, MetricSettings())
+    got = finish_scorecard(
+        nm,
+        pairs,
+        np.full(k, 5000.0),
+        np.full(k, "nick", dtype=object),
+        np.full(k, np.nan),
+        cs,
+        np.zeros(k, dtype=bool),
+        None,
+        MetricSettings(),
+    )
     want = _former_note_aggregates(nm, pairs)
     got = got.assign(D=pd.to_datetime(got["snapshot_date"])).set_index(["user_id", "D"]).sort_index()
     want = want.set_index(["user_id", "D"]).sort_index()
@@ -597,8 +779,9 @@ def test_note_aggregates_by_pair_positions_equal_the_former_join():
     assert want["primary_category"].notna().sum() > 100 and want["primary_category"].isna().sum() > 0
     want["primary_category"] = want["primary_category"].astype(object).where(want["primary_category"].notna(), None)
     for col in ("median_er_7d", "median_half_life_days", "niche_hhi", "evergreen_share", "primary_category"):
-        pd.testing.assert_series_equal(got[col].astype(object if col == "primary_category" else "float64"),
-                                       want[col], check_names=False, obj=col)
+        pd.testing.assert_series_equal(
+            got[col].astype(object if col == "primary_category" else "float64"), want[col], check_names=False, obj=col
+        )
     assert (got["notes_90d"].to_numpy() == want["notes_90d"].fillna(0).to_numpy()).all()
     want_disc = np.where(want["n_spons"] > 0, want["n_disc"] / want["n_spons"].where(want["n_spons"] > 0, 1), np.nan)
     np.testing.assert_allclose(got["disclosure_rate"].to_numpy(dtype=float), want_disc)
@@ -611,8 +794,12 @@ def test_float_columns_are_nullable_with_nan_and_inf_as_null():
 
     values = [1.5, np.nan, np.inf, -np.inf, 0.0, -2.25]
     want = pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")
-    for x in (np.array(values), pd.Series(values), pd.Series(pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")),
-              pd.Series(["1.5", None, "x", float("inf"), 0, "-2.25"], dtype=object)):
+    for x in (
+        np.array(values),
+        pd.Series(values),
+        pd.Series(pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")),
+        pd.Series(["1.5", None, "x", float("inf"), 0, "-2.25"], dtype=object),
+    ):
         got = _float(x)
         assert got.dtype == "Float64" and got.isna().tolist() == [False, True, True, True, False, False]
         pd.testing.assert_extension_array_equal(got, want)

@@ -91,18 +91,25 @@ def test_parse_counts_vectorized_keeps_index() -> None:
 
 def test_parse_epoch_ms() -> None:
     # 1741752000000 ms = 2025-03-12 04:00:00 UTC = 12:00 Asia/Shanghai
-    ts, why = parsing.parse_epoch_ms(_s([1741752000000, "1741752000000", 1741752000, "1741752000", "junk", None, 0, -3,
-                                          1741752000000 * 1000]), "last_modify_ts")
+    ts, why = parsing.parse_epoch_ms(
+        _s([1741752000000, "1741752000000", 1741752000, "1741752000", "junk", None, 0, -3, 1741752000000 * 1000]),
+        "last_modify_ts",
+    )
     want = pd.Timestamp("2025-03-12 04:00:00", tz="UTC")
     assert list(ts.iloc[:4]) == [want] * 4  # seconds are scaled to milliseconds
     assert str(ts.dtype) == "datetime64[us, UTC]"
     assert ts.iloc[4:].isna().all()
-    assert _r(why) == [None, None, None, None,
-                         "last_modify_ts is not an epoch time: 'junk'",
-                         "missing last_modify_ts",
-                         "last_modify_ts is not a valid epoch time: 0",
-                         "last_modify_ts is not a valid epoch time: -3",
-                         "last_modify_ts is out of range for an epoch time: 1741752000000000"]
+    assert _r(why) == [
+        None,
+        None,
+        None,
+        None,
+        "last_modify_ts is not an epoch time: 'junk'",
+        "missing last_modify_ts",
+        "last_modify_ts is not a valid epoch time: 0",
+        "last_modify_ts is not a valid epoch time: -3",
+        "last_modify_ts is out of range for an epoch time: 1741752000000000",
+    ]
 
 
 def test_parse_epoch_ms_never_hands_pandas_floats_with_nan(monkeypatch) -> None:
@@ -133,12 +140,14 @@ def test_parse_epoch_ms_huge_values_are_reasons_not_errors() -> None:
     # 1e30 made pd.to_datetime raise OverflowError and stopped the whole run (issue #24)
     ts, why = parsing.parse_epoch_ms(_s([1e30, "1e30", float("inf"), "-inf", 9.1e15, 1741752000000]), "time")
     assert ts.isna().tolist() == [True] * 5 + [False]
-    assert _r(why) == ["time is out of range for an epoch time: 1e+30",
-                       "time is out of range for an epoch time: '1e30'",
-                       "time is out of range for an epoch time: inf",
-                       "time is not a valid epoch time: '-inf'",
-                       "time is out of range for an epoch time: 9100000000000000.0",
-                       None]
+    assert _r(why) == [
+        "time is out of range for an epoch time: 1e+30",
+        "time is out of range for an epoch time: '1e30'",
+        "time is out of range for an epoch time: inf",
+        "time is not a valid epoch time: '-inf'",
+        "time is out of range for an epoch time: 9100000000000000.0",
+        None,
+    ]
 
 
 def test_shanghai_day_numbers_missing_times_are_minus_one() -> None:
@@ -158,9 +167,19 @@ def test_shanghai_date_boundaries() -> None:
 
 
 def test_check_ids() -> None:
-    why = parsing.check_ids(_s(["65f0a0000000000000000001", "not-hex_token", " padded ", "has space", "", None, "é", 123]), "note_id")
-    assert _r(why) == [None, None, None, "bad note_id: 'has space'", "missing note_id", "missing note_id",
-                         "bad note_id: 'é'", None]
+    why = parsing.check_ids(
+        _s(["65f0a0000000000000000001", "not-hex_token", " padded ", "has space", "", None, "é", 123]), "note_id"
+    )
+    assert _r(why) == [
+        None,
+        None,
+        None,
+        "bad note_id: 'has space'",
+        "missing note_id",
+        "missing note_id",
+        "bad note_id: 'é'",
+        None,
+    ]
 
 
 def test_split_tags() -> None:
@@ -169,18 +188,32 @@ def test_split_tags() -> None:
 
 
 def test_parse_money() -> None:
-    out, why = parsing.parse_money(_s(["¥1,200", "1.2万", "800元", "￥ 99.5", "1200", "abc", "", None, "-5"]), "fee_cny")
+    out, why = parsing.parse_money(
+        _s(["¥1,200", "1.2万", "800元", "￥ 99.5", "1200", "abc", "", None, "-5"]), "fee_cny"
+    )
     assert list(out.iloc[:5]) == [1200.0, 12000.0, 800.0, 99.5, 1200.0]
     assert out.iloc[5:].isna().all()
-    assert _r(why) == [None] * 5 + ["fee_cny is not an amount: 'abc'", "missing fee_cny", "missing fee_cny",
-                                      "fee_cny is not an amount: '-5'"]
+    assert _r(why) == [None] * 5 + [
+        "fee_cny is not an amount: 'abc'",
+        "missing fee_cny",
+        "missing fee_cny",
+        "fee_cny is not an amount: '-5'",
+    ]
 
 
 def test_parse_dates() -> None:
-    out, why = parsing.parse_dates(_s(["2025-03-12", "2025/03/13", "2025-02-30", "12.03.2025", "", None]), "posted_date")
+    out, why = parsing.parse_dates(
+        _s(["2025-03-12", "2025/03/13", "2025-02-30", "12.03.2025", "", None]), "posted_date"
+    )
     assert list(out) == [date(2025, 3, 12), date(2025, 3, 13), None, None, None, None]
-    assert _r(why) == [None, None, "posted_date is not a date: '2025-02-30'", "posted_date is not a date: '12.03.2025'",
-                         "missing posted_date", "missing posted_date"]
+    assert _r(why) == [
+        None,
+        None,
+        "posted_date is not a date: '2025-02-30'",
+        "posted_date is not a date: '12.03.2025'",
+        "missing posted_date",
+        "missing posted_date",
+    ]
 
 
 def test_date_from_name() -> None:
@@ -196,8 +229,12 @@ def test_first_reason() -> None:
 
 # ---------------------------------------------------------------- category, disclosure, brands
 
-CATS = pd.DataFrame({"keyword": ["面霜", "护肤", "口红", "美食", "火锅"],
-                     "category": ["skincare", "skincare", "beauty", "food", "food"]})
+CATS = pd.DataFrame(
+    {
+        "keyword": ["面霜", "护肤", "口红", "美食", "火锅"],
+        "category": ["skincare", "skincare", "beauty", "food", "food"],
+    }
+)
 
 
 def _cat(title: str, desc: str, tags: list[str], cats: pd.DataFrame = CATS) -> object:
@@ -235,15 +272,28 @@ def test_categorize_no_match_is_null() -> None:
 
 def test_disclosed() -> None:
     markers = ["#广告", "广告", "赞助", "品牌合作", "合作", "#ad", "sponsored"]
-    body = pd.Series(["新品试用 #广告", "#adidas 新鞋", "thanks #ad", "Sponsored by x".lower(), "普通分享",
-                      "#ad,#ootd", "品牌合作款"], dtype=object)
+    body = pd.Series(
+        [
+            "新品试用 #广告",
+            "#adidas 新鞋",
+            "thanks #ad",
+            "Sponsored by x".lower(),
+            "普通分享",
+            "#ad,#ootd",
+            "品牌合作款",
+        ],
+        dtype=object,
+    )
     assert list(text.disclosed(body, markers)) == [True, False, True, True, False, True, True]
     assert list(text.disclosed(body, [])) == [False] * 7
 
 
 def test_brands_mentioned() -> None:
     brands = pd.DataFrame({"brand": ["Proya", "完美日记"], "aliases": [["珀莱雅", "PROYA"], ["Perfect Diary"]]})
-    body = text.note_text(_s(["珀莱雅精华", "perfect diary 口红", "proyal 不是", "无品牌", "PROYA和完美日记"]),
-                          _s(["", "", "", "", ""]), pd.Series([[], [], [], [], []], dtype=object))
+    body = text.note_text(
+        _s(["珀莱雅精华", "perfect diary 口红", "proyal 不是", "无品牌", "PROYA和完美日记"]),
+        _s(["", "", "", "", ""]),
+        pd.Series([[], [], [], [], []], dtype=object),
+    )
     out = text.brands_mentioned(body, brands)
     assert list(out) == [["Proya"], ["完美日记"], [], [], ["Proya", "完美日记"]]

@@ -57,8 +57,9 @@ def _fmt(d: dict) -> str:
 # ---------------------------------------------------------------------------------------------- authenticity
 def test_planted_inflated_accounts_are_flagged(world: PlantedWorld, scorecard: pd.DataFrame) -> None:
     truth = world.truth["creators"]
-    sc = scorecard.merge(truth[["user_id", "is_inflated", "inflation_kinds"]], on="user_id", how="outer",
-                         indicator=True)
+    sc = scorecard.merge(
+        truth[["user_id", "is_inflated", "inflation_kinds"]], on="user_id", how="outer", indicator=True
+    )
     assert (sc["_merge"] == "both").all(), "every planted creator is in the scorecard of the last day"
     flagged = sc["authenticity_flags"].map(lambda v: v is not None and len(v) > 0).to_numpy()
     inflated = sc["is_inflated"].astype(bool).to_numpy()
@@ -66,8 +67,10 @@ def test_planted_inflated_accounts_are_flagged(world: PlantedWorld, scorecard: p
     precision = tp / max(int(flagged.sum()), 1)
     recall = tp / max(int(inflated.sum()), 1)
     detail = sc.loc[flagged | inflated, ["user_id", "tier", "inflation_kinds", "authenticity_flags"]].to_string()
-    msg = f"flagged {int(flagged.sum())}, inflated {int(inflated.sum())}, both {tp}: " \
-          f"precision {precision:.3f}, recall {recall:.3f}\n{detail}"
+    msg = (
+        f"flagged {int(flagged.sum())}, inflated {int(inflated.sum())}, both {tp}: "
+        f"precision {precision:.3f}, recall {recall:.3f}\n{detail}"
+    )
     assert inflated.sum() >= 3, msg
     assert precision >= 0.9 and recall >= 0.9, msg
     # a flag raised on an inflated account names one of the ways it was inflated (no right answer for a wrong reason)
@@ -91,9 +94,11 @@ def test_half_lives_rank_like_planted_decay(world: PlantedWorld, nm_two_days: pd
     rho = measured.corr(m["expected"], method="spearman")
     err = (measured - m["expected"]).abs()
     close = float((err <= 0.3 + 0.05 * m["expected"]).mean())
-    msg = (f"{len(m)} of {len(truth)} notes have a measured half-life; Spearman {rho:.4f}; within 0.3 d + 5 %: "
-           f"{close:.3f}; max abs error {err.max():.3f} d; planted range {m['expected'].min():.2f}-"
-           f"{m['expected'].max():.2f} d")
+    msg = (
+        f"{len(m)} of {len(truth)} notes have a measured half-life; Spearman {rho:.4f}; within 0.3 d + 5 %: "
+        f"{close:.3f}; max abs error {err.max():.3f} d; planted range {m['expected'].min():.2f}-"
+        f"{m['expected'].max():.2f} d"
+    )
     assert len(m) >= 150 and m["expected"].max() > 10 and m["expected"].min() < 1, msg
     assert rho >= 0.8, msg
     assert close >= 0.95, msg  # docs/simulator.md: piecewise-linear vs continuous solution differ by < 0.3 d + 5 %
@@ -107,8 +112,10 @@ def test_evergreen_flag_matches_planted(world: PlantedWorld, nm_two_days: pd.Dat
         .merge(truth[["note_id", "is_evergreen"]].rename(columns={"is_evergreen": "planted"}), on="note_id")
     )
     agree = float((m["is_evergreen"].astype(bool) == m["planted"].astype(bool)).mean())
-    msg = (f"{len(m)} notes with a measured is_evergreen, {int(m['planted'].sum())} planted evergreen; "
-           f"agreement {agree:.3f}")
+    msg = (
+        f"{len(m)} notes with a measured is_evergreen, {int(m['planted'].sum())} planted evergreen; "
+        f"agreement {agree:.3f}"
+    )
     assert len(m) >= 30 and m["planted"].sum() >= 5, msg
     assert agree >= 0.95, msg
 
@@ -144,22 +151,24 @@ def test_planted_category_is_primary_category(world: PlantedWorld, scorecard: pd
     expected = _contract_primary(tn[in90]).reindex(sc["user_id"])
     got = sc.set_index("user_id")["primary_category"].astype(object)
     differ = ~((got == expected) | (got.isna() & expected.isna()))
-    assert not differ.any(), f"{msg}\nrule on planted note categories disagrees:\n" \
-        f"{pd.DataFrame({'expected': expected, 'got': got})[differ]}"
+    assert not differ.any(), (
+        f"{msg}\nrule on planted note categories disagrees:\n{pd.DataFrame({'expected': expected, 'got': got})[differ]}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- tier effect
-def test_planted_tier_effect_on_er_7d(scorecard: pd.DataFrame, benchmarks: pd.DataFrame,
-                                      nm_last: pd.DataFrame) -> None:
+def test_planted_tier_effect_on_er_7d(scorecard: pd.DataFrame, benchmarks: pd.DataFrame, nm_last: pd.DataFrame) -> None:
     """Over the creator scorecard: median over creators of median_er_7d, per tier (the tier_benchmarks `all`
     row's er_7d_median is the same number); note-level er_7d medians printed and checked for micro > macro > top."""
     by_creator = scorecard.groupby("tier")["median_er_7d"].median().astype(float)
     n_creators = scorecard.groupby("tier")["median_er_7d"].count()
     by_note = nm_last.groupby("tier")["er_7d"].median().astype(float)
     bench = benchmarks[benchmarks["category"] == "all"].set_index("tier")["er_7d_median"].astype(float)
-    msg = (f"scorecard median of median_er_7d: {_fmt({t: by_creator.get(t, np.nan) for t in TIERS})} "
-           f"(creators {_fmt({t: int(n_creators.get(t, 0)) for t in TIERS})}); note-level median er_7d: "
-           f"{_fmt({t: by_note.get(t, np.nan) for t in TIERS})}; planted TIER_ER7 {TIER_ER7}")
+    msg = (
+        f"scorecard median of median_er_7d: {_fmt({t: by_creator.get(t, np.nan) for t in TIERS})} "
+        f"(creators {_fmt({t: int(n_creators.get(t, 0)) for t in TIERS})}); note-level median er_7d: "
+        f"{_fmt({t: by_note.get(t, np.nan) for t in TIERS})}; planted TIER_ER7 {TIER_ER7}"
+    )
     assert all(n_creators.get(t, 0) >= 3 for t in TIERS), msg
     assert by_creator["micro"] > by_creator["macro"] > by_creator["top"], msg
     assert by_note["micro"] > by_note["macro"] > by_note["top"], msg
@@ -172,8 +181,9 @@ def test_planted_tier_effect_on_er_7d(scorecard: pd.DataFrame, benchmarks: pd.Da
 def test_brand_search_lift_recovers_planted_lift(world: PlantedWorld) -> None:
     lift = world.brand_search_lift()
     truth = world.truth["campaigns"]
-    m = truth.merge(lift[["campaign_id", "adjusted_lift", "lift", "control_lift", "store_lift"]],
-                    on="campaign_id", how="left")
+    m = truth.merge(
+        lift[["campaign_id", "adjusted_lift", "lift", "control_lift", "store_lift"]], on="campaign_id", how="left"
+    )
     for c in ("adjusted_lift", "lift", "control_lift", "store_lift"):
         m[c] = pd.to_numeric(m[c], errors="coerce").astype("float64")  # <NA> -> NaN for the message
     planted = m[m["planted_search_lift"].notna()]
@@ -200,9 +210,11 @@ def test_cpe_by_tier_orders_as_planted(world: PlantedWorld, nm_last: pd.DataFram
     measured = (tiers["spend_cny"] / tiers["engagements"]).astype(float)
 
     tn, tc = world.truth["notes"], world.truth["creators"]
-    posts = world.brand["campaign_posts"][["campaign_id", "note_id", "fee_cny"]].merge(
-        tn[["note_id", "user_id", "h_days", "w", "e_final"]], on="note_id", how="left"
-    ).merge(tc[["user_id", "planted_tier"]], on="user_id", how="left")
+    posts = (
+        world.brand["campaign_posts"][["campaign_id", "note_id", "fee_cny"]]
+        .merge(tn[["note_id", "user_id", "h_days", "w", "e_final"]], on="note_id", how="left")
+        .merge(tc[["user_id", "planted_tier"]], on="user_id", how="left")
+    )
     assert posts["e_final"].notna().all() and posts["planted_tier"].notna().all()
     h, w = posts["h_days"].to_numpy(float), posts["w"].to_numpy(float)
     posts["eng30"] = posts["e_final"] * curve_fraction(h, w, 30.0)
@@ -218,10 +230,12 @@ def test_cpe_by_tier_orders_as_planted(world: PlantedWorld, nm_last: pd.DataFram
     apriori = {t: np.sqrt(np.prod(TIER_FEE[t])) / (TIER_ER7[t] * np.sqrt(np.prod(TIER_FOLLOWERS[t]))) for t in TIERS}
     order_m = list(measured.sort_values().index)
     order_p = list(level.sort_values().index)
-    msg = (f"measured CPE: {_fmt({t: measured.get(t, np.nan) for t in TIERS})} (order {order_m}); planted fee / "
-           f"planted eng_30d: {_fmt(level.to_dict())} (order {order_p}); planted with the mart's eng rule: "
-           f"{_fmt(rule.to_dict())}; notes {tiers['notes'].to_dict()}; a-priori fee/(er*followers) from the "
-           f"constants (E(7), not the realized notes): {_fmt(apriori)}")
+    msg = (
+        f"measured CPE: {_fmt({t: measured.get(t, np.nan) for t in TIERS})} (order {order_m}); planted fee / "
+        f"planted eng_30d: {_fmt(level.to_dict())} (order {order_p}); planted with the mart's eng rule: "
+        f"{_fmt(rule.to_dict())}; notes {tiers['notes'].to_dict()}; a-priori fee/(er*followers) from the "
+        f"constants (E(7), not the realized notes): {_fmt(apriori)}"
+    )
     assert set(measured.index) == set(TIERS), msg
     assert order_m == order_p, msg
     # and the levels themselves: the mart's CPE is the planted one once the same engagements are counted

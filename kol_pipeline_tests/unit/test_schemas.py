@@ -46,14 +46,16 @@ def test_arrow_text_converts_the_text_columns_only():
     column holding anything but text as they are, the caller's frame unchanged; the written table is the same."""
     from kol_pipeline.lib.schemas import CREATORS, TEXT, arrow_text
 
-    df = pd.DataFrame({
-        "user_id": ["u1", "u2", "u3"],
-        "nickname": ["甲", None, np.nan],
-        "gender": [1, "f", None],  # not text: left as it is
-        "followers": pd.array([10, None, 3], dtype="Int64"),
-        "tier": ["nano", "nano", None],
-        "extra": ["x", "y", "z"],  # not a column of the table
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": ["u1", "u2", "u3"],
+            "nickname": ["甲", None, np.nan],
+            "gender": [1, "f", None],  # not text: left as it is
+            "followers": pd.array([10, None, 3], dtype="Int64"),
+            "tier": ["nano", "nano", None],
+            "extra": ["x", "y", "z"],  # not a column of the table
+        }
+    )
     before = df.copy()
     out = arrow_text(df, CREATORS)
     pd.testing.assert_frame_equal(df, before)
@@ -63,10 +65,13 @@ def test_arrow_text_converts_the_text_columns_only():
     assert out["followers"].dtype == "Int64" and out["extra"].dtype == object
     assert arrow_text(out, CREATORS) is out  # nothing left to convert
     ok = df.drop(columns="gender").assign(
-        gender=["m", None, "f"], following=pd.array([1, 2, 3], dtype="Int64"),
+        gender=["m", None, "f"],
+        following=pd.array([1, 2, 3], dtype="Int64"),
         likes_and_saves_total=pd.array([4, 5, None], dtype="Int64"),
         crawled_at=pd.Series(pd.date_range("2025-06-30", periods=3, tz="UTC")).astype("datetime64[us, UTC]"),
-        source_file=["a.jsonl", "a.jsonl", "b.jsonl"], snapshot_date=[pd.Timestamp("2025-06-30").date()] * 3)
+        source_file=["a.jsonl", "a.jsonl", "b.jsonl"],
+        snapshot_date=[pd.Timestamp("2025-06-30").date()] * 3,
+    )
     assert conform(arrow_text(ok, CREATORS), CREATORS).equals(conform(ok, CREATORS))
 
 

@@ -154,8 +154,11 @@ def curves(default_run, loaded):
 
 # ---------------------------------------------------------------------------------------------- determinism
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
@@ -229,9 +232,21 @@ def test_brand_and_reference_files(small_run) -> None:
     b = out / "brand"
     assert list(_csv(b / "brands.csv").columns) == ["brand", "aliases", "category", "control_keyword"]
     assert list(_csv(b / "campaigns.csv").columns) == [
-        "campaign_id", "brand", "phase", "start_date", "end_date", "target_keywords", "budget_cny"]
+        "campaign_id",
+        "brand",
+        "phase",
+        "start_date",
+        "end_date",
+        "target_keywords",
+        "budget_cny",
+    ]
     assert list(_csv(b / "campaign_posts.csv").columns) == [
-        "campaign_id", "note_id", "user_id", "fee_cny", "posted_date"]
+        "campaign_id",
+        "note_id",
+        "user_id",
+        "fee_cny",
+        "posted_date",
+    ]
     assert list(_csv(b / "search_index.csv").columns) == ["date", "keyword", "search_index"]
     assert list(_csv(b / "rate_card.csv").columns) == ["user_id", "image_price_cny", "video_price_cny"]
     assert list(_csv(b / "store_traffic.csv").columns) == ["date", "brand", "store_visits"]
@@ -272,8 +287,9 @@ def test_all_five_tiers_long_tail_and_stable(default_run, loaded) -> None:
     cr = cr[~cr["_bad"]].copy()
     cr["fans_n"] = cr["fans"].map(_parse_count)
     last = cr.sort_values("last_modify_ts").groupby("user_id").tail(1)
-    seen = pd.cut(last["fans_n"], [0, 10_000, 100_000, 500_000, 1_000_000, np.inf], right=False,
-                  labels=sim.TIER_NAMES).astype(str)
+    seen = pd.cut(
+        last["fans_n"], [0, 10_000, 100_000, 500_000, 1_000_000, np.inf], right=False, labels=sim.TIER_NAMES
+    ).astype(str)
     assert set(seen) == set(sim.TIER_NAMES)
     honest = truth[~truth["is_inflated"]]
     assert (honest["tiers_seen"] == honest["planted_tier"]).all()  # drift never changes an honest tier
@@ -419,8 +435,10 @@ def test_crawl_dirt(default_run, loaded) -> None:
     drops = c.groupby("note_id")["liked_count"].diff().lt(0).sum()
     assert drops >= 3
     assert json.loads((out / "truth" / "params.json").read_text())["like_drops"] >= 3
-    assert any(p.name == "creator_contents_rerun.csv" or p.name.startswith("creator_contents_rerun")
-               for p in (out / "mediacrawler").rglob("*"))
+    assert any(
+        p.name == "creator_contents_rerun.csv" or p.name.startswith("creator_contents_rerun")
+        for p in (out / "mediacrawler").rglob("*")
+    )
 
 
 def test_malformed_records_are_where_truth_says(default_run) -> None:
@@ -489,7 +507,9 @@ def test_comments_classes_replies_and_duplicates(default_run, loaded) -> None:
     assert (sub[nrep.index] == nrep).all()
     # duplicate comments: > 30 % on the planted accounts (>= 20 comments), well below on honest ones
     creators = _csv(out / "truth" / "creators.csv", keep_default_na=False).set_index("user_id")
-    com = com.assign(author=com["note_id"].map(t.groupby("note_id")["note_author_id"].first()), norm=com["content"].map(_norm))
+    com = com.assign(
+        author=com["note_id"].map(t.groupby("note_id")["note_author_id"].first()), norm=com["content"].map(_norm)
+    )
     for uid, g in com.groupby("author"):
         dup_share = g["norm"].duplicated(keep=False).mean()
         if "duplicate_comments" in creators.at[uid, "inflation_kinds"]:
@@ -543,7 +563,9 @@ def test_campaigns_phases_fees_and_disclosure(default_run) -> None:
     # sponsored notes mention the brand, mostly a target keyword, mostly disclosed (not all)
     markers = load_lexicon().disclosure_markers
     sp = notes.loc[posts["note_id"]]
-    assert (sp["brand"].to_numpy() == camps.set_index("campaign_id").loc[posts["campaign_id"], "brand"].to_numpy()).all()
+    assert (
+        sp["brand"].to_numpy() == camps.set_index("campaign_id").loc[posts["campaign_id"], "brand"].to_numpy()
+    ).all()
     assert 0.6 < sp["is_disclosed"].mean() < 1.0 and 0.75 < sp["has_target_keyword"].mean() < 1.0
     organic_mentions = notes[(notes["brand"] != "") & ~notes["is_sponsored"]]
     assert len(organic_mentions) >= 3 and not organic_mentions["is_disclosed"].any()

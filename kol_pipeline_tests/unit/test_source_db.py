@@ -15,13 +15,16 @@ class FakeOperationalError(Exception):
 
 
 def test_dbapi_error_gives_its_first_line_and_a_masked_url():
-    orig = FakeOperationalError('connection to server at "db.example", port 5432 failed: FATAL:  database '
-                                '"no_such_db_kol" does not exist\n\nHINT: something\n')
+    orig = FakeOperationalError(
+        'connection to server at "db.example", port 5432 failed: FATAL:  database '
+        '"no_such_db_kol" does not exist\n\nHINT: something\n'
+    )
     exc = sa.exc.OperationalError("SELECT 1", {}, orig)
     assert describe_db_error(URL, exc) == (
         "source database (KOL_SOURCE_DB_URL) postgresql+psycopg2://postgres:***@db.example:5432/no_such_db_kol "
         'is not usable: connection to server at "db.example", port 5432 failed: FATAL:  database "no_such_db_kol" '
-        "does not exist")
+        "does not exist"
+    )
 
 
 def test_the_password_never_shows():
@@ -40,11 +43,15 @@ def test_check_source_db(tmp_path):
     assert check_source_db(None) is None and check_source_db("") is None
     assert check_source_db(f"sqlite:///{tmp_path / 'ok.db'}") is None
     line = check_source_db("nosuchdialect://u:s3cret@h/db")
-    assert line == ("source database (KOL_SOURCE_DB_URL) nosuchdialect://u:***@h/db is not usable: "
-                    "Can't load plugin: sqlalchemy.dialects:nosuchdialect")
+    assert line == (
+        "source database (KOL_SOURCE_DB_URL) nosuchdialect://u:***@h/db is not usable: "
+        "Can't load plugin: sqlalchemy.dialects:nosuchdialect"
+    )
     line = check_source_db(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
     assert line is not None and line.endswith("is not usable: unable to open database file")
     line = check_source_db("mysql+mysqldb://root:s3cret@127.0.0.1/test")  # a driver not installed here
     if importlib.util.find_spec("MySQLdb") is None:
-        assert line == ("source database (KOL_SOURCE_DB_URL) mysql+mysqldb://root:***@127.0.0.1/test is not usable: "
-                        "driver not installed: No module named 'MySQLdb'")
+        assert line == (
+            "source database (KOL_SOURCE_DB_URL) mysql+mysqldb://root:***@127.0.0.1/test is not usable: "
+            "driver not installed: No module named 'MySQLdb'"
+        )

@@ -38,22 +38,72 @@ def _write_single(wh: Path, name: str, rows: list[dict]) -> None:
 @pytest.fixture()
 def warehouse(tmp_path) -> Path:
     wh = tmp_path / "wh"
-    _write_day(wh, "creator_scorecard", D1, [
-        {"user_id": "u1", "nickname": "甲", "followers": 20_000, "tier": "micro", "primary_category": "skincare",
-         "median_er_7d": 0.08, "est_cpe_cny": 1.5, "score": 0.9, "authenticity_flags": []},
-        {"user_id": "u2", "nickname": "乙", "followers": 50_000, "tier": "micro", "primary_category": "skincare",
-         "median_er_7d": 0.05, "est_cpe_cny": None, "score": 0.7, "authenticity_flags": ["follower_spike"]},
-    ])
-    _write_day(wh, "creator_scorecard", D2, [
-        {"user_id": "u1", "nickname": "甲", "followers": 21_000, "tier": "micro", "primary_category": "skincare",
-         "median_er_7d": 0.09, "est_cpe_cny": 1.25, "score": 0.95, "authenticity_flags": []},
-        {"user_id": "u3", "nickname": "丙", "followers": 600_000, "tier": "macro", "primary_category": "food",
-         "median_er_7d": 0.01, "est_cpe_cny": 9.0, "score": 0.2, "authenticity_flags": []},
-    ])
-    _write_single(wh, "brands", [
-        {"brand": "RoseLab", "aliases": ["rose lab", "玫瑰"], "category": "skincare", "control_keyword": None},
-        {"brand": "谷物说", "aliases": [], "category": "food", "control_keyword": "燕麦"},
-    ])
+    _write_day(
+        wh,
+        "creator_scorecard",
+        D1,
+        [
+            {
+                "user_id": "u1",
+                "nickname": "甲",
+                "followers": 20_000,
+                "tier": "micro",
+                "primary_category": "skincare",
+                "median_er_7d": 0.08,
+                "est_cpe_cny": 1.5,
+                "score": 0.9,
+                "authenticity_flags": [],
+            },
+            {
+                "user_id": "u2",
+                "nickname": "乙",
+                "followers": 50_000,
+                "tier": "micro",
+                "primary_category": "skincare",
+                "median_er_7d": 0.05,
+                "est_cpe_cny": None,
+                "score": 0.7,
+                "authenticity_flags": ["follower_spike"],
+            },
+        ],
+    )
+    _write_day(
+        wh,
+        "creator_scorecard",
+        D2,
+        [
+            {
+                "user_id": "u1",
+                "nickname": "甲",
+                "followers": 21_000,
+                "tier": "micro",
+                "primary_category": "skincare",
+                "median_er_7d": 0.09,
+                "est_cpe_cny": 1.25,
+                "score": 0.95,
+                "authenticity_flags": [],
+            },
+            {
+                "user_id": "u3",
+                "nickname": "丙",
+                "followers": 600_000,
+                "tier": "macro",
+                "primary_category": "food",
+                "median_er_7d": 0.01,
+                "est_cpe_cny": 9.0,
+                "score": 0.2,
+                "authenticity_flags": [],
+            },
+        ],
+    )
+    _write_single(
+        wh,
+        "brands",
+        [
+            {"brand": "RoseLab", "aliases": ["rose lab", "玫瑰"], "category": "skincare", "control_keyword": None},
+            {"brand": "谷物说", "aliases": [], "category": "food", "control_keyword": "燕麦"},
+        ],
+    )
     # a stale temporary file of an interrupted writer is invisible
     (wh / "creator_scorecard" / f"snapshot_date={D2}" / ".part-0.parquet.tmp-abc").write_bytes(b"junk")
     return wh
@@ -67,7 +117,8 @@ def _sql(capsys, wh, query, *extra):
 
 def test_partitioned_view_has_snapshot_date_and_values(warehouse, capsys):
     code, out, err = _sql(
-        capsys, warehouse,
+        capsys,
+        warehouse,
         "SELECT snapshot_date, count(*) AS n, sum(followers)::BIGINT AS f, typeof(snapshot_date) AS t "
         "FROM creator_scorecard GROUP BY snapshot_date ORDER BY snapshot_date",
     )
@@ -88,8 +139,7 @@ def test_columns_in_spec_order_and_typed(warehouse):
     assert types["authenticity_flags"] == "VARCHAR[]" and types["score"] == "DOUBLE"
     # list columns and date filters work in SQL
     got = con.execute(
-        "SELECT user_id FROM creator_scorecard WHERE snapshot_date = DATE '2025-03-01' "
-        "AND len(authenticity_flags) = 0"
+        "SELECT user_id FROM creator_scorecard WHERE snapshot_date = DATE '2025-03-01' AND len(authenticity_flags) = 0"
     ).fetchall()
     assert got == [("u1",)]
     brands = con.execute("SELECT brand, aliases[2] FROM brands ORDER BY brand").fetchall()
@@ -106,8 +156,9 @@ def test_missing_tables_are_empty_views_with_columns(warehouse, capsys):
     assert {c[0]: c[1] for c in cols}["crawled_at"] == "TIMESTAMP WITH TIME ZONE"
     assert con.execute("SELECT count(*) FROM note_metrics").fetchone() == (0,)
     # a join against an empty table runs and returns nothing rather than failing
-    code, out, err = _sql(capsys, warehouse,
-                          "SELECT s.user_id, m.er_7d FROM creator_scorecard s JOIN note_metrics m USING (user_id)")
+    code, out, err = _sql(
+        capsys, warehouse, "SELECT s.user_id, m.er_7d FROM creator_scorecard s JOIN note_metrics m USING (user_id)"
+    )
     assert code == 0, err
     assert out.strip().splitlines()[-1] == "(0 rows)"
 
@@ -121,8 +172,10 @@ def test_fresh_warehouse_every_table_empty(tmp_path, capsys):
 
 def test_unknown_table_folder_is_registered(warehouse):
     (warehouse / "daily_report" / "snapshot_date=2025-03-02").mkdir(parents=True)
-    pq.write_table(pa.table({"brand": ["RoseLab"], "headline": ["up 12%"]}),
-                   warehouse / "daily_report" / "snapshot_date=2025-03-02" / "part-0.parquet")
+    pq.write_table(
+        pa.table({"brand": ["RoseLab"], "headline": ["up 12%"]}),
+        warehouse / "daily_report" / "snapshot_date=2025-03-02" / "part-0.parquet",
+    )
     con = sql_lib.connect(str(warehouse))
     assert con.execute("SELECT brand, headline, snapshot_date FROM daily_report").fetchall() == [
         ("RoseLab", "up 12%", D2)
@@ -130,8 +183,9 @@ def test_unknown_table_folder_is_registered(warehouse):
 
 
 def test_max_rows_truncates(warehouse, capsys):
-    code, out, _ = _sql(capsys, warehouse, "SELECT user_id FROM creator_scorecard ORDER BY snapshot_date, user_id",
-                        "--max-rows", "3")
+    code, out, _ = _sql(
+        capsys, warehouse, "SELECT user_id FROM creator_scorecard ORDER BY snapshot_date, user_id", "--max-rows", "3"
+    )
     assert code == 0
     lines = out.strip().splitlines()
     assert [ln.strip() for ln in lines[1:4]] == ["u1", "u2", "u1"]
@@ -140,8 +194,10 @@ def test_max_rows_truncates(warehouse, capsys):
 
 
 def test_out_csv_and_parquet(warehouse, tmp_path, capsys):
-    q = ("SELECT snapshot_date, user_id, est_cpe_cny, authenticity_flags FROM creator_scorecard "
-         "ORDER BY snapshot_date, user_id")
+    q = (
+        "SELECT snapshot_date, user_id, est_cpe_cny, authenticity_flags FROM creator_scorecard "
+        "ORDER BY snapshot_date, user_id"
+    )
     csv_path = tmp_path / "res" / "top.csv"
     code, out, err = _sql(capsys, warehouse, q, "--out", str(csv_path), "--max-rows", "1")
     assert code == 0, err
@@ -242,7 +298,13 @@ def test_readme_has_the_business_queries():
     qs = readme_queries()
     assert len(qs) >= 5
     joined = "\n".join(qs)
-    for table in ("creator_scorecard", "tier_comparison", "note_metrics", "keyword_share_of_voice", "brand_search_lift"):
+    for table in (
+        "creator_scorecard",
+        "tier_comparison",
+        "note_metrics",
+        "keyword_share_of_voice",
+        "brand_search_lift",
+    ):
         assert f"FROM {table}" in joined, table
 
 
@@ -257,8 +319,10 @@ def test_readme_queries_run_on_a_fresh_warehouse(tmp_path, capsys, query):
 @pytest.fixture(scope="module")
 def sample_con():
     if not (SAMPLE_WAREHOUSE / "tier_comparison").is_dir():
-        pytest.skip("data/warehouse not built: run `make run` (the bundled sample, ~2 min) to check the README "
-                    "queries against real results")
+        pytest.skip(
+            "data/warehouse not built: run `make run` (the bundled sample, ~2 min) to check the README "
+            "queries against real results"
+        )
     return sql_lib.connect(str(SAMPLE_WAREHOUSE))
 
 
@@ -268,4 +332,3 @@ def test_readme_queries_return_rows_on_the_sample(sample_con, query):
     assert len(rows) >= 1
     # no row is all nulls apart from its labels
     assert any(sum(v is not None for v in r) >= 3 for r in rows)
-

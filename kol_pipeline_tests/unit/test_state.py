@@ -76,8 +76,9 @@ def _states(tables, days, start_state=None):
     for d in days:
         crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
         dead, start = (0, None) if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1:]
-        (_, rows), = S.comment_state_partitions(cs, [d], lambda x: _day(tables["comments"], x), dead, not stored,
-                                                base_day=start)
+        ((_, rows),) = S.comment_state_partitions(
+            cs, [d], lambda x: _day(tables["comments"], x), dead, not stored, base_day=start
+        )
         if len(rows):
             stored[d] = _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
         window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
@@ -132,8 +133,9 @@ def test_state_equals_window_computation_on_every_day_of_the_sample(world, folde
     masked = 0
     for d, (ns, cs, crs, _, stored) in folded.items():
         # the window computation exactly as the former assets loaded it for a one-day run of d
-        ref_nm = M.note_metrics(_win(t["notes"], d, 121), _win(t["creators"], d, 121), _win(t["comments"], d, 121),
-                                cp, [d])
+        ref_nm = M.note_metrics(
+            _win(t["notes"], d, 121), _win(t["creators"], d, 121), _win(t["comments"], d, 121), cp, [d]
+        )
         ref_sc = M.creator_scorecard(ref_nm, _win(t["creators"], d, 124), _win(t["comments"], d, 91), rc, [d])
         ref_tb = M.tier_benchmarks(ref_sc, ref_nm, _win(t["notes"], d, 91), _win(t["creators"], d, 91), [d])
         nm, sc, tb = daily[d]
@@ -157,8 +159,9 @@ def test_a_ranged_window_run_equals_the_daily_states(world, folded):
     cp = w.brand["campaign_posts"]
     days = S.day_range(w.days[0], w.days[-1])
     some = days[::9] + [days[-1]]
-    ref_nm = M.note_metrics(t["notes"].drop(columns="_sd"), t["creators"].drop(columns="_sd"),
-                            t["comments"].drop(columns="_sd"), cp, some)
+    ref_nm = M.note_metrics(
+        t["notes"].drop(columns="_sd"), t["creators"].drop(columns="_sd"), t["comments"].drop(columns="_sd"), cp, some
+    )
     got = [_outputs(w, t, d, *folded[d][:3])[0] for d in some]
     _assert_same(ref_nm, pd.concat(got, ignore_index=True), ["snapshot_date", "note_id"], "ranged note_metrics")
 
@@ -183,11 +186,13 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
     # in batches of a few days each (what a ranged run of large days does): the same rows
     small = 3 * max(len(p.pairs) + len(p.nm) for p in parts if p is not None)
-    pd.testing.assert_frame_equal(S.scorecards_from_states(iter(parts), rc, batch_rows=small), want_sc,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        S.scorecards_from_states(iter(parts), rc, batch_rows=small), want_sc, check_exact=True
+    )
     small = 3 * max(len(c) for _, c in points)
-    pd.testing.assert_frame_equal(S.tier_benchmarks_from_states(got_sc, iter(points), batch_rows=small), want_tb,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        S.tier_benchmarks_from_states(got_sc, iter(points), batch_rows=small), want_tb, check_exact=True
+    )
     sizes = [len(b) for b in S._batches(points, lambda dp: len(dp[1]), small)]
     assert len(sizes) > 10 and sum(sizes) == len(points) and max(sizes) >= 3
     # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
@@ -209,8 +214,11 @@ def test_bootstrap_from_the_window_equals_the_continued_state(world, folded):
     booted = None
     for _, st in _states(t, boot_days):
         booted = st
-    for a, b, keys in zip(_outputs(w, t, d, *carried[:3]), _outputs(w, t, d, *booted[:3]),
-                          (["note_id"], ["user_id"], ["tier", "category"])):
+    for a, b, keys in zip(
+        _outputs(w, t, d, *carried[:3]),
+        _outputs(w, t, d, *booted[:3]),
+        (["note_id"], ["user_id"], ["tier", "category"]),
+    ):
         _assert_same(a, b, keys, f"bootstrap {d}")
     assert len(booted[0]) <= len(carried[0])
 
@@ -218,13 +226,28 @@ def test_bootstrap_from_the_window_equals_the_continued_state(world, folded):
 def test_note_state_keeps_only_the_window():
     """Rows of the note state: notes of the 120-day window, plus notes observed in the last 92 days."""
     mk = lambda nid, pub, crawl, e: {  # noqa: E731
-        "note_id": nid, "user_id": "u", "published_at": pd.Timestamp(pub, tz="UTC"),
-        "crawled_at": pd.Timestamp(crawl, tz="UTC"), "likes": e, "saves": 0, "comments": 0, "shares": 0,
-        "engagements": e, "category": None, "brands": [], "is_disclosed": False}
+        "note_id": nid,
+        "user_id": "u",
+        "published_at": pd.Timestamp(pub, tz="UTC"),
+        "crawled_at": pd.Timestamp(crawl, tz="UTC"),
+        "likes": e,
+        "saves": 0,
+        "comments": 0,
+        "shares": 0,
+        "engagements": e,
+        "category": None,
+        "brands": [],
+        "is_disclosed": False,
+    }
     st = None
     d0 = date(2025, 1, 1)
-    st = S.note_state_step(st, pd.DataFrame([mk("a", "2025-01-01 01:00", "2025-01-01 03:00", 5),
-                                             mk("b", "2024-06-01 01:00", "2025-01-01 03:00", 9)]), d0)
+    st = S.note_state_step(
+        st,
+        pd.DataFrame(
+            [mk("a", "2025-01-01 01:00", "2025-01-01 03:00", 5), mk("b", "2024-06-01 01:00", "2025-01-01 03:00", 9)]
+        ),
+        d0,
+    )
     assert set(st["note_id"]) == {"a", "b"}
     d1 = d0 + timedelta(days=93)
     st = S.note_state_step(st, None, d1)
@@ -240,11 +263,18 @@ def test_creator_lookup_latest_per_row(seed: int):
     null count), and (NaN, -1) for no snapshot or an unknown creator (row -1)."""
     rng = np.random.default_rng(seed)
     n_users, lookback = 40, 10
-    mat = rng.choice(np.array([np.nan, np.nan, np.nan, S.NULL_FOLLOWERS, 10.0, 2_000.0, 55_000.0]),
-                     size=(n_users, S.CREATOR_DAYS))
+    mat = rng.choice(
+        np.array([np.nan, np.nan, np.nan, S.NULL_FOLLOWERS, 10.0, 2_000.0, 55_000.0]), size=(n_users, S.CREATOR_DAYS)
+    )
     mat[: n_users // 4, : lookback + 1] = np.nan  # some creators with no snapshot in the window
-    state = pd.DataFrame({"user_id": [f"u{i}" for i in range(n_users)], "nickname": "x", "latest_sd": pd.NaT,
-                          "followers_by_day": list(mat)})
+    state = pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in range(n_users)],
+            "nickname": "x",
+            "latest_sd": pd.NaT,
+            "followers_by_day": list(mat),
+        }
+    )
     lk = S.CreatorLookup(state)
     rows = rng.integers(-1, n_users, 500)  # repeats and unknown creators
     fol, off = lk.latest(rows, lookback)
@@ -331,8 +361,15 @@ def test_followers_matrix_round_trips_as_one_arrow_block():
     mat = rng.choice(np.array([np.nan, S.NULL_FOLLOWERS, 0.0, 12.0, 98_765.0]), size=(300, S.CREATOR_DAYS))
     col = S.followers_column(mat)
     assert isinstance(col.dtype, pd.ArrowDtype) and len(col) == 300
-    frame = pd.DataFrame({"snapshot_date": date(2025, 3, 1), "user_id": [f"u{i}" for i in range(300)],
-                          "nickname": "n", "latest_sd": pd.Timestamp("2025-03-01"), "followers_by_day": col})
+    frame = pd.DataFrame(
+        {
+            "snapshot_date": date(2025, 3, 1),
+            "user_id": [f"u{i}" for i in range(300)],
+            "nickname": "n",
+            "latest_sd": pd.Timestamp("2025-03-01"),
+            "followers_by_day": col,
+        }
+    )
     np.testing.assert_array_equal(S._matrix(frame), mat)  # NaN == NaN here
     # the file's content is what the per-row arrays gave
     old = frame.assign(followers_by_day=list(mat))
@@ -347,6 +384,8 @@ def test_followers_matrix_round_trips_as_one_arrow_block():
     np.testing.assert_array_equal(S._matrix(back), mat)
     assert back["user_id"].tolist() == frame["user_id"].tolist()
     # a list of another length, or a null list, is taken row by row (a null list: no snapshot at all)
-    odd = pd.Series(pd.arrays.ArrowExtensionArray(pa.array([[1.0] * S.CREATOR_DAYS, None], type=pa.list_(pa.float64()))))
+    odd = pd.Series(
+        pd.arrays.ArrowExtensionArray(pa.array([[1.0] * S.CREATOR_DAYS, None], type=pa.list_(pa.float64())))
+    )
     got = S._matrix(pd.DataFrame({"followers_by_day": odd}))
     assert got.shape == (2, S.CREATOR_DAYS) and (got[0] == 1.0).all() and np.isnan(got[1]).all()

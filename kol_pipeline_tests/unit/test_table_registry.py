@@ -61,8 +61,15 @@ def test_job_selections_are_the_derived_lists(location):
     assert _job_assets(defs, "brand_job") == set(unpartitioned_tables())
     assert _job_assets(defs, "ingest_job") == set(daily_tables("ingest"))
     assert set(unpartitioned_tables()) == {
-        "brands", "campaigns", "campaign_posts", "search_index", "rate_card", "store_traffic", "categories",
-        "brand_quarantine", "brand_search_lift",
+        "brands",
+        "campaigns",
+        "campaign_posts",
+        "search_index",
+        "rate_card",
+        "store_traffic",
+        "categories",
+        "brand_quarantine",
+        "brand_search_lift",
     }
 
 

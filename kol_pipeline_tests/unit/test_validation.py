@@ -232,7 +232,12 @@ def test_creators_clean_pass_and_unknown_tier_warns():
     df.loc[1, "tier"] = "celebrity"
     report = validate_table("creators", df)
     tier = report.outcome("tier_allowed")
-    assert (tier.severity, tier.success, tier.unexpected_count, tier.unexpected_values) == (WARN, False, 1, ["celebrity"])
+    assert (tier.severity, tier.success, tier.unexpected_count, tier.unexpected_values) == (
+        WARN,
+        False,
+        1,
+        ["celebrity"],
+    )
     assert not report.outcome("tier_matches_followers").success
     assert report.passed
 
@@ -317,7 +322,9 @@ def test_quarantine_share_only_warns_on_few_rows_read():
 
 
 def test_quarantine_share_at_the_limit_passes_and_settings_apply():
-    assert validate_table("notes", notes_frame(), rows_read=200, rows_quarantined=10).outcome("quarantine_share").success
+    assert (
+        validate_table("notes", notes_frame(), rows_read=200, rows_quarantined=10).outcome("quarantine_share").success
+    )
     strict = ValidationSettings(max_quarantine_share=0.01, min_rows_for_quarantine_block=10)
     out = validate_table("notes", notes_frame(), rows_read=50, rows_quarantined=1, settings=strict).outcome(
         "quarantine_share"
@@ -332,35 +339,72 @@ def _brand_frames() -> dict[str, pd.DataFrame]:
     d = dt.date(2025, 3, 1)
     return {
         "brands": pd.DataFrame(
-            {"brand": ["BrandA", "BrandB"], "aliases": [["A牌"], []], "category": ["skincare", "beauty"],
-             "control_keyword": ["面霜", None]}
+            {
+                "brand": ["BrandA", "BrandB"],
+                "aliases": [["A牌"], []],
+                "category": ["skincare", "beauty"],
+                "control_keyword": ["面霜", None],
+            }
         ),
         "campaigns": pd.DataFrame(
-            {"campaign_id": ["c1", "c2"], "brand": ["BrandA", "BrandB"], "phase": ["launch", "sustain"],
-             "start_date": [d, d], "end_date": [d + dt.timedelta(days=30), d], "target_keywords": [["面霜"], []],
-             "budget_cny": [100000.0, None]}
+            {
+                "campaign_id": ["c1", "c2"],
+                "brand": ["BrandA", "BrandB"],
+                "phase": ["launch", "sustain"],
+                "start_date": [d, d],
+                "end_date": [d + dt.timedelta(days=30), d],
+                "target_keywords": [["面霜"], []],
+                "budget_cny": [100000.0, None],
+            }
         ),
         "campaign_posts": pd.DataFrame(
-            {"campaign_id": ["c1", "c1"], "note_id": ["n1", "n3"], "user_id": ["u1", "u2"], "fee_cny": [5000.0, 800.0],
-             "posted_date": [d, d], "note_known": [True, False]}
+            {
+                "campaign_id": ["c1", "c1"],
+                "note_id": ["n1", "n3"],
+                "user_id": ["u1", "u2"],
+                "fee_cny": [5000.0, 800.0],
+                "posted_date": [d, d],
+                "note_known": [True, False],
+            }
         ),
         "search_index": pd.DataFrame(
-            {"date": [d, d, d + dt.timedelta(days=1)], "keyword": ["BrandA", "面霜", "BrandA"],
-             "search_index": [120.0, 80.0, 0.0]}
+            {
+                "date": [d, d, d + dt.timedelta(days=1)],
+                "keyword": ["BrandA", "面霜", "BrandA"],
+                "search_index": [120.0, 80.0, 0.0],
+            }
         ),
-        "rate_card": pd.DataFrame({"user_id": ["u1", "u2"], "image_price_cny": [3000.0, None], "video_price_cny": [5000.0, 900.0]}),
+        "rate_card": pd.DataFrame(
+            {"user_id": ["u1", "u2"], "image_price_cny": [3000.0, None], "video_price_cny": [5000.0, 900.0]}
+        ),
         "store_traffic": pd.DataFrame({"date": [d, d], "brand": ["BrandA", "BrandB"], "store_visits": [10.0, 0.0]}),
         "search_rankings": pd.DataFrame(
-            {"keyword": ["面霜", "面霜", "口红"], "rank": pd.array([1, 2, 1], dtype="Int64"), "note_id": ["n1", "n9", "n3"],
-             "source_file": ["brand/search_rankings_2025-03-12.csv"] * 3, "snapshot_date": [DAY] * 3}
+            {
+                "keyword": ["面霜", "面霜", "口红"],
+                "rank": pd.array([1, 2, 1], dtype="Int64"),
+                "note_id": ["n1", "n9", "n3"],
+                "source_file": ["brand/search_rankings_2025-03-12.csv"] * 3,
+                "snapshot_date": [DAY] * 3,
+            }
         ),
         "quarantine": pd.DataFrame(
-            {"source": ["notes", "comments"], "source_file": ["a.json", "b.json"], "record_number": pd.array([3, 0], dtype="Int64"),
-             "reason": ["bad liked_count", "unreadable file"], "raw": ["{}", ""], "snapshot_date": [DAY, DAY]}
+            {
+                "source": ["notes", "comments"],
+                "source_file": ["a.json", "b.json"],
+                "record_number": pd.array([3, 0], dtype="Int64"),
+                "reason": ["bad liked_count", "unreadable file"],
+                "raw": ["{}", ""],
+                "snapshot_date": [DAY, DAY],
+            }
         ),
         "brand_quarantine": pd.DataFrame(
-            {"source": ["campaign_posts"], "source_file": ["brand/campaign_posts.csv"], "record_number": [7],
-             "reason": ["fee_cny not a number"], "raw": ['{"fee_cny": "abc"}']}
+            {
+                "source": ["campaign_posts"],
+                "source_file": ["brand/campaign_posts.csv"],
+                "record_number": [7],
+                "reason": ["fee_cny not a number"],
+                "raw": ['{"fee_cny": "abc"}'],
+            }
         ),
     }
 
@@ -403,7 +447,9 @@ def test_unknown_table_raises():
 def test_markdown_lists_every_expectation_and_rule():
     df = notes_frame()
     df.loc[0, "engagements"] = 99
-    report = validate_table("notes", df, previous_row_count=4, rows_read=10, rows_quarantined=0, allowed_categories=CATS)
+    report = validate_table(
+        "notes", df, previous_row_count=4, rows_read=10, rows_quarantined=0, allowed_categories=CATS
+    )
     md = report.to_markdown()
     for r in report.results:
         assert f"| {r.name} |" in md
@@ -491,8 +537,9 @@ def test_list_columns_look_past_leading_nulls() -> None:
     lists[:5] = np.nan
     strings = np.full(n, None, dtype=object)
     strings[4_097] = "x"
-    frame = pd.DataFrame({"late_list": lists, "strings": strings, "nothing": np.full(n, None, dtype=object),
-                          "numbers": np.arange(n)})
+    frame = pd.DataFrame(
+        {"late_list": lists, "strings": strings, "nothing": np.full(n, None, dtype=object), "numbers": np.arange(n)}
+    )
     assert _list_columns(frame, "not_a_table") == ["late_list"]
     assert _first_non_null(strings) == "x" and _first_non_null(lists) == ["a", "b"]
     assert _first_non_null(np.full(3, None, dtype=object)) is None
@@ -534,8 +581,12 @@ def test_comments_on_uncrawled_notes_and_its_rule():
     d1, d2 = date(2025, 7, 1), date(2025, 7, 2)
     for dtype in (TEXT, object):
         notes = pd.DataFrame({"note_id": pd.Series(["a", "b"], dtype=dtype), "snapshot_date": [d1, d2]})
-        comments = pd.DataFrame({"note_id": pd.Series(["a", "a", "b", "b", "old", "z", None, "z"], dtype=dtype),
-                                 "snapshot_date": [d1, d2, d1, d2, d2, d2, d2, d1]})
+        comments = pd.DataFrame(
+            {
+                "note_id": pd.Series(["a", "a", "b", "b", "old", "z", None, "z"], dtype=dtype),
+                "snapshot_date": [d1, d2, d1, d2, d2, d2, d2, d1],
+            }
+        )
         asked: list[set[str]] = []
 
         def lookup(ids: set[str]) -> set[str]:

@@ -1,7 +1,6 @@
 """Ingestion: MediaCrawler files (and database) -> daily cleaned tables; brand files -> tables. Thin wrappers over
 kol_pipeline.lib.ingest and kol_pipeline.lib.brand."""
 
-
 import itertools
 from collections.abc import Iterable
 from dataclasses import replace
@@ -125,8 +124,9 @@ def mediacrawler_snapshot(
     start, end = days[0], days[-1]
     # the landing files are read as ingest_batches cleans them, the next one ahead in a thread (lib/landing.py)
     keep = context.run.tags.get(LANDING_CACHE_TAG) == "keep"
-    batches: Iterable[tuple[str, FileRecords]] = landing_lib.iter_batches_for_days(settings.landing, start, end,
-                                                                                  cache=keep)
+    batches: Iterable[tuple[str, FileRecords]] = landing_lib.iter_batches_for_days(
+        settings.landing, start, end, cache=keep
+    )
     engine = settings.source_engine()
     if engine is not None:
         batches = itertools.chain(batches, ingest_lib.db_batches(engine, start, end))
@@ -140,7 +140,11 @@ def mediacrawler_snapshot(
     result = ingest_lib.ingest_batches(batches, ctx, start, end)
     rankings = brand_lib.read_search_rankings(settings.landing, [d.isoformat() for d in days])
     rank_q = rankings.rejects
-    quarantine = pd.concat([q for q in (result.quarantine, rank_q) if len(q)], ignore_index=True) if len(rank_q) else result.quarantine
+    quarantine = (
+        pd.concat([q for q in (result.quarantine, rank_q) if len(q)], ignore_index=True)
+        if len(rank_q)
+        else result.quarantine
+    )
     if len(quarantine) == 0:
         quarantine = QUARANTINE.empty_frame()
 
@@ -151,7 +155,11 @@ def mediacrawler_snapshot(
         if name not in selected:
             continue
         sub = acc[acc["kind"] == name] if len(acc) else acc
-        per_file = sub.groupby("source_file", as_index=False)[["read", "kept", "duplicates", "quarantined"]].sum() if len(sub) else sub
+        per_file = (
+            sub.groupby("source_file", as_index=False)[["read", "kept", "duplicates", "quarantined"]].sum()
+            if len(sub)
+            else sub
+        )
         totals = {k: int(sub[k].sum()) if len(sub) else 0 for k in ("read", "kept", "duplicates", "quarantined")}
         per_partition_counts(context, result.table(name), asset_key=name)
         yield dg.Output(
@@ -181,16 +189,28 @@ def mediacrawler_snapshot(
         context.log.warning(f"{len(quarantine)} rows quarantined over {start}..{end}")
     for path, msgs in notes_meta.items():
         context.log.warning(f"{path}: {'; '.join(msgs)}")
-    tables = {"notes": result.notes, "creators": result.creators, "comments": result.comments,
-              "search_rankings": rankings.frame, "quarantine": quarantine}
+    tables = {
+        "notes": result.notes,
+        "creators": result.creators,
+        "comments": result.comments,
+        "search_rankings": rankings.frame,
+        "quarantine": quarantine,
+    }
     # days with a search_rankings file: a crawl day without one is not an empty search_rankings partition
     input_days = {parsing.date_from_name(f.rsplit("/", 1)[-1]) for f in rankings.files}
     previous = {t: previous_rows(settings.warehouse_dir, t, start) for t in tables}
     check_results = [
         r
-        for r in ingest_check_results(days, tables, acc, input_days, previous, categories,
-                                      replace(_settings(settings), tier_bounds=ctx.tier_bounds),
-                                      warehouse_notes_before(settings.warehouse_dir, start))
+        for r in ingest_check_results(
+            days,
+            tables,
+            acc,
+            input_days,
+            previous,
+            categories,
+            replace(_settings(settings), tier_bounds=ctx.tier_bounds),
+            warehouse_notes_before(settings.warehouse_dir, start),
+        )
         if r.check_name in selected_checks
     ]
     if "quarantine" not in selected:
@@ -200,7 +220,9 @@ def mediacrawler_snapshot(
     yield dg.Output(
         quarantine,
         output_name="quarantine",
-        metadata={"reasons": table_md(reasons), "file_notes": table_md(pd.DataFrame(
-            [{"file": p, "note": "; ".join(m)} for p, m in notes_meta.items()]))},
+        metadata={
+            "reasons": table_md(reasons),
+            "file_notes": table_md(pd.DataFrame([{"file": p, "note": "; ".join(m)} for p, m in notes_meta.items()])),
+        },
     )
     yield from check_results

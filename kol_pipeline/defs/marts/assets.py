@@ -25,15 +25,34 @@ from kol_pipeline.resources.settings import MetricsConfig
 
 # Columns of the cleaned tables each mart uses (read only those over the trailing windows).
 CREATOR_TIER_COLUMNS = ["user_id", "followers", "tier", "crawled_at"]
-CAMPAIGN_NOTE_COLUMNS = ["note_id", "user_id", "title", "description", "tags", "published_at", "crawled_at",
-                         "engagements", "saves", "is_disclosed"]
+CAMPAIGN_NOTE_COLUMNS = [
+    "note_id",
+    "user_id",
+    "title",
+    "description",
+    "tags",
+    "published_at",
+    "crawled_at",
+    "engagements",
+    "saves",
+    "is_disclosed",
+]
 SOV_NOTE_COLUMNS = ["note_id", "user_id", "brands", "crawled_at"]
-NOTE_METRICS_CAMPAIGN_COLUMNS = ["note_id", "user_id", "published_date", "engagements", "saves", "eng_30d", "er_7d",
-                                 "is_disclosed"]
+NOTE_METRICS_CAMPAIGN_COLUMNS = [
+    "note_id",
+    "user_id",
+    "published_date",
+    "engagements",
+    "saves",
+    "eng_30d",
+    "er_7d",
+    "is_disclosed",
+]
 
 
-def campaign_reads(notes, creators, campaign_posts: pd.DataFrame, note_metrics: pd.DataFrame
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def campaign_reads(
+    notes, creators, campaign_posts: pd.DataFrame, note_metrics: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """campaign_performance's rows of the windows: every crawl of a campaign post's note, and the creator
     snapshots of every possible author of one (campaign_posts.user_id, the notes' and note_metrics' user_id)."""
     post_ids = set(campaign_posts["note_id"].dropna())
@@ -44,8 +63,9 @@ def campaign_reads(notes, creators, campaign_posts: pd.DataFrame, note_metrics: 
     return n, c
 
 
-def share_of_voice_reads(notes, creators, search_rankings: pd.DataFrame, campaign_posts: pd.DataFrame
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def share_of_voice_reads(
+    notes, creators, search_rankings: pd.DataFrame, campaign_posts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """keyword_share_of_voice's rows of the windows: every crawl of a ranked note, and the creator snapshots of
     those notes' authors and of the campaign posts' authors."""
     n = notes.read(columns=SOV_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", search_rankings["note_id"]))
@@ -90,20 +110,29 @@ def campaign_performance(
     saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators)."""
     days = run_days(context)
     notes, creators = campaign_reads(notes, creators, campaign_posts, note_metrics)
-    out = marts_lib.campaign_performance(campaigns, campaign_posts, note_metrics, notes, creators, days, metrics_config.to_settings())
+    out = marts_lib.campaign_performance(
+        campaigns, campaign_posts, note_metrics, notes, creators, days, metrics_config.to_settings()
+    )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
-        tiers = last[last["tier"] != "all"].groupby("tier").agg(spend=("spend_cny", "sum"), eng=("engagements", "sum"),
-                                                                saves=("saves", "sum"))
+        tiers = (
+            last[last["tier"] != "all"]
+            .groupby("tier")
+            .agg(spend=("spend_cny", "sum"), eng=("engagements", "sum"), saves=("saves", "sum"))
+        )
         tiers = tiers.reindex([t for t in TIER_NAMES if t in tiers.index])
         cpe = (tiers["spend"] / tiers["eng"].where(tiers["eng"] > 0)).tolist()
         cps = (tiers["spend"] / tiers["saves"].where(tiers["saves"] > 0)).tolist()
         context.add_output_metadata(
             {
                 "cpe_by_tier": dg.MetadataValue.md(
-                    charts.png_markdown("bar", {"CPE (CNY)": cpe, "cost per save (CNY)": cps}, list(tiers.index),
-                                        f"Cost per engagement and per save by tier, all campaigns, {days[-1]}")
+                    charts.png_markdown(
+                        "bar",
+                        {"CPE (CNY)": cpe, "cost per save (CNY)": cps},
+                        list(tiers.index),
+                        f"Cost per engagement and per save by tier, all campaigns, {days[-1]}",
+                    )
                 ),
                 "campaigns": int(last["campaign_id"].nunique()),
             }
@@ -136,14 +165,16 @@ def keyword_share_of_voice(
     voice, and how many of those came from each tier."""
     days = run_days(context)
     notes, creators = share_of_voice_reads(notes, creators, search_rankings, campaign_posts)
-    out = marts_lib.keyword_share_of_voice(search_rankings, notes, campaign_posts, campaigns, brands, creators, days,
-                                           metrics_config.to_settings())
+    out = marts_lib.keyword_share_of_voice(
+        search_rankings, notes, campaign_posts, campaigns, brands, creators, days, metrics_config.to_settings()
+    )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
         top = last.sort_values("share_of_voice", ascending=False).head(15)
-        context.add_output_metadata({"top_share_of_voice": table_md(top[["keyword", "brand", "results", "brand_results",
-                                                                         "share_of_voice"]])})
+        context.add_output_metadata(
+            {"top_share_of_voice": table_md(top[["keyword", "brand", "results", "brand_results", "share_of_voice"]])}
+        )
     return out
 
 
@@ -162,8 +193,14 @@ def brand_search_lift(
     """Per campaign: mean brand search index in the 28 days before vs from launch, lift, the control keyword's
     lift and the adjusted lift; store-visit lift where store traffic is given. Null with < 21 of 28 days."""
     out = marts_lib.brand_search_lift(campaigns, brands, search_index, store_traffic)
-    context.add_output_metadata({"dagster/row_count": len(out), "lift": table_md(
-        out[["campaign_id", "brand", "lift", "control_lift", "adjusted_lift"]] if len(out) else out)})
+    context.add_output_metadata(
+        {
+            "dagster/row_count": len(out),
+            "lift": table_md(
+                out[["campaign_id", "brand", "lift", "control_lift", "adjusted_lift"]] if len(out) else out
+            ),
+        }
+    )
     return out
 
 
@@ -225,8 +262,10 @@ def tier_comparison(
                 "shares_by_tier": dg.MetadataValue.md(
                     charts.png_markdown(
                         "bar",
-                        {c: [float(overall.at[t, c]) if pd.notna(overall.at[t, c]) else None for t in tiers]
-                         for c in ("spend_share", "engagement_share", "save_share")},
+                        {
+                            c: [float(overall.at[t, c]) if pd.notna(overall.at[t, c]) else None for t in tiers]
+                            for c in ("spend_share", "engagement_share", "save_share")
+                        },
                         tiers,
                         f"Share of spend, engagements and saves by tier, {days[-1]}",
                     )
@@ -237,7 +276,9 @@ def tier_comparison(
 
 
 @_asset("creator_shortlist", {"creator_scorecard": dg.AssetIn(), "brands": dg.AssetIn()})
-def creator_shortlist(context: dg.AssetExecutionContext, creator_scorecard: pd.DataFrame, brands: pd.DataFrame) -> pd.DataFrame:
+def creator_shortlist(
+    context: dg.AssetExecutionContext, creator_scorecard: pd.DataFrame, brands: pd.DataFrame
+) -> pd.DataFrame:
     """Per brand: the top 30 micro creators of the brand's category with no authenticity flag, by score, with the
     reasons beside each."""
     days = run_days(context)

@@ -32,7 +32,8 @@ CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of toleranc
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
 # comment_state's own partitions the state of the day before the run is a view over (lib/state.py comment_view)
 PREVIOUS_COMMENT_VIEW = dg.TimeWindowPartitionMapping(
-    start_offset=-(state_lib.COMMENT_KEEP_DAYS + 1), end_offset=-1, allow_nonexistent_upstream_partitions=True)
+    start_offset=-(state_lib.COMMENT_KEEP_DAYS + 1), end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
 # the partitions the comment state of each day of the run is a view over
 COMMENT_VIEW = window_mapping(state_lib.COMMENT_KEEP_DAYS)
 LAZY = {"lazy": True}
@@ -84,10 +85,12 @@ def _fold_state(
         prev, prev_day = None, None
         boot = state_lib.day_range(first - timedelta(days=bootstrap_days), first - timedelta(days=1))
         have = set(cleaned.available())
-        context.log.info(f"{name}: no state for {before}; bootstrapping from {len(have & {d.isoformat() for d in boot})} "
-                         f"stored {cleaned.table} partitions of {boot[0]} .. {boot[-1]}")
+        context.log.info(
+            f"{name}: no state for {before}; bootstrapping from {len(have & {d.isoformat() for d in boot})} "
+            f"stored {cleaned.table} partitions of {boot[0]} .. {boot[-1]}"
+        )
         stored_days = [i for i, d in enumerate(boot) if d.isoformat() in have]
-        boot = boot[stored_days[0]:] if stored_days else []  # nothing before the first stored day
+        boot = boot[stored_days[0] :] if stored_days else []  # nothing before the first stored day
         parts = ((d, cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None) for d in boot)
         for d, part in parts:
             prev = step(prev, prev_day, part, d)
@@ -116,11 +119,20 @@ def _fold_state(
     op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("creator_state")},
 )
-def creator_state(context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
+def creator_state(
+    context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput
+) -> pd.DataFrame:
     """Per creator with a snapshot in the trailing 125 days: followers by day, latest nickname (the input of every
     creator look-up of note_metrics, creator_scorecard and tier_benchmarks)."""
-    return _fold_state(context, "creator_state", previous, creators, state_lib.CREATOR_COLUMNS, CREATOR_WINDOW,
-                       lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d))
+    return _fold_state(
+        context,
+        "creator_state",
+        previous,
+        creators,
+        state_lib.CREATOR_COLUMNS,
+        CREATOR_WINDOW,
+        lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d),
+    )
 
 
 def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) -> list[str]:
@@ -163,15 +175,20 @@ def _row_fetch(previous: PartitionedInput, keys: list[str], window: pd.DataFrame
                 return frame(got, rows[at])
         full = previous.read(keys, cols)
         if len(full) != len(wkeys) or not np.array_equal(full["comment_key"].to_numpy(dtype="int64"), wkeys):
-            raise RuntimeError(f"comment_state: the stored partitions {keys[0]} .. {keys[-1]} changed while this "
-                               "run read them; run it again")
+            raise RuntimeError(
+                f"comment_state: the stored partitions {keys[0]} .. {keys[-1]} changed while this "
+                "run read them; run it again"
+            )
         return frame(full, rows)
 
     return fetch
 
 
 def _stored_comment_state(
-    context: dg.AssetExecutionContext, previous: PartitionedInput, comments: PartitionedInput, before: date,
+    context: dg.AssetExecutionContext,
+    previous: PartitionedInput,
+    comments: PartitionedInput,
+    before: date,
     columns: list[str] | None = None,
 ) -> tuple[pd.DataFrame | None, np.ndarray | None, int, date | None, state_lib.RowFetch | None]:
     """The comment state of ``before`` from its stored partitions: those partitions (from the latest base on, only
@@ -192,11 +209,15 @@ def _stored_comment_state(
     have = set(stored)
     missing = [d for d in state_lib.day_range(start, before) if d.isoformat() not in have and d.isoformat() in cleaned]
     if missing:
-        context.log.warning(f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
-                            f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments")
+        context.log.warning(
+            f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
+            f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments"
+        )
         return None, None, 0, None, None
-    context.log.info(f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
-                     f"({len(window)} rows read, {int(mask.sum())} in the state, {dead} superseded or expired)")
+    context.log.info(
+        f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
+        f"({len(window)} rows read, {int(mask.sum())} in the state, {dead} superseded or expired)"
+    )
     return window, mask, dead, start, _row_fetch(previous, stored, window)
 
 
@@ -212,7 +233,9 @@ def _stored_comment_state(
     op_tags=STEP_LARGE,
     metadata={"dagster/column_schema": column_schema("comment_state")},
 )
-def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput) -> pd.DataFrame:
+def comment_state(
+    context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput
+) -> pd.DataFrame:
     """Per day, the comments seen that day with their state (a delta): note, first/last snapshot day, normalized
     text and class of the first snapshot, latest top-level is_substantive (no text kept). The state of a day, every
     comment seen in the trailing 122 days, is the view over the trailing 122 partitions from the latest base on
@@ -224,8 +247,9 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     # rows of the day's re-sighted comments; every row when the day is stored as a base). A ranged run builds
     # the whole state for its next days, so it reads every column at once.
     columns = state_lib.COMMENT_VIEW_COLUMNS if len(days) == 1 else None
-    prev, prev_rows, dead, start, fetch = _stored_comment_state(context, previous, comments,
-                                                                first - timedelta(days=1), columns)
+    prev, prev_rows, dead, start, fetch = _stored_comment_state(
+        context, previous, comments, first - timedelta(days=1), columns
+    )
     base_first = prev is None or (len(prev) if prev_rows is None else int(prev_rows.sum())) == 0
     have = set(comments.available())
 
@@ -234,13 +258,16 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
 
     if prev is None:
         boot = state_lib.day_range(first - timedelta(days=NOTE_WINDOW), first - timedelta(days=1))
-        context.log.info(f"comment_state: bootstrapping from {len(have & {d.isoformat() for d in boot})} stored "
-                         f"comments partitions of {boot[0]} .. {boot[-1]}")
+        context.log.info(
+            f"comment_state: bootstrapping from {len(have & {d.isoformat() for d in boot})} stored "
+            f"comments partitions of {boot[0]} .. {boot[-1]}"
+        )
         prev = state_lib.comment_state_batch((d, read(d)) for d in boot)
 
     out = []
-    for d, rows in state_lib.comment_state_partitions(prev, days, read, dead, base_first, prev_rows=prev_rows,
-                                                      base_day=start, fetch=fetch):
+    for d, rows in state_lib.comment_state_partitions(
+        prev, days, read, dead, base_first, prev_rows=prev_rows, base_day=start, fetch=fetch
+    ):
         if rows["base"].any():
             context.log.info(f"comment_state: {d} is stored as a base ({len(rows)} rows: the whole state)")
         out.append(state_lib._with_day(rows, d))
@@ -262,18 +289,29 @@ def comment_state(context: dg.AssetExecutionContext, comments: PartitionedInput,
     metadata={"dagster/column_schema": column_schema("note_state")},
 )
 def note_state(
-    context: dg.AssetExecutionContext, metrics_config: MetricsConfig, notes: PartitionedInput, previous: PartitionedInput
+    context: dg.AssetExecutionContext,
+    metrics_config: MetricsConfig,
+    notes: PartitionedInput,
+    previous: PartitionedInput,
 ) -> pd.DataFrame:
     """Per note published in the trailing 120 days or observed in the trailing 92: publish time, latest
     observation, the running-maximum curve's last point, E(2/7/30/90) once decided, the curve up to age 30 for the
     half-life while eng_30d is undecided."""
     settings = metrics_config.to_settings()
-    return _fold_state(context, "note_state", previous, notes, state_lib.NOTE_OBS_COLUMNS, NOTE_WINDOW,
-                       lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings))
+    return _fold_state(
+        context,
+        "note_state",
+        previous,
+        notes,
+        state_lib.NOTE_OBS_COLUMNS,
+        NOTE_WINDOW,
+        lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings),
+    )
 
 
-def _comment_partitions(comment_state: PartitionedInput, days: list[date], columns: list[str],
-                        since: date | None = None) -> pd.DataFrame:
+def _comment_partitions(
+    comment_state: PartitionedInput, days: list[date], columns: list[str], since: date | None = None
+) -> pd.DataFrame:
     """The stored comment_state partitions the comment states of the run's days are views over (from the latest
     base on), only ``columns`` and those the view needs; with ``since``, only the partitions from that day on and
     their rows last seen from then on (``state.comment_partitions_since``, ``state.last_seen_since``)."""
@@ -330,10 +368,18 @@ def note_metrics(
     days = run_days(context)
     settings = metrics_config.to_settings()
     comment_state = _comment_partitions(comment_state, days, state_lib.NOTE_SHARE_COMMENT_COLUMNS)
-    parts = [state_lib.note_metrics_from_state(_of_day(note_state, d, days), _of_day(creator_state, d, days),
-                                               comment_state, campaign_posts, d, settings,
-                                               comment_rows=_comment_rows(comment_state, d))
-             for d in days]
+    parts = [
+        state_lib.note_metrics_from_state(
+            _of_day(note_state, d, days),
+            _of_day(creator_state, d, days),
+            comment_state,
+            campaign_posts,
+            d,
+            settings,
+            comment_rows=_comment_rows(comment_state, d),
+        )
+        for d in days
+    ]
     out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.NOTE_METRICS.empty_frame()
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -343,8 +389,12 @@ def note_metrics(
         context.add_output_metadata(
             {
                 "er_7d_by_tier": dg.MetadataValue.md(
-                    charts.png_markdown("bar", {"median er_7d": [float(med[t]) if pd.notna(med[t]) else None for t in tiers]},
-                                        tiers, f"Median er_7d by tier, {days[-1]}")
+                    charts.png_markdown(
+                        "bar",
+                        {"median er_7d": [float(med[t]) if pd.notna(med[t]) else None for t in tiers]},
+                        tiers,
+                        f"Median er_7d by tier, {days[-1]}",
+                    )
                 ),
                 "notes_with_eng_7d": int(last["eng_7d"].notna().sum()),
             }
@@ -383,20 +433,34 @@ def creator_scorecard(
     since = state_lib.comment_partitions_since(days[0], settings.creator_window_days)
     comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS, since)
     # each day's inputs from that day's states, then one finish per batch of days (lib/state.py FINISH_BATCH_ROWS)
-    parts = (state_lib.scorecard_parts(_of_day(note_metrics, d, days), _of_day(creator_state, d, days),
-                                       comment_state, d, settings, comment_rows=_comment_rows(comment_state, d))
-             for d in days)
+    parts = (
+        state_lib.scorecard_parts(
+            _of_day(note_metrics, d, days),
+            _of_day(creator_state, d, days),
+            comment_state,
+            d,
+            settings,
+            comment_rows=_comment_rows(comment_state, d),
+        )
+        for d in days
+    )
     out = state_lib.scorecards_from_states(parts, rate_card, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
         flagged = last[last["authenticity_flags"].map(lambda f: f is not None and len(f) > 0)]
-        flags = pd.Series([x for f in flagged["authenticity_flags"] for x in f]).value_counts() if len(flagged) else pd.Series(dtype=int)
+        flags = (
+            pd.Series([x for f in flagged["authenticity_flags"] for x in f]).value_counts()
+            if len(flagged)
+            else pd.Series(dtype=int)
+        )
         context.add_output_metadata(
             {
                 "flagged_creators": len(flagged),
                 "flags": dg.MetadataValue.json({str(k): int(v) for k, v in flags.items()}),
-                "creators_by_tier": dg.MetadataValue.json({str(k): int(v) for k, v in last["tier"].value_counts().items()}),
+                "creators_by_tier": dg.MetadataValue.json(
+                    {str(k): int(v) for k, v in last["tier"].value_counts().items()}
+                ),
             }
         )
     return out
@@ -426,8 +490,15 @@ def tier_benchmarks(
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    points = ((d, state_lib.curve_points_from_state(_of_day(note_state, d, days), d, settings,
-                                                    creator_state=_of_day(creator_state, d, days))) for d in days)
+    points = (
+        (
+            d,
+            state_lib.curve_points_from_state(
+                _of_day(note_state, d, days), d, settings, creator_state=_of_day(creator_state, d, days)
+            ),
+        )
+        for d in days
+    )
     out = state_lib.tier_benchmarks_from_states(creator_scorecard, points, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -439,8 +510,12 @@ def tier_benchmarks(
         context.add_output_metadata(
             {
                 "longevity_curve_by_tier": dg.MetadataValue.md(
-                    charts.png_markdown("line", series, ["0-2d", "3-7d", "8-30d", "31-90d", "91d+"],
-                                        f"Median engagements/followers by note age, {days[-1]}")
+                    charts.png_markdown(
+                        "line",
+                        series,
+                        ["0-2d", "3-7d", "8-30d", "31-90d", "91d+"],
+                        f"Median engagements/followers by note age, {days[-1]}",
+                    )
                 )
             }
         )

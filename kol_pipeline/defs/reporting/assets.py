@@ -127,7 +127,8 @@ def failed_checks_by_day(context: dg.AssetExecutionContext, days: Sequence[date]
     try:
         instance = context.instance
         records = instance.event_log_storage.get_event_records(
-            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=CHECK_EVENTS,
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION),
+            limit=CHECK_EVENTS,
             ascending=False,
         )
         runs: dict[str, set[date] | None] = {}
@@ -163,7 +164,9 @@ def _overall(tier_comparison: pd.DataFrame, day: date) -> pd.DataFrame:
     tc = tier_comparison
     if tc.empty:
         return tc
-    sel = tc[(pd.to_datetime(tc["snapshot_date"]).dt.date == day) & (tc["campaign_id"] == "all") & (tc["brand"] == "all")]
+    sel = tc[
+        (pd.to_datetime(tc["snapshot_date"]).dt.date == day) & (tc["campaign_id"] == "all") & (tc["brand"] == "all")
+    ]
     return sel.set_index("tier").reindex([t for t in (*TIER_NAMES, "unknown") if t in set(sel["tier"])])
 
 
@@ -205,8 +208,17 @@ def daily_report(
     checks = failed_checks_by_day(context, days)
     total = 0
     # each page gets its day's rows (share of voice: its SOV_DAYS days), the dates of each frame converted once
-    tc, cp, sov, short, bench, quar = (report_lib.DaySlicer(f) for f in (
-        tier_comparison, campaign_performance, keyword_share_of_voice, creator_shortlist, tier_benchmarks, quarantine))
+    tc, cp, sov, short, bench, quar = (
+        report_lib.DaySlicer(f)
+        for f in (
+            tier_comparison,
+            campaign_performance,
+            keyword_share_of_voice,
+            creator_shortlist,
+            tier_benchmarks,
+            quarantine,
+        )
+    )
     for day in days:
         page = report_lib.render_report(
             day,
@@ -227,19 +239,35 @@ def daily_report(
             overall = _overall(tier_comparison, day)
             if len(overall):
                 tiers = list(overall.index)
-                meta["tier_comparison"] = dg.MetadataValue.md(charts.png_markdown(
-                    "bar",
-                    {c.replace("_", " "): [None if _num(v) is None else _num(v) * 100 for v in overall[c]]
-                     for c in ("spend_share", "engagement_share", "save_share")},
-                    tiers, f"Share of spend, engagements and saves by tier (%), {day}", "%"))
-                meta["cpe_by_tier"] = dg.MetadataValue.md(charts.png_markdown(
-                    "bar",
-                    {"CPE (CNY)": [_num(v) for v in overall["cpe_cny"]],
-                     "cost per save (CNY)": [_num(v) for v in overall["cost_per_save_cny"]]},
-                    tiers, f"Cost per engagement and per save by tier, {day}", "CNY"))
+                meta["tier_comparison"] = dg.MetadataValue.md(
+                    charts.png_markdown(
+                        "bar",
+                        {
+                            c.replace("_", " "): [None if _num(v) is None else _num(v) * 100 for v in overall[c]]
+                            for c in ("spend_share", "engagement_share", "save_share")
+                        },
+                        tiers,
+                        f"Share of spend, engagements and saves by tier (%), {day}",
+                        "%",
+                    )
+                )
+                meta["cpe_by_tier"] = dg.MetadataValue.md(
+                    charts.png_markdown(
+                        "bar",
+                        {
+                            "CPE (CNY)": [_num(v) for v in overall["cpe_cny"]],
+                            "cost per save (CNY)": [_num(v) for v in overall["cost_per_save_cny"]],
+                        },
+                        tiers,
+                        f"Cost per engagement and per save by tier, {day}",
+                        "CNY",
+                    )
+                )
         if len(days) > 1:
             context.add_asset_metadata(meta, partition_key=day.isoformat())
         else:
             last_meta = meta
-    context.log.info(f"daily_report: {len(days)} page(s), {total:,} bytes, under {report_path(settings.warehouse_dir, days[0]).parent}")
+    context.log.info(
+        f"daily_report: {len(days)} page(s), {total:,} bytes, under {report_path(settings.warehouse_dir, days[0]).parent}"
+    )
     return dg.MaterializeResult(metadata=last_meta if len(days) == 1 else None)

@@ -62,16 +62,23 @@ def previous_rows(warehouse: str, table: str, before: date) -> int | None:
 def warehouse_notes_before(warehouse: str, start: date) -> Callable[[set[str]], set[str]]:
     """Note ids -> those in the warehouse's notes of the NOTE_LOOKBACK_DAYS days before `start` (only those ids
     are looked for, newest day first, stopping once all are found)."""
+
     def lookup(ids: set[str]) -> set[str]:
-        return present_values(warehouse, "notes", "note_id", ids,
-                              start=(start - timedelta(days=NOTE_LOOKBACK_DAYS)).isoformat(),
-                              end=(start - timedelta(days=1)).isoformat())
+        return present_values(
+            warehouse,
+            "notes",
+            "note_id",
+            ids,
+            start=(start - timedelta(days=NOTE_LOOKBACK_DAYS)).isoformat(),
+            end=(start - timedelta(days=1)).isoformat(),
+        )
 
     return lookup
 
 
-def note_crawled_result(comments: pd.DataFrame, notes: pd.DataFrame,
-                        known_before: Callable[[set[str]], set[str]] | None) -> dg.AssetCheckResult:
+def note_crawled_result(
+    comments: pd.DataFrame, notes: pd.DataFrame, known_before: Callable[[set[str]], set[str]] | None
+) -> dg.AssetCheckResult:
     """The non-blocking `comments_note_crawled` check: comments on notes not crawled by their day."""
     outcome = val.note_crawled_rule(val.comments_on_uncrawled_notes(comments, notes, known_before))
     return dg.AssetCheckResult(
@@ -112,10 +119,14 @@ def ingest_check_results(
     allowed = list(dict.fromkeys(categories["category"])) if len(categories) else None
     for table in DAILY_TABLES:
         df = tables[table]
-        whole = val.validate_table(table, df, allowed_categories=allowed if table == "notes" else None, settings=settings)
+        whole = val.validate_table(
+            table, df, allowed_categories=allowed if table == "notes" else None, settings=settings
+        )
         counts = _day_counts(df)
         acc = accounting[accounting["kind"] == table] if len(accounting) and table in ACCOUNTED else None
-        acc_by_day = acc.groupby("snapshot_date")[["read", "quarantined"]].sum() if acc is not None and len(acc) else None
+        acc_by_day = (
+            acc.groupby("snapshot_date")[["read", "quarantined"]].sum() if acc is not None and len(acc) else None
+        )
         prev = previous.get(table)
         day_rows, blocked, warned = [], [], []
         if table in ACCOUNTED:
@@ -129,32 +140,48 @@ def ingest_check_results(
                 continue
             rules = val.row_count_rules(table, counts.get(d, 0), prev, settings)
             if acc_by_day is not None and d in acc_by_day.index:
-                rules += val.quarantine_rule(int(acc_by_day.at[d, "read"]), int(acc_by_day.at[d, "quarantined"]), settings)
+                rules += val.quarantine_rule(
+                    int(acc_by_day.at[d, "read"]), int(acc_by_day.at[d, "quarantined"]), settings
+                )
             for r in rules:
                 if not r.success:
                     (blocked if r.severity == val.BLOCKING else warned).append(d)
-                    day_rows.append({"day": d.isoformat(), "rule": r.name, "severity": r.severity, "observed": str(r.observed)})
+                    day_rows.append(
+                        {"day": d.isoformat(), "rule": r.name, "severity": r.severity, "observed": str(r.observed)}
+                    )
             if counts.get(d, 0) > 0:
                 prev = counts[d]
         if whole.blocking_failures:
             # the suite failed on the range: find the days it fails on (rare path, one GX run per day)
             for d in days:
                 part = df[df["snapshot_date"] == d] if len(df) else df
-                if len(part) and not val.validate_table(table, part, allowed_categories=allowed if table == "notes" else None,
-                                                        settings=settings).passed:
+                if (
+                    len(part)
+                    and not val.validate_table(
+                        table, part, allowed_categories=allowed if table == "notes" else None, settings=settings
+                    ).passed
+                ):
                     blocked.append(d)
         blocked_days = sorted(set(blocked))
-        failed_names = [r.name for r in whole.blocking_failures] + sorted({r["rule"] for r in day_rows if r["severity"] == val.BLOCKING})
-        warn_names = [r.name for r in whole.warnings] + sorted({r["rule"] for r in day_rows if r["severity"] != val.BLOCKING})
+        failed_names = [r.name for r in whole.blocking_failures] + sorted(
+            {r["rule"] for r in day_rows if r["severity"] == val.BLOCKING}
+        )
+        warn_names = [r.name for r in whole.warnings] + sorted(
+            {r["rule"] for r in day_rows if r["severity"] != val.BLOCKING}
+        )
         passed = not blocked_days and not whole.blocking_failures and not warn_names
         yield dg.AssetCheckResult(
             check_name=f"{table}_suite",
             asset_key=table,
             passed=passed,
-            severity=dg.AssetCheckSeverity.ERROR if (blocked_days or whole.blocking_failures) else dg.AssetCheckSeverity.WARN,
+            severity=dg.AssetCheckSeverity.ERROR
+            if (blocked_days or whole.blocking_failures)
+            else dg.AssetCheckSeverity.WARN,
             metadata={
                 "expectations": dg.MetadataValue.md(whole.to_markdown()),
-                "day_rules_failed": dg.MetadataValue.md(pd.DataFrame(day_rows).head(50).to_markdown(index=False) if day_rows else "_(none)_"),
+                "day_rules_failed": dg.MetadataValue.md(
+                    pd.DataFrame(day_rows).head(50).to_markdown(index=False) if day_rows else "_(none)_"
+                ),
                 "blocked_partitions": ",".join(d.isoformat() for d in blocked_days),
                 "failed": ", ".join(failed_names),
                 "warnings": ", ".join(warn_names),
@@ -168,8 +195,12 @@ def ingest_check_results(
 
 
 def _brand_check(table: str):
-    @dg.asset_check(asset=table, name=f"{table}_suite", blocking=True,
-                    description=f"Great Expectations suite of `{table}` (keys unique and not null, value ranges).")
+    @dg.asset_check(
+        asset=table,
+        name=f"{table}_suite",
+        blocking=True,
+        description=f"Great Expectations suite of `{table}` (keys unique and not null, value ranges).",
+    )
     def _check(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
         df = read_table(settings.warehouse_dir, table)
         report = val.validate_table(table, df, settings=_settings(settings))
@@ -195,9 +226,13 @@ def _result(report: val.ValidationReport, extra: dict | None = None) -> dg.Asset
 brand_checks = [_brand_check(t) for t in tables_in("brand") if t in val.SUITES and t != "campaign_posts"]
 
 
-@dg.asset_check(asset="campaign_posts", name="campaign_posts_suite", blocking=True,
-                description="Suite of `campaign_posts`, plus a warning for posts whose note was never crawled "
-                "(their spend counts, their engagements cannot).")
+@dg.asset_check(
+    asset="campaign_posts",
+    name="campaign_posts_suite",
+    blocking=True,
+    description="Suite of `campaign_posts`, plus a warning for posts whose note was never crawled "
+    "(their spend counts, their engagements cannot).",
+)
 def campaign_posts_suite(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
     posts = read_table(settings.warehouse_dir, "campaign_posts")
     report = val.validate_table("campaign_posts", posts, settings=_settings(settings))
@@ -206,7 +241,14 @@ def campaign_posts_suite(context: dg.AssetCheckExecutionContext, settings: KolSe
     known = present_values(settings.warehouse_dir, "notes", "note_id", ids)
     unknown = sorted(ids - known)
     report.results.append(
-        val.ExpectationOutcome("note_was_crawled", "rule:campaign_note_in_notes", ("note_id",), val.WARN, not unknown,
-                               unexpected_count=len(unknown), unexpected_values=unknown[:10])
+        val.ExpectationOutcome(
+            "note_was_crawled",
+            "rule:campaign_note_in_notes",
+            ("note_id",),
+            val.WARN,
+            not unknown,
+            unexpected_count=len(unknown),
+            unexpected_values=unknown[:10],
+        )
     )
     return _result(report)
