@@ -3,7 +3,7 @@
 Rules (docs/ingestion.md "How files are found"), for every file under `landing/mediacrawler/` (or under the
 landing folder itself when it has no `mediacrawler/` subfolder, minus its `brand/` and `reference/` folders):
 1. A file inside another platform's folder (MediaCrawler's data folder has `xhs/`, `douyin/`, `weibo/`, `bili/`,
-   `ks/`, `tieba/`, `zhihu/`, ...) is skipped as another platform's, whatever its name.
+   `ks/`, `tieba/`, `zhihu/`, ...: `OTHER_PLATFORM_FOLDERS`) is skipped as another platform's, whatever its name.
 2. `.json`, `.jsonl`, `.csv`: the kind comes from the name, `{crawler}_{item}[_{suffix}]` with item `contents`,
    `comments`, `creator` or `creators` (`readers.kind_of`: numbered exports and copies included); a name that
    does not say it is read by its first record's fields (`sniff_kind`), so crawlers derived from MediaCrawler that
@@ -25,13 +25,12 @@ from kol_pipeline.lib.readers import XLSX_EXT, decode_head, kind_of, xlsx_kinds
 #: MediaCrawler's kinds, in the order they are read: the registry's MediaCrawler tables (schemas.input_tables(
 #: MEDIACRAWLER); kol_pipeline_tests/unit/test_table_registry.py checks they are the same)
 KINDS = ("notes", "comments", "creators")
-# MediaCrawler's platform folders and excel-name prefixes other than XHS (its PLATFORM choices and store folders)
-OTHER_PLATFORMS = frozenset(
+# MediaCrawler's data folders of the other platforms (CONTRACT section 2: douyin/, weibo/, bili/, ks/, tieba/,
+# zhihu/; and those of its later platforms), matched as folder names at any depth
+OTHER_PLATFORM_FOLDERS = frozenset(
     {
         "douyin",
-        "dy",
         "weibo",
-        "wb",
         "bili",
         "bilibili",
         "ks",
@@ -39,15 +38,15 @@ OTHER_PLATFORMS = frozenset(
         "tieba",
         "zhihu",
         "tiktok",
-        "tt",
         "juejin",
         "xhh",
         "niuke",
         "smzdm",
-        "wechat",
-        "toutiao",
     }
 )
+# the platform codes its excel store puts before a workbook's name (`dy_search_<time>.xlsx`); the short codes are
+# not taken as folder names, where a user's own folder could be called `dy` or `wb`
+OTHER_PLATFORMS = OTHER_PLATFORM_FOLDERS | {"dy", "wb", "tt"}
 # the landing folder's own inputs, read by the brand assets (lib/brand.py)
 NOT_CRAWLS = frozenset({"brand", "reference"})
 # fields that name a kind when a file's name does not (the fields every MediaCrawler version writes)
@@ -89,7 +88,7 @@ def discover(landing: Path) -> Discovery:
         folders = [part.lower() for part in p.relative_to(root).parts[:-1]]
         if root == landing and folders and folders[0] in NOT_CRAWLS:
             continue
-        other = next((f for f in folders if f in OTHER_PLATFORMS), None)
+        other = next((f for f in folders if f in OTHER_PLATFORM_FOLDERS), None)
         if other is not None:
             out.skipped.append(Skipped(p, f"other platform ({other})"))
             continue

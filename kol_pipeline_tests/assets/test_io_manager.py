@@ -527,49 +527,33 @@ def test_base_path_forms(tmp_path):
     assert iom._is_object_store(s3.fs) and not iom._is_object_store(up.fs) and iom._is_local(rel.fs)
 
 
-def test_s3_roundtrip_with_moto():
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    server = moto_server.ThreadedMotoServer(port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
-        boto3.client("s3", endpoint_url=endpoint, **creds).create_bucket(Bucket="kolwh")
-        opts = {
-            "endpoint_url": endpoint,
-            "key": "testing",
-            "secret": "testing",
-            "client_kwargs": {"region_name": "us-east-1"},
-        }
-        SOURCE.update({D1: _ranking_rows(D1, 2), D2: _ranking_rows(D2, 3)})
-        result = dg.materialize(
-            [rankings, ranking_counts],
-            resources={"warehouse": WarehouseIOManager(base_path="s3://kolwh/prefix", storage_options=opts)},
-            tags={"dagster/asset_partition_range_start": D1, "dagster/asset_partition_range_end": D2},
-        )
-        assert result.success
-        assert len(SEEN["ranking_counts"]) == 5
-        s3 = boto3.client("s3", endpoint_url=endpoint, **creds)
-        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="kolwh", Prefix="prefix/")["Contents"])
-        assert keys == [
-            f"prefix/ranking_counts/snapshot_date={D1}/part-0.parquet",
-            f"prefix/ranking_counts/snapshot_date={D2}/part-0.parquet",
-            f"prefix/search_rankings/snapshot_date={D1}/part-0.parquet",
-            f"prefix/search_rankings/snapshot_date={D2}/part-0.parquet",
-        ]
-        SOURCE[D2] = []
-        dg.materialize(
-            [rankings],
-            resources={"warehouse": WarehouseIOManager(base_path="s3://kolwh/prefix", storage_options=opts)},
-            partition_key=D2,
-        )
-        df = read_table("s3://kolwh/prefix", "search_rankings", storage_options=opts)
-        assert df.note_id.tolist() == ["n01a1", "n01a2"]
-        assert np.array_equal(df["rank"].to_numpy(dtype="int64"), [1, 2])
-    finally:
-        server.stop()
+def test_s3_roundtrip_with_moto(moto_s3):
+    moto_s3.bucket("kolwh")
+    opts = moto_s3.storage_options
+    SOURCE.update({D1: _ranking_rows(D1, 2), D2: _ranking_rows(D2, 3)})
+    result = dg.materialize(
+        [rankings, ranking_counts],
+        resources={"warehouse": WarehouseIOManager(base_path="s3://kolwh/prefix", storage_options=opts)},
+        tags={"dagster/asset_partition_range_start": D1, "dagster/asset_partition_range_end": D2},
+    )
+    assert result.success
+    assert len(SEEN["ranking_counts"]) == 5
+    keys = sorted(o["Key"] for o in moto_s3.client.list_objects_v2(Bucket="kolwh", Prefix="prefix/")["Contents"])
+    assert keys == [
+        f"prefix/ranking_counts/snapshot_date={D1}/part-0.parquet",
+        f"prefix/ranking_counts/snapshot_date={D2}/part-0.parquet",
+        f"prefix/search_rankings/snapshot_date={D1}/part-0.parquet",
+        f"prefix/search_rankings/snapshot_date={D2}/part-0.parquet",
+    ]
+    SOURCE[D2] = []
+    dg.materialize(
+        [rankings],
+        resources={"warehouse": WarehouseIOManager(base_path="s3://kolwh/prefix", storage_options=opts)},
+        partition_key=D2,
+    )
+    df = read_table("s3://kolwh/prefix", "search_rankings", storage_options=opts)
+    assert df.note_id.tolist() == ["n01a1", "n01a2"]
+    assert np.array_equal(df["rank"].to_numpy(dtype="int64"), [1, 2])
 
 
 def test_partition_rows_and_read_column_read_only_what_they_need(base):

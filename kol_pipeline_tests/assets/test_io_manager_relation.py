@@ -6,7 +6,6 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
-import pytest
 
 from kol_pipeline.lib import duck
 from kol_pipeline.resources.io_manager import PartitionedInput, WarehouseIOManager
@@ -79,23 +78,9 @@ def test_relation_on_a_local_warehouse(tmp_path):
     _check()
 
 
-def test_relation_on_s3_with_moto():
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
-    server = moto_server.ThreadedMotoServer(port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
-        boto3.client("s3", endpoint_url=endpoint, **creds).create_bucket(Bucket="kolrel")
-        opts = {
-            "endpoint_url": endpoint,
-            "key": "testing",
-            "secret": "testing",
-            "client_kwargs": {"region_name": "us-east-1"},
-        }
-        _materialize({"io_manager": WarehouseIOManager(base_path="s3://kolrel/wh", storage_options=opts)})
-        _check()
-    finally:
-        server.stop()
+def test_relation_on_s3_with_moto(moto_s3):
+    moto_s3.bucket("kolrel")
+    _materialize(
+        {"io_manager": WarehouseIOManager(base_path="s3://kolrel/wh", storage_options=moto_s3.storage_options)}
+    )
+    _check()

@@ -252,3 +252,15 @@ def test_landing_scan_files_bad_crawl_times_instead_of_raising(tmp_path: Path) -
         (4, "last_modify_ts is out of range for an epoch time: 1e+30"),
         (5, "last_modify_ts is not an epoch time: 'abc'"),
     ]
+
+
+def test_short_platform_codes_name_workbooks_not_folders(tmp_path: Path) -> None:
+    """`dy_search_<time>.xlsx` is the excel store's douyin workbook, but a user's own crawl folder may be called
+    `dy` or `wb` (the real crawl's folders are people's names): its XHS files are read."""
+    write_json(tmp_path / "dy" / "search_contents_2025-06-16.json", [note(1)])
+    write_workbook(tmp_path / "dy" / "dy_search_20250616_101500.xlsx", {"Contents": [note(2)]})
+    found = discovery.discover(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in found.files["notes"]] == ["dy/search_contents_2025-06-16.json"]
+    assert [(s.path.name, s.reason) for s in found.skipped] == [
+        ("dy_search_20250616_101500.xlsx", "other platform (dy)")
+    ]
