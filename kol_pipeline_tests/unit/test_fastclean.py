@@ -85,6 +85,7 @@ def test_matchers_equal_reference_on_sample() -> None:
     _check_text(res.notes, cats, brands, "sample")
 
 
+@pytest.mark.slow
 def test_matchers_equal_reference_on_real_crawl() -> None:
     if not (REAL / "SOURCE.md").is_file():
         pytest.skip(f"real MediaCrawler crawl not present at {REAL}")
@@ -161,6 +162,7 @@ def test_ingest_fast_equals_reference_on_bad_input_corpus() -> None:
     assert total_fast > 50
 
 
+@pytest.mark.slow
 def test_ingest_fast_equals_reference_on_real_crawl_as_jsonl(tmp_path: Path) -> None:
     if not (REAL / "SOURCE.md").is_file():
         pytest.skip(f"real MediaCrawler crawl not present at {REAL}")
