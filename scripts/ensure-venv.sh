@@ -45,8 +45,9 @@ note "$VENV has Python ${have%% *} (${have#* }); make PYTHON=/path/to/python3.X 
 if [ ! -e "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt "$STAMP" ]; then
   note "installing the project from constraints.txt into $VENV"
   "$VENV/bin/pip" install --quiet --upgrade "pip>=24"
-  # --no-compile: Python byte-compiles each module on its first import instead of every module of every package
-  # now (measured: a 3.13 venv installs in 41 s instead of 83 s; CI installs two venvs within its 15 minutes)
-  "$VENV/bin/pip" install --quiet --no-compile -c constraints.txt -e ".[test]"
+  # Byte-compiled at install (pip's default), not on first import: where PYTHONDONTWRITEBYTECODE is set (it is on
+  # this machine), an import never writes a .pyc, so every process of the suite recompiled every module
+  # (measured with --no-compile: the whole suite 962 s instead of 756 s, for a 42 s faster install)
+  "$VENV/bin/pip" install --quiet -c constraints.txt -e ".[test]"
   touch "$STAMP"
 fi
