@@ -1,0 +1,86 @@
+"""Typing a query's inputs: a DuckDB relation is passed as it is; a pandas frame (the small brand tables, or a
+test's hand-made rows) becomes an Arrow table with the warehouse types of its table (lib/schemas.py), so that
+the SQL sees the same types from a test's frame as from the Parquet files. A column the frame lacks is null."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from kol_pipeline.lib.schemas import TABLES
+
+__all__ = ["as_input", "day_list", "typed_table"]
+
+PARTITION_COLUMN = "snapshot_date"
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, (list, tuple, np.ndarray, dict)):
+        return False
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _day(v: Any) -> dt.date | None:
+    if _missing(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    t = pd.Timestamp(v)
+    return None if pd.isna(t) else t.date()
+
+
+def _array(values: pd.Series, type_: pa.DataType) -> pa.Array:
+    if pa.types.is_date32(type_):
+        return pa.array([_day(v) for v in values], type=type_)
+    if pa.types.is_timestamp(type_):
+        ts = pd.to_datetime(values, errors="coerce", utc=True)
+        return pa.array(ts, type=type_, from_pandas=True)
+    if pa.types.is_int64(type_) or pa.types.is_floating(type_):
+        num = pd.to_numeric(values, errors="coerce")
+        if pa.types.is_int64(type_):
+            num = num.astype("Float64").round().astype("Int64")
+        return pa.array(num, type=type_, from_pandas=True)
+    if pa.types.is_boolean(type_):
+        return pa.array([None if _missing(v) else bool(v) for v in values], type=type_)
+    if pa.types.is_list(type_):
+        return pa.array([list(v) if isinstance(v, (list, tuple, np.ndarray)) else None for v in values], type=type_)
+    return pa.array([None if _missing(v) else str(v) for v in values], type=type_)
+
+
+def typed_table(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> pa.Table:
+    """``columns`` of ``frame`` as an Arrow table with the types of ``table``'s spec (snapshot_date: date32);
+    absent columns are null."""
+    spec = TABLES[table]
+    types = {c.name: c.type for c in spec.columns}
+    types[PARTITION_COLUMN] = pa.date32()
+    arrays = {}
+    for c in columns:
+        values = frame[c] if c in frame.columns else pd.Series([None] * len(frame), dtype=object)
+        arrays[c] = _array(values.reset_index(drop=True), types[c])
+    return pa.table(arrays, schema=pa.schema([pa.field(c, types[c]) for c in columns]))
+
+
+def as_input(obj: Any, table: str, columns: Sequence[str]) -> Any:
+    """A DuckDB relation as it is (it already has ``columns``: ``PartitionedInput.relation``); a pandas frame as
+    ``typed_table``."""
+    if isinstance(obj, duckdb.DuckDBPyRelation):
+        return obj
+    return typed_table(obj, table, columns)
+
+
+def day_list(days: Sequence[Any]) -> list[dt.date]:
+    """The run's days, distinct and sorted, as dates (the queries' ``$days``)."""
+    return sorted({d for d in (_day(v) for v in days) if d is not None})
