@@ -1,15 +1,12 @@
-"""Brand and campaign marts: thin wrappers over kol_pipeline.lib.marts.
+"""Brand and campaign marts: thin wrappers over the lib's queries.
 
-The marts declare the trailing windows of cleaned partitions they depend on (lineage), but read them lazily and
-only the rows they use, filtered by the scanner before anything becomes pandas (DuckDB over the files of a local
-warehouse, the Arrow scanner elsewhere; docs/marts.md "What each mart reads"): campaign_performance the rows of
-campaign posts, keyword_share_of_voice the rows of the ranked notes, and the creator snapshots of those notes'
-authors only. The lib functions get exactly the rows of the window they would have looked at, so the results are
-those of a full read (test_mart_reads.py).
-
-brand_creator_relationships is the first mart on the DuckDB path (docs/engine.md): its notes window is a DuckDB
-relation over the window's Parquet files (``PartitionedInput.relation``) and its formula one SQL query,
-kol_pipeline/lib/queries/brand_creator_relationships.sql.
+The marts declare the trailing windows of cleaned partitions they depend on (lineage) and get them lazily
+(``PartitionedInput``). brand_creator_relationships, campaign_performance, keyword_share_of_voice, tier_comparison
+and creator_shortlist are on the DuckDB path (docs/engine.md): each opens one DuckDB connection with the IO
+manager's bounds, asks for its inputs as relations over exactly the partitions and columns it needs
+(``PartitionedInput.relation``) and runs its formula, one SQL query per table in kol_pipeline/lib/queries/, for
+every day of the run at once; DuckDB reads only the rows the query keeps. brand_search_lift (a few CSV rows) stays
+pandas (kol_pipeline.lib.marts).
 """
 
 import dagster as dg
@@ -19,59 +16,13 @@ from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_pa
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
 from kol_pipeline.lib import charts, duck
 from kol_pipeline.lib import marts as marts_lib
+from kol_pipeline.lib.queries import campaign_performance as cp_query
+from kol_pipeline.lib.queries import creator_shortlist as cs_query
+from kol_pipeline.lib.queries import keyword_share_of_voice as sov_query
+from kol_pipeline.lib.queries import tier_comparison as tc_query
 from kol_pipeline.lib.settings import TIER_NAMES
-from kol_pipeline.resources.io_manager import IdsIn, PartitionedInput
+from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
-
-# Columns of the cleaned tables each mart uses (read only those over the trailing windows).
-CREATOR_TIER_COLUMNS = ["user_id", "followers", "tier", "crawled_at"]
-CAMPAIGN_NOTE_COLUMNS = [
-    "note_id",
-    "user_id",
-    "title",
-    "description",
-    "tags",
-    "published_at",
-    "crawled_at",
-    "engagements",
-    "saves",
-    "is_disclosed",
-]
-SOV_NOTE_COLUMNS = ["note_id", "user_id", "brands", "crawled_at"]
-NOTE_METRICS_CAMPAIGN_COLUMNS = [
-    "note_id",
-    "user_id",
-    "published_date",
-    "engagements",
-    "saves",
-    "eng_30d",
-    "er_7d",
-    "is_disclosed",
-]
-
-
-def campaign_reads(
-    notes, creators, campaign_posts: pd.DataFrame, note_metrics: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """campaign_performance's rows of the windows: every crawl of a campaign post's note, and the creator
-    snapshots of every possible author of one (campaign_posts.user_id, the notes' and note_metrics' user_id)."""
-    post_ids = set(campaign_posts["note_id"].dropna())
-    n = notes.read(columns=CAMPAIGN_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", post_ids))
-    nm_users = note_metrics.loc[note_metrics["note_id"].isin(post_ids), "user_id"] if len(note_metrics) else []
-    users = set(campaign_posts["user_id"].dropna()) | set(n["user_id"].dropna()) | set(pd.Series(nm_users).dropna())
-    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=IdsIn.of("user_id", users))
-    return n, c
-
-
-def share_of_voice_reads(
-    notes, creators, search_rankings: pd.DataFrame, campaign_posts: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """keyword_share_of_voice's rows of the windows: every crawl of a ranked note, and the creator snapshots of
-    those notes' authors and of the campaign posts' authors."""
-    n = notes.read(columns=SOV_NOTE_COLUMNS, row_filter=IdsIn.of("note_id", search_rankings["note_id"]))
-    users = set(n["user_id"].dropna()) | set(campaign_posts["user_id"].dropna())
-    c = creators.read(columns=CREATOR_TIER_COLUMNS, row_filter=IdsIn.of("user_id", users))
-    return n, c
 
 
 def _asset(name: str, ins: dict, partitioned: bool = True, kinds: set[str] | None = None, **kw):
@@ -92,27 +43,37 @@ def _asset(name: str, ins: dict, partitioned: bool = True, kinds: set[str] | Non
     {
         "campaigns": dg.AssetIn(),
         "campaign_posts": dg.AssetIn(),
-        "note_metrics": dg.AssetIn(metadata={"columns": NOTE_METRICS_CAMPAIGN_COLUMNS}),
+        "note_metrics": dg.AssetIn(metadata=LAZY),
         "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
     },
+    kinds={"duckdb", "parquet"},
 )
 def campaign_performance(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
     campaigns: pd.DataFrame,
     campaign_posts: pd.DataFrame,
-    note_metrics: pd.DataFrame,
+    note_metrics: PartitionedInput,
     notes: PartitionedInput,
     creators: PartitionedInput,
 ) -> pd.DataFrame:
     """Per campaign x tier (author's tier on the publish date) and `all`: creators, notes, spend, engagements,
-    saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators)."""
+    saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators). One SQL
+    query (kol_pipeline/lib/queries/campaign_performance.sql) over the run's note_metrics and the notes and
+    creators windows, every day of the run at once."""
     days = run_days(context)
-    notes, creators = campaign_reads(notes, creators, campaign_posts, note_metrics)
-    out = marts_lib.campaign_performance(
-        campaigns, campaign_posts, note_metrics, notes, creators, days, metrics_config.to_settings()
-    )
+    with duck.connect(notes.duck_settings) as con:
+        out = cp_query.campaign_performance(
+            con,
+            campaigns,
+            campaign_posts,
+            note_metrics.relation(con, columns=list(cp_query.NOTE_METRICS_COLUMNS)),
+            notes.relation(con, columns=list(cp_query.NOTE_COLUMNS)),
+            creators.relation(con, columns=list(cp_query.CREATOR_COLUMNS)),
+            days,
+            metrics_config.to_settings(),
+        )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -143,18 +104,19 @@ def campaign_performance(
 @_asset(
     "keyword_share_of_voice",
     {
-        "search_rankings": dg.AssetIn(),
+        "search_rankings": dg.AssetIn(metadata=LAZY),
         "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "campaign_posts": dg.AssetIn(),
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),
         "creators": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
     },
+    kinds={"duckdb", "parquet"},
 )
 def keyword_share_of_voice(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
-    search_rankings: pd.DataFrame,
+    search_rankings: PartitionedInput,
     notes: PartitionedInput,
     campaign_posts: pd.DataFrame,
     campaigns: pd.DataFrame,
@@ -162,12 +124,22 @@ def keyword_share_of_voice(
     creators: PartitionedInput,
 ) -> pd.DataFrame:
     """Per keyword x brand: results in the top 20, results mentioning the brand or in its campaigns, share of
-    voice, and how many of those came from each tier."""
+    voice, and how many of those came from each tier. One SQL query
+    (kol_pipeline/lib/queries/keyword_share_of_voice.sql) over the run's rankings and the notes and creators
+    windows, every day of the run at once."""
     days = run_days(context)
-    notes, creators = share_of_voice_reads(notes, creators, search_rankings, campaign_posts)
-    out = marts_lib.keyword_share_of_voice(
-        search_rankings, notes, campaign_posts, campaigns, brands, creators, days, metrics_config.to_settings()
-    )
+    with duck.connect(notes.duck_settings) as con:
+        out = sov_query.keyword_share_of_voice(
+            con,
+            search_rankings.relation(con, columns=list(sov_query.RANKING_COLUMNS)),
+            notes.relation(con, columns=list(sov_query.NOTE_COLUMNS)),
+            campaign_posts,
+            campaigns,
+            brands,
+            creators.relation(con, columns=list(cp_query.CREATOR_COLUMNS)),
+            days,
+            metrics_config.to_settings(),
+        )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -238,20 +210,30 @@ def brand_creator_relationships(
 
 @_asset(
     "tier_comparison",
-    {"campaign_performance": dg.AssetIn(), "keyword_share_of_voice": dg.AssetIn(), "campaigns": dg.AssetIn()},
+    {
+        "campaign_performance": dg.AssetIn(metadata=LAZY),
+        "keyword_share_of_voice": dg.AssetIn(metadata=LAZY),
+        "campaigns": dg.AssetIn(),
+    },
+    kinds={"duckdb", "parquet"},
 )
 def tier_comparison(
     context: dg.AssetExecutionContext,
-    campaign_performance: pd.DataFrame,
-    keyword_share_of_voice: pd.DataFrame,
+    campaign_performance: PartitionedInput,
+    keyword_share_of_voice: PartitionedInput,
     campaigns: pd.DataFrame,
 ) -> pd.DataFrame:
     """The micro vs mega answer: per campaign and overall, per tier, the share of spend, engagements, saves and
-    share-of-voice each tier brings, with CPE and cost per save."""
+    share-of-voice each tier brings, with CPE and cost per save. One SQL query
+    (kol_pipeline/lib/queries/tier_comparison.sql) over the run's days of the two marts."""
     days = run_days(context)
-    # one call over the run's days (the inputs are a few rows per campaign and day): a day's rows are those of a
-    # one-day run, without a pandas pass per day (0.3 s a day under cProfile, 120-day backfill of the small sample)
-    out = marts_lib.tier_comparison(campaign_performance, keyword_share_of_voice, campaigns)
+    with duck.connect(campaign_performance.duck_settings) as con:
+        out = tc_query.tier_comparison(
+            con,
+            campaign_performance.relation(con, columns=list(tc_query.CAMPAIGN_PERFORMANCE_COLUMNS)),
+            keyword_share_of_voice.relation(con, columns=list(tc_query.SHARE_OF_VOICE_COLUMNS)),
+            campaigns,
+        )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -275,14 +257,21 @@ def tier_comparison(
     return out
 
 
-@_asset("creator_shortlist", {"creator_scorecard": dg.AssetIn(), "brands": dg.AssetIn()})
+@_asset(
+    "creator_shortlist",
+    {"creator_scorecard": dg.AssetIn(metadata=LAZY), "brands": dg.AssetIn()},
+    kinds={"duckdb", "parquet"},
+)
 def creator_shortlist(
-    context: dg.AssetExecutionContext, creator_scorecard: pd.DataFrame, brands: pd.DataFrame
+    context: dg.AssetExecutionContext, creator_scorecard: PartitionedInput, brands: pd.DataFrame
 ) -> pd.DataFrame:
     """Per brand: the top 30 micro creators of the brand's category with no authenticity flag, by score, with the
-    reasons beside each."""
+    reasons beside each. One SQL query (kol_pipeline/lib/queries/creator_shortlist.sql) over the run's days of
+    the scorecard."""
     days = run_days(context)
-    out = marts_lib.creator_shortlist(creator_scorecard, brands, days)
+    with duck.connect(creator_scorecard.duck_settings) as con:
+        scorecard = creator_scorecard.relation(con, columns=list(cs_query.SCORECARD_COLUMNS))
+        out = cs_query.creator_shortlist(con, scorecard, brands, days)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
