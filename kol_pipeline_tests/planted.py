@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from kol_pipeline.lib import marts, metrics
+from kol_pipeline.lib import duck, marts, metrics
 from kol_pipeline.lib.brand import SPECS as BRAND_FILES
 from kol_pipeline.lib.brand import read_brand_table
 from kol_pipeline.lib.ingest import IngestContext, IngestResult, ingest_batches
 from kol_pipeline.lib.landing import batches_for_days, landing_days
+from kol_pipeline.lib.queries import campaign_performance
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 
@@ -71,9 +72,10 @@ class PlantedWorld:
 
     def campaign_performance(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
         b, r = self.brand, self.ingest
-        return marts.campaign_performance(
-            b["campaigns"], b["campaign_posts"], note_metrics, r.notes, r.creators, days, self.settings
-        )
+        with duck.connect() as con:
+            return campaign_performance.campaign_performance(
+                con, b["campaigns"], b["campaign_posts"], note_metrics, r.notes, r.creators, days, self.settings
+            )
 
     def brand_search_lift(self) -> pd.DataFrame:
         b = self.brand

@@ -1,12 +1,13 @@
-"""Brand and campaign marts: pure pandas functions (no Dagster) from the cleaned tables and the brand's records.
+"""Brand and campaign marts (no Dagster): brand_search_lift in pandas (a few CSV rows), brand_creator_relationships'
+glue to its SQL, and every mart's table-level invariants.
 
-Every function returns a frame with the columns of its TableSpec (lib/schemas.py), in order, with nullable
-dtypes (Int64, Float64, boolean; dates as ``datetime.date``; strings as object), so that a value that cannot
-be computed is null, never 0 or NaN. Partitioned marts take ``snapshot_dates`` and compute each date D as of D
-(only input rows of D, or of days on or before D). The loops are per snapshot date, never per note or creator.
+campaign_performance, keyword_share_of_voice, tier_comparison and creator_shortlist are one SQL query each
+(kol_pipeline/lib/queries/<table>.sql, with its Python glue beside it; docs/engine.md). Every function returns a
+frame with the columns of its TableSpec (lib/schemas.py), in order, with nullable dtypes (Int64, Float64, boolean;
+dates as ``datetime.date``; strings as object), so that a value that cannot be computed is null, never 0 or NaN.
 
 Each mart also has ``check_<mart>(df, ...) -> list[CheckOutcome]``: table-level invariants usable as Dagster
-asset checks. Decisions where the contract is silent are in docs/marts.md.
+asset checks (they read the mart's small result). Decisions where the contract is silent are in docs/marts.md.
 """
 
 from __future__ import annotations
@@ -24,25 +25,17 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import (
     BRAND_CREATOR_RELATIONSHIPS,
     BRAND_SEARCH_LIFT,
-    CAMPAIGN_PERFORMANCE,
-    CREATOR_SHORTLIST,
-    KEYWORD_SHARE_OF_VOICE,
     NOTES,
-    TIER_COMPARISON,
     TIERS,
     TableSpec,
 )
-from kol_pipeline.lib.settings import MetricSettings, tier_of
 
-LOCAL_TZ = "Asia/Shanghai"
 ALL = "all"
-UNKNOWN_TIER = "unknown"
 DENSITY_MIN_CREATORS = 15
 SOV_TOP_N = 20
 LIFT_WINDOW_DAYS = 28
 LIFT_MIN_DAYS = 21
 RELATIONSHIP_WINDOW_DAYS = 180
-TIER_ORDER: tuple[str, ...] = (ALL, *TIERS, UNKNOWN_TIER)
 _TOL = 1e-6
 
 
@@ -67,16 +60,6 @@ def _to_day(values: Any) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
     return pd.to_datetime(s, errors="coerce").dt.normalize()
-
-
-def _local_day(ts: pd.Series) -> pd.Series:
-    """UTC timestamps -> Asia/Shanghai calendar day as naive datetime64."""
-    t = pd.to_datetime(ts, errors="coerce", utc=True)
-    return t.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).dt.normalize()
-
-
-def _days(snapshot_dates: Sequence[Any]) -> list[pd.Timestamp]:
-    return sorted({pd.Timestamp(d).normalize() for d in snapshot_dates})
 
 
 def _div(num: Any, den: Any) -> np.ndarray:
@@ -114,264 +97,9 @@ def _finalize(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out[spec.column_names + extra].reset_index(drop=True)
 
 
-def _list_col(s: pd.Series) -> pd.Series:
-    """A column of lists (or numpy arrays / None) -> lists (None -> [])."""
-    return s.map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
-
-
-def _list_len(s: pd.Series) -> np.ndarray:
-    """Elementwise length of a column of lists (or numpy arrays / None -> 0), without building lists (brand
-    mentions are tested on every crawl of the window: 357,778 rows at 100k note rows a day, 0.9 s with
-    ``_list_col(...).map(len)``)."""
-    return np.fromiter(
-        (len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0 for v in s.to_numpy(dtype=object)),
-        dtype=np.int64,
-        count=len(s),
-    )
-
-
-def _text_col(s: pd.Series) -> pd.Series:
-    return s.astype(object).where(s.notna(), "").astype(str)
-
-
-def _notes_asof(notes: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    """Each note's latest crawl on or before ``day`` (notes has _sd = snapshot day)."""
-    n = notes[notes["_sd"] <= day]
-    if not n.attrs.get("_presorted"):
-        n = n.sort_values(["_sd"] + (["crawled_at"] if "crawled_at" in n.columns else []), kind="stable")
-    return n.drop_duplicates("note_id", keep="last")
-
-
-def _prep_notes(notes: pd.DataFrame, keep_ids: set | None = None) -> pd.DataFrame:
-    """Notes with _sd, restricted to ``keep_ids`` (if given), sorted by crawl so that _notes_asof only filters."""
-    n = notes if keep_ids is None else notes[notes["note_id"].isin(keep_ids)]
-    n = _prep_snapshot(n)
-    n = n.sort_values(["_sd"] + (["crawled_at"] if "crawled_at" in n.columns else []), kind="stable")
-    n.attrs["_presorted"] = True
-    return n
-
-
-def _prep_snapshot(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    out["_sd"] = _to_day(out["snapshot_date"]) if len(out) else pd.Series(dtype="datetime64[ns]")
-    return out
-
-
-def _creator_tiers(creators: pd.DataFrame, settings: MetricSettings) -> pd.DataFrame:
-    """user_id, _sd, _tier from creator snapshots (tier recomputed from followers with the configured bounds,
-    the stored tier when followers are missing)."""
-    c = _prep_snapshot(creators)
-    tier = tier_of(c["followers"], settings.tier_bounds) if len(c) else pd.Series(dtype=object)
-    if "tier" in c.columns:
-        tier = tier.where(tier.notna(), c["tier"])
-    c["_tier"] = tier
-    c = c.sort_values(["_sd"] + (["crawled_at"] if "crawled_at" in c.columns else []), kind="stable")
-    return c.drop_duplicates(["user_id", "_sd"], keep="last")[["user_id", "_sd", "_tier"]]
-
-
-def _tier_near(
-    keys: pd.DataFrame, creator_tiers: pd.DataFrame, asof: pd.Timestamp, max_days: int | None = None
-) -> pd.Series:
-    """For rows of ``keys`` (user_id, _target day): the tier of the creator snapshot on or before ``asof`` nearest
-    to the target day, the earlier on a tie; UNKNOWN_TIER when there is none (or none within max_days)."""
-    if keys.empty:
-        return pd.Series(dtype=object, index=keys.index)
-    k = keys[["user_id", "_target"]].copy()
-    k["_row"] = np.arange(len(k))
-    c = creator_tiers[creator_tiers["_sd"] <= asof]
-    m = k.merge(c, on="user_id", how="inner")
-    m["_dist"] = (m["_sd"] - m["_target"]).abs().dt.days
-    if max_days is not None:
-        m = m[m["_dist"] <= max_days]
-    m = m.sort_values(["_row", "_dist", "_sd"], kind="stable").drop_duplicates("_row", keep="first")
-    out = pd.Series(UNKNOWN_TIER, index=np.arange(len(k)), dtype=object)
-    out.loc[m["_row"].to_numpy()] = m["_tier"].fillna(UNKNOWN_TIER).to_numpy()
-    out.index = keys.index
-    return out
-
-
-def _tier_sort(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    order = {t: i for i, t in enumerate(TIER_ORDER)}
-    key = df["tier"].map(order).fillna(len(order))
-    return df.assign(_tord=key).sort_values(by + ["_tord"], kind="stable").drop(columns="_tord")
-
-
-def _contains_any(text: pd.Series, words: pd.Series) -> np.ndarray:
-    """Elementwise: lowercase ``words`` occurs in lowercase ``text`` (vectorized with numpy.char)."""
-    if len(text) == 0:
-        return np.zeros(0, dtype=bool)
-    t = np.asarray(_text_col(text).str.lower().to_numpy(), dtype=str)
-    w = np.asarray(_text_col(words).str.lower().to_numpy(), dtype=str)
-    return (np.char.find(t, w) >= 0) & (np.char.str_len(w) > 0)
-
-
-def _campaign_brand(campaign_posts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
-    """note_id, user_id, brand (lowercase key) of every campaign post."""
-    cp = campaign_posts[["campaign_id", "note_id", "user_id"]].merge(
-        campaigns[["campaign_id", "brand"]], on="campaign_id", how="inner"
-    )
-    cp["_bkey"] = cp["brand"].astype(str).str.strip().str.lower()
-    return cp
-
-
 # --------------------------------------------------------------------------------------------------------------
 # campaign_performance
 # --------------------------------------------------------------------------------------------------------------
-
-
-def _campaign_notes_asof(
-    day: pd.Timestamp,
-    campaigns: pd.DataFrame,
-    posts: pd.DataFrame,
-    nm: pd.DataFrame,
-    notes: pd.DataFrame,
-    ctiers: pd.DataFrame,
-) -> pd.DataFrame:
-    """One row per (campaign, note) posted on or before ``day`` with its measures as of ``day``."""
-    camps = campaigns[campaigns["_start"] <= day]
-    p = posts[(posts["_posted"].isna()) | (posts["_posted"] <= day)]
-    p = p[p["campaign_id"].isin(camps["campaign_id"])]
-    p = (
-        p.groupby(["campaign_id", "note_id"], sort=False, dropna=False)
-        .agg(
-            fee_cny=("fee_cny", lambda s: s.sum(min_count=1)), user_id=("user_id", "first"), _posted=("_posted", "min")
-        )
-        .reset_index()
-    )
-    m = nm[nm["_sd"] == day].drop_duplicates("note_id", keep="last")
-    m = m[["note_id", "user_id", "published_date", "engagements", "saves", "eng_30d", "er_7d", "is_disclosed"]]
-    m = m.rename(columns={c: f"m_{c}" for c in m.columns if c != "note_id"})
-    n = _notes_asof(notes, day)
-    n = n.assign(
-        _text=_text_col(n["title"]) + "\n" + _text_col(n["description"]) + "\n" + _list_col(n["tags"]).map(" ".join),
-        _pub=_local_day(n["published_at"]),
-    )[["note_id", "user_id", "_text", "_pub", "engagements", "saves", "is_disclosed"]]
-    n = n.rename(columns={c: f"n_{c}" for c in n.columns if c != "note_id"})
-    x = p.merge(m, on="note_id", how="left").merge(n, on="note_id", how="left")
-    in_nm = x["m_user_id"].notna() | x["m_published_date"].notna() | x["m_engagements"].notna()
-    crawled = x["n_user_id"].notna() | x["n__text"].notna()
-    eng = pd.to_numeric(x["m_eng_30d"], errors="coerce")
-    eng = eng.where(eng.notna(), pd.to_numeric(x["m_engagements"], errors="coerce").where(in_nm))
-    eng = eng.where(eng.notna(), pd.to_numeric(x["n_engagements"], errors="coerce").where(~in_nm & crawled))
-    saves = pd.to_numeric(x["m_saves"], errors="coerce").where(in_nm)
-    saves = saves.where(saves.notna(), pd.to_numeric(x["n_saves"], errors="coerce").where(~in_nm & crawled))
-    pub = _to_day(x["m_published_date"])
-    pub = pub.where(pub.notna(), x["n__pub"]).where(lambda s: s.notna(), x["_posted"])
-    author = x["user_id"].where(x["user_id"].notna(), x["n_user_id"]).where(lambda s: s.notna(), x["m_user_id"])
-    disclosed = x["n_is_disclosed"].where(crawled, x["m_is_disclosed"])
-    text_known = crawled
-    c = camps.set_index("campaign_id")
-    kw = c["target_keywords"].map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
-    out = pd.DataFrame(
-        {
-            "campaign_id": x["campaign_id"],
-            "note_id": x["note_id"],
-            "user_id": author,
-            "fee_cny": pd.to_numeric(x["fee_cny"], errors="coerce"),
-            "_eng": eng.astype("float64"),
-            "_saves": saves.astype("float64"),
-            "_er7": pd.to_numeric(x["m_er_7d"], errors="coerce").astype("float64"),
-            "_disclosed": pd.Series(disclosed, dtype="boolean").astype("Float64").where(text_known | in_nm),
-            "_target": pub,
-            "_text": x["n__text"].where(text_known),
-        }
-    )
-    # keyword coverage: explode the campaign's target keywords, match, any per note
-    ex = (
-        out[["campaign_id", "note_id", "_text"]]
-        .reset_index()
-        .merge(kw.rename("_kw").reset_index().explode("_kw"), on="campaign_id", how="left")
-    )
-    ex = ex[ex["_text"].notna() & ex["_kw"].notna()]
-    hit = pd.Series(_contains_any(ex["_text"], ex["_kw"]), index=ex.index)
-    hit_any = hit.groupby(ex["index"]).any()
-    out["_kwhit"] = np.where(out["_text"].notna(), out.index.map(hit_any).fillna(False).astype(float), np.nan)
-    out["tier"] = _tier_near(out, ctiers, day)
-    return out
-
-
-def campaign_performance(
-    campaigns: pd.DataFrame,
-    campaign_posts: pd.DataFrame,
-    note_metrics: pd.DataFrame,
-    notes: pd.DataFrame,
-    creators: pd.DataFrame,
-    snapshot_dates: Sequence[dt.date],
-    settings: MetricSettings = MetricSettings(),
-    min_creators: int = DENSITY_MIN_CREATORS,
-) -> pd.DataFrame:
-    """Per campaign x tier (plus tier ``all``) for each snapshot date D, as of D.
-
-    Campaigns that started on or before D; their posts posted on or before D (a post without posted_date counts).
-    A note's tier is its author's tier on its publish date (note_metrics.published_date, else the notes table's,
-    else posted_date): the creator snapshot taken on or before D nearest to that day, the earlier on a tie, at
-    any distance; ``unknown`` when the author has no snapshot. Engagements: eng_30d of D's note_metrics where
-    known, else its latest engagements, else (note older than the note_metrics window) the latest crawl's
-    engagements; never-crawled notes are unmeasured. keyword_coverage and disclosure_rate are over the crawled
-    notes. ``density_ok`` is set on the ``all`` row only (null on tier rows).
-    """
-    spec = CAMPAIGN_PERFORMANCE
-    if campaigns.empty:
-        return _finalize(spec.empty_frame(), spec)
-    camps = campaigns.copy()
-    camps["_start"] = _to_day(camps["start_date"])
-    posts = campaign_posts.copy()
-    posts["_posted"] = _to_day(posts["posted_date"]) if len(posts) else pd.Series(dtype="datetime64[ns]")
-    nm = _prep_snapshot(note_metrics)
-    nt = _prep_notes(notes, set(posts["note_id"].dropna()))
-    nm = nm[nm["note_id"].isin(set(posts["note_id"].dropna()))]
-    ctiers = _creator_tiers(creators, settings)
-    # each day's (campaign, note) rows as of that day, then one aggregation over all days: a ranged run (a
-    # backfill) made the groupby, merges and sort below once per day: up to 0.045 s a day under cProfile (small data)
-    frames, started, empty = [], [], None
-    for day in _days(snapshot_dates):
-        camps_d = camps[camps["_start"] <= day]
-        if camps_d.empty:
-            continue
-        started.append(camps_d[["campaign_id"]].assign(tier=ALL, snapshot_date=day))
-        cn = _campaign_notes_asof(day, camps_d, posts, nm, nt, ctiers).assign(snapshot_date=day)
-        if len(cn):
-            frames.append(cn)
-        else:
-            empty = cn
-    if not started:
-        return _finalize(spec.empty_frame(), spec)
-    cn = pd.concat(frames, ignore_index=True) if frames else empty
-    both = pd.concat([cn, cn.assign(tier=ALL)], ignore_index=True)
-    both["_fee_measured"] = both["fee_cny"].where(both["_eng"].notna())
-    both["_disclosed"] = both["_disclosed"].astype("float64")
-    g = both.groupby(["snapshot_date", "campaign_id", "tier"], sort=False)
-    sums = ("fee_cny", "_eng", "_saves", "_fee_measured")
-    agg = g.agg(
-        creators=("user_id", "nunique"),
-        notes=("note_id", "nunique"),
-        median_er_7d=("_er7", "median"),
-        keyword_coverage=("_kwhit", "mean"),
-        disclosure_rate=("_disclosed", "mean"),
-        **{f"_s{c}": (c, "sum") for c in sums},
-        **{f"_n{c}": (c, "count") for c in sums},
-    ).reset_index()
-    # sums over no known value are null (min_count=1 semantics)
-    for c, name in zip(sums, ("spend_cny", "engagements", "saves", "spend_measured_cny")):
-        agg[name] = agg[f"_s{c}"].where(agg[f"_n{c}"] > 0)
-    agg["notes_measured"] = agg["_n_eng"]
-    agg = agg.drop(columns=[f"_{p}{c}" for c in sums for p in ("s", "n")])
-    # every started campaign has an `all` row on each day, even before its first post (0 notes, 0 spend)
-    base = pd.concat(started, ignore_index=True)
-    have = agg.loc[agg["tier"] == ALL, ["snapshot_date", "campaign_id"]].assign(_have=True)
-    missing = base.merge(have, on=["snapshot_date", "campaign_id"], how="left")
-    missing = missing[missing["_have"].isna()].drop(columns="_have")
-    if len(missing):
-        agg = pd.concat([agg, missing.assign(creators=0, notes=0, spend_cny=0.0, notes_measured=0)], ignore_index=True)
-    agg = agg.merge(camps[["campaign_id", "brand", "phase"]], on="campaign_id", how="left")
-    agg["cpe_cny"] = _div(agg["spend_cny"], agg["engagements"])
-    agg["cost_per_save_cny"] = _div(agg["spend_cny"], agg["saves"])
-    agg["matched_cpe_cny"] = _div(agg["spend_measured_cny"], agg["engagements"])
-    agg["density_ok"] = pd.array(
-        np.where(agg["tier"] == ALL, agg["creators"].to_numpy() >= min_creators, False), dtype="boolean"
-    )
-    agg.loc[agg["tier"] != ALL, "density_ok"] = pd.NA
-    return _finalize(_tier_sort(agg, ["snapshot_date", "campaign_id"]), spec)
 
 
 def check_campaign_performance(
@@ -460,88 +188,6 @@ def _unique_check(df: pd.DataFrame, keys: list[str]) -> CheckOutcome:
 # --------------------------------------------------------------------------------------------------------------
 # keyword_share_of_voice
 # --------------------------------------------------------------------------------------------------------------
-
-
-#: keyword_share_of_voice's per-tier count columns, by tier
-_SOV_TIER_COLUMNS = {
-    t: (f"brand_results_{t}" if t != UNKNOWN_TIER else "brand_results_unknown_tier") for t in (*TIERS, UNKNOWN_TIER)
-}
-
-
-def keyword_share_of_voice(
-    search_rankings: pd.DataFrame,
-    notes: pd.DataFrame,
-    campaign_posts: pd.DataFrame,
-    campaigns: pd.DataFrame,
-    brands: pd.DataFrame,
-    creators: pd.DataFrame,
-    snapshot_dates: Sequence[dt.date],
-    settings: MetricSettings = MetricSettings(),
-    top_n: int = SOV_TOP_N,
-) -> pd.DataFrame:
-    """Per keyword ranked on D x brand: share of the top-``top_n`` results that mention the brand.
-
-    Results: the rows of D with 1 <= rank <= top_n, as stated in the file; a note listed twice under one keyword
-    counts once (its best rank); two notes sharing a rank are both kept; a missing rank is not filled. A note
-    mentions a brand when its latest crawl on or before D lists the brand in ``brands`` or it is a post of one of
-    the brand's campaigns; a never-crawled note that is in no campaign counts as a result without a mention.
-    Tier: the author's (notes.user_id, else campaign_posts.user_id) latest creator snapshot on or before D.
-    Every ranked keyword of D gets a row for every brand of brands.csv (0 brand_results is a real zero).
-    """
-    spec = KEYWORD_SHARE_OF_VOICE
-    if search_rankings.empty or brands.empty:
-        return _finalize(spec.empty_frame(), spec)
-    sr = _prep_snapshot(search_rankings)
-    sr["_rank"] = pd.to_numeric(sr["rank"], errors="coerce")
-    nt = _prep_notes(notes, set(search_rankings["note_id"].dropna()))
-    ctiers = _creator_tiers(creators, settings)
-    b = brands[["brand"]].drop_duplicates().copy()
-    b["_bkey"] = b["brand"].astype(str).str.strip().str.lower()
-    cb = _campaign_brand(campaign_posts, campaigns)
-    frames = []
-    for day in _days(snapshot_dates):
-        r = sr[(sr["_sd"] == day) & sr["note_id"].notna() & (sr["_rank"] >= 1) & (sr["_rank"] <= top_n)]
-        if r.empty:
-            continue
-        r = r.sort_values(["keyword", "_rank"], kind="stable").drop_duplicates(["keyword", "note_id"], keep="first")
-        results = r.groupby("keyword").size().rename("results")
-        n = _notes_asof(nt, day)
-        ment = n[["note_id", "brands"]].assign(_bkey=_list_col(n["brands"])).explode("_bkey")
-        ment = ment[ment["_bkey"].notna()]
-        ment["_bkey"] = ment["_bkey"].astype(str).str.strip().str.lower()
-        ment = pd.concat([ment[["note_id", "_bkey"]], cb[["note_id", "_bkey"]]]).drop_duplicates()
-        authors = pd.concat([n[["note_id", "user_id"]].dropna(), cb[["note_id", "user_id"]].dropna()]).drop_duplicates(
-            "note_id", keep="first"
-        )
-        hits = r[["keyword", "note_id"]].merge(ment, on="note_id", how="inner").merge(b, on="_bkey", how="inner")
-        hits = hits.merge(authors, on="note_id", how="left")
-        au = hits[["user_id"]].drop_duplicates().dropna().assign(_target=day)
-        au["_tier"] = _tier_near(au, ctiers, day)
-        hits = hits.merge(au[["user_id", "_tier"]], on="user_id", how="left")
-        hits["_tier"] = hits["_tier"].fillna(UNKNOWN_TIER)
-        grid = results.reset_index().merge(b, how="cross")
-        # every hit has one tier (unknown filled in), so a (keyword, brand)'s tier counts add up to its hits: one
-        # count table and one merge (a merge per tier cost ~45 ms a day on small frames)
-        tcols = list(_SOV_TIER_COLUMNS.values())
-        if len(hits):
-            by_tier = (
-                hits.groupby(["keyword", "brand", "_tier"])
-                .size()
-                .unstack("_tier")
-                .reindex(columns=list(_SOV_TIER_COLUMNS))
-                .rename(columns=_SOV_TIER_COLUMNS)
-            )
-            grid = grid.merge(by_tier.reset_index(), on=["keyword", "brand"], how="left")
-        else:
-            grid = grid.assign(**{c: np.nan for c in tcols})
-        grid[tcols] = grid[tcols].fillna(0).astype("float64")
-        grid["brand_results"] = grid[tcols].sum(axis=1)
-        grid["share_of_voice"] = _div(grid["brand_results"], grid["results"])
-        grid["snapshot_date"] = day
-        frames.append(grid.sort_values(["keyword", "brand"], kind="stable"))
-    if not frames:
-        return _finalize(spec.empty_frame(), spec)
-    return _finalize(pd.concat(frames, ignore_index=True).drop(columns="_bkey"), spec)
 
 
 def check_keyword_share_of_voice(df: pd.DataFrame, top_n: int = SOV_TOP_N) -> list[CheckOutcome]:
@@ -849,138 +495,6 @@ def check_brand_creator_relationships(
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _keywords_of(campaigns: pd.DataFrame) -> pd.DataFrame:
-    k = campaigns[["campaign_id", "target_keywords"]].copy()
-    k["keyword"] = _list_col(k["target_keywords"])
-    k = k.explode("keyword")
-    k = k[k["keyword"].notna()]
-    k["_kkey"] = k["keyword"].astype(str).str.strip().str.lower()
-    return k[["campaign_id", "_kkey"]].drop_duplicates()
-
-
-def tier_comparison(
-    campaign_performance_day: pd.DataFrame,
-    keyword_share_of_voice_day: pd.DataFrame,
-    campaigns: pd.DataFrame,
-) -> pd.DataFrame:
-    """Per snapshot date x campaign x tier (nano..top, plus `unknown` on the days where present), and per brand
-    (campaign_id `all`: the brand's campaigns together) and overall (campaign_id `all`, brand `all`). The inputs may
-    hold any number of days: each day's rows are those of a call with that day's rows alone.
-
-    Shares are the tier's part of the level's total (null when the total is null or 0). A tier with no campaign
-    note has spend, engagements and saves 0 (a real zero); a tier whose notes are all unmeasured has null
-    engagements and saves. sov_contribution: the tier's share of the brand's top-20 brand_results, over the
-    campaign's target keywords for a campaign row, over every ranked keyword for a brand row, and over every
-    keyword and brand (a result mentioning two brands counts for each) for the overall row.
-    """
-    spec = TIER_COMPARISON
-    cp = campaign_performance_day.copy()
-    sov = keyword_share_of_voice_day.copy()
-    if cp.empty and sov.empty:
-        return _finalize(spec.empty_frame(), spec)
-    cp["_sd"] = _to_day(cp["snapshot_date"])
-    sov["_sd"] = _to_day(sov["snapshot_date"]) if len(sov) else pd.Series(dtype="datetime64[ns]")
-    tiers = list(TIERS)
-    # the `unknown` tier is a row of a day only where that day has it (a campaign note of unknown tier, or a
-    # ranked result by an author of unknown tier): a ranged run gives each day the rows a one-day run gives it
-    unknown_days = set(cp.loc[cp["tier"] == UNKNOWN_TIER, "_sd"])
-    if "brand_results_unknown_tier" in sov:
-        unknown_days |= set(
-            sov.loc[pd.to_numeric(sov["brand_results_unknown_tier"], errors="coerce").fillna(0) > 0, "_sd"]
-        )
-    if unknown_days:
-        tiers.append(UNKNOWN_TIER)
-    tier_df = pd.DataFrame({"tier": tiers})
-    allr = cp[cp["tier"] == ALL][["_sd", "campaign_id", "brand"]].drop_duplicates()
-    grid = allr.merge(tier_df, how="cross")
-    if unknown_days:
-        grid = grid[(grid["tier"] != UNKNOWN_TIER) | grid["_sd"].isin(unknown_days)].reset_index(drop=True)
-    vals = cp[cp["tier"] != ALL][["_sd", "campaign_id", "tier", "notes", "spend_cny", "engagements", "saves"]]
-    grid = grid.merge(vals, on=["_sd", "campaign_id", "tier"], how="left", indicator=True)
-    absent = grid["_merge"] == "left_only"
-    for col in ("notes", "spend_cny", "engagements", "saves"):
-        grid[col] = pd.to_numeric(grid[col], errors="coerce").astype("float64")
-        grid.loc[absent, col] = 0.0
-    grid = grid.drop(columns="_merge")
-
-    def _sumna(s: pd.Series) -> float:
-        return s.sum(min_count=1)
-
-    brand_lvl = (
-        grid.groupby(["_sd", "brand", "tier"], as_index=False)
-        .agg(
-            notes=("notes", "sum"),
-            spend_cny=("spend_cny", _sumna),
-            engagements=("engagements", _sumna),
-            saves=("saves", _sumna),
-        )
-        .assign(campaign_id=ALL)
-    )
-    overall = (
-        grid.groupby(["_sd", "tier"], as_index=False)
-        .agg(
-            notes=("notes", "sum"),
-            spend_cny=("spend_cny", _sumna),
-            engagements=("engagements", _sumna),
-            saves=("saves", _sumna),
-        )
-        .assign(campaign_id=ALL, brand=ALL)
-    )
-    rows = pd.concat([grid, brand_lvl, overall], ignore_index=True)
-    keys = ["_sd", "campaign_id", "brand"]
-    for col, share in (("spend_cny", "spend_share"), ("engagements", "engagement_share"), ("saves", "save_share")):
-        tot = rows.groupby(keys)[col].transform(_sumna)
-        rows[share] = _div(rows[col], tot)
-    rows["cpe_cny"] = _div(rows["spend_cny"], rows["engagements"])
-    rows["cost_per_save_cny"] = _div(rows["spend_cny"], rows["saves"])
-
-    # share-of-voice contribution
-    tcols = {t: (f"brand_results_{t}" if t != UNKNOWN_TIER else "brand_results_unknown_tier") for t in tiers}
-    if len(sov):
-        sov["_kkey"] = sov["keyword"].astype(str).str.strip().str.lower()
-        sov["_bkey"] = sov["brand"].astype(str).str.strip().str.lower()
-        vcols = [c for c in tcols.values() if c in sov]
-        long = sov[["_sd", "_kkey", "_bkey", "brand", *vcols]].melt(
-            id_vars=["_sd", "_kkey", "_bkey", "brand"], value_vars=vcols, var_name="_col", value_name="brand_results"
-        )
-        long["tier"] = long["_col"].map({v: k for k, v in tcols.items()})
-        long["brand_results"] = pd.to_numeric(long["brand_results"], errors="coerce").fillna(0)
-        ck = _keywords_of(campaigns).merge(
-            campaigns[["campaign_id", "brand"]].assign(_bkey=lambda d: d["brand"].astype(str).str.strip().str.lower())[
-                ["campaign_id", "_bkey"]
-            ],
-            on="campaign_id",
-        )
-        camp_sov = (
-            long.merge(ck, on=["_kkey", "_bkey"])
-            .groupby(["_sd", "campaign_id", "tier"], as_index=False)["brand_results"]
-            .sum()
-        )
-        brand_sov = long.groupby(["_sd", "_bkey", "tier"], as_index=False)["brand_results"].sum()
-        all_sov = long.groupby(["_sd", "tier"], as_index=False)["brand_results"].sum()
-        rows["_bkey"] = rows["brand"].astype(str).str.strip().str.lower()
-        is_c = rows["campaign_id"] != ALL
-        is_b = ~is_c & (rows["brand"] != ALL)
-        br = pd.Series(np.nan, index=rows.index)
-        br[is_c] = rows[is_c].merge(camp_sov, on=["_sd", "campaign_id", "tier"], how="left")["brand_results"].to_numpy()
-        br[is_b] = rows[is_b].merge(brand_sov, on=["_sd", "_bkey", "tier"], how="left")["brand_results"].to_numpy()
-        br[~is_c & ~is_b] = (
-            rows[~is_c & ~is_b].merge(all_sov, on=["_sd", "tier"], how="left")["brand_results"].to_numpy()
-        )
-        # on a day with rankings a missing count is a real 0; on a day without any it is unknown
-        br = br.fillna(0.0).where(rows["_sd"].isin(set(sov["_sd"])))
-        rows["brand_results"] = br
-        tot = rows.groupby(keys)["brand_results"].transform(_sumna)
-        rows["sov_contribution"] = _div(rows["brand_results"], tot)
-    else:
-        rows["brand_results"] = np.nan
-        rows["sov_contribution"] = np.nan
-    rows["snapshot_date"] = rows["_sd"]
-    rows = rows.assign(_lvl=np.where(rows["campaign_id"] != ALL, 0, np.where(rows["brand"] != ALL, 1, 2)))
-    rows = _tier_sort(rows, ["_sd", "_lvl", "brand", "campaign_id"])
-    return _finalize(rows.drop(columns=[c for c in ("_sd", "_bkey", "_lvl") if c in rows]), spec)
-
-
 def check_tier_comparison(df: pd.DataFrame) -> list[CheckOutcome]:
     """Invariants: every share in [0, 1]; shares of a campaign (or level) add up to 1 where defined; unique keys."""
     out = []
@@ -1010,78 +524,6 @@ def check_tier_comparison(df: pd.DataFrame) -> list[CheckOutcome]:
 # --------------------------------------------------------------------------------------------------------------
 # creator_shortlist
 # --------------------------------------------------------------------------------------------------------------
-
-
-def _fmt_pct(v: Any) -> str:
-    return "n/a" if pd.isna(v) else f"{100 * float(v):.1f}%"
-
-
-def _fmt_num(v: Any, digits: int = 2, suffix: str = "") -> str:
-    return "n/a" if pd.isna(v) else f"{float(v):.{digits}f}{suffix}"
-
-
-def _fmt_followers(v: Any) -> str:
-    if pd.isna(v):
-        return "n/a"
-    v = float(v)
-    return f"{v / 1000:.1f}k" if v >= 1000 else f"{v:.0f}"
-
-
-def _reasons(df: pd.DataFrame) -> pd.Series:
-    """Human-readable reason string per shortlisted creator (formatting only; rows are few: top_n per brand)."""
-    parts = [
-        "er_7d " + df["median_er_7d"].map(_fmt_pct) + " (tier median " + df["tier_median_er_7d"].map(_fmt_pct) + ")",
-        "saves/likes " + df["median_save_to_like"].map(_fmt_num),
-        "half-life " + df["median_half_life_days"].map(lambda v: _fmt_num(v, 1, " d")),
-        "evergreen " + df["evergreen_share"].map(lambda v: _fmt_pct(v).replace(".0%", "%")),
-        "substantive comments " + df["substantive_comment_share"].map(lambda v: _fmt_pct(v).replace(".0%", "%")),
-        "est. CPE " + df["est_cpe_cny"].map(lambda v: "n/a" if pd.isna(v) else f"¥{float(v):.2f}"),
-        df["followers"].map(_fmt_followers) + " followers",
-        "score " + df["score"].map(lambda v: _fmt_num(v, 3)),
-    ]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + "; " + p
-    return out
-
-
-def creator_shortlist(
-    creator_scorecard_day: pd.DataFrame,
-    brands: pd.DataFrame,
-    snapshot_dates: Sequence[dt.date] | None = None,
-    tier: str = "micro",
-    top_n: int = 30,
-) -> pd.DataFrame:
-    """Per snapshot date x brand: the ``top_n`` creators of ``tier`` whose primary_category is the brand's
-    category, with no authenticity flag (a null flag list counts as none) and a non-null score, by score
-    (ties: more followers, then user_id). ``snapshot_dates`` None = every date in the scorecard.
-    """
-    spec = CREATOR_SHORTLIST
-    sc = _prep_snapshot(creator_scorecard_day)
-    if sc.empty or brands.empty:
-        return _finalize(spec.empty_frame(), spec)
-    days = _days(snapshot_dates) if snapshot_dates is not None else sorted(set(sc["_sd"].dropna()))
-    sc = sc[sc["_sd"].isin(days)].copy()
-    med = sc.groupby(["_sd", "tier"])["median_er_7d"].median().rename("tier_median_er_7d")
-    sc = sc.merge(med.reset_index(), on=["_sd", "tier"], how="left")
-    flags = pd.Series(_list_len(sc["authenticity_flags"]), index=sc.index)
-    ok = (sc["tier"] == tier) & (flags == 0) & pd.to_numeric(sc["score"], errors="coerce").notna()
-    sc = sc[ok & sc["primary_category"].notna()]
-    sc["_ckey"] = sc["primary_category"].astype(str).str.strip().str.lower()
-    b = brands[["brand", "category"]].dropna().drop_duplicates("brand").copy()
-    b["_ckey"] = b["category"].astype(str).str.strip().str.lower()
-    m = b[["brand", "_ckey"]].merge(sc, on="_ckey", how="inner")
-    if m.empty:
-        return _finalize(spec.empty_frame(), spec)
-    m["_f"] = pd.to_numeric(m["followers"], errors="coerce").fillna(-1)
-    m = m.sort_values(
-        ["_sd", "brand", "score", "_f", "user_id"], ascending=[True, True, False, False, True], kind="stable"
-    )
-    m["rank"] = m.groupby(["_sd", "brand"]).cumcount() + 1
-    m = m[m["rank"] <= top_n].copy()
-    m["reasons"] = _reasons(m)
-    m["snapshot_date"] = m["_sd"]
-    return _finalize(m.drop(columns=["_sd", "_ckey", "_f"]), spec)
 
 
 def check_creator_shortlist(df: pd.DataFrame, tier: str = "micro", top_n: int = 30) -> list[CheckOutcome]:
@@ -1116,16 +558,12 @@ def check_creator_shortlist(df: pd.DataFrame, tier: str = "micro", top_n: int = 
 
 __all__: Iterable[str] = (
     "CheckOutcome",
-    "campaign_performance",
     "check_campaign_performance",
-    "keyword_share_of_voice",
     "check_keyword_share_of_voice",
     "brand_search_lift",
     "check_brand_search_lift",
     "brand_creator_relationships",
     "check_brand_creator_relationships",
-    "tier_comparison",
     "check_tier_comparison",
-    "creator_shortlist",
     "check_creator_shortlist",
 )

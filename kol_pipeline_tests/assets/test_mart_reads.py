@@ -1,8 +1,8 @@
-"""The marts read only the rows they use of their trailing windows (defs/marts/assets.py: campaign_reads,
-share_of_voice_reads, filtered by the Arrow scanner) and give exactly the rows of the full read they replaced
-(the window's partitions, only the mart's columns) on every day of the bundled sample, and on a ranged run. Also:
-the campaign_posts check finds the same never-crawled posts as a scan of every note id. (brand_creator_relationships
-reads its window through DuckDB: test_relationships_sql.py.)"""
+"""The marts read their trailing windows as DuckDB relations over exactly the declared partitions
+(``PartitionedInput.relation``; lib/queries/<table>.sql filters them) and give exactly the rows of a full read of
+the window into pandas (the window's partitions, only the mart's columns) on every day of the bundled sample, and
+on a ranged run. Also: the campaign_posts check finds the same never-crawled posts as a scan of every note id.
+(The comparison with the former pandas marts: test_marts_sql.py.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from kol_pipeline.defs.marts import assets as A
-from kol_pipeline.lib import marts as M
+from kol_pipeline.lib import duck
 from kol_pipeline.lib.brand import read_search_rankings
+from kol_pipeline.lib.queries import campaign_performance as CP
+from kol_pipeline.lib.queries import keyword_share_of_voice as SV
 from kol_pipeline.resources.io_manager import (
     PartitionedInput,
     _to_arrow,
@@ -57,25 +59,32 @@ def _of(df: pd.DataFrame, days: list[date]) -> pd.DataFrame:
     return df[df["snapshot_date"].isin(days)] if len(df) else df
 
 
-def _marts(w, wh, sr, nm, first: date, last: date, filtered: bool) -> dict[str, pd.DataFrame]:
-    """The two marts of the run first .. last, from filtered reads (new) or full window reads (before)."""
+def _marts(w, wh, sr, nm, first: date, last: date, relations: bool) -> dict[str, pd.DataFrame]:
+    """The two marts of the run first .. last, from relations over the windows (the assets) or from full window
+    reads into pandas."""
     b, s = w.brand, w.settings
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     notes = _handle(wh, "notes", first, last, NOTE_BACK)
     creators = _handle(wh, "creators", first, last, NOTE_BACK)
     sr_d, nm_d = _of(sr, days), _of(nm, days)
-    if filtered:
-        cn, cc = A.campaign_reads(notes, creators, b["campaign_posts"], nm_d)
-        sn, sc = A.share_of_voice_reads(notes, creators, sr_d, b["campaign_posts"])
-    else:
-        cn, cc = notes.read(columns=A.CAMPAIGN_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
-        sn, sc = notes.read(columns=A.SOV_NOTE_COLUMNS), creators.read(columns=A.CREATOR_TIER_COLUMNS)
-    return {
-        "campaign_performance": M.campaign_performance(b["campaigns"], b["campaign_posts"], nm_d, cn, cc, days, s),
-        "keyword_share_of_voice": M.keyword_share_of_voice(
-            sr_d, sn, b["campaign_posts"], b["campaigns"], b["brands"], sc, days, s
-        ),
-    }
+    with duck.connect() as con:
+        if relations:
+            cn, cc = (
+                notes.relation(con, columns=list(CP.NOTE_COLUMNS)),
+                creators.relation(con, list(CP.CREATOR_COLUMNS)),
+            )
+            sn, sc = notes.relation(con, columns=list(SV.NOTE_COLUMNS)), cc
+        else:
+            cn, cc = notes.read(columns=list(CP.NOTE_COLUMNS)), creators.read(columns=list(CP.CREATOR_COLUMNS))
+            sn, sc = notes.read(columns=list(SV.NOTE_COLUMNS)), cc
+        return {
+            "campaign_performance": CP.campaign_performance(
+                con, b["campaigns"], b["campaign_posts"], nm_d, cn, cc, days, s
+            ),
+            "keyword_share_of_voice": SV.keyword_share_of_voice(
+                con, sr_d, sn, b["campaign_posts"], b["campaigns"], b["brands"], sc, days, s
+            ),
+        }
 
 
 def _assert_same(old: dict, new: dict, what: str) -> None:
@@ -87,19 +96,18 @@ def _day_rows(df: pd.DataFrame, d: date) -> pd.DataFrame:
     return df[df["snapshot_date"] == d].reset_index(drop=True) if len(df) else df
 
 
-def test_filtered_reads_give_the_full_reads_marts_on_every_sample_day(sample):
-    """Each day's marts from that day's filtered reads (a daily run) equal that day's rows of the marts of one
-    call over the whole sample from full reads, on every calendar day of the sample, crawled or not. The
+def test_relations_give_the_full_reads_marts_on_every_sample_day(sample):
+    """Each day's marts from relations over that day's windows (a daily run) equal that day's rows of the marts of
+    one call over the whole sample from full reads, on every calendar day of the sample, crawled or not. The
     reference is one ranged call, so this also holds that a ranged call gives each day the rows of a call of that
-    day alone. (A full-read call per day, 130 reads of 121 partitions per mart, took most of the suite's time for
-    this file.)"""
+    day alone."""
     w, wh, sr, nm = sample
-    old = _marts(w, wh, sr, nm, w.days[0], w.days[-1], filtered=False)
+    old = _marts(w, wh, sr, nm, w.days[0], w.days[-1], relations=False)
     rows = {k: 0 for k in old}
     every_day = [w.days[0] + timedelta(days=i) for i in range((w.days[-1] - w.days[0]).days + 1)]
     assert len(every_day) > len(w.days)  # days without a crawl too (the sample has two)
     for d in every_day:
-        new = _marts(w, wh, sr, nm, d, d, filtered=True)
+        new = _marts(w, wh, sr, nm, d, d, relations=True)
         _assert_same({k: _day_rows(v, d) for k, v in old.items()}, new, str(d))
         for k in rows:
             rows[k] += len(new[k])
@@ -109,23 +117,25 @@ def test_filtered_reads_give_the_full_reads_marts_on_every_sample_day(sample):
     assert {k: len(v) for k, v in old.items()} == rows
 
 
-def test_filtered_reads_on_a_ranged_run(sample):
+def test_relations_on_a_ranged_run(sample):
     w, wh, sr, nm = sample
     first, last = w.days[-20], w.days[-1]
     _assert_same(_marts(w, wh, sr, nm, first, last, False), _marts(w, wh, sr, nm, first, last, True), "range")
 
 
-def test_filtered_reads_read_fewer_rows(sample):
-    w, wh, sr, nm = sample
+def test_the_relations_hold_the_declared_window(sample):
+    """The queries read the windows' files themselves (the columns they need of the declared days): no filtered
+    read into pandas first."""
+    w, wh, _, _ = sample
     d = w.days[-1]
     notes = _handle(wh, "notes", d, d, NOTE_BACK)
-    creators = _handle(wh, "creators", d, d, NOTE_BACK)
-    full = notes.read(columns=["note_id"])
-    got, _ = A.campaign_reads(notes, creators, w.brand["campaign_posts"], _of(nm, [d]))
-    assert 0 < len(got) < len(full)
-    # every crawl of a campaign post's note in the window is there
-    kept = full[full["note_id"].isin(set(w.brand["campaign_posts"]["note_id"]))]
-    assert len(kept) == len(got)
+    with duck.connect() as con:
+        rel = notes.relation(con, columns=list(CP.NOTE_COLUMNS))
+        assert rel.columns == [*CP.NOTE_COLUMNS, "snapshot_date"]
+        rows, lo = rel.aggregate("count(*) AS n, min(snapshot_date) AS lo").fetchall()[0]
+    full = w.ingest.table("notes")
+    in_window = full[(full["snapshot_date"] >= d - timedelta(days=NOTE_BACK)) & (full["snapshot_date"] <= d)]
+    assert rows == len(in_window) and lo == min(in_window["snapshot_date"])
 
 
 def test_present_values_matches_a_full_scan(sample):

@@ -1,5 +1,6 @@
-"""Hand-computed cases for the brand and campaign marts (kol_pipeline/lib/marts.py). Expected numbers are worked
-out in the comments from the tiny frames built here, never taken from the code's output."""
+"""Hand-computed cases for the brand and campaign marts (kol_pipeline/lib/marts.py, and the SQL marts of
+kol_pipeline/lib/queries/, run here on the tiny frames). Expected numbers are worked out in the comments from the
+tiny frames built here, never taken from the code's output."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import pandas as pd
 import pytest
 
 from kol_pipeline.lib import duck, marts
+from kol_pipeline.lib.queries import campaign_performance as cp_query
+from kol_pipeline.lib.queries import creator_shortlist as cs_query
+from kol_pipeline.lib.queries import keyword_share_of_voice as sov_query
+from kol_pipeline.lib.queries import tier_comparison as tc_query
 from kol_pipeline.lib.schemas import (
     BRAND_CREATOR_RELATIONSHIPS,
     BRAND_SEARCH_LIFT,
@@ -58,6 +63,27 @@ def creators_frame(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
     return pd.DataFrame(
         [{"user_id": u, "snapshot_date": D.fromisoformat(d), "followers": f, "nickname": u} for u, d, f in rows]
     )
+
+
+def campaign_performance(*args, **kw) -> pd.DataFrame:
+    """The SQL mart (lib/queries/campaign_performance.sql) on the given frames, on a fresh DuckDB connection."""
+    with duck.connect() as con:
+        return cp_query.campaign_performance(con, *args, **kw)
+
+
+def keyword_share_of_voice(*args, **kw) -> pd.DataFrame:
+    with duck.connect() as con:
+        return sov_query.keyword_share_of_voice(con, *args, **kw)
+
+
+def tier_comparison(*args, **kw) -> pd.DataFrame:
+    with duck.connect() as con:
+        return tc_query.tier_comparison(con, *args, **kw)
+
+
+def creator_shortlist(*args, **kw) -> pd.DataFrame:
+    with duck.connect() as con:
+        return cs_query.creator_shortlist(con, *args, **kw)
 
 
 def row(df: pd.DataFrame, **keys) -> pd.Series:
@@ -192,7 +218,7 @@ def campaign_inputs():
 
 def test_campaign_performance_hand_computed(campaign_inputs):
     campaigns, posts, notes, nm, creators = campaign_inputs
-    out = marts.campaign_performance(campaigns, posts, nm, notes, creators, [D1], MetricSettings())
+    out = campaign_performance(campaigns, posts, nm, notes, creators, [D1], MetricSettings())
     assert list(out.columns[: len(CAMPAIGN_PERFORMANCE.columns)]) == CAMPAIGN_PERFORMANCE.column_names
     conform(out, CAMPAIGN_PERFORMANCE)  # casts to the Parquet schema
     # C2 starts after D1: absent. C1 rows: all, nano, mid, unknown (in that order).
@@ -252,7 +278,7 @@ def test_campaign_performance_hand_computed(campaign_inputs):
 
 def test_campaign_performance_second_day_uses_eng_30d_and_new_posts(campaign_inputs):
     campaigns, posts, notes, nm, creators = campaign_inputs
-    out = marts.campaign_performance(campaigns, posts, nm, notes, creators, [D2, D1], MetricSettings())
+    out = campaign_performance(campaigns, posts, nm, notes, creators, [D2, D1], MetricSettings())
     assert sorted(set(out["snapshot_date"])) == [D1, D2]
     a = row(out, snapshot_date=D2, campaign_id="C1", tier="all")
     assert a["notes"] == 4 and a["creators"] == 3
@@ -324,7 +350,7 @@ def test_density_ok_threshold(n_creators, expected):
         ]
     )
     creators = creators_frame([(f"u{i}", "2025-01-01", 20000) for i in range(n_creators)])
-    out = marts.campaign_performance(campaigns, posts, empty_nm, empty_notes, creators, [D(2025, 1, 10)])
+    out = campaign_performance(campaigns, posts, empty_nm, empty_notes, creators, [D(2025, 1, 10)])
     a = row(out, tier="all")
     assert a["creators"] == n_creators and a["notes"] == n_creators + 1
     assert bool(a["density_ok"]) is expected
@@ -334,7 +360,7 @@ def test_density_ok_threshold(n_creators, expected):
 
 def test_check_campaign_performance_catches_wrong_spend(campaign_inputs):
     campaigns, posts, notes, nm, creators = campaign_inputs
-    out = marts.campaign_performance(campaigns, posts, nm, notes, creators, [D1])
+    out = campaign_performance(campaigns, posts, nm, notes, creators, [D1])
     bad = out.copy()
     bad.loc[bad["tier"] == "all", "spend_cny"] = 1.0
     bad.loc[bad["tier"] == "nano", "density_ok"] = True
@@ -419,7 +445,7 @@ def sov_inputs():
 
 def test_keyword_share_of_voice_hand_computed(sov_inputs):
     rankings, notes, posts, campaigns, brands, creators = sov_inputs
-    out = marts.keyword_share_of_voice(rankings, notes, posts, campaigns, brands, creators, [D1])
+    out = keyword_share_of_voice(rankings, notes, posts, campaigns, brands, creators, [D1])
     assert list(out.columns[: len(KEYWORD_SHARE_OF_VOICE.columns)]) == KEYWORD_SHARE_OF_VOICE.column_names
     conform(out, KEYWORD_SHARE_OF_VOICE)
     assert len(out) == 4  # 2 keywords x 2 brands
@@ -447,7 +473,7 @@ def test_keyword_share_of_voice_hand_computed(sov_inputs):
 
 def test_keyword_share_of_voice_other_day_and_check(sov_inputs):
     rankings, notes, posts, campaigns, brands, creators = sov_inputs
-    out = marts.keyword_share_of_voice(rankings, notes, posts, campaigns, brands, creators, [D(2025, 3, 19)])
+    out = keyword_share_of_voice(rankings, notes, posts, campaigns, brands, creators, [D(2025, 3, 19)])
     # on 03-19 only n7 is ranked, and the notes table has no crawl of n7 on or before 03-19
     g = row(out, keyword="精华", brand="Glow")
     assert g["results"] == 1 and g["brand_results"] == 0
@@ -696,7 +722,7 @@ def test_tier_comparison_hand_computed():
             {"campaign_id": "C2", "brand": "Lumi", "target_keywords": ["面霜"]},
         ]
     )
-    out = marts.tier_comparison(cp, sov, campaigns)
+    out = tier_comparison(cp, sov, campaigns)
     assert list(out.columns[: len(TIER_COMPARISON.columns)]) == TIER_COMPARISON.column_names
     conform(out, TIER_COMPARISON)
     # 2 campaigns + 2 brands + overall, x 6 tiers (nano..top + unknown)
@@ -734,9 +760,7 @@ def test_tier_comparison_hand_computed():
 def _tier_comparison_day_by_day(cp: pd.DataFrame, sov: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
     """What the tier_comparison asset did before it made one call over its run: a call per day, concatenated."""
     days = sorted(set(cp["snapshot_date"]) | set(sov["snapshot_date"]))
-    parts = [
-        marts.tier_comparison(cp[cp["snapshot_date"] == d], sov[sov["snapshot_date"] == d], campaigns) for d in days
-    ]
+    parts = [tier_comparison(cp[cp["snapshot_date"] == d], sov[sov["snapshot_date"] == d], campaigns) for d in days]
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
@@ -778,7 +802,7 @@ def test_tier_comparison_over_days_equals_a_call_per_day():
         columns=["snapshot_date", "keyword", "brand", "results", "brand_results", *tcols],
     )
     campaigns = pd.DataFrame([{"campaign_id": "C1", "brand": "Glow", "target_keywords": ["精华"]}])
-    out = marts.tier_comparison(cp, sov, campaigns)
+    out = tier_comparison(cp, sov, campaigns)
     pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, campaigns))
     unknown_days = set(out.loc[out["tier"] == "unknown", "snapshot_date"])
     assert unknown_days == {D1, D3}, unknown_days
@@ -801,10 +825,10 @@ def test_tier_comparison_over_the_sample_equals_a_call_per_day():
     from kol_pipeline.lib.brand import read_search_rankings
 
     sr = read_search_rankings(w.landing, [d.isoformat() for d in days]).frame
-    sov = marts.keyword_share_of_voice(
+    sov = keyword_share_of_voice(
         sr, r.notes, b["campaign_posts"], b["campaigns"], b["brands"], r.creators, days, w.settings
     )
-    out = marts.tier_comparison(cp, sov, b["campaigns"])
+    out = tier_comparison(cp, sov, b["campaigns"])
     assert out["snapshot_date"].nunique() == len(days) and out["sov_contribution"].notna().sum() > 100
     pd.testing.assert_frame_equal(out.reset_index(drop=True), _tier_comparison_day_by_day(cp, sov, b["campaigns"]))
 
@@ -833,10 +857,10 @@ def test_campaign_performance_over_days_equals_a_call_per_day():
         [b["campaign_posts"], b["campaign_posts"].iloc[[0]].assign(campaign_id="late", posted_date=days[25])],
         ignore_index=True,
     )
-    ranged = marts.campaign_performance(camps, posts, nm, r.notes, r.creators, days, w.settings)
+    ranged = campaign_performance(camps, posts, nm, r.notes, r.creators, days, w.settings)
     per_day = pd.concat(
         [
-            marts.campaign_performance(camps, posts, nm[nm["snapshot_date"] == d], r.notes, r.creators, [d], w.settings)
+            campaign_performance(camps, posts, nm[nm["snapshot_date"] == d], r.notes, r.creators, [d], w.settings)
             for d in days
         ],
         ignore_index=True,
@@ -890,7 +914,7 @@ def test_creator_shortlist_hand_computed():
             {"brand": "Nada", "category": None},
         ]
     )
-    out = marts.creator_shortlist(sc, brands, [D1], tier="micro", top_n=2)
+    out = creator_shortlist(sc, brands, [D1], tier="micro", top_n=2)
     assert list(out.columns[: len(CREATOR_SHORTLIST.columns)]) == CREATOR_SHORTLIST.column_names
     conform(out, CREATOR_SHORTLIST)
     glow = out[out["brand"] == "Glow"].sort_values("rank")
@@ -906,7 +930,7 @@ def test_creator_shortlist_hand_computed():
         "substantive comments 65%; est. CPE ¥0.85; 52.3k followers; score 0.900"
     )
     assert "est. CPE n/a" in row(out, brand="Glow", user_id="m3")["reasons"]
-    full = marts.creator_shortlist(sc, brands, [D1])
+    full = creator_shortlist(sc, brands, [D1])
     assert row(full, brand="Glow", user_id="m4")["rank"] == 3
     assert all(c.passed for c in marts.check_creator_shortlist(full, top_n=30))
     bad = full.copy()
@@ -943,7 +967,7 @@ def test_empty_inputs_give_spec_columns_and_nulls():
         ]
     )
     brands = pd.DataFrame([{"brand": "B", "aliases": [], "category": "c", "control_keyword": None}])
-    cp = marts.campaign_performance(camps, E("campaign_posts"), E("note_metrics"), E("notes"), E("creators"), [D1])
+    cp = campaign_performance(camps, E("campaign_posts"), E("note_metrics"), E("notes"), E("creators"), [D1])
     a = row(cp, tier="all")
     assert (a["notes"], a["spend_cny"]) == (0, 0.0) and pd.isna(a["cpe_cny"]) and pd.isna(a["keyword_coverage"])
     lift = marts.brand_search_lift(camps, brands, E("search_index"), E("store_traffic"))
@@ -952,7 +976,7 @@ def test_empty_inputs_give_spec_columns_and_nulls():
     for name, df in [
         (
             "keyword_share_of_voice",
-            marts.keyword_share_of_voice(
+            keyword_share_of_voice(
                 E("search_rankings"), E("notes"), E("campaign_posts"), camps, brands, E("creators"), [D1]
             ),
         ),
@@ -960,13 +984,7 @@ def test_empty_inputs_give_spec_columns_and_nulls():
             "brand_creator_relationships",
             marts.brand_creator_relationships(duck.connect(), E("notes"), E("campaign_posts"), camps, brands, [D1]),
         ),
-        ("creator_shortlist", marts.creator_shortlist(E("creator_scorecard"), brands, [D1])),
+        ("creator_shortlist", creator_shortlist(E("creator_scorecard"), brands, [D1])),
     ]:
         assert df.empty and list(df.columns[: len(TABLES[name].columns)]) == TABLES[name].column_names
         conform(df, TABLES[name])
-
-
-def test_list_len_counts_list_and_array_elements_and_zero_for_anything_else():
-    s = pd.Series([["a"], None, np.array(["x", "y"]), [], "ab", ("p", "q", "r"), np.nan], index=list("abcdefg"))
-    assert marts._list_len(s).tolist() == [1, 0, 2, 0, 0, 3, 0]
-    assert marts._list_len(s.iloc[0:0]).tolist() == []

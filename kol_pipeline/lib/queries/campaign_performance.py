@@ -12,7 +12,8 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries.frames import as_input, day_list, typed_table
+from kol_pipeline.lib.marts import DENSITY_MIN_CREATORS
+from kol_pipeline.lib.queries.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import CAMPAIGN_PERFORMANCE
 from kol_pipeline.lib.settings import MetricSettings
 
@@ -23,10 +24,8 @@ __all__ = [
     "NOTE_METRICS_COLUMNS",
     "campaign_keywords",
     "campaign_performance",
-    "finalize",
 ]
 
-DENSITY_MIN_CREATORS = 15
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 NOTE_METRICS_COLUMNS = (
     "note_id",
@@ -51,19 +50,6 @@ NOTE_COLUMNS = (
     "is_disclosed",
 )
 CREATOR_COLUMNS = ("user_id", "followers", "tier", "crawled_at")
-
-
-def finalize(table: pa.Table, spec: Any) -> pd.DataFrame:
-    """A query's Arrow result as the frame the IO manager and the checks expect: the spec's columns in order,
-    nullable dtypes (Int64, Float64, boolean), dates as ``datetime.date``, text as object, null never NaN."""
-    types = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    table = table.select(spec.column_names).cast(spec.schema)
-    df = table.to_pandas(types_mapper=types.get, date_as_object=True)
-    for col in spec.columns:
-        if pa.types.is_string(col.type):
-            s = df[col.name]
-            df[col.name] = s.astype(object).where(s.notna(), None)
-    return df
 
 
 def campaign_keywords(campaigns: pd.DataFrame) -> pa.Table:
@@ -110,4 +96,4 @@ def campaign_performance(
         "min_creators": int(min_creators),
     }
     out = duck.run_query(con, "campaign_performance", inputs, params)
-    return finalize(out, CAMPAIGN_PERFORMANCE)
+    return result_frame(out, CAMPAIGN_PERFORMANCE)

@@ -12,8 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries.campaign_performance import finalize
-from kol_pipeline.lib.queries.frames import as_input, day_list, typed_table
+from kol_pipeline.lib.queries.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import CREATOR_SHORTLIST
 
 __all__ = ["SCORECARD_COLUMNS", "creator_shortlist"]
@@ -56,4 +55,4 @@ def creator_shortlist(
     }
     days = None if snapshot_dates is None else day_list(snapshot_dates)
     out = duck.run_query(con, "creator_shortlist", inputs, {"days": days, "tier": str(tier), "top_n": int(top_n)})
-    return finalize(out, CREATOR_SHORTLIST)
+    return result_frame(out, CREATOR_SHORTLIST)

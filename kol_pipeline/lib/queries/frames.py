@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from kol_pipeline.lib.schemas import TABLES
+from kol_pipeline.lib.schemas import TABLES, TableSpec
 
-__all__ = ["as_input", "day_list", "typed_table"]
+__all__ = ["as_input", "day_list", "result_frame", "typed_table"]
 
 PARTITION_COLUMN = "snapshot_date"
 
@@ -84,3 +84,16 @@ def as_input(obj: Any, table: str, columns: Sequence[str]) -> Any:
 def day_list(days: Sequence[Any]) -> list[dt.date]:
     """The run's days, distinct and sorted, as dates (the queries' ``$days``)."""
     return sorted({d for d in (_day(v) for v in days) if d is not None})
+
+
+def result_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
+    """A query's Arrow result as the frame the IO manager and the checks expect: the spec's columns in order,
+    nullable dtypes (Int64, Float64, boolean), dates as ``datetime.date``, text as object, null never NaN."""
+    types = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    table = table.select(spec.column_names).cast(spec.schema)
+    df = table.to_pandas(types_mapper=types.get, date_as_object=True)
+    for col in spec.columns:
+        if pa.types.is_string(col.type):
+            s = df[col.name]
+            df[col.name] = s.astype(object).where(s.notna(), None)
+    return df

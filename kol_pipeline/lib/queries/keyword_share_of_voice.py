@@ -12,14 +12,14 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries.campaign_performance import CREATOR_COLUMNS, finalize
-from kol_pipeline.lib.queries.frames import as_input, day_list, typed_table
+from kol_pipeline.lib.marts import SOV_TOP_N
+from kol_pipeline.lib.queries.campaign_performance import CREATOR_COLUMNS
+from kol_pipeline.lib.queries.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import KEYWORD_SHARE_OF_VOICE
 from kol_pipeline.lib.settings import MetricSettings
 
 __all__ = ["NOTE_COLUMNS", "RANKING_COLUMNS", "SOV_TOP_N", "keyword_share_of_voice"]
 
-SOV_TOP_N = 20
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 RANKING_COLUMNS = ("keyword", "rank", "note_id")
 NOTE_COLUMNS = ("note_id", "user_id", "brands", "crawled_at")
@@ -56,4 +56,4 @@ def keyword_share_of_voice(
         "tier_bounds": [int(b) for b in settings.tier_bounds],
     }
     out = duck.run_query(con, "keyword_share_of_voice", inputs, params)
-    return finalize(out, KEYWORD_SHARE_OF_VOICE)
+    return result_frame(out, KEYWORD_SHARE_OF_VOICE)

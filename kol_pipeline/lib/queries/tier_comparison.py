@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries.campaign_performance import campaign_keywords, finalize
-from kol_pipeline.lib.queries.frames import as_input, typed_table
+from kol_pipeline.lib.queries.campaign_performance import campaign_keywords
+from kol_pipeline.lib.queries.frames import as_input, result_frame, typed_table
 from kol_pipeline.lib.schemas import TIER_COMPARISON, TIERS
 
 __all__ = ["CAMPAIGN_PERFORMANCE_COLUMNS", "SHARE_OF_VOICE_COLUMNS", "tier_comparison"]
@@ -37,4 +37,4 @@ def tier_comparison(
         "campaigns": typed_table(campaigns, "campaigns", ["campaign_id", "brand"]),
     }
     out = duck.run_query(con, "tier_comparison", inputs)
-    return finalize(out, TIER_COMPARISON)
+    return result_frame(out, TIER_COMPARISON)
