@@ -1067,15 +1067,22 @@ class ParquetIOManager(dg.UPathIOManager):
             else:
                 con = duck_lib.connect(self.duck)
                 rel = con.from_arrow(obj)
-            if partitioned and PARTITION_COLUMN not in rel.columns:
-                raise ValueError(
-                    f"{table}: a partitioned output needs a {PARTITION_COLUMN!r} column to say which day each row "
-                    f"belongs to (run partitions {run_keys[0]} .. {run_keys[-1]})"
-                )
-            rel = duck_write.conform_relation(rel, TABLES.get(table), PARTITION_COLUMN if partitioned else None)
             staging = self._staging_dir(table)
             try:
-                staged = duck_write.stage(rel, staging, PARTITION_COLUMN if partitioned else None, self.duck)
+                try:
+                    if partitioned and PARTITION_COLUMN not in rel.columns:
+                        raise ValueError(
+                            f"{table}: a partitioned output needs a {PARTITION_COLUMN!r} column to say which day "
+                            f"each row belongs to (run partitions {run_keys[0]} .. {run_keys[-1]})"
+                        )
+                    rel = duck_write.conform_relation(rel, TABLES.get(table), PARTITION_COLUMN if partitioned else None)
+                    staged = duck_write.stage(rel, staging, PARTITION_COLUMN if partitioned else None, self.duck)
+                except duckdb.ConnectionException as exc:
+                    raise ValueError(
+                        f"{table}: the DuckDB relation's connection was closed before the IO manager wrote it: return "
+                        "the relation with its connection still open (no `with duck.connect(...)` around the return), "
+                        "or return relation.to_arrow_table()"
+                    ) from exc
                 if partitioned:
                     _check_staged_days(table, staged, run_keys)
                 schema = pq.read_schema(staged[0].path) if staged else _empty_arrow(table, None).schema

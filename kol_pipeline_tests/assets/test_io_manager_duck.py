@@ -121,12 +121,15 @@ def _day_counts(result) -> dict[str, int]:
     return {m.partition: m.metadata["dagster/row_count"].value for m in metas}
 
 
-@pytest.fixture(params=["arrow", "relation"])
+@pytest.fixture(params=["arrow", "relation", "reader"])
 def kind(request):
     return request.param
 
 
 def _as(kind: str, table: pa.Table, con: duckdb.DuckDBPyConnection):
+    """``table`` as the asset returns it: an Arrow table, a DuckDB relation or a stream of record batches."""
+    if kind == "reader":
+        return table.to_reader()
     return table if kind == "arrow" else con.from_arrow(table)
 
 
@@ -316,3 +319,23 @@ def test_a_killed_write_leaves_only_invisible_staging_files(tmp_path, monkeypatc
     pd.testing.assert_frame_equal(read_table(base, "note_metrics"), before)
     glob = os.path.join(base, "note_metrics", "**", "*.parquet")
     assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true)").fetchall() == [(2,)]
+
+
+def test_a_relation_whose_connection_was_closed_is_a_clear_error(tmp_path):
+    def closed(keys):
+        with duckdb.connect() as con:
+            return con.from_arrow(sloppy_arrow(metrics_frame(keys)))
+
+    MAKE["note_metrics"] = closed
+    with pytest.raises(Exception, match="connection was closed before the IO manager wrote it"):
+        _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1])
+
+
+def test_a_partitioned_relation_without_snapshot_date_is_refused(tmp_path):
+    con = duckdb.connect()
+    MAKE["note_metrics"] = lambda keys: con.from_arrow(
+        sloppy_arrow(metrics_frame(keys)).drop_columns(["snapshot_date"])
+    )
+    with pytest.raises(Exception, match="needs a 'snapshot_date' column"):
+        _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1])
+    con.close()
