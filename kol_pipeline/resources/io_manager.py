@@ -909,7 +909,8 @@ def _empty_arrow(table: str, columns: Sequence[str] | None) -> pa.Table:
 
 
 class ParquetIOManager(dg.UPathIOManager):
-    """Stores asset outputs (pandas DataFrames) as Parquet tables in the warehouse layout described above.
+    """Stores asset outputs (pandas DataFrames; Arrow tables and DuckDB relations, written by DuckDB) as Parquet tables
+    in the warehouse layout described above.
 
     Unlike the stock UPathIOManager it accepts outputs covering many daily partitions at once (single-run
     backfills) and loads any number of upstream partitions as one DataFrame (never a dict of partitions).
