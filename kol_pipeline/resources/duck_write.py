@@ -9,23 +9,26 @@ whole and a killed write leaves the previous version readable). This module only
   does for pandas frames: the spec's columns first, in its order, each cast to its Arrow type's DuckDB type
   (which DuckDB writes back as exactly that Arrow type), unknown columns kept at the end as they are; a missing
   column is an error. ``snapshot_date`` (the hive column) is cast to DATE.
-- ``stage`` runs the relation once: ``COPY (...) TO '<staging>' (FORMAT parquet, PARTITION_BY (snapshot_date))``
-  for a partitioned table, so a ranged output is one query writing one file per day, or one file for an
-  unpartitioned one. The staging folder is the IO manager's choice (a hidden ``.staging`` folder of a local
+- ``stage`` runs the relation once and writes each day's rows with ``COPY (...) TO '<file>' (FORMAT parquet)``,
+  in the relation's row order: a one-day output streams into its file; a ranged output is materialized as Arrow
+  and written day by day (DuckDB's ``PARTITION_BY`` would reorder rows within a day on more than one thread). The staging folder is the IO manager's choice (a hidden ``.staging`` folder of a local
   warehouse, outside every table's folder; a local temporary folder for object stores), and the staged files are
-  renamed to end in ``.parquet.tmp`` as soon as DuckDB is done.
+  end in ``.parquet.tmp``.
 
-Values never go into SQL text: the casts are DuckDB expression objects, the paths are arguments of
-``to_parquet``.
+Values never go into SQL text: the casts and the day guard are DuckDB expression objects (the day a constant
+expression), the paths are arguments of ``to_parquet``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,7 +39,6 @@ __all__ = ["STAGED_SUFFIX", "StagedFile", "conform_relation", "duck_type", "remo
 
 #: what staged files end with: ``part-0.parquet.tmp`` (invisible to ``*.parquet`` readers)
 STAGED_SUFFIX = ".parquet.tmp"
-_NULL_KEY = "NULL"  # DuckDB's hive folder value for a null partition key
 
 _SCALARS: dict[pa.DataType, str] = {
     pa.string(): "VARCHAR",
@@ -95,8 +97,8 @@ def conform_relation(
 
 @dataclass(frozen=True)
 class StagedFile:
-    """One file ``stage`` wrote: its path, the partition key (``YYYY-MM-DD``, ``"NULL"`` for rows without a date,
-    None for an unpartitioned table), its rows and bytes."""
+    """One file ``stage`` wrote: its path, the partition key (``YYYY-MM-DD``; None for an unpartitioned
+    table), its rows and bytes."""
 
     path: str
     key: str | None
@@ -108,46 +110,74 @@ def stage(
     rel: duckdb.DuckDBPyRelation,
     staging_dir: str,
     partition_column: str | None,
+    run_keys: Sequence[str] = (),
     duck: duck_lib.DuckSettings | None = None,
+    table: str = "",
 ) -> list[StagedFile]:
-    """Write ``rel`` (run once) as Parquet under ``staging_dir`` (a local folder, created; it must not exist):
-    one file per value of ``partition_column`` in ``<staging_dir>/<column>=<value>/`` (the column itself is not
+    """Write ``rel`` as Parquet under ``staging_dir`` (a local folder, created; it must not exist): one file per
+    day of ``partition_column`` in ``<staging_dir>/<column>=<day>/part-0.parquet.tmp`` (the column itself is not
     written: the folder names it), or one file ``<staging_dir>/part-0.parquet.tmp`` when it is None. Returns the
-    files with their row counts from the footers. A partition that DuckDB split over several files (it may, when
-    more partitions are open at once than its ``partitioned_write_max_open_files``) is merged into one, so that
-    the commit can replace it whole (on a connection bounded by ``duck``)."""
+    files with their row counts from the footers; a day without rows has no file.
+
+    Each file keeps the rows in the relation's order (a pandas output keeps its frame's order within a day, and
+    sums downstream depend on it in the last bit). DuckDB's ``PARTITION_BY`` does not on more than one thread, so:
+
+    - one run day (a daily run): ``rel`` is streamed into one file, guarded by ``error()`` on a row of another day
+      or without one (the COPY then fails and nothing is committed);
+    - several days (a ranged run): ``rel`` is materialized as Arrow (as a pandas output is), its rows grouped by
+      day with a stable sort (no copy when they already come day after day) and each day written by its own
+      single-file COPY on a connection bounded by ``duck``. Null days raise ``ValueError``; days outside
+      ``run_keys`` are returned as they are, for the caller to refuse."""
+    os.makedirs(staging_dir)
     if partition_column is None:
-        os.makedirs(staging_dir)
         path = os.path.join(staging_dir, "part-0" + STAGED_SUFFIX)
         rel.to_parquet(path)
         return [_staged(path, None)]
-    # FILENAME_PATTERN gives part-0.parquet; renamed to .parquet.tmp right below, before anything is committed
-    rel.to_parquet(staging_dir, partition_by=[partition_column], filename_pattern="part-{i}")
+    if len(run_keys) == 1:
+        return _stage_one_day(rel, staging_dir, partition_column, run_keys[0], table)
+    got = rel.to_arrow_table()
+    arrow = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
+    days = arrow.column(partition_column)
+    if days.null_count:
+        raise ValueError(f"{days.null_count} rows have a null or unparseable {partition_column}: [None]")
+    ints = days.cast(pa.int32()).to_numpy()
+    if len(ints) > 1 and (ints[1:] < ints[:-1]).any():
+        order = np.argsort(ints, kind="stable")
+        arrow, ints = arrow.take(pa.array(order)), ints[order]
+    body = arrow.drop_columns([partition_column])
+    starts = np.flatnonzero(np.r_[True, ints[1:] != ints[:-1]]) if len(ints) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(ints)]
     out = []
-    prefix = partition_column + "="
-    for folder in sorted(os.listdir(staging_dir)) if os.path.isdir(staging_dir) else []:
-        if not folder.startswith(prefix):
-            continue
-        key = folder[len(prefix) :]
-        here = os.path.join(staging_dir, folder)
-        files = sorted(os.path.join(here, f) for f in os.listdir(here) if f.endswith(".parquet"))
-        if not files:
-            continue
-        target = os.path.join(here, "part-0" + STAGED_SUFFIX)
-        if len(files) == 1:
-            os.replace(files[0], target)
-        else:
-            _merge(files, target, duck)
-        out.append(_staged(target, key))
+    with duck_lib.connect(duck) as con:
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            key = str(np.datetime64(int(ints[start]), "D"))
+            folder = os.path.join(staging_dir, f"{partition_column}={key}")
+            os.makedirs(folder)
+            path = os.path.join(folder, "part-0" + STAGED_SUFFIX)
+            con.from_arrow(body.slice(start, end - start)).to_parquet(path)
+            out.append(_staged(path, key))
     return out
 
 
-def _merge(files: list[str], target: str, duck: duck_lib.DuckSettings | None) -> None:
-    """Several staged files of one partition as one file (rare: see ``stage``), streamed by DuckDB."""
-    with duck_lib.connect(duck) as con:
-        con.read_parquet(files, hive_partitioning=False).to_parquet(target)
-    for f in files:
-        os.remove(f)
+def _stage_one_day(
+    rel: duckdb.DuckDBPyRelation, staging_dir: str, partition_column: str, key: str, table: str
+) -> list[StagedFile]:
+    """The rows of a one-day output, streamed into one file; a row of another day (or none) fails the COPY."""
+    day = duckdb.ColumnExpression(partition_column) == duckdb.ConstantExpression(dt.date.fromisoformat(key))
+    refuse = duckdb.FunctionExpression(
+        "error",
+        duckdb.ConstantExpression(
+            f"{table}: a {partition_column} value is null or outside the run's partitions {key} .. {key} (1 day(s))"
+        ),
+    ).cast(duckdb.sqltype("BOOLEAN"))
+    guarded = rel.filter(duckdb.CaseExpression(day, duckdb.ConstantExpression(True)).otherwise(refuse))
+    body = guarded.project(*[duckdb.ColumnExpression(c) for c in rel.columns if c != partition_column])
+    folder = os.path.join(staging_dir, f"{partition_column}={key}")
+    os.makedirs(folder)
+    path = os.path.join(folder, "part-0" + STAGED_SUFFIX)
+    body.to_parquet(path)
+    staged = _staged(path, key)
+    return [staged] if staged.rows else []
 
 
 def _staged(path: str, key: str | None) -> StagedFile:

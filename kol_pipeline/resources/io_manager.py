@@ -19,10 +19,12 @@ partition folder (an older writer's stale temporaries) are removed after the mov
 
 An asset may also return an Arrow table (or record batch reader) or a DuckDB relation (a query's result, still
 lazy): DuckDB writes it (``duck_write.py``), never pandas. It is cast to the registry's schema (the same Arrow types
-as a pandas output's ``conform``; a missing column is an error, unknown columns are kept), run ONCE as
-``COPY (...) TO (FORMAT parquet, PARTITION_BY (snapshot_date))`` into a staging folder (``<base>/.staging/``
-locally, outside every table's folder so that no glob sees a half-written file; a local temporary folder for any
-other filesystem), checked (every row's day among the run's, no null day: else nothing is committed), then each
+as a pandas output's ``conform``; a missing column is an error, unknown columns are kept), run ONCE and written
+with ``COPY (...) TO '<file>' (FORMAT parquet)`` into a staging folder (``<base>/.staging/`` locally, outside
+every table's folder so that no glob sees a half-written file; a local temporary folder for any other
+filesystem), in the relation's row order within each day (a one-day output streams into its file; a ranged one is
+materialized as Arrow and written day by day), checked (every row's day among the run's, no null day: else
+nothing is committed), then each
 day's file is committed over ``part-0.parquet`` (``os.replace``; on an object store one upload per file, which
 becomes visible whole) and the staging folder removed. A failed or killed write leaves the previous partitions
 readable. COPY straight to ``s3://`` through the fsspec filesystem registered on DuckDB works, but a failing COPY
@@ -1052,8 +1054,7 @@ class ParquetIOManager(dg.UPathIOManager):
     # --- output written by DuckDB (Arrow tables, DuckDB relations) ----------------------------------------
     def _handle_duck_output(self, context: dg.OutputContext, obj: DuckOutput) -> None:
         """An Arrow table, record batch stream or DuckDB relation, written by DuckDB (``duck_write.py``) into the
-        same layout, types and metadata as a pandas output: staged once (a ranged output is one COPY with a hive
-        folder per day), checked (every row's day among the run's), then each day's file committed over the old one
+        same layout, types and metadata as a pandas output: staged (``duck_write.stage``), checked (every row's day among the run's), then each day's file committed over the old one
         (``os.replace`` locally; one upload per file on an object store)."""
         table = context.asset_key.path[-1]
         fs = self.fs
@@ -1077,7 +1078,9 @@ class ParquetIOManager(dg.UPathIOManager):
                             f"each row belongs to (run partitions {run_keys[0]} .. {run_keys[-1]})"
                         )
                     rel = duck_write.conform_relation(rel, TABLES.get(table), PARTITION_COLUMN if partitioned else None)
-                    staged = duck_write.stage(rel, staging, PARTITION_COLUMN if partitioned else None, self.duck)
+                    staged = duck_write.stage(
+                        rel, staging, PARTITION_COLUMN if partitioned else None, run_keys, self.duck, table
+                    )
                 except duckdb.ConnectionException as exc:
                     raise ValueError(
                         f"{table}: the DuckDB relation's connection was closed before the IO manager wrote it: return "
@@ -1204,11 +1207,8 @@ DuckOutput = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation
 
 
 def _check_staged_days(table: str, staged: Sequence[duck_write.StagedFile], run_keys: Sequence[str]) -> None:
-    """The same refusals as a pandas output, before anything is committed: rows without a day, rows of a day
-    outside the run's partitions."""
-    nulls = sum(f.rows for f in staged if f.key == "NULL")
-    if nulls:
-        raise ValueError(f"{nulls} rows have a null or unparseable {PARTITION_COLUMN}: [None]")
+    """The refusal of a pandas output, before anything is committed: rows of a day outside the run's partitions
+    (``duck_write.stage`` refuses rows without a day)."""
     outside = sorted(str(f.key) for f in staged if f.key not in set(run_keys))
     if outside:
         raise ValueError(

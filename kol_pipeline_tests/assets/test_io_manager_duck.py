@@ -339,3 +339,20 @@ def test_a_partitioned_relation_without_snapshot_date_is_refused(tmp_path):
     with pytest.raises(Exception, match="needs a 'snapshot_date' column"):
         _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1])
     con.close()
+
+
+def test_a_ranged_output_keeps_each_days_rows_in_the_outputs_order(tmp_path, kind):
+    """Days interleaved, rows within a day in a non-sorted order: each day's file holds them as the output
+    listed them, as a pandas output does (DuckDB's PARTITION_BY would not on two threads)."""
+    n = 30_000
+    rng = np.random.default_rng(3)
+    frame = metrics_frame([D1], rows=1).iloc[[0] * n].reset_index(drop=True)
+    frame["snapshot_date"] = [dt.date(2025, 1, 1 + int(d)) for d in rng.integers(0, 3, n)]
+    frame["note_id"] = [f"n{int(i)}" for i in rng.permutation(n)]
+    con = duckdb.connect()
+    MAKE["note_metrics"] = lambda keys: _as(kind, sloppy_arrow(frame), con)
+    _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1, D2, D3])
+    got = read_table(str(tmp_path / "wh"), "note_metrics")
+    for day, rows in frame.groupby("snapshot_date", sort=True):
+        assert got.loc[got["snapshot_date"] == day, "note_id"].tolist() == rows["note_id"].tolist()
+    con.close()
