@@ -33,28 +33,40 @@ def _value(arrow_type: pa.DataType, i: int, day: int):
     if pa.types.is_boolean(arrow_type):
         return [True, False, None][i % 3]
     if pa.types.is_integer(arrow_type):
-        return None if i == 1 else day * 100 + i
+        return None if i == 1 else (i if arrow_type.bit_width == 8 else day * 100 + i)
     if pa.types.is_floating(arrow_type):
         return [0.1 * i + day, np.nan, 1e-9 * (i + 1)][i % 3]
     if pa.types.is_date(arrow_type):
         return dt.date(2024, 12, 1) + dt.timedelta(days=i + day)
     if pa.types.is_timestamp(arrow_type):
+        if arrow_type.tz is None:  # the states' naive millisecond crawl times
+            return pd.Timestamp(2025, 1, day, 3, 0, 7, 123000) + pd.Timedelta(seconds=i)
         return pd.Timestamp(2025, 1, day, 3, 0, 7, 123456, tz="UTC") + pd.Timedelta(seconds=i)
     if pa.types.is_list(arrow_type):
+        if pa.types.is_floating(arrow_type.value_type):
+            return [[1.5, None, 2.0], [], None][i % 3]
         return [["a", "b"], [], None][i % 3]
     raise TypeError(arrow_type)
 
 
-def metrics_frame(days: list[str], rows: int = 3) -> pd.DataFrame:
-    """note_metrics rows of every column type (nulls, NaN, lists, a tz timestamp) for each of ``days``."""
+def table_frame(spec, days: list[str], rows: int = 3) -> pd.DataFrame:
+    """Rows of every column of ``spec`` (nulls, NaN, lists, timestamps) for each of ``days``."""
     out = []
     for d in days:
         day = dt.date.fromisoformat(d)
         for i in range(rows):
-            row = {c.name: _value(c.type, i, day.day) for c in SPEC.columns}
-            row.update(snapshot_date=day, note_id=f"n{day.day}-{i}")
+            row = {c.name: _value(c.type, i, day.day) for c in spec.columns}
+            if "snapshot_date" in row:
+                row["snapshot_date"] = day
             out.append(row)
-    return pd.DataFrame(out, columns=SPEC.column_names)
+    return pd.DataFrame(out, columns=spec.column_names)
+
+
+def metrics_frame(days: list[str], rows: int = 3) -> pd.DataFrame:
+    """note_metrics rows of every column type for each of ``days``."""
+    df = table_frame(SPEC, days, rows)
+    df["note_id"] = [f"n{d.day}-{i % rows}" for i, d in enumerate(df["snapshot_date"])]
+    return df
 
 
 def sloppy_arrow(df: pd.DataFrame) -> pa.Table:
@@ -356,3 +368,24 @@ def test_a_ranged_output_keeps_each_days_rows_in_the_outputs_order(tmp_path, kin
     for day, rows in frame.groupby("snapshot_date", sort=True):
         assert got.loc[got["snapshot_date"] == day, "note_id"].tolist() == rows["note_id"].tolist()
     con.close()
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_every_registry_table_is_stored_as_the_pandas_path_stores_it(tmp_path, name):
+    """Each table of the registry, one day of rows of each of its column types, handed to the IO manager as a frame
+    and as Arrow: the same Parquet schema and the same frame read back."""
+    spec = TABLES[name]
+    frame = table_frame(spec, [D2], rows=4)
+    got = {}
+    for how in ("pandas", "arrow"):
+        io = iom.ParquetIOManager(make_base_path(str(tmp_path / how)))
+        extra = {"partition_key": D2, "asset_partitions_def": DAILY} if spec.partitioned else {}
+        ctx = dg.build_output_context(asset_key=dg.AssetKey(name), **extra)
+        io.handle_output(ctx, frame if how == "pandas" else conform(frame, spec))
+        got[how] = read_table(str(tmp_path / how), name)
+        files = _files(fsspec.filesystem("file"), str(tmp_path / how / name))
+        schema = pq.read_schema(str(tmp_path / how / name / files[0]))
+        got[how + "_schema"] = [(f.name, f.type) for f in schema]
+    pd.testing.assert_frame_equal(got["arrow"], got["pandas"], check_exact=True)
+    assert got["arrow_schema"] == got["pandas_schema"]
+    assert len(got["arrow"]) == 4
