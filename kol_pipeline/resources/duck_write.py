@@ -11,9 +11,9 @@ whole and a killed write leaves the previous version readable). This module only
   column is an error. ``snapshot_date`` (the hive column) is cast to DATE.
 - ``stage`` runs the relation once and writes each day's rows with ``COPY (...) TO '<file>' (FORMAT parquet)``,
   in the relation's row order: a one-day output streams into its file; a ranged output is materialized as Arrow
-  and written day by day (DuckDB's ``PARTITION_BY`` would reorder rows within a day on more than one thread). The staging folder is the IO manager's choice (a hidden ``.staging`` folder of a local
-  warehouse, outside every table's folder; a local temporary folder for object stores), and the staged files are
-  end in ``.parquet.tmp``.
+  and written day by day (DuckDB's ``PARTITION_BY`` would reorder rows within a day on more than one thread).
+  The staging folder is the IO manager's choice (a hidden ``.staging`` folder of a local warehouse, outside every
+  table's folder; a local temporary folder for object stores); the staged files end in ``.parquet.tmp``.
 
 Values never go into SQL text: the casts and the day guard are DuckDB expression objects (the day a constant
 expression), the paths are arguments of ``to_parquet``.
