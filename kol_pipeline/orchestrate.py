@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from kol_pipeline.defs.shared import LANDING_CACHE_TAG
+from kol_pipeline.defs.shared import LANDING_CACHE_TAG, metadata_days
 from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib.schemas import daily_tables, summary_tables
@@ -283,8 +283,7 @@ def _check_outcomes(
             continue
         name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
         meta = ev.metadata or {}
-        days = meta.get("blocked_partitions")
-        day_list = [date.fromisoformat(x) for x in (days.value if days is not None else "").split(",") if x]
+        day_list = metadata_days(meta.get("blocked_partitions")) or []
         if ev.severity == dg.AssetCheckSeverity.ERROR:
             failed.append(f"{name} ({', '.join(d.isoformat() for d in day_list) or 'all days'})")
             blocked |= set(day_list)

@@ -1,5 +1,6 @@
 """Shared Dagster pieces: the daily partitions, the backfill policy, metadata helpers."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import dagster as dg
@@ -47,6 +48,29 @@ def table_md(df: pd.DataFrame, max_rows: int = 20) -> dg.MetadataValue:
     if df is None or df.empty:
         return dg.MetadataValue.md("_(none)_")
     return dg.MetadataValue.md(df.head(max_rows).to_markdown(index=False))
+
+
+def days_metadata(days: Iterable[date | str]) -> dg.MetadataValue:
+    """Days as structured metadata (a check's ``blocked_partitions`` / ``failed_partitions``): a JSON list of
+    ``YYYY-MM-DD`` strings, sorted and distinct (``[]`` when none). Read it back with ``metadata_days``."""
+    return dg.MetadataValue.json(sorted({d if isinstance(d, str) else d.isoformat() for d in days}))
+
+
+def metadata_days(value: object) -> list[date] | None:
+    """The days of a ``days_metadata`` value (a ``JsonMetadataValue``, or the raw list), sorted; None when the
+    value is absent. A comma-joined string (what checks wrote before the list, still in older event logs) is read
+    too; an entry that is not a day is skipped."""
+    if value is None:
+        return None
+    raw = getattr(value, "value", value)  # JsonMetadataValue.value is its data; TextMetadataValue's the text
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    out = set()
+    for item in items:
+        try:
+            out.add(date.fromisoformat(str(item).strip()))
+        except ValueError:
+            continue
+    return sorted(out)
 
 
 K8S_CONFIG_TAG = "dagster-k8s/config"

@@ -17,6 +17,23 @@ moved over the final name (``os.replace`` locally; ``fs.mv`` on other fsspec fil
 (S3, GCS, Azure) the final object is written with one PUT, which is atomic there. Files left over in a written
 partition folder (an older writer's stale temporaries) are removed after the move.
 
+An asset may also return an Arrow table (or record batch reader) or a DuckDB relation (a query's result, still
+lazy): DuckDB writes it (``duck_write.py``), never pandas. It is cast to the registry's schema (the same Arrow types
+as a pandas output's ``conform``; a missing column is an error, unknown columns are kept), run ONCE and written
+with ``COPY (...) TO '<file>' (FORMAT parquet)`` into a staging folder (``<base>/.staging/`` locally, outside
+every table's folder so that no glob sees a half-written file; a local temporary folder for any other
+filesystem), in the relation's row order within each day (a one-day output streams into its file; a ranged one is
+materialized as Arrow and written day by day), checked (every row's day among the run's, no null day: else
+nothing is committed), then each
+day's file is committed over ``part-0.parquet`` (``os.replace``; on an object store one upload per file, which
+becomes visible whole) and the staging folder removed. A failed or killed write leaves the previous partitions
+readable. COPY straight to ``s3://`` through the fsspec filesystem registered on DuckDB works, but a failing COPY
+would then close (and so publish) a partial object; staging locally and uploading costs a copy and avoids that.
+A relation is executed on its own connection, which must stay open until the output is handled (return it from
+an asset without closing its connection; the IO manager does not close it). The metadata is the same as for a
+pandas output (row count, column schema and a preview read from the written file); a ranged output also records
+each day's ``dagster/row_count`` on its own partition.
+
 A run may cover a range of daily partitions (single-run backfill policy): ``handle_output`` splits the frame by its
 ``snapshot_date`` column and ``load_input`` returns all requested upstream partitions as ONE DataFrame with a
 ``snapshot_date`` column (python ``date`` objects), whatever the number of partitions.
@@ -61,6 +78,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import posixpath
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +87,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -83,7 +102,7 @@ from upath import UPath
 
 from kol_pipeline.lib import duck as duck_lib
 from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
-from kol_pipeline.resources import allocator
+from kol_pipeline.resources import allocator, duck_write
 from kol_pipeline.resources.settings import DuckDBConfig
 
 __all__ = [
@@ -91,6 +110,7 @@ __all__ = [
     "ListNotEmpty",
     "PARTITION_COLUMN",
     "PART_FILE",
+    "STAGING_DIR",
     "PartitionedInput",
     "ParquetIOManager",
     "WarehouseIOManager",
@@ -104,6 +124,8 @@ __all__ = [
 
 PARTITION_COLUMN = "snapshot_date"
 PART_FILE = "part-0.parquet"
+#: the hidden folder of the warehouse root where DuckDB stages its writes before they are committed
+STAGING_DIR = ".staging"
 _PREFIX = f"{PARTITION_COLUMN}="
 _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss", "r2"})
 _PREVIEW_ROWS = 5
@@ -889,7 +911,8 @@ def _empty_arrow(table: str, columns: Sequence[str] | None) -> pa.Table:
 
 
 class ParquetIOManager(dg.UPathIOManager):
-    """Stores asset outputs (pandas DataFrames) as Parquet tables in the warehouse layout described above.
+    """Stores asset outputs (pandas DataFrames; Arrow tables and DuckDB relations, written by DuckDB) as Parquet tables
+    in the warehouse layout described above.
 
     Unlike the stock UPathIOManager it accepts outputs covering many daily partitions at once (single-run
     backfills) and loads any number of upstream partitions as one DataFrame (never a dict of partitions).
@@ -925,14 +948,17 @@ class ParquetIOManager(dg.UPathIOManager):
         return _read_single(self.fs, _fs_path(path), table)
 
     # --- output ------------------------------------------------------------------------------------------
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | DuckOutput) -> None:
         if not context.has_asset_key:
             super().handle_output(context, obj)
             return
+        if isinstance(obj, (pa.Table, pa.RecordBatchReader, duckdb.DuckDBPyRelation)):
+            self._handle_duck_output(context, obj)
+            return
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(
-                f"{context.asset_key.to_user_string()}: the warehouse IO manager stores pandas DataFrames, "
-                f"got {type(obj).__name__}"
+                f"{context.asset_key.to_user_string()}: the warehouse IO manager stores pandas DataFrames, Arrow "
+                f"tables or DuckDB relations, got {type(obj).__name__}"
             )
         table = context.asset_key.path[-1]
         fs = self.fs
@@ -1025,6 +1051,137 @@ class ParquetIOManager(dg.UPathIOManager):
         _remove_quietly(fs, gone, recursive=True)
         return written, len(empty_keys), nbytes
 
+    # --- output written by DuckDB (Arrow tables, DuckDB relations) ----------------------------------------
+    def _handle_duck_output(self, context: dg.OutputContext, obj: DuckOutput) -> None:
+        """An Arrow table, record batch stream or DuckDB relation, written by DuckDB (``duck_write.py``) into the
+        same layout, types and metadata as a pandas output: staged (``duck_write.stage``), checked (every row's day among the run's), then each day's file committed over the old one
+        (``os.replace`` locally; one upload per file on an object store)."""
+        table = context.asset_key.path[-1]
+        fs = self.fs
+        table_dir = _fs_path(self.table_dir(table))
+        listing = _Listing(fs, table_dir)
+        partitioned = context.has_asset_partitions
+        run_keys = [_check_day_key(k) for k in context.asset_partition_keys] if partitioned else []
+        con = None
+        try:
+            if isinstance(obj, duckdb.DuckDBPyRelation):
+                rel = obj
+            else:
+                con = duck_lib.connect(self.duck)
+                rel = con.from_arrow(obj)
+            staging = self._staging_dir(table)
+            try:
+                try:
+                    if partitioned and PARTITION_COLUMN not in rel.columns:
+                        raise ValueError(
+                            f"{table}: a partitioned output needs a {PARTITION_COLUMN!r} column to say which day "
+                            f"each row belongs to (run partitions {run_keys[0]} .. {run_keys[-1]})"
+                        )
+                    rel = duck_write.conform_relation(rel, TABLES.get(table), PARTITION_COLUMN if partitioned else None)
+                    staged = duck_write.stage(
+                        rel, staging, PARTITION_COLUMN if partitioned else None, run_keys, self.duck, table
+                    )
+                except duckdb.ConnectionException as exc:
+                    raise ValueError(
+                        f"{table}: the DuckDB relation's connection was closed before the IO manager wrote it: return "
+                        "the relation with its connection still open (no `with duck.connect(...)` around the return), "
+                        "or return relation.to_arrow_table()"
+                    ) from exc
+                if partitioned:
+                    _check_staged_days(table, staged, run_keys)
+                schema = pq.read_schema(staged[0].path) if staged else _empty_arrow(table, None).schema
+                preview = _staged_preview(staged[0], table) if staged else _preview_markdown(_empty_partitioned(table))
+                if partitioned:
+                    written, empty, nbytes = self._commit_days(table_dir, table, staged, run_keys, listing)
+                else:
+                    final = posixpath.join(table_dir, f"{table}.parquet")
+                    self._commit_file(staged[0].path, final)
+                    _remove_quietly(fs, [p for p in listing.top_level if p.rstrip("/") != final], recursive=True)
+                    written, empty, nbytes = 1, 0, staged[0].size
+            finally:
+                duck_write.remove_staging(staging)
+        finally:
+            if con is not None:
+                con.close()
+        rows = sum(f.rows for f in staged)
+        context.log.info(
+            f"{table}: wrote {rows} rows to {str(self.table_dir(table))} by DuckDB "
+            f"({written} file(s), {empty} empty partition(s) removed or skipped, {nbytes} bytes)"
+        )
+        metadata: dict[str, Any] = {
+            "path": dg.MetadataValue.path(str(self.table_dir(table))),
+            "partitions_written": dg.MetadataValue.int(written),
+            "partitions_empty": dg.MetadataValue.int(empty),
+            "bytes": dg.MetadataValue.int(nbytes),
+        }
+        if not partitioned or len(run_keys) == 1:
+            metadata.update(
+                {
+                    "dagster/row_count": dg.MetadataValue.int(rows),
+                    "dagster/column_schema": dg.MetadataValue.table_schema(_column_schema(table, schema)),
+                    "preview": dg.MetadataValue.md(preview),
+                }
+            )
+        else:  # a ranged output: each day's own row count, which a pandas asset records with per_partition_counts
+            _record_day_counts(context, {f.key: f.rows for f in staged if f.key is not None})
+        context.add_output_metadata(metadata)
+
+    def _staging_dir(self, table: str) -> str:
+        """Where DuckDB writes before the commit: locally ``<base>/.staging/<table>-<uuid>`` (the same filesystem,
+        so the commit is a rename; outside the table's folder, so that no ``<table>/**/*.parquet`` glob sees a
+        file DuckDB is still writing), for any other filesystem a local temporary folder (DuckDB writes local
+        files; the commit uploads them)."""
+        name = f"{table}-{uuid.uuid4().hex}"
+        if _is_local(self.fs):
+            root = os.path.join(_fs_path(self._base_path), STAGING_DIR)
+            os.makedirs(root, exist_ok=True)
+            return os.path.join(root, name)
+        root = os.path.join(tempfile.gettempdir(), "kol_pipeline_staging")
+        os.makedirs(root, exist_ok=True)
+        return os.path.join(root, name)
+
+    def _commit_file(self, staged: str, final: str) -> None:
+        """Move or upload one staged local file over ``final`` so that readers see the old or the new file, never
+        a part of one: ``os.replace`` locally; one PUT (or multipart upload, which completes atomically) on an
+        object store; an upload to a hidden temporary name and a move on any other filesystem."""
+        fs = self.fs
+        folder = posixpath.dirname(final)
+        if _is_local(fs):
+            os.makedirs(folder, exist_ok=True)
+            os.replace(staged, final)
+            return
+        if _is_object_store(fs):
+            fs.put_file(staged, final)
+            return
+        fs.makedirs(folder, exist_ok=True)
+        tmp = posixpath.join(folder, f".{posixpath.basename(final)}.tmp-{uuid.uuid4().hex}")
+        fs.put_file(staged, tmp)
+        _commit(fs, tmp, final)
+
+    def _commit_days(
+        self, table_dir: str, table: str, staged: Sequence[duck_write.StagedFile], run_keys: Sequence[str], listing
+    ) -> tuple[int, int, int]:
+        """Commit each staged day over its partition (days in parallel on a remote filesystem), remove the files
+        the new version does not have, and the folders of the run's days without rows."""
+        fs = self.fs
+        _remove_quietly(fs, [p for p in listing.top_level if posixpath.basename(p) == f"{table}.parquet"])
+
+        def commit(f: duck_write.StagedFile) -> None:
+            self._commit_file(f.path, posixpath.join(table_dir, _PREFIX + str(f.key), PART_FILE))
+            stale = [p for p in listing.partition_files.get(str(f.key), []) if posixpath.basename(p) != PART_FILE]
+            _remove_quietly(fs, stale)
+
+        if _is_local(fs) or len(staged) <= 1:
+            for f in staged:
+                commit(f)
+        else:
+            with ThreadPoolExecutor(max_workers=min(_WRITE_THREADS, len(staged))) as pool:
+                list(pool.map(commit, staged))
+        empty_keys = set(run_keys) - {str(f.key) for f in staged}
+        gone = [posixpath.join(table_dir, _PREFIX + k) for k in sorted(empty_keys & listing.partition_dirs)]
+        _remove_quietly(fs, gone, recursive=True)
+        return len(staged), len(empty_keys), int(sum(f.size for f in staged))
+
     # --- input -------------------------------------------------------------------------------------------
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         if not context.has_asset_key:
@@ -1043,6 +1200,47 @@ class ParquetIOManager(dg.UPathIOManager):
             return _read_partitioned(self.fs, listing, table, keys, columns=columns, duck=self.duck)
         df = _read_single(self.fs, posixpath.join(table_dir, f"{table}.parquet"), table)
         return df if columns is None else df[[c for c in df.columns if c in set(columns)]]
+
+
+#: what an asset may return to have DuckDB write it (besides a pandas DataFrame, written by pyarrow)
+DuckOutput = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation
+
+
+def _check_staged_days(table: str, staged: Sequence[duck_write.StagedFile], run_keys: Sequence[str]) -> None:
+    """The refusal of a pandas output, before anything is committed: rows of a day outside the run's partitions
+    (``duck_write.stage`` refuses rows without a day)."""
+    outside = sorted(str(f.key) for f in staged if f.key not in set(run_keys))
+    if outside:
+        raise ValueError(
+            f"{table}: {len(outside)} {PARTITION_COLUMN} value(s) outside the run's partitions "
+            f"{min(run_keys)} .. {max(run_keys)} ({len(run_keys)} day(s)): {outside[:5]}"
+        )
+
+
+def _staged_preview(staged: duck_write.StagedFile, table: str) -> str:
+    """The preview of a DuckDB-written output: the first rows of its first file (with its snapshot_date)."""
+    f = pq.ParquetFile(staged.path)
+    batch = next(f.iter_batches(batch_size=_PREVIEW_ROWS), None)
+    head = f.schema_arrow.empty_table() if batch is None else pa.Table.from_batches([batch.slice(0, _PREVIEW_ROWS)])
+    if staged.key is not None:
+        day = dt.date.fromisoformat(staged.key)
+        head = head.append_column(pa.field(PARTITION_COLUMN, pa.date32()), pa.array([day] * head.num_rows, pa.date32()))
+    return _preview_markdown(_to_pandas(_order_columns(head, table), table))
+
+
+def _record_day_counts(context: dg.OutputContext, counts: Mapping[str, int]) -> None:
+    """``dagster/row_count`` on each partition's own materialization of a ranged output: 0 for every day of the
+    run, then each day's rows (what ``defs/metrics/assets.per_partition_counts`` records for a pandas asset).
+    Partition-scoped asset metadata belongs to the step, which the output context exposes as ``step_context``;
+    without one (an output context built in a test) nothing is recorded."""
+    try:
+        step = context.step_context
+    except dg.DagsterInvariantViolationError:
+        return
+    step.add_asset_metadata({"dagster/row_count": 0}, asset_key=context.asset_key)
+    for key, n in counts.items():
+        if n:
+            step.add_asset_metadata({"dagster/row_count": int(n)}, asset_key=context.asset_key, partition_key=key)
 
 
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):

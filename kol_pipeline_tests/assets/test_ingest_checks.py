@@ -39,4 +39,4 @@ def test_no_rankings_file_that_day_is_not_an_empty_partition():
 def test_an_empty_rankings_file_after_a_day_with_rows_blocks():
     res = _results({D})
     r = res["search_rankings_suite"]
-    assert not r.passed and r.metadata["blocked_partitions"].value == D.isoformat()
+    assert not r.passed and r.metadata["blocked_partitions"].value == [D.isoformat()]

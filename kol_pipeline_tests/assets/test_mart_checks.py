@@ -112,7 +112,7 @@ def test_shortlist_materialized_over_a_range_with_its_check(tmp_path):
     meta = {k: v.value for k, v in ev.metadata.items()}
     assert meta["days_checked"] == 2 and meta["rows_checked"] == 4
     assert meta["partition_range"] == "2025-03-01..2025-03-02"
-    assert meta["failed"] == "" and meta["failed_partitions"] == ""
+    assert meta["failed"] == "" and meta["failed_partitions"] == []
     assert "| ranks_consecutive" in meta["outcomes"] and "tier_only" in meta["outcomes"]
 
 
@@ -166,7 +166,7 @@ def test_check_fails_on_a_broken_day_of_the_run_and_warns(sov_warehouse):
     assert not ev.passed
     assert ev.severity == dg.AssetCheckSeverity.WARN
     meta = {k: v.value for k, v in ev.metadata.items()}
-    assert meta["failed_partitions"] == "2025-03-02"
+    assert meta["failed_partitions"] == ["2025-03-02"]
     assert set(meta["failed"].split(", ")) == {"share_of_voice_in_unit_interval", "counts_bounded"}
     assert meta["days_checked"] == 2 and meta["rows_checked"] == 2
     assert "| share_of_voice_in_unit_interval | **no**" in meta["outcomes"]
@@ -178,7 +178,7 @@ def test_check_evaluates_only_the_runs_partition(sov_warehouse):
     assert ok.metadata["partition_range"].value == "2025-03-01..2025-03-01"
     assert ok.metadata["rows_checked"].value == 1
     bad = _evaluation(_run_sov_check(sov_warehouse, partition_key=D2.isoformat()), "keyword_share_of_voice_invariants")
-    assert not bad.passed and bad.metadata["failed_partitions"].value == "2025-03-02"
+    assert not bad.passed and bad.metadata["failed_partitions"].value == ["2025-03-02"]
 
 
 def test_run_partition_range(tmp_path):

@@ -145,7 +145,7 @@ def test_daily_report_asset_writes_a_page_per_day_with_checks(tmp_path):
             passed=outcome["passed"],
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
-                "blocked_partitions": (D - timedelta(days=1)).isoformat(),
+                "blocked_partitions": dg.MetadataValue.json([(D - timedelta(days=1)).isoformat()]),
                 "failed": "quarantine_share",
                 "warnings": "",
             },
@@ -156,7 +156,7 @@ def test_daily_report_asset_writes_a_page_per_day_with_checks(tmp_path):
         return dg.AssetCheckResult(
             passed=False,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"failed_partitions": D.isoformat(), "failed": "shares_sum_to_one"},
+            metadata={"failed_partitions": dg.MetadataValue.json([D.isoformat()]), "failed": "shares_sum_to_one"},
         )
 
     @dg.asset_check(asset="brand_search_lift", name="brand_search_lift_invariants")

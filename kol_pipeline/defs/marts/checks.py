@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
+from kol_pipeline.defs.shared import days_metadata
 from kol_pipeline.lib import marts as marts_lib
 from kol_pipeline.lib.marts import CheckOutcome
 from kol_pipeline.lib.schemas import TABLES
@@ -151,7 +152,7 @@ def check_result(
     if check.partitioned:
         meta["partition_range"] = f"{days[0]}..{days[1]}" if days else ""
         meta["days_checked"] = int(df["snapshot_date"].nunique()) if len(df) else 0
-        meta["failed_partitions"] = ",".join(failed_days)
+        meta["failed_partitions"] = days_metadata(failed_days)
     return dg.AssetCheckResult(
         asset_key=check.table,
         check_name=f"{check.table}_invariants",

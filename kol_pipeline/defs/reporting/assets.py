@@ -14,7 +14,7 @@ import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
 from upath import UPath
 
-from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, run_days, window_mapping
+from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, metadata_days, run_days, window_mapping
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import report as report_lib
 from kol_pipeline.lib.settings import TIER_NAMES
@@ -87,24 +87,19 @@ def _meta_text(metadata, key: str) -> str | None:
     return str(getattr(v, "value", v))
 
 
-def _listed(text: str | None) -> set[date] | None:
-    if not text:
-        return None
-    out = set()
-    for part in text.split(","):
-        try:
-            out.add(date.fromisoformat(part.strip()))
-        except ValueError:
-            continue
-    return out
+def _day_set(value: object) -> set[date] | None:
+    """The days a check's ``blocked_partitions``/``failed_partitions`` metadata names; None when absent or empty
+    (then the failure is not day-specific)."""
+    days = metadata_days(value)
+    return set(days) if days else None
 
 
 def _failure_for_day(evaluation, day: date) -> str | None:
     """The report line of a failed evaluation for `day`, or None when it names other days only."""
     name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
     meta = evaluation.metadata
-    blocked = _listed(_meta_text(meta, "blocked_partitions"))
-    failed_days = _listed(_meta_text(meta, "failed_partitions"))
+    blocked = _day_set((meta or {}).get("blocked_partitions"))
+    failed_days = _day_set((meta or {}).get("failed_partitions"))
     failed = _meta_text(meta, "failed") or ""
     warnings = _meta_text(meta, "warnings") or ""
     if blocked is not None:  # ingestion suites: blocking failures per day, warnings over the run's range

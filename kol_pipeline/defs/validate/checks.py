@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
+from kol_pipeline.defs.shared import days_metadata
 from kol_pipeline.lib import validation as val
 from kol_pipeline.lib.schemas import MEDIACRAWLER, daily_tables, input_tables, tables_in
 from kol_pipeline.resources.io_manager import list_partitions, partition_rows, present_values, read_table
@@ -182,7 +183,7 @@ def ingest_check_results(
                 "day_rules_failed": dg.MetadataValue.md(
                     pd.DataFrame(day_rows).head(50).to_markdown(index=False) if day_rows else "_(none)_"
                 ),
-                "blocked_partitions": ",".join(d.isoformat() for d in blocked_days),
+                "blocked_partitions": days_metadata(blocked_days),
                 "failed": ", ".join(failed_names),
                 "warnings": ", ".join(warn_names),
                 "days_checked": len([d for d in days if d in table_days]),
