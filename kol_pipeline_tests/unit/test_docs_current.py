@@ -39,7 +39,7 @@ def test_every_spec_and_column_is_on_the_page():
 
 
 def test_every_warehouse_asset_is_documented():
-    from kol_pipeline.orchestrate import load_definitions
+    from kol_pipeline.orchestration.planning import load_definitions
 
     defs = load_definitions()
     graph = defs.resolve_asset_graph()
