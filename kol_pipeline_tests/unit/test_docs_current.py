@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from kol_pipeline import docs_gen
 from kol_pipeline.lib.schemas import TABLES, Column
-from kol_pipeline.resources.io_manager import WarehouseIOManager
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "tables.md"
