@@ -6,7 +6,7 @@ subprocess and reads the JSON it writes.
 - Environment: KOL_LANDING_DIR / KOL_WAREHOUSE_DIR are set before kol_pipeline is imported (the resources read
   them); the Dagster instance is ephemeral (nothing is written to DAGSTER_HOME).
 - The run: ``daily_job`` (the whole graph: brand files, ingest with its checks, validation, metrics, marts,
-  reporting) for ``day``, through ``orchestrate.run_job`` (dg.execute_job, in process, no output kept). Whatever
+  reporting) for ``day``, through ``orchestration.running.run_job`` (dg.execute_job, in process, no output kept). Whatever
   assets the graph holds are materialized, so a new asset (e.g. a per-note state) is timed without a change here.
   When the definitions have no ``daily_job``, the implicit global asset job is used.
 - ``--warmup``: first, untimed, the non-ingest assets for the day before (for assets that carry state from the
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     import dagster as dg
 
     from kol_pipeline.definitions import defs as defs_obj
-    from kol_pipeline.orchestrate import run_job
+    from kol_pipeline.orchestration.running import run_job
 
     defs = defs_obj() if callable(defs_obj) else defs_obj
     import great_expectations  # noqa: F401  - imported lazily by the checks; counted with the imports here

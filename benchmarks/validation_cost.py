@@ -24,7 +24,8 @@ def main() -> None:
     import great_expectations  # noqa: F401
 
     gx_import = time.perf_counter() - t
-    from kol_pipeline.orchestrate import QUIET, find_partition_days, load_definitions, range_tags
+    from kol_pipeline.orchestration.planning import find_partition_days, load_definitions
+    from kol_pipeline.orchestration.running import QUIET, range_tags
 
     days = sorted(find_partition_days(landing))
     defs = load_definitions()

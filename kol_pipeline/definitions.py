@@ -6,18 +6,19 @@ from pathlib import Path
 
 import dagster as dg
 
-from kol_pipeline.resources.io_manager import WarehouseIOManager
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
+from kol_pipeline.resources.warehouse import Warehouse, WarehouseIOManager
 
 
 def build_resources() -> dict:
     """Resources configured from the environment at run time (KOL_LANDING_DIR, KOL_WAREHOUSE_DIR)."""
+    # one warehouse for the IO manager, the checks, the sensors and the report (resources/warehouse.py); "at
+    # launch": a run's config of `warehouse` (launchpad) reaches the IO manager too, KOL_WAREHOUSE_DIR otherwise
+    warehouse = Warehouse.configure_at_launch(base_path=dg.EnvVar("KOL_WAREHOUSE_DIR"))
     return {
-        "io_manager": WarehouseIOManager(base_path=dg.EnvVar("KOL_WAREHOUSE_DIR")),
-        "settings": KolSettings(
-            landing_dir=dg.EnvVar("KOL_LANDING_DIR"),
-            warehouse_dir=dg.EnvVar("KOL_WAREHOUSE_DIR"),
-        ),
+        "warehouse": warehouse,
+        "io_manager": WarehouseIOManager(warehouse=warehouse),
+        "settings": KolSettings(landing_dir=dg.EnvVar("KOL_LANDING_DIR")),
         "metrics_config": MetricsConfig(),
     }
 

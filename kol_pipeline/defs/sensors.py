@@ -19,8 +19,8 @@ from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.schemas import daily_tables, input_tables
-from kol_pipeline.resources.io_manager import list_partitions
 from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The first evaluation (no cursor) backfills at most this many days: the newest days found in the folder.
@@ -108,11 +108,11 @@ def dump_cursor(files: dict[str, FileState], db: dict[str, str] | None = None) -
 INGESTED_TABLES = tuple(t for t in daily_tables("ingest") if t in input_tables())
 
 
-def ingested_days(warehouse) -> set[str]:
+def ingested_days(warehouse: Warehouse) -> set[str]:
     """Days with a partition of any cleaned daily table in the warehouse."""
     out: set[str] = set()
     for t in INGESTED_TABLES:
-        out |= set(list_partitions(warehouse, t))
+        out |= set(warehouse.list_partitions(t))
     return out
 
 
@@ -191,7 +191,7 @@ def run_key(day: str, fingerprints: list[str]) -> str:
     "(row count, newest and checksum of crawl times) of MediaCrawler's database tables. First tick: the newest 30 "
     "days found that are not in the warehouse yet.",
 )
-def landing_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -> dg.SensorResult:
+def landing_sensor(context: dg.SensorEvaluationContext, settings: KolSettings, warehouse: Warehouse) -> dg.SensorResult:
     landing = settings.landing
     now = datetime.now(UTC)
     engine = settings.source_engine()
@@ -210,11 +210,11 @@ def landing_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -
         finally:
             engine.dispose()
         if db_previous is None and previous is not None:  # the database was configured after the first tick
-            db_affected = first_tick(db_affected, ingested_days(settings.warehouse_dir))
+            db_affected = first_tick(db_affected, ingested_days(warehouse))
         for d, fps in db_affected.items():
             affected.setdefault(d, []).extend(sorted(fps))
     if previous is None:
-        affected = first_tick(affected, ingested_days(settings.warehouse_dir))
+        affected = first_tick(affected, ingested_days(warehouse))
     cursor = dump_cursor(state, db_state)
     if not affected:
         return dg.SensorResult(skip_reason="no landing file or database day changed", cursor=cursor)
@@ -272,8 +272,8 @@ def freshness_result(
     description="Warns when the newest `notes` partition (an Asia/Shanghai day) ended more than 36 hours ago. "
     "Evaluated by notes_freshness_sensor (hourly) and whenever it is run.",
 )
-def notes_freshness(settings: KolSettings) -> dg.AssetCheckResult:
-    return freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(UTC))
+def notes_freshness(warehouse: Warehouse) -> dg.AssetCheckResult:
+    return freshness_result(warehouse.list_partitions("notes"), datetime.now(UTC))
 
 
 @dg.sensor(
@@ -282,8 +282,8 @@ def notes_freshness(settings: KolSettings) -> dg.AssetCheckResult:
     description="Hourly: records the notes_freshness check result (no run needed) and, when it turns from passing "
     "to failing, posts an alert to KOL_ALERT_WEBHOOK if set.",
 )
-def notes_freshness_sensor(context: dg.SensorEvaluationContext, settings: KolSettings) -> dg.SensorResult:
-    res = freshness_result(list_partitions(settings.warehouse_dir, "notes"), datetime.now(UTC))
+def notes_freshness_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
+    res = freshness_result(warehouse.list_partitions("notes"), datetime.now(UTC))
     ev = dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey("notes"),
         check_name="notes_freshness",

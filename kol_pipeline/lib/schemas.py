@@ -79,7 +79,7 @@ class TableSpec:
     day_categorical: bool = False
     arrow_lists: tuple[str, ...] = ()
     # Registry: ``layer`` (a key of LAYERS), ``source`` (one of SOURCES), ``summary``: its rows per day are printed by
-    # `kol-pipeline run` (orchestrate.py).
+    # `kol-pipeline run` (orchestration/running.py).
     layer: str = field(kw_only=True)
     source: str = field(default="", kw_only=True)
     summary: bool = field(default=False, kw_only=True)

@@ -97,13 +97,11 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
-from pydantic import Field
 from upath import UPath
 
 from kol_pipeline.lib import duck as duck_lib
 from kol_pipeline.lib.schemas import TABLES, TableSpec, conform
 from kol_pipeline.resources import allocator, duck_write
-from kol_pipeline.resources.settings import DuckDBConfig
 
 __all__ = [
     "IdsIn",
@@ -113,7 +111,6 @@ __all__ = [
     "STAGING_DIR",
     "PartitionedInput",
     "ParquetIOManager",
-    "WarehouseIOManager",
     "list_partitions",
     "make_base_path",
     "partition_rows",
@@ -1241,34 +1238,3 @@ def _record_day_counts(context: dg.OutputContext, counts: Mapping[str, int]) -> 
     for key, n in counts.items():
         if n:
             step.add_asset_metadata({"dagster/row_count": int(n)}, asset_key=context.asset_key, partition_key=key)
-
-
-class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
-    """Configurable warehouse IO manager.
-
-    ``base_path``: a local folder or an fsspec URL (``memory://wh``, ``s3://bucket/prefix``, ``file:///...``);
-    ``storage_options``: passed to the fsspec filesystem (e.g. ``{"endpoint_url": "http://minio:9000"}``);
-    ``retain_freed_memory``: tune glibc's malloc in the step process (``resources/allocator.py``; default off);
-    ``duckdb_config``: the bounds of the DuckDB connections its reads open (``DuckDBConfig``; unset fields from the
-    ``KOL_DUCKDB_*`` environment variables).
-    """
-
-    base_path: str
-    storage_options: dict = {}
-    retain_freed_memory: bool = Field(
-        default=False,
-        description="keep freed memory in the step process for reuse instead of returning it to the OS (glibc "
-        "only; large arrays are then not faulted in again, at the price of a higher peak RSS: see "
-        "kol_pipeline/resources/allocator.py)",
-    )
-
-    duckdb_config: DuckDBConfig = Field(
-        default_factory=DuckDBConfig, description="bounds of the DuckDB connections of the reads"
-    )
-
-    def create_io_manager(self, context: dg.InitResourceContext) -> ParquetIOManager:
-        if self.retain_freed_memory:
-            allocator.retain_freed_memory()
-        return ParquetIOManager(
-            make_base_path(self.base_path, self.storage_options), duck=self.duckdb_config.to_settings()
-        )

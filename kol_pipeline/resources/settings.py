@@ -19,7 +19,6 @@ class KolSettings(dg.ConfigurableResource):
     """
 
     landing_dir: str = Field(description="Landing folder: mediacrawler/, brand/, reference/ (KOL_LANDING_DIR)")
-    warehouse_dir: str = Field(description="Warehouse folder or fsspec URL (KOL_WAREHOUSE_DIR)")
     source_db_url_env: str = Field(
         default="KOL_SOURCE_DB_URL",
         description="Name of the environment variable holding a SQLAlchemy URL of a MediaCrawler database (unset = none)",
@@ -101,7 +100,7 @@ class MetricsConfig(dg.ConfigurableResource):
         )
 
 
-class DuckDBConfig(dg.ConfigurableResource):
+class DuckDBConfig(dg.Config):
     """Bounds of every DuckDB connection the pipeline opens (kol_pipeline/lib/duck.py; docs/engine.md).
 
     A field left unset takes its environment variable when a run resolves it (``KOL_DUCKDB_MEMORY_LIMIT``,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from kol_pipeline.orchestrate import run_pipeline
+from kol_pipeline.orchestration.running import run_pipeline
 from kol_pipeline.resources.io_manager import read_table
 
 SH = timezone(timedelta(hours=8))

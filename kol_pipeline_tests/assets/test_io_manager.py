@@ -17,11 +17,11 @@ from kol_pipeline.lib.schemas import BRANDS, SEARCH_RANKINGS
 from kol_pipeline.resources import io_manager as iom
 from kol_pipeline.resources.io_manager import (
     ParquetIOManager,
-    WarehouseIOManager,
     list_partitions,
     make_base_path,
     read_table,
 )
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="Asia/Shanghai")
 D1, D2, D3 = "2025-01-01", "2025-01-02", "2025-01-03"
@@ -131,7 +131,7 @@ def _run(
         tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
     return dg.materialize(
         assets,
-        resources={"warehouse": WarehouseIOManager(base_path=base)},
+        resources={"warehouse": WarehouseIOManager.at(base)},
         tags=tags,
         partition_key=key,
         selection=selection,
@@ -533,7 +533,7 @@ def test_s3_roundtrip_with_moto(moto_s3):
     SOURCE.update({D1: _ranking_rows(D1, 2), D2: _ranking_rows(D2, 3)})
     result = dg.materialize(
         [rankings, ranking_counts],
-        resources={"warehouse": WarehouseIOManager(base_path="s3://kolwh/prefix", storage_options=opts)},
+        resources={"warehouse": WarehouseIOManager.at("s3://kolwh/prefix", storage_options=opts)},
         tags={"dagster/asset_partition_range_start": D1, "dagster/asset_partition_range_end": D2},
     )
     assert result.success
@@ -548,7 +548,7 @@ def test_s3_roundtrip_with_moto(moto_s3):
     SOURCE[D2] = []
     dg.materialize(
         [rankings],
-        resources={"warehouse": WarehouseIOManager(base_path="s3://kolwh/prefix", storage_options=opts)},
+        resources={"warehouse": WarehouseIOManager.at("s3://kolwh/prefix", storage_options=opts)},
         partition_key=D2,
     )
     df = read_table("s3://kolwh/prefix", "search_rankings", storage_options=opts)

@@ -18,7 +18,8 @@ import pytest
 from kol_pipeline.lib.schemas import TABLES, conform
 from kol_pipeline.resources import duck_write
 from kol_pipeline.resources import io_manager as iom
-from kol_pipeline.resources.io_manager import WarehouseIOManager, make_base_path, read_table
+from kol_pipeline.resources.io_manager import make_base_path, read_table
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="Asia/Shanghai")
 SPEC = TABLES["note_metrics"]
@@ -116,7 +117,7 @@ def _expected(df: pd.DataFrame, tmp_path) -> pd.DataFrame:
     other = str(tmp_path / "pandas_wh")
     days = sorted({d.isoformat() for d in df["snapshot_date"]})
     MAKE["note_metrics"] = lambda keys: df[df["snapshot_date"].map(lambda d: d.isoformat() in keys)]
-    _run({"io_manager": WarehouseIOManager(base_path=other)}, days)
+    _run({"io_manager": WarehouseIOManager.at(other)}, days)
     return read_table(other, "note_metrics")
 
 
@@ -153,7 +154,7 @@ def test_arrow_and_relation_outputs_store_what_pandas_stores(tmp_path, kind):
     MAKE["note_metrics"] = lambda keys: _as(
         kind, sloppy_arrow(df[df["snapshot_date"].map(lambda d: d.isoformat() in keys)]), con
     )
-    result = _run({"io_manager": WarehouseIOManager(base_path=base)}, [D1, D2, D3])
+    result = _run({"io_manager": WarehouseIOManager.at(base)}, [D1, D2, D3])
     got = read_table(base, "note_metrics")
     pd.testing.assert_frame_equal(_sorted(got), _sorted(expected))
     # the layout: one part-0.parquet per day, nothing else left (no staging folder, no temporary file)
@@ -175,7 +176,7 @@ def test_one_day_metadata_equals_the_pandas_outputs(tmp_path, kind):
     metas = {}
     for how in ("pandas", kind):
         MAKE["note_metrics"] = (lambda keys: df) if how == "pandas" else (lambda keys: _as(kind, sloppy_arrow(df), con))
-        result = _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / how))}, [D2])
+        result = _run({"io_manager": WarehouseIOManager.at(str(tmp_path / how))}, [D2])
         (ev,) = result.get_asset_materialization_events()
         metas[how] = ev.event_specific_data.materialization.metadata
     con.close()
@@ -192,9 +193,9 @@ def test_a_day_without_rows_is_removed_and_other_days_stay(tmp_path, kind):
     base = str(tmp_path / "wh")
     con = duckdb.connect()
     MAKE["note_metrics"] = lambda keys: _as(kind, sloppy_arrow(metrics_frame(keys)), con)
-    _run({"io_manager": WarehouseIOManager(base_path=base)}, [D1, D2, D3])
+    _run({"io_manager": WarehouseIOManager.at(base)}, [D1, D2, D3])
     MAKE["note_metrics"] = lambda keys: _as(kind, sloppy_arrow(metrics_frame([D1], rows=5)), con)
-    result = _run({"io_manager": WarehouseIOManager(base_path=base)}, [D1, D2])
+    result = _run({"io_manager": WarehouseIOManager.at(base)}, [D1, D2])
     got = read_table(base, "note_metrics")
     assert got.groupby("snapshot_date").size().to_dict() == {dt.date(2025, 1, 1): 5, dt.date(2025, 1, 3): 3}
     assert not os.path.exists(os.path.join(base, "note_metrics", f"snapshot_date={D2}"))
@@ -211,7 +212,7 @@ def _failing_relation(con: duckdb.DuckDBPyConnection, keys: list[str]) -> duckdb
 
 def test_a_failing_copy_leaves_the_previous_partition_readable(tmp_path):
     base = str(tmp_path / "wh")
-    io = {"io_manager": WarehouseIOManager(base_path=base)}
+    io = {"io_manager": WarehouseIOManager.at(base)}
     MAKE["note_metrics"] = lambda keys: sloppy_arrow(metrics_frame(keys, rows=4))
     _run(io, [D1, D2])
     before = read_table(base, "note_metrics")
@@ -229,7 +230,7 @@ def test_a_failing_copy_leaves_the_previous_partition_readable(tmp_path):
 
 def test_rows_of_other_days_or_without_a_day_are_refused_before_anything_is_committed(tmp_path, kind):
     base = str(tmp_path / "wh")
-    io = {"io_manager": WarehouseIOManager(base_path=base)}
+    io = {"io_manager": WarehouseIOManager.at(base)}
     MAKE["note_metrics"] = lambda keys: sloppy_arrow(metrics_frame(keys, rows=2))
     _run(io, [D1])
     before = read_table(base, "note_metrics")
@@ -257,9 +258,9 @@ def test_an_unpartitioned_table_from_arrow_replaces_the_file(tmp_path, kind):
     rows = rows.reindex(columns=TABLES["brands"].column_names)
     table = conform(rows, TABLES["brands"])
     MAKE["brands"] = lambda: _as(kind, table, con)
-    _run({"io_manager": WarehouseIOManager(base_path=base)}, asset=brands_asset)
+    _run({"io_manager": WarehouseIOManager.at(base)}, asset=brands_asset)
     MAKE["brands"] = lambda: _as(kind, table.slice(1), con)
-    result = _run({"io_manager": WarehouseIOManager(base_path=base)}, asset=brands_asset)
+    result = _run({"io_manager": WarehouseIOManager.at(base)}, asset=brands_asset)
     got = read_table(base, "brands")
     assert got["brand"].tolist() == ["B"]
     assert _files(fsspec.filesystem("file"), os.path.join(base, "brands")) == ["brands.parquet"]
@@ -271,7 +272,7 @@ def test_an_unpartitioned_table_from_arrow_replaces_the_file(tmp_path, kind):
 def test_s3_writes_the_same_files_and_a_failed_write_keeps_the_old(moto_s3, tmp_path):
     bucket = moto_s3.bucket("kolduck")
     base = f"s3://{bucket}/wh"
-    io = {"io_manager": WarehouseIOManager(base_path=base, storage_options=moto_s3.storage_options)}
+    io = {"io_manager": WarehouseIOManager.at(base, storage_options=moto_s3.storage_options)}
     df = metrics_frame([D1, D2])
     expected = _expected(df, tmp_path)
     con = duckdb.connect()
@@ -313,7 +314,7 @@ def test_a_killed_write_leaves_only_invisible_staging_files(tmp_path, monkeypatc
     """Killed after DuckDB wrote and before the commit: the staged files stay in <base>/.staging, where neither the
     IO manager nor a DuckDB glob of the table's folder reads them."""
     base = str(tmp_path / "wh")
-    io = {"io_manager": WarehouseIOManager(base_path=base)}
+    io = {"io_manager": WarehouseIOManager.at(base)}
     MAKE["note_metrics"] = lambda keys: sloppy_arrow(metrics_frame(keys, rows=2))
     _run(io, [D1])
     before = read_table(base, "note_metrics")
@@ -340,7 +341,7 @@ def test_a_relation_whose_connection_was_closed_is_a_clear_error(tmp_path):
 
     MAKE["note_metrics"] = closed
     with pytest.raises(Exception, match="connection was closed before the IO manager wrote it"):
-        _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1])
+        _run({"io_manager": WarehouseIOManager.at(str(tmp_path / "wh"))}, [D1])
 
 
 def test_a_partitioned_relation_without_snapshot_date_is_refused(tmp_path):
@@ -349,7 +350,7 @@ def test_a_partitioned_relation_without_snapshot_date_is_refused(tmp_path):
         sloppy_arrow(metrics_frame(keys)).drop_columns(["snapshot_date"])
     )
     with pytest.raises(Exception, match="needs a 'snapshot_date' column"):
-        _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1])
+        _run({"io_manager": WarehouseIOManager.at(str(tmp_path / "wh"))}, [D1])
     con.close()
 
 
@@ -363,7 +364,7 @@ def test_a_ranged_output_keeps_each_days_rows_in_the_outputs_order(tmp_path, kin
     frame["note_id"] = [f"n{int(i)}" for i in rng.permutation(n)]
     con = duckdb.connect()
     MAKE["note_metrics"] = lambda keys: _as(kind, sloppy_arrow(frame), con)
-    _run({"io_manager": WarehouseIOManager(base_path=str(tmp_path / "wh"))}, [D1, D2, D3])
+    _run({"io_manager": WarehouseIOManager.at(str(tmp_path / "wh"))}, [D1, D2, D3])
     got = read_table(str(tmp_path / "wh"), "note_metrics")
     for day, rows in frame.groupby("snapshot_date", sort=True):
         assert got.loc[got["snapshot_date"] == day, "note_id"].tolist() == rows["note_id"].tolist()

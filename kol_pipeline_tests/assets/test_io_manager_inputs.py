@@ -5,7 +5,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from kol_pipeline.resources.io_manager import PartitionedInput, WarehouseIOManager
+from kol_pipeline.resources.io_manager import PartitionedInput
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 SEEN: dict = {}
@@ -54,7 +55,7 @@ def lazy(up: PartitionedInput) -> pd.DataFrame:
 
 
 def test_columns_and_lazy_inputs(tmp_path):
-    res = {"io_manager": WarehouseIOManager(base_path=str(tmp_path))}
+    res = {"io_manager": WarehouseIOManager.at(str(tmp_path))}
     for k in ("2025-01-02", "2025-01-03"):
         dg.materialize([up], partition_key=k, resources=res)
     dg.materialize([up, projected, lazy], partition_key="2025-01-03", resources=res, selection=[projected, lazy])

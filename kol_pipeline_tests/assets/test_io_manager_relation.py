@@ -8,7 +8,8 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.lib import duck
-from kol_pipeline.resources.io_manager import PartitionedInput, WarehouseIOManager
+from kol_pipeline.resources.io_manager import PartitionedInput
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 WINDOW = dg.TimeWindowPartitionMapping(start_offset=-3, end_offset=0, allow_nonexistent_upstream_partitions=True)
@@ -74,13 +75,11 @@ def _materialize(resources: dict) -> None:
 
 
 def test_relation_on_a_local_warehouse(tmp_path):
-    _materialize({"io_manager": WarehouseIOManager(base_path=str(tmp_path))})
+    _materialize({"io_manager": WarehouseIOManager.at(str(tmp_path))})
     _check()
 
 
 def test_relation_on_s3_with_moto(moto_s3):
     moto_s3.bucket("kolrel")
-    _materialize(
-        {"io_manager": WarehouseIOManager(base_path="s3://kolrel/wh", storage_options=moto_s3.storage_options)}
-    )
+    _materialize({"io_manager": WarehouseIOManager.at("s3://kolrel/wh", storage_options=moto_s3.storage_options)})
     _check()

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from kol_pipeline import orchestrate
 from kol_pipeline.defs.shared import LANDING_CACHE_TAG
 from kol_pipeline.lib import landing
+from kol_pipeline.orchestration import running
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -24,16 +24,16 @@ def test_ingest_step_caches_parsed_files_only_when_the_run_asks(tmp_path, monkey
     landing.clear_cache()
     assert len(landing._CACHE) == 0
     instance = dg.DagsterInstance.ephemeral()
-    with orchestrate.run_job("brand_job", instance) as res:
+    with running.run_job("brand_job", instance) as res:
         assert res.success
 
-    with orchestrate.run_job("ingest_job", instance, tags={"dagster/partition": day}) as res:
+    with running.run_job("ingest_job", instance, tags={"dagster/partition": day}) as res:
         assert res.success
     notes = pq.read_table(tmp_path / "wh" / "notes" / f"snapshot_date={day}" / "part-0.parquet")
     assert notes.num_rows > 0  # the step did read and clean the day's files
     assert len(landing._CACHE) == 0
 
-    with orchestrate.run_job("ingest_job", instance, tags={"dagster/partition": day, LANDING_CACHE_TAG: "keep"}) as res:
+    with running.run_job("ingest_job", instance, tags={"dagster/partition": day, LANDING_CACHE_TAG: "keep"}) as res:
         assert res.success
     assert len(landing._CACHE) == files > 0
     landing.clear_cache()

@@ -14,8 +14,9 @@ from kol_pipeline.defs.marts import assets as mart_assets
 from kol_pipeline.defs.marts import checks as mart_checks
 from kol_pipeline.defs.shared import DAILY
 from kol_pipeline.lib.schemas import TABLES
-from kol_pipeline.resources.io_manager import WarehouseIOManager, read_table
+from kol_pipeline.resources.io_manager import read_table
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
+from kol_pipeline.resources.warehouse import Warehouse, WarehouseIOManager
 
 D1, D2 = dt.date(2025, 3, 1), dt.date(2025, 3, 2)
 CHECKS = {c.table: c for c in mart_checks.MART_CHECKS}
@@ -43,8 +44,9 @@ def _write_single(wh: Path, name: str, rows: list[dict]) -> None:
 
 def _resources(wh: Path) -> dict:
     return {
-        "io_manager": WarehouseIOManager(base_path=str(wh)),
-        "settings": KolSettings(landing_dir=str(wh.parent / "landing"), warehouse_dir=str(wh)),
+        "io_manager": WarehouseIOManager.at(str(wh)),
+        "warehouse": Warehouse(base_path=str(wh)),
+        "settings": KolSettings(landing_dir=str(wh.parent / "landing")),
         "metrics_config": MetricsConfig(),
     }
 
@@ -183,12 +185,13 @@ def test_check_evaluates_only_the_runs_partition(sov_warehouse):
 
 def test_run_partition_range(tmp_path):
     wh = tmp_path / "wh"
-    assert mart_checks.run_partition_range({}, str(wh), "tier_comparison") is None
+    warehouse = Warehouse(base_path=str(wh))
+    assert mart_checks.run_partition_range({}, warehouse, "tier_comparison") is None
     _write_day(wh, "tier_comparison", D1, [])
     _write_day(wh, "tier_comparison", D2, [])
-    assert mart_checks.run_partition_range({}, str(wh), "tier_comparison") == ("2025-03-02", "2025-03-02")
-    assert mart_checks.run_partition_range({"dagster/partition": "2025-03-01"}, str(wh), "x") == ("2025-03-01",) * 2
-    assert mart_checks.run_partition_range(_range_tags(D1, D2), str(wh), "x") == ("2025-03-01", "2025-03-02")
+    assert mart_checks.run_partition_range({}, warehouse, "tier_comparison") == ("2025-03-02", "2025-03-02")
+    assert mart_checks.run_partition_range({"dagster/partition": "2025-03-01"}, warehouse, "x") == ("2025-03-01",) * 2
+    assert mart_checks.run_partition_range(_range_tags(D1, D2), warehouse, "x") == ("2025-03-01", "2025-03-02")
 
 
 # ---------------------------------------------------------------- invariants on hand-built frames (the lib's checks)

@@ -13,7 +13,8 @@ from kol_pipeline.lib import brand as brand_lib
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
-from kol_pipeline.orchestrate import find_partition_days, plan_runs, run_pipeline
+from kol_pipeline.orchestration.planning import find_partition_days, plan_runs
+from kol_pipeline.orchestration.running import run_pipeline
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
 END = date(2025, 6, 30)
@@ -140,7 +141,7 @@ def test_planned_events_per_run_or_per_day(landing, tmp_path, monkeypatch, compa
     need."""
     import os
 
-    from kol_pipeline.orchestrate import COMPACT_PLANNED_EVENTS_ENV
+    from kol_pipeline.orchestration.planning import COMPACT_PLANNED_EVENTS_ENV
 
     monkeypatch.setenv("KOL_LANDING_DIR", str(landing))
     monkeypatch.setenv("KOL_WAREHOUSE_DIR", str(tmp_path / "wh"))

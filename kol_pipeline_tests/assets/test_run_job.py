@@ -1,4 +1,4 @@
-"""orchestrate.run_job (how `kol-pipeline run` and the benchmark harness execute jobs) keeps no step output in
+"""running.run_job (how `kol-pipeline run` and the benchmark harness execute jobs) keeps no step output in
 memory once it is handed to the IO manager; execute_in_process keeps all of them until the run ends."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from kol_pipeline import orchestrate
+from kol_pipeline.orchestration import running
 
 _refs: dict[str, weakref.ref] = {}
 _seen: dict[str, bool] = {}
@@ -56,8 +56,8 @@ def _fresh():
 
 
 def test_run_job_releases_each_output_after_the_io_manager(monkeypatch):
-    monkeypatch.setattr(orchestrate, "load_definitions", _defs)
-    with orchestrate.run_job("both_tables", dg.DagsterInstance.ephemeral()) as result:
+    monkeypatch.setattr(running, "load_definitions", _defs)
+    with running.run_job("both_tables", dg.DagsterInstance.ephemeral()) as result:
         assert result.success
         done = {
             e.asset_key.to_user_string() for e in result.get_asset_materialization_events() if e.asset_key is not None

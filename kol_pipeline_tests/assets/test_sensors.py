@@ -14,6 +14,7 @@ import pytest
 
 from kol_pipeline.defs import sensors
 from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.warehouse import Warehouse
 
 
 def _ms(y, mo, d, h, mi=0) -> int:
@@ -63,7 +64,10 @@ def landing(tmp_path: Path) -> Path:
 def _tick(landing: Path, cursor: str | None, tmp_path: Path):
     ctx = dg.build_sensor_context(
         cursor=cursor,
-        resources={"settings": KolSettings(landing_dir=str(landing), warehouse_dir=str(tmp_path / "wh"))},
+        resources={
+            "settings": KolSettings(landing_dir=str(landing)),
+            "warehouse": Warehouse(base_path=str(tmp_path / "wh")),
+        },
     )
     res = sensors.landing_sensor(ctx)
     return res, res.cursor
@@ -171,8 +175,8 @@ def test_notes_freshness_check_warns_on_stale_and_passes_fresh(tmp_path):
         wh = tmp_path / name
         _notes_partition(wh, day - timedelta(days=10))
         _notes_partition(wh, day)
-        settings = KolSettings(landing_dir=str(tmp_path), warehouse_dir=str(wh))
-        res = sensors.notes_freshness(dg.build_asset_check_context(resources={"settings": settings}))
+        warehouse = Warehouse(base_path=str(wh))
+        res = sensors.notes_freshness(dg.build_asset_check_context(resources={"warehouse": warehouse}))
         assert res.passed is expect, name
         assert res.metadata["newest_partition"].value == day.isoformat()
         assert res.severity == dg.AssetCheckSeverity.WARN
@@ -181,7 +185,7 @@ def test_notes_freshness_check_warns_on_stale_and_passes_fresh(tmp_path):
 def test_freshness_sensor_reports_the_check_without_a_run(tmp_path):
     wh = tmp_path / "wh"
     _notes_partition(wh, date(2025, 3, 1))
-    ctx = dg.build_sensor_context(resources={"settings": KolSettings(landing_dir=str(tmp_path), warehouse_dir=str(wh))})
+    ctx = dg.build_sensor_context(resources={"warehouse": Warehouse(base_path=str(wh))})
     res = sensors.notes_freshness_sensor(ctx)
     (ev,) = res.asset_events
     assert isinstance(ev, dg.AssetCheckEvaluation)

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pytest
 
 from kol_pipeline.lib.simulate import simulate
-from kol_pipeline.orchestrate import find_partition_days, plan_runs, run_pipeline
+from kol_pipeline.orchestration.planning import find_partition_days, plan_runs
+from kol_pipeline.orchestration.running import run_pipeline
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
 END = date(2025, 6, 30)

@@ -13,7 +13,7 @@ import pytest
 from kol_pipeline.lib import ingest as ingest_lib
 from kol_pipeline.lib import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
-from kol_pipeline.orchestrate import MAX_GAP_DAYS, downstream_gap, plan_runs
+from kol_pipeline.orchestration.planning import MAX_GAP_DAYS, downstream_gap, plan_runs
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -224,7 +224,7 @@ def test_null_crawl_time_and_utf8mb4(backend: str, make_source_db, ctx) -> None:
     """A row with a NULL last_modify_ts (allowed by MediaCrawler's ORM models) is filed under the day of its
     add_ts and quarantined there (it was never selected before: dropped without a trace); Chinese text and 4-byte
     emoji come back unchanged (utf8mb4 on MariaDB)."""
-    from kol_pipeline import orchestrate
+    from kol_pipeline.orchestration import planning
 
     db = make_source_db(backend, strict=False)
     ok_id, null_id = "67cea45700000008a3f0f496", "67cea45700000008a3f0f497"
@@ -251,13 +251,13 @@ def test_null_crawl_time_and_utf8mb4(backend: str, make_source_db, ctx) -> None:
         ("db:xhs_note", "missing last_modify_ts", day)
     ]
     assert f'"note_id": "{null_id}"' in q["raw"].iloc[0]
-    assert orchestrate.db_crawl_days(db.engine) == {day - timedelta(days=1), day, day + timedelta(days=1)}
+    assert planning.db_crawl_days(db.engine) == {day - timedelta(days=1), day, day + timedelta(days=1)}
 
 
 def test_text_crawl_time_on_sqlite(make_source_db, ctx) -> None:
     """SQLite stores a non-numeric string even in a BIGINT column: such rows, like NULL ones, are filed under their
     add_ts's day and quarantined with the reason (the partition finder finds that day)."""
-    from kol_pipeline import orchestrate
+    from kol_pipeline.orchestration import planning
 
     db = make_source_db("sqlite", strict=False)
     rows = [
@@ -289,14 +289,14 @@ def test_text_crawl_time_on_sqlite(make_source_db, ctx) -> None:
         (3, "missing last_modify_ts"),
         (4, "missing last_modify_ts"),
     ]
-    assert orchestrate.db_crawl_days(db.engine) == {day}
+    assert planning.db_crawl_days(db.engine) == {day}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_text_crawl_time_column(backend: str, make_source_db, ctx) -> None:
     """A table whose columns are all text (MediaCrawler CSV loaded with pandas.to_sql): PostgreSQL cannot compare
     TEXT with a number, so the reader filters such a table's rows by parsed crawl day instead of crashing."""
-    from kol_pipeline import orchestrate
+    from kol_pipeline.orchestration import planning
 
     db = make_source_db(backend, strict=False)
     day = date(2025, 3, 10)
@@ -326,7 +326,7 @@ def test_text_crawl_time_column(backend: str, make_source_db, ctx) -> None:
     assert sorted(res.notes["note_id"]) == ["bb01", "bb06"]
     assert sorted(res.quarantine["record_number"]) == [2, 3, 4]
     assert res.notes.set_index("note_id").loc["bb01", "title"] == TITLE
-    assert orchestrate.db_crawl_days(db.engine) == {day, day + timedelta(days=1)}
+    assert planning.db_crawl_days(db.engine) == {day, day + timedelta(days=1)}
 
 
 # ---------------------------------------------------------------- end to end through Dagster
@@ -337,7 +337,7 @@ def test_dagster_ingest_from_database(sqlite_sample_db: SourceDB, tmp_path: Path
     rows of two days into the warehouse `notes`, equal to ingesting the files of those days."""
     import dagster as dg
 
-    from kol_pipeline import orchestrate
+    from kol_pipeline.orchestration import planning, running
     from kol_pipeline.resources.io_manager import read_table
 
     land, wh = tmp_path / "landing", tmp_path / "warehouse"
@@ -349,12 +349,12 @@ def test_dagster_ingest_from_database(sqlite_sample_db: SourceDB, tmp_path: Path
     monkeypatch.setenv("KOL_LANDING_DIR", str(land))
     monkeypatch.setenv("KOL_WAREHOUSE_DIR", str(wh))
 
-    found = orchestrate.find_partition_days(land)
+    found = planning.find_partition_days(land)
     assert found == set(landing.landing_days(SAMPLE))  # every crawl day of the sample, from the database alone
 
     start, end = date(2025, 3, 10), date(2025, 3, 11)
     lines: list[str] = []
-    summary = orchestrate.run_pipeline(
+    summary = running.run_pipeline(
         [(start, end)],
         str(wh),
         progress=lines.append,

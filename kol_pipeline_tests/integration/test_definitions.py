@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kol_pipeline.orchestrate import load_definitions
+from kol_pipeline.orchestration.planning import load_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 

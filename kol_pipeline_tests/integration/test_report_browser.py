@@ -21,8 +21,9 @@ import pytest
 from kol_pipeline.defs.reporting.assets import daily_report, report_path, write_report
 from kol_pipeline.defs.shared import DAILY
 from kol_pipeline.lib.schemas import TABLES, conform
-from kol_pipeline.resources.io_manager import WarehouseIOManager, make_base_path
+from kol_pipeline.resources.io_manager import make_base_path
 from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.warehouse import Warehouse, WarehouseIOManager
 from kol_pipeline_tests.unit.test_report import D, render_sample, sample_frames
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -166,8 +167,9 @@ def test_daily_report_asset_writes_a_page_per_day_with_checks(tmp_path):
         )
 
     resources = {
-        "io_manager": WarehouseIOManager(base_path=str(wh)),
-        "settings": KolSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(wh)),
+        "io_manager": WarehouseIOManager.at(str(wh)),
+        "warehouse": Warehouse(base_path=str(wh)),
+        "settings": KolSettings(landing_dir=str(tmp_path / "landing")),
     }
     everything = [daily_report, *specs, quarantine_suite, tier_invariants, lift_invariants]
     instance = dg.DagsterInstance.ephemeral()
@@ -225,11 +227,11 @@ def test_daily_report_asset_writes_a_page_per_day_with_checks(tmp_path):
 
 
 def test_write_report_local_and_remote(tmp_path):
-    local = report_path(str(tmp_path / "wh"), D)
+    local = report_path(make_base_path(str(tmp_path / "wh")), D)
     assert write_report(local, "<p>é</p>") == len("<p>é</p>".encode())
     assert Path(local).read_text(encoding="utf-8") == "<p>é</p>"
     assert [p.name for p in Path(local).parent.iterdir()] == [f"{D}.html"]
-    remote = report_path("memory://kol-report-test", D)
+    remote = report_path(make_base_path("memory://kol-report-test"), D)
     write_report(remote, "<p>x</p>")
     assert make_base_path("memory://kol-report-test").joinpath("reports", f"{D}.html").read_text() == "<p>x</p>"
     remote.fs.rm("/kol-report-test", recursive=True)

@@ -1,4 +1,4 @@
-"""`kol-pipeline ui`'s supervisor (`cli.supervise_dev`) with a stand-in for `dagster dev`: a script that starts a
+"""`kol-pipeline ui`'s supervisor (`supervisor.supervise_dev`) with a stand-in for `dagster dev`: a script that starts a
 "code server" child in its own process group and reports what it sees. Checks that a stop signal reaches dagster dev
 alone (its code server is not signalled along with it), that whatever it leaves behind is stopped, that a
 supervisor killed outright still stops dagster dev, and the exit codes."""
@@ -46,7 +46,7 @@ time.sleep(600)
 """
 
 SUPERVISOR = (
-    "import sys\nfrom pathlib import Path\nfrom kol_pipeline.cli import supervise_dev\n"
+    "import sys\nfrom pathlib import Path\nfrom kol_pipeline.supervisor import supervise_dev\n"
     "sys.exit(supervise_dev(sys.argv[2:], cwd=Path.cwd(), grace_s=float(sys.argv[1])))\n"
 )
 # The grace periods: long enough that a process killed by SIGTERM is gone on a loaded CI machine (1 s was not,
@@ -175,18 +175,18 @@ def test_dagster_dev_exit_code_is_passed_on(tmp_path):
 
 def test_a_zombie_is_not_a_live_member_of_its_group():
     """An exited process nobody has reaped still makes killpg(pgid, 0) succeed; the supervisor does not wait for
-    it (`_live_members`), and a running member does count."""
-    from kol_pipeline.cli import _live_members
+    it (`live_members`), and a running member does count."""
+    from kol_pipeline.supervisor import live_members
 
     done = subprocess.Popen(["true"], start_new_session=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _alive(done.pid):
         time.sleep(0.05)
     os.killpg(done.pid, 0)  # a zombie: still a member for the kernel
-    assert _live_members(done.pid) is False
+    assert live_members(done.pid) is False
     running = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:
-        assert _live_members(running.pid) is True
+        assert live_members(running.pid) is True
     finally:
         running.kill()
         running.wait()

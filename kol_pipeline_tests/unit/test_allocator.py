@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from kol_pipeline.resources import allocator
-from kol_pipeline.resources.io_manager import WarehouseIOManager
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
@@ -58,11 +58,9 @@ def test_retained_malloc_keeps_a_freed_large_block_for_reuse():
 def test_io_manager_switches_it_on_only_when_configured(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(allocator, "retain_freed_memory", lambda: calls.append(1) or True)
-    WarehouseIOManager(base_path=str(tmp_path)).create_io_manager(dg.build_init_resource_context())
+    WarehouseIOManager.at(str(tmp_path)).create_io_manager(dg.build_init_resource_context())
     assert calls == []  # off by default
-    WarehouseIOManager(base_path=str(tmp_path), retain_freed_memory=True).create_io_manager(
-        dg.build_init_resource_context()
-    )
+    WarehouseIOManager.at(str(tmp_path), retain_freed_memory=True).create_io_manager(dg.build_init_resource_context())
     assert calls == [1]
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from kol_pipeline import docs_gen
 from kol_pipeline.lib.schemas import TABLES, Column
-from kol_pipeline.resources.io_manager import WarehouseIOManager
+from kol_pipeline.resources.warehouse import WarehouseIOManager
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "tables.md"
@@ -39,7 +39,7 @@ def test_every_spec_and_column_is_on_the_page():
 
 
 def test_every_warehouse_asset_is_documented():
-    from kol_pipeline.orchestrate import load_definitions
+    from kol_pipeline.orchestration.planning import load_definitions
 
     defs = load_definitions()
     graph = defs.resolve_asset_graph()

@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.resources.io_manager import WarehouseIOManager
 from kol_pipeline.resources.settings import DuckDBConfig
+from kol_pipeline.resources.warehouse import Warehouse, WarehouseIOManager
 
 
 def _setting(con, name: str):
@@ -67,6 +67,6 @@ def test_resource_fields_override_the_environment(monkeypatch, tmp_path):
 def test_the_io_manager_carries_the_bounds(monkeypatch, tmp_path):
     monkeypatch.setenv(duck.ENV_THREADS, "1")
     iom = WarehouseIOManager(
-        base_path=str(tmp_path), duckdb_config=DuckDBConfig(memory_limit="400MB")
+        warehouse=Warehouse(base_path=str(tmp_path), duckdb_config=DuckDBConfig(memory_limit="400MB"))
     ).create_io_manager(dg.build_init_resource_context())
     assert (iom.duck.memory_limit, iom.duck.threads) == ("400MB", 1)

@@ -1,5 +1,5 @@
 """Fuzz test of the whole intake path (issue #24): the landing scan the CLI does (`landing.landing_days`,
-`orchestrate.find_partition_days`), then `landing.iter_batches_for_days` -> `ingest.ingest_batches`, and the
+`planning.find_partition_days`), then `landing.iter_batches_for_days` -> `ingest.ingest_batches`, and the
 database source (`ingest.db_batches`), for every format: JSON array, JSON lines (reference reader and fast reader),
 CSV with BOM, GB18030/GBK CSV, xlsx (MediaCrawler's excel store), SQLite.
 
@@ -37,8 +37,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from kol_pipeline import orchestrate
 from kol_pipeline.lib import fastread, ingest, landing, mediacrawler_db, parsing, readers
+from kol_pipeline.orchestration import planning
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2025, 6, 20, tzinfo=UTC)  # the run's clock (IngestContext.now)
@@ -710,7 +710,7 @@ def check_result(res: ingest.IngestResult, planted: list[Planted], label: str) -
 def run_files(lroot: Path) -> tuple[dict[date, int], ingest.IngestResult]:
     """The CLI's path: find the days, then one ranged run over them."""
     days = landing.landing_days(lroot)
-    assert set(days) <= orchestrate.find_partition_days(lroot)
+    assert set(days) <= planning.find_partition_days(lroot)
     start, end = min(days), max(days)
     res = ingest.ingest_batches(landing.iter_batches_for_days(lroot, start, end), _ctx(), start, end)
     return days, res

@@ -19,7 +19,7 @@ from kol_pipeline.lib.schemas import (
 
 @pytest.fixture(scope="module")
 def location():
-    from kol_pipeline.orchestrate import load_definitions
+    from kol_pipeline.orchestration.planning import load_definitions
 
     defs = load_definitions()
     assets = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}

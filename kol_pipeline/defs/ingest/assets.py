@@ -20,9 +20,9 @@ from kol_pipeline.defs.shared import (
 )
 from kol_pipeline.defs.validate.checks import (
     INGEST_CHECK_SPECS,
-    _settings,
     ingest_check_results,
     previous_rows,
+    validation_settings,
     warehouse_notes_before,
 )
 from kol_pipeline.lib import brand as brand_lib
@@ -33,6 +33,7 @@ from kol_pipeline.lib.readers import FileRecords
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, MEDIACRAWLER, QUARANTINE, daily_tables, input_tables, tables_in
 from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
+from kol_pipeline.resources.warehouse import Warehouse
 
 #: the brand layer's tables read from a file (lib/brand.py SPECS); the layer's other table is brand_quarantine
 BRAND_TABLES = tuple(t for t in tables_in("brand") if t in input_tables())
@@ -113,6 +114,7 @@ _DAILY_DOCS = {
 def mediacrawler_snapshot(
     context: dg.AssetExecutionContext,
     settings: KolSettings,
+    warehouse: Warehouse,
     metrics_config: MetricsConfig,
     brands: pd.DataFrame,
     categories: pd.DataFrame,
@@ -198,7 +200,7 @@ def mediacrawler_snapshot(
     }
     # days with a search_rankings file: a crawl day without one is not an empty search_rankings partition
     input_days = {parsing.date_from_name(f.rsplit("/", 1)[-1]) for f in rankings.files}
-    previous = {t: previous_rows(settings.warehouse_dir, t, start) for t in tables}
+    previous = {t: previous_rows(warehouse, t, start) for t in tables}
     check_results = [
         r
         for r in ingest_check_results(
@@ -208,8 +210,8 @@ def mediacrawler_snapshot(
             input_days,
             previous,
             categories,
-            replace(_settings(settings), tier_bounds=ctx.tier_bounds),
-            warehouse_notes_before(settings.warehouse_dir, start),
+            replace(validation_settings(settings), tier_bounds=ctx.tier_bounds),
+            warehouse_notes_before(warehouse, start),
         )
         if r.check_name in selected_checks
     ]

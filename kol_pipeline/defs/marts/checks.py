@@ -21,8 +21,7 @@ from kol_pipeline.defs.shared import days_metadata
 from kol_pipeline.lib import marts as marts_lib
 from kol_pipeline.lib.marts import CheckOutcome
 from kol_pipeline.lib.schemas import TABLES
-from kol_pipeline.resources.io_manager import list_partitions, read_table
-from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.warehouse import Warehouse
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -83,7 +82,7 @@ MART_CHECKS: tuple[MartCheck, ...] = (
 )
 
 
-def run_partition_range(tags: dict[str, str], warehouse: str, table: str) -> tuple[str, str] | None:
+def run_partition_range(tags: dict[str, str], warehouse: Warehouse, table: str) -> tuple[str, str] | None:
     """The days (first, last) a check evaluates: the run's partition range, its single partition, else the table's
     latest stored partition; None when nothing is stored."""
     start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
@@ -92,7 +91,7 @@ def run_partition_range(tags: dict[str, str], warehouse: str, table: str) -> tup
     one = tags.get(PARTITION_TAG)
     if one:
         return one, one
-    stored = list_partitions(warehouse, table)
+    stored = warehouse.list_partitions(table)
     return (stored[-1], stored[-1]) if stored else None
 
 
@@ -170,13 +169,12 @@ def _build(check: MartCheck):
         description=f"Invariants of `{check.table}` (warns, never blocks; evaluated on the days of the run): "
         + check.description,
     )
-    def _check(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
-        wh = settings.warehouse_dir
-        inputs = {name: read_table(wh, name) for name in check.inputs}
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+        inputs = {name: warehouse.read_table(name) for name in check.inputs}
         if not check.partitioned:
-            return check_result(check, read_table(wh, check.table), inputs, None)
-        days = run_partition_range(dict(context.run.tags), wh, check.table)
-        df = read_table(wh, check.table, days[0], days[1]) if days else TABLES[check.table].empty_frame()
+            return check_result(check, warehouse.read_table(check.table), inputs, None)
+        days = run_partition_range(dict(context.run.tags), warehouse, check.table)
+        df = warehouse.read_table(check.table, days[0], days[1]) if days else TABLES[check.table].empty_frame()
         if days:
             context.log.info(f"{check.table}_invariants: {len(df)} rows of {days[0]}..{days[1]}")
         return check_result(check, df, inputs, days)

@@ -18,8 +18,7 @@ from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, metadata_days, run_days,
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import report as report_lib
 from kol_pipeline.lib.settings import TIER_NAMES
-from kol_pipeline.resources.io_manager import make_base_path
-from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.warehouse import Warehouse
 
 REPORTS_DIR = "reports"
 #: newest asset check evaluations read from the event log (about 25 checks x 80 runs)
@@ -29,9 +28,9 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 
-def report_path(warehouse_dir: str, day: date) -> UPath:
-    """WAREHOUSE/reports/YYYY-MM-DD.html (a local path or an fsspec URL)."""
-    return make_base_path(warehouse_dir) / REPORTS_DIR / f"{day.isoformat()}.html"
+def report_path(root: UPath, day: date) -> UPath:
+    """WAREHOUSE/reports/YYYY-MM-DD.html under the warehouse folder ``root`` (``Warehouse.root``: local or fsspec)."""
+    return root / REPORTS_DIR / f"{day.isoformat()}.html"
 
 
 def write_report(path: UPath, text: str) -> int:
@@ -186,7 +185,7 @@ def _num(v) -> float | None:
 )
 def daily_report(
     context: dg.AssetExecutionContext,
-    settings: KolSettings,
+    warehouse: Warehouse,
     tier_comparison: pd.DataFrame,
     campaign_performance: pd.DataFrame,
     keyword_share_of_voice: pd.DataFrame,
@@ -226,7 +225,7 @@ def daily_report(
             quar.on(day),
             failed_checks=None if checks is None else checks[day],
         )
-        path = report_path(settings.warehouse_dir, day)
+        path = report_path(warehouse.root, day)
         size = write_report(path, page)
         total += size
         meta: dict = {"path": dg.MetadataValue.path(str(path)), "bytes": size}
@@ -263,6 +262,6 @@ def daily_report(
         else:
             last_meta = meta
     context.log.info(
-        f"daily_report: {len(days)} page(s), {total:,} bytes, under {report_path(settings.warehouse_dir, days[0]).parent}"
+        f"daily_report: {len(days)} page(s), {total:,} bytes, under {report_path(warehouse.root, days[0]).parent}"
     )
     return dg.MaterializeResult(metadata=last_meta if len(days) == 1 else None)

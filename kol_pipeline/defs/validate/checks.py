@@ -17,8 +17,8 @@ import pandas as pd
 from kol_pipeline.defs.shared import days_metadata
 from kol_pipeline.lib import validation as val
 from kol_pipeline.lib.schemas import MEDIACRAWLER, daily_tables, input_tables, tables_in
-from kol_pipeline.resources.io_manager import list_partitions, partition_rows, present_values, read_table
 from kol_pipeline.resources.settings import KolSettings
+from kol_pipeline.resources.warehouse import Warehouse
 
 DAILY_TABLES = daily_tables("ingest")
 #: the MediaCrawler kinds, whose rows read/kept/duplicates/quarantined are accounted per file and day
@@ -47,26 +47,25 @@ INGEST_CHECK_SPECS = [
 ]
 
 
-def _settings(settings: KolSettings) -> val.ValidationSettings:
+def validation_settings(settings: KolSettings) -> val.ValidationSettings:
     return val.ValidationSettings(
         max_quarantine_share=settings.max_quarantine_share,
         min_rows_for_quarantine_block=settings.min_rows_for_quarantine_block,
     )
 
 
-def previous_rows(warehouse: str, table: str, before: date) -> int | None:
+def previous_rows(warehouse: Warehouse, table: str, before: date) -> int | None:
     """Rows of the latest partition of `table` strictly before `before` (None when there is none), from footers."""
-    earlier = [d for d in list_partitions(warehouse, table) if d < before.isoformat()]
-    return partition_rows(warehouse, table, earlier[-1]) if earlier else None
+    earlier = [d for d in warehouse.list_partitions(table) if d < before.isoformat()]
+    return warehouse.partition_rows(table, earlier[-1]) if earlier else None
 
 
-def warehouse_notes_before(warehouse: str, start: date) -> Callable[[set[str]], set[str]]:
+def warehouse_notes_before(warehouse: Warehouse, start: date) -> Callable[[set[str]], set[str]]:
     """Note ids -> those in the warehouse's notes of the NOTE_LOOKBACK_DAYS days before `start` (only those ids
     are looked for, newest day first, stopping once all are found)."""
 
     def lookup(ids: set[str]) -> set[str]:
-        return present_values(
-            warehouse,
+        return warehouse.present_values(
             "notes",
             "note_id",
             ids,
@@ -202,9 +201,11 @@ def _brand_check(table: str):
         blocking=True,
         description=f"Great Expectations suite of `{table}` (keys unique and not null, value ranges).",
     )
-    def _check(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
-        df = read_table(settings.warehouse_dir, table)
-        report = val.validate_table(table, df, settings=_settings(settings))
+    def _check(
+        context: dg.AssetCheckExecutionContext, settings: KolSettings, warehouse: Warehouse
+    ) -> dg.AssetCheckResult:
+        df = warehouse.read_table(table)
+        report = val.validate_table(table, df, settings=validation_settings(settings))
         return _result(report)
 
     return _check
@@ -234,12 +235,14 @@ brand_checks = [_brand_check(t) for t in tables_in("brand") if t in val.SUITES a
     description="Suite of `campaign_posts`, plus a warning for posts whose note was never crawled "
     "(their spend counts, their engagements cannot).",
 )
-def campaign_posts_suite(context: dg.AssetCheckExecutionContext, settings: KolSettings) -> dg.AssetCheckResult:
-    posts = read_table(settings.warehouse_dir, "campaign_posts")
-    report = val.validate_table("campaign_posts", posts, settings=_settings(settings))
+def campaign_posts_suite(
+    context: dg.AssetCheckExecutionContext, settings: KolSettings, warehouse: Warehouse
+) -> dg.AssetCheckResult:
+    posts = warehouse.read_table("campaign_posts")
+    report = val.validate_table("campaign_posts", posts, settings=validation_settings(settings))
     # only the posts' note ids are looked for, newest partition first, stopping once all are found
     ids = set(posts["note_id"]) if len(posts) else set()
-    known = present_values(settings.warehouse_dir, "notes", "note_id", ids)
+    known = warehouse.present_values("notes", "note_id", ids)
     unknown = sorted(ids - known)
     report.results.append(
         val.ExpectationOutcome(
