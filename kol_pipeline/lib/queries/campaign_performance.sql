@@ -2,7 +2,8 @@
 --
 -- Per snapshot day D, campaign that started on or before D, and tier (plus tier `all`), over the campaign's posts
 -- posted on or before D (a post without posted_date always counts):
---   creators            distinct authors of those notes (the paid creator, else the crawl's author)
+--   creators            distinct authors of those notes (the paid creator, else the crawl's author, else
+--                       note_metrics' user_id)
 --   notes               distinct campaign notes
 --   spend_cny           sum of fee_cny (a post's fee: the sum of its rows' fees in the campaign)
 --   engagements         sum over measured notes of eng_30d where known, else the latest engagements: D's
