@@ -18,6 +18,11 @@ DEFAULT_LEXICON = REFERENCE_DIR / "lexicon.json"
 DEFAULT_TIER_BOUNDS: tuple[int, int, int, int] = (10_000, 100_000, 500_000, 1_000_000)
 TIER_NAMES: tuple[str, ...] = ("nano", "micro", "mid", "macro", "top")
 
+# Days of notes and creators partitions before a day that the day's metrics and marts see (window_mapping(NOTE_WINDOW)
+# in the Dagster assets: D - NOTE_WINDOW .. D), note_window_days + 1: a note published 119 days ago needs its first
+# observations. The marts' queries bound each day of a ranged run to the same days ($window_days).
+NOTE_WINDOW = 121
+
 
 @dataclass(frozen=True)
 class Lexicon:

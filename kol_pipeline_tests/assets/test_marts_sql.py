@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -41,10 +42,13 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _write(wh: Path, table: str, df: pd.DataFrame) -> None:
-    for d, part in df.groupby("snapshot_date"):
+    """One Parquet file per day (hive folders), the table converted to Arrow once rather than per day."""
+    t = _to_arrow(df, table)
+    days = t.column("snapshot_date")
+    for d in pc.unique(days).to_pylist():
         folder = wh / table / f"snapshot_date={d.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(_to_arrow(part, table).drop_columns(["snapshot_date"]), folder / "part-0.parquet")
+        pq.write_table(t.filter(pc.equal(days, d)).drop_columns(["snapshot_date"]), folder / "part-0.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -141,9 +145,15 @@ def assert_same(got: pd.DataFrame, expected: pd.DataFrame, what: str) -> None:
     )
 
 
-def test_sql_gives_the_pandas_rows_on_every_sample_day(sample):
+@pytest.fixture(scope="module")
+def whole(sample) -> dict[str, pd.DataFrame]:
+    """The four marts of one ranged run over every sample day (shared by the tests)."""
     w, wh = sample
-    got = _run(w, wh, FIRST, LAST)
+    return _run(w, wh, FIRST, LAST)
+
+
+def test_sql_gives_the_pandas_rows_on_every_sample_day(whole):
+    got = whole
     sizes = {name: len(golden(name)) for name in MARTS}
     # not vacuous: every mart has rows on many days
     assert sizes == {
@@ -157,11 +167,12 @@ def test_sql_gives_the_pandas_rows_on_every_sample_day(sample):
     assert got["keyword_share_of_voice"]["snapshot_date"].nunique() == 130
 
 
-def test_a_ranged_query_gives_each_day_the_rows_of_that_day_alone(sample):
+def test_a_ranged_query_gives_each_day_the_rows_of_that_day_alone(sample, whole):
+    """The 130-day run against one-day runs: a middle day, and late days whose own window starts after the run's
+    first day (06-22: the first such, D - 121 = 02-21 + 1); planted old rows: test_marts_ranged.py."""
     w, wh = sample
-    first, last = dt.date(2025, 6, 1), dt.date(2025, 6, 30)
-    ranged = _run(w, wh, first, last)
-    for d in (first, dt.date(2025, 6, 17), last):
+    ranged = whole
+    for d in (dt.date(2025, 4, 15), dt.date(2025, 6, 17), dt.date(2025, 6, 22), LAST):
         alone = _run(w, wh, d, d)
         for name in MARTS:
             assert len(alone[name]) > 5, name

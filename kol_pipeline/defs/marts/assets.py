@@ -73,6 +73,7 @@ def campaign_performance(
             creators.relation(con, columns=list(cp_query.CREATOR_COLUMNS)),
             days,
             metrics_config.to_settings(),
+            window_days=NOTE_WINDOW,  # the notes and creators inputs' window_mapping
         )
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -139,6 +140,7 @@ def keyword_share_of_voice(
             creators.relation(con, columns=list(cp_query.CREATOR_COLUMNS)),
             days,
             metrics_config.to_settings(),
+            window_days=NOTE_WINDOW,  # the notes and creators inputs' window_mapping
         )
     per_partition_counts(context, out)
     last = last_day(out, days)
@@ -200,7 +202,9 @@ def brand_creator_relationships(
     days = run_days(context)
     with duck.connect(notes.duck_settings) as con:
         window = notes.relation(con, columns=list(marts_lib.RELATIONSHIP_NOTE_COLUMNS))
-        out = marts_lib.brand_creator_relationships(con, window, campaign_posts, campaigns, brands, days)
+        out = marts_lib.brand_creator_relationships(
+            con, window, campaign_posts, campaigns, brands, days, window_days=marts_lib.RELATIONSHIP_WINDOW_DAYS
+        )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):

@@ -22,11 +22,10 @@ from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM,
 from kol_pipeline.lib import charts
 from kol_pipeline.lib import metrics as metrics_lib
 from kol_pipeline.lib import state as state_lib
-from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES
 from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
 
-NOTE_WINDOW = 121  # note_window_days + 1: a note published 119 days ago needs its first observations
 CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of tolerance + 1
 # The state of the day before the run's first day (a self-dependency; absent on the first day ever).
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)

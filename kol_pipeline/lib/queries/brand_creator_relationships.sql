@@ -16,7 +16,9 @@
 --   campaign_posts(campaign_id, note_id, user_id, posted_date)
 --   campaigns(campaign_id, brand)
 --   brands(brand)
--- Parameters: $days (the run's days, DATE[]: every day in one query), $window_days (INTEGER)
+-- Parameters: $days (the run's days, DATE[]: every day in one query), $window_days (INTEGER: also the crawls D
+-- sees, D - $window_days .. D, the asset's window mapping of a one-day run, so a ranged run gives each day the
+-- rows of a one-day run)
 -- Brands are matched on lower(trim(name)).
 
 WITH
@@ -43,11 +45,13 @@ crawls AS (
     WHERE note_id IN (SELECT note_id FROM notes WHERE len(brands) > 0 UNION SELECT note_id FROM posts)
 ),
 
--- each note's latest crawl on or before D
+-- each note's latest crawl of D's window (D - $window_days .. D: the partitions the asset's window mapping gives a
+-- one-day run of D; an older crawl of a ranged run's wider window is not D's)
 latest_crawl AS (
     SELECT d.day, c.*
     FROM run_days d
-    JOIN crawls c ON c.crawl_day <= d.day AND (c.next_crawl_day IS NULL OR d.day < c.next_crawl_day)
+    JOIN crawls c ON c.crawl_day BETWEEN d.day - $window_days::INTEGER AND d.day
+                 AND (c.next_crawl_day IS NULL OR d.day < c.next_crawl_day)
 ),
 
 -- mentions by the note itself: the brands its latest crawl lists

@@ -15,7 +15,7 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.marts import DENSITY_MIN_CREATORS
 from kol_pipeline.lib.queries.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import CAMPAIGN_PERFORMANCE
-from kol_pipeline.lib.settings import MetricSettings
+from kol_pipeline.lib.settings import NOTE_WINDOW, MetricSettings
 
 __all__ = [
     "CREATOR_COLUMNS",
@@ -74,10 +74,13 @@ def campaign_performance(
     snapshot_dates: Sequence[Any],
     settings: MetricSettings = MetricSettings(),
     min_creators: int = DENSITY_MIN_CREATORS,
+    window_days: int = NOTE_WINDOW,
 ) -> pd.DataFrame:
     """Per campaign x tier (plus tier ``all``) for each day of ``snapshot_dates``, as of that day, in one query on
     ``con`` (lib/duck.connect). ``note_metrics`` (the run's days), ``notes`` and ``creators`` (their windows):
-    DuckDB relations with the *_COLUMNS above and snapshot_date, or pandas frames of them (tests)."""
+    DuckDB relations with the *_COLUMNS above and snapshot_date, or pandas frames of them (tests). Day D sees the
+    crawls and creator snapshots of D - ``window_days`` .. D only (the asset's ``window_mapping(window_days)`` of a
+    one-day run), so a ranged call gives each day the rows of a one-day call."""
     posts = typed_table(
         campaign_posts, "campaign_posts", ["campaign_id", "note_id", "user_id", "fee_cny", "posted_date"]
     )
@@ -94,6 +97,7 @@ def campaign_performance(
         "days": day_list(snapshot_dates),
         "tier_bounds": [int(b) for b in settings.tier_bounds],
         "min_creators": int(min_creators),
+        "window_days": int(window_days),
     }
     out = duck.run_query(con, "campaign_performance", inputs, params)
     return result_frame(out, CAMPAIGN_PERFORMANCE)

@@ -2,7 +2,8 @@
 --
 -- Per snapshot day D, campaign that started on or before D, and tier (plus tier `all`), over the campaign's posts
 -- posted on or before D (a post without posted_date always counts):
---   creators            distinct authors of those notes (the paid creator, else the crawl's author)
+--   creators            distinct authors of those notes (the paid creator, else the crawl's author, else
+--                       note_metrics' user_id)
 --   notes               distinct campaign notes
 --   spend_cny           sum of fee_cny (a post's fee: the sum of its rows' fees in the campaign)
 --   engagements         sum over measured notes of eng_30d where known, else the latest engagements: D's
@@ -31,7 +32,9 @@
 --   notes(note_id, user_id, title, description, tags, published_at, crawled_at, engagements, saves,
 --         is_disclosed, snapshot_date)                                    the window's crawls
 --   creators(user_id, followers, tier, crawled_at, snapshot_date)         the window's creator snapshots
--- Parameters: $days (DATE[]), $tier_bounds (BIGINT[4]: micro, mid, macro, top lower bounds), $min_creators
+-- Parameters: $days (DATE[]), $window_days (INTEGER: D sees the crawls and snapshots of D - $window_days .. D,
+-- the partitions the asset's window mapping gives a one-day run of D, so that a ranged run gives each day the
+-- rows of a one-day run), $tier_bounds (BIGINT[4]: micro, mid, macro, top lower bounds), $min_creators
 
 WITH
 run_days AS (
@@ -67,7 +70,8 @@ metrics AS (
     QUALIFY row_number() OVER (PARTITION BY snapshot_date, note_id) = 1
 ),
 
--- the posts' crawls; a crawl is its note's latest from its own day until the day before the next crawl
+-- the posts' crawls; a crawl is its note's latest from its own day until the day before the next crawl, and
+-- D sees only the crawls of its own window (D - $window_days .. D), as a one-day run does
 crawls AS (
     SELECT note_id, user_id, engagements, saves, is_disclosed,
            timezone('Asia/Shanghai', published_at)::DATE AS published_day,
@@ -91,7 +95,7 @@ campaign_notes AS (
            n.published_day, n.text
     FROM posts p
     LEFT JOIN metrics m ON m.snapshot_date = p.day AND m.note_id = p.note_id
-    LEFT JOIN crawls n ON n.note_id = p.note_id AND n.crawl_day <= p.day
+    LEFT JOIN crawls n ON n.note_id = p.note_id AND n.crawl_day BETWEEN p.day - $window_days::INTEGER AND p.day
                       AND (n.next_crawl_day IS NULL OR p.day < n.next_crawl_day)
 ),
 
@@ -136,11 +140,11 @@ snapshots AS (
     QUALIFY row_number() OVER (PARTITION BY user_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1
 ),
 
--- the author's snapshot on or before D nearest to the publish day (the earlier on a tie)
+-- the author's snapshot of D's window (D - $window_days .. D) nearest to the publish day (the earlier on a tie)
 nearest AS (
     SELECT m.rid, s.tier
     FROM measured m
-    JOIN snapshots s ON s.user_id = m.user_id AND s.snapshot_date <= m.day
+    JOIN snapshots s ON s.user_id = m.user_id AND s.snapshot_date BETWEEN m.day - $window_days::INTEGER AND m.day
     QUALIFY row_number() OVER (PARTITION BY m.rid
                                ORDER BY abs(s.snapshot_date - m.target_day) NULLS LAST, s.snapshot_date) = 1
 ),

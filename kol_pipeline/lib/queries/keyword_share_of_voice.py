@@ -16,7 +16,7 @@ from kol_pipeline.lib.marts import SOV_TOP_N
 from kol_pipeline.lib.queries.campaign_performance import CREATOR_COLUMNS
 from kol_pipeline.lib.queries.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import KEYWORD_SHARE_OF_VOICE
-from kol_pipeline.lib.settings import MetricSettings
+from kol_pipeline.lib.settings import NOTE_WINDOW, MetricSettings
 
 __all__ = ["NOTE_COLUMNS", "RANKING_COLUMNS", "SOV_TOP_N", "keyword_share_of_voice"]
 
@@ -36,10 +36,13 @@ def keyword_share_of_voice(
     snapshot_dates: Sequence[Any],
     settings: MetricSettings = MetricSettings(),
     top_n: int = SOV_TOP_N,
+    window_days: int = NOTE_WINDOW,
 ) -> pd.DataFrame:
     """Per keyword ranked on D x brand, for each day D of ``snapshot_dates``, in one query on ``con``
     (lib/duck.connect). ``search_rankings`` (the run's days), ``notes`` and ``creators`` (their windows): DuckDB
-    relations with the *_COLUMNS and snapshot_date, or pandas frames of them (tests)."""
+    relations with the *_COLUMNS and snapshot_date, or pandas frames of them (tests). Day D sees the crawls and
+    creator snapshots of D - ``window_days`` .. D only (the asset's ``window_mapping(window_days)`` of a one-day
+    run), so a ranged call gives each day the rows of a one-day call."""
     posts = typed_table(campaign_posts, "campaign_posts", ["campaign_id", "note_id", "user_id"])
     posts = posts.append_column("post_row", pa.array(np.arange(len(posts), dtype=np.int64)))
     inputs = {
@@ -54,6 +57,7 @@ def keyword_share_of_voice(
         "days": day_list(snapshot_dates),
         "top_n": int(top_n),
         "tier_bounds": [int(b) for b in settings.tier_bounds],
+        "window_days": int(window_days),
     }
     out = duck.run_query(con, "keyword_share_of_voice", inputs, params)
     return result_frame(out, KEYWORD_SHARE_OF_VOICE)

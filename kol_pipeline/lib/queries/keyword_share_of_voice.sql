@@ -19,7 +19,8 @@
 --   campaign_posts(post_row, campaign_id, note_id, user_id)           post_row = file order
 --   campaigns(campaign_id, brand)
 --   brands(brand)
--- Parameters: $days (DATE[]), $top_n, $tier_bounds (BIGINT[4])
+-- Parameters: $days (DATE[]), $window_days (INTEGER: D sees the crawls and snapshots of D - $window_days .. D,
+-- the partitions the asset's window mapping gives a one-day run of D), $top_n, $tier_bounds (BIGINT[4])
 
 WITH
 run_days AS (
@@ -52,7 +53,8 @@ campaign_brand AS (
     JOIN campaigns c USING (campaign_id)
 ),
 
--- the ranked notes' crawls; a crawl is its note's latest from its own day until the day before the next crawl
+-- the ranked notes' crawls; a crawl is its note's latest from its own day until the day before the next crawl,
+-- and D sees only the crawls of its own window (D - $window_days .. D), as a one-day run does
 crawls AS (
     SELECT note_id, user_id, brands, snapshot_date AS crawl_day,
            lead(snapshot_date) OVER (PARTITION BY note_id ORDER BY snapshot_date, crawled_at) AS next_crawl_day
@@ -63,7 +65,7 @@ crawls AS (
 latest_crawl AS (
     SELECT r.day, c.note_id, c.user_id, c.brands
     FROM (SELECT DISTINCT day, note_id FROM ranked) r
-    JOIN crawls c ON c.note_id = r.note_id AND c.crawl_day <= r.day
+    JOIN crawls c ON c.note_id = r.note_id AND c.crawl_day BETWEEN r.day - $window_days::INTEGER AND r.day
                  AND (c.next_crawl_day IS NULL OR r.day < c.next_crawl_day)
 ),
 
@@ -104,11 +106,11 @@ snapshots AS (
     QUALIFY row_number() OVER (PARTITION BY user_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1
 ),
 
--- the author's latest snapshot on or before D
+-- the author's latest snapshot of D's window (D - $window_days .. D)
 author_tier AS (
     SELECT a.day, a.user_id, s.tier
     FROM (SELECT DISTINCT day, user_id FROM authors WHERE user_id IS NOT NULL) a
-    JOIN snapshots s ON s.user_id = a.user_id AND s.snapshot_date <= a.day
+    JOIN snapshots s ON s.user_id = a.user_id AND s.snapshot_date BETWEEN a.day - $window_days::INTEGER AND a.day
     QUALIFY row_number() OVER (PARTITION BY a.day, a.user_id ORDER BY s.snapshot_date DESC) = 1
 ),
 
