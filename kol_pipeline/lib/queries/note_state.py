@@ -74,6 +74,15 @@ def _input(obj: Any, schema: pa.Schema) -> Any:
     return obj
 
 
+def _numbered(notes: Any) -> Any:
+    """The day's notes with ``seq``, their position (the later of two crawls of a note with the same crawl time
+    wins, as the former stable sort kept it; a cleaned partition holds one row per note, so it decides nothing
+    there)."""
+    if isinstance(notes, pa.Table):
+        return notes.append_column("seq", pa.array(range(notes.num_rows), pa.int64()))
+    return notes.project("*, row_number() OVER () AS seq")
+
+
 def note_state_day(
     con: duckdb.DuckDBPyConnection,
     prev: Any,
@@ -84,7 +93,7 @@ def note_state_day(
     """The note state of ``day`` (``STATE_SCHEMA``, by note_id) from ``prev``, the state of ``day`` - 1, and
     ``notes``, the cleaned notes partition of ``day`` (``OBS_COLUMNS``). Each is a DuckDB relation on ``con``, an
     Arrow table, a pandas frame, or None (no state / no partition)."""
-    inputs = {"prev": _input(prev, STATE_SCHEMA), "notes": _input(notes, OBS_SCHEMA)}
+    inputs = {"prev": _input(prev, STATE_SCHEMA), "notes": _numbered(_input(notes, OBS_SCHEMA))}
     params = {
         "day": day,
         "window_days": int(settings.note_window_days),

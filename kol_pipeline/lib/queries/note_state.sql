@@ -24,19 +24,19 @@
 -- Inputs (views; kol_pipeline/lib/queries/note_state.py registers them):
 --   prev(note_state's columns but snapshot_date)   the state of D - 1 (no rows: no state)
 --   notes(note_id, user_id, published_at, crawled_at, likes, saves, comments, shares, engagements, category,
---         brands, is_disclosed)                     the cleaned notes partition of D
+--         brands, is_disclosed, seq)                the cleaned notes partition of D (seq: the row's position)
 -- Parameters: $day (DATE), $window_days (INTEGER, 120), $recent_days (INTEGER, 91), $max_gap_days (DOUBLE),
 --   $eps (DOUBLE: the tolerance of the gap rule's comparisons, 1e-9)
 
 WITH
 -- the day's latest crawl of each note (a cleaned partition holds one row per note; a null crawl time counts as
--- the latest, as a sort with nulls last would take it)
+-- the latest, as a sort with nulls last would take it; of equal crawl times the later row, seq)
 obs AS (
     SELECT note_id, user_id, published_at, crawled_at, likes, saves, comments, shares, engagements, category,
            brands, is_disclosed
     FROM notes
     WHERE note_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY note_id ORDER BY crawled_at DESC NULLS FIRST) = 1
+    QUALIFY row_number() OVER (PARTITION BY note_id ORDER BY crawled_at DESC NULLS FIRST, seq DESC) = 1
 ),
 
 -- the previous state and the day's observations side by side; a note enters the state the first day it is
