@@ -1,6 +1,6 @@
 """note_state by SQL (lib/queries/note_state.sql, run one day after another by lib/queries/note_state.py),
 checked row by row against the output of the numpy step it replaced (``state.note_state_step``, deleted after this
-comparison), kept as fixtures:
+comparison: commit 39443c8 holds the test that compared them), kept as fixtures:
 
 - ``fixtures/note_state_sample.parquet``: the former step's state of every calendar day of the bundled sample
   (2025-02-21 .. 2025-06-30, 130 days, 16,970 rows), folded in memory from no state (a ranged run);
@@ -146,18 +146,3 @@ def test_the_notes_as_a_relation_over_the_warehouse(sample, tmp_path):
         _assert_equal(_of_day(want, d), _of_day(got, d), f"relation {d}")
     frame = NS.as_frame(got)
     assert len(frame) == got.num_rows and set(frame["snapshot_date"]) == set(some)
-
-
-def test_the_fixtures_are_the_numpy_steps_output(sample, random_world):
-    """While the numpy step exists: the fixtures are its output (so the tests above compare the SQL with it)."""
-    from kol_pipeline.lib import state as S
-
-    for (by_day, days), name in ((sample, "sample"), (random_world, "random")):
-        want = pq.read_table(FIXTURES / f"note_state_{name}.parquet")
-        kept = set(want.column("snapshot_date").to_pylist())
-        st = None
-        for d in days:
-            part = by_day.get(d)
-            st = S.note_state_step(st, part.to_pandas() if isinstance(part, pa.Table) else part, d)
-            if d in kept:
-                _assert_equal(_of_day(want, d), _to_arrow(S._with_day(st.copy(), d), "note_state"), f"{name} {d}")
