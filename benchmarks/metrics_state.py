@@ -155,6 +155,8 @@ def _day(i: int) -> date:
 
 def states(wh: Path, days: int | None, only: str | None = None) -> None:
     from kol_pipeline.lib import state as S
+    from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
+    from kol_pipeline.lib.queries.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import list_partitions, read_table
 
     keys = list_partitions(str(wh), "notes")
@@ -169,7 +171,7 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
         if only in (None, "comment_state"):
             cs = S.comment_state_step(cs, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS], d)
         if only in (None, "note_state"):
-            ns = S.note_state_step(ns, read_table(str(wh), "notes", k, k)[S.NOTE_OBS_COLUMNS], d)
+            ns = note_state_frame(ns, read_table(str(wh), "notes", k, k)[NS_OBS_COLUMNS], d)
         prev = d
         for name, st in (("note_state", ns), ("comment_state", cs), ("creator_state", crs)):
             if st is not None:
@@ -189,6 +191,8 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
 def one_day(wh: Path, i: int, mode: str) -> dict:
     from kol_pipeline.lib import metrics as M
     from kol_pipeline.lib import state as S
+    from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
+    from kol_pipeline.lib.queries.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import _Listing, _read_partitioned, read_table
 
     d = _day(i)
@@ -218,7 +222,7 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
 
         lap = {}
         t = time.perf_counter()
-        ns = S.note_state_step(S._without_day(part("note_state", prev)), part("notes", k, S.NOTE_OBS_COLUMNS), d)
+        ns = note_state_frame(S._without_day(part("note_state", prev)), part("notes", k, NS_OBS_COLUMNS), d)
         _write(wh / "_bench_states", "note_state", d, S._with_day(ns, d))
         lap["note_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         cs = S.comment_state_step(

@@ -7,7 +7,9 @@ Three compact states, each computed from the previous day's state plus that day'
   trailing 92 days (the tier_benchmarks curve): publish time (first observed), first/last snapshot day, the latest
   observation, the last point of the running-maximum curve, E(h) for h = 2, 7, 30, 90 once the observation at or
   above h has been crawled (with the day it became known), and the curve points up to the first one at or above
-  age 30 (for half_life_days) until eng_30d is decided.
+  age 30 (for half_life_days) until eng_30d is decided. Computed by SQL: lib/queries/note_state.sql (its
+  Python glue lib/queries/note_state.py); what is left here reads it (``note_metrics_from_state``,
+  ``curve_points_from_state``).
 - ``creator_state``: one row per creator with a snapshot in the trailing 125 days: the latest nickname and day,
   and ``followers_by_day``, a 125-long array whose element i is the followers of the snapshot of day D - i (NaN:
   no snapshot that day; -1: a snapshot whose follower count is null). Every creator look-up of the metrics (the
@@ -25,7 +27,6 @@ lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -38,7 +39,7 @@ import pyarrow.compute as pc
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib.comments import normalize_comment
 from kol_pipeline.lib.fastclean import by_value
-from kol_pipeline.lib.longevity import half_life_days, horizon_column
+from kol_pipeline.lib.longevity import horizon_column
 from kol_pipeline.lib.order import renumbered
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 
@@ -46,27 +47,11 @@ CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-12
 NOTE_CREATOR_LOOKBACK = 121  # note_metrics looked up creators of D-121 .. D
 SCORECARD_CREATOR_LOOKBACK = 124  # creator_scorecard: D-124 .. D
 CURVE_CREATOR_LOOKBACK = 91  # tier_benchmarks: D-91 .. D
-CURVE_NOTE_LOOKBACK = 91  # tier_benchmarks loaded notes of D-91 .. D
 COMMENT_KEEP_DAYS = 121  # note_metrics loaded comments of D-121 .. D
 NULL_FOLLOWERS = -1.0  # a snapshot whose follower count is null (NaN means no snapshot)
-_EPS = 1e-9
 _EPOCH_DAY = date(1970, 1, 1)
 HORIZONS = M.HORIZONS
 
-NOTE_OBS_COLUMNS = [
-    "note_id",
-    "user_id",
-    "published_at",
-    "crawled_at",
-    "likes",
-    "saves",
-    "comments",
-    "shares",
-    "engagements",
-    "category",
-    "brands",
-    "is_disclosed",
-]
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
 COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
 # The comment state's columns each consumer reads (the state holds one row per comment of 122 days).
@@ -802,14 +787,9 @@ def comment_state_partitions(
         yield d, rows
 
 
-# =============================================================================================== note_state
+# ================================================================== note_state (as read: lib/queries/note_state.sql)
 def _h(h: float) -> str:
     return horizon_column(h)
-
-
-def empty_note_state() -> pd.DataFrame:
-    """The note state with no rows (a fresh copy: callers own what they get)."""
-    return _empty_note_state().copy()
 
 
 @functools.lru_cache(maxsize=1)
@@ -879,208 +859,6 @@ def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
     for c in ("age_days", "c_age", "c_E", "half_life_days", *[_h(h) for h in HORIZONS]):
         st[c] = st[c].astype("float64")
     return st
-
-
-def _new_notes(new: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """State rows of notes seen for the first time (latest observation filled in by the caller)."""
-    n = len(new)
-    add = pd.DataFrame(
-        {
-            "note_id": new["note_id"].to_numpy(dtype=object),
-            "published_at": new["published_at"].array,  # not to_numpy(): a Timestamp object per row
-            "pub_day": M._shanghai_day(new["published_at"]).to_numpy(dtype="datetime64[ns]"),
-            "c_age": 0.0,
-            "c_E": 0.0,
-            "half_life_days": np.nan,
-        }
-    )
-    add["published_at"] = M._utc(add["published_at"])
-    for h in HORIZONS:
-        add[f"{_h(h)}_done"] = False
-    empty = np.empty(n, dtype=object)
-    for i in range(n):
-        empty[i] = np.empty(0)
-    add["curve_age"] = empty
-    add["curve_E"] = empty.copy()
-    base = empty_note_state()
-    for col in columns:
-        if col not in add.columns:
-            add[col] = pd.Series(np.full(n, None, dtype=object)).astype(base[col].dtype) if n else base[col]
-    return add[list(columns)]
-
-
-def note_state_step(
-    prev: pd.DataFrame | None, notes_day: pd.DataFrame | None, day: date, settings: MetricSettings = MetricSettings()
-) -> pd.DataFrame:
-    """The note state of ``day`` from the previous state and the notes partition of ``day``."""
-    st = empty_note_state() if prev is None else _normalize_note_state(prev)
-    d = _ts(day)
-    d64 = np.datetime64(d.to_datetime64(), "ns")
-    gap = float(settings.max_gap_days)
-    if notes_day is not None and len(notes_day):
-        o = _columns_of(notes_day, [c for c in NOTE_OBS_COLUMNS if c in notes_day.columns])
-        named = o["note_id"].notna().to_numpy()
-        if not named.all():
-            o = o[named]
-        for c in NOTE_OBS_COLUMNS:
-            if c not in o.columns:
-                o[c] = None
-        o["crawled_at"] = M._utc(o["crawled_at"])
-        o["published_at"] = M._utc(o["published_at"])
-        o = renumbered(_latest_of_day(o, "note_id"))
-        pos = pd.Index(st["note_id"].to_numpy(dtype=object)).get_indexer(o["note_id"].to_numpy(dtype=object))
-        new = (pos < 0) & o["published_at"].notna().to_numpy()  # a note enters with its first publish time
-        if new.any():
-            n0 = len(st)
-            add = _new_notes(o[new], st.columns)
-            add["first_sd"] = d64
-            with warnings.catch_warnings():  # all-null columns of the new rows
-                warnings.simplefilter("ignore", FutureWarning)
-                st = pd.concat([st, add], ignore_index=True) if n0 else add
-            st = _normalize_note_state(st)
-            pos[new] = np.arange(n0, n0 + int(new.sum()))
-        seen = pos >= 0
-        if not seen.all():
-            o, pos = renumbered(o[seen]), pos[seen]
-
-        def put(col: str, values) -> None:
-            arr = (
-                st[col].array.copy()
-                if isinstance(st[col].dtype, pd.api.extensions.ExtensionDtype)
-                else st[col].to_numpy(copy=True)
-            )
-            arr[pos] = values
-            st[col] = arr
-
-        pub = st["published_at"].array[pos]
-        put("last_sd", d64)
-        for c in ("user_id", "category"):
-            put(c, o[c].to_numpy(dtype=object))
-        put("is_disclosed", o["is_disclosed"].astype("boolean").array)
-        put("crawled_at", o["crawled_at"].array)
-        for c in ("likes", "saves", "comments", "shares", "engagements"):
-            put(c, pd.array(pd.to_numeric(o[c], errors="coerce"), dtype="Int64"))
-        br = st["brands"].to_numpy(dtype=object, copy=True)
-        br[pos] = o["brands"].to_numpy(dtype=object)  # 1-D object arrays: each note's list is assigned as is
-        st["brands"] = br
-        age = (pd.Series(o["crawled_at"].array) - pd.Series(pub)).dt.total_seconds().to_numpy(dtype="float64") / 86400.0
-        put("age_days", age)
-
-        # ---- the running-maximum curve: one new point per note whose observation has a usable age and value
-        e = M._num(o["engagements"])
-        pt = ~np.isnan(age) & ~np.isnan(e) & (age >= 0)
-        pp = pos[pt]
-        if len(pp):
-            a = age[pt]
-            c_age = st["c_age"].to_numpy(dtype="float64", copy=True)
-            c_E = st["c_E"].to_numpy(dtype="float64", copy=True)
-            E = np.fmax(c_E[pp], e[pt])
-            pending30 = ~st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[pp]
-            for h in HORIZONS:
-                col = _h(h)
-                done = st[f"{col}_done"].to_numpy(dtype=bool, copy=True)
-                now = ~done[pp] & (a >= h)
-                if not now.any():
-                    continue
-                exact = a == h
-                a0 = np.where(exact, a, c_age[pp])
-                e0 = np.where(exact, E, c_E[pp])
-                ok = (h - a0 <= gap + _EPS) & (a - h <= gap + _EPS)
-                span = a - a0
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    val = np.where(span > 0, e0 + (h - a0) / np.where(span > 0, span, 1.0) * (E - e0), E)
-                sel = pp[now]
-                v = st[col].to_numpy(dtype="float64", copy=True)
-                v[sel] = np.where(ok, val, np.nan)[now]
-                st[col] = v
-                sd = st[f"{col}_sd"].to_numpy(dtype="datetime64[ns]", copy=True)
-                sd[sel] = np.where(ok[now], d64, np.datetime64("NaT", "ns"))
-                st[f"{col}_sd"] = sd
-                done[sel] = True
-                st[f"{col}_done"] = done
-            c_age[pp] = a
-            c_E[pp] = E
-            st["c_age"] = c_age
-            st["c_E"] = c_E
-            # curve points for the half-life while eng_30d is undecided (this point included)
-            grow = pp[pending30]
-            if len(grow):
-                ca = st["curve_age"].to_numpy(dtype=object, copy=True)
-                cE = st["curve_E"].to_numpy(dtype=object, copy=True)
-                ca[grow] = _appended(ca[grow], a[pending30])
-                cE[grow] = _appended(cE[grow], E[pending30])
-                st["curve_age"] = ca
-                st["curve_E"] = cE
-                decided = grow[st[f"{_h(30.0)}_done"].to_numpy(dtype=bool)[grow]]
-                if len(decided):
-                    rows = st.iloc[decided].set_index("note_id")
-                    hl = st["half_life_days"].to_numpy(dtype="float64", copy=True)
-                    hl[decided] = _half_life(rows, settings).to_numpy()
-                    st["half_life_days"] = hl
-                    for p_ in decided:
-                        ca[p_] = np.empty(0)
-                        cE[p_] = np.empty(0)
-                    st["curve_age"] = ca
-                    st["curve_E"] = cE
-    # ---- retention: the note window, and notes observed recently enough for the tier_benchmarks curve
-    window = int(settings.note_window_days)
-    in_window = (st["pub_day"] >= d - pd.Timedelta(days=window - 1)).to_numpy()
-    recent = (st["last_sd"] >= d - pd.Timedelta(days=CURVE_NOTE_LOOKBACK)).to_numpy()
-    st = renumbered(st[in_window | recent])
-    old = np.flatnonzero(~in_window[in_window | recent])
-    if len(old):  # curve-only notes need no curve points
-        ca = st["curve_age"].to_numpy(dtype=object, copy=True)
-        cE = st["curve_E"].to_numpy(dtype=object, copy=True)
-        for p_ in old:
-            ca[p_] = np.empty(0)
-            cE[p_] = np.empty(0)
-        st["curve_age"] = ca
-        st["curve_E"] = cE
-    return st
-
-
-def _object_array(items) -> np.ndarray:
-    """A 1-D object array holding `items` as they are (numpy would make a 2-D array of equal-length lists)."""
-    return np.fromiter(items, dtype=object, count=len(items))
-
-
-def _appended(arrays: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Each float array of `arrays` (an object array; None or a list counts as its values) with the matching
-    value of `values` appended, as a new object array of float64 arrays. One concatenation and one split instead
-    of an np.append per note (532,602 calls in the 1M-note day's note_state)."""
-    if len(arrays) == 0:
-        return np.empty(0, dtype=object)
-    parts = [np.asarray(x if x is not None else (), dtype="float64") for x in arrays]
-    lens = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts)) + 1
-    flat = np.empty(int(lens.sum()), dtype="float64")
-    ends = np.cumsum(lens)
-    flat[ends - 1] = values
-    keep = np.ones(len(flat), dtype=bool)
-    keep[ends - 1] = False
-    if keep.any():
-        flat[keep] = np.concatenate(parts)
-    return _object_array(np.split(flat, ends[:-1]))
-
-
-def _half_life(rows: pd.DataFrame, settings: MetricSettings) -> pd.Series:
-    """half_life_days of notes whose eng_30d was just decided, from their stored curve points."""
-    lens = rows["curve_age"].map(len).to_numpy()
-    ids = rows.index.to_numpy(dtype=object)
-    curve = pd.DataFrame(
-        {
-            "note_id": np.concatenate([ids, np.repeat(ids, lens)]),
-            "age_days": np.concatenate(
-                [np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_age"]]
-            ),
-            "E": np.concatenate([np.zeros(len(ids))] + [np.asarray(x, dtype="float64") for x in rows["curve_E"]]),
-            "_ord": np.concatenate([np.zeros(len(ids)), np.ones(int(lens.sum()))]),
-        }
-    )
-    curve = curve.sort_values(["note_id", "age_days", "_ord"], kind="mergesort").drop(columns="_ord")
-    curve = renumbered(curve)
-    eng30 = rows[_h(30.0)].astype("float64")
-    hl = half_life_days(curve, eng30, 30.0, settings.max_gap_days)
-    return hl.reindex(rows.index)
 
 
 # ======================================================================================== metrics from state

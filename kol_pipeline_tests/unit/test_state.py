@@ -15,6 +15,7 @@ import pytest
 
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib import state as S
+from kol_pipeline.lib.queries.note_state import note_state_frame
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 from kol_pipeline_tests.planted import planted_world
@@ -86,7 +87,7 @@ def _states(tables, days, start_state=None):
             window = S._with_day(S.empty_comment_state().assign(base=np.int8(0), base_sd=np.int32(0)), d)
         rows = S.comment_view_mask(window, d)[0]
         cs = S.comment_view(window, d, mask=rows)
-        ns = S.note_state_step(ns, _day(tables["notes"], d), d)
+        ns = note_state_frame(ns, _day(tables["notes"], d), d)
         ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
         prev = d
         # the comment state both as a copied view (what the next step reads) and as the stored partitions with
@@ -241,7 +242,7 @@ def test_note_state_keeps_only_the_window():
     }
     st = None
     d0 = date(2025, 1, 1)
-    st = S.note_state_step(
+    st = note_state_frame(
         st,
         pd.DataFrame(
             [mk("a", "2025-01-01 01:00", "2025-01-01 03:00", 5), mk("b", "2024-06-01 01:00", "2025-01-01 03:00", 9)]
@@ -250,9 +251,9 @@ def test_note_state_keeps_only_the_window():
     )
     assert set(st["note_id"]) == {"a", "b"}
     d1 = d0 + timedelta(days=93)
-    st = S.note_state_step(st, None, d1)
+    st = note_state_frame(st, None, d1)
     assert set(st["note_id"]) == {"a"}  # b: old and not observed for 93 days
-    st = S.note_state_step(st, None, d0 + timedelta(days=120))
+    st = note_state_frame(st, None, d0 + timedelta(days=120))
     assert set(st["note_id"]) == set()  # a: published 121 days ago
 
 
@@ -287,25 +288,6 @@ def test_creator_lookup_latest_per_row(seed: int):
     assert (off >= 0).sum() > 100 and (off == -1).sum() > 20 and np.isnan(fol[off >= 0]).any()
 
 
-def test_curve_points_appended_in_one_pass():
-    """`_appended` gives what an np.append per note gives: None, a list, an empty or a stored array each get the
-    new point at the end, as their own float arrays, also for many notes of random lengths."""
-    from kol_pipeline.lib.state import _appended
-
-    rng = np.random.default_rng(3)
-    items = [None, [], [1.0], np.array([1.0, 2.0]), np.empty(0)] + [rng.random(rng.integers(0, 6)) for _ in range(200)]
-    arrays = np.empty(len(items), dtype=object)
-    for i, x in enumerate(items):
-        arrays[i] = x
-    values = rng.random(len(items))
-    got = _appended(arrays, values)
-    assert got.dtype == object and got.shape == (len(items),)
-    for g, x, v in zip(got, items, values):
-        want = np.append(np.asarray(x if x is not None else [], dtype="float64"), v)
-        assert g.dtype == np.float64 and np.array_equal(g, want)
-    assert len(_appended(np.empty(0, dtype=object), np.empty(0))) == 0
-
-
 def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
     """A partition in strictly increasing key order comes back as it is (the same object); otherwise the latest
     crawl per key in key order, as the sort gives it; and `order.renumbered` numbers a selection 0..n-1 without
@@ -334,17 +316,16 @@ def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
 
 
 def test_note_state_step_leaves_its_inputs_unchanged(world):
-    """The step starts from the previous state's columns without copying them (`state._columns_of`): it must only
-    replace columns, never write into the arrays it shares with the previous day's state (which a ranged run has
-    already put in its output) or with the day's notes. Folded in memory, as a ranged run does (no Parquet round
-    trip between days), each input equals its copy taken before the step."""
+    """The step (lib/queries/note_state.sql, given pandas frames) must never write into the previous day's state
+    (which a ranged run has already put in its output) or the day's notes. Folded in memory, as a ranged run does
+    (no Parquet round trip between days), each input equals its copy taken before the step."""
     w, t = world
     prev = None
     for d in S.day_range(w.days[0], w.days[-1])[:8]:
         notes = _day(t["notes"], d)
         notes_before = notes.copy(deep=True)
         prev_before = None if prev is None else _canon(prev, ["note_id"])
-        st = S._with_day(S.note_state_step(prev, notes, d), d)  # as _fold_state: the frame itself, with its day
+        st = S._with_day(note_state_frame(prev, notes, d), d)  # the frame itself, with its day
         _assert_same(notes_before, notes, ["note_id"], f"notes of {d}")
         if prev is not None:
             _assert_same(prev_before, prev, ["note_id"], f"state before {d}")

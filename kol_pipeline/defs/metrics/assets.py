@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
-from kol_pipeline.lib import charts
+from kol_pipeline.lib import charts, duck
 from kol_pipeline.lib import metrics as metrics_lib
 from kol_pipeline.lib import state as state_lib
+from kol_pipeline.lib.queries import note_state as note_state_sql
 from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES
 from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
@@ -279,7 +280,7 @@ def comment_state(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
         "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="note_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
@@ -295,17 +296,35 @@ def note_state(
 ) -> pd.DataFrame:
     """Per note published in the trailing 120 days or observed in the trailing 92: publish time, latest
     observation, the running-maximum curve's last point, E(2/7/30/90) once decided, the curve up to age 30 for the
-    half-life while eng_30d is undecided."""
+    half-life while eng_30d is undecided. By ``lib/queries/note_state.sql``, one day after another on one DuckDB
+    connection, from the stored state of the day before the run (or, when it is missing, from the cleaned
+    partitions of the ``NOTE_WINDOW`` days before it); the states stay Arrow until the one frame returned."""
     settings = metrics_config.to_settings()
-    return _fold_state(
-        context,
-        "note_state",
-        previous,
-        notes,
-        state_lib.NOTE_OBS_COLUMNS,
-        NOTE_WINDOW,
-        lambda prev, prev_day, part, d: state_lib.note_state_step(prev, part, d, settings),
-    )
+    days = run_days(context)
+    before = days[0] - timedelta(days=1)
+    have = set(notes.available())
+    with duck.connect(notes.duck_settings) as con:
+
+        def partition(d: date):
+            k = d.isoformat()
+            return notes.relation(con, note_state_sql.OBS_COLUMNS, start=k, end=k) if k in have else None
+
+        if before.isoformat() in previous.available():
+            context.log.info(f"note_state: continuing from the stored state of {before}")
+            prev = previous.relation(con, note_state_sql.STATE_COLUMNS)
+        else:
+            boot = state_lib.day_range(days[0] - timedelta(days=NOTE_WINDOW), before)
+            stored = [d for d in boot if d.isoformat() in have]
+            context.log.info(
+                f"note_state: no state for {before}; bootstrapping from {len(stored)} stored notes partitions of "
+                f"{boot[0]} .. {boot[-1]}"
+            )
+            boot = boot[boot.index(stored[0]) :] if stored else []  # nothing before the first stored day
+            prev = note_state_sql.last_state(con, None, ((d, partition(d)) for d in boot), settings)
+        states = note_state_sql.note_states(con, prev, ((d, partition(d)) for d in days), settings)
+        res = note_state_sql.as_frame(note_state_sql.as_table(states))
+    per_partition_counts(context, res)
+    return res
 
 
 def _comment_partitions(
