@@ -65,14 +65,12 @@ def _lists(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample():
     """The bundled sample's three states of every day, stored in the warehouse layout."""
     w = planted_world()
-    wh = tmp_path_factory.mktemp("states")
-    r = w.ingest
-    days = MS.write_states(wh, r.notes, r.creators, r.comments, w.last_day, w.settings)
-    assert days[0] == FIRST and days[-1] == LAST
-    return w, wh, days
+    days = S.day_range(FIRST, LAST)
+    assert w.days[0] == FIRST and w.last_day == LAST
+    return w, w.states, days
 
 
 @pytest.fixture(scope="module")
