@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kol_pipeline.lib import duck
@@ -149,3 +151,65 @@ def tier_benchmarks(
         wh = Path(tmp)
         write_states(wh, notes, creators, None, days[-1], settings)
         return tier_benchmarks_of_warehouse(wh, creator_scorecard, days, settings)
+
+
+# ------------------------------------------------------------------------------------- from states in memory
+def _with_snapshot(frame: pd.DataFrame, day: date, table: str | None = None) -> pa.Table:
+    """A state frame of ``day`` as the Arrow table of its stored partition (``table``: through the IO manager's
+    conversion, all its columns), or of just the frame's columns, with snapshot_date."""
+    frame = frame.drop(columns=[c for c in ("snapshot_date",) if c in frame.columns])
+    t = _to_arrow(S._with_day(frame.copy(), day), table) if table else pa.Table.from_pandas(frame, preserve_index=False)
+    if "snapshot_date" in t.column_names:
+        t = t.drop_columns(["snapshot_date"])
+    return t.append_column("snapshot_date", pa.array([day] * len(t), pa.date32()))
+
+
+def note_metrics_of_states(
+    note_state: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    comment_state: pd.DataFrame | None,
+    campaign_posts: pd.DataFrame | None,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+) -> pd.DataFrame:
+    """note_metrics of ``day`` from that day's states in memory: note_state and creator_state as loaded, the
+    comment state as its stored partitions (with snapshot_date and base) or as one folded state."""
+    cs = comment_state
+    if cs is not None and "snapshot_date" not in cs.columns:
+        cs = S._with_day(cs.copy(), day).assign(base=np.int8(1))
+    ids = pd.DataFrame({"snapshot_date": day, "note_id": note_state["note_id"].to_numpy(dtype=object)})
+    with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
+        return NM.note_metrics(
+            con,
+            _with_snapshot(note_state, day, "note_state"),
+            _with_snapshot(creator_state, day, "creator_state"),
+            NM.comment_shares(cs, ids),
+            campaign_posts,
+            [day],
+            settings,
+        )
+
+
+def tier_benchmarks_of_states(
+    creator_scorecard: pd.DataFrame,
+    note_state: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+) -> pd.DataFrame:
+    """tier_benchmarks of ``day`` from that day's scorecard and states in memory (of note_state only the curve's
+    columns are needed)."""
+    sc = creator_scorecard[TB.SCORECARD_COLUMNS].copy()
+    for col in TB.SCORECARD_COLUMNS[3:]:
+        sc[col] = pd.to_numeric(sc[col], errors="coerce").astype("float64")
+    ns = note_state[TB.NOTE_STATE_COLUMNS].copy()
+    ns["engagements"] = pd.to_numeric(ns["engagements"], errors="coerce").astype("float64")
+    with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
+        return TB.tier_benchmarks(
+            con,
+            _with_snapshot(sc, day),
+            _with_snapshot(ns, day),
+            _with_snapshot(creator_state, day, "creator_state"),
+            [day],
+            settings,
+        )

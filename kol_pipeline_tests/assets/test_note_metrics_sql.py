@@ -24,7 +24,6 @@ import pytest
 
 from kol_pipeline.lib import state as S
 from kol_pipeline.lib.schemas import NOTE_METRICS, TIER_BENCHMARKS, TableSpec
-from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
 from kol_pipeline_tests import metric_states as MS
 from kol_pipeline_tests.planted import planted_world
 
@@ -108,30 +107,3 @@ def test_a_ranged_query_gives_each_day_the_rows_of_that_day_alone(sample, ranged
         assert len(alone) > 50
         want = ranged[ranged["snapshot_date"] == d].reset_index(drop=True)
         pd.testing.assert_frame_equal(_lists(alone), _lists(want), check_exact=True)
-
-
-def test_sql_equals_the_former_pandas_functions(sample, ranged):
-    """While both exist: the SQL against lib/state.py's pandas path on every day of the sample."""
-    w, wh, days = sample
-    base = make_base_path(str(wh))
-    keys = [d.isoformat() for d in days]
-    ns = PartitionedInput(base.fs, str(base / "note_state"), "note_state", keys).read(keys)
-    crs = PartitionedInput(base.fs, str(base / "creator_state"), "creator_state", keys).read(keys)
-    handle = PartitionedInput(base.fs, str(base / "comment_state"), "comment_state", keys)
-    cs = handle.read(handle.available(), S.NOTE_SHARE_COMMENT_COLUMNS + S.COMMENT_VIEW_COLUMNS)
-    cp = w.brand["campaign_posts"]
-
-    def of(df, d):
-        return df[df["snapshot_date"] == d]
-
-    old = pd.concat(
-        [
-            S.note_metrics_from_state(
-                of(ns, d), of(crs, d), cs, cp, d, w.settings, comment_rows=S.comment_view_mask(cs, d)[0]
-            )
-            for d in days
-        ],
-        ignore_index=True,
-    )
-    old["crawled_at"] = pd.to_datetime(old["crawled_at"], utc=True).astype("datetime64[ns, UTC]")
-    pd.testing.assert_frame_equal(ranged, old, check_exact=True)

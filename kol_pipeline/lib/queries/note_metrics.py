@@ -22,10 +22,11 @@ import pyarrow.compute as pc
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import NOTE_METRICS, TableSpec
 from kol_pipeline.lib.settings import MetricSettings
-from kol_pipeline.lib.state import NOTE_CREATOR_LOOKBACK, comment_view_mask, key64
+from kol_pipeline.lib.state import comment_view_mask, key64
 
 __all__ = ["NOTE_STATE_COLUMNS", "CREATOR_STATE_COLUMNS", "comment_shares", "note_metrics", "to_frame"]
 
+NOTE_CREATOR_LOOKBACK = 121  # the creator snapshots of D-121 .. D are looked up (offsets into followers_by_day)
 # the note_state columns the query reads (not the curve lists)
 NOTE_STATE_COLUMNS = [
     "note_id",
@@ -143,7 +144,9 @@ def note_metrics(
 def to_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
     """A query's Arrow result as the table's pandas frame: the spec's columns in order, int64 as Int64, float64
     as Float64 (NaN and infinities null), booleans as boolean, dates as ``datetime.date`` objects, text as
-    objects, UTC timestamps as datetime64[ns, UTC]."""
+    objects, UTC timestamps as datetime64[ns, UTC]. No rows: the spec's empty frame (what the pandas path gave)."""
+    if table.num_rows == 0:
+        return spec.empty_frame()
     cols = {}
     for col in spec.columns:
         arr = table.column(col.name)

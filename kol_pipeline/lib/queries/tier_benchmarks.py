@@ -13,10 +13,10 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.queries.note_metrics import to_frame
 from kol_pipeline.lib.schemas import TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings
-from kol_pipeline.lib.state import CURVE_CREATOR_LOOKBACK
 
 __all__ = ["SCORECARD_COLUMNS", "NOTE_STATE_COLUMNS", "CREATOR_STATE_COLUMNS", "tier_benchmarks"]
 
+CURVE_CREATOR_LOOKBACK = 91  # the curve's followers: the latest creator snapshot of D-91 .. D
 SCORECARD_COLUMNS = [
     "user_id",
     "tier",
