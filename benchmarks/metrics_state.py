@@ -194,6 +194,7 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
     from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
     from kol_pipeline.lib.queries.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import _Listing, _read_partitioned, read_table
+    from kol_pipeline_tests import metric_states
 
     d = _day(i)
     k = d.isoformat()
@@ -238,11 +239,12 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         rows["rows_read"] = None
         rows["state_rows"] = {"note_state": len(ns), "comment_state": len(cs), "creator_state": len(crs)}
         lk = S.CreatorLookup(crs)
-        nm = S.note_metrics_from_state(ns, crs, cs, cp, d, lookup=lk)
+        # note_metrics and tier_benchmarks: their SQL over the day's states (lib/queries)
+        nm = metric_states.note_metrics_of_states(ns, crs, cs, cp, d)
         lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         sc = S.scorecard_from_state(nm, crs, cs, None, d, lookup=lk)
         lap["creator_scorecard"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        tb = S.tier_benchmarks_from_state(sc, ns, crs, d, lookup=lk)
+        tb = metric_states.tier_benchmarks_of_states(sc, ns, crs, d)
         lap["tier_benchmarks"] = round(time.perf_counter() - t, 2)
         rows["seconds_by_step"] = lap
     out_dir = wh / f"_bench_{mode}"

@@ -13,8 +13,12 @@ cleaning the ``mediacrawler_snapshot`` asset runs per range), with categories an
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +31,7 @@ from kol_pipeline.lib.landing import batches_for_days, landing_days
 from kol_pipeline.lib.queries import campaign_performance
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+from kol_pipeline_tests import metric_states
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -56,9 +61,18 @@ class PlantedWorld:
     def last_day(self) -> date:
         return self.days[-1]
 
-    def note_metrics(self, days: list[date]) -> pd.DataFrame:
+    @cached_property
+    def states(self) -> Path:
+        """The three states of every day, stored in a warehouse layout (kol_pipeline_tests/metric_states.py), as
+        the note_metrics and tier_benchmarks SQL reads them; built once per world."""
+        wh = Path(tempfile.mkdtemp(prefix="planted_states_"))
+        weakref.finalize(self, shutil.rmtree, wh, True)
         r = self.ingest
-        return metrics.note_metrics(r.notes, r.creators, r.comments, self.brand["campaign_posts"], days, self.settings)
+        metric_states.write_states(wh, r.notes, r.creators, r.comments, self.last_day, self.settings)
+        return wh
+
+    def note_metrics(self, days: list[date]) -> pd.DataFrame:
+        return metric_states.note_metrics_of_warehouse(self.states, self.brand["campaign_posts"], days, self.settings)
 
     def creator_scorecard(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
         r = self.ingest
@@ -67,8 +81,7 @@ class PlantedWorld:
         )
 
     def tier_benchmarks(self, scorecard: pd.DataFrame, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
-        r = self.ingest
-        return metrics.tier_benchmarks(scorecard, note_metrics, r.notes, r.creators, days, self.settings)
+        return metric_states.tier_benchmarks_of_warehouse(self.states, scorecard, days, self.settings)
 
     def campaign_performance(self, note_metrics: pd.DataFrame, days: list[date]) -> pd.DataFrame:
         b, r = self.brand, self.ingest

@@ -41,12 +41,10 @@ from kol_pipeline.lib.comments import normalize_comment
 from kol_pipeline.lib.fastclean import by_value
 from kol_pipeline.lib.longevity import horizon_column
 from kol_pipeline.lib.order import renumbered
-from kol_pipeline.lib.settings import MetricSettings, tier_of
+from kol_pipeline.lib.settings import MetricSettings
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
-NOTE_CREATOR_LOOKBACK = 121  # note_metrics looked up creators of D-121 .. D
 SCORECARD_CREATOR_LOOKBACK = 124  # creator_scorecard: D-124 .. D
-CURVE_CREATOR_LOOKBACK = 91  # tier_benchmarks: D-91 .. D
 COMMENT_KEEP_DAYS = 121  # note_metrics loaded comments of D-121 .. D
 NULL_FOLLOWERS = -1.0  # a snapshot whose follower count is null (NaN means no snapshot)
 _EPOCH_DAY = date(1970, 1, 1)
@@ -54,8 +52,6 @@ HORIZONS = M.HORIZONS
 
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
 COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
-# The comment state's columns each consumer reads (the state holds one row per comment of 122 days).
-NOTE_SHARE_COMMENT_COLUMNS = ["lt_note_key", "lt_cnt", "lt_sub"]
 SCORECARD_COMMENT_COLUMNS = ["note_key", "last_sd", "norm_key", "top_first", "top_sub_first"]
 _LATEST = [
     "user_id",
@@ -861,68 +857,6 @@ def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
     return st
 
 
-# ======================================================================================== metrics from state
-def note_metrics_from_state(
-    note_state: pd.DataFrame,
-    creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
-    campaign_posts: pd.DataFrame | None,
-    day: date,
-    settings: MetricSettings = MetricSettings(),
-    lookup: CreatorLookup | None = None,
-    comment_rows: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """note_metrics rows of ``day`` from the three states of that day. ``comment_rows``: when given, the rows of
-    ``comment_state`` that form the state (``comment_view_mask`` over stored partitions; no copy of the rest)."""
-    st = _normalize_note_state(_without_day(note_state))
-    d = _ts(day)
-    window = int(settings.note_window_days)
-    lo_day = np.maximum(st["first_sd"].to_numpy(dtype="datetime64[ns]"), st["pub_day"].to_numpy(dtype="datetime64[ns]"))
-    sel = (
-        st["pub_day"].notna()
-        & st["first_sd"].notna()
-        & (lo_day <= d.to_datetime64())
-        & (st["pub_day"] >= d - pd.Timedelta(days=window - 1))
-    )
-    keep = sel.to_numpy()
-    if not keep.any():
-        return M.NOTE_METRICS.empty_frame()
-    # the columns used, then the rows: one copy of those columns (the rows of the whole state, curve lists
-    # included, were copied, then the columns twice more); none when every note is in the window
-    pairs = _columns_of(
-        st,
-        [
-            "note_id",
-            "user_id",
-            "published_at",
-            "pub_day",
-            "crawled_at",
-            "age_days",
-            "likes",
-            "saves",
-            "comments",
-            "shares",
-            "engagements",
-            "category",
-            "brands",
-            "is_disclosed",
-            "half_life_days",
-            *[_h(h) for h in HORIZONS],
-        ],
-    )
-    pairs = renumbered(pairs if keep.all() else pairs[keep])
-    pairs["D"] = d
-    pairs["D"] = pairs["D"].astype("datetime64[ns]")
-    lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
-    rows = lk.rows(pairs["user_id"])
-    followers, _ = lk.latest(rows, NOTE_CREATOR_LOOKBACK)
-    t7 = M._shanghai_day(pairs["published_at"] + pd.Timedelta(days=7))
-    target = ((d - t7).dt.days).to_numpy(dtype="int64")
-    f7 = lk.nearest(rows, target, int(settings.nearest_snapshot_days), NOTE_CREATOR_LOOKBACK)
-    sub = _note_comment_share(_without_day(comment_state), pairs["note_id"], comment_rows)
-    return M.finish_note_metrics(pairs, followers, f7, sub, campaign_posts, settings)
-
-
 def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
     """Share of substantive comments among the top-level comments of each note (by the note of their latest
     top-level snapshot); NaN when none. Only the state's rows of the notes asked for are summed (a hash probe per
@@ -1127,79 +1061,6 @@ def _creator_comment_stats_state(
     pick = lambda a: np.where(pu >= 0, a[np.maximum(pu, 0)], 0.0)  # noqa: E731
     out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top), "n_top_sub": pick(n_top_sub)})
     return out.fillna(0.0).round(9)
-
-
-# the note_state columns the tier_benchmarks curve reads (the asset loads only these, not the curve lists)
-CURVE_NOTE_COLUMNS = ["user_id", "last_sd", "age_days", "engagements", "category"]
-
-
-def curve_points_from_state(
-    note_state: pd.DataFrame,
-    day: date,
-    settings: MetricSettings = MetricSettings(),
-    lookup: CreatorLookup | None = None,
-    creator_state: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """tier_benchmarks curve points of ``day``: every note's latest observation if made in the trailing
-    curve_window_days, engagements / the author's latest followers. Reads only ``CURVE_NOTE_COLUMNS`` of the
-    state (as stored or as a step made it: each column converted as `_normalize_note_state` converts it)."""
-    st = _without_day(note_state)
-    d = _ts(day)
-    cw = int(settings.curve_window_days)
-    last = _dt64(st["last_sd"]) if len(st) else np.zeros(0, dtype="datetime64[ns]")
-    age = pd.Series(st["age_days"]).astype("float64").to_numpy()
-    keep = np.flatnonzero(
-        (last >= (d - pd.Timedelta(days=cw - 1)).to_datetime64()) & (last <= d.to_datetime64()) & (age >= 0)
-    )
-    users = st["user_id"].astype(object).to_numpy()[keep]
-    lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
-    fol, _ = lk.latest(lk.rows(users), CURVE_CREATOR_LOOKBACK)
-    eng = M._num(st["engagements"])[keep]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(fol > 0, eng / np.where(fol > 0, fol, 1.0), np.nan)
-    D = pd.Series(d, index=range(len(keep))).astype("datetime64[ns]")
-    return pd.DataFrame(
-        {
-            "D": D.to_numpy(),
-            "tier": tier_of(pd.Series(fol), settings.tier_bounds).to_numpy(),
-            "category": st["category"].astype(object).to_numpy()[keep],
-            "age_days": age[keep],
-            "ratio": ratio,
-        }
-    )
-
-
-def tier_benchmarks_from_state(
-    scorecard_day: pd.DataFrame,
-    note_state: pd.DataFrame,
-    creator_state: pd.DataFrame,
-    day: date,
-    settings: MetricSettings = MetricSettings(),
-    lookup: CreatorLookup | None = None,
-) -> pd.DataFrame:
-    cp = curve_points_from_state(note_state, day, settings, lookup, creator_state)
-    return M.tier_benchmarks(scorecard_day, None, None, None, [day], settings, curve_points=cp)
-
-
-def tier_benchmarks_from_states(
-    scorecard: pd.DataFrame,
-    curve_points: Iterable[tuple[date, pd.DataFrame]],
-    settings: MetricSettings = MetricSettings(),
-    batch_rows: int = FINISH_BATCH_ROWS,
-) -> pd.DataFrame:
-    """tier_benchmarks rows of several days, in day order, from the scorecard rows of those days and each
-    (day, ``curve_points_from_state`` of that day): one ``M.tier_benchmarks`` per batch of days
-    (``FINISH_BATCH_ROWS``), which groups by day, so each day's rows are those of ``tier_benchmarks_from_state``
-    of that day (a call per day cost a ranged run 0.04 s a day of pandas overhead under cProfile on small data)."""
-    out = []
-    for got in _batches(curve_points, lambda dp: len(dp[1]), batch_rows):
-        days = [d for d, _ in got]
-        cp = pd.concat([c for _, c in got], ignore_index=True) if len(got) > 1 else got[0][1]
-        # M.tier_benchmarks takes the scorecard rows of ``days`` only
-        out.append(M.tier_benchmarks(scorecard, None, None, None, days, settings, curve_points=cp))
-    if not out:
-        return M.TIER_BENCHMARKS.empty_frame()
-    return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
 
 
 # ================================================================================================ folding

@@ -4,7 +4,7 @@ duplicates / quarantined per ingested kind, the landing files not read, the chec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import dagster as dg
@@ -12,6 +12,7 @@ import dagster as dg
 from kol_pipeline.lib.schemas import summary_tables
 
 
+@dataclass
 class RunSummary:
     days: list[date] = field(default_factory=list)
     runs: int = 0

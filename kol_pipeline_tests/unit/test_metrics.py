@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib.metrics import creator_scorecard, note_metrics, tier_benchmarks
+from kol_pipeline.lib.metrics import creator_scorecard
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS, conform
 from kol_pipeline.lib.settings import MetricSettings
+from kol_pipeline_tests.metric_states import note_metrics, tier_benchmarks  # the states, then the SQL
 
 SH = "Asia/Shanghai"
 REAL = Path("/work/shared/real/mediacrawler_mf_koc")

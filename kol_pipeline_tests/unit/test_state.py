@@ -15,9 +15,11 @@ import pytest
 
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib import state as S
+from kol_pipeline.lib.queries import tier_benchmarks as TB
 from kol_pipeline.lib.queries.note_state import note_state_frame
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+from kol_pipeline_tests import metric_states as MS
 from kol_pipeline_tests.planted import planted_world
 
 
@@ -107,12 +109,11 @@ def _outputs(w, tables, d, ns, cs, crs, stored=None):
     ``stored`` is given, else from the copied view ``cs``."""
     cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
     cs, rows = stored if stored is not None else (cs, None)
-    nm = S.note_metrics_from_state(ns, crs, cs, cp, d, comment_rows=rows)
+    # note_metrics and tier_benchmarks are SQL over the states (kol_pipeline_tests/metric_states.py)
+    nm = MS.note_metrics_of_states(ns, crs, cs, cp, d)
     sc = S.scorecard_from_state(nm, crs, cs, rc, d, comment_rows=rows)
     # tier_benchmarks reads only the curve's columns of the stored note_state (the asset's input metadata)
-    curve_cols = [c for c in ns.columns if c in S.CURVE_NOTE_COLUMNS or c == "snapshot_date"]
-    assert len(curve_cols) == len(S.CURVE_NOTE_COLUMNS) + ("snapshot_date" in ns.columns)
-    tb = S.tier_benchmarks_from_state(sc, ns[curve_cols], crs, d)
+    tb = MS.tier_benchmarks_of_states(sc, ns[list(TB.NOTE_STATE_COLUMNS)], crs, d)
     return nm, sc, tb
 
 
@@ -174,28 +175,24 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     w, _ = world
     rc = w.brand["rate_card"]
     days = list(folded)
-    parts, points = [], []
+    parts = []
     for d in days:
         ns, _, crs, _, (window, rows) = folded[d]
         parts.append(S.scorecard_parts(daily[d][0], crs, window, d, comment_rows=rows))
-        points.append((d, S.curve_points_from_state(ns[list(S.CURVE_NOTE_COLUMNS)], d, creator_state=crs)))
     want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)
     want_tb = pd.concat([daily[d][2] for d in days], ignore_index=True)
     got_sc = S.scorecards_from_states(parts, rc)
     pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
-    got_tb = S.tier_benchmarks_from_states(got_sc, points)
+    # tier_benchmarks of every day in one query (SQL over the stored states; kol_pipeline_tests/metric_states.py)
+    got_tb = MS.tier_benchmarks_of_warehouse(w.states, got_sc, days)
     pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
     # in batches of a few days each (what a ranged run of large days does): the same rows
     small = 3 * max(len(p.pairs) + len(p.nm) for p in parts if p is not None)
     pd.testing.assert_frame_equal(
         S.scorecards_from_states(iter(parts), rc, batch_rows=small), want_sc, check_exact=True
     )
-    small = 3 * max(len(c) for _, c in points)
-    pd.testing.assert_frame_equal(
-        S.tier_benchmarks_from_states(got_sc, iter(points), batch_rows=small), want_tb, check_exact=True
-    )
-    sizes = [len(b) for b in S._batches(points, lambda dp: len(dp[1]), small)]
-    assert len(sizes) > 10 and sum(sizes) == len(points) and max(sizes) >= 3
+    sizes = [len(b) for b in S._batches(parts, lambda p: len(p.pairs) + len(p.nm), small)]
+    assert len(sizes) > 10 and sum(sizes) == len(parts) and max(sizes) >= 3
     # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
     per_day = got_sc.groupby("snapshot_date").size()
     assert len(per_day) >= 120 and got_sc["rank_in_tier_category"].eq(1).sum() >= len(per_day)

@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import charts, duck
-from kol_pipeline.lib import metrics as metrics_lib
 from kol_pipeline.lib import state as state_lib
+from kol_pipeline.lib.queries import note_metrics as nm_query
 from kol_pipeline.lib.queries import note_state as note_state_sql
+from kol_pipeline.lib.queries import tier_benchmarks as tb_query
 from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES
 from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
@@ -362,10 +363,10 @@ def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.Dat
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
-        "note_state": dg.AssetIn(),
-        "creator_state": dg.AssetIn(),
+        "note_state": dg.AssetIn(metadata=LAZY),
+        "creator_state": dg.AssetIn(metadata=LAZY),
         "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata=LAZY),
         "campaign_posts": dg.AssetIn(metadata={"columns": ["note_id"]}),
     },
@@ -375,30 +376,25 @@ def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.Dat
 def note_metrics(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
-    note_state: pd.DataFrame,
-    creator_state: pd.DataFrame,
+    note_state: PartitionedInput,
+    creator_state: PartitionedInput,
     comment_state: PartitionedInput,
     campaign_posts: pd.DataFrame,
 ) -> pd.DataFrame:
     """Engagement curve and longevity of every note published in the trailing 120 days, as of the day:
     eng_2d/7d/30d/90d (interpolated, null when no observation is within 2 days), er_7d, save_to_like,
-    share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share."""
+    share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share. One SQL query
+    (kol_pipeline/lib/queries/note_metrics.sql) over the states of the run's days, on a DuckDB connection bounded
+    by the IO manager's duckdb_config; the comment shares from the stored comment_state (lib/queries/note_metrics.py
+    comment_shares)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    comment_state = _comment_partitions(comment_state, days, state_lib.NOTE_SHARE_COMMENT_COLUMNS)
-    parts = [
-        state_lib.note_metrics_from_state(
-            _of_day(note_state, d, days),
-            _of_day(creator_state, d, days),
-            comment_state,
-            campaign_posts,
-            d,
-            settings,
-            comment_rows=_comment_rows(comment_state, d),
-        )
-        for d in days
-    ]
-    out = pd.concat(parts, ignore_index=True) if parts else metrics_lib.NOTE_METRICS.empty_frame()
+    comments = _comment_partitions(comment_state, days, nm_query.COMMENT_SHARE_COLUMNS)
+    with duck.connect(note_state.duck_settings) as con:
+        notes = note_state.relation(con, columns=nm_query.NOTE_STATE_COLUMNS)
+        shares = nm_query.comment_shares(comments, notes.project("snapshot_date, note_id").df())
+        creators = creator_state.relation(con, columns=nm_query.CREATOR_STATE_COLUMNS)
+        out = nm_query.note_metrics(con, notes, creators, shares, campaign_posts, days, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
@@ -488,11 +484,11 @@ def creator_scorecard(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
-        "creator_scorecard": dg.AssetIn(),
-        "note_state": dg.AssetIn(metadata={"columns": state_lib.CURVE_NOTE_COLUMNS}),  # not the curve lists
-        "creator_state": dg.AssetIn(),
+        "creator_scorecard": dg.AssetIn(metadata=LAZY),
+        "note_state": dg.AssetIn(metadata=LAZY),
+        "creator_state": dg.AssetIn(metadata=LAZY),
     },
     op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("tier_benchmarks")},
@@ -500,24 +496,24 @@ def creator_scorecard(
 def tier_benchmarks(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
-    creator_scorecard: pd.DataFrame,
-    note_state: pd.DataFrame,
-    creator_state: pd.DataFrame,
+    creator_scorecard: PartitionedInput,
+    note_state: PartitionedInput,
+    creator_state: PartitionedInput,
 ) -> pd.DataFrame:
     """Per tier x category (and `all`): p25/median/p75 of creators' er_7d, save_to_like, half-life and CPE, and the
-    cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single crawls."""
+    cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single
+    crawls. One SQL query (kol_pipeline/lib/queries/tier_benchmarks.sql) over the run's days."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    points = (
-        (
-            d,
-            state_lib.curve_points_from_state(
-                _of_day(note_state, d, days), d, settings, creator_state=_of_day(creator_state, d, days)
-            ),
+    with duck.connect(note_state.duck_settings) as con:
+        out = tb_query.tier_benchmarks(
+            con,
+            creator_scorecard.relation(con, columns=tb_query.SCORECARD_COLUMNS),
+            note_state.relation(con, columns=tb_query.NOTE_STATE_COLUMNS),  # not the curve lists
+            creator_state.relation(con, columns=tb_query.CREATOR_STATE_COLUMNS),
+            days,
+            settings,
         )
-        for d in days
-    )
-    out = state_lib.tier_benchmarks_from_states(creator_scorecard, points, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
