@@ -36,9 +36,11 @@ latest_top AS (  -- its latest top-level snapshot of the day
     SELECT * FROM c WHERE top_level
     QUALIFY row_number() OVER (PARTITION BY comment_id ORDER BY crawled_at DESC NULLS FIRST, seq DESC) = 1
 ),
-prev AS (  -- the state of the day before, of the day's comments only
-    SELECT v.* FROM comment_view(CAST($day AS DATE) - 1, CAST($day AS DATE) - 1 - $keep_days) AS v
-    SEMI JOIN latest ON latest.comment_id = v.comment_id
+prev AS (  -- the state of the day before (comment_view), of the day's comments only: their rows the view reads,
+           -- and of a comment with several, the one of the latest partition (the view's choice)
+    SELECT r.* FROM comment_view_read(CAST($day AS DATE) - 1, CAST($day AS DATE) - 1 - $keep_days) AS r
+    SEMI JOIN latest ON latest.comment_id = r.comment_id
+    QUALIFY row_number() OVER (PARTITION BY r.comment_id ORDER BY r.snapshot_date DESC) = 1
 )
 SELECT
     l.comment_id,

@@ -16,7 +16,7 @@
 -- comment_view_cost(day, since): rows_read (the rows comment_view reads) and superseded (rows read that a later
 --   row of the same comment replaces): comment_state stores a base when superseded > rows_read - superseded.
 CREATE OR REPLACE TEMP MACRO comment_view_read(day, since) AS TABLE
-    WITH win AS (
+    WITH win AS NOT MATERIALIZED (
         SELECT * FROM comment_state WHERE snapshot_date BETWEEN since AND day
     ),
     start AS (
@@ -27,7 +27,7 @@ CREATE OR REPLACE TEMP MACRO comment_view_read(day, since) AS TABLE
     WHERE win.snapshot_date >= start.first_read AND win.last_sd >= since;
 
 CREATE OR REPLACE TEMP MACRO comment_view(day, since) AS TABLE
-    WITH rd AS (
+    WITH rd AS NOT MATERIALIZED (
         SELECT * FROM comment_view_read(day, since)
     ),
     latest AS (  -- comments seen again after their first partition read: their latest partition
@@ -35,7 +35,8 @@ CREATE OR REPLACE TEMP MACRO comment_view(day, since) AS TABLE
     )
     SELECT rd.comment_id, rd.note_id, rd.first_sd, rd.last_sd, rd.norm_text, rd.top_first, rd.top_sub_first,
            rd.lt_note_id, rd.lt_sub
-    FROM rd ANTI JOIN latest ON latest.comment_id = rd.comment_id AND rd.snapshot_date < latest.latest_sd;
+    FROM rd LEFT JOIN latest ON latest.comment_id = rd.comment_id
+    WHERE latest.latest_sd IS NULL OR rd.snapshot_date >= latest.latest_sd;
 
 CREATE OR REPLACE TEMP MACRO comment_view_cost(day, since) AS TABLE
     SELECT count(*) AS rows_read, count(*) FILTER (WHERE continues) AS superseded
