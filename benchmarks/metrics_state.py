@@ -32,6 +32,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.queries import comment_state as Q
+
 START = date(2025, 1, 1)
 PART = "part-0.parquet"
 
@@ -153,6 +156,32 @@ def _day(i: int) -> date:
     return START + timedelta(days=i)
 
 
+def _stored_comments(con, wh: Path, d: date):
+    """The stored comment_state partitions of the 122 days up to ``d`` as a relation (None: none)."""
+    files = [
+        str(f)
+        for f in sorted((wh / "comment_state").glob("snapshot_date=*/*.parquet"))
+        if (d - timedelta(days=121)).isoformat() <= f.parent.name.split("=")[1] <= d.isoformat()
+    ]
+    if not files:
+        return None
+    return con.sql(
+        "SELECT * FROM read_parquet($f, hive_partitioning = true, hive_types = {'snapshot_date': DATE})",
+        params={"f": files},
+    )
+
+
+def _comment_state_day(wh: Path, d: date, comments: pd.DataFrame) -> pd.DataFrame:
+    """The comment_state partition of ``d`` (lib/queries/comment_state.py) continuing the stored ones."""
+    with duck.connect() as con:
+        stored = _stored_comments(con, wh, d - timedelta(days=1))
+        Q.use_stored(con, stored)
+        ((_, rows, base),) = Q.state_partitions(con, [d], {d: comments}.get, base_first=stored is None)
+    out = rows.to_pandas()
+    out["base"] = base
+    return out
+
+
 def states(wh: Path, days: int | None, only: str | None = None) -> None:
     from kol_pipeline.lib import state as S
     from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
@@ -169,12 +198,12 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
         if only in (None, "creator_state"):
             crs = S.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[S.CREATOR_COLUMNS], d)
         if only in (None, "comment_state"):
-            cs = S.comment_state_step(cs, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS], d)
+            cs = _comment_state_day(wh, d, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS])
         if only in (None, "note_state"):
             ns = note_state_frame(ns, read_table(str(wh), "notes", k, k)[NS_OBS_COLUMNS], d)
         prev = d
         for name, st in (("note_state", ns), ("comment_state", cs), ("creator_state", crs)):
-            if st is not None:
+            if st is not None and (name != "comment_state" or len(st)):
                 _write(wh, name, d, S._with_day(st, d))
         if i % 10 == 0:
             print(
@@ -226,10 +255,9 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         ns = note_state_frame(S._without_day(part("note_state", prev)), part("notes", k, NS_OBS_COLUMNS), d)
         _write(wh / "_bench_states", "note_state", d, S._with_day(ns, d))
         lap["note_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        cs = S.comment_state_step(
-            S._without_day(part("comment_state", prev)), part("comments", k, S.COMMENT_COLUMNS), d
-        )
-        _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
+        cs = _comment_state_day(wh, d, part("comments", k, S.COMMENT_COLUMNS))
+        if len(cs):
+            _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
         lap["comment_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         crs = S.creator_state_step(
             S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, S.CREATOR_COLUMNS), d
@@ -239,10 +267,15 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         rows["rows_read"] = None
         rows["state_rows"] = {"note_state": len(ns), "comment_state": len(cs), "creator_state": len(crs)}
         lk = S.CreatorLookup(crs)
-        # note_metrics and tier_benchmarks: their SQL over the day's states (lib/queries)
-        nm = metric_states.note_metrics_of_states(ns, crs, cs, cp, d)
-        lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        sc = S.scorecard_from_state(nm, crs, cs, None, d, lookup=lk)
+        with duck.connect() as con:
+            rel = _stored_comments(con, wh, d)
+            stored = None if rel is None else rel.to_arrow_table()  # read by note_metrics' own connection too
+            # note_metrics and tier_benchmarks: their SQL over the day's states (lib/queries)
+            nm = metric_states.note_metrics_of_states(ns, crs, stored, cp, d)
+            lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
+            Q.use_stored(con, stored)
+            stats = lambda owners: Q.creator_comment_stats(con, owners, d, 90)  # noqa: E731
+            sc = S.scorecard_from_state(nm, crs, stats, None, d, lookup=lk)
         lap["creator_scorecard"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         tb = metric_states.tier_benchmarks_of_states(sc, ns, crs, d)
         lap["tier_benchmarks"] = round(time.perf_counter() - t, 2)

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib import state as S
+from kol_pipeline.lib.queries import comment_state as CS
 from kol_pipeline.lib.queries import note_metrics as NM
 from kol_pipeline.lib.queries import tier_benchmarks as TB
 from kol_pipeline.lib.queries.note_state import note_state_frame
@@ -70,8 +70,11 @@ def write_states(
         _write(wh, "creator_state", d, crs.copy())
         _write(wh, "note_state", d, ns.copy())
         prev = d
-    for d, rows in S.comment_state_partitions(None, days, k.get, 0, True):
-        _write(wh, "comment_state", d, rows)
+    with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
+        CS.use_stored(con, None)
+        for d, rows, base in CS.state_partitions(con, days, k.get, base_first=True):
+            if rows.num_rows:
+                _write(wh, "comment_state", d, rows.to_pandas().assign(base=base))
     return days
 
 
@@ -90,12 +93,10 @@ def note_metrics_of_warehouse(
     """What the note_metrics asset computes for a run of ``days`` (ascending) over the states stored in ``wh``."""
     days = sorted(set(days))
     view = S.day_range(days[0] - timedelta(days=S.COMMENT_KEEP_DAYS), days[-1])
-    cs = _handle(wh, "comment_state", view)
-    keys = cs.available()
-    comments = cs.read(keys, NM.COMMENT_SHARE_COLUMNS + S.COMMENT_VIEW_COLUMNS) if keys else None
     with duck.connect(con_settings or duck.DuckSettings(memory_limit="512MB")) as con:
+        CS.use_stored(con, _handle(wh, "comment_state", view).relation(con, columns=CS.STORED_COLUMNS))
         ns = _handle(wh, "note_state", days).relation(con, columns=NM.NOTE_STATE_COLUMNS)
-        shares = NM.comment_shares(comments, ns.project("snapshot_date, note_id").df())
+        shares = NM.comment_shares(con, ns.project("snapshot_date, note_id").df())
         crs = _handle(wh, "creator_state", days).relation(con, columns=NM.CREATOR_STATE_COLUMNS)
         return NM.note_metrics(con, ns, crs, shares, campaign_posts, days, settings)
 
@@ -174,17 +175,15 @@ def note_metrics_of_states(
     settings: MetricSettings = MetricSettings(),
 ) -> pd.DataFrame:
     """note_metrics of ``day`` from that day's states in memory: note_state and creator_state as loaded, the
-    comment state as its stored partitions (with snapshot_date and base) or as one folded state."""
-    cs = comment_state
-    if cs is not None and "snapshot_date" not in cs.columns:
-        cs = S._with_day(cs.copy(), day).assign(base=np.int8(1))
+    comment state as its stored partitions (with snapshot_date and base; lib/queries/comment_state.py)."""
     ids = pd.DataFrame({"snapshot_date": day, "note_id": note_state["note_id"].to_numpy(dtype=object)})
     with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
+        CS.use_stored(con, comment_state)
         return NM.note_metrics(
             con,
             _with_snapshot(note_state, day, "note_state"),
             _with_snapshot(creator_state, day, "creator_state"),
-            NM.comment_shares(cs, ids),
+            NM.comment_shares(con, ids),
             campaign_posts,
             [day],
             settings,

@@ -481,36 +481,27 @@ CREATOR_STATE = TableSpec(
 COMMENT_STATE = TableSpec(
     "comment_state",
     "Per day: the comments seen that day with their state (a delta), or, in a base partition, every comment seen "
-    "in the trailing 122 days; fixed-width numbers only: 64-bit keys (lib/state.py key64) stand for ids and texts.",
+    "in the trailing 122 days; keyed by the real comment ids (lib/queries/comment_state.sql).",
     _cols(
         SNAPSHOT,
-        ("comment_key", I64, "64-bit key of comment_id"),
-        ("note_key", I64, "64-bit key of the note_id of its first snapshot"),
-        ("first_sd", DAY_NO, "first snapshot day (days since 1970-01-01)"),
-        ("last_sd", DAY_NO, "latest snapshot day (days since 1970-01-01)"),
-        ("norm_key", I64, "64-bit key of the normalized text of the first snapshot; 0 = empty (never a duplicate)"),
-        ("top_first", FLAG, "1 when the first snapshot is top-level with a known is_substantive, else 0"),
-        ("top_sub_first", FLAG, "1 when the first snapshot is top-level and substantive, else 0"),
-        ("lt_note_key", I64, "64-bit key of the note of the latest top-level snapshot (0: never top-level)"),
-        ("lt_cnt", FLAG, "1 when that snapshot has a known is_substantive, 0 when not, -1: never top-level"),
-        ("lt_sub", FLAG, "1 when it is substantive, else 0"),
+        ("comment_id", STR, "XHS comment id"),
+        ("note_id", STR, "note_id of its first snapshot (the note it was first seen on)"),
+        ("first_sd", DATE, "first snapshot day of this life of the comment"),
+        ("last_sd", DATE, "latest snapshot day"),
+        ("norm_text", STR, "normalized text of the first snapshot (lib/comments.normalize_comment); null when empty"),
+        ("top_first", BOOL, "the first snapshot is top-level with a known is_substantive"),
+        ("top_sub_first", BOOL, "the first snapshot is top-level and substantive"),
+        ("lt_note_id", STR, "note_id of its latest top-level snapshot; null: never seen top-level"),
+        ("lt_sub", BOOL, "is_substantive of that snapshot (null: unknown, or never top-level)"),
         (
             "base",
-            FLAG,
-            "1 in a base partition (the whole state of its day), 0 in a delta (the comments seen that "
-            "day); the state of a day is a view over the trailing 122 partitions (docs/metrics.md)",
-        ),
-        (
-            "base_sd",
-            DAY_NO,
-            "the day (days since 1970-01-01) of the latest base at or before this partition when it "
-            "was written: where the view of its day starts reading (its own day in a base)",
+            BOOL,
+            "true in a base partition (the whole state of its day), false in a delta (the comments seen that "
+            "day); the state of a day is the view over the trailing 122 partitions from the latest base on "
+            "(lib/queries/comment_view.sql)",
         ),
     ),
-    keys=("comment_key", "snapshot_date"),
-    numpy_ints=True,
-    plain_columns=("comment_key", "note_key", "norm_key", "lt_note_key"),
-    day_categorical=True,
+    keys=("comment_id", "snapshot_date"),
     layer="state",
 )
 

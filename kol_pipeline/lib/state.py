@@ -7,18 +7,14 @@ Three compact states, each computed from the previous day's state plus that day'
   trailing 92 days (the tier_benchmarks curve): publish time (first observed), first/last snapshot day, the latest
   observation, the last point of the running-maximum curve, E(h) for h = 2, 7, 30, 90 once the observation at or
   above h has been crawled (with the day it became known), and the curve points up to the first one at or above
-  age 30 (for half_life_days) until eng_30d is decided. Computed by SQL: lib/queries/note_state.sql (its
-  Python glue lib/queries/note_state.py); what is left here reads it (``note_metrics_from_state``,
-  ``curve_points_from_state``).
+  age 30 (for half_life_days) until eng_30d is decided.
 - ``creator_state``: one row per creator with a snapshot in the trailing 125 days: the latest nickname and day,
   and ``followers_by_day``, a 125-long array whose element i is the followers of the snapshot of day D - i (NaN:
   no snapshot that day; -1: a snapshot whose follower count is null). Every creator look-up of the metrics (the
   latest snapshot, the snapshot nearest to t7 or to D - 30 within 3 days, consecutive snapshots for
   follower_spike) is an index into that array.
-- ``comment_state``: one row per comment seen in the trailing 122 days, as fixed-width numbers only: 64-bit keys
-  of its id, note and first snapshot's normalized text, first and last snapshot day, the class flags of its first
-  snapshot, and its latest top-level snapshot's note and is_substantive. It is stored as each day's sightings (a
-  delta) with a base now and then, and read as a view over the trailing 122 partitions (``comment_view``).
+- ``comment_state`` is DuckDB SQL keyed by the real ids (lib/queries/comment_state.py); the metrics here take its
+  two per-day inputs as functions: ``CommentShare`` (note_metrics) and ``CommentStats`` (creator_scorecard).
 
 The ``*_from_state`` functions turn the states of one day D into exactly the rows the window functions of
 lib/metrics.py give for D (both end in the same ``finish_*`` code). Pure pandas/numpy, no dagster import.
@@ -37,22 +33,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kol_pipeline.lib import metrics as M
-from kol_pipeline.lib.comments import normalize_comment
-from kol_pipeline.lib.fastclean import by_value
 from kol_pipeline.lib.longevity import horizon_column
 from kol_pipeline.lib.order import renumbered
+from kol_pipeline.lib.queries import comment_state as comment_queries
 from kol_pipeline.lib.settings import MetricSettings
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
 SCORECARD_CREATOR_LOOKBACK = 124  # creator_scorecard: D-124 .. D
-COMMENT_KEEP_DAYS = 121  # note_metrics loaded comments of D-121 .. D
+COMMENT_KEEP_DAYS = comment_queries.KEEP_DAYS  # the comment state holds the comments seen in D-121 .. D
 NULL_FOLLOWERS = -1.0  # a snapshot whose follower count is null (NaN means no snapshot)
 _EPOCH_DAY = date(1970, 1, 1)
 HORIZONS = M.HORIZONS
 
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
-COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
-SCORECARD_COMMENT_COLUMNS = ["note_key", "last_sd", "norm_key", "top_first", "top_sub_first"]
+COMMENT_COLUMNS = comment_queries.COMMENT_COLUMNS
 _LATEST = [
     "user_id",
     "crawled_at",
@@ -293,63 +287,6 @@ class CreatorLookup:
         return pd.DataFrame({"user_id": self.users.to_numpy()[r[cand]], "sd": sd, "prev_sd": psd})
 
 
-# ============================================================================================ comment_state
-def key64(values) -> np.ndarray:
-    """64-bit keys of ids or texts (pandas' fixed-key hash: the same on every run and machine). The comment state
-    keeps these instead of strings: a day then reads fixed-width columns only."""
-    arr = np.asarray(pd.Series(values, dtype=object).astype(str).to_numpy(), dtype=object)
-    return pd.util.hash_array(arr, categorize=False).view("int64") if len(arr) else np.empty(0, dtype="int64")
-
-
-# The comment state's columns and their numpy types: 44 bytes a comment (days as int32 day numbers, flags as int8;
-# lt_cnt -1 = never top-level). It was 80 bytes with timestamps and float flags, and every day reads, copies and
-# writes the whole state (24 M rows at 100,000 notes a day).
-COMMENT_STATE_DTYPES = {
-    "comment_key": "int64",
-    "note_key": "int64",
-    "first_sd": "int32",
-    "last_sd": "int32",
-    "norm_key": "int64",
-    "top_first": "int8",
-    "top_sub_first": "int8",
-    "lt_note_key": "int64",
-    "lt_cnt": "int8",
-    "lt_sub": "int8",
-}
-_DAY_COLS = ("first_sd", "last_sd")
-
-
-def empty_comment_state() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COMMENT_STATE_DTYPES.items()})
-
-
-def day_number(d: date) -> int:
-    """A day as days since 1970-01-01 (comment_state's first_sd / last_sd)."""
-    return (d - _EPOCH_DAY).days
-
-
-def _state_days(s: pd.Series) -> np.ndarray:
-    """A comment_state day column as int32 day numbers (also from the timestamps a state stored before them)."""
-    if s.dtype.kind in "iu":
-        return s.to_numpy(dtype="int32")
-    return _dt64(s).astype("datetime64[D]").astype("int64").astype("int32")
-
-
-# What a NaN flag of a state stored in the former float format becomes: a comment never seen top-level had NaN in
-# lt_cnt and lt_sub, now -1 in lt_cnt and 0 in lt_sub.
-_FORMER_NULL_FLAG = {"top_first": 0, "top_sub_first": 0, "lt_cnt": -1, "lt_sub": 0}
-_FLAG_COLS = tuple(_FORMER_NULL_FLAG)
-
-
-def _state_flags(cs: pd.DataFrame, column: str) -> np.ndarray:
-    """A comment_state flag column as int8 (also from the floats of a state stored before the int8 flags)."""
-    s = cs[column]
-    if s.dtype.kind in "iu":
-        return s.to_numpy(dtype="int8")
-    values = s.to_numpy(dtype="float64", na_value=np.nan)
-    return np.nan_to_num(values, nan=float(_FORMER_NULL_FLAG[column])).astype("int8")
-
-
 def _dt64(s: pd.Series) -> np.ndarray:
     """Day columns (datetime64 of any unit, or date objects) as datetime64[ns] values."""
     if s.dtype == object:
@@ -359,431 +296,7 @@ def _dt64(s: pd.Series) -> np.ndarray:
     return pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
 
 
-_INT_COLS = ("comment_key", "note_key", "norm_key", "lt_note_key")
-
-
-def _latest_per_comment(c: pd.DataFrame) -> pd.DataFrame:
-    """``_latest_of_day`` by comment_id, without sorting when every comment_id occurs once (the usual day)."""
-    if c["comment_id"].is_unique:
-        return c
-    return _latest_of_day(c, "comment_id")
-
-
-def _comment_day(comments_day: pd.DataFrame | None) -> dict[str, np.ndarray] | None:
-    """One day's comments as the comment state sees them, fixed-width arrays only: per comment its latest snapshot
-    of the day (``key``, ``note_key``, ``norm_key``, ``top_first``, ``top_sub_first``, in the day's order, or by
-    comment_id when a comment_id occurs more than once), and per comment seen top-level that day its latest top-level snapshot (``lt_key``,
-    ``lt_note_key``, ``lt_cnt``, ``lt_sub``). None when the day has no usable comment."""
-    if comments_day is None or len(comments_day) == 0:
-        return None
-    c = comments_day[[x for x in COMMENT_COLUMNS if x in comments_day.columns]]
-    c = c[c["comment_id"].notna() & c["note_id"].notna()]
-    if len(c) == 0:
-        return None
-    lat = _latest_per_comment(c)
-    top = M._top_level(lat)
-    sub = (
-        lat["is_substantive"].astype("boolean")
-        if "is_substantive" in lat.columns
-        else pd.Series(pd.NA, index=lat.index, dtype="boolean")
-    )
-    content = lat["content"] if "content" in lat.columns else pd.Series("", index=lat.index)
-    norm = by_value(content, normalize_comment)  # once per distinct text: short comments repeat ("好看", ...)
-    out = {
-        "key": key64(lat["comment_id"]),
-        "note_key": key64(lat["note_id"]),
-        "norm_key": np.where(norm.astype(str).to_numpy() != "", key64(norm), 0),
-        "top_first": (top & sub.notna()).to_numpy(dtype="int8"),
-        "top_sub_first": (top & sub.fillna(False)).to_numpy(dtype="int8"),
-    }
-    top_rows = lat[top] if lat is c else c[M._top_level(c)]
-    lt = _latest_per_comment(top_rows) if len(top_rows) else top_rows
-    s = (
-        lt["is_substantive"].astype("boolean")
-        if "is_substantive" in lt.columns
-        else pd.Series(pd.NA, index=lt.index, dtype="boolean")
-    )
-    out.update(
-        {
-            "lt_key": key64(lt["comment_id"]),
-            "lt_note_key": key64(lt["note_id"]),
-            "lt_cnt": s.notna().to_numpy(dtype="int8"),
-            "lt_sub": s.fillna(False).to_numpy(dtype="int8"),
-        }
-    )
-    return out
-
-
-def _kept_rows(keep: np.ndarray) -> slice | np.ndarray:
-    """The rows to keep as a slice when they are all the rows from some row on (the usual day: the expiring
-    comments are the oldest, at the front), which costs no pass over the state; else the mask."""
-    first = int(np.argmax(keep)) if keep.any() else len(keep)
-    return slice(first, None) if keep[first:].all() else keep
-
-
-def comment_state_step(
-    prev: pd.DataFrame | None, comments_day: pd.DataFrame | None, day: date, keep_days: int = COMMENT_KEEP_DAYS
-) -> pd.DataFrame:
-    """The comment state of ``day`` from the previous state and the comments partition of ``day``.
-
-    Ids and normalized texts are kept as 64-bit keys (``key64``); ``norm_key`` 0 = an empty normalized text,
-    ``lt_note_key`` 0 with a null ``lt_cnt`` = never seen top-level. Rows keep their order (new comments are
-    appended in the order of the day's latest snapshots); every column of the result is copied once."""
-    return _comment_state_step(
-        empty_comment_state() if prev is None else prev, _comment_day(comments_day), day, keep_days
-    )
-
-
-def _comment_state_step(st: pd.DataFrame, cd: dict[str, np.ndarray] | None, day: date, keep_days: int) -> pd.DataFrame:
-    old = {c: st[c].to_numpy(dtype="int64") for c in _INT_COLS}  # views: prev is never written to
-    old.update({c: _state_days(st[c]) for c in _DAY_COLS})
-    old.update({c: _state_flags(st, c) for c in _FLAG_COLS})
-    today = np.int32(day_number(day))
-    keep = old["last_sd"] >= today - keep_days
-    if cd is None:
-        sel = _kept_rows(keep)
-        cols = {k: v[sel] for k, v in old.items()}
-    else:
-        # hash the day's keys and probe the state's (not the other way round: the state holds millions)
-        hit = pd.Index(cd["key"]).get_indexer(old["comment_key"])
-        old_rows = np.flatnonzero(hit >= 0)
-        pos = np.full(len(cd["key"]), -1, dtype=np.int64)
-        pos[hit[old_rows]] = old_rows
-        seen = pos >= 0
-        keep[old_rows] = True  # seen today: kept whatever its last day was
-        sel = _kept_rows(keep)
-        n_keep, new = int(keep.sum()), ~seen
-        n_new = int(new.sum())
-        add = {
-            "comment_key": cd["key"][new],
-            "note_key": cd["note_key"][new],
-            "first_sd": np.full(n_new, today),
-            "last_sd": np.full(n_new, today),
-            "norm_key": cd["norm_key"][new],
-            "top_first": cd["top_first"][new],
-            "top_sub_first": cd["top_sub_first"][new],
-            "lt_note_key": np.zeros(n_new, dtype="int64"),
-            "lt_cnt": np.full(n_new, -1, dtype="int8"),
-            "lt_sub": np.zeros(n_new, dtype="int8"),
-        }
-        cols = {k: np.concatenate([v[sel], add[k]]) for k, v in old.items()}
-        row = np.empty(len(pos), dtype="int64")
-        # old row -> its row in the result
-        row[seen] = pos[seen] - sel.start if isinstance(sel, slice) else (np.cumsum(keep) - 1)[pos[seen]]
-        row[new] = np.arange(n_keep, n_keep + n_new)
-        cols["last_sd"][row] = today
-        if len(cd["lt_key"]):
-            lrow = row[pd.Index(cd["key"]).get_indexer(cd["lt_key"])]
-            cols["lt_note_key"][lrow] = cd["lt_note_key"]
-            cols["lt_cnt"][lrow] = cd["lt_cnt"]
-            cols["lt_sub"][lrow] = cd["lt_sub"]
-    # copy=False: the arrays are new and owned by the frame; pandas would otherwise copy them into 2-D blocks
-    return pd.DataFrame({c: cols[c] for c in empty_comment_state().columns}, copy=False)
-
-
-def _by_key_and_day(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The chunks' columns concatenated and sorted by (key, day), column by column, emptying ``chunks`` as it
-    goes (a bootstrap at 100,000 notes a day sorts ~24 M sightings)."""
-    out = {c: np.concatenate([x.pop(c) for x in chunks]) for c in list(chunks[0])}
-    chunks.clear()
-    order = np.lexsort((out["day"], out["key"]))
-    for c in list(out):
-        out[c] = out[c][order]
-    return out
-
-
-def comment_state_batch(
-    parts: Iterable[tuple[date, pd.DataFrame | None]], keep_days: int = COMMENT_KEEP_DAYS
-) -> pd.DataFrame:
-    """The comment state of the last day of ``parts`` (consecutive days, each with its comments partition or
-    None), equal to folding ``comment_state_step`` over them from no state, row order included, in one sort
-    instead of a pass over the growing state per day (a bootstrap over 121 days at 100,000 notes a day folds
-    ~24 M comments).
-
-    A comment's sightings form one life while consecutive sightings are at most keep_days + 1 days apart (the
-    step drops a comment keep_days + 1 days after its last sighting, and a later sighting starts it anew). Its
-    row is its last life: first-sighting attributes and day, last sighting day, the latest top-level sighting of
-    that life; kept when the last sighting is in the trailing keep_days + 1 days."""
-    lat: list[dict[str, np.ndarray]] = []
-    lts: list[dict[str, np.ndarray]] = []
-    last: date | None = None
-    for d, part in parts:
-        last = d
-        cd = _comment_day(part)
-        if cd is None:
-            continue
-        day_no = np.int64((d - _EPOCH_DAY).days)
-        n = len(cd["key"])
-        lat.append(
-            {
-                "key": cd["key"],
-                "day": np.full(n, day_no),
-                "seq": np.arange(n, dtype="int64"),
-                **{c: cd[c] for c in ("note_key", "norm_key", "top_first", "top_sub_first")},
-            }
-        )
-        lts.append(
-            {
-                "key": cd["lt_key"],
-                "day": np.full(len(cd["lt_key"]), day_no),
-                **{c: cd[c] for c in ("lt_note_key", "lt_cnt", "lt_sub")},
-            }
-        )
-    if last is None or not lat:
-        return empty_comment_state()
-    a = _by_key_and_day(lat)
-    key, day = a["key"], a["day"]
-    n = len(key)
-    new_key = np.ones(n, dtype=bool)
-    new_key[1:] = key[1:] != key[:-1]
-    starts = new_key.copy()
-    starts[1:] |= (day[1:] - day[:-1]) > keep_days + 1
-    life_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-    end = np.flatnonzero(np.append(new_key[1:], True))  # each key's last sighting
-    last_no = np.int64((last - _EPOCH_DAY).days)
-    end = end[day[end] >= last_no - keep_days]
-    beg = life_start[end]
-    out_key = key[end]
-    first_no, last_sd_no = day[beg], day[end]
-    # the latest top-level sighting of each key, if it falls in the kept life
-    t = _by_key_and_day(lts)
-    t_last = np.flatnonzero(np.append(t["key"][1:] != t["key"][:-1], True)) if len(t["key"]) else np.empty(0, int)
-    at = pd.Index(t["key"][t_last]).get_indexer(out_key) if len(t_last) else np.full(len(out_key), -1)
-    has = at >= 0
-    has[has] = t["day"][t_last[at[has]]] >= first_no[has]
-    lt_at = t_last[np.where(has, at, 0)] if len(t_last) else np.zeros(len(out_key), dtype="int64")
-    i = np.lexsort((a["seq"][beg], first_no))  # the fold's row order, as positions in beg/end
-    rows, has, lt_at = beg[i], has[i], lt_at[i]
-    cols = {
-        "comment_key": out_key[i],
-        "note_key": a.pop("note_key")[rows],
-        "first_sd": first_no[i].astype("int32"),
-        "last_sd": last_sd_no[i].astype("int32"),
-        "norm_key": a.pop("norm_key")[rows],
-        "top_first": a.pop("top_first")[rows],
-        "top_sub_first": a.pop("top_sub_first")[rows],
-        "lt_note_key": np.where(has, t["lt_note_key"][lt_at] if len(t_last) else 0, 0).astype("int64"),
-        "lt_cnt": np.where(has, t["lt_cnt"][lt_at] if len(t_last) else -1, -1).astype("int8"),
-        "lt_sub": np.where(has, t["lt_sub"][lt_at] if len(t_last) else 0, 0).astype("int8"),
-    }
-    return pd.DataFrame({c: cols[c] for c in empty_comment_state().columns}, copy=False)
-
-
-# ---------------------------------------------------------------------------- comment_state: deltas and bases
-# What is stored: partition D of comment_state is a *delta*, the rows of the comments seen on D with their state as
-# of D (so last_sd == D), or a *base*, the whole state of D (``base`` = 1 on its rows). A base is written when the
-# state before D cannot be read from stored partitions (the first day, a gap) and when the deltas since the last
-# base hold more superseded rows than the state has rows (comments re-crawled day after day). The state of a day X
-# is ``comment_view`` over the partitions of X - 121 .. X. A day then writes its ~200,000 sightings instead of the
-# whole state (24 M rows, 3.6 s of Parquet writing at 100,000 notes a day). docs/metrics.md "comment_state".
-COMMENT_VIEW_COLUMNS = ["comment_key", "first_sd", "last_sd", "base"]
-
-
-def view_start(newest: pd.DataFrame, newest_day: date, day: date, keep_days: int = COMMENT_KEEP_DAYS) -> date:
-    """The first partition the comment state of ``day`` is read from, told by the ``base`` and ``base_sd``
-    columns of the newest stored partition at or before ``day`` (``newest``, of ``newest_day``): its latest base,
-    or ``day - keep_days`` when that base is older. A partition stored before deltas (no ``base``) holds a whole
-    state, so the view starts there; one without ``base_sd`` gives no hint, so the whole window is read. Partitions
-    before the latest base are never read (a state re-based after re-sightings would otherwise read every former
-    base of the window)."""
-    lo = day - timedelta(days=keep_days)
-    if "base" not in newest.columns:
-        return max(lo, newest_day)
-    if "base_sd" not in newest.columns or len(newest) == 0 or newest["base_sd"].isna().any():
-        return lo
-    return max(lo, _EPOCH_DAY + timedelta(days=int(newest["base_sd"].max())))
-
-
-def comment_partitions_since(day: date, window_days: int, keep_days: int = COMMENT_KEEP_DAYS) -> date:
-    """The first stored comment_state partition a reader of the comments last seen in the ``window_days`` days
-    ending on ``day`` needs (creator_scorecard: its 90-day window, against the state's 122 days).
-
-    A partition of day P holds rows with last_sd <= P (a delta the comments seen on P, a base the state of P), so
-    every row last seen on or after ``day - (window_days - 1)`` is in a partition of that day or later. Over those
-    partitions ``comment_view_mask`` keeps the same such rows as over the whole view: a comment's kept row is its
-    row of the latest partition, which is among them, and a row of an earlier partition never displaces it. The
-    rows of the partitions left out are all last seen before the window (a test checks the stats on random
-    histories with bases, re-sightings and expiry: unit/test_comment_state.py)."""
-    return day - timedelta(days=min(max(window_days, 1) - 1, keep_days))
-
-
-def last_seen_since(since: date) -> pc.Expression:
-    """Row filter for the reads of ``comment_partitions_since``: the rows last seen on or after ``since`` (a base
-    partition holds its whole state; the rows before the window are not the reader's, and none of them decides
-    which row of a comment in the window the view keeps: a later row of a comment is last seen later still).
-    ``last_sd`` is an int32 day number; a partition of the former format (timestamps) does not take the filter,
-    and the caller reads it whole."""
-    return pc.field("last_sd") >= pa.scalar(day_number(since), pa.int32())
-
-
-def _partition_days(sd: pd.Series) -> np.ndarray:
-    """snapshot_date (a Categorical of dates as the IO manager reads it, date objects or timestamps) as int32 day
-    numbers, one per row (a Categorical is converted per category, not per row)."""
-
-    def number(v) -> int:
-        return day_number(pd.Timestamp(v).date())
-
-    if isinstance(sd.dtype, pd.CategoricalDtype):
-        cats = np.array([number(c) for c in sd.cat.categories], dtype=np.int32)
-        codes = sd.cat.codes.to_numpy()
-        if (codes < 0).any():
-            raise ValueError("comment_state: rows without a snapshot_date")
-        return cats[codes] if len(cats) else np.empty(0, dtype=np.int32)
-    if sd.dtype.kind == "M":
-        return _dt64(sd).astype("datetime64[D]").astype("int64").astype(np.int32)
-    codes, days = pd.factorize(pd.Series(sd), use_na_sentinel=True)  # date objects: converted once per day
-    if (codes < 0).any():
-        raise ValueError("comment_state: rows without a snapshot_date")
-    return np.array([number(v) for v in days], dtype=np.int32)[codes] if len(days) else np.empty(0, np.int32)
-
-
-def _base_flags(stored: pd.DataFrame) -> np.ndarray:
-    """The ``base`` column as int8; a partition stored before deltas existed (no ``base``) held the whole state of
-    its day, so it is a base."""
-    if "base" not in stored.columns:
-        return np.ones(len(stored), dtype=np.int8)
-    col = stored["base"]
-    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":  # numpy ints: no null (0.47 s a call through
-        return col.to_numpy().astype(np.int8, copy=False)  # float64 at 24 M rows, cProfile)
-    # nullable ints, or floats: a partition of the former format among newer ones has nulls here
-    return col.to_numpy(dtype="float64", na_value=1.0).astype(np.int8)
-
-
-def comment_view_mask(
-    stored: pd.DataFrame, day: date, keep_days: int = COMMENT_KEEP_DAYS
-) -> tuple[np.ndarray, int, date]:
-    """Which rows of ``stored`` (comment_state partitions with snapshot_date, in any order) form the comment state
-    of ``day``; how many rows of the partitions the view reads are not in it (superseded or expired: the cost
-    that decides when a new base is written); and the first day read (the latest base, else day - keep_days).
-
-    The view: the partitions of ``day - keep_days .. day`` from the latest base among them on; of those rows, the
-    ones with last_sd >= day - keep_days; of a comment with several such rows, the one of the latest partition
-    (re-sighted on a later day). Within the window a comment has rows of one life only: a row of a former life
-    has its last sighting more than keep_days + 1 days before the new life's first, so it is out of the window."""
-    n = len(stored)
-    if n == 0:
-        return np.zeros(0, dtype=bool), 0, day - timedelta(days=keep_days)
-    pday = _partition_days(stored["snapshot_date"])
-    today = day_number(day)
-    lo = today - keep_days
-    in_win = (pday >= lo) & (pday <= today)
-    bases = pday[in_win & (_base_flags(stored) == 1)]
-    start = max(lo, int(bases.max())) if len(bases) else lo
-    read = (pday >= start) & (pday <= today)
-    last = _state_days(stored["last_sd"])
-    m = read & (last >= lo)
-    # a delta row with first_sd < last_sd continues a row of an earlier partition, which it supersedes; rows of
-    # the first partition read supersede nothing read (a base, or a delta whose predecessors are before the window)
-    resighted = m & (pday > start) & (_state_days(stored["first_sd"]) < last)
-    if resighted.any():
-        keys = stored["comment_key"].to_numpy(dtype="int64")
-        cand = np.flatnonzero(m & (pd.Index(np.unique(keys[resighted])).get_indexer(keys) >= 0))
-        cand = cand[np.argsort(pday[cand], kind="stable")]
-        m[cand[pd.Index(keys[cand]).duplicated(keep="last")]] = False
-    return m, int(read.sum() - m.sum()), _EPOCH_DAY + timedelta(days=int(start))
-
-
-def comment_view(
-    stored: pd.DataFrame | None, day: date, keep_days: int = COMMENT_KEEP_DAYS, mask: np.ndarray | None = None
-) -> pd.DataFrame | None:
-    """The comment state of ``day`` from stored comment_state partitions (``comment_view_mask``, or ``mask`` when
-    the caller has it), with the columns ``stored`` has but snapshot_date and base; no copy of the rows when every
-    row is in the view (the usual daily read)."""
-    if stored is None:
-        return None
-    m = comment_view_mask(stored, day, keep_days)[0] if mask is None else mask
-    cols = [c for c in stored.columns if c not in ("snapshot_date", "base", "base_sd")]
-    if m.all():
-        return stored[cols] if len(cols) < len(stored.columns) else stored
-    # column by column in numpy (.loc with a mask over 24 M rows took 4.5 s, this 0.3 s)
-    return pd.DataFrame({c: stored[c].to_numpy()[m] for c in cols}, copy=False)
-
-
-#: ``fetch(rows)``: the comment state's columns (COMMENT_STATE_DTYPES) of the rows of a mask over stored partitions
-#: that were read with fewer columns (the view's), in row order
-RowFetch = Callable[[np.ndarray], pd.DataFrame]
-
-
-def comment_state_delta(
-    prev: pd.DataFrame | None,
-    comments_day: pd.DataFrame | None,
-    day: date,
-    keep_days: int = COMMENT_KEEP_DAYS,
-    prev_rows: np.ndarray | None = None,
-    fetch: RowFetch | None = None,
-) -> pd.DataFrame:
-    """The rows of the comment state of ``day`` whose last_sd is ``day`` (the comments seen that day), from the
-    state of the day before and the day's comments: ``comment_state_step``'s rows for them, without building the
-    rest of the state (only the previous rows of the day's comments are taken). ``prev_rows``: when given, the
-    rows of ``prev`` (stored partitions) that form the state (``comment_view_mask``); ``fetch``: when given,
-    ``prev`` holds only comment_key (and the view's columns) and ``fetch`` gives the other columns of those rows."""
-    cd = _comment_day(comments_day)
-    if cd is None:
-        return empty_comment_state()
-    st = empty_comment_state() if prev is None else prev
-    hit = pd.Index(cd["key"]).get_indexer(st["comment_key"].to_numpy(dtype="int64")) >= 0
-    if prev_rows is not None:
-        hit &= prev_rows
-    cols = list(COMMENT_STATE_DTYPES)
-    if fetch is not None and prev is not None:
-        sub = fetch(hit)[cols] if hit.any() else empty_comment_state()
-    else:
-        sub = pd.DataFrame({c: st[c].to_numpy()[hit] for c in cols}, copy=False)
-    return _comment_state_step(sub, cd, day, keep_days)
-
-
-def comment_state_partitions(
-    prev: pd.DataFrame | None,
-    days: Sequence[date],
-    read: Callable[[date], pd.DataFrame | None],
-    dead: int = 0,
-    base_first: bool = False,
-    keep_days: int = COMMENT_KEEP_DAYS,
-    prev_rows: np.ndarray | None = None,
-    base_day: date | None = None,
-    fetch: RowFetch | None = None,
-) -> Iterator[tuple[date, pd.DataFrame]]:
-    """The comment_state partitions to store for ``days`` (consecutive), continuing from ``prev``, the state of
-    the day before the first (None: empty; with ``prev_rows``, the stored partitions and the mask of the state's
-    rows), whose stored partitions hold ``dead`` rows beyond it; ``read(day)`` gives a day's comments partition.
-    Yields (day, rows with ``base``): a delta, or the whole state when ``base_first`` (first day only) or when the
-    deltas since the last base would hold more superseded rows than the state has rows. ``base_day``: where the
-    view of the day before starts (``comment_view_mask``), written as ``base_sd`` until a new base. Only a day that
-    is followed by another day of the run, or stored as a base, builds the whole state (a daily run copies no row
-    of the stored state). ``fetch``: ``prev`` (with ``prev_rows``) holds only the view's columns, and ``fetch``
-    gives the others for the rows a day needs (the previous rows of its comments; all the state's rows for a
-    base or for the next day of the run)."""
-    st = empty_comment_state() if prev is None else prev
-    st_rows = prev_rows
-    base_next = base_first
-
-    def whole() -> pd.DataFrame:  # the state's rows as a frame of their own (the day is not used with a mask)
-        if st_rows is None:
-            return st
-        return fetch(st_rows) if fetch is not None else comment_view(st, days[0], mask=st_rows)
-
-    base_no = day_number(base_day if base_day is not None else days[0] - timedelta(days=keep_days + 1))
-
-    for i, d in enumerate(days):
-        part = read(d)
-        delta = comment_state_delta(st, part, d, keep_days, st_rows, fetch if st_rows is not None else None)
-        resighted = int((delta["first_sd"].to_numpy() < day_number(d)).sum())
-        live = len(st) if st_rows is None else int(st_rows.sum())
-        dead += resighted
-        if base_next or dead > live + len(delta) - resighted:
-            st, st_rows = comment_state_step(whole(), part, d, keep_days), None
-            rows, dead, base_next, base_no = st.copy(deep=False), 0, False, day_number(d)
-            rows["base"] = np.int8(1)
-        else:
-            rows = delta
-            rows["base"] = np.int8(0)
-            if i + 1 < len(days):  # the next day continues from the whole state
-                st, st_rows = comment_state_step(whole(), part, d, keep_days), None
-        rows["base_sd"] = np.int32(base_no)
-        yield d, rows
-
-
-# ================================================================== note_state (as read: lib/queries/note_state.sql)
+# =============================================================================================== note_state
 def _h(h: float) -> str:
     return horizon_column(h)
 
@@ -857,25 +370,21 @@ def _normalize_note_state(st: pd.DataFrame) -> pd.DataFrame:
     return st
 
 
-def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
+#: ``share(note_ids)``: (note_id, comment_share) of those notes (lib/queries/note_comment_share.sql)
+CommentShare = Callable[[pd.Series], pd.DataFrame]
+#: ``stats(owners)``: (user_id, n_all, n_dup, n_top, n_top_sub) per creator with comments, from ``owners``
+#: (note_id, user_id; one owner per note) (lib/queries/creator_comment_stats.sql)
+CommentStats = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def _note_comment_share(share: CommentShare | None, note_ids: pd.Series) -> np.ndarray:
     """Share of substantive comments among the top-level comments of each note (by the note of their latest
-    top-level snapshot); NaN when none. Only the state's rows of the notes asked for are summed (a hash probe per
-    row instead of a sort of the whole state); only ``rows`` (a mask) of ``cs`` when given."""
-    if cs is None or len(cs) == 0:
+    top-level snapshot), aligned with ``note_ids``; NaN when none."""
+    if share is None or len(note_ids) == 0:
         return np.full(len(note_ids), np.nan)
-    cnt = _state_flags(cs, "lt_cnt")
-    want = key64(note_ids)
-    uk = pd.Index(pd.unique(want))
-    at = uk.get_indexer(cs["lt_note_key"].to_numpy(dtype="int64"))
-    ok = (at >= 0) & (cnt > 0)  # a top-level snapshot with a known is_substantive
-    if rows is not None:
-        ok &= rows
-    n_by = np.bincount(at[ok], minlength=len(uk)).astype("float64")
-    k_by = np.bincount(at[ok], weights=_state_flags(cs, "lt_sub")[ok], minlength=len(uk))
-    row = uk.get_indexer(want)
-    n, k = n_by[row], k_by[row]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
+    got = share(note_ids)
+    by_note = got.drop_duplicates("note_id").set_index("note_id")["comment_share"]
+    return by_note.reindex(note_ids.astype(str).to_numpy()).to_numpy(dtype="float64", na_value=np.nan)
 
 
 class ScorecardParts(NamedTuple):
@@ -893,16 +402,15 @@ class ScorecardParts(NamedTuple):
 def scorecard_from_state(
     note_metrics_day: pd.DataFrame,
     creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
+    comment_stats: CommentStats | None,
     rate_card: pd.DataFrame | None,
     day: date,
     settings: MetricSettings = MetricSettings(),
     lookup: CreatorLookup | None = None,
-    comment_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """creator_scorecard rows of ``day`` from that day's note_metrics and states (``comment_rows`` as in
-    ``note_metrics_from_state``)."""
-    parts = scorecard_parts(note_metrics_day, creator_state, comment_state, day, settings, lookup, comment_rows)
+    """creator_scorecard rows of ``day`` from that day's note_metrics, creator state and ``comment_stats`` (the
+    comment state's creator_comment_stats of that day: lib/queries/comment_state.py; None: no comment)."""
+    parts = scorecard_parts(note_metrics_day, creator_state, comment_stats, day, settings, lookup)
     return M._empty_scorecard() if parts is None else M.finish_scorecard(*parts, rate_card, settings)
 
 
@@ -965,11 +473,10 @@ def scorecards_from_states(
 def scorecard_parts(
     note_metrics_day: pd.DataFrame,
     creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
+    comment_stats: CommentStats | None,
     day: date,
     settings: MetricSettings = MetricSettings(),
     lookup: CreatorLookup | None = None,
-    comment_rows: np.ndarray | None = None,
 ) -> ScorecardParts | None:
     """The per-day inputs of ``finish_scorecard`` for ``day`` (None: no creator seen that day)."""
     d = _ts(day)
@@ -1006,61 +513,23 @@ def scorecard_parts(
     with np.errstate(invalid="ignore", divide="ignore"):
         growth = np.where(current_ok & (base > 0), (followers - base) / np.where(base > 0, base, 1.0), np.nan)
     owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
-    cs = _creator_comment_stats_state(_without_day(comment_state), owner, d, w, pairs, comment_rows)
+    cs = _creator_comment_stats(comment_stats, owner, pairs)
     sp = lk.spike_candidates(day, SCORECARD_CREATOR_LOOKBACK, settings)
     f_spike = M.spike_activity(sp, nm, w, settings, pairs) if len(lk.users) >= 2 else np.zeros(len(pairs), bool)
     return ScorecardParts(nm, pairs, followers, nickname, growth, cs, f_spike)
 
 
-def _creator_comment_stats_state(
-    cs: pd.DataFrame | None,
-    owner: pd.Series,
-    d: pd.Timestamp,
-    window: int,
-    pairs: pd.DataFrame,
-    rows: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Per creator of ``pairs``: the comments on their notes (``owner``: note_id -> user_id) last seen in the
-    trailing ``window`` days: n_all, n_dup (comments whose non-empty normalized text another of them shares),
-    n_top, n_top_sub. Integer codes and bincounts: the state may hold millions of comments."""
-    zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
-    if cs is None or len(cs) == 0 or len(pairs) == 0 or len(owner) == 0:
+def _creator_comment_stats(stats: CommentStats | None, owner: pd.Series, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per creator of ``pairs``: the comments on their notes (``owner``: note_id -> user_id, the last row of a
+    note) last seen in the creator window: n_all, n_dup, n_top, n_top_sub (0 without any)."""
+    cols = ["n_all", "n_dup", "n_top", "n_top_sub"]
+    zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=cols)
+    if stats is None or len(pairs) == 0 or len(owner) == 0:
         return zeros
-    last = _state_days(cs["last_sd"])
-    m = last >= day_number(d.date()) - (window - 1)
-    if rows is not None:  # only the rows of the state (a mask over stored partitions)
-        m &= rows
-    # creators by hash, not by np.unique's sort of the owners' ids as fixed-width text (0.7 s for 1.1 M notes)
-    ucode, users = pd.factorize(pd.Series(owner.to_numpy(dtype=object), dtype=object).astype(str))
-    okeys = key64(owner.index.to_numpy(dtype=object))
-    first_of_key = ~pd.Index(okeys).duplicated(keep="last")  # one owner per note (the last row, as the window code)
-    okeys, ucode = okeys[first_of_key], ucode[first_of_key]
-    at = pd.Index(okeys).get_indexer(cs["note_key"].to_numpy(dtype="int64")[m])
-    has = at >= 0
-    code = ucode[at[has]]
-    if len(code) == 0:
-        return zeros
-    sel = m.copy()  # the rows in the window on a note of a known creator: one selection per column, not two
-    sel[m] = has
-    nu = len(users)
-    n_all = np.bincount(code, minlength=nu).astype("float64")
-    n_top = np.bincount(code, weights=_state_flags(cs, "top_first")[sel], minlength=nu)
-    n_top_sub = np.bincount(code, weights=_state_flags(cs, "top_sub_first")[sel], minlength=nu)
-    norm = cs["norm_key"].to_numpy(dtype="int64")[sel]
-    t = norm != 0
-    n_dup = np.zeros(nu)
-    if t.any():
-        # a comment is a duplicate when another comment of the same creator has its normalized text: count the
-        # (creator, text) pairs through integer codes (a two-key groupby took 1.1 s on 18 M comments at 100k)
-        u_t = code[t]
-        text, _ = pd.factorize(norm[t])
-        pair, _ = pd.factorize(text.astype("int64") * nu + u_t)
-        dup = np.bincount(pair)[pair] >= 2
-        n_dup = np.bincount(u_t[dup], minlength=nu).astype("float64")
-    pu = pd.Index(users).get_indexer(pairs["user_id"].astype(str).to_numpy())
-    pick = lambda a: np.where(pu >= 0, a[np.maximum(pu, 0)], 0.0)  # noqa: E731
-    out = pd.DataFrame({"n_all": pick(n_all), "n_dup": pick(n_dup), "n_top": pick(n_top), "n_top_sub": pick(n_top_sub)})
-    return out.fillna(0.0).round(9)
+    owner = owner[~owner.index.duplicated(keep="last")]
+    got = stats(pd.DataFrame({"note_id": owner.index.to_numpy(dtype=object), "user_id": owner.to_numpy(dtype=object)}))
+    by_user = got.set_index("user_id")[cols].reindex(pairs["user_id"].astype(str).to_numpy())
+    return by_user.fillna(0.0).astype("float64").reset_index(drop=True)
 
 
 # ================================================================================================ folding

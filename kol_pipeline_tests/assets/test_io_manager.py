@@ -411,62 +411,100 @@ def test_pandas_types_on_read(base):
     assert read_table(base, "odd_table", start=D2).columns.tolist() == list(got.columns)
 
 
-def test_comment_state_storage_hints(base):
-    """TableSpec.numpy_ints / plain_columns: comment_state comes back with plain numpy integer columns (no nullable
-    copy), its key columns are stored without dictionary encoding, and snapshot_date (written from a one-category
-    Categorical as the state assets produce it) comes back in the schema's position as a Categorical of date
-    objects (day_categorical), one code per row, that compares with a date as _of_day does."""
-    from kol_pipeline.lib import state as S
+def test_storage_hints(base, monkeypatch):
+    """TableSpec.numpy_ints / plain_columns / day_categorical (comment_state used them while it held 64-bit keys;
+    here a table of that shape): plain numpy integer columns (no nullable copy), key columns stored without
+    dictionary encoding, and snapshot_date (written from a one-category Categorical) back in the schema's position
+    as a Categorical of date objects, one code per row, that compares with a date."""
+    from kol_pipeline.lib import schemas as sch
 
+    spec = sch.TableSpec(
+        "hint_probe",
+        "a table with the storage hints",
+        sch._cols(
+            sch.SNAPSHOT,
+            ("comment_key", sch.I64, ""),
+            ("last_sd", sch.DAY_NO, ""),
+            ("top_first", sch.FLAG, ""),
+            ("lt_cnt", sch.FLAG, ""),
+        ),
+        keys=("comment_key", "snapshot_date"),
+        numpy_ints=True,
+        plain_columns=("comment_key",),
+        day_categorical=True,
+        layer="state",
+    )
+    monkeypatch.setitem(sch.TABLES, "hint_probe", spec)
     io = ParquetIOManager(make_base_path(base))
-    st = S.comment_state_step(
-        None,
-        pd.DataFrame(
+
+    def frame(day: dt.date) -> pd.DataFrame:
+        sd = pd.Categorical.from_codes(np.zeros(2, dtype=np.int8), categories=pd.Index([day], dtype=object))
+        return pd.DataFrame(
             {
-                "comment_id": ["c1", "c2"],
-                "note_id": ["n1", "n1"],
-                "parent_comment_id": ["0", "c1"],
-                "content": ["好看", "买了"],
-                "is_substantive": pd.array([True, None], dtype="boolean"),
-                "crawled_at": pd.to_datetime(["2025-01-01T02:00:00Z"] * 2),
+                "snapshot_date": sd,
+                "comment_key": np.array([11, -5], dtype="int64"),
+                "last_sd": np.array([20089, 20089], dtype="int32"),
+                "top_first": np.array([1, 0], dtype="int8"),
+                "lt_cnt": np.array([1, -1], dtype="int8"),
             }
-        ),
-        dt.date(2025, 1, 1),
-    )
-    st = S._with_day(
-        st.assign(base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 1)))), dt.date(2025, 1, 1)
-    )
+        )
+
+    st = frame(dt.date(2025, 1, 1))
     assert isinstance(st["snapshot_date"].dtype, pd.CategoricalDtype)
-    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key=D1), st)
-    later = S._with_day(
-        S.comment_state_step(st.drop(columns="snapshot_date"), None, dt.date(2025, 1, 2)).assign(
-            base=np.int8(1), base_sd=np.int32(S.day_number(dt.date(2025, 1, 2)))
-        ),
-        dt.date(2025, 1, 2),
+    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("hint_probe"), partition_key=D1), st)
+    io.handle_output(
+        dg.build_output_context(asset_key=dg.AssetKey("hint_probe"), partition_key="2025-01-02"),
+        frame(dt.date(2025, 1, 2)),
     )
-    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key="2025-01-02"), later)
-    both = read_table(base, "comment_state")
+    both = read_table(base, "hint_probe")
     assert isinstance(both["snapshot_date"].dtype, pd.CategoricalDtype)
     assert list(both["snapshot_date"].cat.categories) == [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
     assert all(type(d) is dt.date for d in both["snapshot_date"].cat.categories)
     assert both.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2 + [dt.date(2025, 1, 2)] * 2
     assert (both["snapshot_date"] == dt.date(2025, 1, 2)).tolist() == [False, False, True, True]
-    none = read_table(base, "comment_state", start="2030-01-01")  # no partition: the same dtype, no rows
+    none = read_table(base, "hint_probe", start="2030-01-01")  # no partition: the same dtype, no rows
     assert len(none) == 0 and isinstance(none["snapshot_date"].dtype, pd.CategoricalDtype)
-    got = read_table(base, "comment_state", end=D1)
+    got = read_table(base, "hint_probe", end=D1)
     assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
     assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == {
-        **S.COMMENT_STATE_DTYPES,
-        "base": "int8",
-        "base_sd": "int32",
+        "comment_key": "int64",
+        "last_sd": "int32",
+        "top_first": "int8",
+        "lt_cnt": "int8",
     }
     assert got["lt_cnt"].tolist() == [1, -1] and got["top_first"].tolist() == [1, 0]
-    with (make_base_path(base) / "comment_state" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
+    with (make_base_path(base) / "hint_probe" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
         meta = pq.ParquetFile(fh).metadata
     enc = {meta.schema.column(i).name: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)}
     assert not any("DICTIONARY" in e for e in enc["comment_key"]), enc["comment_key"]
     assert any("DICTIONARY" in e for e in enc["last_sd"]), enc["last_sd"]
     # other tables keep pandas' nullable Int64 (test_pandas_types_on_read)
+
+
+def test_comment_state_round_trip(base):
+    """comment_state (keyed by the real ids) as the asset writes it: strings, dates and nullable booleans back."""
+    io = ParquetIOManager(make_base_path(base))
+    day = dt.date(2025, 1, 1)
+    st = pd.DataFrame(
+        {
+            "snapshot_date": [day, day],
+            "comment_id": ["c1", "c2"],
+            "note_id": ["n1", "n1"],
+            "first_sd": [day, day],
+            "last_sd": [day, day],
+            "norm_text": ["好看", None],
+            "top_first": [True, False],
+            "top_sub_first": [True, False],
+            "lt_note_id": ["n1", None],
+            "lt_sub": [True, None],
+            "base": [True, True],
+        }
+    )
+    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("comment_state"), partition_key=D1), st)
+    got = read_table(base, "comment_state")
+    assert got["comment_id"].tolist() == ["c1", "c2"] and got["norm_text"].isna().tolist() == [False, True]
+    assert got["lt_sub"].isna().tolist() == [False, True] and got["base"].all()
+    assert [pd.Timestamp(x).date() for x in got["last_sd"]] == [day, day]
 
 
 def test_a_partitions_own_id_is_read_without_sharing_equal_strings(base):

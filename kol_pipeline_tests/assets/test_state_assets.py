@@ -84,7 +84,9 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
     assert (kinds["min"] == kinds["max"]).all() and (kinds["max"].iloc[1:] == 0).all() and len(kinds) > 5
     deltas = cs[cs["base"] == 0]
     assert len(deltas) > 0
-    assert (deltas["last_sd"].to_numpy() == [(d - date(1970, 1, 1)).days for d in deltas["snapshot_date"]]).all()
+    assert [pd.Timestamp(x).date() for x in deltas["last_sd"]] == [
+        pd.Timestamp(d).date() for d in deltas["snapshot_date"]
+    ]
 
     # the day before loses its states: the last day bootstraps from the cleaned partitions
     before = (last - timedelta(days=1)).isoformat()
@@ -97,119 +99,52 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
     assert any("bootstrapping" in m for m in logs)
 
 
-def test_a_comment_state_of_the_former_full_state_format_continues(landing, tmp_path, monkeypatch):
-    """A warehouse written before comment_state was stored as deltas holds the whole state in every partition (no
-    base, no base_sd). The next day reads only the newest of them (not the 122 of its window: 24 M rows each at
-    100,000 notes a day), stores a delta, and gives the metrics of a warehouse that never had the former format."""
-    import pyarrow as pa
+def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, tmp_path, monkeypatch):
+    """A warehouse written before comment_state was keyed by the real ids holds 64-bit keys (comment_key, ...),
+    which cannot be continued: the next day rebuilds the state from the cleaned comments (a bootstrap, stored as a
+    base) and gives the metrics of a warehouse that never had the former format."""
     import pyarrow.parquet as pq
 
-    from kol_pipeline.lib import state as S
-
     wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
-    # rewrite every stored comment_state partition before the last day as the whole state of its day, former format
-    stored = read_table(str(wh), "comment_state")
-    sd = stored["snapshot_date"].astype(object)
     rewritten = 0
     for k in list_partitions(str(wh), "comment_state"):
-        d = date.fromisoformat(k)
-        if d >= last:
+        if k >= last.isoformat():
             continue
-        lo = d - timedelta(days=S.COMMENT_KEEP_DAYS)
-        window = stored[((sd >= lo) & (sd <= d)).to_numpy()].reset_index(drop=True)
-        state = S.comment_view(window, d)[list(S.COMMENT_STATE_DTYPES)].astype(S.COMMENT_STATE_DTYPES)
-        pq.write_table(
-            pa.Table.from_pandas(state, preserve_index=False),
-            wh / "comment_state" / f"snapshot_date={k}" / "part-0.parquet",
+        n = 3
+        former = pa.table(
+            {
+                "comment_key": pa.array(np.arange(n), pa.int64()),
+                "note_key": pa.array(np.arange(n), pa.int64()),
+                "first_sd": pa.array([0] * n, pa.int32()),
+                "last_sd": pa.array([0] * n, pa.int32()),
+                "norm_key": pa.array([0] * n, pa.int64()),
+                "base": pa.array([1] * n, pa.int8()),
+            }
         )
+        pq.write_table(former, wh / "comment_state" / f"snapshot_date={k}" / "part-0.parquet")
         rewritten += 1
-    assert (
-        rewritten > 5
-        and "base"
-        not in pq.read_schema(
-            wh / "comment_state" / f"snapshot_date={list_partitions(str(wh), 'comment_state')[0]}" / "part-0.parquet"
-        ).names
-    )
+    assert rewritten > 5
     shutil.rmtree(wh / "comment_state" / f"snapshot_date={last.isoformat()}", ignore_errors=True)
 
     _run(landing, wh, monkeypatch, [(last, last)], instance)
     for t, keys in TABLES.items():
-        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"continued from the former format {t}")
+        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"rebuilt from the former format {t}")
     logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
-    assert not any("bootstrapping" in m for m in logs)
-    assert any("from 1 stored partition(s)" in m for m in logs), [m for m in logs if "comment_state" in m]
+    assert any("bootstrapping" in m for m in logs), [m for m in logs if "comment_state" in m]
     day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
-    if len(day):  # the last day has comments: stored as a delta of that day's sightings
-        assert (day["base"] == 0).all() and (day["last_sd"] == S.day_number(last)).all()
-
-
-def test_comment_state_row_fetch_reads_the_rows_asked_for(tmp_path):
-    """A daily comment_state run reads the view's columns of the stored partitions and fetches the other columns
-    of the rows it needs (_row_fetch): a filtered read for a few rows, a full read for many; either gives the
-    rows of a full read, and partitions rewritten under the run are an error, not wrong rows."""
-    import pyarrow.parquet as pq
-    from fsspec.implementations.local import LocalFileSystem
-
-    from kol_pipeline.defs.metrics.assets import _row_fetch
-    from kol_pipeline.lib import state as S
-    from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
-    from kol_pipeline_tests.unit.test_comment_state import _comments, _runs
-
-    d0 = date(2025, 1, 1)
-    parts = []
-    for i in range(12):  # 40 comments a day, half of them re-sighted from the day before
-        d = d0 + timedelta(days=i)
-        parts.append(
-            (
-                d,
-                _comments(
-                    d,
-                    [
-                        (f"c{i // 2}_{k}" if k < 20 else f"c{i}_{k}", f"n{k % 4}", "0", "好看", k % 3 == 0, 1)
-                        for k in range(40)
-                    ],
-                ),
-            )
-        )
-    *_, (_, _, stored, _) = _runs(parts, [1] * 12)
-    folder = tmp_path / "comment_state"
-    for d, rows in stored.items():
-        (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
-        pq.write_table(_to_arrow(rows, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
-    keys = sorted(d.isoformat() for d in stored)
-    handle = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", keys)
-    full = handle.read(keys, list(S.COMMENT_STATE_DTYPES))
-    window = handle.read(keys, S.COMMENT_VIEW_COLUMNS)
-    mask = S.comment_view_mask(window, d0 + timedelta(days=11))[0]
-    assert (~mask).sum() > 0  # superseded rows are stored and left out
-
-    reads = []
-    real_read = handle.read
-    handle.read = lambda *a, **kw: reads.append(kw.get("row_filter") is not None) or real_read(*a, **kw)
-    fetch = _row_fetch(handle, keys, window)
-    few = mask & (np.arange(len(mask)) % 50 == 0)
-    for rows, filtered in ((few, True), (mask, False)):
-        want = full[list(S.COMMENT_STATE_DTYPES)][rows].reset_index(drop=True)
-        pd.testing.assert_frame_equal(fetch(rows), want, check_dtype=False)
-        assert reads[-1] is filtered
-    assert len(fetch(np.zeros(len(mask), dtype=bool))) == 0
-
-    last = folder / f"snapshot_date={keys[-1]}" / "part-0.parquet"
-    pq.write_table(pq.read_table(last).slice(1), last)  # the newest partition rewritten with a row less
-    with pytest.raises(RuntimeError, match="changed while this run read them"):
-        fetch(mask)
+    assert len(day) and day["base"].all()
 
 
 def test_scorecard_comment_read_starts_at_its_window(tmp_path):
-    """creator_scorecard reads the stored comment_state partitions from ``comment_partitions_since`` on (its
-    90-day window, not the state's 122 days), and of a base partition only the rows last seen since then: fewer
-    rows, the same comment stats as the whole view. A window stored with timestamp days (an earlier format) does
-    not take the row filter and is read whole, with the same stats."""
+    """creator_scorecard reads the stored comment_state partitions from its 90-day window on (not the state's
+    122 days), and of a base partition only the rows last seen since then: the same comment stats as over the
+    whole view."""
     import pyarrow.parquet as pq
     from fsspec.implementations.local import LocalFileSystem
 
-    from kol_pipeline.defs.metrics.assets import _comment_partitions
-    from kol_pipeline.lib import state as S
+    from kol_pipeline.defs.metrics.assets import _comment_view
+    from kol_pipeline.lib import duck
+    from kol_pipeline.lib.queries import comment_state as Q
     from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
     from kol_pipeline_tests.unit.test_comment_state import _comments
 
@@ -227,46 +162,33 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
                 ),
             )
         )
-    # as the benchmark's warm-up: the state of day 99 stored as one base, then a delta a day
-    prev = S.comment_state_batch(parts[:99])
+    # as the benchmark's warm-up: the state of day 98 bootstrapped, day 99 stored as one base, then a delta a day
     days = [d for d, _ in parts[99:]]
-    stored = dict(S.comment_state_partitions(prev, days, dict(parts).get, 0, base_first=True))
-    last = days[-1]
-    assert stored[days[0]]["base"].all() and not stored[last]["base"].any()
-
-    def write(folder: Path, timestamp_days: bool = False) -> PartitionedInput:
-        for d, rows in stored.items():
-            t = _to_arrow(S._with_day(rows, d), "comment_state")
-            if timestamp_days:
-                for c in ("first_sd", "last_sd"):
-                    days_ms = (t.column(c).to_numpy().astype("int64") * 86_400_000).astype("datetime64[ms]")
-                    t = t.set_column(t.schema.get_field_index(c), c, pa.array(days_ms))
+    boot = pd.concat([p.assign(snapshot_date=d) for d, p in parts[:99]], ignore_index=True)
+    folder = tmp_path / "comment_state"
+    with duck.connect() as con:
+        Q.use_stored(con, None)
+        for d, rows, base in Q.state_partitions(con, days, dict(parts).get, boot=boot):
+            df = rows.to_pandas()
+            df.insert(0, "snapshot_date", d)
+            df["base"] = base
             (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
-            pq.write_table(t, folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
-        return PartitionedInput(LocalFileSystem(), str(folder), "comment_state", sorted(d.isoformat() for d in stored))
-
-    handle = write(tmp_path / "comment_state")
-    since = S.comment_partitions_since(last, 90)
-    assert since == last - timedelta(days=89)
-    whole = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS)
-    part = _comment_partitions(handle, [last], S.SCORECARD_COMMENT_COLUMNS, since)
-    assert (S._state_days(part["last_sd"]) >= S.day_number(since)).all()
-    assert (S._state_days(whole["last_sd"]) < S.day_number(since)).sum() > 0  # the base's older rows
-    assert len(part) == int((S._state_days(whole["last_sd"]) >= S.day_number(since)).sum())
-    owner = pd.Series([f"u{k % 2}" for k in range(4)], index=[f"n{k}" for k in range(4)])
-    pairs = pd.DataFrame({"user_id": ["u0", "u1"]})
-
-    def stats(cs: pd.DataFrame) -> pd.DataFrame:
-        return S._creator_comment_stats_state(
-            cs, owner, pd.Timestamp(last), 90, pairs, S.comment_view_mask(cs, last)[0]
-        )
-
-    pd.testing.assert_frame_equal(stats(part), stats(whole))
+            pq.write_table(_to_arrow(df, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+    keys = sorted(p.name.split("=")[1] for p in folder.iterdir())
+    handle = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", keys)
+    last = days[-1]
+    since = last - timedelta(days=89)
+    owners = pd.DataFrame({"note_id": [f"n{k}" for k in range(4)], "user_id": [f"u{k % 2}" for k in range(4)]})
+    with duck.connect() as con:
+        _comment_view(con, handle, [last])
+        whole = Q.view(con, last)
+        want = Q.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
+        _comment_view(con, handle, [last], since)
+        part = Q.view(con, last, since)
+        got = Q.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
+    assert min(part["last_sd"].to_pylist()) >= since
+    assert sum(x < since for x in whole["last_sd"].to_pylist()) > 0  # the base's older rows
+    assert part.num_rows == sum(x >= since for x in whole["last_sd"].to_pylist())
+    pd.testing.assert_frame_equal(got, want)
     # the window's 3 comments a day and c0_0, re-sighted on day 120 (first seen on day 0); "好看" repeats
-    assert stats(part)["n_all"].sum() == 3 * 90 + 1 and stats(part)["n_dup"].sum() > 0
-
-    # the same window stored with timestamp days: the row filter does not apply, its partitions are read whole
-    old = write(tmp_path / "comment_state_ts", timestamp_days=True)
-    old_part = _comment_partitions(old, [last], S.SCORECARD_COMMENT_COLUMNS, since)
-    assert old_part["last_sd"].dtype.kind == "M" and len(old_part) == len(whole)
-    pd.testing.assert_frame_equal(stats(old_part), stats(part))
+    assert got["n_all"].sum() == 3 * 90 + 1 and got["n_dup"].sum() > 0

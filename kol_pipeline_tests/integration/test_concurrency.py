@@ -38,7 +38,7 @@ KEYS = {
     "note_metrics": ["note_id"],
     "note_state": ["note_id"],
     "creator_state": ["user_id"],
-    "comment_state": ["comment_key"],
+    "comment_state": ["comment_id"],
     "search_rankings": ["keyword", "rank", "note_id"],
     "quarantine": ["source_file", "record_number"],
 }

@@ -1,9 +1,8 @@
-"""The comment state (kol_pipeline/lib/state.py): the daily step on hand-made sightings (values checked one by
-one: re-sightings, a top-level flip, expiry after keep_days + 1 days and a new life), and the one-sort bootstrap
-``comment_state_batch`` equal to folding the step, row order included, on random histories; and the storage as
-deltas and bases: the view over stored partitions (read from ``base_sd`` on, as the assets read it) equals the
-folded state on every day of random histories run as daily and ranged runs (the window equality of the metrics
-is test_state.py)."""
+"""The comment state in SQL (kol_pipeline/lib/queries/comment_state.py and its .sql files): the daily step on
+hand-made sightings (values checked one by one: re-sightings, a top-level flip, expiry after keep_days + 1 days
+and a new life), the bootstrap from cleaned comments equal to folding the step; and the storage as deltas and
+bases: on random histories run as daily and ranged runs, the view over the stored partitions, note_comment_share
+and creator_comment_stats equal a plain-Python reference fold of the definition on every day."""
 
 from __future__ import annotations
 
@@ -13,9 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import state as S
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.comments import normalize_comment
+from kol_pipeline.lib.queries import comment_state as Q
 
 D0 = date(2025, 1, 1)
+KEEP = Q.KEEP_DAYS
 
 
 def _comments(d: date, rows: list[tuple]) -> pd.DataFrame:
@@ -32,17 +34,154 @@ def _comments(d: date, rows: list[tuple]) -> pd.DataFrame:
     )
 
 
-def _fold(parts):
-    st = None
+# ---------------------------------------------------------------- a plain-Python reference of the definition
+def _ref_fold(parts, keep: int = KEEP) -> dict:
+    """comment_id -> state, folding day by day: a comment's first snapshot (its latest crawl of the first day)
+    gives note, normalized text and top-level flags; the latest top-level snapshot gives lt_note_id and lt_sub;
+    a comment not seen for keep + 1 days is dropped."""
+    st: dict = {}
     for d, p in parts:
-        st = S.comment_state_step(st, p, d)
+        latest: dict = {}
+        latest_top: dict = {}
+        if p is not None and len(p):
+            p = p.reset_index(drop=True)
+            far = pd.Timestamp.max.tz_localize("UTC")
+            order = sorted(
+                range(len(p)), key=lambda i: (p["crawled_at"].iloc[i] if pd.notna(p["crawled_at"].iloc[i]) else far, i)
+            )
+            for i in order:
+                r = p.iloc[i]
+                if pd.isna(r["comment_id"]) or pd.isna(r["note_id"]):
+                    continue
+                par = r["parent_comment_id"]
+                top = (
+                    par is None
+                    or (isinstance(par, float) and np.isnan(par))
+                    or str(par).strip() in ("", "0", "None", "nan")
+                )
+                sub = None if pd.isna(r["is_substantive"]) else bool(r["is_substantive"])
+                latest[r["comment_id"]] = (r, top, sub)
+                if top:
+                    latest_top[r["comment_id"]] = (r["note_id"], sub)
+        st = {k: v for k, v in st.items() if v["last_sd"] >= d - timedelta(days=keep) or k in latest}
+        for cid, (r, top, sub) in latest.items():
+            if cid in st:
+                st[cid]["last_sd"] = d
+                continue
+            norm = normalize_comment(pd.Series([r["content"]], dtype=object)).iloc[0]
+            st[cid] = {
+                "comment_id": cid,
+                "note_id": r["note_id"],
+                "first_sd": d,
+                "last_sd": d,
+                "norm_text": norm if norm != "" else None,
+                "top_first": top and sub is not None,
+                "top_sub_first": top and bool(sub),
+                "lt_note_id": None,
+                "lt_sub": None,
+            }
+        for cid, (note, sub) in latest_top.items():
+            st[cid]["lt_note_id"], st[cid]["lt_sub"] = note, sub
     return st
 
 
-def _row(st: pd.DataFrame, cid: str) -> pd.Series:
-    hit = st[st["comment_key"] == S.key64([cid])[0]]
+def _ref_frame(st: dict) -> pd.DataFrame:
+    return _canon(pd.DataFrame(list(st.values()), columns=Q.STATE_COLUMNS))
+
+
+def _canon(df) -> pd.DataFrame:
+    df = df.to_pandas() if hasattr(df, "to_pandas") and not isinstance(df, pd.DataFrame) else df
+    df = df[Q.STATE_COLUMNS].copy()
+    for c in ("first_sd", "last_sd"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    for c in ("comment_id", "note_id", "norm_text", "lt_note_id", "lt_sub"):
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    for c in ("top_first", "top_sub_first"):
+        df[c] = df[c].astype(bool)
+    return df.sort_values("comment_id").reset_index(drop=True)
+
+
+def _ref_share(st: dict, notes) -> list:
+    out = []
+    for n in notes:
+        subs = [v["lt_sub"] for v in st.values() if v["lt_note_id"] == n and v["lt_sub"] is not None]
+        out.append(sum(subs) / len(subs) if subs else np.nan)
+    return out
+
+
+def _ref_stats(st: dict, owner: dict, users, d: date, window: int) -> pd.DataFrame:
+    lo = d - timedelta(days=min(window - 1, KEEP))
+    rows = [(owner[v["note_id"]], v) for v in st.values() if v["last_sd"] >= lo and v["note_id"] in owner]
+    out = []
+    for u in users:
+        mine = [v for w, v in rows if w == u]
+        texts = pd.Series([v["norm_text"] for v in mine if v["norm_text"] is not None], dtype=object)
+        dup = int((texts.map(texts.value_counts()) >= 2).sum()) if len(texts) else 0
+        out.append(
+            [
+                float(len(mine)),
+                float(dup),
+                float(sum(v["top_first"] for v in mine)),
+                float(sum(v["top_sub_first"] for v in mine)),
+            ]
+        )
+    return pd.DataFrame(out, columns=["n_all", "n_dup", "n_top", "n_top_sub"])
+
+
+# ------------------------------------------------------------------------------ runs of the asset, in SQL
+def _stored_frame(stored: dict, lo: date, hi: date) -> pd.DataFrame | None:
+    parts = [stored[d] for d in sorted(stored) if lo <= d <= hi]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _runs(parts, run_lengths, stored=None):
+    """Store comment_state partitions as runs of the asset would (each run continues from the view over the
+    stored partitions of the 122 days before its first day); yield (con, day, view of the day, stored)."""
+    stored = {} if stored is None else stored
+    days = [d for d, _ in parts]
+    by_day = dict(parts)
+    i = 0
+    with duck.connect() as con:
+        for n in run_lengths:
+            run = days[i : i + n]
+            if not run:
+                break
+            before = run[0] - timedelta(days=1)
+            window = _stored_frame(stored, before - timedelta(days=KEEP), before)
+            Q.use_stored(con, window)
+            for d, rows, base in Q.state_partitions(con, run, by_day.get, base_first=window is None):
+                df = rows.to_pandas()
+                assert base or (df["last_sd"] == d).all()
+                df.insert(0, "snapshot_date", d)
+                df["base"] = base
+                if len(df):  # the IO manager writes no empty partition
+                    stored[d] = df
+                else:
+                    stored.pop(d, None)
+            for d in run:
+                Q.use_stored(con, _stored_frame(stored, d - timedelta(days=KEEP), d))
+                yield con, d, Q.view(con, d), stored
+            i += n
+
+
+def _row(view, cid: str) -> pd.Series:
+    df = _canon(view)
+    hit = df[df["comment_id"] == cid]
     assert len(hit) == 1, (cid, len(hit))
     return hit.iloc[0]
+
+
+def _fold(parts):
+    *_, (_, _, view, _) = _runs(parts, [1] * len(parts))
+    return view
+
+
+def _boot(parts, day: date):
+    frames = [p.assign(snapshot_date=d) for d, p in parts if p is not None and len(p)]
+    with duck.connect() as con:
+        if not frames:
+            return Q.bootstrap_state(con, _comments(day, []).assign(snapshot_date=day), day)
+        return Q.bootstrap_state(con, pd.concat(frames, ignore_index=True), day)
 
 
 def test_step_keeps_first_sighting_and_latest_top_level():
@@ -65,20 +204,30 @@ def test_step_keeps_first_sighting_and_latest_top_level():
         (d3, _comments(d3, [("a", "n9", "0", "别的", False, 1)])),
     ]
     st = _fold(parts)
-    assert len(st) == 2
+    assert st.num_rows == 2
     a, b = _row(st, "a"), _row(st, "b")
-    assert (a["first_sd"], a["last_sd"]) == (S.day_number(d1), S.day_number(d3)) == (20089, 20091)
-    assert a["note_key"] == S.key64(["n1"])[0]
-    assert (a["top_first"], a["top_sub_first"]) == (0, 0)  # first sighting's latest snapshot is a reply
-    assert a["lt_note_key"] == S.key64(["n9"])[0] and (a["lt_cnt"], a["lt_sub"]) == (1, 0)
-    assert b["norm_key"] == 0 and (b["top_first"], b["top_sub_first"]) == (1, 0)
-    assert b["lt_note_key"] == S.key64(["n2"])[0] and (b["lt_cnt"], b["lt_sub"]) == (1, 0)
-    assert dict(st.dtypes.astype(str)) == S.COMMENT_STATE_DTYPES
-    assert list(st["comment_key"]) == list(S.key64(["a", "b"]))  # order of first sighting
-    pd.testing.assert_frame_equal(S.comment_state_batch(parts), st)
+    assert (a["first_sd"], a["last_sd"]) == (d1, d3)
+    assert a["note_id"] == "n1" and a["norm_text"] == "好用回购"
+    assert (a["top_first"], a["top_sub_first"]) == (False, False)  # first sighting's latest snapshot is a reply
+    assert a["lt_note_id"] == "n9" and a["lt_sub"] is False
+    assert b["norm_text"] is None and (b["top_first"], b["top_sub_first"]) == (True, False)
+    assert b["lt_note_id"] == "n2" and b["lt_sub"] is False
+    assert [str(t) for t in st.schema.types] == [
+        "string",
+        "string",
+        "date32[day]",
+        "date32[day]",
+        "string",
+        "bool",
+        "bool",
+        "string",
+        "bool",
+    ]
+    pd.testing.assert_frame_equal(_canon(_boot(parts, d3)), _canon(st))
+    pd.testing.assert_frame_equal(_ref_frame(_ref_fold(parts)), _canon(st))
 
 
-@pytest.mark.parametrize("gap, same_life", [(S.COMMENT_KEEP_DAYS + 1, True), (S.COMMENT_KEEP_DAYS + 2, False)])
+@pytest.mark.parametrize("gap, same_life", [(KEEP + 1, True), (KEEP + 2, False)])
 def test_expiry_and_new_life(gap: int, same_life: bool):
     """A comment is kept keep_days + 1 days after its last sighting; seen again later it starts anew."""
     late = D0 + timedelta(days=gap)
@@ -94,19 +243,17 @@ def test_expiry_and_new_life(gap: int, same_life: bool):
         )
         for d in days
     ]
-    st = _fold(parts)
-    c = _row(st, "c")
-    assert c["last_sd"] == S.day_number(late)
+    views = {d: v for _, d, v, _ in _runs(parts, [1] * len(parts))}
+    c = _row(views[late], "c")
+    assert c["last_sd"] == late
     if same_life:  # first-sighting fields and the top-level snapshot of day 0 stay
-        assert c["first_sd"] == S.day_number(D0)
-        assert c["note_key"] == S.key64(["n1"])[0] and c["lt_cnt"] == 1 and c["lt_sub"] == 1
+        assert c["first_sd"] == D0
+        assert c["note_id"] == "n1" and c["lt_note_id"] == "n1" and c["lt_sub"] is True
     else:  # a new comment as far as the state knows: a reply on n2, never top-level in this life
-        assert c["first_sd"] == S.day_number(late)
-        assert c["note_key"] == S.key64(["n2"])[0] and c["lt_note_key"] == 0 and c["lt_cnt"] == -1
-    pd.testing.assert_frame_equal(S.comment_state_batch(parts), st)
+        assert c["first_sd"] == late
+        assert c["note_id"] == "n2" and c["lt_note_id"] is None and c["lt_sub"] is None
     # and the day before the late sighting, the comment is still there only within its keep window
-    before = _fold(parts[:-1])
-    assert len(before) == (1 if same_life else 0)
+    assert views[late - timedelta(days=1)].num_rows == (1 if same_life else 0)
 
 
 def _random_history(seed: int) -> list[tuple[date, pd.DataFrame | None]]:
@@ -137,227 +284,133 @@ def _random_history(seed: int) -> list[tuple[date, pd.DataFrame | None]]:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_batch_equals_fold(seed: int):
-    parts = _random_history(seed)
-    folded = _fold(parts)
-    batch = S.comment_state_batch(parts)
-    assert len(folded) > 0 or all(p is None for _, p in parts)
-    pd.testing.assert_frame_equal(batch, folded)
+def test_bootstrap_equals_the_fold(seed: int):
+    """The state of a day built in one query from at most 122 days of cleaned comments equals the fold."""
+    parts = _random_history(seed)[: KEEP + 1]
+    for k in (len(parts) // 2, len(parts) - 1):
+        d = parts[k][0]
+        want = _ref_frame(_ref_fold(parts[: k + 1]))
+        pd.testing.assert_frame_equal(_canon(_boot(parts[: k + 1], d)), want, obj=f"{seed} {d}")
 
 
-def test_batch_of_no_comments_is_empty():
+def test_bootstrap_of_no_comments_is_empty():
     parts = [(D0 + timedelta(days=i), None) for i in range(3)]
-    out = S.comment_state_batch(parts)
-    assert len(out) == 0 and list(out.columns) == list(S.empty_comment_state().columns)
-
-
-def test_step_continues_from_a_state_stored_in_the_former_format():
-    """A warehouse written before the compact format (timestamps for days, floats with NaN for flags) continues:
-    the next day's state, the note share and the scorecard's comment stats are the same as from the new format."""
-    parts = _random_history(3)
-    st = _fold(parts[:-1])
-    old = st.copy()
-    for c in ("first_sd", "last_sd"):
-        old[c] = pd.to_datetime(st[c].astype("int64"), unit="D").astype("datetime64[ms]")
-    for c in ("top_first", "top_sub_first", "lt_sub"):
-        old[c] = st[c].astype("float64")
-    old["lt_cnt"] = st["lt_cnt"].astype("float64").replace(-1.0, np.nan)
-    old.loc[old["lt_cnt"].isna(), "lt_sub"] = np.nan
-    d, part = parts[-1]
-    pd.testing.assert_frame_equal(S.comment_state_step(old, part, d), S.comment_state_step(st, part, d))
-    notes = pd.Series([f"n{i}" for i in range(9)])
-    np.testing.assert_array_equal(S._note_comment_share(old, notes), S._note_comment_share(st, notes))
-    assert np.nansum(S._note_comment_share(st, notes)) > 0
-    owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
-    pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
-    when = pd.Timestamp(d)
-    a = S._creator_comment_stats_state(old, owner, when, 90, pairs)
-    b = S._creator_comment_stats_state(st, owner, when, 90, pairs)
-    pd.testing.assert_frame_equal(a, b)
-    assert b["n_all"].sum() > 0
+    out = _boot(parts, D0 + timedelta(days=2))
+    assert out.num_rows == 0 and out.column_names == Q.STATE_COLUMNS
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_scorecard_comment_stats_against_a_groupby(seed: int):
-    """_creator_comment_stats_state on a random state: comments last seen in the window on the creators' notes,
+def test_creator_comment_stats_against_a_groupby(seed: int):
+    """creator_comment_stats on a random stored state: comments last seen in the window on the creators' notes,
     n_dup = comments whose non-empty normalized text another comment of the same creator shares (a plain pandas
     groupby as the definition)."""
     rng = np.random.default_rng(seed)
     n, day = 5000, date(2025, 6, 30)
     notes = np.array([f"n{i}" for i in range(60)], dtype=object)
-    st = S.empty_comment_state().reindex(range(n))
-    st["comment_key"] = rng.integers(1, 2**62, n)
-    st["note_key"] = S.key64(rng.choice(notes, n))
-    st["last_sd"] = (S.day_number(day) - rng.integers(0, 120, n)).astype("int32")
-    st["first_sd"] = st["last_sd"]
-    st["norm_key"] = rng.choice(np.array([0, 0, 11, 12, 13] + list(range(100, 400)), dtype="int64"), n)
-    st["top_first"] = rng.integers(0, 2, n).astype("int8")
-    st["top_sub_first"] = (st["top_first"] * rng.integers(0, 2, n)).astype("int8")
-    st["lt_note_key"], st["lt_cnt"], st["lt_sub"] = 0, -1, 0
-    st = st.astype(S.COMMENT_STATE_DTYPES)
-    owner = pd.Series([f"u{i % 7}" for i in range(50)], index=notes[:50])  # 10 notes have no owner here
-    pairs = pd.DataFrame({"user_id": [f"u{i}" for i in range(8)]})  # u7 has no notes
-    got = S._creator_comment_stats_state(st, owner, pd.Timestamp(day), 90, pairs)
-
-    df = pd.DataFrame(
+    last = [day - timedelta(days=int(x)) for x in rng.integers(0, 120, n)]
+    top = rng.integers(0, 2, n).astype(bool)
+    st = pd.DataFrame(
         {
-            "note": st["note_key"],
-            "norm": st["norm_key"],
-            "last": st["last_sd"],
-            "top": st["top_first"],
-            "sub": st["top_sub_first"],
+            "snapshot_date": day,
+            "comment_id": [f"c{i}" for i in range(n)],
+            "note_id": rng.choice(notes, n),
+            "first_sd": last,
+            "last_sd": last,
+            "norm_text": rng.choice(
+                np.array([None, None, "a", "b", "c"] + [f"t{i}" for i in range(300)], dtype=object), n
+            ),
+            "top_first": top,
+            "top_sub_first": top & rng.integers(0, 2, n).astype(bool),
+            "lt_note_id": None,
+            "lt_sub": None,
+            "base": True,
         }
     )
-    df = df[df["last"] >= S.day_number(day) - 89]
-    df["user"] = df["note"].map(dict(zip(S.key64(owner.index), owner.to_numpy())))
-    df = df[df["user"].notna()]
-    size = df[df["norm"] != 0].groupby(["user", "norm"])["norm"].transform("size")
+    owner = pd.DataFrame({"note_id": notes[:50], "user_id": [f"u{i % 7}" for i in range(50)]})  # 10 notes unowned
+    users = [f"u{i}" for i in range(8)]  # u7 has no notes
+    with duck.connect() as con:
+        Q.use_stored(con, st)
+        got = Q.creator_comment_stats(con, owner, day, 90).set_index("user_id").reindex(users).fillna(0.0)
+
+    df = st[pd.to_datetime(st["last_sd"]) >= pd.Timestamp(day - timedelta(days=89))].merge(owner, on="note_id")
+    size = df[df["norm_text"].notna()].groupby(["user_id", "norm_text"])["norm_text"].transform("size")
     df["dup"] = (size >= 2).reindex(df.index, fill_value=False)
     want = (
-        df.groupby("user")
-        .agg(n_all=("note", "size"), n_dup=("dup", "sum"), n_top=("top", "sum"), n_top_sub=("sub", "sum"))
-        .reindex(pairs["user_id"])
+        df.groupby("user_id")
+        .agg(
+            n_all=("note_id", "size"),
+            n_dup=("dup", "sum"),
+            n_top=("top_first", "sum"),
+            n_top_sub=("top_sub_first", "sum"),
+        )
+        .reindex(users)
         .fillna(0.0)
     )
-    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(dtype="float64"))
-    assert got["n_dup"].sum() > 0 and got.loc[7].sum() == 0
-
-
-# ------------------------------------------------------------------------ stored deltas and bases: the view
-def _stored(rows: pd.DataFrame, d: date) -> pd.DataFrame:
-    """A partition as the IO manager writes and reads it back (snapshot_date as date objects)."""
-    from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
-
-    return _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
-
-
-def _window(stored: dict[date, pd.DataFrame], lo: date, hi: date) -> pd.DataFrame | None:
-    parts = [stored[d] for d in sorted(stored) if lo <= d <= hi]
-    return pd.concat(parts, ignore_index=True) if parts else None
-
-
-def _view_window(stored: dict[date, pd.DataFrame], day: date, whole: pd.DataFrame | None = None) -> pd.DataFrame | None:
-    """The partitions the assets read for the state of ``day``: from where the newest partition at or before it
-    says the view starts (``view_start``: its latest base) to ``day`` (taken from ``whole``, the window's
-    partitions, when given)."""
-    lo = day - timedelta(days=S.COMMENT_KEEP_DAYS)
-    head = [d for d in sorted(stored) if lo <= d <= day]
-    if not head:
-        return None
-    start = S.view_start(stored[head[-1]], head[-1], day)
-    if whole is None:
-        return _window(stored, start, day)
-    return whole[S._partition_days(whole["snapshot_date"]) >= S.day_number(start)].reset_index(drop=True)
-
-
-def _view_columns_only(window: pd.DataFrame):
-    """What a daily run of the asset reads of the stored partitions (the view's columns) and its fetch of the
-    other columns of given rows (here from the whole window; defs/metrics/assets.py _row_fetch reads them)."""
-    cols = list(S.COMMENT_STATE_DTYPES)
-    slim = window[["snapshot_date", *S.COMMENT_VIEW_COLUMNS]]
-    return slim, lambda rows: pd.DataFrame({c: window[c].to_numpy()[rows] for c in cols})
-
-
-def _runs(parts, run_lengths, stored=None, fetch=False):
-    """Store comment_state partitions as runs of the asset would (each run continues from the view over the
-    stored partitions of the 122 days before its first day); yield (day, view of the day, stored partitions).
-    ``fetch``: runs read only the view's columns and fetch the others of the rows they need."""
-    stored = {} if stored is None else stored
-    days = [d for d, _ in parts]
-    by_day = dict(parts)
-    i = 0
-    for n in run_lengths:
-        run = days[i : i + n]
-        if not run:
-            break
-        before = run[0] - timedelta(days=1)
-        window = _view_window(stored, before)
-        m = start = get = None
-        if window is None:
-            prev, dead, base_first = None, 0, True
-        else:  # as the asset: the stored partitions and the mask of the state's rows (no copy)
-            prev, base_first = window, False
-            if fetch:
-                prev, get = _view_columns_only(window)
-            m, dead, start = S.comment_view_mask(prev, before)
-        for d, rows in S.comment_state_partitions(
-            prev, run, by_day.get, dead, base_first, prev_rows=m, base_day=start, fetch=get
-        ):
-            assert (rows["last_sd"] == S.day_number(d)).all() or rows["base"].all()
-            if len(rows):  # the IO manager writes no empty partition
-                stored[d] = _stored(rows, d)
-            else:
-                stored.pop(d, None)
-        for d in run:
-            window = _window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
-            whole = S.comment_view(window, d)
-            view = S.comment_view(_view_window(stored, d, window), d)
-            # reading only from the latest base on (base_sd) gives the view of the whole window
-            pd.testing.assert_frame_equal(_canon(view), _canon(whole), obj=f"from base_sd, {d}")
-            yield d, view, stored, window
-        i += n
-
-
-def _canon(st: pd.DataFrame | None) -> pd.DataFrame:
-    cols = list(S.COMMENT_STATE_DTYPES)
-    if st is None:
-        return S.empty_comment_state()
-    return st[cols].sort_values("comment_key").reset_index(drop=True).astype(S.COMMENT_STATE_DTYPES)
+    np.testing.assert_array_equal(
+        got[["n_all", "n_dup", "n_top", "n_top_sub"]].to_numpy(), want.to_numpy(dtype="float64")
+    )
+    assert got["n_dup"].sum() > 0 and got.loc["u7"].sum() == 0
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     """Daily runs and ranged runs of random lengths store deltas (and bases where the deltas carry too many
-    superseded rows); the view over the stored partitions is the folded state on every day."""
+    superseded rows); the view over the stored partitions is the folded state on every day, and so are the two
+    comment inputs of the metrics (over the whole view, and over creator windows of 90, 7 and 200 days)."""
     parts = _random_history(seed)[:200]  # past the 122-day window: expiry and bases leaving it are covered
     rng = np.random.default_rng(100 + seed)
     lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
-    fold = None
-    checked = masked = skipped = 0
-    notes = pd.Series([f"n{i}" for i in range(9)])
-    owner = pd.Series([f"u{i % 3}" for i in range(9)], index=notes)
-    pairs = pd.DataFrame({"user_id": ["u0", "u1", "u2"]})
-    # odd seeds: daily runs read only the view's columns and fetch the rest of the rows they need
-    for (d, view, stored, window), (d2, p) in zip(_runs(parts, lengths, fetch=seed % 2 == 1), parts):
+    notes = [f"n{i}" for i in range(9)]
+    owner = {n: f"u{i % 3}" for i, n in enumerate(notes)}
+    owners = pd.DataFrame({"note_id": list(owner), "user_id": list(owner.values())})
+    users = ["u0", "u1", "u2"]
+    checked = superseded = 0
+    fold: dict = {}
+    by_day = iter(parts)
+    for con, d, view, _ in _runs(parts, lengths):
+        d2, p = next(by_day)
         assert d == d2
-        fold = S.comment_state_step(fold, p, d)
-        pd.testing.assert_frame_equal(_canon(view), _canon(fold), obj=f"view of {d}")
+        fold = _ref_fold([(d, p)], KEEP) if not fold else _ref_continue(fold, d, p)
+        pd.testing.assert_frame_equal(_canon(view), _ref_frame(fold), obj=f"view of {d}")
         checked += len(fold) > 0
-        # what note_metrics and creator_scorecard read: the stored partitions and the mask of the state's rows
-        if window is not None and len(fold):
-            rows = S.comment_view_mask(window, d)[0]
-            masked += int((~rows).sum())
-            np.testing.assert_array_equal(
-                S._note_comment_share(window, notes, rows), S._note_comment_share(fold, notes)
-            )
-            pd.testing.assert_frame_equal(
-                S._creator_comment_stats_state(window, owner, pd.Timestamp(d), 90, pairs, rows),
-                S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), 90, pairs),
-            )
-            # creator_scorecard reads only the partitions from comment_partitions_since on: the same stats, for
-            # its 90-day window and for shorter and longer ones
-            for w in (90, 7, 200):
-                since = S.comment_partitions_since(d, w)
-                part = window[S._partition_days(window["snapshot_date"]) >= S.day_number(since)]
-                part = part.reset_index(drop=True)
-                # and only the rows last seen from `since` on (the asset's row filter, last_seen_since)
-                seen = part[S._state_days(part["last_sd"]) >= S.day_number(since)].reset_index(drop=True)
-                skipped += len(window) - len(seen)
-                want = S._creator_comment_stats_state(fold, owner, pd.Timestamp(d), w, pairs)
-                for got in (part, seen):
-                    pd.testing.assert_frame_equal(
-                        S._creator_comment_stats_state(
-                            got, owner, pd.Timestamp(d), w, pairs, S.comment_view_mask(got, d)[0]
-                        ),
-                        want,
-                        obj=f"since {since}, {d}",
-                    )
+        superseded += Q.view_cost(con, d)[1]
+        share = Q.note_comment_share(con, pd.Series(notes), d).set_index("note_id")["comment_share"]
+        np.testing.assert_array_equal(share.reindex(notes).to_numpy(dtype=float), np.array(_ref_share(fold, notes)))
+        for w in (90, 7, 200):
+            got = Q.creator_comment_stats(con, owners, d, w).set_index("user_id")
+            got = got.reindex(users)[["n_all", "n_dup", "n_top", "n_top_sub"]].fillna(0.0).reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, _ref_stats(fold, owner, users, d, w), obj=f"stats {w} {d}")
     assert checked > 0 or all(p is None for _, p in parts)
     if seed in (0, 3):  # histories with re-sightings: rows outside the state were stored and left out
-        assert masked > 0
-    if any(p is not None for _, p in parts[100:]):  # long enough for partitions before the 90-day window
-        assert skipped > 0
+        assert superseded > 0
+
+
+def _ref_continue(st: dict, d: date, p) -> dict:
+    """One more day of ``_ref_fold`` on a state."""
+    import copy
+
+    prev = copy.deepcopy(st)
+    out = _ref_fold([(d, p)], KEEP)  # the day's own sightings
+    kept = {k: v for k, v in prev.items() if v["last_sd"] >= d - timedelta(days=KEEP) or k in out}
+    for k, v in out.items():
+        if k in kept:
+            kept[k]["last_sd"] = d
+            if v["lt_note_id"] is not None or _seen_top(p, k):
+                kept[k]["lt_note_id"], kept[k]["lt_sub"] = v["lt_note_id"], v["lt_sub"]
+        else:
+            kept[k] = v
+    return kept
+
+
+def _seen_top(p, cid) -> bool:
+    if p is None:
+        return False
+    r = p[p["comment_id"] == cid]
+    return any(
+        x is None or (isinstance(x, float) and np.isnan(x)) or str(x).strip() in ("", "0", "None", "nan")
+        for x in r["parent_comment_id"]
+    )
 
 
 def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
@@ -367,12 +420,11 @@ def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
     for i in range(40):
         d = D0 + timedelta(days=i)
         parts.append((d, _comments(d, [(f"c{k}", f"n{k % 3}", "0", "好看", k % 2 == 0, 1) for k in range(50)])))
-    bases, fold = [], None
-    for (d, view, stored, window), (_, p) in zip(_runs(parts, [1] * 40, fetch=True), parts):
-        fold = S.comment_state_step(fold, p, d)
-        pd.testing.assert_frame_equal(_canon(view), _canon(fold))
-        _, dead, start = S.comment_view_mask(window, d)
-        assert dead <= len(fold) + 50, d
+    bases = []
+    for con, d, view, stored in _runs(parts, [1] * 40):
+        pd.testing.assert_frame_equal(_canon(view), _ref_frame(_ref_fold([p for p in parts if p[0] <= d])))
+        rows_read, superseded = Q.view_cost(con, d)
+        assert rows_read - superseded == view.num_rows and superseded <= view.num_rows + 50, d
         bases.append(bool(stored[d]["base"].all()))
     assert bases[0] and sum(bases) >= 10, bases  # every other day or so: 50 superseded rows a day, 50 live
     assert not all(bases)
@@ -388,9 +440,9 @@ def test_no_re_sighting_writes_one_base_and_then_deltas():
         )
         for i in range(10)
     ]
-    *_, (d, view, stored, _) = _runs(parts, [1] * 10)
+    *_, (_, d, view, stored) = _runs(parts, [1] * 10)
     assert [bool(stored[x]["base"].all()) for x in sorted(stored)] == [True] + [False] * 9
-    assert all(len(stored[x]) == 5 for x in stored) and len(view) == 50
+    assert all(len(stored[x]) == 5 for x in stored) and view.num_rows == 50
 
 
 def test_partitions_before_the_latest_base_are_not_read():
@@ -403,65 +455,23 @@ def test_partitions_before_the_latest_base_are_not_read():
     stored: dict = {}
     list(_runs(parts[:2], [1, 1], stored))
     stale = stored[D0].copy()
-    stale["comment_key"] = S.key64(["stale"])[0]
+    stale["comment_id"] = "stale"
     stored[D0] = pd.concat([stored[D0], stale], ignore_index=True)
-    view_before = S.comment_view(_window(stored, D0, D0 + timedelta(days=1)), D0 + timedelta(days=1))
-    assert S.key64(["stale"])[0] in set(view_before["comment_key"])  # no base after it yet: read
+    with duck.connect() as con:
+        Q.use_stored(con, _stored_frame(stored, D0, parts[1][0]))
+        assert "stale" in set(Q.view(con, parts[1][0])["comment_id"].to_pylist())  # no base after it yet: read
     # day 3 stored as a base (as when its previous state is rebuilt), then day 4 as a delta
-    base = S.comment_state_step(
-        S.comment_state_step(S.comment_state_step(None, parts[0][1], D0), parts[1][1], parts[1][0]),
-        parts[2][1],
-        parts[2][0],
-    ).assign(base=np.int8(1), base_sd=np.int32(S.day_number(parts[2][0])))
-    stored[parts[2][0]] = _stored(base, parts[2][0])
-    window = _window(stored, D0, parts[2][0])
-    m, dead, start = S.comment_view_mask(window, parts[2][0])
-    assert start == parts[2][0] and dead == 0  # the partitions before the base are not read at all
-    assert not m[:3].any() and m[3:].all()
-    assert set(S.comment_view(window, parts[2][0], mask=m)["comment_key"]) == set(S.key64(["c0", "c1", "c2"]))
+    base = _boot(parts[:3], parts[2][0]).to_pandas()
+    base.insert(0, "snapshot_date", parts[2][0])
+    stored[parts[2][0]] = base.assign(base=True)
+    with duck.connect() as con:
+        Q.use_stored(con, _stored_frame(stored, D0, parts[2][0]))
+        assert Q.latest_base(con, parts[2][0]) == parts[2][0]
+        assert Q.view_cost(con, parts[2][0]) == (3, 0)  # the partitions before the base are not read at all
+        assert set(Q.view(con, parts[2][0])["comment_id"].to_pylist()) == {"c0", "c1", "c2"}
     # the next day continues from the base
-    *_, (d, view, _, _) = _runs(parts[3:], [1], stored)
-    assert d == parts[3][0] and set(view["comment_key"]) == set(S.key64(["c0", "c1", "c2", "c3"]))
-
-
-def test_a_partition_of_the_former_full_state_format_is_a_base():
-    """comment_state partitions written before deltas (no base column) each hold the whole state of their day:
-    the view of the next day starts from the latest of them."""
-    parts = [
-        (D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
-        for i in range(3)
-    ]
-    st0 = S.comment_state_step(None, parts[0][1], D0)
-    st1 = S.comment_state_step(st0, parts[1][1], parts[1][0])
-    old = {
-        D0: _stored(st0.assign(base=np.int8(0), base_sd=np.int32(0)), D0).drop(columns=["base", "base_sd"]),
-        parts[1][0]: _stored(st1.assign(base=np.int8(0), base_sd=np.int32(0)), parts[1][0]).drop(
-            columns=["base", "base_sd"]
-        ),
-    }
-    window = _window(old, D0, parts[1][0])
-    m, dead, start = S.comment_view_mask(window, parts[1][0])
-    assert start == parts[1][0] and dead == 0 and not m[:1].any() and m[1:].all()  # day 1 is not read
-    pd.testing.assert_frame_equal(_canon(S.comment_view(window, parts[1][0], mask=m)), _canon(st1))
-
-
-def test_view_start_from_the_newest_partition():
-    """Where the assets start reading: the newest partition's base_sd (its own day in a base) within the window; a
-    partition of the former full-state format starts the view itself; without base_sd, the whole window."""
-    day = D0 + timedelta(days=200)
-    lo = day - timedelta(days=S.COMMENT_KEEP_DAYS)
-    newest = day - timedelta(days=1)
-    delta = pd.DataFrame(
-        {
-            "base": np.array([0, 0], dtype="int8"),
-            "base_sd": np.array([S.day_number(day - timedelta(days=30))] * 2, dtype="int32"),
-        }
-    )
-    assert S.view_start(delta, newest, day) == day - timedelta(days=30)
-    old_base = delta.assign(base_sd=np.int32(S.day_number(day - timedelta(days=300))))
-    assert S.view_start(old_base, newest, day) == lo  # the base left the window
-    assert S.view_start(delta.drop(columns=["base", "base_sd"]), newest, day) == newest  # former format
-    assert S.view_start(delta.drop(columns=["base_sd"]), newest, day) == lo
+    *_, (_, d, view, _) = _runs(parts[3:], [1], stored)
+    assert d == parts[3][0] and set(view["comment_id"].to_pylist()) == {"c0", "c1", "c2", "c3"}
 
 
 def test_a_re_based_state_reads_no_former_base():
@@ -471,40 +481,6 @@ def test_a_re_based_state_reads_no_former_base():
     for i in range(60):
         d = D0 + timedelta(days=i)
         parts.append((d, _comments(d, [(f"c{k}", "n1", "0", "好看", True, 1) for k in range(50)])))
-    for d, view, stored, _ in _runs(parts, [1] * 60):
-        assert len(_view_window(stored, d)) <= 2 * len(view) + 50, d
+    for con, d, view, stored in _runs(parts, [1] * 60):
+        assert Q.view_cost(con, d)[0] <= 2 * view.num_rows + 50, d
     assert sum(bool(stored[x]["base"].all()) for x in stored) >= 20
-
-
-def test_base_flags_of_every_dtype_the_reads_give():
-    """numpy int8 (a read of new partitions), nullable or float with nulls (former-format partitions among them:
-    a null is a base), no column at all (former format only)."""
-    want = [1, 1, 0]
-    for col in (np.array([1, 1, 0], dtype=np.int8), pd.array([1, None, 0], dtype="Int8"), [1.0, np.nan, 0.0]):
-        got = S._base_flags(pd.DataFrame({"base": col}))
-        assert got.dtype == np.int8 and got.tolist() == want
-    assert S._base_flags(pd.DataFrame({"x": [0, 0]})).tolist() == [1, 1]
-
-
-def test_steps_continue_from_read_only_stored_columns():
-    """A stored partition of one chunk reads as Arrow's own read-only memory (one block per column, io_manager
-    _to_pandas): the step, the delta and the view build new arrays and give the fold's state."""
-    parts = [(d, p) for d, p in _random_history(3) if p is not None][:40]
-    fold = None
-    for d, p in parts[:-1]:
-        fold = S.comment_state_step(fold, p, d)
-    before, (day, last) = parts[-2][0], parts[-1]
-    base = S._with_day(fold.assign(base=np.int8(1), base_sd=np.int32(S.day_number(before))), before)
-    from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
-
-    stored = _to_pandas(_to_arrow(base, "comment_state"), "comment_state")
-    assert not stored["comment_key"].to_numpy().flags.writeable  # what the assets read
-    mask, dead, start = S.comment_view_mask(stored, before)
-    ((d, rows),) = S.comment_state_partitions(
-        stored, [day], {day: last}.get, dead, False, prev_rows=mask, base_day=start
-    )
-    want = S.comment_state_step(fold, last, day)
-    seen = want[want["last_sd"] == S.day_number(day)]
-    pd.testing.assert_frame_equal(_canon(rows), _canon(seen))
-    whole = S.comment_state_step(S.comment_view(stored, before, mask=mask), last, day)
-    pd.testing.assert_frame_equal(_canon(whole), _canon(want))

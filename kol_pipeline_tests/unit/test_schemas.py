@@ -5,11 +5,28 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from kol_pipeline.lib.schemas import TABLES, conform
+from kol_pipeline.lib import schemas as sch
+from kol_pipeline.lib.schemas import conform
+
+# a table of fixed-width columns (the shape comment_state had while it held 64-bit keys)
+_SPEC = sch.TableSpec(
+    "conform_probe",
+    "ints, day numbers, flags and a date",
+    sch._cols(
+        sch.SNAPSHOT,
+        ("comment_key", sch.I64, ""),
+        ("note_key", sch.I64, ""),
+        ("first_sd", sch.DAY_NO, ""),
+        ("top_first", sch.FLAG, ""),
+    ),
+    keys=("comment_key", "snapshot_date"),
+    numpy_ints=True,
+    layer="state",
+)
 
 
 def _comment_state_frame(n: int = 5) -> pd.DataFrame:
-    spec = TABLES["comment_state"]
+    spec = _SPEC
     out = {}
     for col in spec.columns:
         if pa.types.is_date(col.type):
@@ -24,7 +41,7 @@ def _comment_state_frame(n: int = 5) -> pd.DataFrame:
 
 
 def test_in_order_and_reordered_frames_give_the_same_table():
-    spec = TABLES["comment_state"]
+    spec = _SPEC
     df = _comment_state_frame()
     in_order = conform(df, spec)
     shuffled = conform(df[list(reversed(spec.column_names))], spec)
@@ -34,7 +51,7 @@ def test_in_order_and_reordered_frames_give_the_same_table():
 
 
 def test_a_frame_of_other_dtypes_is_cast_to_the_schema():
-    spec = TABLES["comment_state"]
+    spec = _SPEC
     df = _comment_state_frame()
     df["comment_key"] = df["comment_key"].astype("int32")  # in order, but not the table's type
     table = conform(df, spec)

@@ -13,8 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from kol_pipeline.lib import duck
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib import state as S
+from kol_pipeline.lib.queries import comment_state as Q
 from kol_pipeline.lib.queries import tier_benchmarks as TB
 from kol_pipeline.lib.queries.note_state import note_state_frame
 from kol_pipeline.lib.schemas import TABLES
@@ -71,30 +73,38 @@ def _comment_window(stored: dict, lo: date, hi: date) -> pd.DataFrame | None:
 
 def _states(tables, days, start_state=None):
     """Fold the three states over ``days`` (with a Parquet round trip between days); yield (day, states). The
-    comment state is stored as the asset stores it, a delta a day (or a base), and each day's comment state is the
-    view over the stored partitions."""
-    ns, cs, crs, prev = start_state if start_state else (None, None, None, None)
+    comment state is stored as the asset stores it, a delta a day (or a base, lib/queries/comment_state.py), and
+    each day's comment state is the view over the stored partitions of its trailing 122 days."""
+    ns, _, crs, prev = start_state[:4] if start_state else (None, None, None, None)
     stored: dict = {}
-    window = None  # the partitions of d - 122 .. d - 1: those of the previous day's view
-    for d in days:
-        crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
-        dead, start = (0, None) if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1:]
-        ((_, rows),) = S.comment_state_partitions(
-            cs, [d], lambda x: _day(tables["comments"], x), dead, not stored, base_day=start
-        )
-        if len(rows):
-            stored[d] = _to_pandas(_to_arrow(S._with_day(rows, d), "comment_state"), "comment_state")
-        window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
-        if window is None:
-            window = S._with_day(S.empty_comment_state().assign(base=np.int8(0), base_sd=np.int32(0)), d)
-        rows = S.comment_view_mask(window, d)[0]
-        cs = S.comment_view(window, d, mask=rows)
-        ns = note_state_frame(ns, _day(tables["notes"], d), d)
-        ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
-        prev = d
-        # the comment state both as a copied view (what the next step reads) and as the stored partitions with
-        # the mask of its rows (what note_metrics and creator_scorecard read)
-        yield d, (ns, cs, crs, prev, (window, rows))
+    with duck.connect() as con:
+        for d in days:
+            crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
+            Q.use_stored(con, _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d))
+            for _, rows, base in Q.state_partitions(
+                con, [d], lambda x: _day(tables["comments"], x), base_first=not stored
+            ):
+                if rows.num_rows:
+                    df = rows.to_pandas()
+                    df.insert(0, "snapshot_date", d)
+                    df["base"] = base
+                    stored[d] = _to_pandas(_to_arrow(df, "comment_state"), "comment_state")
+            window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
+            ns = note_state_frame(ns, _day(tables["notes"], d), d)
+            ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
+            prev = d
+            # the comment state as the stored partitions of its trailing 122 days (what note_metrics and
+            # creator_scorecard read, through lib/queries/comment_view.sql)
+            yield d, (ns, window, crs, prev, window)
+
+
+def _comment_inputs(con, window: pd.DataFrame | None, d: date):
+    """The two comment inputs of the metrics of ``d`` over the stored partitions ``window`` (SQL on ``con``)."""
+    Q.use_stored(con, window)
+    return (
+        lambda ids: Q.note_comment_share(con, ids, d),
+        lambda owners: Q.creator_comment_stats(con, owners, d, 90),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +115,13 @@ def folded(world):
 
 
 def _outputs(w, tables, d, ns, cs, crs, stored=None):
-    """The day's three tables; from the stored comment_state partitions and the mask of the state's rows when
-    ``stored`` is given, else from the copied view ``cs``."""
+    """The day's three tables; the comment inputs by SQL over the stored comment_state partitions ``cs``."""
     cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
-    cs, rows = stored if stored is not None else (cs, None)
-    # note_metrics and tier_benchmarks are SQL over the states (kol_pipeline_tests/metric_states.py)
-    nm = MS.note_metrics_of_states(ns, crs, cs, cp, d)
-    sc = S.scorecard_from_state(nm, crs, cs, rc, d, comment_rows=rows)
+    with duck.connect() as con:
+        share, stats = _comment_inputs(con, cs, d)
+        # note_metrics and tier_benchmarks are SQL over the states (kol_pipeline_tests/metric_states.py)
+        nm = MS.note_metrics_of_states(ns, crs, cs, cp, d)
+        sc = S.scorecard_from_state(nm, crs, stats, rc, d)
     # tier_benchmarks reads only the curve's columns of the stored note_state (the asset's input metadata)
     tb = MS.tier_benchmarks_of_states(sc, ns[list(TB.NOTE_STATE_COLUMNS)], crs, d)
     return nm, sc, tb
@@ -132,7 +142,7 @@ def test_state_equals_window_computation_on_every_day_of_the_sample(world, folde
     assert len(days) == 130
     checked = 0
     eng90 = 0
-    masked = 0
+    superseded = 0
     for d, (ns, cs, crs, _, stored) in folded.items():
         # the window computation exactly as the former assets loaded it for a one-day run of d
         ref_nm = M.note_metrics(
@@ -141,7 +151,10 @@ def test_state_equals_window_computation_on_every_day_of_the_sample(world, folde
         ref_sc = M.creator_scorecard(ref_nm, _win(t["creators"], d, 124), _win(t["comments"], d, 91), rc, [d])
         ref_tb = M.tier_benchmarks(ref_sc, ref_nm, _win(t["notes"], d, 91), _win(t["creators"], d, 91), [d])
         nm, sc, tb = daily[d]
-        masked += int((~stored[1]).sum())
+        if stored is not None:
+            with duck.connect() as con:
+                Q.use_stored(con, stored)
+                superseded += Q.view_cost(con, d)[1]
         _assert_same(ref_nm, nm, ["note_id"], f"note_metrics {d}")
         _assert_same(ref_sc, sc, ["user_id"], f"creator_scorecard {d}")
         _assert_same(ref_tb, tb, ["tier", "category"], f"tier_benchmarks {d}")
@@ -149,9 +162,9 @@ def test_state_equals_window_computation_on_every_day_of_the_sample(world, folde
         eng90 += int(nm["eng_90d"].notna().sum())
     # the comparison is not vacuous: metrics on (nearly) every day, long horizons and flags among them
     assert checked >= 125 and eng90 > 0
-    # the sample's comments are each crawled once, so no stored row is superseded; the masked path with such rows
-    # is compared in unit/test_comment_state.py (test_view_over_stored_deltas_equals_the_fold_every_day)
-    assert masked == 0
+    # the sample's comments are each crawled once, so no stored row is superseded; the view with such rows is
+    # compared in unit/test_comment_state.py (test_view_over_stored_deltas_equals_the_fold_every_day)
+    assert superseded == 0
     assert ref_sc["authenticity_flags"].map(len).sum() > 0 and ref_nm["half_life_days"].notna().any()
 
 
@@ -176,9 +189,10 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     rc = w.brand["rate_card"]
     days = list(folded)
     parts = []
-    for d in days:
-        ns, _, crs, _, (window, rows) = folded[d]
-        parts.append(S.scorecard_parts(daily[d][0], crs, window, d, comment_rows=rows))
+    with duck.connect() as con:
+        for d in days:
+            ns, _, crs, _, window = folded[d]
+            parts.append(S.scorecard_parts(daily[d][0], crs, _comment_inputs(con, window, d)[1], d))
     want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)
     want_tb = pd.concat([daily[d][2] for d in days], ignore_index=True)
     got_sc = S.scorecards_from_states(parts, rc)

@@ -6,21 +6,20 @@ of a day are computed from that day's states (docs/metrics.md "Incremental state
 trailing window of cleaned partitions they would need to start from scratch (lineage), but read it only when the
 previous day's state is missing (the first day, or a day re-run alone after a gap); otherwise they read one
 partition per day of the run, only the columns they use. A ranged run processes its days in order in one step.
-comment_state stores each day's sightings instead of the whole state, and its state of a day is the view over its
-trailing 122 partitions from the latest base on (lib/state.py comment_view; docs/metrics.md).
+comment_state (DuckDB SQL, lib/queries/comment_state.py) stores each day's sightings instead of the whole state,
+and its state of a day is the view over its trailing 122 partitions from the latest base on (docs/metrics.md).
 """
 
 from datetime import date, timedelta
 
 import dagster as dg
-import numpy as np
+import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import charts, duck
 from kol_pipeline.lib import state as state_lib
+from kol_pipeline.lib.queries import comment_state as comment_lib
 from kol_pipeline.lib.queries import note_metrics as nm_query
 from kol_pipeline.lib.queries import note_state as note_state_sql
 from kol_pipeline.lib.queries import tier_benchmarks as tb_query
@@ -136,97 +135,11 @@ def creator_state(
     )
 
 
-def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) -> list[str]:
-    """The stored comment_state partitions the comment states of ``first`` .. ``last`` are views over: from where
-    the view of ``first`` starts (its latest base, told by the newest partition at or before it:
-    ``state.view_start``) to ``last``. One row of it is read besides; nothing before the latest base is read."""
-    last = first if last is None else last
-    lo = first - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
-    keys = [k for k in stored.available() if lo.isoformat() <= k <= last.isoformat()]
-    head = [k for k in keys if k <= first.isoformat()]
-    if not head:
-        return keys
-    newest = date.fromisoformat(head[-1])
-    # base and base_sd are the same on every row of a partition: its first row tells (a base holds millions)
-    start = state_lib.view_start(stored.read([head[-1]], columns=["base", "base_sd"], limit=1), newest, first)
-    return [k for k in keys if k >= start.isoformat()]
-
-
-def _row_fetch(previous: PartitionedInput, keys: list[str], window: pd.DataFrame) -> state_lib.RowFetch:
-    """``fetch(rows)`` for ``comment_state_partitions``: the state's columns of the rows of a mask over ``window``
-    (the stored partitions ``keys``, read with fewer columns). Few rows (the previous rows of the day's re-sighted
-    comments) are read with a filter on their comment keys; many (a base, a ranged run) with a full read. Either
-    read is checked to give the window's rows in the window's order."""
-    cols = list(state_lib.COMMENT_STATE_DTYPES)
-    wkeys = window["comment_key"].to_numpy(dtype="int64")
-
-    def frame(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({c: df[c].to_numpy()[rows] for c in cols}, copy=False)
-
-    def fetch(rows: np.ndarray) -> pd.DataFrame:
-        if not rows.any():
-            return state_lib.empty_comment_state()
-        if all(c in window.columns for c in cols):
-            return frame(window, rows)
-        want = np.unique(wkeys[rows])
-        if len(want) * 20 < len(wkeys):
-            at = np.flatnonzero(pd.Index(want).get_indexer(wkeys) >= 0)
-            got = previous.read(keys, cols, row_filter=pc.field("comment_key").isin(pa.array(want, type=pa.int64())))
-            if len(got) == len(at) and np.array_equal(got["comment_key"].to_numpy(dtype="int64"), wkeys[at]):
-                return frame(got, rows[at])
-        full = previous.read(keys, cols)
-        if len(full) != len(wkeys) or not np.array_equal(full["comment_key"].to_numpy(dtype="int64"), wkeys):
-            raise RuntimeError(
-                f"comment_state: the stored partitions {keys[0]} .. {keys[-1]} changed while this "
-                "run read them; run it again"
-            )
-        return frame(full, rows)
-
-    return fetch
-
-
-def _stored_comment_state(
-    context: dg.AssetExecutionContext,
-    previous: PartitionedInput,
-    comments: PartitionedInput,
-    before: date,
-    columns: list[str] | None = None,
-) -> tuple[pd.DataFrame | None, np.ndarray | None, int, date | None, state_lib.RowFetch | None]:
-    """The comment state of ``before`` from its stored partitions: those partitions (from the latest base on, only
-    ``columns``: all of the state's by default), the mask of the state's rows among them, how many rows they hold
-    beyond it (superseded or expired), the first day read and a ``fetch`` of the state's columns of given rows;
-    (None, None, 0, None, None) when it cannot be read from them: a day from the latest base on has cleaned
-    comments but no stored partition (never run, or deleted). A day without cleaned comments writes no partition
-    (an empty delta), so it breaks nothing."""
-    stored = _view_keys(previous, before)
-    cleaned = set(comments.available())
-    if not stored and cleaned:
-        return None, None, 0, None, None
-    columns = list(state_lib.COMMENT_STATE_DTYPES) + ["base"] if columns is None else columns
-    window = previous.read(stored, columns) if stored else None
-    if window is None or len(window) == 0:
-        return (None, None, 0, None, None) if cleaned else (state_lib.empty_comment_state(), None, 0, None, None)
-    mask, dead, start = state_lib.comment_view_mask(window, before)
-    have = set(stored)
-    missing = [d for d in state_lib.day_range(start, before) if d.isoformat() not in have and d.isoformat() in cleaned]
-    if missing:
-        context.log.warning(
-            f"comment_state: no stored partition for {len(missing)} day(s) with comments since "
-            f"{start} (first {missing[0]}); the state of {before} is rebuilt from the cleaned comments"
-        )
-        return None, None, 0, None, None
-    context.log.info(
-        f"comment_state: the state of {before} from {len(stored)} stored partition(s) since {start} "
-        f"({len(window)} rows read, {int(mask.sum())} in the state, {dead} superseded or expired)"
-    )
-    return window, mask, dead, start, _row_fetch(previous, stored, window)
-
-
 @dg.asset(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
         "comments": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="comment_state", partition_mapping=PREVIOUS_COMMENT_VIEW, metadata=LAZY),
@@ -237,41 +150,62 @@ def _stored_comment_state(
 def comment_state(
     context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput
 ) -> pd.DataFrame:
-    """Per day, the comments seen that day with their state (a delta): note, first/last snapshot day, normalized
-    text and class of the first snapshot, latest top-level is_substantive (no text kept). The state of a day, every
-    comment seen in the trailing 122 days, is the view over the trailing 122 partitions from the latest base on
-    (a partition holding the whole state, written when the previous state could not be read or the deltas carry
-    more superseded rows than live ones): docs/metrics.md, "How comment_state is stored"."""
+    """Per day, the comments seen that day with their state (a delta): the note of their first snapshot, first
+    and last snapshot day, the normalized text and top-level flags of the first snapshot, the note and
+    is_substantive of the latest top-level snapshot, keyed by comment_id. The state of a day, every comment seen in
+    the trailing 122 days, is the view over the trailing 122 partitions from the latest base on (a partition
+    holding the whole state, written when the previous state could not be read or the partitions would hold more
+    superseded rows than live ones): lib/queries/comment_state.sql, comment_view.sql; docs/metrics.md."""
     days = run_days(context)
     first = days[0]
-    # a daily run reads the view's columns of the stored state; the rest only of the rows it needs (the previous
-    # rows of the day's re-sighted comments; every row when the day is stored as a base). A ranged run builds
-    # the whole state for its next days, so it reads every column at once.
-    columns = state_lib.COMMENT_VIEW_COLUMNS if len(days) == 1 else None
-    prev, prev_rows, dead, start, fetch = _stored_comment_state(
-        context, previous, comments, first - timedelta(days=1), columns
-    )
-    base_first = prev is None or (len(prev) if prev_rows is None else int(prev_rows.sum())) == 0
+    before = first - timedelta(days=1)
     have = set(comments.available())
-
-    def read(d: date) -> pd.DataFrame | None:
-        return comments.read([d.isoformat()], state_lib.COMMENT_COLUMNS) if d.isoformat() in have else None
-
-    if prev is None:
-        boot = state_lib.day_range(first - timedelta(days=NOTE_WINDOW), first - timedelta(days=1))
-        context.log.info(
-            f"comment_state: bootstrapping from {len(have & {d.isoformat() for d in boot})} stored "
-            f"comments partitions of {boot[0]} .. {boot[-1]}"
-        )
-        prev = state_lib.comment_state_batch((d, read(d)) for d in boot)
-
     out = []
-    for d, rows in state_lib.comment_state_partitions(
-        prev, days, read, dead, base_first, prev_rows=prev_rows, base_day=start, fetch=fetch
-    ):
-        if rows["base"].any():
-            context.log.info(f"comment_state: {d} is stored as a base ({len(rows)} rows: the whole state)")
-        out.append(state_lib._with_day(rows, d))
+    with duck.connect(previous.duck_settings) as con:
+        start = before - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
+        try:
+            comment_lib.use_stored(con, previous.relation(con, columns=comment_lib.STORED_COLUMNS))
+            start = comment_lib.latest_base(con, before) or start
+            stored_days = {k for k in previous.available() if k >= start.isoformat()}
+        except duckdb.Error as e:  # partitions of the former format (64-bit keys): the state is rebuilt
+            context.log.warning(f"comment_state: the stored partitions cannot be read as the state ({e})")
+            stored_days = set()
+        missing = [
+            d for d in state_lib.day_range(start, before) if d.isoformat() in have and d.isoformat() not in stored_days
+        ]
+        boot = None
+        if missing or (not stored_days and have):
+            boot_days = (first - timedelta(days=NOTE_WINDOW), before)
+            context.log.info(
+                f"comment_state: the state of {before} cannot be read from stored partitions since {start} "
+                f"({len(missing)} day(s) with comments but none stored); bootstrapping from the stored comments "
+                f"partitions of {boot_days[0]} .. {boot_days[1]}"
+            )
+            comment_lib.use_stored(con, None)
+            boot = comments.relation(
+                con, columns=comment_lib.COMMENT_COLUMNS, start=boot_days[0].isoformat(), end=before.isoformat()
+            )
+        else:
+            rows_read, superseded = comment_lib.view_cost(con, before)
+            context.log.info(
+                f"comment_state: the state of {before} from {len(stored_days)} stored partition(s) since {start} "
+                f"({rows_read} rows read, {rows_read - superseded} in the state, {superseded} superseded)"
+            )
+        base_first = boot is None and comment_lib.view_cost(con, before)[0] == 0
+
+        def read(d: date):
+            if d.isoformat() not in have:
+                return None
+            return comments.relation(con, columns=comment_lib.COMMENT_COLUMNS, start=d.isoformat(), end=d.isoformat())
+
+        for d, rows, base in comment_lib.state_partitions(con, days, read, boot=boot, base_first=base_first):
+            if base:
+                context.log.info(f"comment_state: {d} is stored as a base ({rows.num_rows} rows: the whole state)")
+            if rows.num_rows:
+                df = rows.to_pandas()
+                df.insert(0, "snapshot_date", d)
+                df["base"] = base
+                out.append(df)
     res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
     per_partition_counts(context, res)
     return res
@@ -328,27 +262,14 @@ def note_state(
     return res
 
 
-def _comment_partitions(
-    comment_state: PartitionedInput, days: list[date], columns: list[str], since: date | None = None
-) -> pd.DataFrame:
-    """The stored comment_state partitions the comment states of the run's days are views over (from the latest
-    base on), only ``columns`` and those the view needs; with ``since``, only the partitions from that day on and
-    their rows last seen from then on (``state.comment_partitions_since``, ``state.last_seen_since``)."""
-    keys = _view_keys(comment_state, days[0], days[-1])
-    columns = columns + state_lib.COMMENT_VIEW_COLUMNS
-    if since is not None:
-        keys = [k for k in keys if k >= since.isoformat()]
-        try:  # and of a base partition only its rows last seen from ``since`` on (state.last_seen_since)
-            return comment_state.read(keys, columns, row_filter=state_lib.last_seen_since(since))
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
-            pass  # a partition of the former format (timestamp days): read whole, the view's mask decides
-    return comment_state.read(keys, columns)
-
-
-def _comment_rows(comment_state: pd.DataFrame, d: date):
-    """The rows of the loaded comment_state partitions that form the comment state of ``d`` (a mask, so that
-    millions of rows are not copied; lib/state.py comment_view_mask)."""
-    return state_lib.comment_view_mask(comment_state, d)[0]
+def _comment_view(con, comment_state: PartitionedInput, days: list[date], since: date | None = None) -> None:
+    """Make ``con``'s comment_view read the stored comment_state partitions the runs' days need (from ``since``,
+    else the 122 days before the first day, to the last; lib/queries/comment_view.sql)."""
+    lo = since if since is not None else days[0] - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
+    rel = comment_state.relation(
+        con, columns=comment_lib.STORED_COLUMNS, start=lo.isoformat(), end=days[-1].isoformat()
+    )
+    comment_lib.use_stored(con, rel)
 
 
 def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.DataFrame:
@@ -385,14 +306,13 @@ def note_metrics(
     eng_2d/7d/30d/90d (interpolated, null when no observation is within 2 days), er_7d, save_to_like,
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share. One SQL query
     (kol_pipeline/lib/queries/note_metrics.sql) over the states of the run's days, on a DuckDB connection bounded
-    by the IO manager's duckdb_config; the comment shares from the stored comment_state (lib/queries/note_metrics.py
-    comment_shares)."""
+    by the IO manager's duckdb_config; the comment shares from the comment state's view (lib/queries/note_comment_share.sql)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    comments = _comment_partitions(comment_state, days, nm_query.COMMENT_SHARE_COLUMNS)
     with duck.connect(note_state.duck_settings) as con:
+        _comment_view(con, comment_state, days)
         notes = note_state.relation(con, columns=nm_query.NOTE_STATE_COLUMNS)
-        shares = nm_query.comment_shares(comments, notes.project("snapshot_date, note_id").df())
+        shares = nm_query.comment_shares(con, notes.project("snapshot_date, note_id").df())
         creators = creator_state.relation(con, columns=nm_query.CREATOR_STATE_COLUMNS)
         out = nm_query.note_metrics(con, notes, creators, shares, campaign_posts, days, settings)
     per_partition_counts(context, out)
@@ -444,21 +364,22 @@ def creator_scorecard(
     days = run_days(context)
     settings = metrics_config.to_settings()
     # only the partitions that can hold comments last seen in the creator window (lib/state.py)
-    since = state_lib.comment_partitions_since(days[0], settings.creator_window_days)
-    comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS, since)
+    w = int(settings.creator_window_days)
+    since = days[0] - timedelta(days=min(max(w, 1) - 1, state_lib.COMMENT_KEEP_DAYS))
     # each day's inputs from that day's states, then one finish per batch of days (lib/state.py FINISH_BATCH_ROWS)
-    parts = (
-        state_lib.scorecard_parts(
-            _of_day(note_metrics, d, days),
-            _of_day(creator_state, d, days),
-            comment_state,
-            d,
-            settings,
-            comment_rows=_comment_rows(comment_state, d),
+    with duck.connect(comment_state.duck_settings) as con:
+        _comment_view(con, comment_state, days, since)
+        parts = (
+            state_lib.scorecard_parts(
+                _of_day(note_metrics, d, days),
+                _of_day(creator_state, d, days),
+                lambda owners, d=d: comment_lib.creator_comment_stats(con, owners, d, w),
+                d,
+                settings,
+            )
+            for d in days
         )
-        for d in days
-    )
-    out = state_lib.scorecards_from_states(parts, rate_card, settings)
+        out = state_lib.scorecards_from_states(parts, rate_card, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):

@@ -2,10 +2,8 @@
 a bounded DuckDB connection (lib/duck.py), the result as the table's frame (NOTE_METRICS' columns and nullable
 dtypes, as the pandas implementation gave them).
 
-The one part still in Python is ``comment_shares``: the substantive share of each note's top-level comments, from
-the stored comment_state, which keys comments and notes by 64-bit pandas hashes that SQL cannot reproduce. It
-returns the frame the query takes as its ``comment_shares`` input (snapshot_date, note_id, comment_share); once
-comment_state is keyed by real ids, a query gives the same frame and replaces it.
+The comment shares come from the comment state (``comment_state.py``: note_comment_share.sql, one query per day
+over the view of the stored comment_state partitions) as the query's ``comment_shares`` input.
 """
 
 from __future__ import annotations
@@ -14,15 +12,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from kol_pipeline.lib import duck
+from kol_pipeline.lib.queries import comment_state as comment_lib
 from kol_pipeline.lib.schemas import NOTE_METRICS, TableSpec
 from kol_pipeline.lib.settings import MetricSettings
-from kol_pipeline.lib.state import comment_view_mask, key64
 
 __all__ = ["NOTE_STATE_COLUMNS", "CREATOR_STATE_COLUMNS", "comment_shares", "note_metrics", "to_frame"]
 
@@ -51,8 +48,6 @@ NOTE_STATE_COLUMNS = [
     "half_life_days",
 ]
 CREATOR_STATE_COLUMNS = ["user_id", "followers_by_day"]
-# the comment_state columns ``comment_shares`` reads besides the view's (lib/state.py COMMENT_VIEW_COLUMNS)
-COMMENT_SHARE_COLUMNS = ["lt_note_key", "lt_cnt", "lt_sub"]
 COMMENT_SHARES_SCHEMA = pa.schema(
     [("snapshot_date", pa.date32()), ("note_id", pa.string()), ("comment_share", pa.float64())]
 )
@@ -62,46 +57,16 @@ def _days(snapshot_dates: Sequence[Any]) -> list[dt.date]:
     return sorted({pd.Timestamp(d).date() for d in snapshot_dates})
 
 
-def _flag(cs: pd.DataFrame, column: str, former_null: int) -> np.ndarray:
-    """A comment_state flag column as int8 (a state stored before the int8 flags has floats, NaN = null)."""
-    s = cs[column]
-    if s.dtype.kind in "iu":
-        return s.to_numpy(dtype="int8")
-    return np.nan_to_num(s.to_numpy(dtype="float64", na_value=np.nan), nan=float(former_null)).astype("int8")
-
-
-def comment_shares(comment_state: pd.DataFrame | None, notes: pd.DataFrame) -> pa.Table:
+def comment_shares(con: Any, notes: pd.DataFrame) -> pa.Table:
     """Per (snapshot_date, note_id) of ``notes``: the share of substantive comments among the note's top-level
-    comments seen so far (by the note of each comment's latest top-level snapshot, with a known is_substantive);
-    null when there are none. ``comment_state``: the stored comment_state partitions the comment states of those
-    days are views over (snapshot_date, the view's columns and COMMENT_SHARE_COLUMNS); the state of each day is
-    its view (lib/state.py comment_view_mask)."""
+    comments seen so far (note_comment_share.sql on each day, over ``con``'s comment_view: call
+    ``comment_state.use_stored`` first); null when there are none."""
     out = []
-    have = comment_state is not None and len(comment_state) > 0
-    if have:
-        cnt = _flag(comment_state, "lt_cnt", -1)
-        sub = _flag(comment_state, "lt_sub", 0)
-        note_keys = comment_state["lt_note_key"].to_numpy(dtype="int64")
     for day, ids in notes.groupby("snapshot_date", sort=True)["note_id"]:
         ids = pd.unique(ids.dropna().astype(str).to_numpy(dtype=object))
-        share = np.full(len(ids), np.nan)
-        if have and len(ids):
-            want = key64(ids)
-            at = pd.Index(want).get_indexer(note_keys)
-            ok = (at >= 0) & (cnt > 0) & comment_view_mask(comment_state, pd.Timestamp(day).date())[0]
-            n = np.bincount(at[ok], minlength=len(ids)).astype("float64")
-            k = np.bincount(at[ok], weights=sub[ok], minlength=len(ids))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
-        out.append(
-            pa.table(
-                {
-                    "snapshot_date": pa.array([pd.Timestamp(day).date()] * len(ids), pa.date32()),
-                    "note_id": pa.array(ids, pa.string()),
-                    "comment_share": pa.array(share, pa.float64(), from_pandas=True),
-                }
-            )
-        )
+        if len(ids):
+            share = comment_lib.note_comment_share(con, ids, pd.Timestamp(day).date())
+            out.append(pa.Table.from_pandas(share, schema=COMMENT_SHARES_SCHEMA, preserve_index=False))
     return pa.concat_tables(out) if out else COMMENT_SHARES_SCHEMA.empty_table()
 
 

@@ -1,0 +1,27 @@
+-- note_comment_share: for each note asked for on $day, the share of substantive comments among its top-level
+-- comments seen so far (note_metrics' substantive_comment_share).
+--
+-- Inputs: notes (note_id: the notes note_metrics asks for on $day) and the macro comment_view (comment_view.sql,
+-- over the stored comment_state partitions). Parameters: $day (DATE), $keep_days (121).
+-- Columns:
+--   snapshot_date    $day
+--   note_id
+--   comment_share    of the comments in the comment state of $day (seen in the trailing 122 days) whose latest
+--                    top-level snapshot is on this note with a known is_substantive: the share that is
+--                    substantive; null when there is none
+WITH asked AS (
+    SELECT DISTINCT note_id FROM notes
+),
+counts AS (
+    SELECT v.lt_note_id AS note_id,
+           count(*) AS top_level_comments,
+           count(*) FILTER (WHERE v.lt_sub) AS substantive
+    FROM comment_view(CAST($day AS DATE), CAST($day AS DATE) - $keep_days) AS v
+    SEMI JOIN asked ON asked.note_id = v.lt_note_id
+    WHERE v.lt_sub IS NOT NULL
+    GROUP BY v.lt_note_id
+)
+SELECT CAST($day AS DATE) AS snapshot_date,
+       asked.note_id,
+       CAST(counts.substantive AS DOUBLE) / counts.top_level_comments AS comment_share
+FROM asked LEFT JOIN counts ON counts.note_id = asked.note_id
