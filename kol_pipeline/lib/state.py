@@ -1351,6 +1351,9 @@ def _creator_comment_stats_state(
     return out.fillna(0.0).round(9)
 
 
+#: public for the scorecard's glue (lib/queries/creator_scorecard.comment_stats) until comment_state is in SQL
+creator_comment_stats_state = _creator_comment_stats_state
+
 # the note_state columns the tier_benchmarks curve reads (the asset loads only these, not the curve lists)
 CURVE_NOTE_COLUMNS = ["user_id", "last_sd", "age_days", "engagements", "category"]
 

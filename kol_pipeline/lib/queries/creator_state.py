@@ -1,0 +1,155 @@
+"""creator_state by ``creator_state.sql`` (the formula is there): the state of a day from the state of the day
+before and that day's creators partition. A run over several days (a ranged run, or the bootstrap of the first
+day from the trailing creators partitions) calls the one query per day in order, keeping the previous day's
+state in a DuckDB temp table on the connection (never in pandas); the states of the days asked for are collected
+in another temp table and returned once, as the table's frame (lib/schemas.CREATOR_STATE: followers_by_day an
+Arrow list of 125 float64, nulls for days without a snapshot)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from kol_pipeline.lib import duck
+
+__all__ = ["CREATOR_DAYS", "CREATOR_COLUMNS", "creator_states", "creator_state_step", "run_into_table"]
+
+CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
+CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
+STATE_COLUMNS = ["user_id", "nickname", "latest_sd", "followers_by_day"]
+_PREV = "creator_state_prev"
+_NEXT = "creator_state_next"
+_OUT = "creator_state_out"
+
+_EMPTY_STATE = (
+    "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS nickname, NULL::TIMESTAMP AS latest_sd, "
+    "NULL::DOUBLE[] AS followers_by_day WHERE false"
+)
+_EMPTY_CREATORS = (
+    "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS nickname, NULL::BIGINT AS followers, "
+    "NULL::TIMESTAMPTZ AS crawled_at WHERE false"
+)
+
+
+def run_into_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: str,
+    inputs: Mapping[str, object],
+    params: Mapping[str, object] | None = None,
+) -> None:
+    """``CREATE OR REPLACE TEMP TABLE <table> AS`` the query ``lib/queries/<name>.sql`` with ``inputs`` visible
+    under their names (a relation as a view, a pandas/Arrow frame registered), as ``duck.run_query`` does, but
+    the result stays in DuckDB. ``table`` and the input names come from the code."""
+    sql = duck.query_text(name)
+    views, registered = [], []
+    try:
+        for view, obj in inputs.items():
+            if isinstance(obj, duckdb.DuckDBPyRelation):
+                obj.create_view(view, replace=True)
+                views.append(view)
+            else:
+                con.register(view, obj)
+                registered.append(view)
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {sql}', dict(params or {}))
+    finally:
+        for view in views:
+            con.execute(f'DROP VIEW IF EXISTS "{view}"')
+        for view in registered:
+            con.unregister(view)
+
+
+def _as_relation(con: duckdb.DuckDBPyConnection, obj: object, empty_sql: str, columns: list[str]):
+    """A relation of ``columns`` over ``obj`` (a relation, a pandas/Arrow frame, or None: empty, typed)."""
+    if obj is None:
+        return con.sql(empty_sql)
+    if isinstance(obj, pd.DataFrame) and len(obj) == 0:
+        return con.sql(empty_sql)
+    rel = obj if isinstance(obj, duckdb.DuckDBPyRelation) else con.from_arrow(_arrow(obj))
+    have = set(rel.columns)
+    empty = con.sql(empty_sql)
+    cols = [
+        f'"{c}"::{t} AS "{c}"' if c in have else f'NULL::{t} AS "{c}"'
+        for c, t in zip(columns, empty.dtypes, strict=True)
+    ]
+    return rel.select(", ".join(cols))
+
+
+def _arrow(obj: object) -> pa.Table:
+    if isinstance(obj, pa.Table):
+        return obj
+    df = obj.drop(columns=[c for c in ("snapshot_date",) if c in obj.columns])
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def creator_states(
+    con: duckdb.DuckDBPyConnection,
+    days: Iterable[date],
+    creators_of: Callable[[date], object],
+    previous: object = None,
+    previous_day: date | None = None,
+    emit: Iterable[date] | None = None,
+) -> pd.DataFrame:
+    """Fold ``creator_state.sql`` over ``days`` (in order) from ``previous``, the state of ``previous_day`` (a
+    relation or frame; None: start empty). ``creators_of(day)``: that day's creators partition (a relation or
+    frame with CREATOR_COLUMNS; None when there is none). Returns the states of the days in ``emit`` (every day
+    when None) as one frame with snapshot_date, sorted by (snapshot_date, user_id)."""
+    days = list(days)
+    want = set(days if emit is None else emit)
+    prev = _as_relation(con, previous, _EMPTY_STATE, STATE_COLUMNS)
+    prev.create_view("creator_state_init", replace=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PREV} AS SELECT * FROM creator_state_init")
+    con.execute("DROP VIEW creator_state_init")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_OUT} AS SELECT NULL::DATE AS snapshot_date, * FROM {_PREV} WHERE false"
+    )
+    prev_day = previous_day
+    try:
+        for d in days:
+            shift = (d - prev_day).days if prev_day is not None else CREATOR_DAYS
+            creators = _as_relation(con, creators_of(d), _EMPTY_CREATORS, CREATOR_COLUMNS)
+            run_into_table(
+                con,
+                "creator_state",
+                _NEXT,
+                {"prev_state": con.table(_PREV), "creators": creators},
+                {"day": d, "shift": int(shift), "days_kept": CREATOR_DAYS},
+            )
+            con.execute(f"DROP TABLE {_PREV}")
+            con.execute(f"ALTER TABLE {_NEXT} RENAME TO {_PREV}")
+            if d in want:
+                con.execute(f"INSERT INTO {_OUT} SELECT $day::DATE, * FROM {_PREV}", {"day": d})
+            prev_day = d
+        out = con.sql(f"SELECT * FROM {_OUT} ORDER BY snapshot_date, user_id").to_arrow_table()
+    finally:
+        for t in (_PREV, _NEXT, _OUT):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    return to_frame(out)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """The Arrow result as the table's frame: followers_by_day an Arrow list column, latest_sd datetime64[ns],
+    snapshot_date python dates."""
+    if isinstance(table, pa.RecordBatchReader):
+        table = table.read_all()
+    fbd = table.column("followers_by_day").combine_chunks()
+    df = table.drop_columns(["followers_by_day"]).to_pandas()
+    df["latest_sd"] = pd.to_datetime(df["latest_sd"]).astype("datetime64[ns]")
+    df["nickname"] = df["nickname"].astype(object).where(df["nickname"].notna(), None)
+    df["user_id"] = df["user_id"].astype(object)
+    df["followers_by_day"] = pd.Series(pd.arrays.ArrowExtensionArray(fbd.cast(pa.list_(pa.float64()))), index=df.index)
+    return df
+
+
+def creator_state_step(
+    prev: pd.DataFrame | None, prev_day: date | None, creators_day: pd.DataFrame | None, day: date
+) -> pd.DataFrame:
+    """One step on pandas frames (tests, benchmarks): the state of ``day`` from the state of ``prev_day`` and
+    that day's creators, by the SQL on a connection of its own. Frames carry no snapshot_date column."""
+    with duck.connect() as con:
+        out = creator_states(con, [day], lambda _d: creators_day, prev, prev_day)
+    return out.drop(columns=["snapshot_date"])
