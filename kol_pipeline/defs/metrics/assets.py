@@ -10,6 +10,7 @@ comment_state stores each day's sightings instead of the whole state, and its st
 trailing 122 partitions from the latest base on (lib/state.py comment_view; docs/metrics.md).
 """
 
+import functools
 from datetime import date, timedelta
 
 import dagster as dg
@@ -19,9 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
-from kol_pipeline.lib import charts
+from kol_pipeline.lib import charts, duck
 from kol_pipeline.lib import metrics as metrics_lib
 from kol_pipeline.lib import state as state_lib
+from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.queries import creator_state as creators_sql
 from kol_pipeline.lib.settings import TIER_NAMES
 from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
@@ -111,7 +114,7 @@ def _fold_state(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
         "creators": dg.AssetIn(partition_mapping=window_mapping(CREATOR_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="creator_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
@@ -123,16 +126,34 @@ def creator_state(
     context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput
 ) -> pd.DataFrame:
     """Per creator with a snapshot in the trailing 125 days: followers by day, latest nickname (the input of every
-    creator look-up of note_metrics, creator_scorecard and tier_benchmarks)."""
-    return _fold_state(
-        context,
-        "creator_state",
-        previous,
-        creators,
-        state_lib.CREATOR_COLUMNS,
-        CREATOR_WINDOW,
-        lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d),
-    )
+    creator look-up of note_metrics, creator_scorecard and tier_benchmarks). lib/queries/creator_state.sql, one
+    day at a time from the stored state of the day before the run (or, when it is missing, from the creators
+    partitions of the CREATOR_WINDOW days before it), the previous day's state kept in DuckDB."""
+    days = run_days(context)
+    first = days[0]
+    before = (first - timedelta(days=1)).isoformat()
+    have = set(creators.available())
+    with duck.connect(creators.duck_settings) as con:
+
+        def creators_of(d: date):
+            k = d.isoformat()
+            return creators.relation(con, creators_sql.CREATOR_COLUMNS, start=k, end=k) if k in have else None
+
+        if before in previous.available():
+            context.log.info(f"creator_state: continuing from the stored state of {before}")
+            prev = previous.relation(con, creators_sql.STATE_COLUMNS, start=before, end=before)
+            out = creators_sql.creator_states(con, days, creators_of, prev, first - timedelta(days=1))
+        else:
+            boot = state_lib.day_range(first - timedelta(days=CREATOR_WINDOW), first - timedelta(days=1))
+            stored = [d for d in boot if d.isoformat() in have]
+            context.log.info(
+                f"creator_state: no state for {before}; bootstrapping from {len(stored)} stored creators "
+                f"partitions of {boot[0]} .. {boot[-1]}"
+            )
+            boot = boot[boot.index(stored[0]) :] if stored else []  # nothing before the first stored day
+            out = creators_sql.creator_states(con, boot + days, creators_of, emit=days)
+    per_partition_counts(context, out)
+    return out
 
 
 def _view_keys(stored: PartitionedInput, first: date, last: date | None = None) -> list[str]:
@@ -406,10 +427,10 @@ def note_metrics(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
-        "note_metrics": dg.AssetIn(),
-        "creator_state": dg.AssetIn(),
+        "note_metrics": dg.AssetIn(metadata=LAZY),
+        "creator_state": dg.AssetIn(metadata=LAZY),
         "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata=LAZY),
         "rate_card": dg.AssetIn(),
     },
@@ -419,32 +440,38 @@ def note_metrics(
 def creator_scorecard(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
-    note_metrics: pd.DataFrame,
-    creator_state: pd.DataFrame,
+    note_metrics: PartitionedInput,
+    creator_state: PartitionedInput,
     comment_state: PartitionedInput,
     rate_card: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per creator seen in the trailing 90 days: followers, tier, growth, niche, medians of the note
     metrics, estimated cost per engagement, disclosure rate, authenticity flags and score, composite score and rank
-    within tier x category."""
+    within tier x category. lib/queries/creator_scorecard.sql, every day of the run in one query; the comment
+    counts per creator come from the stored comment_state (creator_scorecard.comment_stats)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
     # only the partitions that can hold comments last seen in the creator window (lib/state.py)
     since = state_lib.comment_partitions_since(days[0], settings.creator_window_days)
-    comment_state = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS, since)
-    # each day's inputs from that day's states, then one finish per batch of days (lib/state.py FINISH_BATCH_ROWS)
-    parts = (
-        state_lib.scorecard_parts(
-            _of_day(note_metrics, d, days),
-            _of_day(creator_state, d, days),
-            comment_state,
-            d,
-            settings,
-            comment_rows=_comment_rows(comment_state, d),
-        )
-        for d in days
+    comments = _comment_partitions(comment_state, days, state_lib.SCORECARD_COMMENT_COLUMNS, since)
+    stats = scorecard_sql.comment_stats(
+        comments,
+        note_metrics.read(columns=["note_id", "user_id"]),
+        days,
+        settings.creator_window_days,
+        functools.partial(_comment_rows, comments),
     )
-    out = state_lib.scorecards_from_states(parts, rate_card, settings)
+    comments = None  # the comment rows are counted: free them before the query
+    with duck.connect(note_metrics.duck_settings) as con:
+        out = scorecard_sql.creator_scorecard(
+            con,
+            note_metrics.relation(con, scorecard_sql.NOTE_COLUMNS),
+            creator_state.relation(con, scorecard_sql.STATE_COLUMNS),
+            stats,
+            rate_card,
+            days,
+            settings,
+        )
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
