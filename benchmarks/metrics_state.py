@@ -155,6 +155,7 @@ def _day(i: int) -> date:
 
 def states(wh: Path, days: int | None, only: str | None = None) -> None:
     from kol_pipeline.lib import state as S
+    from kol_pipeline.lib.queries import creator_state as CS
     from kol_pipeline.resources.io_manager import list_partitions, read_table
 
     keys = list_partitions(str(wh), "notes")
@@ -165,7 +166,7 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
         d = _day(i)
         k = d.isoformat()
         if only in (None, "creator_state"):
-            crs = S.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[S.CREATOR_COLUMNS], d)
+            crs = CS.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[CS.CREATOR_COLUMNS], d)
         if only in (None, "comment_state"):
             cs = S.comment_state_step(cs, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS], d)
         if only in (None, "note_state"):
@@ -189,6 +190,8 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
 def one_day(wh: Path, i: int, mode: str) -> dict:
     from kol_pipeline.lib import metrics as M
     from kol_pipeline.lib import state as S
+    from kol_pipeline.lib.queries import creator_scorecard as SC
+    from kol_pipeline.lib.queries import creator_state as CS
     from kol_pipeline.resources.io_manager import _Listing, _read_partitioned, read_table
 
     d = _day(i)
@@ -226,8 +229,8 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         )
         _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
         lap["comment_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        crs = S.creator_state_step(
-            S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, S.CREATOR_COLUMNS), d
+        crs = CS.creator_state_step(
+            S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, CS.CREATOR_COLUMNS), d
         )
         _write(wh / "_bench_states", "creator_state", d, S._with_day(crs, d))
         lap["creator_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
@@ -236,7 +239,7 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         lk = S.CreatorLookup(crs)
         nm = S.note_metrics_from_state(ns, crs, cs, cp, d, lookup=lk)
         lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        sc = S.scorecard_from_state(nm, crs, cs, None, d, lookup=lk)
+        sc = SC.scorecard_from_state(nm, crs, cs, None, d)
         lap["creator_scorecard"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         tb = S.tier_benchmarks_from_state(sc, ns, crs, d, lookup=lk)
         lap["tier_benchmarks"] = round(time.perf_counter() - t, 2)

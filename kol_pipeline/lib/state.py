@@ -28,7 +28,6 @@ import functools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -44,7 +43,6 @@ from kol_pipeline.lib.settings import MetricSettings, tier_of
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
 NOTE_CREATOR_LOOKBACK = 121  # note_metrics looked up creators of D-121 .. D
-SCORECARD_CREATOR_LOOKBACK = 124  # creator_scorecard: D-124 .. D
 CURVE_CREATOR_LOOKBACK = 91  # tier_benchmarks: D-91 .. D
 CURVE_NOTE_LOOKBACK = 91  # tier_benchmarks loaded notes of D-91 .. D
 COMMENT_KEEP_DAYS = 121  # note_metrics loaded comments of D-121 .. D
@@ -67,7 +65,6 @@ NOTE_OBS_COLUMNS = [
     "brands",
     "is_disclosed",
 ]
-CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
 COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
 # The comment state's columns each consumer reads (the state holds one row per comment of 122 days).
 NOTE_SHARE_COMMENT_COLUMNS = ["lt_note_key", "lt_cnt", "lt_sub"]
@@ -122,17 +119,6 @@ def _without_day(df: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 # ============================================================================================ creator_state
-def empty_creator_state() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "user_id": pd.Series(dtype=object),
-            "nickname": pd.Series(dtype=object),
-            "latest_sd": pd.Series(dtype="datetime64[ns]"),
-            "followers_by_day": pd.Series(dtype=object),
-        }
-    )
-
-
 def _matrix(state: pd.DataFrame) -> np.ndarray:
     """followers_by_day as an (n, CREATOR_DAYS) float matrix (NaN for a null element). The column is an Arrow list
     as the warehouse reads it (``TableSpec.arrow_lists``) or as ``followers_column`` makes it: its values are
@@ -165,52 +151,6 @@ def followers_column(mat: np.ndarray) -> pd.Series:
     flat = pa.array(np.ascontiguousarray(mat, dtype="float64").reshape(-1), from_pandas=True)
     offsets = pa.array(np.arange(0, mat.shape[0] * mat.shape[1] + 1, mat.shape[1], dtype=np.int32))
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(offsets, flat)))
-
-
-def creator_state_step(
-    prev: pd.DataFrame | None, prev_day: date | None, creators_day: pd.DataFrame | None, day: date
-) -> pd.DataFrame:
-    """The creator state of ``day`` from the state of ``prev_day`` (None: start empty) and the creators
-    partition of ``day``. Frames carry no snapshot_date column."""
-    prev = empty_creator_state() if prev is None else prev
-    k = (day - prev_day).days if prev_day is not None else CREATOR_DAYS
-    old = _matrix(prev)
-    mat = np.full((len(prev), CREATOR_DAYS), np.nan)
-    if 0 < k < CREATOR_DAYS:
-        mat[:, k:] = old[:, : CREATOR_DAYS - k]
-    users = prev["user_id"].to_numpy(dtype=object)
-    nick = prev["nickname"].to_numpy(dtype=object)
-    latest = pd.to_datetime(prev["latest_sd"]).to_numpy(dtype="datetime64[ns]")
-    if creators_day is not None and len(creators_day):
-        c = creators_day[[x for x in CREATOR_COLUMNS if x in creators_day.columns]]
-        c = c[c["user_id"].notna()]
-        c = _latest_of_day(c, "user_id")
-        fol = M._num(c["followers"]) if "followers" in c.columns else np.full(len(c), np.nan)
-        fol = np.where(np.isnan(fol), NULL_FOLLOWERS, fol)
-        idx = pd.Index(users).get_indexer(c["user_id"].to_numpy(dtype=object))
-        new = idx < 0
-        n_new = int(new.sum())
-        if n_new:
-            mat = np.vstack([mat, np.full((n_new, CREATOR_DAYS), np.nan)])
-            users = np.concatenate([users, c["user_id"].to_numpy(dtype=object)[new]])
-            nick = np.concatenate([nick, np.full(n_new, None, dtype=object)])
-            latest = np.concatenate([latest, np.full(n_new, np.datetime64("NaT"), dtype="datetime64[ns]")])
-            idx[new] = np.arange(len(users) - n_new, len(users))
-        mat[idx, 0] = fol
-        nn = c["nickname"].to_numpy(dtype=object) if "nickname" in c.columns else np.full(len(c), None, dtype=object)
-        nick[idx] = nn
-        latest[idx] = np.datetime64(_ts(day).to_datetime64(), "ns")
-    keep = ~np.isnan(mat).all(axis=1)
-    out = pd.DataFrame(
-        {
-            "user_id": users[keep],
-            "nickname": nick[keep],
-            "latest_sd": pd.to_datetime(latest[keep]).astype("datetime64[ns]"),
-        }
-    )
-    out["nickname"] = out["nickname"].astype(object).where(out["nickname"].notna(), None)
-    out["followers_by_day"] = followers_column(mat[keep]) if keep.any() else pd.Series(dtype=object)
-    return out
 
 
 class CreatorLookup:
@@ -278,38 +218,6 @@ class CreatorLookup:
         f_ok = np.isfinite(f_dist)
         use_f = f_ok & (~b_ok | (f_dist < b_dist))
         return np.where(use_f, f_val, np.where(b_ok, b_val, np.nan)).astype("float64")
-
-    def spike_candidates(self, day: date, lookback: int, settings: MetricSettings) -> pd.DataFrame:
-        """Rises between consecutive snapshots (offsets 0..lookback) above spike_rel and spike_abs:
-        user_id, sd, prev_sd."""
-        cols = {
-            "user_id": pd.Series(dtype=object),
-            "sd": pd.Series(dtype="datetime64[ns]"),
-            "prev_sd": pd.Series(dtype="datetime64[ns]"),
-        }
-        if len(self.mat) == 0:
-            return pd.DataFrame(cols)
-        chron = self.mat[:, : lookback + 1][:, ::-1]  # column j = day D - lookback + j
-        m = chron.shape[1]
-        present = ~np.isnan(chron)
-        idx = np.where(present, np.arange(m), -1)
-        last = np.maximum.accumulate(idx, axis=1)
-        prev = np.concatenate([np.full((len(chron), 1), -1), last[:, :-1]], axis=1)
-        r, j = np.nonzero(present & (prev >= 0))
-        if len(r) == 0:
-            return pd.DataFrame(cols)
-        pj = prev[r, j]
-        f = self._value(chron[r, j])
-        fp = self._value(chron[r, pj])
-        rise = f - fp
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rel = np.where(fp > 0, rise / np.where(fp > 0, fp, 1.0), np.where(rise > 0, np.inf, 0.0))
-        cand = (rel > settings.spike_rel) & (rise > settings.spike_abs)
-        d0 = np.datetime64(_ts(day).to_datetime64(), "ns")
-        one = np.timedelta64(1, "D").astype("timedelta64[ns]")
-        sd = d0 - (lookback - j[cand]).astype("int64") * one
-        psd = d0 - (lookback - pj[cand]).astype("int64") * one
-        return pd.DataFrame({"user_id": self.users.to_numpy()[r[cand]], "sd": sd, "prev_sd": psd})
 
 
 # ============================================================================================ comment_state
@@ -1166,34 +1074,6 @@ def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series, rows: np.n
         return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
 
 
-class ScorecardParts(NamedTuple):
-    """What ``M.finish_scorecard`` takes for one or more days, aligned with ``pairs`` (user_id, D)."""
-
-    nm: pd.DataFrame
-    pairs: pd.DataFrame
-    followers: np.ndarray
-    nickname: np.ndarray
-    growth: np.ndarray
-    cs: pd.DataFrame
-    f_spike: np.ndarray
-
-
-def scorecard_from_state(
-    note_metrics_day: pd.DataFrame,
-    creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
-    rate_card: pd.DataFrame | None,
-    day: date,
-    settings: MetricSettings = MetricSettings(),
-    lookup: CreatorLookup | None = None,
-    comment_rows: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """creator_scorecard rows of ``day`` from that day's note_metrics and states (``comment_rows`` as in
-    ``note_metrics_from_state``)."""
-    parts = scorecard_parts(note_metrics_day, creator_state, comment_state, day, settings, lookup, comment_rows)
-    return M._empty_scorecard() if parts is None else M.finish_scorecard(*parts, rate_card, settings)
-
-
 #: rows of per-day inputs one batched finish takes at most (``scorecards_from_states``,
 #: ``tier_benchmarks_from_states``): the pandas overhead of a call per day goes on small data, and a ranged run of
 #: large days does not hold every day's inputs at once (a 1M-note day alone is ~1.1 M note_metrics rows)
@@ -1213,91 +1093,6 @@ def _batches(items: Iterable, size_of: Callable[[object], int], limit: int) -> I
         n += k
     if batch:
         yield batch
-
-
-def scorecards_from_states(
-    parts: Iterable[ScorecardParts | None],
-    rate_card: pd.DataFrame | None,
-    settings: MetricSettings = MetricSettings(),
-    batch_rows: int = FINISH_BATCH_ROWS,
-) -> pd.DataFrame:
-    """creator_scorecard rows of several days, in day order, from each day's ``scorecard_parts``: one
-    ``finish_scorecard`` per batch of days (``FINISH_BATCH_ROWS``), which groups, ranks and sorts by (D, ...), so
-    each day's rows are those of ``scorecard_from_state`` of that day. A ranged run (a backfill: 120 days) made
-    that call once per day, where its pandas overhead, not the data, cost 0.06 s a day under cProfile on small
-    data."""
-    out = []
-    real = (p for p in parts if p is not None)
-    for got in _batches(real, lambda p: len(p.pairs) + len(p.nm), batch_rows):
-        if len(got) == 1:
-            out.append(M.finish_scorecard(*got[0], rate_card, settings))
-            continue
-        out.append(
-            M.finish_scorecard(
-                pd.concat([p.nm for p in got], ignore_index=True),
-                pd.concat([p.pairs for p in got], ignore_index=True),
-                np.concatenate([p.followers for p in got]),
-                np.concatenate([np.asarray(p.nickname, dtype=object) for p in got]),
-                np.concatenate([p.growth for p in got]),
-                pd.concat([p.cs for p in got], ignore_index=True),
-                np.concatenate([p.f_spike for p in got]),
-                rate_card,
-                settings,
-            )
-        )
-    if not out:
-        return M._empty_scorecard()
-    return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
-
-
-def scorecard_parts(
-    note_metrics_day: pd.DataFrame,
-    creator_state: pd.DataFrame,
-    comment_state: pd.DataFrame,
-    day: date,
-    settings: MetricSettings = MetricSettings(),
-    lookup: CreatorLookup | None = None,
-    comment_rows: np.ndarray | None = None,
-) -> ScorecardParts | None:
-    """The per-day inputs of ``finish_scorecard`` for ``day`` (None: no creator seen that day)."""
-    d = _ts(day)
-    days = np.array([d.to_datetime64()], dtype="datetime64[ns]")
-    w = int(settings.creator_window_days)
-    tol = int(settings.nearest_snapshot_days)
-    nm = M.prep_scorecard_notes(note_metrics_day, days, w)
-    lk = lookup if lookup is not None else CreatorLookup(_without_day(creator_state))
-    users = pd.unique(
-        pd.concat([pd.Series(lk.users.to_numpy(), dtype=object), nm["user_id"]], ignore_index=True).dropna()
-    )
-    if len(users) == 0:
-        return None
-    pairs = pd.DataFrame({"user_id": users, "D": d})
-    pairs["D"] = pairs["D"].astype("datetime64[ns]")
-    rows = lk.rows(pairs["user_id"])
-    followers, off = lk.latest(rows, SCORECARD_CREATOR_LOOKBACK)
-    seen_cr = (off >= 0) & (off <= w - 1)
-    start = nm["D"] - pd.Timedelta(days=w - 1)
-    if "crawled_at" in nm.columns and nm["crawled_at"].notna().any():
-        seen_day = M._shanghai_day(nm["crawled_at"]).fillna(nm["pub"])
-    else:
-        seen_day = nm["pub"]
-    seen_users = set(nm.loc[seen_day >= start, "user_id"])
-    seen_note = pairs["user_id"].isin(seen_users).to_numpy()
-    keep = seen_cr | seen_note
-    pairs = renumbered(pairs[keep])
-    rows, followers, off = rows[keep], followers[keep], off[keep]
-    if pairs.empty:
-        return None
-    nickname = np.where(rows >= 0, lk.nickname[np.where(rows >= 0, rows, 0)] if len(lk.nickname) else None, None)
-    base = lk.nearest(rows, np.full(len(rows), 30), tol, SCORECARD_CREATOR_LOOKBACK)
-    current_ok = (off >= 0) & (off <= tol)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        growth = np.where(current_ok & (base > 0), (followers - base) / np.where(base > 0, base, 1.0), np.nan)
-    owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
-    cs = _creator_comment_stats_state(_without_day(comment_state), owner, d, w, pairs, comment_rows)
-    sp = lk.spike_candidates(day, SCORECARD_CREATOR_LOOKBACK, settings)
-    f_spike = M.spike_activity(sp, nm, w, settings, pairs) if len(lk.users) >= 2 else np.zeros(len(pairs), bool)
-    return ScorecardParts(nm, pairs, followers, nickname, growth, cs, f_spike)
 
 
 def _creator_comment_stats_state(
@@ -1428,18 +1223,5 @@ def tier_benchmarks_from_states(
 
 
 # ================================================================================================ folding
-def fold(step, state, state_day: date | None, reader, days: Sequence[date], **kw):
-    """Apply ``step`` over ``days`` in order starting from (state, state_day); ``reader(day)`` gives that day's
-    cleaned partition. Returns the state of the last day."""
-    for d in days:
-        part = reader(d)
-        if step is creator_state_step:
-            state = creator_state_step(state, state_day, part, d)
-        else:
-            state = step(state, part, d, **kw)
-        state_day = d
-    return state
-
-
 def day_range(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -13,8 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from kol_pipeline.lib import duck
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib import state as S
+from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.queries import creator_state as creator_state_sql
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 from kol_pipeline_tests.planted import planted_world
@@ -74,7 +77,7 @@ def _states(tables, days, start_state=None):
     stored: dict = {}
     window = None  # the partitions of d - 122 .. d - 1: those of the previous day's view
     for d in days:
-        crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
+        crs = creator_state_sql.creator_state_step(crs, prev, _day(tables["creators"], d), d)
         dead, start = (0, None) if window is None else S.comment_view_mask(window, d - timedelta(days=1))[1:]
         ((_, rows),) = S.comment_state_partitions(
             cs, [d], lambda x: _day(tables["comments"], x), dead, not stored, base_day=start
@@ -107,7 +110,7 @@ def _outputs(w, tables, d, ns, cs, crs, stored=None):
     cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
     cs, rows = stored if stored is not None else (cs, None)
     nm = S.note_metrics_from_state(ns, crs, cs, cp, d, comment_rows=rows)
-    sc = S.scorecard_from_state(nm, crs, cs, rc, d, comment_rows=rows)
+    sc = scorecard_sql.scorecard_from_state(nm, crs, cs, rc, d, comment_rows=rows)
     # tier_benchmarks reads only the curve's columns of the stored note_state (the asset's input metadata)
     curve_cols = [c for c in ns.columns if c in S.CURVE_NOTE_COLUMNS or c == "snapshot_date"]
     assert len(curve_cols) == len(S.CURVE_NOTE_COLUMNS) + ("snapshot_date" in ns.columns)
@@ -173,22 +176,30 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     w, _ = world
     rc = w.brand["rate_card"]
     days = list(folded)
-    parts, points = [], []
+    points, stats = [], []
     for d in days:
         ns, _, crs, _, (window, rows) = folded[d]
-        parts.append(S.scorecard_parts(daily[d][0], crs, window, d, comment_rows=rows))
+        nm = daily[d][0]
+        stats.append(
+            scorecard_sql.comment_stats(window, nm[["snapshot_date", "note_id", "user_id"]], [d], 90, {d: rows}.get)
+        )
         points.append((d, S.curve_points_from_state(ns[list(S.CURVE_NOTE_COLUMNS)], d, creator_state=crs)))
     want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)
     want_tb = pd.concat([daily[d][2] for d in days], ignore_index=True)
-    got_sc = S.scorecards_from_states(parts, rc)
+    # the scorecard of every day in one query (lib/queries/creator_scorecard.sql, $days)
+    with duck.connect() as con:
+        got_sc = scorecard_sql.creator_scorecard(
+            con,
+            pd.concat([daily[d][0] for d in days], ignore_index=True),
+            pd.concat([folded[d][2].assign(snapshot_date=d) for d in days], ignore_index=True),
+            pd.concat(stats, ignore_index=True),
+            rc,
+            days,
+        )
     pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
     got_tb = S.tier_benchmarks_from_states(got_sc, points)
     pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
-    # in batches of a few days each (what a ranged run of large days does): the same rows
-    small = 3 * max(len(p.pairs) + len(p.nm) for p in parts if p is not None)
-    pd.testing.assert_frame_equal(
-        S.scorecards_from_states(iter(parts), rc, batch_rows=small), want_sc, check_exact=True
-    )
+    # tier_benchmarks in batches of a few days each (what a ranged run of large days does): the same rows
     small = 3 * max(len(c) for _, c in points)
     pd.testing.assert_frame_equal(
         S.tier_benchmarks_from_states(got_sc, iter(points), batch_rows=small), want_tb, check_exact=True
@@ -199,7 +210,8 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     per_day = got_sc.groupby("snapshot_date").size()
     assert len(per_day) >= 120 and got_sc["rank_in_tier_category"].eq(1).sum() >= len(per_day)
     assert got_tb["snapshot_date"].nunique() >= 120 and got_tb["curve_3_7d"].notna().any()
-    assert S.scorecards_from_states([None, None], rc).empty
+    with duck.connect() as con:
+        assert scorecard_sql.creator_scorecard(con, daily[days[0]][0].iloc[0:0], None, stats[0].iloc[0:0], rc, []).empty
 
 
 @pytest.mark.slow

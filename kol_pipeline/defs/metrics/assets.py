@@ -144,14 +144,19 @@ def creator_state(
             prev = previous.relation(con, creators_sql.STATE_COLUMNS, start=before, end=before)
             out = creators_sql.creator_states(con, days, creators_of, prev, first - timedelta(days=1))
         else:
-            boot = state_lib.day_range(first - timedelta(days=CREATOR_WINDOW), first - timedelta(days=1))
-            stored = [d for d in boot if d.isoformat() in have]
+            # the state of the day before the run in one step over the stored partitions of its whole window
+            lo = (first - timedelta(days=CREATOR_WINDOW)).isoformat()
             context.log.info(
-                f"creator_state: no state for {before}; bootstrapping from {len(stored)} stored creators "
-                f"partitions of {boot[0]} .. {boot[-1]}"
+                f"creator_state: no state for {before}; bootstrapping from "
+                f"{len([k for k in have if lo <= k <= before])} stored creators partitions of {lo} .. {before}"
             )
-            boot = boot[boot.index(stored[0]) :] if stored else []  # nothing before the first stored day
-            out = creators_sql.creator_states(con, boot + days, creators_of, emit=days)
+
+            def window_then_days(d: date):
+                if d.isoformat() == before:
+                    return creators.relation(con, creators_sql.CREATOR_COLUMNS, start=lo, end=before)
+                return creators_of(d)
+
+            out = creators_sql.creator_states(con, [first - timedelta(days=1), *days], window_then_days, emit=days)
     per_partition_counts(context, out)
     return out
 

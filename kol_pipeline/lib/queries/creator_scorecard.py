@@ -237,3 +237,28 @@ def _nullable(t: pa.DataType):
     if pa.types.is_integer(t):
         return pd.Int64Dtype()
     return None
+
+
+def scorecard_from_state(
+    note_metrics_day: pd.DataFrame,
+    creator_state: pd.DataFrame,
+    comment_state: pd.DataFrame | None,
+    rate_card: pd.DataFrame | None,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+    comment_rows: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The scorecard of ``day`` from that day's note_metrics rows and states as pandas frames (tests,
+    benchmarks), on a connection of its own: ``comment_rows`` a mask of the comment state's rows of the day
+    over ``comment_state`` (the stored partitions), all of it when None."""
+    nm = note_metrics_day.assign(snapshot_date=day)
+    state = creator_state.assign(snapshot_date=day)
+    stats = comment_stats(
+        comment_state,
+        nm[["snapshot_date", "note_id", "user_id"]],
+        [day],
+        settings.creator_window_days,
+        (lambda _d: comment_rows) if comment_rows is not None else None,
+    )
+    with duck.connect() as con:
+        return creator_scorecard(con, nm, state, stats, rate_card, [day], settings)

@@ -19,7 +19,7 @@ from kol_pipeline.lib import duck
 __all__ = ["CREATOR_DAYS", "CREATOR_COLUMNS", "creator_states", "creator_state_step", "run_into_table"]
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
-CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]
+CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]  # and snapshot_date
 STATE_COLUMNS = ["user_id", "nickname", "latest_sd", "followers_by_day"]
 _PREV = "creator_state_prev"
 _NEXT = "creator_state_next"
@@ -31,8 +31,9 @@ _EMPTY_STATE = (
 )
 _EMPTY_CREATORS = (
     "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS nickname, NULL::BIGINT AS followers, "
-    "NULL::TIMESTAMPTZ AS crawled_at WHERE false"
+    "NULL::TIMESTAMPTZ AS crawled_at, NULL::DATE AS snapshot_date WHERE false"
 )
+_CREATOR_INPUT = [*CREATOR_COLUMNS, "snapshot_date"]
 
 
 def run_into_table(
@@ -63,13 +64,16 @@ def run_into_table(
             con.unregister(view)
 
 
-def _as_relation(con: duckdb.DuckDBPyConnection, obj: object, empty_sql: str, columns: list[str]):
-    """A relation of ``columns`` over ``obj`` (a relation, a pandas/Arrow frame, or None: empty, typed)."""
-    if obj is None:
+def _as_relation(con: duckdb.DuckDBPyConnection, obj: object, empty_sql: str, columns: list[str], day=None):
+    """A relation of ``columns`` over ``obj`` (a relation, a pandas/Arrow frame, or None: empty, typed); a frame
+    without snapshot_date is of ``day``."""
+    if obj is None or (isinstance(obj, pd.DataFrame) and len(obj) == 0):
         return con.sql(empty_sql)
-    if isinstance(obj, pd.DataFrame) and len(obj) == 0:
-        return con.sql(empty_sql)
-    rel = obj if isinstance(obj, duckdb.DuckDBPyRelation) else con.from_arrow(_arrow(obj))
+    if isinstance(obj, duckdb.DuckDBPyRelation):
+        rel = obj
+    else:
+        frame = obj if isinstance(obj, pa.Table) else pa.Table.from_pandas(_dated(obj, day), preserve_index=False)
+        rel = con.from_arrow(frame)
     have = set(rel.columns)
     empty = con.sql(empty_sql)
     cols = [
@@ -79,11 +83,14 @@ def _as_relation(con: duckdb.DuckDBPyConnection, obj: object, empty_sql: str, co
     return rel.select(", ".join(cols))
 
 
-def _arrow(obj: object) -> pa.Table:
-    if isinstance(obj, pa.Table):
-        return obj
-    df = obj.drop(columns=[c for c in ("snapshot_date",) if c in obj.columns])
-    return pa.Table.from_pandas(df, preserve_index=False)
+def _dated(df: pd.DataFrame, day) -> pd.DataFrame:
+    """A pandas frame with snapshot_date as python dates (``day`` where the column is missing)."""
+    out = df.copy()
+    if "snapshot_date" in out.columns:
+        out["snapshot_date"] = pd.to_datetime(out["snapshot_date"].astype(object)).dt.date
+    elif day is not None:
+        out["snapshot_date"] = day
+    return out
 
 
 def creator_states(
@@ -95,12 +102,16 @@ def creator_states(
     emit: Iterable[date] | None = None,
 ) -> pd.DataFrame:
     """Fold ``creator_state.sql`` over ``days`` (in order) from ``previous``, the state of ``previous_day`` (a
-    relation or frame; None: start empty). ``creators_of(day)``: that day's creators partition (a relation or
-    frame with CREATOR_COLUMNS; None when there is none). Returns the states of the days in ``emit`` (every day
-    when None) as one frame with snapshot_date, sorted by (snapshot_date, user_id)."""
+    relation or frame; None: start empty, and the first step reads the whole window). ``creators_of(day)``: the
+    creators partitions since the previous day of the fold (a relation or frame with CREATOR_COLUMNS and
+    snapshot_date, a frame without it being of that day; more days are fine, only those are read; None when
+    there is none). Returns the states of the days in ``emit`` (every day when None) as one frame with
+    snapshot_date, sorted by (snapshot_date, user_id)."""
     days = list(days)
     want = set(days if emit is None else emit)
     prev = _as_relation(con, previous, _EMPTY_STATE, STATE_COLUMNS)
+    if previous_day is not None and days and days[0] <= previous_day:
+        raise ValueError(f"creator_state: the fold must start after {previous_day}, not on {days[0]}")
     prev.create_view("creator_state_init", replace=True)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_PREV} AS SELECT * FROM creator_state_init")
     con.execute("DROP VIEW creator_state_init")
@@ -111,7 +122,7 @@ def creator_states(
     try:
         for d in days:
             shift = (d - prev_day).days if prev_day is not None else CREATOR_DAYS
-            creators = _as_relation(con, creators_of(d), _EMPTY_CREATORS, CREATOR_COLUMNS)
+            creators = _as_relation(con, creators_of(d), _EMPTY_CREATORS, _CREATOR_INPUT, d)
             run_into_table(
                 con,
                 "creator_state",
