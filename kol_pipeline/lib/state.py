@@ -8,8 +8,8 @@ Three compact states, each computed from the previous day's state plus that day'
   observation, the last point of the running-maximum curve, E(h) for h = 2, 7, 30, 90 once the observation at or
   above h has been crawled (with the day it became known), and the curve points up to the first one at or above
   age 30 (for half_life_days) until eng_30d is decided.
-- ``creator_state``: one row per creator with a snapshot in the trailing 125 days: the latest nickname and day,
-  and ``followers_by_day``, a 125-long array whose element i is the followers of the snapshot of day D - i (NaN:
+- ``creator_state`` (computed by lib/queries/creator_state.sql; ``CreatorLookup`` here reads it): one row per
+  creator with a snapshot in the trailing 125 days: the latest nickname and day, and ``followers_by_day``, a 125-long array whose element i is the followers of the snapshot of day D - i (NaN:
   no snapshot that day; -1: a snapshot whose follower count is null). Every creator look-up of the metrics (the
   latest snapshot, the snapshot nearest to t7 or to D - 30 within 3 days, consecutive snapshots for
   follower_spike) is an index into that array.
@@ -1074,8 +1074,7 @@ def _note_comment_share(cs: pd.DataFrame | None, note_ids: pd.Series, rows: np.n
         return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
 
 
-#: rows of per-day inputs one batched finish takes at most (``scorecards_from_states``,
-#: ``tier_benchmarks_from_states``): the pandas overhead of a call per day goes on small data, and a ranged run of
+#: rows of per-day inputs one batched finish takes at most (``tier_benchmarks_from_states``): the pandas overhead of a call per day goes on small data, and a ranged run of
 #: large days does not hold every day's inputs at once (a 1M-note day alone is ~1.1 M note_metrics rows)
 FINISH_BATCH_ROWS = 1_000_000
 

@@ -34,14 +34,21 @@ new_snapshots AS (
     QUALIFY row_number() OVER (PARTITION BY user_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1
 ),
 
+-- per creator seen on the new days: the latest of those snapshots, and the new elements 0 .. shift - 1
 new_by_creator AS (
     SELECT user_id,
-           first(nickname ORDER BY offset_)            AS nickname,      -- of the latest new snapshot
-           min(offset_)                                 AS latest_offset,
-           list(offset_ ORDER BY offset_)               AS offsets,
-           list(followers ORDER BY offset_)             AS followers
+           first(nickname ORDER BY offset_)             AS nickname,      -- of the latest new snapshot
+           min(offset_)                                 AS latest_offset
     FROM new_snapshots
     GROUP BY user_id
+),
+
+new_elements AS (
+    SELECT c.user_id, list(s.followers ORDER BY d.offset_) AS head   -- NULL where no snapshot that day
+    FROM new_by_creator c
+    CROSS JOIN range(least($shift::INTEGER, $days_kept::INTEGER)) AS d(offset_)
+    LEFT JOIN new_snapshots s ON s.user_id = c.user_id AND s.offset_ = d.offset_
+    GROUP BY c.user_id
 ),
 
 stepped AS (
@@ -49,14 +56,18 @@ stepped AS (
            CASE WHEN t.user_id IS NOT NULL THEN t.nickname ELSE p.nickname END AS nickname,
            CASE WHEN t.user_id IS NOT NULL THEN ($day::DATE - t.latest_offset)::TIMESTAMP
                 ELSE p.latest_sd END                                           AS latest_sd,
-           [CASE
-                WHEN i < $shift::INTEGER                                  -- a new day's snapshot
-                    THEN t.followers[list_position(t.offsets, i)]
-                ELSE nullif(p.followers_by_day[i - $shift::INTEGER + 1], 'NaN'::DOUBLE)  -- as the state held it
-            END
-            FOR i IN range($days_kept::INTEGER)]::DOUBLE[]                     AS followers_by_day
+           -- elements 0 .. shift - 1: the new days (NULLs when none); then the previous state's elements
+           -- 0 .. days_kept - shift - 1, now shift days older; padded with NULLs to days_kept
+           list_resize(
+               list_concat(
+                   coalesce(e.head, list_resize([]::DOUBLE[], least($shift::INTEGER, $days_kept::INTEGER))),
+                   coalesce(p.followers_by_day[1 : greatest($days_kept::INTEGER - $shift::INTEGER, 0)], [])
+               ),
+               $days_kept::INTEGER
+           )::DOUBLE[]                                                         AS followers_by_day
     FROM prev_state p
     FULL OUTER JOIN new_by_creator t ON t.user_id = p.user_id
+    LEFT JOIN new_elements e ON e.user_id = t.user_id
 )
 
 SELECT user_id, nickname, latest_sd, followers_by_day
