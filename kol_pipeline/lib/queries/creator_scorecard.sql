@@ -61,13 +61,32 @@ notes AS (
     WHERE n.snapshot_date IN (SELECT day FROM run_days) AND n.user_id IS NOT NULL
 ),
 
--- each creator's snapshots in the state of D: offsets (days before D) that hold one, newest first
-snapshots AS (
+-- each creator's snapshots in the state of D, newest first: [offset (days before D), followers as stored]
+-- for the elements of followers_by_day that hold one (offsets 0 .. $lookback)
+snapshots AS MATERIALIZED (
     SELECT s.snapshot_date AS day, s.user_id, s.nickname, s.followers_by_day AS fbd,
-           [i::INTEGER FOR i IN range($lookback::INTEGER + 1) IF s.followers_by_day[i + 1] IS NOT NULL] AS offsets,
-           count(*) OVER (PARTITION BY s.snapshot_date) AS creators_in_state
+           list_filter(list_zip(range($lookback::INTEGER + 1)::INTEGER[],
+                                s.followers_by_day[1 : $lookback::INTEGER + 1]),
+                       lambda x: x[2] IS NOT NULL)                AS present,
+           count(*) OVER (PARTITION BY s.snapshot_date)           AS creators_in_state
     FROM creator_state s
     WHERE s.snapshot_date IN (SELECT day FROM run_days)
+),
+
+-- the snapshot nearest to D-30 within the tolerance: offsets 30, 31, 29, 32, 28, ... in this order of
+-- preference (the nearer first, the earlier day on a tie); the first that holds a snapshot
+nearest_30 AS (
+    SELECT k AS preference,
+           (30 + CASE WHEN k % 2 = 1 THEN (k + 1) // 2 ELSE -(k // 2) END)::INTEGER AS offset_
+    FROM range(2 * $tolerance::INTEGER + 1) AS t(k)
+),
+
+growth_base AS (
+    SELECT s.day, s.user_id, nullif(arg_min(s.fbd[n.offset_ + 1], n.preference), -1) AS growth_base
+    FROM snapshots s
+    CROSS JOIN nearest_30 n
+    WHERE n.offset_ BETWEEN 0 AND $lookback::INTEGER AND s.fbd[n.offset_ + 1] IS NOT NULL
+    GROUP BY s.day, s.user_id
 ),
 
 -- the creators of D: in the state or authors of D's notes
@@ -79,38 +98,32 @@ universe AS (
 
 creators AS (
     SELECT u.day, u.user_id, s.nickname,
-           s.offsets[1]                                       AS latest_offset,
-           nullif(s.fbd[s.offsets[1] + 1], -1)                AS followers,
-           -- the snapshot nearest to D-30 within the tolerance: offsets 30, 31, 29, 32, 28, ... (the earlier
-           -- day first on a tie), the first that holds a snapshot
-           [o FOR o IN [(30 + CASE WHEN k % 2 = 1 THEN (k + 1) // 2 ELSE -(k // 2) END)::INTEGER
-                        FOR k IN range(2 * $tolerance::INTEGER + 1)]
-              IF o BETWEEN 0 AND $lookback::INTEGER AND s.fbd[o + 1] IS NOT NULL][1] AS base_offset,
-           coalesce(s.creators_in_state, 0)                   AS creators_in_state
+           s.present[1][1]                                    AS latest_offset,
+           nullif(s.present[1][2], -1)                        AS followers,
+           g.growth_base
     FROM universe u
     LEFT JOIN snapshots s USING (day, user_id)
+    LEFT JOIN growth_base g USING (day, user_id)
 ),
 
 -- seen in the window: a snapshot in D-89 .. D, or a note crawled (else published) then
 seen AS (
-    SELECT c.*,
-           nullif(s.fbd[c.base_offset + 1], -1) AS growth_base
+    SELECT c.*
     FROM creators c
-    LEFT JOIN snapshots s USING (day, user_id)
     WHERE c.latest_offset <= $window_days::INTEGER - 1
        OR EXISTS (SELECT 1 FROM notes n
                   WHERE n.day = c.day AND n.user_id = c.user_id
                     AND n.seen_day >= c.day - ($window_days::INTEGER - 1))
 ),
 
--- follower_spike: consecutive snapshots (previous one at offset prev_offset, the rise at offset offset)
+-- follower_spike: consecutive snapshots (the later at offset offset_, the one before it at prev_offset)
 consecutive AS (
-    SELECT day, user_id, creators_in_state,
-           offsets[k] AS offset_, offsets[k + 1] AS prev_offset,
-           nullif(fbd[offsets[k] + 1], -1) - nullif(fbd[offsets[k + 1] + 1], -1) AS rise,
-           nullif(fbd[offsets[k + 1] + 1], -1) AS before
-    FROM (SELECT *, generate_subscripts(offsets, 1) AS k FROM snapshots)
-    WHERE k < len(offsets)
+    SELECT day, user_id, creators_in_state, later[1] AS offset_, earlier[1] AS prev_offset,
+           nullif(later[2], -1) - nullif(earlier[2], -1) AS rise,
+           nullif(earlier[2], -1)                        AS before
+    FROM (SELECT day, user_id, creators_in_state,
+                 unnest(present[1 : len(present) - 1]) AS later, unnest(present[2:]) AS earlier
+          FROM snapshots)
 ),
 
 spikes AS (
