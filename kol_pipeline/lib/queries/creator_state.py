@@ -21,9 +21,7 @@ __all__ = ["CREATOR_DAYS", "CREATOR_COLUMNS", "creator_states", "creator_state_s
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]  # and snapshot_date
 STATE_COLUMNS = ["user_id", "nickname", "latest_sd", "followers_by_day"]
-_PREV = "creator_state_prev"
-_NEXT = "creator_state_next"
-_OUT = "creator_state_out"
+_STEP = "creator_state_step"  # temp tables creator_state_step_<n>: the state after the n-th step of a fold
 
 _EMPTY_STATE = (
     "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS nickname, NULL::TIMESTAMP AS latest_sd, "
@@ -109,36 +107,36 @@ def creator_states(
     snapshot_date, sorted by (snapshot_date, user_id)."""
     days = list(days)
     want = set(days if emit is None else emit)
-    prev = _as_relation(con, previous, _EMPTY_STATE, STATE_COLUMNS)
     if previous_day is not None and days and days[0] <= previous_day:
         raise ValueError(f"creator_state: the fold must start after {previous_day}, not on {days[0]}")
-    prev.create_view("creator_state_init", replace=True)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PREV} AS SELECT * FROM creator_state_init")
-    con.execute("DROP VIEW creator_state_init")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_OUT} AS SELECT NULL::DATE AS snapshot_date, * FROM {_PREV} WHERE false"
-    )
-    prev_day = previous_day
+    prev = _as_relation(con, previous, _EMPTY_STATE, STATE_COLUMNS)  # read by the first step as it is
+    prev_day, prev_table = previous_day, None
+    kept: list[tuple[date, str]] = []  # (day, temp table of its state) of the days to return
     try:
-        for d in days:
+        for n, d in enumerate(days):
             shift = (d - prev_day).days if prev_day is not None else CREATOR_DAYS
             creators = _as_relation(con, creators_of(d), _EMPTY_CREATORS, _CREATOR_INPUT, d)
+            table = f"{_STEP}_{n}"
             run_into_table(
                 con,
                 "creator_state",
-                _NEXT,
-                {"prev_state": con.table(_PREV), "creators": creators},
+                table,
+                {"prev_state": prev, "creators": creators},
                 {"day": d, "shift": int(shift), "days_kept": CREATOR_DAYS},
             )
-            con.execute(f"DROP TABLE {_PREV}")
-            con.execute(f"ALTER TABLE {_NEXT} RENAME TO {_PREV}")
+            if prev_table is not None and (not kept or kept[-1][1] != prev_table):
+                con.execute(f"DROP TABLE {prev_table}")  # an intermediate day's state, not returned
             if d in want:
-                con.execute(f"INSERT INTO {_OUT} SELECT $day::DATE, * FROM {_PREV}", {"day": d})
-            prev_day = d
-        out = con.sql(f"SELECT * FROM {_OUT} ORDER BY snapshot_date, user_id").to_arrow_table()
+                kept.append((d, table))
+            prev, prev_day, prev_table = con.table(table), d, table
+        if not kept:
+            return to_frame(con.sql(f"SELECT NULL::DATE AS snapshot_date, * FROM ({_EMPTY_STATE})").to_arrow_table())
+        union = " UNION ALL ".join(f"SELECT $d{i}::DATE AS snapshot_date, * FROM {t}" for i, (_, t) in enumerate(kept))
+        params = {f"d{i}": d for i, (d, _) in enumerate(kept)}
+        out = con.sql(f"SELECT * FROM ({union}) ORDER BY snapshot_date, user_id", params=params).to_arrow_table()
     finally:
-        for t in (_PREV, _NEXT, _OUT):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        for n in range(len(days)):
+            con.execute(f"DROP TABLE IF EXISTS {_STEP}_{n}")
     return to_frame(out)
 
 
