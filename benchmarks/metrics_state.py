@@ -184,6 +184,7 @@ def _comment_state_day(wh: Path, d: date, comments: pd.DataFrame) -> pd.DataFram
 
 def states(wh: Path, days: int | None, only: str | None = None) -> None:
     from kol_pipeline.lib import state as S
+    from kol_pipeline.lib.queries import creator_state as CS
     from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
     from kol_pipeline.lib.queries.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import list_partitions, read_table
@@ -196,7 +197,7 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
         d = _day(i)
         k = d.isoformat()
         if only in (None, "creator_state"):
-            crs = S.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[S.CREATOR_COLUMNS], d)
+            crs = CS.creator_state_step(crs, prev, read_table(str(wh), "creators", k, k)[CS.CREATOR_COLUMNS], d)
         if only in (None, "comment_state"):
             cs = _comment_state_day(wh, d, read_table(str(wh), "comments", k, k)[S.COMMENT_COLUMNS])
         if only in (None, "note_state"):
@@ -220,6 +221,8 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
 def one_day(wh: Path, i: int, mode: str) -> dict:
     from kol_pipeline.lib import metrics as M
     from kol_pipeline.lib import state as S
+    from kol_pipeline.lib.queries import creator_scorecard as SC
+    from kol_pipeline.lib.queries import creator_state as CS
     from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
     from kol_pipeline.lib.queries.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import _Listing, _read_partitioned, read_table
@@ -259,23 +262,20 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         if len(cs):
             _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
         lap["comment_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-        crs = S.creator_state_step(
-            S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, S.CREATOR_COLUMNS), d
+        crs = CS.creator_state_step(
+            S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, CS.CREATOR_COLUMNS), d
         )
         _write(wh / "_bench_states", "creator_state", d, S._with_day(crs, d))
         lap["creator_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         rows["rows_read"] = None
         rows["state_rows"] = {"note_state": len(ns), "comment_state": len(cs), "creator_state": len(crs)}
-        lk = S.CreatorLookup(crs)
         with duck.connect() as con:
             rel = _stored_comments(con, wh, d)
-            stored = None if rel is None else rel.to_arrow_table()  # read by note_metrics' own connection too
-            # note_metrics and tier_benchmarks: their SQL over the day's states (lib/queries)
-            nm = metric_states.note_metrics_of_states(ns, crs, stored, cp, d)
-            lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
-            Q.use_stored(con, stored)
-            stats = lambda owners: Q.creator_comment_stats(con, owners, d, 90)  # noqa: E731
-            sc = S.scorecard_from_state(nm, crs, stats, None, d, lookup=lk)
+            stored = None if rel is None else rel.to_arrow_table()  # read by the steps' own connections
+        # note_metrics, creator_scorecard and tier_benchmarks: their SQL over the day's states (lib/queries)
+        nm = metric_states.note_metrics_of_states(ns, crs, stored, cp, d)
+        lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
+        sc = SC.scorecard_from_state(nm, crs, stored, None, d)
         lap["creator_scorecard"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         tb = metric_states.tier_benchmarks_of_states(sc, ns, crs, d)
         lap["tier_benchmarks"] = round(time.perf_counter() - t, 2)

@@ -23,6 +23,7 @@ from kol_pipeline.lib import state as S
 from kol_pipeline.lib.queries import comment_state as CS
 from kol_pipeline.lib.queries import note_metrics as NM
 from kol_pipeline.lib.queries import tier_benchmarks as TB
+from kol_pipeline.lib.queries.creator_state import creator_state_step
 from kol_pipeline.lib.queries.note_state import note_state_frame
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
@@ -65,7 +66,7 @@ def write_states(
     ns = crs = None
     prev = None
     for d in days:
-        crs = S.creator_state_step(crs, prev, c.get(d), d)
+        crs = creator_state_step(crs, prev, c.get(d), d)
         ns = note_state_frame(ns, n.get(d), d, settings)
         _write(wh, "creator_state", d, crs.copy())
         _write(wh, "note_state", d, ns.copy())

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kol_pipeline.lib.comments import normalize_comment
 from kol_pipeline.lib.longevity import engagement_curve, half_life_days, horizon_column, interpolate_at
-from kol_pipeline.lib.order import renumbered, sort_key, stable_order
+from kol_pipeline.lib.order import renumbered, stable_order
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 
@@ -38,19 +38,6 @@ BENCH_METRICS: dict[str, str] = {
     "est_cpe_cny": "est_cpe_cny",
 }
 _DAY = pd.Timedelta(days=1)
-# Extra creator_scorecard columns (after the contract's): the evidence behind two of the flags.
-SCORECARD_EXTRA: dict[str, str] = {
-    "comments_90d": "Int64",  # comments on their notes seen in the trailing 90 days (each once)
-    "duplicate_comment_share": "Float64",  # share of those repeating another one's normalized text
-    "comment_to_like_90d": "Float64",  # comments / likes over notes_90d
-}
-
-
-def _empty_scorecard() -> pd.DataFrame:
-    out = CREATOR_SCORECARD.empty_frame()
-    for c, t in SCORECARD_EXTRA.items():
-        out[c] = pd.Series(dtype=t)
-    return out
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -585,86 +572,6 @@ def _creator_comment_stats(
     return out.fillna(0.0).round(9)
 
 
-def _spike_active(
-    cr: pd.DataFrame, nm: pd.DataFrame, window: int, settings: MetricSettings, pairs: pd.DataFrame
-) -> np.ndarray:
-    """follower_spike per (user_id, D): two consecutive creator snapshots, both in D-window+1 .. D, with followers
-    up by more than spike_rel (relative) and spike_abs (absolute), and no note of the creator known on D published
-    from min(previous snapshot day, spike day - spike_quiet_days) to the spike day."""
-    if len(cr) < 2 or len(pairs) == 0:
-        return np.zeros(len(pairs), dtype=bool)
-    s = cr.sort_values(["user_id", "sd"], kind="mergesort").reset_index(drop=True)
-    same = (s["user_id"] == s["user_id"].shift()).to_numpy()
-    fp = s["followers"].shift().to_numpy(dtype="float64")
-    f = s["followers"].to_numpy(dtype="float64")
-    rise = f - fp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.where(fp > 0, rise / np.where(fp > 0, fp, 1.0), np.where(rise > 0, np.inf, 0.0))
-    cand = same & (rel > settings.spike_rel) & (rise > settings.spike_abs)
-    if not cand.any():
-        return np.zeros(len(pairs), dtype=bool)
-    sp = pd.DataFrame(
-        {
-            "user_id": s["user_id"].to_numpy()[cand],
-            "sd": s["sd"].to_numpy()[cand],
-            "prev_sd": s["sd"].shift().to_numpy()[cand],
-        }
-    )
-    return spike_activity(sp, nm, window, settings, pairs)
-
-
-def spike_activity(
-    sp: pd.DataFrame, nm: pd.DataFrame, window: int, settings: MetricSettings, pairs: pd.DataFrame
-) -> np.ndarray:
-    """follower_spike per (user_id, D) of ``pairs`` from the candidate rises ``sp`` (user_id, sd, prev_sd: a
-    snapshot whose followers rose enough over the previous one): active from sd while prev_sd is in the window
-    and no note of the creator known on D explains it."""
-    if sp.empty or len(pairs) == 0:
-        return np.zeros(len(pairs), dtype=bool)
-    sp = sp.reset_index(drop=True)
-    sp["lo"] = np.minimum(sp["prev_sd"], sp["sd"] - pd.Timedelta(days=settings.spike_quiet_days)).dt.normalize()
-    sp["sid"] = np.arange(len(sp))
-    notes_k = (
-        nm.groupby("note_id").agg(user_id=("user_id", "last"), pub=("pub", "first"), known=("D", "min")).reset_index()
-    )
-    j = sp.merge(notes_k, on="user_id", how="inner")
-    j = j[(j["pub"] >= j["lo"]) & (j["pub"] <= j["sd"])]
-    explain = j.groupby("sid")["known"].min()
-    sp["explained_from"] = sp["sid"].map(explain)
-    last_in_window = sp["prev_sd"] + pd.Timedelta(days=window - 1)
-    end = last_in_window.where(
-        sp["explained_from"].isna() | (last_in_window < sp["explained_from"] - _DAY), sp["explained_from"] - _DAY
-    )
-    sp = sp[end >= sp["sd"]].assign(end=end)
-    if sp.empty:
-        return np.zeros(len(pairs), dtype=bool)
-    ev = pd.concat(
-        [
-            pd.DataFrame({"user_id": sp["user_id"], "date": sp["sd"], "a": 1.0}),
-            pd.DataFrame({"user_id": sp["user_id"], "date": sp["end"] + _DAY, "a": -1.0}),
-        ],
-        ignore_index=True,
-    )
-    act = ev.groupby(["user_id", "date"], sort=True)["a"].sum().groupby(level="user_id").cumsum().reset_index()
-    m = _asof(pairs[["user_id", "D"]], act, "D", "date", "user_id", direction="backward")
-    return m["a"].fillna(0.0).to_numpy() > 0.5
-
-
-def _group_median(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
-    return values.groupby(keys).transform("median")
-
-
-def prep_scorecard_notes(note_metrics_day: pd.DataFrame | None, days: np.ndarray, w: int) -> pd.DataFrame:
-    """note_metrics rows of ``days`` with an author, with D, pub (published day) and in90 (published in the
-    trailing ``w`` days of D)."""
-    nm = note_metrics_day.copy() if note_metrics_day is not None else NOTE_METRICS.empty_frame()
-    nm["D"] = _days(nm["snapshot_date"])
-    nm = nm[nm["D"].isin(days) & nm["user_id"].notna()].reset_index(drop=True)
-    nm["pub"] = _days(nm["published_date"])
-    nm["in90"] = nm["pub"] >= nm["D"] - pd.Timedelta(days=w - 1)
-    return nm
-
-
 def creator_scorecard(
     note_metrics_day: pd.DataFrame,
     creators: pd.DataFrame,
@@ -673,241 +580,37 @@ def creator_scorecard(
     snapshot_dates: Sequence[date],
     settings: MetricSettings = MetricSettings(),
 ) -> pd.DataFrame:
-    """``creator_scorecard`` rows (CREATOR_SCORECARD columns) for every D in ``snapshot_dates``: one row per creator
-    seen in D-89 .. D (a creator snapshot, or a note of theirs whose latest observation on or before D was crawled
-    then). ``note_metrics_day`` holds the note_metrics rows of those dates; notes_90d are the rows with
-    published_date in D-89 .. D. ``creators`` and ``comments`` are the cleaned tables over the loaded window."""
-    days = _snapshot_days(snapshot_dates)
-    if len(days) == 0:
-        return _empty_scorecard()
-    d_max = days[-1]
+    """``creator_scorecard`` rows (CREATOR_SCORECARD columns) for every D in ``snapshot_dates`` from the cleaned
+    tables of a window, by the pipeline's SQL (lib/queries/creator_scorecard.sql): the creator state of each D
+    is one step of lib/queries/creator_state.sql over ``creators`` (from an empty state: their snapshots of
+    D-124 .. D), the comment counts come from ``comments`` (seen in D-89 .. D). ``note_metrics_day`` holds the
+    note_metrics rows of those dates. For tests and analysts; the assets read the stored states."""
+    from kol_pipeline.lib import duck
+    from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
+    from kol_pipeline.lib.queries import creator_state as state_sql
+
+    days = [pd.Timestamp(d).date() for d in _snapshot_days(snapshot_dates)]
+    if not days:
+        return scorecard_sql.empty_scorecard()
     w = int(settings.creator_window_days)
-    tol = int(settings.nearest_snapshot_days)
-    nm = prep_scorecard_notes(note_metrics_day, days, w)
-    start = nm["D"] - pd.Timedelta(days=w - 1)
-    cr = _prep_creators(
-        creators
-        if creators is not None and len(creators)
-        else pd.DataFrame(columns=["user_id", "followers", "nickname", "crawled_at", "snapshot_date"]),
-        d_max,
-    )
-
-    # ---- universe: creators seen in the window
-    users = pd.unique(pd.concat([cr["user_id"], nm["user_id"]], ignore_index=True).dropna())
-    if len(users) == 0:
-        return _empty_scorecard()
-    pairs = pd.DataFrame({"user_id": np.repeat(users, len(days)), "D": np.tile(days, len(users))})
-    latest = _asof(pairs, cr[["user_id", "sd", "followers", "nickname"]], "D", "sd", "user_id", direction="backward")
-    seen_cr = (latest["sd"] >= pairs["D"] - pd.Timedelta(days=w - 1)).to_numpy()
-    if "crawled_at" in nm.columns and nm["crawled_at"].notna().any():
-        seen_day = _shanghai_day(nm["crawled_at"]).fillna(nm["pub"])
-    else:
-        seen_day = nm["pub"]
-    seen_n = nm.loc[seen_day >= start, ["user_id", "D"]].drop_duplicates().assign(_seen=True)
-    seen_note = pairs.merge(seen_n, on=["user_id", "D"], how="left")["_seen"].notna().to_numpy(dtype=bool)
-    keep = seen_cr | seen_note
-    pairs = pairs[keep].reset_index(drop=True)
-    latest = latest[keep].reset_index(drop=True)
-    if pairs.empty:
-        return _empty_scorecard()
-    D = pairs["D"]
-    followers = latest["followers"].to_numpy(dtype="float64")
-
-    # ---- follower growth against the snapshot nearest to D-30 (within nearest_snapshot_days)
-    pairs["g_t"] = D - pd.Timedelta(days=30)
-    near = _nearest_snapshot(pairs, "g_t", cr, tol)
-    base, _ = _pick_nearest(pairs["g_t"], near, D)
-    current_ok = (latest["sd"] >= D - pd.Timedelta(days=tol)).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        growth = np.where(current_ok & (base > 0), (followers - base) / np.where(base > 0, base, 1.0), np.nan)
-
-    # ---- comments on their notes seen in the window; follower spikes
-    owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
-    cs = _creator_comment_stats(comments, owner, d_max, w, pairs)
-    f_spike = _spike_active(cr, nm, w, settings, pairs)
-    return finish_scorecard(
-        nm, pairs, followers, latest["nickname"].to_numpy(), growth, cs, f_spike, rate_card, settings
-    )
-
-
-def pair_positions(pairs: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """For each row of ``rows`` (user_id, D), the position in ``pairs`` (unique (user_id, D)) of its pair, -1 when
-    ``pairs`` does not hold it (or its user_id is null)."""
-    both = pd.concat([pairs["user_id"], rows["user_id"]], ignore_index=True)
-    users, _ = pd.factorize(both, use_na_sentinel=True)
-    days, _ = pd.factorize(np.concatenate([pairs["D"].to_numpy(), rows["D"].to_numpy()]), use_na_sentinel=True)
-    n_days = int(days.max()) + 1 if len(days) else 1
-    key = np.where((users < 0) | (days < 0), -1, users.astype(np.int64) * n_days + days)
-    pair_key, row_key = key[: len(pairs)], key[len(pairs) :]
-    found = pd.Index(pair_key).get_indexer(row_key)
-    return np.where(row_key < 0, -1, found)
-
-
-def finish_scorecard(
-    nm: pd.DataFrame,
-    pairs: pd.DataFrame,
-    followers: np.ndarray,
-    nickname: np.ndarray,
-    growth: np.ndarray,
-    cs: pd.DataFrame,
-    f_spike: np.ndarray,
-    rate_card: pd.DataFrame | None,
-    settings: MetricSettings,
-) -> pd.DataFrame:
-    """The scorecard rows of ``pairs`` (user_id, D; creators seen), shared by the window computation above and the
-    incremental one (lib/state.py): ``nm`` the note_metrics rows (with D, pub, in90), the latest snapshot's
-    followers and nickname, follower growth, the comment stats (n_all, n_dup, n_top, n_top_sub) and the
-    follower_spike flag, each aligned with ``pairs``."""
-    D = pairs["D"]
-    tier = tier_of(pd.Series(followers), settings.tier_bounds)
-
-    # ---- note aggregates over notes_90d, grouped by the row of `pairs` each note belongs to: integer keys, where
-    # grouping, joining and sorting by (user_id, D) hashed or compared the object ids each time (about 3.5 s of
-    # this function's 5.1 s in a cProfile of the 1M day)
-    pos = pair_positions(pairs, nm)
-    n_pairs = len(pairs)
-    in90 = nm["in90"].to_numpy(dtype=bool) & (pos >= 0)
-    n90 = pd.DataFrame(
-        {
-            col: _num(nm[col])[in90]
-            for col in ("er_7d", "save_to_like", "half_life_days", "eng_30d", "comments", "likes")
-        }
-    )
-    n90["spons"] = nm["is_sponsored"].astype("boolean").fillna(False).to_numpy(dtype=bool)[in90]
-    n90["disc"] = (
-        n90["spons"].to_numpy() & nm["is_disclosed"].astype("boolean").fillna(False).to_numpy(dtype=bool)[in90]
-    )
-    g = n90.groupby(pos[in90])
-    agg = pd.DataFrame(
-        {
-            "notes_90d": g.size(),
-            "median_er_7d": g["er_7d"].median(),
-            "median_save_to_like": g["save_to_like"].median(),
-            "median_half_life_days": g["half_life_days"].median(),
-            "med_eng_30d": g["eng_30d"].median(),
-            "sum_comments": g["comments"].sum(min_count=1),
-            "sum_likes": g["likes"].sum(min_count=1),
-            "n_spons": g["spons"].sum(),
-            "n_disc": g["disc"].sum(),
-        }
-    ).reindex(pd.RangeIndex(n_pairs))  # a pair without notes: NaN, as the join on (user_id, D) gave
-    ev_ok = nm["is_evergreen"].notna().to_numpy() & (pos >= 0)
-    ev = pd.Series(nm["is_evergreen"].to_numpy()[ev_ok].astype(bool).astype("float64"))
-    agg["evergreen_share"] = ev.groupby(pos[ev_ok]).mean().reindex(pd.RangeIndex(n_pairs))
-    cat_ok = in90 & nm["category"].notna().to_numpy()
-    cat = pd.DataFrame(
-        {"p": pos[cat_ok], "category": nm["category"].to_numpy()[cat_ok], "pub": nm["pub"].to_numpy()[cat_ok]}
-    )
-    cc = cat.groupby(["p", "category"]).agg(n=("pub", "size"), last_pub=("pub", "max")).reset_index()
-    cc["share"] = cc["n"] / cc.groupby("p")["n"].transform("sum")
-    agg["niche_hhi"] = (cc["share"] ** 2).groupby(cc["p"]).sum().reindex(pd.RangeIndex(n_pairs))
-    # primary category: most notes, then the latest published, then the first name
-    first = cc.take(
-        np.lexsort([sort_key(cc["category"]), -sort_key(cc["last_pub"]), -cc["n"].to_numpy(), cc["p"].to_numpy()])
-    )
-    first = first[~first["p"].duplicated()]
-    agg["primary_category"] = pd.Series(
-        first["category"].to_numpy(), index=first["p"].to_numpy(), dtype=object
-    ).reindex(pd.RangeIndex(n_pairs))
-    sc = pd.concat([pairs[["user_id", "D"]], agg.set_axis(pairs.index)], axis=1)
-
-    # ---- comment shares
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sub_share = np.where(cs["n_top"] > 0, cs["n_top_sub"] / np.where(cs["n_top"] > 0, cs["n_top"], 1.0), np.nan)
-        dup_rate = np.where(cs["n_all"] > 0, cs["n_dup"] / np.where(cs["n_all"] > 0, cs["n_all"], 1.0), np.nan)
-
-    # ---- price and disclosure
-    price = pd.Series(np.nan, index=sc.index)
-    if rate_card is not None and len(rate_card) and "image_price_cny" in rate_card.columns:
-        rc = rate_card.dropna(subset=["user_id"]).drop_duplicates("user_id", keep="first").set_index("user_id")
-        price = pd.Series(_num(sc["user_id"].map(rc["image_price_cny"])), index=sc.index)
-    med30 = sc["med_eng_30d"].to_numpy(dtype="float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cpe = np.where(med30 > 0, price.to_numpy() / np.where(med30 > 0, med30, 1.0), np.nan)
-        n_sp = sc["n_spons"].to_numpy(dtype="float64")
-        disc_rate = np.where(n_sp > 0, sc["n_disc"].to_numpy(dtype="float64") / np.where(n_sp > 0, n_sp, 1.0), np.nan)
-        sl = sc["sum_likes"].to_numpy(dtype="float64")
-        c2l = np.where(sl > 0, sc["sum_comments"].to_numpy(dtype="float64") / np.where(sl > 0, sl, 1.0), np.nan)
-
-    # ---- authenticity flags against the same day's peers of the same tier
-    keys = [D, tier.fillna("\x00none")]
-    med_er = sc["median_er_7d"].astype("float64")
-    tier_med_er = _group_median(med_er.where(tier.notna()), keys).to_numpy(dtype="float64")
-    f_low_er = (med_er.to_numpy() < settings.low_er_factor * tier_med_er) & tier.notna().to_numpy()
-    f_dup = (cs["n_all"].to_numpy() >= settings.dup_min_comments) & (np.nan_to_num(dup_rate) > settings.dup_share)
-    c2l_s = pd.Series(c2l, index=sc.index)
-    tier_med_c2l = _group_median(c2l_s.where(tier.notna()), keys).to_numpy(dtype="float64")
-    f_low_c2l = (c2l < settings.low_c2l_factor * tier_med_c2l) & tier.notna().to_numpy()
-    flags = np.vstack([f_low_er, f_spike, f_dup, f_low_c2l]).T.astype(bool)
-    weights = np.array([float(settings.authenticity_weights.get(n, 0.0)) for n in FLAG_NAMES])
-    auth = 1.0 - (flags * weights).sum(axis=1) / weights.sum() if weights.sum() > 0 else np.ones(len(sc))
-    mask = (flags * (1 << np.arange(len(FLAG_NAMES)))).sum(axis=1)
-    lists = {m: [n for i, n in enumerate(FLAG_NAMES) if m & (1 << i)] for m in range(1 << len(FLAG_NAMES))}
-    flag_lists = pd.Series(mask).map(lists)
-
-    sc = sc.assign(
-        followers=followers,
-        tier=tier.to_numpy(),
-        nickname=nickname,
-        follower_growth_30d=growth,
-        substantive_comment_share=sub_share,
-        est_cpe_cny=cpe,
-        disclosure_rate=disc_rate,
-        authenticity_score=auth,
-    )
-
-    # ---- composite score: weighted percentile ranks within (D, tier)
-    total_w = sum(settings.score_weights.values())
-    num = np.zeros(len(sc))
-    avail = np.zeros(len(sc))
-    for comp, wt in settings.score_weights.items():
-        v = pd.Series(_num(sc[comp]), index=sc.index)
-        pct = v.groupby(keys).rank(pct=True, method="average").to_numpy(dtype="float64")
-        ok = ~np.isnan(pct)
-        num += np.where(ok, wt * pct, 0.0)
-        avail += np.where(ok, wt, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(
-            (avail > 0) & (avail >= settings.score_min_weight_share * total_w - 1e-12) & tier.notna().to_numpy(),
-            num / np.where(avail > 0, avail, 1.0),
-            np.nan,
+    nm = note_metrics_day if note_metrics_day is not None else NOTE_METRICS.empty_frame()
+    nm = nm[_days(nm["snapshot_date"]).isin(pd.to_datetime(days)).to_numpy() & nm["user_id"].notna().to_numpy()]
+    cr = creators if creators is not None and len(creators) else None
+    if cr is not None:
+        cr = cr[[c for c in [*state_sql.CREATOR_COLUMNS, "snapshot_date"] if c in cr.columns]]
+    with duck.connect() as con:
+        # each D: one step from an empty state over the window
+        state = pd.concat([state_sql.creator_states(con, [d], lambda _d: cr) for d in days], ignore_index=True)
+        # the comments on each creator's notes (a note is its creator's by its last note_metrics row)
+        owner = nm.drop_duplicates("note_id", keep="last").set_index("note_id")["user_id"]
+        users = pd.unique(owner.to_numpy(dtype=object))
+        pairs = pd.DataFrame(
+            {"user_id": np.repeat(users, len(days)), "D": np.tile(pd.to_datetime(days).to_numpy(), len(users))}
         )
-    sc["score"] = score
-    rk = sc.assign(_cat=sc["primary_category"].fillna("\x00none"), _tier=tier.fillna("\x00none").to_numpy())
-    rk = rk[~np.isnan(score)].sort_values(
-        ["D", "_tier", "_cat", "score", "user_id"], ascending=[True, True, True, False, True], kind="mergesort"
-    )
-    rank = pd.Series(np.nan, index=sc.index)
-    rank.loc[rk.index] = rk.groupby(["D", "_tier", "_cat"]).cumcount().to_numpy() + 1
-
-    out = pd.DataFrame(
-        {
-            "snapshot_date": _as_date(D),
-            "user_id": sc["user_id"].astype(object),
-            "nickname": sc["nickname"].astype(object).where(sc["nickname"].notna(), None),
-            "followers": _int(followers),
-            "tier": sc["tier"].to_numpy(),
-            "follower_growth_30d": _float(growth),
-            "notes_90d": _int(sc["notes_90d"].fillna(0)),
-            "primary_category": sc["primary_category"].astype(object).where(sc["primary_category"].notna(), None),
-            "niche_hhi": _float(sc["niche_hhi"]),
-            "median_er_7d": _float(sc["median_er_7d"]),
-            "median_save_to_like": _float(sc["median_save_to_like"]),
-            "median_half_life_days": _float(sc["median_half_life_days"]),
-            "evergreen_share": _float(sc["evergreen_share"]),
-            "substantive_comment_share": _float(sub_share),
-            "est_cpe_cny": _float(cpe),
-            "disclosure_rate": _float(disc_rate),
-            "authenticity_flags": flag_lists.to_numpy(),
-            "authenticity_score": _float(auth),
-            "score": _float(score),
-            "rank_in_tier_category": _int(rank),
-            "comments_90d": _int(cs["n_all"]),
-            "duplicate_comment_share": _float(dup_rate),
-            "comment_to_like_90d": _float(c2l),
-        }
-    )
-    return renumbered(out.take(stable_order(out, ["snapshot_date", "user_id"])))  # sort_values(mergesort)'s order
+        cs = _creator_comment_stats(comments, owner, pd.Timestamp(days[-1]).to_datetime64(), w, pairs)
+        stats = pd.concat([pairs.assign(snapshot_date=pairs["D"].dt.date).drop(columns="D"), cs], axis=1)
+        stats = stats[stats["n_all"] > 0]
+        return scorecard_sql.creator_scorecard(con, nm, state, stats, rate_card, days, settings)
 
 
 # --------------------------------------------------------------------------------------------------- benchmarks

@@ -719,11 +719,12 @@ def _former_note_aggregates(nm: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFra
     )
 
 
-def test_note_aggregates_by_pair_positions_equal_the_former_join():
-    """The scorecard's note aggregates grouped by integer pair positions (`pair_positions`) equal the former
-    groupby/join on (user_id, D) on random notes: ties on count and last publish day, non-ASCII categories, null
-    categories and evergreen flags, notes of pairs the scorecard does not hold, null user ids."""
-    from kol_pipeline.lib.metrics import finish_scorecard, pair_positions
+def test_note_aggregates_of_the_sql_equal_the_former_join():
+    """The scorecard's note aggregates (lib/queries/creator_scorecard.sql) equal the former pandas groupby/join on
+    (user_id, D) on random notes: ties on count and last publish day, non-ASCII categories, null categories and
+    evergreen flags, notes of creators the compared pairs do not hold, null user ids."""
+    from kol_pipeline.lib import duck
+    from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
 
     rng = np.random.default_rng(7)
     n = 3000
@@ -754,25 +755,25 @@ def test_note_aggregates_by_pair_positions_equal_the_former_join():
     pairs = pd.DataFrame({"user_id": np.repeat(scored, 3), "D": np.tile(days_, len(scored))})
     pairs = pairs.sample(frac=1.0, random_state=3).reset_index(drop=True)  # not in any particular order
 
-    want_pos = pairs.reset_index().merge(
-        nm[["user_id", "D"]].reset_index(names="row"), on=["user_id", "D"], how="right"
+    # the query derives in90 from the publish day: the notes outside it published 100 days earlier
+    nm["pub"] = nm["pub"].where(nm["in90"], nm["pub"] - pd.Timedelta(days=100))
+    sql_nm = nm.assign(snapshot_date=nm["D"].dt.date, published_date=nm["pub"].dt.date, crawled_at=pd.NaT).drop(
+        columns=["D", "in90", "pub"]
     )
-    want_pos = want_pos.sort_values("row")["index"].fillna(-1).astype(int).to_numpy()
-    assert (pair_positions(pairs, nm) == want_pos).all() and (want_pos == -1).sum() > 0
-
+    # every compared creator with a snapshot of 5,000 followers on each day
+    state = pairs.assign(
+        snapshot_date=pairs["D"].dt.date,
+        nickname="nick",
+        followers_by_day=[[5000.0] + [None] * 124] * len(pairs),
+    )
+    empty_stats = pd.DataFrame(columns=["snapshot_date", "user_id", "n_all", "n_dup", "n_top", "n_top_sub"])
+    with duck.connect() as con:
+        got = scorecard_sql.creator_scorecard(
+            con, sql_nm, state, empty_stats, None, sorted(set(sql_nm["snapshot_date"])), MetricSettings()
+        )
     k = len(pairs)
-    cs = pd.DataFrame(0.0, index=range(k), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
-    got = finish_scorecard(
-        nm,
-        pairs,
-        np.full(k, 5000.0),
-        np.full(k, "nick", dtype=object),
-        np.full(k, np.nan),
-        cs,
-        np.zeros(k, dtype=bool),
-        None,
-        MetricSettings(),
-    )
+    # the query also scores the notes' other authors (creators seen by their notes): compare the pairs
+    got = got[got["user_id"].isin(set(pairs["user_id"]))]
     want = _former_note_aggregates(nm, pairs)
     got = got.assign(D=pd.to_datetime(got["snapshot_date"])).set_index(["user_id", "D"]).sort_index()
     want = want.set_index(["user_id", "D"]).sort_index()

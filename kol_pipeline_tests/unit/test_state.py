@@ -17,6 +17,8 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib import metrics as M
 from kol_pipeline.lib import state as S
 from kol_pipeline.lib.queries import comment_state as Q
+from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.queries import creator_state as creator_state_sql
 from kol_pipeline.lib.queries import tier_benchmarks as TB
 from kol_pipeline.lib.queries.note_state import note_state_frame
 from kol_pipeline.lib.schemas import TABLES
@@ -79,7 +81,7 @@ def _states(tables, days, start_state=None):
     stored: dict = {}
     with duck.connect() as con:
         for d in days:
-            crs = S.creator_state_step(crs, prev, _day(tables["creators"], d), d)
+            crs = creator_state_sql.creator_state_step(crs, prev, _day(tables["creators"], d), d)
             Q.use_stored(con, _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d))
             for _, rows, base in Q.state_partitions(
                 con, [d], lambda x: _day(tables["comments"], x), base_first=not stored
@@ -98,15 +100,6 @@ def _states(tables, days, start_state=None):
             yield d, (ns, window, crs, prev, window)
 
 
-def _comment_inputs(con, window: pd.DataFrame | None, d: date):
-    """The two comment inputs of the metrics of ``d`` over the stored partitions ``window`` (SQL on ``con``)."""
-    Q.use_stored(con, window)
-    return (
-        lambda ids: Q.note_comment_share(con, ids, d),
-        lambda owners: Q.creator_comment_stats(con, owners, d, 90),
-    )
-
-
 @pytest.fixture(scope="module")
 def folded(world):
     """The states of every day of the sample, carried from the first day."""
@@ -117,11 +110,9 @@ def folded(world):
 def _outputs(w, tables, d, ns, cs, crs, stored=None):
     """The day's three tables; the comment inputs by SQL over the stored comment_state partitions ``cs``."""
     cp, rc = w.brand["campaign_posts"], w.brand["rate_card"]
-    with duck.connect() as con:
-        share, stats = _comment_inputs(con, cs, d)
-        # note_metrics and tier_benchmarks are SQL over the states (kol_pipeline_tests/metric_states.py)
-        nm = MS.note_metrics_of_states(ns, crs, cs, cp, d)
-        sc = S.scorecard_from_state(nm, crs, stats, rc, d)
+    # note_metrics, creator_scorecard and tier_benchmarks are SQL over the states (kol_pipeline_tests/metric_states.py)
+    nm = MS.note_metrics_of_states(ns, crs, cs, cp, d)
+    sc = scorecard_sql.scorecard_from_state(nm, crs, cs, rc, d)
     # tier_benchmarks reads only the curve's columns of the stored note_state (the asset's input metadata)
     tb = MS.tier_benchmarks_of_states(sc, ns[list(TB.NOTE_STATE_COLUMNS)], crs, d)
     return nm, sc, tb
@@ -188,30 +179,35 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     w, _ = world
     rc = w.brand["rate_card"]
     days = list(folded)
-    parts = []
+    stats = []
     with duck.connect() as con:
         for d in days:
-            ns, _, crs, _, window = folded[d]
-            parts.append(S.scorecard_parts(daily[d][0], crs, _comment_inputs(con, window, d)[1], d))
+            window = folded[d][1]
+            Q.use_stored(con, window)
+            nm = daily[d][0]
+            stats.append(scorecard_sql.comment_stats(con, nm[["snapshot_date", "note_id", "user_id"]], [d], 90))
     want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)
     want_tb = pd.concat([daily[d][2] for d in days], ignore_index=True)
-    got_sc = S.scorecards_from_states(parts, rc)
+    # the scorecard of every day in one query (lib/queries/creator_scorecard.sql, $days)
+    with duck.connect() as con:
+        got_sc = scorecard_sql.creator_scorecard(
+            con,
+            pd.concat([daily[d][0] for d in days], ignore_index=True),
+            pd.concat([folded[d][2].assign(snapshot_date=d) for d in days], ignore_index=True),
+            pd.concat(stats, ignore_index=True),
+            rc,
+            days,
+        )
     pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
     # tier_benchmarks of every day in one query (SQL over the stored states; kol_pipeline_tests/metric_states.py)
     got_tb = MS.tier_benchmarks_of_warehouse(w.states, got_sc, days)
     pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
-    # in batches of a few days each (what a ranged run of large days does): the same rows
-    small = 3 * max(len(p.pairs) + len(p.nm) for p in parts if p is not None)
-    pd.testing.assert_frame_equal(
-        S.scorecards_from_states(iter(parts), rc, batch_rows=small), want_sc, check_exact=True
-    )
-    sizes = [len(b) for b in S._batches(parts, lambda p: len(p.pairs) + len(p.nm), small)]
-    assert len(sizes) > 10 and sum(sizes) == len(parts) and max(sizes) >= 3
     # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
     per_day = got_sc.groupby("snapshot_date").size()
     assert len(per_day) >= 120 and got_sc["rank_in_tier_category"].eq(1).sum() >= len(per_day)
     assert got_tb["snapshot_date"].nunique() >= 120 and got_tb["curve_3_7d"].notna().any()
-    assert S.scorecards_from_states([None, None], rc).empty
+    with duck.connect() as con:
+        assert scorecard_sql.creator_scorecard(con, daily[days[0]][0].iloc[0:0], None, stats[0].iloc[0:0], rc, []).empty
 
 
 @pytest.mark.slow

@@ -20,6 +20,8 @@ from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM,
 from kol_pipeline.lib import charts, duck
 from kol_pipeline.lib import state as state_lib
 from kol_pipeline.lib.queries import comment_state as comment_lib
+from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.queries import creator_state as creators_sql
 from kol_pipeline.lib.queries import note_metrics as nm_query
 from kol_pipeline.lib.queries import note_state as note_state_sql
 from kol_pipeline.lib.queries import tier_benchmarks as tb_query
@@ -111,7 +113,7 @@ def _fold_state(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
         "creators": dg.AssetIn(partition_mapping=window_mapping(CREATOR_WINDOW), metadata=LAZY),
         "previous": dg.AssetIn(key="creator_state", partition_mapping=PREVIOUS_DAY, metadata=LAZY),
@@ -123,16 +125,39 @@ def creator_state(
     context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput
 ) -> pd.DataFrame:
     """Per creator with a snapshot in the trailing 125 days: followers by day, latest nickname (the input of every
-    creator look-up of note_metrics, creator_scorecard and tier_benchmarks)."""
-    return _fold_state(
-        context,
-        "creator_state",
-        previous,
-        creators,
-        state_lib.CREATOR_COLUMNS,
-        CREATOR_WINDOW,
-        lambda prev, prev_day, part, d: state_lib.creator_state_step(prev, prev_day, part, d),
-    )
+    creator look-up of note_metrics, creator_scorecard and tier_benchmarks). lib/queries/creator_state.sql, one
+    day at a time from the stored state of the day before the run (or, when it is missing, from the creators
+    partitions of the CREATOR_WINDOW days before it), the previous day's state kept in DuckDB."""
+    days = run_days(context)
+    first = days[0]
+    before = (first - timedelta(days=1)).isoformat()
+    have = set(creators.available())
+    with duck.connect(creators.duck_settings) as con:
+
+        def creators_of(d: date):
+            k = d.isoformat()
+            return creators.relation(con, creators_sql.CREATOR_COLUMNS, start=k, end=k) if k in have else None
+
+        if before in previous.available():
+            context.log.info(f"creator_state: continuing from the stored state of {before}")
+            prev = previous.relation(con, creators_sql.STATE_COLUMNS, start=before, end=before)
+            out = creators_sql.creator_states(con, days, creators_of, prev, first - timedelta(days=1))
+        else:
+            # the state of the day before the run in one step over the stored partitions of its whole window
+            lo = (first - timedelta(days=CREATOR_WINDOW)).isoformat()
+            context.log.info(
+                f"creator_state: no state for {before}; bootstrapping from "
+                f"{len([k for k in have if lo <= k <= before])} stored creators partitions of {lo} .. {before}"
+            )
+
+            def window_then_days(d: date):
+                if d.isoformat() == before:
+                    return creators.relation(con, creators_sql.CREATOR_COLUMNS, start=lo, end=before)
+                return creators_of(d)
+
+            out = creators_sql.creator_states(con, [first - timedelta(days=1), *days], window_then_days, emit=days)
+    per_partition_counts(context, out)
+    return out
 
 
 @dg.asset(
@@ -340,10 +365,10 @@ def note_metrics(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     group_name="metrics",
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     ins={
-        "note_metrics": dg.AssetIn(),
-        "creator_state": dg.AssetIn(),
+        "note_metrics": dg.AssetIn(metadata=LAZY),
+        "creator_state": dg.AssetIn(metadata=LAZY),
         "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata=LAZY),
         "rate_card": dg.AssetIn(),
     },
@@ -353,33 +378,33 @@ def note_metrics(
 def creator_scorecard(
     context: dg.AssetExecutionContext,
     metrics_config: MetricsConfig,
-    note_metrics: pd.DataFrame,
-    creator_state: pd.DataFrame,
+    note_metrics: PartitionedInput,
+    creator_state: PartitionedInput,
     comment_state: PartitionedInput,
     rate_card: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per creator seen in the trailing 90 days: followers, tier, growth, niche, medians of the note
     metrics, estimated cost per engagement, disclosure rate, authenticity flags and score, composite score and rank
-    within tier x category."""
+    within tier x category. lib/queries/creator_scorecard.sql, every day of the run in one query; the comment
+    counts per creator come from the comment state's view (lib/queries/creator_comment_stats.sql, a query a day)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
     # only the partitions that can hold comments last seen in the creator window (lib/state.py)
     w = int(settings.creator_window_days)
     since = days[0] - timedelta(days=min(max(w, 1) - 1, state_lib.COMMENT_KEEP_DAYS))
-    # each day's inputs from that day's states, then one finish per batch of days (lib/state.py FINISH_BATCH_ROWS)
-    with duck.connect(comment_state.duck_settings) as con:
+    with duck.connect(note_metrics.duck_settings) as con:
         _comment_view(con, comment_state, days, since)
-        parts = (
-            state_lib.scorecard_parts(
-                _of_day(note_metrics, d, days),
-                _of_day(creator_state, d, days),
-                lambda owners, d=d: comment_lib.creator_comment_stats(con, owners, d, w),
-                d,
-                settings,
-            )
-            for d in days
+        owners = note_metrics.relation(con, ["note_id", "user_id"]).df()
+        stats = scorecard_sql.comment_stats(con, owners, days, w)
+        out = scorecard_sql.creator_scorecard(
+            con,
+            note_metrics.relation(con, scorecard_sql.NOTE_COLUMNS),
+            creator_state.relation(con, scorecard_sql.STATE_COLUMNS),
+            stats,
+            rate_card,
+            days,
+            settings,
         )
-        out = state_lib.scorecards_from_states(parts, rate_card, settings)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):
