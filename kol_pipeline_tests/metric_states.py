@@ -29,6 +29,8 @@ from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
 
 STATES = ("note_state", "creator_state", "comment_state")
+# the longest window a state asset bootstraps from (creator_state: 124 days) and one day more
+BOOT_DAYS = 125
 
 
 def _day(v) -> date:
@@ -57,11 +59,17 @@ def write_states(
     comments: pd.DataFrame | None,
     last: date,
     settings: MetricSettings = MetricSettings(),
+    start: date | None = None,
 ) -> list[date]:
-    """The three states of every day from the first day of the cleaned tables to ``last``, written under ``wh``
-    as the state assets' ranged run writes them; returns those days."""
+    """The three states of every day from the first day of the cleaned tables (or ``start``, if later) to
+    ``last``, written under ``wh`` as the state assets' ranged run writes them; returns those days. A fold that
+    starts ``BOOT_DAYS`` before the first day asked for gives that day the states a bootstrapping asset builds
+    (the assets' window; a bootstrapped state equals a carried one: unit/test_state.py), without folding a long
+    history day by day."""
     n, c, k = _by_day(notes), _by_day(creators), _by_day(comments)
     first = min([*n, *c, *k, last])
+    if start is not None:
+        first = max(first, start)
     days = S.day_range(first, last)
     ns = crs = None
     prev = None
@@ -135,7 +143,7 @@ def note_metrics(
     days = sorted({_day(d) for d in snapshot_dates})
     with tempfile.TemporaryDirectory() as tmp:
         wh = Path(tmp)
-        write_states(wh, notes, creators, comments, days[-1], settings)
+        write_states(wh, notes, creators, comments, days[-1], settings, days[0] - timedelta(days=BOOT_DAYS))
         return note_metrics_of_warehouse(wh, campaign_posts, days, settings)
 
 
@@ -152,7 +160,7 @@ def tier_benchmarks(
     days = sorted({_day(d) for d in snapshot_dates})
     with tempfile.TemporaryDirectory() as tmp:
         wh = Path(tmp)
-        write_states(wh, notes, creators, None, days[-1], settings)
+        write_states(wh, notes, creators, None, days[-1], settings, days[0] - timedelta(days=BOOT_DAYS))
         return tier_benchmarks_of_warehouse(wh, creator_scorecard, days, settings)
 
 
