@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.skipif(dev.MISSING is not Non
 
 END = date(2025, 6, 30)
 # 45 days: enough to show a handful of runs, not one per day; the test waits mostly on the daemon's 30-s ticks,
-# and 120 days added about a minute of compute to CI (BENCHMARKS.md, CI time)
+# and the 75 more days of a 120-day backfill only added compute to CI (BENCHMARKS.md, CI time)
 DAYS = 45
 START = END - timedelta(days=DAYS - 1)
 NEW_DAY = END + timedelta(days=1)
