@@ -15,7 +15,7 @@ which makes ~1,000 note rows per second):
 - Text comes from a few thousand templates (category keywords of reference/categories.csv as tags, title and
   description; a brand of brand/brands.csv in 3 % of notes; a disclosure marker in 2 %); each template's category,
   brands and disclosure are worked out here from the contract's rules, the comment templates' classes with the
-  pipeline's own classifier (kol_pipeline.lib.comments).
+  pipeline's own classifier (kol_pipeline.lib.ingest.comments).
 
 Output, cached under ``<data-dir>/n<N>_h<H>_s<seed>/`` (reruns reuse it; ``--force`` rewrites):
 
@@ -218,7 +218,7 @@ def note_templates(landing_ref: Path, landing_brand: Path) -> pd.DataFrame:
 
 
 def comment_templates() -> pd.DataFrame:
-    from kol_pipeline.lib.comments import classify_comments, is_substantive
+    from kol_pipeline.lib.ingest.comments import classify_comments, is_substantive
 
     content = pd.Series(list(_COMMENTS), dtype=object)
     cls = classify_comments(content)

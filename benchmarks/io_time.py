@@ -31,7 +31,7 @@ CATEGORIES: dict[str, tuple[tuple[str, str], ...]] = {
     "to_pandas": (("kol_pipeline.resources.io_manager", "_to_pandas"),),
     "to_arrow": (("kol_pipeline.resources.io_manager", "_to_arrow"),),
     "parquet_write": (("kol_pipeline.resources.io_manager", "_write_atomic"),),
-    "validation": (("kol_pipeline.lib.validation", "validate_table"),),
+    "validation": (("kol_pipeline.lib.quality.validation", "validate_table"),),
 }
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries import comment_state as Q
+from kol_pipeline.lib.state import comment_state as Q
 
 START = date(2025, 1, 1)
 PART = "part-0.parquet"
@@ -172,7 +172,7 @@ def _stored_comments(con, wh: Path, d: date):
 
 
 def _comment_state_day(wh: Path, d: date, comments: pd.DataFrame) -> pd.DataFrame:
-    """The comment_state partition of ``d`` (lib/queries/comment_state.py) continuing the stored ones."""
+    """The comment_state partition of ``d`` (lib/state/comment_state.py) continuing the stored ones."""
     with duck.connect() as con:
         stored = _stored_comments(con, wh, d - timedelta(days=1))
         Q.use_stored(con, stored)
@@ -183,10 +183,10 @@ def _comment_state_day(wh: Path, d: date, comments: pd.DataFrame) -> pd.DataFram
 
 
 def states(wh: Path, days: int | None, only: str | None = None) -> None:
-    from kol_pipeline.lib import state as S
-    from kol_pipeline.lib.queries import creator_state as CS
-    from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
-    from kol_pipeline.lib.queries.note_state import note_state_frame
+    from kol_pipeline.lib.state import creator_state as CS
+    from kol_pipeline.lib.state import days as S
+    from kol_pipeline.lib.state.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
+    from kol_pipeline.lib.state.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import list_partitions, read_table
 
     keys = list_partitions(str(wh), "notes")
@@ -219,14 +219,14 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
 
 
 def one_day(wh: Path, i: int, mode: str) -> dict:
-    from kol_pipeline.lib import metrics as M
-    from kol_pipeline.lib import state as S
-    from kol_pipeline.lib.queries import creator_scorecard as SC
-    from kol_pipeline.lib.queries import creator_state as CS
-    from kol_pipeline.lib.queries.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
-    from kol_pipeline.lib.queries.note_state import note_state_frame
+    from kol_pipeline.lib.metrics import creator_scorecard as SC
+    from kol_pipeline.lib.state import creator_state as CS
+    from kol_pipeline.lib.state import days as S
+    from kol_pipeline.lib.state.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
+    from kol_pipeline.lib.state.note_state import note_state_frame
     from kol_pipeline.resources.io_manager import _Listing, _read_partitioned, read_table
     from kol_pipeline_tests import metric_states
+    from kol_pipeline_tests import reference_metrics as M
 
     d = _day(i)
     k = d.isoformat()
@@ -272,7 +272,7 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         with duck.connect() as con:
             rel = _stored_comments(con, wh, d)
             stored = None if rel is None else rel.to_arrow_table()  # read by the steps' own connections
-        # note_metrics, creator_scorecard and tier_benchmarks: their SQL over the day's states (lib/queries)
+        # note_metrics, creator_scorecard and tier_benchmarks: their SQL over the day's states (lib/metrics)
         nm = metric_states.note_metrics_of_states(ns, crs, stored, cp, d)
         lap["note_metrics"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         sc = SC.scorecard_from_state(nm, crs, stored, None, d)

@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         _print(f"error: landing folder {landing} does not exist")
         return 2
-    from kol_pipeline.lib.source_db import check_source_db
+    from kol_pipeline.lib.ingest.source_db import check_source_db
 
     if (db_problem := check_source_db(os.environ.get("KOL_SOURCE_DB_URL"))) is not None:
         _print(f"error: {db_problem}")
@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         days = sorted(find_partition_days(landing))
     if not days:
-        from kol_pipeline.lib.landing import skipped_files
+        from kol_pipeline.lib.ingest.landing import skipped_files
         from kol_pipeline.orchestration.summary import render_skipped
 
         _print(f"error: no MediaCrawler XHS rows with a usable crawl time under {landing}")
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"metrics and marts for {len(downstream)} of them; landing {landing}; warehouse {warehouse}; "
         f"DAGSTER_HOME {home}"
     )
-    from kol_pipeline.lib.landing import skipped_files
+    from kol_pipeline.lib.ingest.landing import skipped_files
 
     skipped = skipped_files(landing)  # the landing index is cached: this reads no file again
     summary = run_pipeline(

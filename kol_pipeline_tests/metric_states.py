@@ -1,6 +1,6 @@
 """note_metrics and tier_benchmarks as the pipeline computes them, for tests that hold cleaned tables: the states
 (note_state, creator_state, comment_state) folded over the days with the state assets' functions and stored in the
-warehouse layout, then the SQL of lib/queries read over them as DuckDB relations, as the assets do.
+warehouse layout, then the SQL of lib/state and lib/metrics read over them as DuckDB relations, as the assets do.
 
 ``note_metrics`` and ``tier_benchmarks`` take the arguments of the former window functions of lib/metrics.py
 (cleaned notes, creators and comments with snapshot_date; the days to compute), so the hand-computed tests
@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib import state as S
-from kol_pipeline.lib.queries import comment_state as CS
-from kol_pipeline.lib.queries import note_metrics as NM
-from kol_pipeline.lib.queries import tier_benchmarks as TB
-from kol_pipeline.lib.queries.creator_state import creator_state_step
-from kol_pipeline.lib.queries.note_state import note_state_frame
+from kol_pipeline.lib.metrics import note_metrics as NM
+from kol_pipeline.lib.metrics import tier_benchmarks as TB
 from kol_pipeline.lib.settings import MetricSettings
+from kol_pipeline.lib.state import comment_state as CS
+from kol_pipeline.lib.state import days as S
+from kol_pipeline.lib.state.creator_state import creator_state_step
+from kol_pipeline.lib.state.note_state import note_state_frame
 from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
 
 STATES = ("note_state", "creator_state", "comment_state")
@@ -184,7 +184,7 @@ def note_metrics_of_states(
     settings: MetricSettings = MetricSettings(),
 ) -> pd.DataFrame:
     """note_metrics of ``day`` from that day's states in memory: note_state and creator_state as loaded, the
-    comment state as its stored partitions (with snapshot_date and base; lib/queries/comment_state.py)."""
+    comment state as its stored partitions (with snapshot_date and base; lib/state/comment_state.py)."""
     ids = pd.DataFrame({"snapshot_date": day, "note_id": note_state["note_id"].to_numpy(dtype=object)})
     with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
         CS.use_stored(con, comment_state)

@@ -23,20 +23,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from kol_pipeline.lib import duck, marts, metrics
-from kol_pipeline.lib.brand import SPECS as BRAND_FILES
-from kol_pipeline.lib.brand import read_brand_table
-from kol_pipeline.lib.ingest import IngestContext, IngestResult, ingest_batches
-from kol_pipeline.lib.landing import batches_for_days, landing_days
-from kol_pipeline.lib.queries import campaign_performance
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.ingest.brand import SPECS as BRAND_FILES
+from kol_pipeline.lib.ingest.brand import read_brand_table
+from kol_pipeline.lib.ingest.intake import IngestContext, IngestResult, ingest_batches
+from kol_pipeline.lib.ingest.landing import batches_for_days, landing_days
+from kol_pipeline.lib.marts import brand_marts as marts
+from kol_pipeline.lib.marts import campaign_performance
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 from kol_pipeline_tests import metric_states
+from kol_pipeline_tests import reference_metrics as metrics
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 SAMPLE_ARGS = {"creators": 80, "days": 130, "seed": 7}  # data/sample/README.md
-BRAND_TABLES = tuple(BRAND_FILES)  # the brand files lib/brand.py reads (the registry's brand inputs)
+BRAND_TABLES = tuple(BRAND_FILES)  # the brand files lib/ingest/brand.py reads (the registry's brand inputs)
 TRUTH_IDS = {c: str for c in ("note_id", "user_id", "comment_id", "parent_comment_id", "note_author_id")}
 
 

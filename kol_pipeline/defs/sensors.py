@@ -14,10 +14,11 @@ import dagster as dg
 
 from kol_pipeline.defs.automation import daily_job
 from kol_pipeline.defs.shared import DAILY
-from kol_pipeline.lib import alerts, source_watch
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import ingest as ingest_lib
-from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import intake as ingest_lib
+from kol_pipeline.lib.ingest import landing as landing_lib
+from kol_pipeline.lib.ingest import source_watch
+from kol_pipeline.lib.quality import alerts
 from kol_pipeline.lib.schemas import daily_tables, input_tables
 from kol_pipeline.resources.settings import KolSettings
 from kol_pipeline.resources.warehouse import Warehouse

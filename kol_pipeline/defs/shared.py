@@ -15,7 +15,7 @@ DAILY = dg.DailyPartitionsDefinition(start_date="2015-01-01", timezone="Asia/Sha
 # A range of days runs as one run: per-partition runs cost a process (or at least a run) each.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
-# Run tag: "keep" makes the ingest step keep the landing files it parses in the process's cache (lib/landing.py).
+# Run tag: "keep" makes the ingest step keep the landing files it parses in the process's cache (lib/ingest/landing.py).
 # `kol-pipeline run` sets it on its ingest runs, which share one process and read the same folder range after
 # range; a run worker (UI, schedule, sensor, backfill) reads the folder once, so its step keeps nothing.
 LANDING_CACHE_TAG = "kol/landing_cache"

@@ -126,21 +126,30 @@ def register_filesystems(con: duckdb.DuckDBPyConnection, filesystems: Iterable[A
         known = set(con.list_filesystems())
 
 
-QUERY_DIR = Path(__file__).resolve().parent / "queries"
+LIB_DIR = Path(__file__).resolve().parent
 _QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def query_text(name: str) -> str:
-    """The SQL of ``lib/queries/<name>.sql`` (one readable query per table)."""
+def query_path(name: str) -> Path:
+    """``lib/<layer>/<name>.sql``: each table's SQL lives in its layer's package (ingest/, state/, metrics/,
+    marts/), beside its Python glue; a name is unique across the layers."""
     if not _QUERY_NAME.match(name):
         raise ValueError(f"not a query name: {name!r}")
-    return (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    found = sorted(LIB_DIR.glob(f"*/{name}.sql"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"{name}.sql: expected once under {LIB_DIR}/<layer>/, found {len(found)}")
+    return found[0]
+
+
+def query_text(name: str) -> str:
+    """The SQL of ``lib/<layer>/<name>.sql`` (one readable query per table)."""
+    return query_path(name).read_text(encoding="utf-8")
 
 
 def run_query(
     con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object], params: Mapping[str, object] | None = None
 ) -> pa.Table:
-    """Run ``lib/queries/<name>.sql`` on ``con`` with each of ``inputs`` visible under its name (a DuckDB
+    """Run ``lib/<layer>/<name>.sql`` on ``con`` with each of ``inputs`` visible under its name (a DuckDB
     relation becomes a view, an Arrow table or pandas frame is registered) and the values of ``params`` bound to
     the query's ``$name`` parameters; the result as one Arrow table. The inputs' names are removed afterwards, so
     a connection can run several queries (names come from the code, never from data)."""

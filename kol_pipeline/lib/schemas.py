@@ -73,7 +73,7 @@ class TableSpec:
     # benchmark's day 120, nearly all of them the 24 M-row comment_state).
     # ``arrow_lists``: list columns read as Arrow lists (``pd.ArrowDtype``), not as an object array holding a numpy
     # array per row, for a state whose lists are used as one matrix (creator_state's followers_by_day: 200,000 x
-    # 125 at 1M notes a day, lib/state.py ``_matrix``).
+    # 125 at 1M notes a day, lib/state/days.py ``_matrix``).
     numpy_ints: bool = False
     plain_columns: tuple[str, ...] = ()
     day_categorical: bool = False
@@ -405,7 +405,7 @@ TIER_BENCHMARKS = TableSpec(
     summary=True,
 )
 
-# ---- Incremental metrics state (kol_pipeline/lib/state.py; docs/metrics.md "Incremental state") ----
+# ---- Incremental metrics state (kol_pipeline/lib/state/days.py; docs/metrics.md "Incremental state") ----
 F64_LIST = pa.list_(pa.float64())
 # state day columns: midnight of an Asia/Shanghai day as a naive timestamp (reads back as datetime64, no per-row
 # python date objects: the states are read whole every day)
@@ -481,7 +481,7 @@ CREATOR_STATE = TableSpec(
 COMMENT_STATE = TableSpec(
     "comment_state",
     "Per day: the comments seen that day with their state (a delta), or, in a base partition, every comment seen "
-    "in the trailing 122 days; keyed by the real comment ids (lib/queries/comment_state.sql).",
+    "in the trailing 122 days; keyed by the real comment ids (lib/state/comment_state.sql).",
     _cols(
         SNAPSHOT,
         ("comment_id", STR, "XHS comment id"),
@@ -498,14 +498,14 @@ COMMENT_STATE = TableSpec(
             BOOL,
             "true in a base partition (the whole state of its day), false in a delta (the comments seen that "
             "day); the state of a day is the view over the trailing 122 partitions from the latest base on "
-            "(lib/queries/comment_view.sql)",
+            "(lib/state/comment_view.sql)",
         ),
     ),
     keys=("comment_id", "snapshot_date"),
     layer="state",
 )
 
-# ---- Brand and campaign marts (kol_pipeline/lib/marts.py; decisions in docs/marts.md) ----
+# ---- Brand and campaign marts (kol_pipeline/lib/marts/brand_marts.py; decisions in docs/marts.md) ----
 CAMPAIGN_PERFORMANCE = TableSpec(
     "campaign_performance",
     "Per campaign x author tier (tier on the note's publish date) plus tier `all`, as of the day.",

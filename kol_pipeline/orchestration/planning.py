@@ -9,8 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import ingest as ingest_lib
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import intake as ingest_lib
 from kol_pipeline.lib.schemas import daily_tables
 
 # Cost model of a ranged run, measured on the real crawl (518 sparse days; docs/operations.md "Sparse history"):
@@ -57,7 +57,7 @@ DEFAULT_METRICS_DAYS = 120
 def find_partition_days(landing: Path) -> set[date]:
     """Asia/Shanghai days that hold MediaCrawler rows (files, and the database when KOL_SOURCE_DB_URL is set) or a
     search_rankings file."""
-    from kol_pipeline.lib import landing as landing_lib
+    from kol_pipeline.lib.ingest import landing as landing_lib
 
     days = set(landing_lib.landing_days(landing))
     days |= {date.fromisoformat(d) for d in brand_lib.search_ranking_files(landing)}
@@ -120,7 +120,7 @@ def ingest_selection(landing: Path | None) -> list[dg.AssetKey]:
 
     selection = daily_tables("ingest")
     if landing is not None:
-        from kol_pipeline.lib import landing as landing_lib
+        from kol_pipeline.lib.ingest import landing as landing_lib
 
         written = {
             "comments": "comments" in landing_lib.kinds_present(landing) or bool(os.environ.get("KOL_SOURCE_DB_URL")),

@@ -200,7 +200,7 @@ def _run_pipeline(
             )
     summary.blocked_days = sorted(blocked_all)
     summary.phase_seconds["ingest"] = time.monotonic() - clock
-    from kol_pipeline.lib import landing as landing_lib
+    from kol_pipeline.lib.ingest import landing as landing_lib
 
     landing_lib.clear_cache()  # the downstream runs do not read the landing folder
     clock = time.monotonic()

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries import comment_state as Q
+from kol_pipeline.lib.state import comment_state as Q
 from kol_pipeline_tests.planted import planted_world
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -1,4 +1,4 @@
-"""creator_state and creator_scorecard by SQL (lib/queries/creator_state.sql, creator_scorecard.sql), checked
+"""creator_state and creator_scorecard by SQL (lib/state/creator_state.sql, creator_scorecard.sql), checked
 against the output of the pandas/numpy code they replaced, kept as fixtures from the bundled sample (every
 calendar day 2025-02-21 .. 2025-06-30, the former pipeline's warehouse):
 
@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib import state as S
-from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
-from kol_pipeline.lib.queries import creator_state as state_sql
+from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.state import creator_state as state_sql
+from kol_pipeline.lib.state import days as S
 from kol_pipeline.resources.io_manager import _to_pandas
 from kol_pipeline_tests.planted import planted_world
 

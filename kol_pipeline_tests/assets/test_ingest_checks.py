@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from kol_pipeline.defs.validate.checks import ingest_check_results
-from kol_pipeline.lib import validation as val
+from kol_pipeline.lib.quality import validation as val
 from kol_pipeline.lib.schemas import TABLES
 
 D = date(2025, 7, 1)

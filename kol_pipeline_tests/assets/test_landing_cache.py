@@ -10,7 +10,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from kol_pipeline.defs.shared import LANDING_CACHE_TAG
-from kol_pipeline.lib import landing
+from kol_pipeline.lib.ingest import landing
 from kol_pipeline.orchestration import running
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"

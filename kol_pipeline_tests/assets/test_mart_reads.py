@@ -1,5 +1,5 @@
 """The marts read their trailing windows as DuckDB relations over exactly the declared partitions
-(``PartitionedInput.relation``; lib/queries/<table>.sql filters them) and give exactly the rows of a full read of
+(``PartitionedInput.relation``; lib/<layer>/<table>.sql filters them) and give exactly the rows of a full read of
 the window into pandas (the window's partitions, only the mart's columns) on every day of the bundled sample, and
 on a ranged run. Also: the campaign_posts check finds the same never-crawled posts as a scan of every note id.
 (The comparison with the former pandas marts: test_marts_sql.py.)"""
@@ -14,9 +14,9 @@ import pytest
 
 from kol_pipeline.defs.marts import assets as A
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.brand import read_search_rankings
-from kol_pipeline.lib.queries import campaign_performance as CP
-from kol_pipeline.lib.queries import keyword_share_of_voice as SV
+from kol_pipeline.lib.ingest.brand import read_search_rankings
+from kol_pipeline.lib.marts import campaign_performance as CP
+from kol_pipeline.lib.marts import keyword_share_of_voice as SV
 from kol_pipeline.resources.io_manager import (
     PartitionedInput,
     _to_arrow,

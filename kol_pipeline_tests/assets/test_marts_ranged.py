@@ -19,11 +19,12 @@ import pytest
 
 from kol_pipeline.defs.marts import assets as A
 from kol_pipeline.defs.shared import day_window
-from kol_pipeline.lib import duck, marts
-from kol_pipeline.lib.queries import campaign_performance as CP
-from kol_pipeline.lib.queries import creator_shortlist as CS
-from kol_pipeline.lib.queries import keyword_share_of_voice as SV
-from kol_pipeline.lib.queries import tier_comparison as TC
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.marts import brand_marts as marts
+from kol_pipeline.lib.marts import campaign_performance as CP
+from kol_pipeline.lib.marts import creator_shortlist as CS
+from kol_pipeline.lib.marts import keyword_share_of_voice as SV
+from kol_pipeline.lib.marts import tier_comparison as TC
 from kol_pipeline.lib.settings import NOTE_WINDOW, MetricSettings
 
 D = dt.date

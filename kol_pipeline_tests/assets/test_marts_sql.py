@@ -1,8 +1,8 @@
-"""campaign_performance, keyword_share_of_voice, tier_comparison and creator_shortlist by SQL (lib/queries/<table>.sql)
+"""campaign_performance, keyword_share_of_voice, tier_comparison and creator_shortlist by SQL (lib/<layer>/<table>.sql)
 over DuckDB relations of their inputs' partitions (PartitionedInput.relation), checked row by row against the
 pandas implementations they replaced.
 
-``fixtures/<table>_sample.csv.gz`` is the output of the former pandas function (lib/marts.py before the move to SQL)
+``fixtures/<table>_sample.csv.gz`` is the output of the former pandas function (lib/marts/brand_marts.py before the move to SQL)
 on the bundled sample, every calendar day 2025-02-21 .. 2025-06-30 in one ranged call (tier_comparison: over those
 two marts' outputs). The SQL gave the same rows before the pandas code was deleted: text, integers, dates and
 booleans equal, floats equal within 1e-9 relative (the largest difference 3.8e-16 relative: sums in another order);
@@ -22,11 +22,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.brand import read_search_rankings
-from kol_pipeline.lib.queries import campaign_performance as CP
-from kol_pipeline.lib.queries import creator_shortlist as CS
-from kol_pipeline.lib.queries import keyword_share_of_voice as SV
-from kol_pipeline.lib.queries import tier_comparison as TC
+from kol_pipeline.lib.ingest.brand import read_search_rankings
+from kol_pipeline.lib.marts import campaign_performance as CP
+from kol_pipeline.lib.marts import creator_shortlist as CS
+from kol_pipeline.lib.marts import keyword_share_of_voice as SV
+from kol_pipeline.lib.marts import tier_comparison as TC
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
 from kol_pipeline_tests.planted import planted_world

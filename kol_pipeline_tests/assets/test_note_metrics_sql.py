@@ -1,9 +1,9 @@
-"""note_metrics and tier_benchmarks by SQL (lib/queries/note_metrics.sql, tier_benchmarks.sql) over the states
+"""note_metrics and tier_benchmarks by SQL (lib/metrics/note_metrics.sql, tier_benchmarks.sql) over the states
 stored in the warehouse layout and read as DuckDB relations, checked row by row against the pandas implementation
 they replaced.
 
 ``fixtures/note_metrics_sample.csv.gz`` and ``fixtures/tier_benchmarks_sample.csv.gz`` are the outputs of the
-former pandas functions (lib/state.py note_metrics_from_state, curve_points_from_state and
+former pandas functions (lib/state/days.py note_metrics_from_state, curve_points_from_state and
 tier_benchmarks_from_states, a call per day as the former assets made them) on the bundled sample's states, every
 calendar day 2025-02-21 .. 2025-06-30: tier_benchmarks whole (4,312 rows, 130 days), note_metrics on every fifth
 day and the last (3,544 of its 16,922 rows, 26 days; the whole table is 1.6 MB as CSV). The SQL gave the same
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import state as S
 from kol_pipeline.lib.schemas import NOTE_METRICS, TIER_BENCHMARKS, TableSpec
+from kol_pipeline.lib.state import days as S
 from kol_pipeline_tests import metric_states as MS
 from kol_pipeline_tests.planted import planted_world
 

@@ -9,9 +9,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import ingest as ingest_lib
-from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import intake as ingest_lib
+from kol_pipeline.lib.ingest import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
 from kol_pipeline.orchestration.planning import find_partition_days, plan_runs
 from kol_pipeline.orchestration.running import run_pipeline

@@ -1,8 +1,8 @@
-"""brand_creator_relationships by SQL (lib/queries/brand_creator_relationships.sql) over a DuckDB relation of the
+"""brand_creator_relationships by SQL (lib/marts/brand_creator_relationships.sql) over a DuckDB relation of the
 notes window (PartitionedInput.relation), checked row by row against the pandas implementation it replaced.
 
 ``fixtures/brand_creator_relationships_sample.csv.gz`` is the output of the former pandas function
-(lib/marts.py before the move to SQL) on the bundled sample, every calendar day 2025-02-21 .. 2025-06-30 in one
+(lib/marts/brand_marts.py before the move to SQL) on the bundled sample, every calendar day 2025-02-21 .. 2025-06-30 in one
 call: 4,560 rows. The SQL gave the same rows, exactly, before the pandas code was deleted (and on a second world,
 simulate(creators=150, days=200, seed=11): 7,799 rows, equal). The hand-computed cases stay in
 unit/test_marts.py."""
@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib import marts as M
+from kol_pipeline.lib.marts import brand_marts as M
 from kol_pipeline.lib.schemas import BRAND_CREATOR_RELATIONSHIPS
 from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
 from kol_pipeline_tests.planted import planted_world

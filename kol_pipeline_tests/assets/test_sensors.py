@@ -306,7 +306,7 @@ def test_db_fingerprints_parse_a_text_crawl_time_like_the_ingestion(tmp_path):
     unusable values belong to no day."""
     import sqlalchemy as sa
 
-    from kol_pipeline.lib import source_watch
+    from kol_pipeline.lib.ingest import source_watch
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'mc.db'}")
     with engine.begin() as conn:

@@ -144,7 +144,7 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
 
     from kol_pipeline.defs.metrics.assets import _comment_view
     from kol_pipeline.lib import duck
-    from kol_pipeline.lib.queries import comment_state as Q
+    from kol_pipeline.lib.state import comment_state as Q
     from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
     from kol_pipeline_tests.unit.test_comment_state import _comments
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kol_pipeline.lib import landing
-from kol_pipeline.lib.mediacrawler_db import WriteReport, write_records
-from kol_pipeline.lib.readers import FileRecords
+from kol_pipeline.lib.ingest import landing
+from kol_pipeline.lib.ingest.mediacrawler_db import WriteReport, write_records
+from kol_pipeline.lib.ingest.readers import FileRecords
 from kol_pipeline_tests.fixtures.mediacrawler_schema import build_metadata, tables_by_kind
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"

@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from kol_pipeline.lib import ingest as ingest_lib
-from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib.ingest import intake as ingest_lib
+from kol_pipeline.lib.ingest import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
 from kol_pipeline.orchestration.planning import MAX_GAP_DAYS, downstream_gap, plan_runs
 from kol_pipeline.resources.io_manager import list_partitions, read_table

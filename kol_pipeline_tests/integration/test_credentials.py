@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kol_pipeline.lib import landing as landing_lib
-from kol_pipeline.lib.mediacrawler_db import write_records
+from kol_pipeline.lib.ingest import landing as landing_lib
+from kol_pipeline.lib.ingest.mediacrawler_db import write_records
 from kol_pipeline_tests.integration.conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,8 +27,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from kol_pipeline.lib import brand, ingest, landing, parsing
-from kol_pipeline.lib.readers import FileRecords
+from kol_pipeline.lib.ingest import brand, landing, parsing
+from kol_pipeline.lib.ingest import intake as ingest
+from kol_pipeline.lib.ingest.readers import FileRecords
 from kol_pipeline_tests.integration.conftest import ALL_DAYS, BACKENDS, SAMPLE, SourceDB
 
 pytestmark = pytest.mark.integration
@@ -404,7 +405,7 @@ def _canonical(df: pd.DataFrame) -> list[tuple]:
 def test_db_day_fingerprints_count_every_crawl_day(sample_db: SourceDB, sample_batches) -> None:
     """One grouped query per table gives per Asia/Shanghai day the rows it holds: the same days and counts as the
     crawl days of the rows written (every written row has a numeric crawl time in MediaCrawler's DDL)."""
-    from kol_pipeline.lib import source_watch
+    from kol_pipeline.lib.ingest import source_watch
 
     seen: list[str] = []
 
@@ -437,7 +438,7 @@ def test_db_day_fingerprints_count_every_crawl_day(sample_db: SourceDB, sample_b
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_db_fingerprint_changes_only_on_the_day_that_changed(backend: str, make_source_db) -> None:
-    from kol_pipeline.lib import source_watch
+    from kol_pipeline.lib.ingest import source_watch
 
     db = make_source_db(backend, strict=False)
     note = db.tables["notes"]

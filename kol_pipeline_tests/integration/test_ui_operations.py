@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from kol_pipeline.lib import landing as landing_lib
+from kol_pipeline.lib.ingest import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
 from kol_pipeline.resources.io_manager import list_partitions
 from kol_pipeline_tests.fixtures.mediacrawler_schema import build_metadata
@@ -67,7 +67,7 @@ def setup(tmp_path_factory):
 
 
 def source_watch_fps(source: Path) -> dict[str, str]:
-    from kol_pipeline.lib import source_watch
+    from kol_pipeline.lib.ingest import source_watch
 
     engine = sa.create_engine(f"sqlite:///{source}")
     try:

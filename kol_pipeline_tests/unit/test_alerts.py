@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from kol_pipeline.lib import alerts
+from kol_pipeline.lib.quality import alerts
 
 
 class _Sink:

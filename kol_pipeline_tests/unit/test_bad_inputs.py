@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import ingest
-from kol_pipeline.lib import validation as val
-from kol_pipeline.lib.readers import read_records
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import intake as ingest
+from kol_pipeline.lib.ingest.readers import read_records
+from kol_pipeline.lib.quality import validation as val
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad_inputs"
 CASES: list[dict[str, Any]] = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from kol_pipeline.lib.charts import _clean, png_markdown, svg
+from kol_pipeline.lib.reporting.charts import _clean, png_markdown, svg
 
 
 def test_nulls_become_gaps_not_zeros():

@@ -1,4 +1,4 @@
-"""The comment state in SQL (kol_pipeline/lib/queries/comment_state.py and its .sql files): the daily step on
+"""The comment state in SQL (kol_pipeline/lib/state/comment_state.py and its .sql files): the daily step on
 hand-made sightings (values checked one by one: re-sightings, a top-level flip, expiry after keep_days + 1 days
 and a new life), the bootstrap from cleaned comments equal to folding the step; and the storage as deltas and
 bases: on random histories run as daily and ranged runs, the view over the stored partitions, note_comment_share
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.comments import normalize_comment
-from kol_pipeline.lib.queries import comment_state as Q
+from kol_pipeline.lib.ingest.comments import normalize_comment
+from kol_pipeline.lib.state import comment_state as Q
 
 D0 = date(2025, 1, 1)
 KEEP = Q.KEEP_DAYS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib.comments import classify_comments, is_substantive, normalize_comment
+from kol_pipeline.lib.ingest.comments import classify_comments, is_substantive, normalize_comment
 from kol_pipeline.lib.settings import Lexicon, load_lexicon
 
 CASES = [

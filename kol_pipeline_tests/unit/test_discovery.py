@@ -10,7 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kol_pipeline.lib import discovery, ingest, landing, readers
+from kol_pipeline.lib.ingest import discovery, landing, readers
+from kol_pipeline.lib.ingest import intake as ingest
 
 CRAWL = 1_750_003_600_000  # 2025-06-16 00:06:40 Asia/Shanghai
 DAY = date(2025, 6, 16)

@@ -1,4 +1,4 @@
-"""The fast ingestion path (lib/fastread.py + lib/fastclean.py + the one-pass matchers of lib/text.py) gives exactly
+"""The fast ingestion path (lib/ingest/fastread.py + lib/ingest/fastclean.py + the one-pass matchers of lib/ingest/text.py) gives exactly
 what the reference code gives: the matchers against `categorize`/`brands_mentioned`/`disclosed` on the sample, the
 real crawl and edge cases; `ingest_batches` with the fast path on and off on data/sample, every ingest case of the
 bad-input corpus, and the real crawl written as JSON lines; the landing index with and without columnar files."""
@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import fastread, ingest, landing, schemas, text
-from kol_pipeline.lib.fastread import ColumnarRecords
+from kol_pipeline.lib import schemas
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import fastread, landing, text
+from kol_pipeline.lib.ingest import intake as ingest
+from kol_pipeline.lib.ingest.fastread import ColumnarRecords
 from kol_pipeline.lib.settings import load_lexicon
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,7 +316,7 @@ def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, mo
     import gc
     import weakref
 
-    from kol_pipeline.lib import fastclean
+    from kol_pipeline.lib.ingest import fastclean
 
     folder = tmp_path / "landing" / "xhs" / "json"
     folder.mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""The fast JSON lines reader (lib/fastread.py) against the reference reader (lib/readers.read_records): the same
+"""The fast JSON lines reader (lib/ingest/fastread.py) against the reference reader (lib/readers.read_records): the same
 records (by value, as cleaning reads them), record numbers and problems, on the sample, the bad-input corpus and
 hand-made edge cases; files it cannot read exactly fall back to the reference reader whole."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import fastread
-from kol_pipeline.lib.readers import kind_of, read_records
+from kol_pipeline.lib.ingest import fastread
+from kol_pipeline.lib.ingest.readers import kind_of, read_records
 
 ROOT = Path(__file__).resolve().parents[2]
 JSONL = sorted(

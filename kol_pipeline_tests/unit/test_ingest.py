@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import ingest
-from kol_pipeline.lib.readers import kind_of, read_records
+from kol_pipeline.lib.ingest import intake as ingest
+from kol_pipeline.lib.ingest.readers import kind_of, read_records
 from kol_pipeline.lib.schemas import TEXT
 
 SH = timezone(timedelta(hours=8))
@@ -189,7 +189,7 @@ def test_quarantine_rows_and_accounting(tmp_path: Path) -> None:
 
 def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     """A comment whose note was never crawled is a valid row (contract section 2): kept, like the others; the
-    comments_note_crawled check (lib/validation.py) counts them."""
+    comments_note_crawled check (lib/quality/validation.py) counts them."""
     day = ms(2025, 3, 12)
     write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day)]))
     c = [
@@ -405,7 +405,7 @@ def test_stable_order_is_pandas_mergesort() -> None:
 def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
     """`dedupe` (key codes in crawl order) against its definition: the frame sorted by crawl time, file and
     record (stable), the last of each (id, day) kept; with ties, null crawl times, several days and files."""
-    from kol_pipeline.lib.ingest import dedupe, stable_order
+    from kol_pipeline.lib.ingest.intake import dedupe, stable_order
 
     rng = np.random.default_rng(seed)
     n = 3_000
@@ -436,7 +436,7 @@ def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
 def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
     """`latest_positions` (what ingest_batches takes the tables with): among some rows of the frame, the rows
     `dedupe` keeps, put in (id, day) order by `stable_order`; the duplicate mask covers only those rows."""
-    from kol_pipeline.lib.ingest import dedupe, latest_positions, stable_order
+    from kol_pipeline.lib.ingest.intake import dedupe, latest_positions, stable_order
 
     rng = np.random.default_rng(seed)
     n = 2_000
@@ -464,7 +464,7 @@ def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
 
 def test_in_range_per_distinct_day() -> None:
     """`_in_range` decides per distinct day what the per-row rule gives: not null and within each given bound."""
-    from kol_pipeline.lib.ingest import _in_range
+    from kol_pipeline.lib.ingest.intake import _in_range
 
     days = pd.Series([date(2025, 6, d) for d in (1, 2, 3, 2, 5)] + [None], index=list("abcdef"), dtype=object)
     for start, end in (

@@ -37,7 +37,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import fastread, ingest, landing, mediacrawler_db, parsing, readers
+from kol_pipeline.lib.ingest import fastread, landing, mediacrawler_db, parsing, readers
+from kol_pipeline.lib.ingest import intake as ingest
 from kol_pipeline.orchestration import planning
 
 SHANGHAI = timezone(timedelta(hours=8))

@@ -1,4 +1,4 @@
-"""The landing index read ahead (lib/landing.py `iter_index`): the same files, in the same order, with the same
+"""The landing index read ahead (lib/ingest/landing.py `iter_index`): the same files, in the same order, with the same
 content as one file after the other; the next file is read in the background while the caller works on the
 current one, one file ahead and no more; cached files are not read again; a failed read reaches the caller."""
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import ingest, landing
+from kol_pipeline.lib.ingest import intake as ingest
+from kol_pipeline.lib.ingest import landing
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"

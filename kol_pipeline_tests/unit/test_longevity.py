@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib.longevity import engagement_curve, half_life_days, interpolate_at
+from kol_pipeline.lib.metrics.longevity import engagement_curve, half_life_days, interpolate_at
 
 
 def _obs(rows: list[tuple[str, float, float]]) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""Hand-computed cases for the brand and campaign marts (kol_pipeline/lib/marts.py, and the SQL marts of
-kol_pipeline/lib/queries/, run here on the tiny frames). Expected numbers are worked out in the comments from the
+"""Hand-computed cases for the brand and campaign marts (kol_pipeline/lib/marts/brand_marts.py, and the SQL marts of
+kol_pipeline/lib/marts/, run here on the tiny frames). Expected numbers are worked out in the comments from the
 tiny frames built here, never taken from the code's output."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import duck, marts
-from kol_pipeline.lib.queries import campaign_performance as cp_query
-from kol_pipeline.lib.queries import creator_shortlist as cs_query
-from kol_pipeline.lib.queries import keyword_share_of_voice as sov_query
-from kol_pipeline.lib.queries import tier_comparison as tc_query
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.marts import brand_marts as marts
+from kol_pipeline.lib.marts import campaign_performance as cp_query
+from kol_pipeline.lib.marts import creator_shortlist as cs_query
+from kol_pipeline.lib.marts import keyword_share_of_voice as sov_query
+from kol_pipeline.lib.marts import tier_comparison as tc_query
 from kol_pipeline.lib.schemas import (
     BRAND_CREATOR_RELATIONSHIPS,
     BRAND_SEARCH_LIFT,
@@ -66,7 +67,7 @@ def creators_frame(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
 
 
 def campaign_performance(*args, **kw) -> pd.DataFrame:
-    """The SQL mart (lib/queries/campaign_performance.sql) on the given frames, on a fresh DuckDB connection."""
+    """The SQL mart (lib/marts/campaign_performance.sql) on the given frames, on a fresh DuckDB connection."""
     with duck.connect() as con:
         return cp_query.campaign_performance(con, *args, **kw)
 
@@ -649,7 +650,7 @@ def test_brand_creator_relationships_repeat_vs_one_off():
         ]
     )
     brands = pd.DataFrame([{"brand": "Glow"}, {"brand": "Lumi"}])
-    # the SQL of lib/queries/brand_creator_relationships.sql, over the notes frame as a DuckDB input
+    # the SQL of lib/marts/brand_creator_relationships.sql, over the notes frame as a DuckDB input
     with duck.connect() as con:
         out = marts.brand_creator_relationships(con, notes, posts, campaigns, brands, [D(2025, 6, 30), D(2025, 6, 3)])
     assert list(out.columns[: len(BRAND_CREATOR_RELATIONSHIPS.columns)]) == BRAND_CREATOR_RELATIONSHIPS.column_names
@@ -822,7 +823,7 @@ def test_tier_comparison_over_the_sample_equals_a_call_per_day():
     nm = w.note_metrics(days)
     cp = w.campaign_performance(nm, days)
     r, b = w.ingest, w.brand
-    from kol_pipeline.lib.brand import read_search_rankings
+    from kol_pipeline.lib.ingest.brand import read_search_rankings
 
     sr = read_search_rankings(w.landing, [d.isoformat() for d in days]).frame
     sov = keyword_share_of_voice(

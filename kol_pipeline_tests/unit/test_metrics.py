@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib.metrics import creator_scorecard
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS, conform
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline_tests.metric_states import note_metrics, tier_benchmarks  # the states, then the SQL
+from kol_pipeline_tests.reference_metrics import creator_scorecard
 
 SH = "Asia/Shanghai"
 REAL = Path("/work/shared/real/mediacrawler_mf_koc")
@@ -657,7 +657,7 @@ def _int_by_objects(x):
 def test_float_and_int_convert_numbers_directly(values):
     """`_float`/`_int` take numbers without the object round trip; the result (or the error) is the one of the
     conversion through objects, for numpy, nullable and object inputs."""
-    from kol_pipeline.lib.metrics import _float, _int
+    from kol_pipeline_tests.reference_metrics import _float, _int
 
     assert _float(values).equals(_float_by_objects(values))
     try:
@@ -720,11 +720,11 @@ def _former_note_aggregates(nm: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFra
 
 
 def test_note_aggregates_of_the_sql_equal_the_former_join():
-    """The scorecard's note aggregates (lib/queries/creator_scorecard.sql) equal the former pandas groupby/join on
+    """The scorecard's note aggregates (lib/metrics/creator_scorecard.sql) equal the former pandas groupby/join on
     (user_id, D) on random notes: ties on count and last publish day, non-ASCII categories, null categories and
     evergreen flags, notes of creators the compared pairs do not hold, null user ids."""
     from kol_pipeline.lib import duck
-    from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
+    from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 
     rng = np.random.default_rng(7)
     n = 3000
@@ -792,7 +792,7 @@ def test_note_aggregates_of_the_sql_equal_the_former_join():
 def test_float_columns_are_nullable_with_nan_and_inf_as_null():
     """`_float` (every float column of the metric tables): numbers, nullable numbers and other values; NaN, inf and
     non-numbers become <NA>; the result equals pandas' own Float64 conversion."""
-    from kol_pipeline.lib.metrics import _float
+    from kol_pipeline_tests.reference_metrics import _float
 
     values = [1.5, np.nan, np.inf, -np.inf, 0.0, -2.25]
     want = pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")

@@ -1,4 +1,4 @@
-"""note_state by SQL (lib/queries/note_state.sql, run one day after another by lib/queries/note_state.py),
+"""note_state by SQL (lib/state/note_state.sql, run one day after another by lib/state/note_state.py),
 checked row by row against the output of the numpy step it replaced (``state.note_state_step``, deleted after this
 comparison: commit 39443c8 holds the test that compared them), kept as fixtures:
 
@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.queries import note_state as NS
 from kol_pipeline.lib.schemas import NOTE_STATE
+from kol_pipeline.lib.state import note_state as NS
 from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, _to_pandas, make_base_path
 from kol_pipeline_tests.planted import planted_world
 

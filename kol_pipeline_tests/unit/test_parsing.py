@@ -1,4 +1,4 @@
-"""Value parsers (lib/parsing.py) and text enrichment (lib/text.py) on hand-computed cases."""
+"""Value parsers (lib/ingest/parsing.py) and text enrichment (lib/ingest/text.py) on hand-computed cases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import parsing, text
+from kol_pipeline.lib.ingest import parsing, text
 
 
 def _s(values: list) -> pd.Series:

@@ -1,4 +1,4 @@
-"""The daily HTML report (kol_pipeline.lib.report) from hand-built mart frames."""
+"""The daily HTML report (kol_pipeline.lib.reporting.report) from hand-built mart frames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import report
+from kol_pipeline.lib.reporting import report
 from kol_pipeline.lib.schemas import (
     BRAND_SEARCH_LIFT,
     CAMPAIGN_PERFORMANCE,

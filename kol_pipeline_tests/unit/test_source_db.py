@@ -5,7 +5,7 @@ import importlib.util
 
 import sqlalchemy as sa
 
-from kol_pipeline.lib.source_db import check_source_db, describe_db_error, masked_url
+from kol_pipeline.lib.ingest.source_db import check_source_db, describe_db_error, masked_url
 
 URL = "postgresql+psycopg2://postgres:s3cret@db.example:5432/no_such_db_kol"
 

@@ -1,5 +1,5 @@
-"""The incremental metrics state (kol_pipeline/lib/state.py) gives exactly the window computation
-(kol_pipeline/lib/metrics.py) on every day of the bundled sample: note_metrics, creator_scorecard and
+"""The incremental metrics state (kol_pipeline/lib/state/days.py) gives exactly the window computation
+(kol_pipeline_tests/reference_metrics.py) on every day of the bundled sample: note_metrics, creator_scorecard and
 tier_benchmarks, sorted, same dtypes, floats within 1e-12. The states go through a Parquet round trip each day
 (as between two daily runs), a run may start from no state (bootstrap) or from a stored one, and the result
 does not depend on where it started."""
@@ -14,16 +14,16 @@ import pyarrow as pa
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib import metrics as M
-from kol_pipeline.lib import state as S
-from kol_pipeline.lib.queries import comment_state as Q
-from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
-from kol_pipeline.lib.queries import creator_state as creator_state_sql
-from kol_pipeline.lib.queries import tier_benchmarks as TB
-from kol_pipeline.lib.queries.note_state import note_state_frame
+from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.metrics import tier_benchmarks as TB
 from kol_pipeline.lib.schemas import TABLES
+from kol_pipeline.lib.state import comment_state as Q
+from kol_pipeline.lib.state import creator_state as creator_state_sql
+from kol_pipeline.lib.state import days as S
+from kol_pipeline.lib.state.note_state import note_state_frame
 from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
 from kol_pipeline_tests import metric_states as MS
+from kol_pipeline_tests import reference_metrics as M
 from kol_pipeline_tests.planted import planted_world
 
 
@@ -75,7 +75,7 @@ def _comment_window(stored: dict, lo: date, hi: date) -> pd.DataFrame | None:
 
 def _states(tables, days, start_state=None):
     """Fold the three states over ``days`` (with a Parquet round trip between days); yield (day, states). The
-    comment state is stored as the asset stores it, a delta a day (or a base, lib/queries/comment_state.py), and
+    comment state is stored as the asset stores it, a delta a day (or a base, lib/state/comment_state.py), and
     each day's comment state is the view over the stored partitions of its trailing 122 days."""
     ns, _, crs, prev = start_state[:4] if start_state else (None, None, None, None)
     stored: dict = {}
@@ -96,7 +96,7 @@ def _states(tables, days, start_state=None):
             ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
             prev = d
             # the comment state as the stored partitions of its trailing 122 days (what note_metrics and
-            # creator_scorecard read, through lib/queries/comment_view.sql)
+            # creator_scorecard read, through lib/state/comment_view.sql)
             yield d, (ns, window, crs, prev, window)
 
 
@@ -188,7 +188,7 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
             stats.append(scorecard_sql.comment_stats(con, nm[["snapshot_date", "note_id", "user_id"]], [d], 90))
     want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)
     want_tb = pd.concat([daily[d][2] for d in days], ignore_index=True)
-    # the scorecard of every day in one query (lib/queries/creator_scorecard.sql, $days)
+    # the scorecard of every day in one query (lib/metrics/creator_scorecard.sql, $days)
     with duck.connect() as con:
         got_sc = scorecard_sql.creator_scorecard(
             con,
@@ -300,7 +300,7 @@ def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
     crawl per key in key order, as the sort gives it; and `order.renumbered` numbers a selection 0..n-1 without
     marking it as a slice."""
     from kol_pipeline.lib.order import renumbered
-    from kol_pipeline.lib.state import _latest_of_day
+    from kol_pipeline.lib.state.days import _latest_of_day
 
     t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 09:00", None, "2025-06-01 11:00"], utc=True)
     sorted_unique = pd.DataFrame({"note_id": ["a", "b", "c", "d"], "crawled_at": t, "likes": [1, 2, 3, 4]})
@@ -323,7 +323,7 @@ def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
 
 
 def test_note_state_step_leaves_its_inputs_unchanged(world):
-    """The step (lib/queries/note_state.sql, given pandas frames) must never write into the previous day's state
+    """The step (lib/state/note_state.sql, given pandas frames) must never write into the previous day's state
     (which a ranged run has already put in its output) or the day's notes. Folded in memory, as a ranged run does
     (no Parquet round trip between days), each input equals its copy taken before the step."""
     w, t = world

@@ -4,8 +4,8 @@ if every warehouse asset has a spec whose layer is in the asset's group and whos
 
 import pytest
 
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import ingest as ingest_lib
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import intake as ingest_lib
 from kol_pipeline.lib.schemas import (
     LAYERS,
     MEDIACRAWLER,

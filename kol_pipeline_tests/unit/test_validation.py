@@ -1,4 +1,4 @@
-"""Table validation suites (kol_pipeline.lib.validation): hand-built frames with known defects."""
+"""Table validation suites (kol_pipeline.lib.quality.validation): hand-built frames with known defects."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib.validation import (
+from kol_pipeline.lib.quality.validation import (
     BLOCKING,
     SUITES,
     WARN,
@@ -517,7 +517,7 @@ def test_docs_list_every_suite_and_expectation():
 
 def test_module_import_does_not_import_great_expectations():
     code = (
-        "import sys, kol_pipeline.lib.validation as v; "
+        "import sys, kol_pipeline.lib.quality.validation as v; "
         "print(any(m == 'great_expectations' or m.startswith('great_expectations.') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
@@ -529,7 +529,7 @@ def test_list_columns_look_past_leading_nulls() -> None:
     (the look-up goes chunk by chunk); all-null and string columns are not."""
     import numpy as np
 
-    from kol_pipeline.lib.validation import _first_non_null, _list_columns
+    from kol_pipeline.lib.quality.validation import _first_non_null, _list_columns
 
     n = 10_000
     lists = np.full(n, None, dtype=object)
@@ -575,7 +575,7 @@ def test_comments_on_uncrawled_notes_and_its_rule():
     (the warehouse) does; `known_before` is asked once, only for the ids the run lacks. Arrow and object text."""
     from datetime import date
 
-    from kol_pipeline.lib import validation as val
+    from kol_pipeline.lib.quality import validation as val
     from kol_pipeline.lib.schemas import TEXT
 
     d1, d2 = date(2025, 7, 1), date(2025, 7, 2)

@@ -1,5 +1,5 @@
 """Ingestion: MediaCrawler files (and database) -> daily cleaned tables; brand files -> tables. Thin wrappers over
-kol_pipeline.lib.ingest and kol_pipeline.lib.brand."""
+kol_pipeline.lib.ingest.intake and kol_pipeline.lib.ingest.brand."""
 
 import itertools
 from collections.abc import Iterable
@@ -25,17 +25,17 @@ from kol_pipeline.defs.validate.checks import (
     validation_settings,
     warehouse_notes_before,
 )
-from kol_pipeline.lib import brand as brand_lib
-from kol_pipeline.lib import ingest as ingest_lib
-from kol_pipeline.lib import landing as landing_lib
-from kol_pipeline.lib import parsing
-from kol_pipeline.lib.readers import FileRecords
+from kol_pipeline.lib.ingest import brand as brand_lib
+from kol_pipeline.lib.ingest import intake as ingest_lib
+from kol_pipeline.lib.ingest import landing as landing_lib
+from kol_pipeline.lib.ingest import parsing
+from kol_pipeline.lib.ingest.readers import FileRecords
 from kol_pipeline.lib.schemas import BRAND_QUARANTINE, MEDIACRAWLER, QUARANTINE, daily_tables, input_tables, tables_in
 from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 from kol_pipeline.resources.warehouse import Warehouse
 
-#: the brand layer's tables read from a file (lib/brand.py SPECS); the layer's other table is brand_quarantine
+#: the brand layer's tables read from a file (lib/ingest/brand.py SPECS); the layer's other table is brand_quarantine
 BRAND_TABLES = tuple(t for t in tables_in("brand") if t in input_tables())
 _BRAND_DOCS = {
     "brands": "Brands tracked, their aliases, category and control keyword (brand/brands.csv).",
@@ -124,7 +124,7 @@ def mediacrawler_snapshot(
     crawl time; quarantines bad rows with their reason; keeps the latest crawl per id and day."""
     days = run_days(context)
     start, end = days[0], days[-1]
-    # the landing files are read as ingest_batches cleans them, the next one ahead in a thread (lib/landing.py)
+    # the landing files are read as ingest_batches cleans them, the next one ahead in a thread (lib/ingest/landing.py)
     keep = context.run.tags.get(LANDING_CACHE_TAG) == "keep"
     batches: Iterable[tuple[str, FileRecords]] = landing_lib.iter_batches_for_days(
         settings.landing, start, end, cache=keep

@@ -4,9 +4,9 @@ The marts declare the trailing windows of cleaned partitions they depend on (lin
 (``PartitionedInput``). brand_creator_relationships, campaign_performance, keyword_share_of_voice, tier_comparison
 and creator_shortlist are on the DuckDB path (docs/engine.md): each opens one DuckDB connection with the IO
 manager's bounds, asks for its inputs as relations over exactly the partitions and columns it needs
-(``PartitionedInput.relation``) and runs its formula, one SQL query per table in kol_pipeline/lib/queries/, for
+(``PartitionedInput.relation``) and runs its formula, one SQL query per table in kol_pipeline/lib/marts/, for
 every day of the run at once; DuckDB reads only the rows the query keeps. brand_search_lift (a few CSV rows) stays
-pandas (kol_pipeline.lib.marts).
+pandas (kol_pipeline.lib.marts.brand_marts).
 """
 
 import dagster as dg
@@ -14,12 +14,13 @@ import pandas as pd
 
 from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_partition_counts
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
-from kol_pipeline.lib import charts, duck
-from kol_pipeline.lib import marts as marts_lib
-from kol_pipeline.lib.queries import campaign_performance as cp_query
-from kol_pipeline.lib.queries import creator_shortlist as cs_query
-from kol_pipeline.lib.queries import keyword_share_of_voice as sov_query
-from kol_pipeline.lib.queries import tier_comparison as tc_query
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.marts import brand_marts as marts_lib
+from kol_pipeline.lib.marts import campaign_performance as cp_query
+from kol_pipeline.lib.marts import creator_shortlist as cs_query
+from kol_pipeline.lib.marts import keyword_share_of_voice as sov_query
+from kol_pipeline.lib.marts import tier_comparison as tc_query
+from kol_pipeline.lib.reporting import charts
 from kol_pipeline.lib.settings import TIER_NAMES
 from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
@@ -60,7 +61,7 @@ def campaign_performance(
 ) -> pd.DataFrame:
     """Per campaign x tier (author's tier on the publish date) and `all`: creators, notes, spend, engagements,
     saves, CPE, cost per save, median er_7d, keyword coverage, disclosure rate, density (>= 15 creators). One SQL
-    query (kol_pipeline/lib/queries/campaign_performance.sql) over the run's note_metrics and the notes and
+    query (kol_pipeline/lib/marts/campaign_performance.sql) over the run's note_metrics and the notes and
     creators windows, every day of the run at once."""
     days = run_days(context)
     with duck.connect(notes.duck_settings) as con:
@@ -126,7 +127,7 @@ def keyword_share_of_voice(
 ) -> pd.DataFrame:
     """Per keyword x brand: results in the top 20, results mentioning the brand or in its campaigns, share of
     voice, and how many of those came from each tier. One SQL query
-    (kol_pipeline/lib/queries/keyword_share_of_voice.sql) over the run's rankings and the notes and creators
+    (kol_pipeline/lib/marts/keyword_share_of_voice.sql) over the run's rankings and the notes and creators
     windows, every day of the run at once."""
     days = run_days(context)
     with duck.connect(notes.duck_settings) as con:
@@ -197,7 +198,7 @@ def brand_creator_relationships(
 ) -> pd.DataFrame:
     """Per brand x creator who mentioned the brand in the trailing 180 days: notes, sponsored vs organic, first and
     last mention, distinct ISO weeks, and whether it is a repeat relationship (>= 2 weeks). One SQL query
-    (kol_pipeline/lib/queries/brand_creator_relationships.sql) over the notes window's Parquet files for every day
+    (kol_pipeline/lib/marts/brand_creator_relationships.sql) over the notes window's Parquet files for every day
     of the run, on a DuckDB connection bounded by the IO manager's duckdb_config (docs/engine.md)."""
     days = run_days(context)
     with duck.connect(notes.duck_settings) as con:
@@ -229,7 +230,7 @@ def tier_comparison(
 ) -> pd.DataFrame:
     """The micro vs mega answer: per campaign and overall, per tier, the share of spend, engagements, saves and
     share-of-voice each tier brings, with CPE and cost per save. One SQL query
-    (kol_pipeline/lib/queries/tier_comparison.sql) over the run's days of the two marts."""
+    (kol_pipeline/lib/marts/tier_comparison.sql) over the run's days of the two marts."""
     days = run_days(context)
     with duck.connect(campaign_performance.duck_settings) as con:
         out = tc_query.tier_comparison(
@@ -270,7 +271,7 @@ def creator_shortlist(
     context: dg.AssetExecutionContext, creator_scorecard: PartitionedInput, brands: pd.DataFrame
 ) -> pd.DataFrame:
     """Per brand: the top 30 micro creators of the brand's category with no authenticity flag, by score, with the
-    reasons beside each. One SQL query (kol_pipeline/lib/queries/creator_shortlist.sql) over the run's days of
+    reasons beside each. One SQL query (kol_pipeline/lib/marts/creator_shortlist.sql) over the run's days of
     the scorecard."""
     days = run_days(context)
     with duck.connect(creator_scorecard.duck_settings) as con:

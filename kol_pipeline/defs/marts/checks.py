@@ -1,4 +1,4 @@
-"""Asset checks of the brand and campaign marts: the table-level invariants of kol_pipeline.lib.marts (check_*).
+"""Asset checks of the brand and campaign marts: the table-level invariants of kol_pipeline.lib.marts.brand_marts (check_*).
 
 They describe the result (the inputs were validated upstream), so they warn and never block. A partitioned mart is
 materialized in ranged runs (one run for many days), and a check runs once per run: it reads the mart's days of the
@@ -18,8 +18,8 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.defs.shared import days_metadata
-from kol_pipeline.lib import marts as marts_lib
-from kol_pipeline.lib.marts import CheckOutcome
+from kol_pipeline.lib.marts import brand_marts as marts_lib
+from kol_pipeline.lib.marts.brand_marts import CheckOutcome
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.resources.warehouse import Warehouse
 

@@ -1,4 +1,4 @@
-"""Note and creator metrics: thin wrappers over kol_pipeline.lib.state and kol_pipeline.lib.metrics.
+"""Note and creator metrics: thin wrappers over kol_pipeline.lib.state.days and kol_pipeline_tests.reference_metrics.
 
 The daily cost does not depend on the length of the history: three compact states (note_state, creator_state,
 comment_state) are each computed from the previous day's state and that day's cleaned partition, and the metrics
@@ -6,7 +6,7 @@ of a day are computed from that day's states (docs/metrics.md "Incremental state
 trailing window of cleaned partitions they would need to start from scratch (lineage), but read it only when the
 previous day's state is missing (the first day, or a day re-run alone after a gap); otherwise they read one
 partition per day of the run, only the columns they use. A ranged run processes its days in order in one step.
-comment_state (DuckDB SQL, lib/queries/comment_state.py) stores each day's sightings instead of the whole state,
+comment_state (DuckDB SQL, lib/state/comment_state.py) stores each day's sightings instead of the whole state,
 and its state of a day is the view over its trailing 122 partitions from the latest base on (docs/metrics.md).
 """
 
@@ -17,22 +17,23 @@ import duckdb
 import pandas as pd
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
-from kol_pipeline.lib import charts, duck
-from kol_pipeline.lib import state as state_lib
-from kol_pipeline.lib.queries import comment_state as comment_lib
-from kol_pipeline.lib.queries import creator_scorecard as scorecard_sql
-from kol_pipeline.lib.queries import creator_state as creators_sql
-from kol_pipeline.lib.queries import note_metrics as nm_query
-from kol_pipeline.lib.queries import note_state as note_state_sql
-from kol_pipeline.lib.queries import tier_benchmarks as tb_query
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.metrics import note_metrics as nm_query
+from kol_pipeline.lib.metrics import tier_benchmarks as tb_query
+from kol_pipeline.lib.reporting import charts
 from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES
+from kol_pipeline.lib.state import comment_state as comment_lib
+from kol_pipeline.lib.state import creator_state as creators_sql
+from kol_pipeline.lib.state import days as state_lib
+from kol_pipeline.lib.state import note_state as note_state_sql
 from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.settings import MetricsConfig
 
 CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of tolerance + 1
 # The state of the day before the run's first day (a self-dependency; absent on the first day ever).
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
-# comment_state's own partitions the state of the day before the run is a view over (lib/state.py comment_view)
+# comment_state's own partitions the state of the day before the run is a view over (lib/state/days.py comment_view)
 PREVIOUS_COMMENT_VIEW = dg.TimeWindowPartitionMapping(
     start_offset=-(state_lib.COMMENT_KEEP_DAYS + 1), end_offset=-1, allow_nonexistent_upstream_partitions=True
 )
@@ -125,7 +126,7 @@ def creator_state(
     context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput
 ) -> pd.DataFrame:
     """Per creator with a snapshot in the trailing 125 days: followers by day, latest nickname (the input of every
-    creator look-up of note_metrics, creator_scorecard and tier_benchmarks). lib/queries/creator_state.sql, one
+    creator look-up of note_metrics, creator_scorecard and tier_benchmarks). lib/state/creator_state.sql, one
     day at a time from the stored state of the day before the run (or, when it is missing, from the creators
     partitions of the CREATOR_WINDOW days before it), the previous day's state kept in DuckDB."""
     days = run_days(context)
@@ -180,7 +181,7 @@ def comment_state(
     is_substantive of the latest top-level snapshot, keyed by comment_id. The state of a day, every comment seen in
     the trailing 122 days, is the view over the trailing 122 partitions from the latest base on (a partition
     holding the whole state, written when the previous state could not be read or the partitions would hold more
-    superseded rows than live ones): lib/queries/comment_state.sql, comment_view.sql; docs/metrics.md."""
+    superseded rows than live ones): lib/state/comment_state.sql, comment_view.sql; docs/metrics.md."""
     days = run_days(context)
     first = days[0]
     before = first - timedelta(days=1)
@@ -256,7 +257,7 @@ def note_state(
 ) -> pd.DataFrame:
     """Per note published in the trailing 120 days or observed in the trailing 92: publish time, latest
     observation, the running-maximum curve's last point, E(2/7/30/90) once decided, the curve up to age 30 for the
-    half-life while eng_30d is undecided. By ``lib/queries/note_state.sql``, one day after another on one DuckDB
+    half-life while eng_30d is undecided. By ``lib/state/note_state.sql``, one day after another on one DuckDB
     connection, from the stored state of the day before the run (or, when it is missing, from the cleaned
     partitions of the ``NOTE_WINDOW`` days before it); the states stay Arrow until the one frame returned."""
     settings = metrics_config.to_settings()
@@ -289,7 +290,7 @@ def note_state(
 
 def _comment_view(con, comment_state: PartitionedInput, days: list[date], since: date | None = None) -> None:
     """Make ``con``'s comment_view read the stored comment_state partitions the runs' days need (from ``since``,
-    else the 122 days before the first day, to the last; lib/queries/comment_view.sql)."""
+    else the 122 days before the first day, to the last; lib/state/comment_view.sql)."""
     lo = since if since is not None else days[0] - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
     rel = comment_state.relation(
         con, columns=comment_lib.STORED_COLUMNS, start=lo.isoformat(), end=days[-1].isoformat()
@@ -330,8 +331,8 @@ def note_metrics(
     """Engagement curve and longevity of every note published in the trailing 120 days, as of the day:
     eng_2d/7d/30d/90d (interpolated, null when no observation is within 2 days), er_7d, save_to_like,
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share. One SQL query
-    (kol_pipeline/lib/queries/note_metrics.sql) over the states of the run's days, on a DuckDB connection bounded
-    by the IO manager's duckdb_config; the comment shares from the comment state's view (lib/queries/note_comment_share.sql)."""
+    (kol_pipeline/lib/metrics/note_metrics.sql) over the states of the run's days, on a DuckDB connection bounded
+    by the IO manager's duckdb_config; the comment shares from the comment state's view (lib/state/note_comment_share.sql)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
     with duck.connect(note_state.duck_settings) as con:
@@ -385,11 +386,11 @@ def creator_scorecard(
 ) -> pd.DataFrame:
     """One row per creator seen in the trailing 90 days: followers, tier, growth, niche, medians of the note
     metrics, estimated cost per engagement, disclosure rate, authenticity flags and score, composite score and rank
-    within tier x category. lib/queries/creator_scorecard.sql, every day of the run in one query; the comment
-    counts per creator come from the comment state's view (lib/queries/creator_comment_stats.sql, a query a day)."""
+    within tier x category. lib/metrics/creator_scorecard.sql, every day of the run in one query; the comment
+    counts per creator come from the comment state's view (lib/state/creator_comment_stats.sql, a query a day)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    # only the partitions that can hold comments last seen in the creator window (lib/state.py)
+    # only the partitions that can hold comments last seen in the creator window (lib/state/days.py)
     w = int(settings.creator_window_days)
     since = days[0] - timedelta(days=min(max(w, 1) - 1, state_lib.COMMENT_KEEP_DAYS))
     with duck.connect(note_metrics.duck_settings) as con:
@@ -448,7 +449,7 @@ def tier_benchmarks(
 ) -> pd.DataFrame:
     """Per tier x category (and `all`): p25/median/p75 of creators' er_7d, save_to_like, half-life and CPE, and the
     cross-sectional longevity curve (median engagements/followers by note age bucket), which works on single
-    crawls. One SQL query (kol_pipeline/lib/queries/tier_benchmarks.sql) over the run's days."""
+    crawls. One SQL query (kol_pipeline/lib/metrics/tier_benchmarks.sql) over the run's days."""
     days = run_days(context)
     settings = metrics_config.to_settings()
     with duck.connect(note_state.duck_settings) as con:

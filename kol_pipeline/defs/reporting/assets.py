@@ -1,6 +1,6 @@
 """The daily report for marketers: one self-contained HTML page per day, WAREHOUSE/reports/YYYY-MM-DD.html.
 
-A thin wrapper over kol_pipeline.lib.report.render_report. The page is not a warehouse table: the asset writes the
+A thin wrapper over kol_pipeline.lib.reporting.report.render_report. The page is not a warehouse table: the asset writes the
 file itself and returns a MaterializeResult (no IO manager output). docs/report.md describes the page.
 """
 
@@ -15,8 +15,8 @@ from fsspec.implementations.local import LocalFileSystem
 from upath import UPath
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, metadata_days, run_days, window_mapping
-from kol_pipeline.lib import charts
-from kol_pipeline.lib import report as report_lib
+from kol_pipeline.lib.reporting import charts
+from kol_pipeline.lib.reporting import report as report_lib
 from kol_pipeline.lib.settings import TIER_NAMES
 from kol_pipeline.resources.warehouse import Warehouse
 

@@ -1,4 +1,4 @@
-"""Asset checks: the Great Expectations suites of kol_pipeline.lib.validation on every cleaned and brand table.
+"""Asset checks: the Great Expectations suites of kol_pipeline.lib.quality.validation on every cleaned and brand table.
 
 The daily tables (notes, creators, comments, search_rankings, quarantine) are checked inside the ingestion step
 (`INGEST_CHECK_SPECS`, evaluated by `ingest_check_results`) because that step already holds the frames and the
@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.defs.shared import days_metadata
-from kol_pipeline.lib import validation as val
+from kol_pipeline.lib.quality import validation as val
 from kol_pipeline.lib.schemas import MEDIACRAWLER, daily_tables, input_tables, tables_in
 from kol_pipeline.resources.settings import KolSettings
 from kol_pipeline.resources.warehouse import Warehouse

@@ -1,0 +1,136 @@
+"""note_metrics by SQL (``note_metrics.sql`` beside this file is the formula): the inputs typed, the query run on
+a bounded DuckDB connection (lib/duck.py), the result as the table's frame (NOTE_METRICS' columns and nullable
+dtypes, as the pandas implementation gave them).
+
+The comment shares come from the comment state (``comment_state.py``: note_comment_share.sql, one query per day
+over the view of the stored comment_state partitions) as the query's ``comment_shares`` input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.schemas import NOTE_METRICS, TableSpec
+from kol_pipeline.lib.settings import MetricSettings
+from kol_pipeline.lib.state import comment_state as comment_lib
+
+__all__ = ["NOTE_STATE_COLUMNS", "CREATOR_STATE_COLUMNS", "comment_shares", "note_metrics", "to_frame"]
+
+NOTE_CREATOR_LOOKBACK = 121  # the creator snapshots of D-121 .. D are looked up (offsets into followers_by_day)
+# the note_state columns the query reads (not the curve lists)
+NOTE_STATE_COLUMNS = [
+    "note_id",
+    "user_id",
+    "published_at",
+    "pub_day",
+    "first_sd",
+    "crawled_at",
+    "age_days",
+    "likes",
+    "saves",
+    "comments",
+    "shares",
+    "engagements",
+    "category",
+    "brands",
+    "is_disclosed",
+    "eng_2d",
+    "eng_7d",
+    "eng_30d",
+    "eng_90d",
+    "half_life_days",
+]
+CREATOR_STATE_COLUMNS = ["user_id", "followers_by_day"]
+COMMENT_SHARES_SCHEMA = pa.schema(
+    [("snapshot_date", pa.date32()), ("note_id", pa.string()), ("comment_share", pa.float64())]
+)
+
+
+def _days(snapshot_dates: Sequence[Any]) -> list[dt.date]:
+    return sorted({pd.Timestamp(d).date() for d in snapshot_dates})
+
+
+def comment_shares(con: Any, notes: pd.DataFrame) -> pa.Table:
+    """Per (snapshot_date, note_id) of ``notes``: the share of substantive comments among the note's top-level
+    comments seen so far (note_comment_share.sql on each day, over ``con``'s comment_view: call
+    ``comment_state.use_stored`` first); null when there are none."""
+    out = []
+    for day, ids in notes.groupby("snapshot_date", sort=True)["note_id"]:
+        ids = pd.unique(ids.dropna().astype(str).to_numpy(dtype=object))
+        if len(ids):
+            share = comment_lib.note_comment_share(con, ids, pd.Timestamp(day).date())
+            out.append(pa.Table.from_pandas(share, schema=COMMENT_SHARES_SCHEMA, preserve_index=False))
+    return pa.concat_tables(out) if out else COMMENT_SHARES_SCHEMA.empty_table()
+
+
+def note_metrics(
+    con: Any,
+    note_state: Any,
+    creator_state: Any,
+    shares: pa.Table | pd.DataFrame,
+    campaign_posts: pd.DataFrame | None,
+    snapshot_dates: Sequence[Any],
+    settings: MetricSettings = MetricSettings(),
+) -> pd.DataFrame:
+    """note_metrics of every day of ``snapshot_dates`` in one query on ``con`` (lib/duck.connect).
+    ``note_state`` / ``creator_state``: the states of those days, DuckDB relations with NOTE_STATE_COLUMNS /
+    CREATOR_STATE_COLUMNS and snapshot_date (``PartitionedInput.relation``) or frames of them; ``shares`` the
+    ``comment_shares`` frame of those days; ``campaign_posts`` its note_id column is used."""
+    posts = pd.DataFrame({"note_id": pd.Series(dtype=object)})
+    if campaign_posts is not None and len(campaign_posts) and "note_id" in campaign_posts.columns:
+        posts = pd.DataFrame({"note_id": campaign_posts["note_id"].dropna().astype(str).to_numpy(dtype=object)})
+    params = {
+        "days": _days(snapshot_dates),
+        "note_window_days": int(settings.note_window_days),
+        "creator_window_days": int(settings.creator_window_days),
+        "creator_lookback": NOTE_CREATOR_LOOKBACK,
+        "tolerance_days": int(settings.nearest_snapshot_days),
+        "viral_min": float(settings.viral_min_engagements),
+        "viral_multiple": float(settings.viral_multiple),
+        "evergreen_share": float(settings.evergreen_share),
+        "tier_bounds": [float(b) for b in settings.tier_bounds],
+    }
+    inputs = {
+        "note_state": note_state,
+        "creator_state": creator_state,
+        "campaign_posts": posts,
+        "comment_shares": shares,
+    }
+    return to_frame(duck.run_query(con, "note_metrics", inputs, params), NOTE_METRICS)
+
+
+def to_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
+    """A query's Arrow result as the table's pandas frame: the spec's columns in order, int64 as Int64, float64
+    as Float64 (NaN and infinities null), booleans as boolean, dates as ``datetime.date`` objects, text as
+    objects, UTC timestamps as datetime64[ns, UTC]. No rows: the spec's empty frame (what the pandas path gave)."""
+    if table.num_rows == 0:
+        return spec.empty_frame()
+    cols = {}
+    for col in spec.columns:
+        arr = table.column(col.name)
+        t = col.type
+        if pa.types.is_floating(t):
+            arr = pc.cast(arr, pa.float64())
+            arr = pc.if_else(pc.is_finite(arr), arr, pa.scalar(None, pa.float64()))
+            cols[col.name] = pd.Series(arr.to_pandas(types_mapper={pa.float64(): pd.Float64Dtype()}.get))
+        elif pa.types.is_integer(t):
+            cols[col.name] = pd.Series(
+                pc.cast(arr, pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            )
+        elif pa.types.is_boolean(t):
+            cols[col.name] = pd.Series(arr.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get))
+        elif pa.types.is_date32(t):
+            cols[col.name] = pd.Series(pc.cast(arr, pa.date32()).to_pandas(date_as_object=True), dtype=object)
+        elif pa.types.is_timestamp(t):
+            cols[col.name] = pd.Series(pc.cast(arr, t).to_pandas()).astype("datetime64[ns, UTC]")
+        else:
+            s = pd.Series(arr.to_pandas(), dtype=object)
+            cols[col.name] = s.where(s.notna(), None)
+    return pd.DataFrame(cols)

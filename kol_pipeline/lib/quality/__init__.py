@@ -1,0 +1,1 @@
+"""Table-level validation (Great Expectations 1.x) and failure alerts (docs/validation.md, docs/automation.md)."""

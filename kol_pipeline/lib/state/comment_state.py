@@ -1,0 +1,268 @@
+"""comment_state and the two comment-derived inputs of the metrics, in DuckDB SQL (the formulas are in
+``comment_state.sql``, ``comment_state_bootstrap.sql``, ``comment_view.sql``, ``note_comment_share.sql`` and
+``creator_comment_stats.sql`` beside this file; docs/metrics.md "How comment_state is stored").
+
+The state is keyed by the real ids: comment_id, the note_id of its first snapshot, its normalized text (null when
+empty) and the note_id of its latest top-level snapshot. Each day stores the comments seen that day (a delta);
+the state of a day is the view over the trailing 122 partitions from the latest base on (comment_view.sql). A
+base (the whole state) is stored when the state of the day before could not be read from stored partitions
+(bootstrapped from the cleaned comments) or when the partitions the view reads hold more superseded rows than
+live ones (comments re-crawled day after day).
+
+Usage: ``use_stored(con, stored)`` makes the view read the stored partitions (a DuckDB relation, or a frame in
+tests) plus the rows this connection adds; then ``state_partitions`` (the asset), ``note_comment_share`` and
+``creator_comment_stats`` (the metrics) run on ``con``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.ingest.comments import normalize_comment
+
+KEEP_DAYS = 121  # a comment stays in the state 122 days after its last sighting (note_metrics' comment window)
+#: the cleaned comments' columns the state reads
+COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
+#: the state's columns (each stored partition has them, plus snapshot_date and base), with their SQL types
+STATE_TYPES = {
+    "comment_id": "VARCHAR",
+    "note_id": "VARCHAR",
+    "first_sd": "DATE",
+    "last_sd": "DATE",
+    "norm_text": "VARCHAR",
+    "top_first": "BOOLEAN",
+    "top_sub_first": "BOOLEAN",
+    "lt_note_id": "VARCHAR",
+    "lt_sub": "BOOLEAN",
+}
+STATE_COLUMNS = list(STATE_TYPES)
+STORED_COLUMNS = ["snapshot_date", *STATE_COLUMNS, "base"]
+_RUN = "comment_state_run"  # this connection's rows (the run's days, a bootstrapped state)
+
+_DAY_TYPES = {
+    "comment_id": "VARCHAR",
+    "note_id": "VARCHAR",
+    "parent_comment_id": "VARCHAR",
+    "content": "VARCHAR",
+    "is_substantive": "BOOLEAN",
+    "crawled_at": "TIMESTAMPTZ",
+}
+
+
+def _typed(name: str, types: dict[str, str], have: Sequence[str], extra: str = "") -> str:
+    """SELECT list over ``name`` casting each column to its type (a missing one is a typed null)."""
+    cols = [f"CAST({c if c in have else 'NULL'} AS {t}) AS {c}" for c, t in types.items()]
+    return f"SELECT {', '.join(cols)}{extra} FROM {name}"
+
+
+def _columns(obj) -> list[str]:
+    if isinstance(obj, duckdb.DuckDBPyRelation):
+        return list(obj.columns)
+    if isinstance(obj, pa.Table):
+        return list(obj.column_names)
+    return list(obj.columns)
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, obj) -> None:
+    if isinstance(obj, duckdb.DuckDBPyRelation):
+        obj.create_view(name, replace=True)
+    else:
+        con.register(name, obj)
+
+
+def use_stored(con: duckdb.DuckDBPyConnection, stored=None) -> None:
+    """Point the macros of comment_view.sql at ``stored`` (stored comment_state partitions with snapshot_date and
+    base: a DuckDB relation, an Arrow table or a pandas frame; None: none) plus the rows this connection adds
+    (``state_partitions``); a former run's added rows are dropped."""
+    ddl = ", ".join(["snapshot_date DATE", *[f"{c} {t}" for c, t in STATE_TYPES.items()], "base BOOLEAN"])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_RUN} ({ddl})")
+    parts = [f"SELECT * FROM {_RUN}"]
+    if stored is not None:
+        _register(con, "comment_state_stored", stored)
+        types = {"snapshot_date": "DATE", **STATE_TYPES, "base": "BOOLEAN"}
+        parts.insert(0, _typed("comment_state_stored", types, _columns(stored)))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW comment_state AS {' UNION ALL '.join(parts)}")
+    con.execute(duck.query_text("comment_view"))
+
+
+def _norms(contents: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """content -> norm_text for each distinct content (lib/comments.normalize_comment, once per distinct text;
+    null when the normalized text is empty)."""
+    uniq = pd.Series(pd.unique(pd.Series(contents.to_pandas(), dtype=object)), dtype=object)
+    norm = normalize_comment(uniq).astype(object)
+    norm = norm.where(norm.astype(str) != "", None)
+    return pa.table(
+        {
+            "content": pa.array(uniq.where(uniq.notna(), None).tolist(), type=pa.string()),
+            "norm_text": pa.array(norm.tolist(), type=pa.string()),
+        }
+    )
+
+
+def _day_table(con: duckdb.DuckDBPyConnection, comments) -> pa.Table | None:
+    """One day's cleaned comments (frame, Arrow table or relation) as the step reads them: typed, with ``seq``
+    (the row's position). None when there is no row."""
+    if comments is None:
+        return None
+    if isinstance(comments, pd.DataFrame):
+        if len(comments) == 0:
+            return None
+        comments = pa.Table.from_pandas(comments.reset_index(drop=True), preserve_index=False)
+    elif isinstance(comments, duckdb.DuckDBPyRelation):
+        comments = comments.to_arrow_table()
+        if isinstance(comments, pa.RecordBatchReader):
+            comments = comments.read_all()
+    if comments.num_rows == 0:
+        return None
+    con.register("comment_state_day_in", comments)
+    try:
+        sql = _typed("comment_state_day_in", _DAY_TYPES, comments.column_names, ", row_number() OVER () AS seq")
+        out = con.sql(sql).to_arrow_table()
+    finally:
+        con.unregister("comment_state_day_in")
+    return out.read_all() if isinstance(out, pa.RecordBatchReader) else out
+
+
+def comment_state_delta(
+    con: duckdb.DuckDBPyConnection, comments_day, day: date, keep_days: int = KEEP_DAYS
+) -> pa.Table | None:
+    """The rows of the comment state of ``day`` of the comments seen that day (comment_state.sql), from the
+    state of the day before (the view ``use_stored`` set up) and the day's cleaned comments. None: no comment."""
+    tbl = _day_table(con, comments_day)
+    if tbl is None:
+        return None
+    return duck.run_query(
+        con,
+        "comment_state",
+        {"day_comments": tbl, "norms": _norms(tbl["content"])},
+        {"day": day, "keep_days": int(keep_days)},
+    )
+
+
+def bootstrap_state(con: duckdb.DuckDBPyConnection, comments, day: date, keep_days: int = KEEP_DAYS) -> pa.Table:
+    """The comment state of ``day`` from cleaned comments of at most keep_days + 1 days up to it (a relation or
+    frame with snapshot_date; comment_state_bootstrap.sql)."""
+    _register(con, "comment_state_boot_in", comments)
+    try:
+        have = _columns(comments)
+        types = {"snapshot_date": "DATE", **_DAY_TYPES}
+        boot = con.sql(_typed("comment_state_boot_in", types, have, ", row_number() OVER () AS seq"))
+        contents = boot.project("content").distinct().to_arrow_table()
+        if isinstance(contents, pa.RecordBatchReader):
+            contents = contents.read_all()
+        return duck.run_query(
+            con,
+            "comment_state_bootstrap",
+            {"boot_comments": boot, "norms": _norms(contents["content"])},
+            {"day": day, "keep_days": int(keep_days)},
+        )
+    finally:
+        try:
+            con.execute("DROP VIEW IF EXISTS comment_state_boot_in")
+        except duckdb.Error:
+            pass
+        try:
+            con.unregister("comment_state_boot_in")
+        except duckdb.Error:
+            pass
+
+
+def _add(con: duckdb.DuckDBPyConnection, rows: pa.Table, day: date, base: bool) -> None:
+    con.register("comment_state_add", rows)
+    try:
+        cols = ", ".join(STATE_COLUMNS)
+        con.execute(
+            f"INSERT INTO {_RUN} SELECT $day, {cols}, $base FROM comment_state_add",
+            {"day": day, "base": base},
+        )
+    finally:
+        con.unregister("comment_state_add")
+
+
+def view(con: duckdb.DuckDBPyConnection, day: date, since: date | None = None, keep_days: int = KEEP_DAYS) -> pa.Table:
+    """The comment state of ``day`` (its comments last seen on or after ``since``; all by default) as Arrow."""
+    since = day - timedelta(days=keep_days) if since is None else since
+    out = con.sql("SELECT * FROM comment_view($day, $since)", params={"day": day, "since": since}).to_arrow_table()
+    return out.read_all() if isinstance(out, pa.RecordBatchReader) else out
+
+
+def view_cost(con: duckdb.DuckDBPyConnection, day: date, keep_days: int = KEEP_DAYS) -> tuple[int, int]:
+    """(rows the view of ``day`` reads, of them superseded by a later row of their comment)."""
+    since = day - timedelta(days=keep_days)
+    got = con.sql("SELECT * FROM comment_view_cost($day, $since)", params={"day": day, "since": since}).fetchall()[0]
+    return int(got[0]), int(got[1])
+
+
+def latest_base(con: duckdb.DuckDBPyConnection, day: date, keep_days: int = KEEP_DAYS) -> date | None:
+    """The latest base partition in the window of the state of ``day`` (None: none)."""
+    got = con.sql(
+        "SELECT max(snapshot_date) FILTER (WHERE base) FROM comment_state WHERE snapshot_date BETWEEN $lo AND $day",
+        params={"lo": day - timedelta(days=keep_days), "day": day},
+    ).fetchall()[0]
+    return got[0]
+
+
+def state_partitions(
+    con: duckdb.DuckDBPyConnection,
+    days: Sequence[date],
+    read: Callable[[date], object],
+    boot: object | None = None,
+    base_first: bool = False,
+    keep_days: int = KEEP_DAYS,
+) -> Iterator[tuple[date, pa.Table, bool]]:
+    """The comment_state partitions to store for ``days`` (consecutive), continuing from the view ``use_stored``
+    set up (the state of the day before the first), or, with ``boot`` (cleaned comments of the days before the
+    first, with snapshot_date), from the state bootstrapped from them. ``read(day)``: the day's cleaned comments
+    (None: none). Yields (day, rows, is_base): a delta (the comments seen that day), or the whole state of the
+    day when ``base_first`` or ``boot`` (first day only), or when the view would read more superseded rows than
+    live ones. Each yielded partition is added to what the view reads for the next day."""
+    if boot is not None:
+        before = days[0] - timedelta(days=1)
+        _add(con, bootstrap_state(con, boot, before, keep_days), before, True)
+        base_first = True
+    for d in days:
+        delta = comment_state_delta(con, read(d), d, keep_days)
+        if delta is not None:
+            _add(con, delta, d, False)
+        rows_read, superseded = view_cost(con, d, keep_days)
+        if base_first or superseded > rows_read - superseded:
+            rows = view(con, d, keep_days=keep_days)
+            con.execute(f"DELETE FROM {_RUN} WHERE snapshot_date = $day", {"day": d})
+            _add(con, rows, d, True)
+            base_first = False
+            yield d, rows, True
+        else:
+            yield d, delta if delta is not None else _empty(), False
+
+
+def _empty() -> pa.Table:
+    types = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}
+    return pa.schema([(c, types[t]) for c, t in STATE_TYPES.items()]).empty_table()
+
+
+def note_comment_share(con: duckdb.DuckDBPyConnection, note_ids, day: date, keep_days: int = KEEP_DAYS) -> pd.DataFrame:
+    """note_comment_share.sql for the notes ``note_ids`` on ``day``: (snapshot_date, note_id, comment_share)."""
+    notes = pa.table({"note_id": pa.array(pd.Series(note_ids, dtype=object).astype(str).tolist(), type=pa.string())})
+    out = duck.run_query(con, "note_comment_share", {"notes": notes}, {"day": day, "keep_days": int(keep_days)})
+    return out.to_pandas()
+
+
+def creator_comment_stats(
+    con: duckdb.DuckDBPyConnection, owners: pd.DataFrame, day: date, window_days: int, keep_days: int = KEEP_DAYS
+) -> pd.DataFrame:
+    """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
+    (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub) per creator with a comment in the window."""
+    o = pa.table(
+        {
+            "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),
+            "user_id": pa.array(owners["user_id"].astype(str).tolist(), type=pa.string()),
+        }
+    )
+    params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days)}
+    return duck.run_query(con, "creator_comment_stats", {"owners": o}, params).to_pandas()

@@ -1,0 +1,154 @@
+"""note_state by SQL: ``note_state.sql`` is the formula (the state of day D from the state of D - 1 and the
+cleaned notes of D); this module types its inputs, runs it one day after another on one DuckDB connection and
+hands the states back as Arrow (the previous day's state stays Arrow between days, never pandas), or as the
+asset's one pandas frame at the end. docs/metrics.md "Incremental state"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.schemas import NOTE_STATE, TABLES
+from kol_pipeline.lib.settings import MetricSettings
+
+#: the cleaned notes' columns the state reads
+OBS_COLUMNS = [
+    "note_id",
+    "user_id",
+    "published_at",
+    "crawled_at",
+    "likes",
+    "saves",
+    "comments",
+    "shares",
+    "engagements",
+    "category",
+    "brands",
+    "is_disclosed",
+]
+#: the state's columns as the query takes and gives them (the table's, without snapshot_date)
+STATE_SCHEMA = pa.schema([f for f in NOTE_STATE.schema if f.name != "snapshot_date"])
+STATE_COLUMNS = STATE_SCHEMA.names
+OBS_SCHEMA = pa.schema([TABLES["notes"].schema.field(c) for c in OBS_COLUMNS])
+#: notes observed in D - 91 .. D stay in the state (the tier_benchmarks curve loads notes of D - 91 .. D)
+RECENT_DAYS = 91
+#: the tolerance of the gap rule's comparisons (lib/metrics/longevity.py)
+EPS = 1e-9
+
+# a pandas frame's columns that are times (converted as the former pandas step did: to UTC, unreadable = null)
+_UTC_COLUMNS = ("published_at", "crawled_at")
+
+
+def _frame_as_arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """A pandas frame (tests, the bootstrap of a caller holding frames) as Arrow with ``schema``'s columns and
+    types; a missing column is all null."""
+    cols = {}
+    for f in schema:
+        if f.name not in df.columns:
+            cols[f.name] = pa.nulls(len(df), f.type)
+            continue
+        s = df[f.name]
+        if f.name in _UTC_COLUMNS or pa.types.is_timestamp(f.type) and f.type.tz is not None:
+            s = pd.to_datetime(s, errors="coerce", utc=True)
+        elif pa.types.is_timestamp(f.type):
+            s = pd.to_datetime(s, errors="coerce")
+        arr = pa.Array.from_pandas(s.reset_index(drop=True))
+        cols[f.name] = arr.cast(f.type) if arr.type != f.type else arr
+    return pa.table(cols, schema=schema)
+
+
+def _input(obj: Any, schema: pa.Schema) -> Any:
+    """A query input: a DuckDB relation or an Arrow table as it is, a pandas frame typed, None as no rows."""
+    if obj is None:
+        return schema.empty_table()
+    if isinstance(obj, pd.DataFrame):
+        return _frame_as_arrow(obj, schema)
+    if isinstance(obj, pa.Table):
+        return obj.select(schema.names).cast(schema) if obj.schema != schema else obj
+    return obj
+
+
+def _numbered(notes: Any) -> Any:
+    """The day's notes with ``seq``, their position (the later of two crawls of a note with the same crawl time
+    wins, as the former stable sort kept it; a cleaned partition holds one row per note, so it decides nothing
+    there)."""
+    if isinstance(notes, pa.Table):
+        return notes.append_column("seq", pa.array(range(notes.num_rows), pa.int64()))
+    return notes.project("*, row_number() OVER () AS seq")
+
+
+def note_state_day(
+    con: duckdb.DuckDBPyConnection,
+    prev: Any,
+    notes: Any,
+    day: date,
+    settings: MetricSettings = MetricSettings(),
+) -> pa.Table:
+    """The note state of ``day`` (``STATE_SCHEMA``, by note_id) from ``prev``, the state of ``day`` - 1, and
+    ``notes``, the cleaned notes partition of ``day`` (``OBS_COLUMNS``). Each is a DuckDB relation on ``con``, an
+    Arrow table, a pandas frame, or None (no state / no partition)."""
+    inputs = {"prev": _input(prev, STATE_SCHEMA), "notes": _numbered(_input(notes, OBS_SCHEMA))}
+    params = {
+        "day": day,
+        "window_days": int(settings.note_window_days),
+        "recent_days": RECENT_DAYS,
+        "max_gap_days": float(settings.max_gap_days),
+        "eps": EPS,
+    }
+    return duck.run_query(con, "note_state", inputs, params).cast(STATE_SCHEMA)
+
+
+def note_states(
+    con: duckdb.DuckDBPyConnection,
+    prev: Any,
+    parts: Iterable[tuple[date, Any]],
+    settings: MetricSettings = MetricSettings(),
+) -> Iterator[tuple[date, pa.Table]]:
+    """The state of each day of ``parts`` ((day, notes partition or None), consecutive days in order), each from
+    the one before, starting from ``prev`` (the state of the day before the first; None: no state)."""
+    for d, notes in parts:
+        prev = note_state_day(con, prev, notes, d, settings)
+        yield d, prev
+
+
+def last_state(
+    con: duckdb.DuckDBPyConnection,
+    prev: Any,
+    parts: Iterable[tuple[date, Any]],
+    settings: MetricSettings = MetricSettings(),
+) -> Any:
+    """The state of the last day of ``parts`` (``prev`` when there is none): the bootstrap's fold."""
+    for _, prev in note_states(con, prev, parts, settings):
+        pass
+    return prev
+
+
+def as_table(states: Iterable[tuple[date, pa.Table]]) -> pa.Table:
+    """Days' states as one Arrow table of the warehouse's schema (snapshot_date first)."""
+    tables = [t.add_column(0, "snapshot_date", pa.array([d] * t.num_rows, pa.date32())) for d, t in states]
+    if not tables:
+        return NOTE_STATE.schema.empty_table()
+    return pa.concat_tables(tables).cast(NOTE_STATE.schema)
+
+
+def as_frame(table: pa.Table) -> pd.DataFrame:
+    """The state as the pandas frame the warehouse IO manager stores (one conversion, at the end): nullable ints
+    and booleans, dates as date objects, lists as arrays."""
+    types = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    return table.to_pandas(types_mapper=types.get, date_as_object=True)
+
+
+def note_state_frame(
+    prev: Any, notes: Any, day: date, settings: MetricSettings = MetricSettings(), con: Any = None
+) -> pd.DataFrame:
+    """One day's state as a pandas frame without snapshot_date (tests and tools that hold pandas frames)."""
+    if con is None:
+        with duck.connect() as own:
+            return note_state_frame(prev, notes, day, settings, own)
+    return as_frame(note_state_day(con, prev, notes, day, settings))
