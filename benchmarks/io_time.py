@@ -27,10 +27,10 @@ _clock = time.time
 
 #: category -> the (module, function) pairs whose calls it times
 CATEGORIES: dict[str, tuple[tuple[str, str], ...]] = {
-    "parquet_read": (("kol_pipeline.resources.io_manager", "_read_files"),),
-    "to_pandas": (("kol_pipeline.resources.io_manager", "_to_pandas"),),
-    "to_arrow": (("kol_pipeline.resources.io_manager", "_to_arrow"),),
-    "parquet_write": (("kol_pipeline.resources.io_manager", "_write_atomic"),),
+    "parquet_read": (("kol_pipeline.resources.table_io", "read_files"),),
+    "to_pandas": (("kol_pipeline.resources.table_io", "to_pandas"),),
+    "to_arrow": (("kol_pipeline.resources.table_io", "to_arrow"),),
+    "parquet_write": (("kol_pipeline.resources.storage", "write_atomic"),),
     "validation": (("kol_pipeline.lib.quality.validation", "validate_table"),),
 }
 

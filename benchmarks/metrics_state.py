@@ -40,13 +40,13 @@ PART = "part-0.parquet"
 
 
 def _write(wh: Path, table: str, d: date, df: pd.DataFrame) -> None:
-    from kol_pipeline.resources.io_manager import _to_arrow
+    from kol_pipeline.resources.table_io import to_arrow
 
     folder = wh / table / f"snapshot_date={d.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
     if "snapshot_date" not in df.columns:
         df = df.assign(snapshot_date=d)
-    t = _to_arrow(df, table)
+    t = to_arrow(df, table)
     if "snapshot_date" in t.column_names:
         t = t.drop_columns(["snapshot_date"])
     pq.write_table(t.replace_schema_metadata(None), folder / PART)
@@ -205,7 +205,7 @@ def states(wh: Path, days: int | None, only: str | None = None) -> None:
         prev = d
         for name, st in (("note_state", ns), ("comment_state", cs), ("creator_state", crs)):
             if st is not None and (name != "comment_state" or len(st)):
-                _write(wh, name, d, S._with_day(st, d))
+                _write(wh, name, d, S.with_day(st, d))
         if i % 10 == 0:
             print(
                 f"{d}: "
@@ -224,7 +224,9 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
     from kol_pipeline.lib.state import days as S
     from kol_pipeline.lib.state.note_state import OBS_COLUMNS as NS_OBS_COLUMNS
     from kol_pipeline.lib.state.note_state import note_state_frame
-    from kol_pipeline.resources.io_manager import _Listing, _read_partitioned, read_table
+    from kol_pipeline.resources.io_manager import read_table
+    from kol_pipeline.resources.storage import Listing
+    from kol_pipeline.resources.table_io import read_partitioned
     from kol_pipeline_tests import metric_states
     from kol_pipeline_tests import reference_metrics as M
 
@@ -251,21 +253,21 @@ def one_day(wh: Path, i: int, mode: str) -> dict:
         prev = _day(i - 1).isoformat()
 
         def part(table, key, cols=None):
-            return _read_partitioned(_LOCAL, _Listing(_LOCAL, str(wh / table)), table, [key], columns=cols)
+            return read_partitioned(_LOCAL, Listing(_LOCAL, str(wh / table)), table, [key], columns=cols)
 
         lap = {}
         t = time.perf_counter()
-        ns = note_state_frame(S._without_day(part("note_state", prev)), part("notes", k, NS_OBS_COLUMNS), d)
-        _write(wh / "_bench_states", "note_state", d, S._with_day(ns, d))
+        ns = note_state_frame(S.without_day(part("note_state", prev)), part("notes", k, NS_OBS_COLUMNS), d)
+        _write(wh / "_bench_states", "note_state", d, S.with_day(ns, d))
         lap["note_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         cs = _comment_state_day(wh, d, part("comments", k, S.COMMENT_COLUMNS))
         if len(cs):
-            _write(wh / "_bench_states", "comment_state", d, S._with_day(cs, d))
+            _write(wh / "_bench_states", "comment_state", d, S.with_day(cs, d))
         lap["comment_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         crs = CS.creator_state_step(
-            S._without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, CS.CREATOR_COLUMNS), d
+            S.without_day(part("creator_state", prev)), _day(i - 1), part("creators", k, CS.CREATOR_COLUMNS), d
         )
-        _write(wh / "_bench_states", "creator_state", d, S._with_day(crs, d))
+        _write(wh / "_bench_states", "creator_state", d, S.with_day(crs, d))
         lap["creator_state"], t = round(time.perf_counter() - t, 2), time.perf_counter()
         rows["rows_read"] = None
         rows["state_rows"] = {"note_state": len(ns), "comment_state": len(cs), "creator_state": len(crs)}

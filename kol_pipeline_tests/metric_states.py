@@ -26,7 +26,8 @@ from kol_pipeline.lib.state import comment_state as CS
 from kol_pipeline.lib.state import days as S
 from kol_pipeline.lib.state.creator_state import creator_state_step
 from kol_pipeline.lib.state.note_state import note_state_frame
-from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
+from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
+from kol_pipeline.resources.table_io import to_arrow
 
 STATES = ("note_state", "creator_state", "comment_state")
 # the longest window a state asset bootstraps from (creator_state: 124 days) and one day more
@@ -49,7 +50,7 @@ def _write(wh: Path, table: str, d: date, frame: pd.DataFrame) -> None:
         return
     folder = wh / table / f"snapshot_date={d.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(_to_arrow(S._with_day(frame, d), table).drop_columns(["snapshot_date"]), folder / "part-0.parquet")
+    pq.write_table(to_arrow(S.with_day(frame, d), table).drop_columns(["snapshot_date"]), folder / "part-0.parquet")
 
 
 def write_states(
@@ -169,7 +170,7 @@ def _with_snapshot(frame: pd.DataFrame, day: date, table: str | None = None) -> 
     """A state frame of ``day`` as the Arrow table of its stored partition (``table``: through the IO manager's
     conversion, all its columns), or of just the frame's columns, with snapshot_date."""
     frame = frame.drop(columns=[c for c in ("snapshot_date",) if c in frame.columns])
-    t = _to_arrow(S._with_day(frame.copy(), day), table) if table else pa.Table.from_pandas(frame, preserve_index=False)
+    t = to_arrow(S.with_day(frame.copy(), day), table) if table else pa.Table.from_pandas(frame, preserve_index=False)
     if "snapshot_date" in t.column_names:
         t = t.drop_columns(["snapshot_date"])
     return t.append_column("snapshot_date", pa.array([day] * len(t), pa.date32()))

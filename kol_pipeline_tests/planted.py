@@ -31,7 +31,7 @@ from kol_pipeline.lib.ingest.landing import batches_for_days, landing_days
 from kol_pipeline.lib.marts import brand_marts as marts
 from kol_pipeline.lib.marts import campaign_performance
 from kol_pipeline.lib.settings import MetricSettings
-from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+from kol_pipeline.resources.table_io import to_arrow, to_pandas
 from kol_pipeline_tests import metric_states
 from kol_pipeline_tests import reference_metrics as metrics
 
@@ -114,6 +114,6 @@ def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) ->
     # the tables as the metrics read them from the warehouse (the IO manager's conversions), not as ingestion holds
     # them in memory (text as Arrow strings)
     result = replace(
-        result, **{k: _to_pandas(_to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")}
+        result, **{k: to_pandas(to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")}
     )
     return PlantedWorld(landing=landing, days=days, brand=brand, ingest=result, truth=read_truth(landing))

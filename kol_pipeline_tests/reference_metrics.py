@@ -78,7 +78,7 @@ def _is_number_dtype(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
-def _float(x: pd.Series | np.ndarray) -> pd.array:
+def float_array(x: pd.Series | np.ndarray) -> pd.array:
     """float64 values with NaN meaning null -> nullable Float64 (NaN/inf -> <NA>). Numbers are converted
     directly; only other values go through objects and to_numeric (which took 1.6 s for note_metrics' ten
     float columns at 1M notes)."""
@@ -104,7 +104,7 @@ def _bool(values: np.ndarray | pd.Series, known: np.ndarray | pd.Series) -> pd.a
     return out
 
 
-def _int(x: pd.Series | np.ndarray) -> pd.array:
+def int_array(x: pd.Series | np.ndarray) -> pd.array:
     """Values -> nullable Int64 (numbers directly, anything else through to_numeric)."""
     if _is_number_dtype(getattr(x, "dtype", None)):
         return pd.array(x.array if isinstance(x, pd.Series) else x, dtype="Int64")
@@ -371,29 +371,29 @@ def finish_note_metrics(
             "note_id": pairs["note_id"].astype(object),
             "user_id": pairs["user_id"].astype(object),
             "published_date": _as_date(pairs["pub_day"]),
-            "age_days": _float(pairs["age_days"]),
-            "engagements": _int(pairs["engagements"]),
-            "likes": _int(pairs["likes"]),
-            "saves": _int(pairs["saves"]),
-            "comments": _int(pairs["comments"]),
-            "shares": _int(pairs["shares"]),
-            "followers": _int(followers),
+            "age_days": float_array(pairs["age_days"]),
+            "engagements": int_array(pairs["engagements"]),
+            "likes": int_array(pairs["likes"]),
+            "saves": int_array(pairs["saves"]),
+            "comments": int_array(pairs["comments"]),
+            "shares": int_array(pairs["shares"]),
+            "followers": int_array(followers),
             "tier": tier_of(pd.Series(followers), settings.tier_bounds).to_numpy(),
             "category": pairs["category"].astype(object).where(pairs["category"].notna(), None),
             "brands": pairs["brands"].to_numpy(),
             "is_sponsored": pd.array(in_campaign | disclosed.fillna(False).to_numpy(dtype=bool), dtype="boolean"),
             "is_disclosed": disclosed.array,
-            "eng_2d": _float(e2),
-            "eng_7d": _float(e7),
-            "eng_30d": _float(e30),
-            "eng_90d": _float(e90),
-            "er_7d": _float(er),
-            "save_to_like": _float(s2l),
-            "share_after_48h": _float(after48),
-            "half_life_days": _float(pairs["half_life_days"]),
+            "eng_2d": float_array(e2),
+            "eng_7d": float_array(e7),
+            "eng_30d": float_array(e30),
+            "eng_90d": float_array(e90),
+            "er_7d": float_array(er),
+            "save_to_like": float_array(s2l),
+            "share_after_48h": float_array(after48),
+            "half_life_days": float_array(pairs["half_life_days"]),
             "is_evergreen": _bool(ever, ever_known),
             "is_viral": _bool(viral, ~np.isnan(eng)),
-            "substantive_comment_share": _float(sub),
+            "substantive_comment_share": float_array(sub),
             # the column itself: to_numpy() of a tz-aware column builds a Timestamp object per row (1.3 s per 1.1 M)
             "crawled_at": pairs["crawled_at"].array,
         }
@@ -773,7 +773,7 @@ def tier_benchmarks(
             "category": res["_cat"].astype(object),
         }
     )
-    out["creators"] = _int(res["creators"].fillna(0) if "creators" in res.columns else np.zeros(len(res)))
+    out["creators"] = int_array(res["creators"].fillna(0) if "creators" in res.columns else np.zeros(len(res)))
     for col in TIER_BENCHMARKS.column_names[4:]:
-        out[col] = _float(res[col] if col in res.columns else np.full(len(res), np.nan))
+        out[col] = float_array(res[col] if col in res.columns else np.full(len(res), np.nan))
     return out.sort_values(["snapshot_date", "tier", "category"], kind="mergesort").reset_index(drop=True)

@@ -63,20 +63,9 @@ class TableSpec:
     columns: tuple[Column, ...]
     partitioned: bool = True
     keys: tuple[str, ...] = field(default_factory=tuple)
-    # Storage hints for large internal tables (the warehouse IO manager; none changes a value or a type):
-    # ``numpy_ints``: int64 columns are read as numpy int64, not pandas' nullable Int64 (which copies each column
-    # and adds a mask), for tables whose int64 columns are never null; ``plain_columns``: written without
-    # Parquet dictionary encoding (high-cardinality keys, where the encoder builds a dictionary per row group
-    # and then gives it up: it doubled the write time and tripled the read time of a 24 M-row comment_state).
-    # ``day_categorical``: snapshot_date is read as a pandas Categorical of date objects (a small code per row
-    # instead of a pointer per row: repeating and inserting the pointers took 2.8 s over the reads of the 100k
-    # benchmark's day 120, nearly all of them the 24 M-row comment_state).
-    # ``arrow_lists``: list columns read as Arrow lists (``pd.ArrowDtype``), not as an object array holding a numpy
+    # Storage hint (the warehouse IO manager; it changes no value or type). ``arrow_lists``: list columns read as Arrow lists (``pd.ArrowDtype``), not as an object array holding a numpy
     # array per row, for a state whose lists are used as one matrix (creator_state's followers_by_day: 200,000 x
-    # 125 at 1M notes a day, lib/state/days.py ``_matrix``).
-    numpy_ints: bool = False
-    plain_columns: tuple[str, ...] = ()
-    day_categorical: bool = False
+    # 125 at 1M notes a day, lib/state/days.py ``followers_matrix``).
     arrow_lists: tuple[str, ...] = ()
     # Registry: ``layer`` (a key of LAYERS), ``source`` (one of SOURCES), ``summary``: its rows per day are printed by
     # `kol-pipeline run` (orchestration/running.py).

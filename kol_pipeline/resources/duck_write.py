@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,16 @@ import pyarrow.parquet as pq
 from kol_pipeline.lib import duck as duck_lib
 from kol_pipeline.lib.schemas import TableSpec
 
-__all__ = ["STAGED_SUFFIX", "StagedFile", "conform_relation", "duck_type", "remove_staging", "stage"]
+__all__ = [
+    "STAGED_SUFFIX",
+    "STALE_STAGING_SECONDS",
+    "StagedFile",
+    "conform_relation",
+    "duck_type",
+    "remove_stale_staging",
+    "remove_staging",
+    "stage",
+]
 
 #: what staged files end with: ``part-0.parquet.tmp`` (invisible to ``*.parquet`` readers)
 STAGED_SUFFIX = ".parquet.tmp"
@@ -187,3 +197,28 @@ def _staged(path: str, key: str | None) -> StagedFile:
 def remove_staging(staging_dir: str) -> None:
     """Remove a staging folder and everything in it (best effort: a leftover is invisible to readers)."""
     shutil.rmtree(staging_dir, ignore_errors=True)
+
+
+#: a staging folder untouched for this long belongs to a write that was killed (a write stages and commits within
+#: one step; the 1M-note day's largest output is staged in seconds): the next write removes it
+STALE_STAGING_SECONDS = 24 * 3600
+
+
+def remove_stale_staging(root: str, older_than_s: float = STALE_STAGING_SECONDS, now: float | None = None) -> list[str]:
+    """Remove the folders under ``root`` (the warehouse's ``.staging``) last modified more than ``older_than_s``
+    seconds before ``now``: what killed writes left behind (invisible to readers, but disk space). A younger folder
+    may be another process's write in progress and is left alone. Returns the removed paths."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > older_than_s:
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+        except FileNotFoundError:  # removed by another process meanwhile
+            continue
+    return removed

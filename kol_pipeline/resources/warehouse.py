@@ -4,7 +4,8 @@ manager built on it (``WarehouseIOManager``).
 One ``Warehouse`` serves the IO manager, the asset checks, the sensors and the report (``definitions.py`` passes
 the same configured object to all): the storage is configured once, and a warehouse on S3 with its
 ``storage_options`` (endpoint, credentials) is read by a check or a sensor exactly as the IO manager reads it.
-The reading code itself is the IO manager's (``resources/io_manager.py``); this module only binds it to a place.
+The reading code itself is the IO manager's (``resources/io_manager.py`` and the modules it re-exports:
+``storage.py``, ``table_io.py``, ``partitioned_input.py``); this module only binds it to a place.
 
 (No ``from __future__ import annotations`` here: Dagster resolves the IO manager's ``warehouse`` field by its
 annotation, and a postponed one made a warehouse configured at launch fail its validation.)
@@ -19,8 +20,7 @@ from pydantic import Field
 from upath import UPath
 
 from kol_pipeline.lib.duck import DuckSettings
-from kol_pipeline.resources import allocator
-from kol_pipeline.resources import io_manager as storage
+from kol_pipeline.resources import allocator, io_manager
 from kol_pipeline.resources.settings import DuckDBConfig
 
 
@@ -38,29 +38,29 @@ class Warehouse(dg.ConfigurableResource):
     @property
     def root(self) -> UPath:
         """The warehouse folder as a UPath (its ``fs`` is the configured filesystem)."""
-        return storage.make_base_path(self.base_path, self.storage_options)
+        return io_manager.make_base_path(self.base_path, self.storage_options)
 
     def duck_settings(self) -> DuckSettings:
         return self.duckdb_config.to_settings()
 
     def list_partitions(self, table: str) -> list[str]:
         """Sorted partition keys (``YYYY-MM-DD``) of ``table`` that hold at least one Parquet file."""
-        return storage.list_partitions(self.base_path, table, self.storage_options)
+        return io_manager.list_partitions(self.base_path, table, self.storage_options)
 
     def partition_rows(self, table: str, key: str) -> int:
         """Rows of one partition, from the Parquet footers (0 when it has no file)."""
-        return storage.partition_rows(self.base_path, table, key, self.storage_options)
+        return io_manager.partition_rows(self.base_path, table, key, self.storage_options)
 
     def read_table(self, table: str, start: str | None = None, end: str | None = None) -> pd.DataFrame:
         """A table (a partitioned one restricted to the days in [start, end]), as the IO manager reads it."""
-        return storage.read_table(self.base_path, table, start, end, self.storage_options)
+        return io_manager.read_table(self.base_path, table, start, end, self.storage_options)
 
     def present_values(
         self, table: str, column: str, values: Iterable[Any], start: str | None = None, end: str | None = None
     ) -> set:
         """The subset of ``values`` found in ``column`` of a partitioned table (newest day first, stopping once all
         are found)."""
-        return storage.present_values(self.base_path, table, column, values, self.storage_options, start, end)
+        return io_manager.present_values(self.base_path, table, column, values, self.storage_options, start, end)
 
 
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
@@ -82,7 +82,7 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
         """The IO manager of a warehouse at ``base_path`` (a shorthand for tests and scripts)."""
         return cls(warehouse=Warehouse(base_path=base_path, storage_options=storage_options or {}), **kwargs)
 
-    def create_io_manager(self, context: dg.InitResourceContext) -> storage.ParquetIOManager:
+    def create_io_manager(self, context: dg.InitResourceContext) -> io_manager.ParquetIOManager:
         if self.retain_freed_memory:
             allocator.retain_freed_memory()
-        return storage.ParquetIOManager(self.warehouse.root, duck=self.warehouse.duck_settings())
+        return io_manager.ParquetIOManager(self.warehouse.root, duck=self.warehouse.duck_settings())

@@ -29,7 +29,7 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 from kol_pipeline.lib.state import creator_state as state_sql
 from kol_pipeline.lib.state import days as S
-from kol_pipeline.resources.io_manager import _to_pandas
+from kol_pipeline.resources.table_io import to_pandas
 from kol_pipeline_tests.planted import planted_world
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -65,12 +65,12 @@ def _same_states(a: pd.DataFrame, b: pd.DataFrame) -> None:
     assert (a["user_id"].astype(str) == b["user_id"].astype(str)).all()
     assert (a["nickname"].fillna("\0").astype(str) == b["nickname"].fillna("\0").astype(str)).all()
     assert (pd.to_datetime(a["latest_sd"]) == pd.to_datetime(b["latest_sd"])).all()
-    np.testing.assert_array_equal(S._matrix(a), S._matrix(b))  # NaN == NaN here, element by element
+    np.testing.assert_array_equal(S.followers_matrix(a), S.followers_matrix(b))  # NaN == NaN here, element by element
 
 
 def test_creator_state_sql_gives_the_former_states(sql_states):
     _, states = sql_states
-    want = _to_pandas(pq.read_table(FIXTURES / "creator_state_sample.parquet"), "creator_state")
+    want = to_pandas(pq.read_table(FIXTURES / "creator_state_sample.parquet"), "creator_state")
     days = set(_sd(want["snapshot_date"]))
     assert len(days) == 14 and len(want) == 1120  # not vacuous
     _same_states(want, states[_sd(states["snapshot_date"]).isin(days)])
@@ -92,13 +92,13 @@ def test_creator_state_from_the_window_in_one_step_equals_the_fold(sql_states):
         # a stored state continued over 5 days without creators: shifted by 5 days, emptied rows dropped
         prev = states[_sd(states["snapshot_date"]) == days[0]].sort_values("user_id").reset_index(drop=True)
         got = state_sql.creator_states(con, [days[0] + timedelta(days=5)], lambda _d: None, prev, days[0])
-    m = S._matrix(prev)
+    m = S.followers_matrix(prev)
     shifted = np.full_like(m, np.nan)
     shifted[:, 5:] = m[:, :-5]
     keep = ~np.isnan(shifted).all(axis=1)
     assert 0 < keep.sum() < len(prev) or keep.all()
     assert list(got["user_id"]) == list(prev["user_id"][keep])
-    np.testing.assert_array_equal(S._matrix(got), shifted[keep])
+    np.testing.assert_array_equal(S.followers_matrix(got), shifted[keep])
 
 
 def _scorecard_fixture() -> pd.DataFrame:
@@ -109,7 +109,7 @@ def _scorecard_fixture() -> pd.DataFrame:
 
 
 def _inputs():
-    nm = _to_pandas(pq.read_table(FIXTURES / "creator_scorecard_notes_sample.parquet"), "note_metrics")
+    nm = to_pandas(pq.read_table(FIXTURES / "creator_scorecard_notes_sample.parquet"), "note_metrics")
     stats = pd.read_csv(FIXTURES / "creator_scorecard_comment_stats_sample.csv.gz", dtype={"user_id": object})
     stats["snapshot_date"] = pd.Series([dt.date.fromisoformat(v) for v in stats["snapshot_date"]], dtype=object)
     return nm, stats

@@ -15,6 +15,7 @@ import pytest
 
 from kol_pipeline.lib.schemas import BRANDS, SEARCH_RANKINGS
 from kol_pipeline.resources import io_manager as iom
+from kol_pipeline.resources import storage, table_io
 from kol_pipeline.resources.io_manager import (
     ParquetIOManager,
     list_partitions,
@@ -289,7 +290,7 @@ def test_failed_commit_keeps_previous_version_and_no_temp_file(base, monkeypatch
         assert fs.exists(tmp) and posixpath.basename(tmp).startswith(".part-0.parquet.tmp-")
         raise OSError("disk vanished")
 
-    monkeypatch.setattr(iom, "_commit", boom)
+    monkeypatch.setattr(storage, "commit", boom)
     result = _run(base, [rankings], key=D1, raise_on_error=False)
     assert not result.success
     monkeypatch.undo()
@@ -310,13 +311,13 @@ def test_killed_write_leaves_old_file_readable_and_temp_invisible(base, monkeypa
     def killed(fs, tmp, final):
         raise _Killed()
 
-    monkeypatch.setattr(iom, "_commit", killed)
-    new = iom._to_arrow(
+    monkeypatch.setattr(storage, "commit", killed)
+    new = table_io.to_arrow(
         pd.DataFrame([{**r, "snapshot_date": dt.date(2025, 1, 1)} for r in _ranking_rows(D1, 9, "x")]),
         "search_rankings",
     ).drop_columns(["snapshot_date"])
     with pytest.raises(_Killed):
-        iom._write_atomic(io.fs, new, final)
+        storage.write_atomic(io.fs, new, final)
     monkeypatch.undo()
 
     files = _files(base, "search_rankings")
@@ -410,74 +411,6 @@ def test_pandas_types_on_read(base):
     assert got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
     assert read_table(base, "odd_table", start=D2).columns.tolist() == list(got.columns)
 
-
-def test_storage_hints(base, monkeypatch):
-    """TableSpec.numpy_ints / plain_columns / day_categorical (comment_state used them while it held 64-bit keys;
-    here a table of that shape): plain numpy integer columns (no nullable copy), key columns stored without
-    dictionary encoding, and snapshot_date (written from a one-category Categorical) back in the schema's position
-    as a Categorical of date objects, one code per row, that compares with a date."""
-    from kol_pipeline.lib import schemas as sch
-
-    spec = sch.TableSpec(
-        "hint_probe",
-        "a table with the storage hints",
-        sch._cols(
-            sch.SNAPSHOT,
-            ("comment_key", sch.I64, ""),
-            ("last_sd", sch.DAY_NO, ""),
-            ("top_first", sch.FLAG, ""),
-            ("lt_cnt", sch.FLAG, ""),
-        ),
-        keys=("comment_key", "snapshot_date"),
-        numpy_ints=True,
-        plain_columns=("comment_key",),
-        day_categorical=True,
-        layer="state",
-    )
-    monkeypatch.setitem(sch.TABLES, "hint_probe", spec)
-    io = ParquetIOManager(make_base_path(base))
-
-    def frame(day: dt.date) -> pd.DataFrame:
-        sd = pd.Categorical.from_codes(np.zeros(2, dtype=np.int8), categories=pd.Index([day], dtype=object))
-        return pd.DataFrame(
-            {
-                "snapshot_date": sd,
-                "comment_key": np.array([11, -5], dtype="int64"),
-                "last_sd": np.array([20089, 20089], dtype="int32"),
-                "top_first": np.array([1, 0], dtype="int8"),
-                "lt_cnt": np.array([1, -1], dtype="int8"),
-            }
-        )
-
-    st = frame(dt.date(2025, 1, 1))
-    assert isinstance(st["snapshot_date"].dtype, pd.CategoricalDtype)
-    io.handle_output(dg.build_output_context(asset_key=dg.AssetKey("hint_probe"), partition_key=D1), st)
-    io.handle_output(
-        dg.build_output_context(asset_key=dg.AssetKey("hint_probe"), partition_key="2025-01-02"),
-        frame(dt.date(2025, 1, 2)),
-    )
-    both = read_table(base, "hint_probe")
-    assert isinstance(both["snapshot_date"].dtype, pd.CategoricalDtype)
-    assert list(both["snapshot_date"].cat.categories) == [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
-    assert all(type(d) is dt.date for d in both["snapshot_date"].cat.categories)
-    assert both.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2 + [dt.date(2025, 1, 2)] * 2
-    assert (both["snapshot_date"] == dt.date(2025, 1, 2)).tolist() == [False, False, True, True]
-    none = read_table(base, "hint_probe", start="2030-01-01")  # no partition: the same dtype, no rows
-    assert len(none) == 0 and isinstance(none["snapshot_date"].dtype, pd.CategoricalDtype)
-    got = read_table(base, "hint_probe", end=D1)
-    assert got.columns[0] == "snapshot_date" and got.snapshot_date.tolist() == [dt.date(2025, 1, 1)] * 2
-    assert {c: str(t) for c, t in got.drop(columns="snapshot_date").dtypes.items()} == {
-        "comment_key": "int64",
-        "last_sd": "int32",
-        "top_first": "int8",
-        "lt_cnt": "int8",
-    }
-    assert got["lt_cnt"].tolist() == [1, -1] and got["top_first"].tolist() == [1, 0]
-    with (make_base_path(base) / "hint_probe" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
-        meta = pq.ParquetFile(fh).metadata
-    enc = {meta.schema.column(i).name: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)}
-    assert not any("DICTIONARY" in e for e in enc["comment_key"]), enc["comment_key"]
-    assert any("DICTIONARY" in e for e in enc["last_sd"]), enc["last_sd"]
     # other tables keep pandas' nullable Int64 (test_pandas_types_on_read)
 
 
@@ -539,7 +472,7 @@ def test_a_partitions_own_id_is_read_without_sharing_equal_strings(base):
     assert one.columns.tolist() == both.columns.tolist() == NOTES.column_names  # the id back in its place
     assert one["note_id"].dtype == object and one["note_id"].tolist() == ["note-000001"] * 2
     with (make_base_path(base) / "notes" / f"snapshot_date={D1}" / iom.PART_FILE).open("rb") as fh:
-        plain = iom._to_pandas(pq.read_table(fh), "notes")
+        plain = table_io.to_pandas(pq.read_table(fh), "notes")
     pd.testing.assert_frame_equal(one.drop(columns="snapshot_date"), plain)
     pd.testing.assert_frame_equal(both[both["snapshot_date"] == dt.date(2025, 1, 1)].reset_index(drop=True), one)
 
@@ -562,7 +495,7 @@ def test_base_path_forms(tmp_path):
     assert rel.is_absolute() and rel.path.endswith("/rel/dir")
     s3 = make_base_path("s3://bucket/prefix", {"endpoint_url": "http://localhost:1", "anon": True})
     assert s3.protocol == "s3" and s3.path == "bucket/prefix"
-    assert iom._is_object_store(s3.fs) and not iom._is_object_store(up.fs) and iom._is_local(rel.fs)
+    assert storage.is_object_store(s3.fs) and not storage.is_object_store(up.fs) and storage.is_local(rel.fs)
 
 
 def test_s3_roundtrip_with_moto(moto_s3):
@@ -617,7 +550,7 @@ def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(bas
     from kol_pipeline.resources import allocator
 
     tables: list[weakref.ref] = []
-    to_pandas, to_arrow = iom._to_pandas, iom._to_arrow
+    to_pandas, to_arrow = table_io.to_pandas, table_io.to_arrow
 
     def seen_to_pandas(table, *a, **kw):
         tables.append(weakref.ref(table))
@@ -629,8 +562,8 @@ def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(bas
         return out
 
     releases: list[tuple[int, int]] = []  # (bytes, tables still alive)
-    monkeypatch.setattr(iom, "_to_pandas", seen_to_pandas)
-    monkeypatch.setattr(iom, "_to_arrow", seen_to_arrow)
+    monkeypatch.setattr(table_io, "to_pandas", seen_to_pandas)
+    monkeypatch.setattr(table_io, "to_arrow", seen_to_arrow)
     monkeypatch.setattr(
         allocator,
         "release_arrow_memory",
@@ -653,7 +586,9 @@ def test_reads_and_writes_hand_back_arrow_memory_after_dropping_their_tables(bas
     assert [alive for _, alive in releases] == [0, 0]  # each write's table was dropped before its release
     releases.clear()
     tables.clear()
-    got = iom.PartitionedInput(io.fs, iom._fs_path(io.table_dir("search_rankings")), "search_rankings", [D1, D2]).read()
+    got = iom.PartitionedInput(
+        io.fs, storage.fs_path(io.table_dir("search_rankings")), "search_rankings", [D1, D2]
+    ).read()
     assert len(got) == 300 and got["rank"].tolist() == list(range(300))
     assert len(releases) == 1 and releases[0][1] == 0  # the read's tables were dropped before the release
     assert releases[0][0] > 0

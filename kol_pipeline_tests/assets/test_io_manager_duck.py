@@ -333,6 +333,32 @@ def test_a_killed_write_leaves_only_invisible_staging_files(tmp_path, monkeypatc
     glob = os.path.join(base, "note_metrics", "**", "*.parquet")
     assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true)").fetchall() == [(2,)]
 
+    # the next write removes what the killed one left once it is older than a day, and nothing younger
+    monkeypatch.undo()
+    root = os.path.join(base, iom.STAGING_DIR)
+    (left,) = os.listdir(root)
+    young = os.path.join(root, "note_metrics-young")
+    os.makedirs(young)
+    day_old = os.path.getmtime(os.path.join(root, left)) - duck_write.STALE_STAGING_SECONDS - 60
+    os.utime(os.path.join(root, left), (day_old, day_old))
+    MAKE["note_metrics"] = lambda keys: sloppy_arrow(metrics_frame(keys, rows=3))
+    _run(io, [D1])
+    assert os.listdir(root) == ["note_metrics-young"]
+    assert len(read_table(base, "note_metrics")) == 3
+
+
+def test_remove_stale_staging_keeps_young_folders_and_files(tmp_path):
+    root = tmp_path / ".staging"
+    for name in ("old", "new"):
+        (root / name).mkdir(parents=True)
+        (root / name / "part-0.parquet.tmp").write_bytes(b"x")
+    (root / "stray.txt").write_bytes(b"x")  # not a folder: not ours to remove
+    now = os.path.getmtime(root / "new")
+    os.utime(root / "old", (now - 100, now - 100))
+    assert duck_write.remove_stale_staging(str(root), older_than_s=50, now=now) == [str(root / "old")]
+    assert sorted(os.listdir(root)) == ["new", "stray.txt"]
+    assert duck_write.remove_stale_staging(str(tmp_path / "missing")) == []
+
 
 def test_a_relation_whose_connection_was_closed_is_a_clear_error(tmp_path):
     def closed(keys):

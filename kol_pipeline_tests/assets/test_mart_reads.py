@@ -17,13 +17,8 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.brand import read_search_rankings
 from kol_pipeline.lib.marts import campaign_performance as CP
 from kol_pipeline.lib.marts import keyword_share_of_voice as SV
-from kol_pipeline.resources.io_manager import (
-    PartitionedInput,
-    _to_arrow,
-    make_base_path,
-    present_values,
-    read_column,
-)
+from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path, present_values, read_column
+from kol_pipeline.resources.table_io import to_arrow
 from kol_pipeline_tests.planted import planted_world
 
 NOTE_BACK = A.NOTE_WINDOW  # window_mapping(121): D-121 .. D
@@ -40,7 +35,7 @@ def sample(tmp_path_factory):
         for d, part in df.groupby("snapshot_date"):
             folder = wh / table / f"snapshot_date={d.isoformat()}"
             folder.mkdir(parents=True)
-            t = _to_arrow(part, table)
+            t = to_arrow(part, table)
             pq.write_table(t.drop_columns(["snapshot_date"]), folder / "part-0.parquet")
     sr = read_search_rankings(w.landing, [d.isoformat() for d in w.days]).frame
     nm = w.note_metrics(w.days)

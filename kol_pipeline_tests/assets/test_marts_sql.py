@@ -28,7 +28,8 @@ from kol_pipeline.lib.marts import creator_shortlist as CS
 from kol_pipeline.lib.marts import keyword_share_of_voice as SV
 from kol_pipeline.lib.marts import tier_comparison as TC
 from kol_pipeline.lib.schemas import TABLES
-from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
+from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
+from kol_pipeline.resources.table_io import to_arrow
 from kol_pipeline_tests.planted import planted_world
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -43,7 +44,7 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _write(wh: Path, table: str, df: pd.DataFrame) -> None:
     """One Parquet file per day (hive folders), the table converted to Arrow once rather than per day."""
-    t = _to_arrow(df, table)
+    t = to_arrow(df, table)
     days = t.column("snapshot_date")
     for d in pc.unique(days).to_pylist():
         folder = wh / table / f"snapshot_date={d.isoformat()}"

@@ -20,7 +20,8 @@ import pytest
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.marts import brand_marts as M
 from kol_pipeline.lib.schemas import BRAND_CREATOR_RELATIONSHIPS
-from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, make_base_path
+from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
+from kol_pipeline.resources.table_io import to_arrow
 from kol_pipeline_tests.planted import planted_world
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "brand_creator_relationships_sample.csv.gz"
@@ -37,7 +38,7 @@ def sample(tmp_path_factory):
     for d, part in notes.groupby("snapshot_date"):
         folder = wh / "notes" / f"snapshot_date={d.isoformat()}"
         folder.mkdir(parents=True)
-        pq.write_table(_to_arrow(part, "notes").drop_columns(["snapshot_date"]), folder / "part-0.parquet")
+        pq.write_table(to_arrow(part, "notes").drop_columns(["snapshot_date"]), folder / "part-0.parquet")
     return w, wh
 
 

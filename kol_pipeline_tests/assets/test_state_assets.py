@@ -142,11 +142,12 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     import pyarrow.parquet as pq
     from fsspec.implementations.local import LocalFileSystem
 
-    from kol_pipeline.defs.metrics.assets import _comment_view
+    from kol_pipeline.defs.metrics.assets import use_comment_view
     from kol_pipeline.lib import duck
     from kol_pipeline.lib.state import comment_state as Q
-    from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow
-    from kol_pipeline_tests.unit.test_comment_state import _comments
+    from kol_pipeline.resources.io_manager import PartitionedInput
+    from kol_pipeline.resources.table_io import to_arrow
+    from kol_pipeline_tests.unit.test_comment_state import comment_rows
 
     d0 = date(2025, 1, 1)
     parts = []
@@ -155,7 +156,7 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
         parts.append(
             (
                 d,
-                _comments(
+                comment_rows(
                     d,
                     [(f"c{i}_{k}", f"n{k % 4}", "0", "好看" if k else "买了", k % 2 == 0, 1) for k in range(3)]
                     + ([("c0_0", "n0", "0", "买了", True, 1)] if i % 10 == 0 else []),
@@ -173,17 +174,17 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
             df.insert(0, "snapshot_date", d)
             df["base"] = base
             (folder / f"snapshot_date={d.isoformat()}").mkdir(parents=True)
-            pq.write_table(_to_arrow(df, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
+            pq.write_table(to_arrow(df, "comment_state"), folder / f"snapshot_date={d.isoformat()}" / "part-0.parquet")
     keys = sorted(p.name.split("=")[1] for p in folder.iterdir())
     handle = PartitionedInput(LocalFileSystem(), str(folder), "comment_state", keys)
     last = days[-1]
     since = last - timedelta(days=89)
     owners = pd.DataFrame({"note_id": [f"n{k}" for k in range(4)], "user_id": [f"u{k % 2}" for k in range(4)]})
     with duck.connect() as con:
-        _comment_view(con, handle, [last])
+        use_comment_view(con, handle, [last])
         whole = Q.view(con, last)
         want = Q.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
-        _comment_view(con, handle, [last], since)
+        use_comment_view(con, handle, [last], since)
         part = Q.view(con, last, since)
         got = Q.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
     assert min(part["last_sd"].to_pylist()) >= since

@@ -1,10 +1,10 @@
 import pandas as pd
 
-from kol_pipeline.lib.reporting.charts import _clean, png_markdown, svg
+from kol_pipeline.lib.reporting.charts import finite_values, png_markdown, svg
 
 
 def test_nulls_become_gaps_not_zeros():
-    got = _clean([1, None, float("nan"), pd.NA, 2.5])
+    got = finite_values([1, None, float("nan"), pd.NA, 2.5])
     assert got[0] == 1.0 and got[4] == 2.5
     assert all(v != v for v in got[1:4])
 

@@ -20,7 +20,7 @@ D0 = date(2025, 1, 1)
 KEEP = Q.KEEP_DAYS
 
 
-def _comments(d: date, rows: list[tuple]) -> pd.DataFrame:
+def comment_rows(d: date, rows: list[tuple]) -> pd.DataFrame:
     """rows: (comment_id, note_id, parent_comment_id, content, is_substantive, hour)."""
     return pd.DataFrame(
         {
@@ -180,7 +180,7 @@ def _boot(parts, day: date):
     frames = [p.assign(snapshot_date=d) for d, p in parts if p is not None and len(p)]
     with duck.connect() as con:
         if not frames:
-            return Q.bootstrap_state(con, _comments(day, []).assign(snapshot_date=day), day)
+            return Q.bootstrap_state(con, comment_rows(day, []).assign(snapshot_date=day), day)
         return Q.bootstrap_state(con, pd.concat(frames, ignore_index=True), day)
 
 
@@ -190,7 +190,7 @@ def test_step_keeps_first_sighting_and_latest_top_level():
         # a: top-level and substantive, re-crawled later the same day as a reply to x (the later snapshot wins)
         (
             d1,
-            _comments(
+            comment_rows(
                 d1,
                 [
                     ("a", "n1", "0", "好用 回购", True, 1),
@@ -201,7 +201,7 @@ def test_step_keeps_first_sighting_and_latest_top_level():
         ),
         (d2, None),
         # a seen again top-level on note n9 and not substantive: last_sd and lt change, first-sighting fields do not
-        (d3, _comments(d3, [("a", "n9", "0", "别的", False, 1)])),
+        (d3, comment_rows(d3, [("a", "n9", "0", "别的", False, 1)])),
     ]
     st = _fold(parts)
     assert st.num_rows == 2
@@ -235,9 +235,9 @@ def test_expiry_and_new_life(gap: int, same_life: bool):
     parts = [
         (
             d,
-            _comments(d, [("c", "n1", "0", "好看", True, 1)])
+            comment_rows(d, [("c", "n1", "0", "好看", True, 1)])
             if d == D0
-            else _comments(d, [("c", "n2", "c0", "另一个", False, 1)])
+            else comment_rows(d, [("c", "n2", "c0", "另一个", False, 1)])
             if d == late
             else None,
         )
@@ -419,7 +419,7 @@ def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
     parts = []
     for i in range(40):
         d = D0 + timedelta(days=i)
-        parts.append((d, _comments(d, [(f"c{k}", f"n{k % 3}", "0", "好看", k % 2 == 0, 1) for k in range(50)])))
+        parts.append((d, comment_rows(d, [(f"c{k}", f"n{k % 3}", "0", "好看", k % 2 == 0, 1) for k in range(50)])))
     bases = []
     for con, d, view, stored in _runs(parts, [1] * 40):
         pd.testing.assert_frame_equal(_canon(view), _ref_frame(_ref_fold([p for p in parts if p[0] <= d])))
@@ -436,7 +436,7 @@ def test_no_re_sighting_writes_one_base_and_then_deltas():
     parts = [
         (
             D0 + timedelta(days=i),
-            _comments(D0 + timedelta(days=i), [(f"c{i}_{k}", "n1", "0", "x", True, 1) for k in range(5)]),
+            comment_rows(D0 + timedelta(days=i), [(f"c{i}_{k}", "n1", "0", "x", True, 1) for k in range(5)]),
         )
         for i in range(10)
     ]
@@ -449,7 +449,7 @@ def test_partitions_before_the_latest_base_are_not_read():
     """A base holds the whole state of its day: rows of earlier partitions (an older chain, e.g. before the day's
     state was rebuilt) are not part of any later view, even with a last_sd inside the window."""
     parts = [
-        (D0 + timedelta(days=i), _comments(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
+        (D0 + timedelta(days=i), comment_rows(D0 + timedelta(days=i), [(f"c{i}", "n1", "0", "x", True, 1)]))
         for i in range(4)
     ]
     stored: dict = {}
@@ -480,7 +480,7 @@ def test_a_re_based_state_reads_no_former_base():
     parts = []
     for i in range(60):
         d = D0 + timedelta(days=i)
-        parts.append((d, _comments(d, [(f"c{k}", "n1", "0", "好看", True, 1) for k in range(50)])))
+        parts.append((d, comment_rows(d, [(f"c{k}", "n1", "0", "好看", True, 1) for k in range(50)])))
     for con, d, view, stored in _runs(parts, [1] * 60):
         assert Q.view_cost(con, d)[0] <= 2 * view.num_rows + 50, d
     assert sum(bool(stored[x]["base"].all()) for x in stored) >= 20

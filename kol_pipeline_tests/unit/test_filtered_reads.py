@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from fsspec.implementations.local import LocalFileSystem
 
-from kol_pipeline.resources import io_manager
+from kol_pipeline.resources import table_io
 from kol_pipeline.resources.io_manager import IdsIn, ListNotEmpty, PartitionedInput
 
 UTC = dt.UTC
@@ -77,7 +77,7 @@ def test_duckdb_and_arrow_filtered_reads_agree(tmp_path, row_filter, keep):
     on_disk = PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS)
     in_memory = PartitionedInput(memory, "/wh/notes", "notes", DAYS)
     paths = [p for k in DAYS for p in on_disk._list().readable_partitions()[k]]
-    assert io_manager._read_filtered_duckdb(paths, columns, row_filter) is not None  # the DuckDB path is taken
+    assert table_io.read_filtered_duckdb(paths, columns, row_filter) is not None  # the DuckDB path is taken
 
     got = on_disk.read(columns=columns, row_filter=row_filter)
     arrow = in_memory.read(columns=columns, row_filter=row_filter)

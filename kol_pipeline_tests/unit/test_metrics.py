@@ -629,7 +629,7 @@ def test_real_single_crawl_data():
 
 
 def _float_by_objects(x):
-    """The former `_float`: every value through an object array and to_numeric."""
+    """The former `float_array`: every value through an object array and to_numeric."""
     a = pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce").to_numpy(dtype="float64")
     return pd.array(np.where(np.isfinite(a), a, np.nan), dtype="Float64")
 
@@ -655,20 +655,20 @@ def _int_by_objects(x):
     ids=lambda v: f"{type(v).__name__}-{getattr(v, 'dtype', '')}",
 )
 def test_float_and_int_convert_numbers_directly(values):
-    """`_float`/`_int` take numbers without the object round trip; the result (or the error) is the one of the
+    """`float_array`/`int_array` take numbers without the object round trip; the result (or the error) is the one of the
     conversion through objects, for numpy, nullable and object inputs."""
-    from kol_pipeline_tests.reference_metrics import _float, _int
+    from kol_pipeline_tests.reference_metrics import float_array, int_array
 
-    assert _float(values).equals(_float_by_objects(values))
+    assert float_array(values).equals(_float_by_objects(values))
     try:
         want, want_err = _int_by_objects(values), None
     except (TypeError, ValueError, OverflowError) as exc:
         want, want_err = None, type(exc)
     if want_err is None:
-        assert _int(values).equals(want)
+        assert int_array(values).equals(want)
     else:
         with pytest.raises(want_err):
-            _int(values)
+            int_array(values)
 
 
 def _former_note_aggregates(nm: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -790,9 +790,9 @@ def test_note_aggregates_of_the_sql_equal_the_former_join():
 
 
 def test_float_columns_are_nullable_with_nan_and_inf_as_null():
-    """`_float` (every float column of the metric tables): numbers, nullable numbers and other values; NaN, inf and
+    """`float_array` (every float column of the metric tables): numbers, nullable numbers and other values; NaN, inf and
     non-numbers become <NA>; the result equals pandas' own Float64 conversion."""
-    from kol_pipeline_tests.reference_metrics import _float
+    from kol_pipeline_tests.reference_metrics import float_array
 
     values = [1.5, np.nan, np.inf, -np.inf, 0.0, -2.25]
     want = pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")
@@ -802,7 +802,7 @@ def test_float_columns_are_nullable_with_nan_and_inf_as_null():
         pd.Series(pd.array([1.5, None, None, None, 0.0, -2.25], dtype="Float64")),
         pd.Series(["1.5", None, "x", float("inf"), 0, "-2.25"], dtype=object),
     ):
-        got = _float(x)
+        got = float_array(x)
         assert got.dtype == "Float64" and got.isna().tolist() == [False, True, True, True, False, False]
         pd.testing.assert_extension_array_equal(got, want)
-    assert len(_float(np.array([], dtype=float))) == 0
+    assert len(float_array(np.array([], dtype=float))) == 0

@@ -26,7 +26,8 @@ import pytest
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import NOTE_STATE
 from kol_pipeline.lib.state import note_state as NS
-from kol_pipeline.resources.io_manager import PartitionedInput, _to_arrow, _to_pandas, make_base_path
+from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
+from kol_pipeline.resources.table_io import to_arrow, to_pandas
 from kol_pipeline_tests.planted import planted_world
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -93,7 +94,7 @@ def test_a_day_from_the_stored_state_of_the_day_before_gives_the_same_state(samp
     with duck.connect() as con:
         for i, d in enumerate(days[1:], start=1):
             stored = _of_day(want, days[i - 1])
-            prev = _to_pandas(stored, "note_state") if i % 2 else con.from_arrow(stored)
+            prev = to_pandas(stored, "note_state") if i % 2 else con.from_arrow(stored)
             _assert_equal(_of_day(want, d), NS.note_state_day(con, prev, by_day.get(d), d), f"daily {d}")
 
 
@@ -126,7 +127,7 @@ def test_the_notes_as_a_relation_over_the_warehouse(sample, tmp_path):
             folder = tmp_path / "notes" / f"snapshot_date={d.isoformat()}"
             folder.mkdir(parents=True)
             pq.write_table(
-                _to_arrow(by_day[d].assign(snapshot_date=d), "notes").drop_columns(["snapshot_date"]),
+                to_arrow(by_day[d].assign(snapshot_date=d), "notes").drop_columns(["snapshot_date"]),
                 folder / "part-0.parquet",
             )
     want = pq.read_table(FIXTURES / "note_state_sample.parquet")

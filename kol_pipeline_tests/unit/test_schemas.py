@@ -20,7 +20,6 @@ _SPEC = sch.TableSpec(
         ("top_first", sch.FLAG, ""),
     ),
     keys=("comment_key", "snapshot_date"),
-    numpy_ints=True,
     layer="state",
 )
 

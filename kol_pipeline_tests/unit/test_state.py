@@ -21,7 +21,7 @@ from kol_pipeline.lib.state import comment_state as Q
 from kol_pipeline.lib.state import creator_state as creator_state_sql
 from kol_pipeline.lib.state import days as S
 from kol_pipeline.lib.state.note_state import note_state_frame
-from kol_pipeline.resources.io_manager import _to_arrow, _to_pandas
+from kol_pipeline.resources.table_io import to_arrow, to_pandas
 from kol_pipeline_tests import metric_states as MS
 from kol_pipeline_tests import reference_metrics as M
 from kol_pipeline_tests.planted import planted_world
@@ -49,8 +49,8 @@ def _day(df: pd.DataFrame, d: date) -> pd.DataFrame:
 def _round_trip(state: pd.DataFrame, table: str, d: date) -> pd.DataFrame:
     """Write and read back through the IO manager's conversions, as the next day's run would load it."""
     if len(state) == 0:
-        return S._without_day(_to_pandas(TABLES[table].schema.empty_table()))
-    return S._without_day(_to_pandas(_to_arrow(S._with_day(state, d), table)))
+        return S.without_day(to_pandas(TABLES[table].schema.empty_table()))
+    return S.without_day(to_pandas(to_arrow(S.with_day(state, d), table)))
 
 
 def _canon(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def _states(tables, days, start_state=None):
                     df = rows.to_pandas()
                     df.insert(0, "snapshot_date", d)
                     df["base"] = base
-                    stored[d] = _to_pandas(_to_arrow(df, "comment_state"), "comment_state")
+                    stored[d] = to_pandas(to_arrow(df, "comment_state"), "comment_state")
             window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
             ns = note_state_frame(ns, _day(tables["notes"], d), d)
             ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
@@ -300,17 +300,17 @@ def test_latest_of_day_skips_the_sort_only_for_strictly_increasing_keys():
     crawl per key in key order, as the sort gives it; and `order.renumbered` numbers a selection 0..n-1 without
     marking it as a slice."""
     from kol_pipeline.lib.order import renumbered
-    from kol_pipeline.lib.state.days import _latest_of_day
+    from kol_pipeline.lib.state.days import latest_of_day
 
     t = pd.to_datetime(["2025-06-01 10:00", "2025-06-01 09:00", None, "2025-06-01 11:00"], utc=True)
     sorted_unique = pd.DataFrame({"note_id": ["a", "b", "c", "d"], "crawled_at": t, "likes": [1, 2, 3, 4]})
-    assert _latest_of_day(sorted_unique, "note_id") is sorted_unique
+    assert latest_of_day(sorted_unique, "note_id") is sorted_unique
     dup = pd.DataFrame({"note_id": ["b", "a", "b", "a"], "crawled_at": t, "likes": [1, 2, 3, 4]})
-    got = _latest_of_day(dup, "note_id")
+    got = latest_of_day(dup, "note_id")
     # a: 11:00 beats 09:00; b: a null crawl time sorts last, so that row is kept
     assert list(got["note_id"]) == ["a", "b"] and list(got["likes"]) == [4, 3]
     unsorted = pd.DataFrame({"note_id": ["b", "a"], "crawled_at": t[:2], "likes": [1, 2]})
-    assert list(_latest_of_day(unsorted, "note_id")["note_id"]) == ["a", "b"]
+    assert list(latest_of_day(unsorted, "note_id")["note_id"]) == ["a", "b"]
     sel = dup[dup["likes"] > 1]
     out = renumbered(sel)
     assert list(out.index) == [0, 1, 2] and list(out["likes"]) == [2, 3, 4]
@@ -332,7 +332,7 @@ def test_note_state_step_leaves_its_inputs_unchanged(world):
         notes = _day(t["notes"], d)
         notes_before = notes.copy(deep=True)
         prev_before = None if prev is None else _canon(prev, ["note_id"])
-        st = S._with_day(note_state_frame(prev, notes, d), d)  # the frame itself, with its day
+        st = S.with_day(note_state_frame(prev, notes, d), d)  # the frame itself, with its day
         _assert_same(notes_before, notes, ["note_id"], f"notes of {d}")
         if prev is not None:
             _assert_same(prev_before, prev, ["note_id"], f"state before {d}")
@@ -344,7 +344,7 @@ def test_followers_matrix_round_trips_as_one_arrow_block():
     """creator_state's followers_by_day is made from the matrix as one Arrow list column and read back as one
     block: the matrix comes back exactly (NaN for no snapshot, -1 for a null count), the Parquet file holds what
     Arrow's conversion of per-row arrays held (NaN elements as nulls), and the warehouse read keeps the column
-    an Arrow list (TableSpec.arrow_lists) that ``_matrix`` takes as it is."""
+    an Arrow list (TableSpec.arrow_lists) that ``followers_matrix`` takes as it is."""
     rng = np.random.default_rng(7)
     mat = rng.choice(np.array([np.nan, S.NULL_FOLLOWERS, 0.0, 12.0, 98_765.0]), size=(300, S.CREATOR_DAYS))
     col = S.followers_column(mat)
@@ -358,22 +358,22 @@ def test_followers_matrix_round_trips_as_one_arrow_block():
             "followers_by_day": col,
         }
     )
-    np.testing.assert_array_equal(S._matrix(frame), mat)  # NaN == NaN here
+    np.testing.assert_array_equal(S.followers_matrix(frame), mat)  # NaN == NaN here
     # the file's content is what the per-row arrays gave
     old = frame.assign(followers_by_day=list(mat))
-    new_arrow, old_arrow = _to_arrow(frame, "creator_state"), _to_arrow(old, "creator_state")
+    new_arrow, old_arrow = to_arrow(frame, "creator_state"), to_arrow(old, "creator_state")
     assert new_arrow.equals(old_arrow)
     flat = new_arrow.column("followers_by_day").combine_chunks().flatten()
     assert flat.null_count == int(np.isnan(mat).sum()) > 0
     # read back: an Arrow list column, the same matrix, the other columns as before
-    back = _to_pandas(new_arrow, "creator_state")
+    back = to_pandas(new_arrow, "creator_state")
     assert isinstance(back["followers_by_day"].dtype, pd.ArrowDtype)
     assert list(back.columns) == TABLES["creator_state"].column_names
-    np.testing.assert_array_equal(S._matrix(back), mat)
+    np.testing.assert_array_equal(S.followers_matrix(back), mat)
     assert back["user_id"].tolist() == frame["user_id"].tolist()
     # a list of another length, or a null list, is taken row by row (a null list: no snapshot at all)
     odd = pd.Series(
         pd.arrays.ArrowExtensionArray(pa.array([[1.0] * S.CREATOR_DAYS, None], type=pa.list_(pa.float64())))
     )
-    got = S._matrix(pd.DataFrame({"followers_by_day": odd}))
+    got = S.followers_matrix(pd.DataFrame({"followers_by_day": odd}))
     assert got.shape == (2, S.CREATOR_DAYS) and (got[0] == 1.0).all() and np.isnan(got[1]).all()

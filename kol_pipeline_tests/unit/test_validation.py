@@ -529,7 +529,7 @@ def test_list_columns_look_past_leading_nulls() -> None:
     (the look-up goes chunk by chunk); all-null and string columns are not."""
     import numpy as np
 
-    from kol_pipeline.lib.quality.validation import _first_non_null, _list_columns
+    from kol_pipeline.lib.quality.validation import first_non_null, list_columns
 
     n = 10_000
     lists = np.full(n, None, dtype=object)
@@ -540,10 +540,10 @@ def test_list_columns_look_past_leading_nulls() -> None:
     frame = pd.DataFrame(
         {"late_list": lists, "strings": strings, "nothing": np.full(n, None, dtype=object), "numbers": np.arange(n)}
     )
-    assert _list_columns(frame, "not_a_table") == ["late_list"]
-    assert _first_non_null(strings) == "x" and _first_non_null(lists) == ["a", "b"]
-    assert _first_non_null(np.full(3, None, dtype=object)) is None
-    assert _first_non_null(np.empty(0, dtype=object)) is None
+    assert list_columns(frame, "not_a_table") == ["late_list"]
+    assert first_non_null(strings) == "x" and first_non_null(lists) == ["a", "b"]
+    assert first_non_null(np.full(3, None, dtype=object)) is None
+    assert first_non_null(np.empty(0, dtype=object)) is None
 
 
 def _frames_holding(note_id: str) -> int:

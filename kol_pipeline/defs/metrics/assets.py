@@ -81,7 +81,7 @@ def _fold_state(
     before = (first - timedelta(days=1)).isoformat()
     stored = previous.available()
     if before in stored:
-        prev = state_lib._without_day(previous.read([before]))
+        prev = state_lib.without_day(previous.read([before]))
         prev_day: date | None = first - timedelta(days=1)
         context.log.info(f"{name}: continuing from the stored state of {before}")
     else:
@@ -104,7 +104,7 @@ def _fold_state(
         part = cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None
         prev = step(prev, prev_day, part, d)
         prev_day = d
-        out.append(state_lib._with_day(prev, d))
+        out.append(state_lib.with_day(prev, d))
     res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
     per_partition_counts(context, res)
     return res
@@ -288,7 +288,7 @@ def note_state(
     return res
 
 
-def _comment_view(con, comment_state: PartitionedInput, days: list[date], since: date | None = None) -> None:
+def use_comment_view(con, comment_state: PartitionedInput, days: list[date], since: date | None = None) -> None:
     """Make ``con``'s comment_view read the stored comment_state partitions the runs' days need (from ``since``,
     else the 122 days before the first day, to the last; lib/state/comment_view.sql)."""
     lo = since if since is not None else days[0] - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
@@ -336,7 +336,7 @@ def note_metrics(
     days = run_days(context)
     settings = metrics_config.to_settings()
     with duck.connect(note_state.duck_settings) as con:
-        _comment_view(con, comment_state, days)
+        use_comment_view(con, comment_state, days)
         notes = note_state.relation(con, columns=nm_query.NOTE_STATE_COLUMNS)
         shares = nm_query.comment_shares(con, notes.project("snapshot_date, note_id").df())
         creators = creator_state.relation(con, columns=nm_query.CREATOR_STATE_COLUMNS)
@@ -394,7 +394,7 @@ def creator_scorecard(
     w = int(settings.creator_window_days)
     since = days[0] - timedelta(days=min(max(w, 1) - 1, state_lib.COMMENT_KEEP_DAYS))
     with duck.connect(note_metrics.duck_settings) as con:
-        _comment_view(con, comment_state, days, since)
+        use_comment_view(con, comment_state, days, since)
         owners = note_metrics.relation(con, ["note_id", "user_id"]).df()
         stats = scorecard_sql.comment_stats(con, owners, days, w)
         out = scorecard_sql.creator_scorecard(

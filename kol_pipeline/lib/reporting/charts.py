@@ -15,7 +15,7 @@ plt.rcParams["svg.fonttype"] = "none"  # text stays text in SVG (searchable, sel
 plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "DejaVu Sans"]
 
 
-def _clean(values: Sequence[float | None]) -> list[float]:
+def finite_values(values: Sequence[float | None]) -> list[float]:
     """Nulls (None, NaN, pd.NA) as NaN floats: drawn as gaps, never as zeros."""
     out = []
     for v in values:
@@ -27,7 +27,7 @@ def _clean(values: Sequence[float | None]) -> list[float]:
 
 
 def _figure(kind: str, series: Mapping[str, Sequence[float | None]], labels: Sequence[str], title: str, ylabel: str):
-    series = {k: _clean(v) for k, v in series.items()}
+    series = {k: finite_values(v) for k, v in series.items()}
     fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=90)
     if kind == "bar":
         n = max(len(series), 1)
@@ -94,7 +94,7 @@ def svg(
     self-contained HTML. Nulls are gaps (lines) or missing bars; text is escaped."""
     from html import escape
 
-    data = {k: _clean(v) for k, v in series.items()}
+    data = {k: finite_values(v) for k, v in series.items()}
     w, h, left, right, top, bottom = 640, 300, 64, 16, 36, 64
     pw, ph = w - left - right, h - top - bottom
     finite = [v for vals in data.values() for v in vals if v == v]
