@@ -12,7 +12,7 @@ incremental state (docs/metrics.md "Incremental state", measured figures there).
 
 ``--mode window`` reads what the former assets loaded for a one-day run (121 days of notes, creators, comments;
 124 of creators and 91 of comments for the scorecard; 91 of notes and creators for the benchmarks, all columns)
-and runs the lib/metrics.py functions; ``--mode state`` reads the previous day's three states and that day's
+and runs the pandas reference (kol_pipeline_tests/reference_metrics.py); ``--mode state`` reads the previous day's three states and that day's
 cleaned partitions (only the columns used), computes the day's states, writes them, and computes the three
 metrics tables from them. Both write note_metrics, creator_scorecard and tier_benchmarks. The synthetic world: each
 day ``notes-per-day`` notes are published by random creators; a note is crawled daily for its first 30 days, then

@@ -2,7 +2,7 @@
 (note_state, creator_state, comment_state) folded over the days with the state assets' functions and stored in the
 warehouse layout, then the SQL of lib/state and lib/metrics read over them as DuckDB relations, as the assets do.
 
-``note_metrics`` and ``tier_benchmarks`` take the arguments of the former window functions of lib/metrics.py
+``note_metrics`` and ``tier_benchmarks`` take the arguments of the former window functions of lib/metrics.py (now kol_pipeline_tests/reference_metrics.py)
 (cleaned notes, creators and comments with snapshot_date; the days to compute), so the hand-computed tests
 (unit/test_metrics.py, unit/test_planted_truth.py) check the SQL with their assertions unchanged. If the states'
 producers change, ``write_states`` is the one place to follow them."""

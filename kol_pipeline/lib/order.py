@@ -1,5 +1,5 @@
 """Ordering frames without pandas' sort of object strings, and renumbering them without a copy (lib/ingest,
-lib/metrics, lib/state)."""
+kol_pipeline_tests/reference_metrics.py, lib/ingest/intake.py)."""
 
 from __future__ import annotations
 

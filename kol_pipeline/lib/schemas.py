@@ -477,7 +477,11 @@ COMMENT_STATE = TableSpec(
         ("note_id", STR, "note_id of its first snapshot (the note it was first seen on)"),
         ("first_sd", DATE, "first snapshot day of this life of the comment"),
         ("last_sd", DATE, "latest snapshot day"),
-        ("norm_text", STR, "normalized text of the first snapshot (lib/comments.normalize_comment); null when empty"),
+        (
+            "norm_text",
+            STR,
+            "normalized text of the first snapshot (lib/ingest/comments.normalize_comment); null when empty",
+        ),
         ("top_first", BOOL, "the first snapshot is top-level with a known is_substantive"),
         ("top_sub_first", BOOL, "the first snapshot is top-level and substantive"),
         ("lt_note_id", STR, "note_id of its latest top-level snapshot; null: never seen top-level"),
@@ -737,8 +741,8 @@ _ARROW = {STR: TEXT, STR_LIST: TEXT_LIST}
 
 def arrow_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """The frame with the table's text columns (schema type string) as Arrow strings (`TEXT`), and its lists of
-    text (tags, brands) as Arrow lists (`TEXT_LIST`): how lib/ingest's cleaned tables hold them, whichever way a
-    row was cleaned (lib/fastclean keeps the reader's Arrow strings). The checks and the writer then work without
+    text (tags, brands) as Arrow lists (`TEXT_LIST`): how lib/ingest/'s cleaned tables hold them, whichever way a
+    row was cleaned (lib/ingest/fastclean keeps the reader's Arrow strings). The checks and the writer then work without
     a Python object per value: at 1M notes and 2M comments a day, converting object text to Arrow for the Parquet
     files cost 5.3 s, and Great Expectations' null and uniqueness tests of object columns 7 s more. A column
     holding anything else (a number, a list holding a number) is left as it is (the writer's schema cast reports

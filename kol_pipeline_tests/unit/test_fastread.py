@@ -1,4 +1,4 @@
-"""The fast JSON lines reader (lib/ingest/fastread.py) against the reference reader (lib/readers.read_records): the same
+"""The fast JSON lines reader (lib/ingest/fastread.py) against the reference reader (lib/ingest/readers.read_records): the same
 records (by value, as cleaning reads them), record numbers and problems, on the sample, the bad-input corpus and
 hand-made edge cases; files it cannot read exactly fall back to the reference reader whole."""
 

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from kol_pipeline.lib.ingest.readers import FileRecords, jsonl_line, read_records
 
-# Fields the cleaning reads, per kind (lib/ingest.clean).
+# Fields the cleaning reads, per kind (lib/ingest/intake.clean).
 FIELDS: dict[str, tuple[str, ...]] = {
     "notes": (
         "note_id",

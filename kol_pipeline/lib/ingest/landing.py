@@ -105,7 +105,7 @@ def iter_index(landing: Path, cache: bool = True) -> Iterator[IndexedFile]:
     """`index_landing` one file at a time, reading ahead: while the caller works on a file, the next file not
     cached is read in a background thread (one at a time, in order). DuckDB's query, most of a large file's
     reading, releases the GIL, so the reading of the next file runs on the second core while the caller cleans
-    the current one (lib/ingest.ingest_batches; docs/ingestion.md "Reading ahead").
+    the current one (lib/ingest/intake.ingest_batches; docs/ingestion.md "Reading ahead").
 
     ``cache=False``: files already cached are used, files read now are not kept (each is freed once the caller
     is done with it). For a process that reads the folder once, such as a run worker's ingest step: the cache

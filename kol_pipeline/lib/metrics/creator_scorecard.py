@@ -3,7 +3,7 @@ that day's note_metrics and creator_state (relations, or pandas frames in tests)
 counts of ``comment_stats`` (for now computed by the existing Python over the stored comment_state, whose 64-bit
 keys SQL cannot reproduce; its SQL replaces it once comment_state is keyed by real ids). Returns the table's
 frame: lib/schemas.CREATOR_SCORECARD's columns and nullable dtypes, then the evidence columns of
-lib/metrics.SCORECARD_EXTRA."""
+kol_pipeline_tests/reference_metrics.SCORECARD_EXTRA."""
 
 from __future__ import annotations
 
