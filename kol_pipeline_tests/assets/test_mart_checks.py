@@ -162,6 +162,25 @@ def test_affinity_materialized_over_a_range_with_its_check_and_read_by_the_short
     got = out.sort_values("snapshot_date")[["snapshot_date", "brand", "user_id", "commenters_90d", "shared_commenters"]]
     assert got.values.tolist() == [[D1, "RoseLab", "u1", 25, 5]]
     assert out["affinity"].tolist() == [0.2] and out["tier"].tolist() == ["micro"]
+    mat = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("brand_audience_affinity")
+    ]
+    chart = [m for e in mat for k, m in e.materialization.metadata.items() if k == "affinity_vs_er_7d"]
+    assert not chart  # the last day (D2) has no row: no chart; D1 alone has one: u1, micro, er_7d 0.05
+    one = dg.materialize(
+        [
+            dg.AssetSpec("comments", partitions_def=DAILY),
+            dg.AssetSpec("notes", partitions_def=DAILY),
+            dg.AssetSpec("creator_scorecard", partitions_def=DAILY),
+            dg.AssetSpec("brands"),
+            mart_assets.brand_audience_affinity,
+        ],
+        resources=_resources(wh),
+        partition_key=D1.isoformat(),
+    )
+    meta = one.asset_materializations_for_node("brand_audience_affinity")[0].metadata
+    assert meta["affinity_vs_er_7d"].value.startswith("![Audience affinity against median er_7d, micro creators")
+    assert "| RoseLab" in meta["top_affinity"].value
     ev = _evaluation(result, "brand_audience_affinity_invariants")
     meta = {k: v.value for k, v in ev.metadata.items()}
     assert ev.passed and meta["rows_checked"] == 1 and meta["partition_range"] == "2025-03-01..2025-03-02"

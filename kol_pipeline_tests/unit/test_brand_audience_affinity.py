@@ -184,3 +184,17 @@ def test_empty_inputs_give_the_spec_columns():
         out = baa.brand_audience_affinity(con, E("comments"), E("notes"), E("creator_scorecard"), BRANDS, [D])
     assert out.empty and list(out.columns) == BRAND_AUDIENCE_AFFINITY.column_names
     conform(out, BRAND_AUDIENCE_AFFINITY)
+
+
+def test_affinity_against_er_points_of_the_shortlisted_tier():
+    aff = pd.DataFrame(
+        [
+            {"brand": "Glow", "user_id": "a", "tier": "micro", "affinity": 0.5},
+            {"brand": "Glow", "user_id": "b", "tier": "micro", "affinity": 0.25},  # no er_7d: left out
+            {"brand": "Glow", "user_id": "c", "tier": "nano", "affinity": 0.9},  # another tier
+            {"brand": "Lumi", "user_id": "a", "tier": "micro", "affinity": 0.1},
+        ]
+    )
+    er = pd.DataFrame({"user_id": ["a", "b", "c"], "median_er_7d": [0.04, None, 0.2]})
+    assert baa.affinity_against_er(aff, er) == {"Glow": ([0.04], [0.5]), "Lumi": ([0.04], [0.1])}
+    assert baa.affinity_against_er(aff, er, tier="nano") == {"Glow": ([0.2], [0.9])}

@@ -294,17 +294,31 @@ def brand_audience_affinity(
             brands,
             days,
         )
+        last = last_day(out, days)
+        # the chart of affinity against er_7d for the shortlisted tier: here, not on creator_scorecard, which is
+        # computed before this mart and cannot see affinity
+        er = creator_scorecard.relation(
+            con, columns=["user_id", "median_er_7d"], start=str(days[-1]), end=str(days[-1])
+        )
+        points = baa_query.affinity_against_er(last, er.df()) if len(last) else {}
     per_partition_counts(context, out)
-    last = last_day(out, days)
     if len(last):
         top = last[last["rank_in_brand"] <= 5]
         cols = ["brand", "rank_in_brand", "user_id", "nickname", "tier", "affinity", "shared_commenters"]
-        context.add_output_metadata(
-            {
-                "top_affinity": table_md(top[cols + ["commenters_90d", "mentions_brand"]]),
-                "brands": int(last["brand"].nunique()),
-            }
-        )
+        meta = {
+            "top_affinity": table_md(top[cols + ["commenters_90d", "mentions_brand"]]),
+            "brands": int(last["brand"].nunique()),
+        }
+        if points:
+            meta["affinity_vs_er_7d"] = dg.MetadataValue.md(
+                charts.scatter_png_markdown(
+                    points,
+                    f"Audience affinity against median er_7d, micro creators, {days[-1]}",
+                    "median er_7d",
+                    "affinity",
+                )
+            )
+        context.add_output_metadata(meta)
     return out
 
 

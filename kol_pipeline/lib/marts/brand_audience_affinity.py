@@ -23,6 +23,7 @@ __all__ = [
     "MIN_SHARED",
     "NOTE_COLUMNS",
     "SCORECARD_COLUMNS",
+    "affinity_against_er",
     "brand_audience_affinity",
     "check_brand_audience_affinity",
 ]
@@ -120,3 +121,19 @@ def check_brand_audience_affinity(
         CheckOutcome("unique_keys", dup == 0, "one row per (snapshot_date, brand, user_id)", {"duplicates": dup})
     )
     return out
+
+
+def affinity_against_er(
+    affinity_day: pd.DataFrame, scorecard_day: pd.DataFrame, tier: str = "micro"
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per brand, the (median_er_7d, affinity) points of one day's creators of ``tier`` (the shortlist's tier): the
+    metadata chart "who is both engaging and followed by the brand's audience". ``scorecard_day``: user_id and
+    median_er_7d of the same day. A creator without a known median_er_7d is left out."""
+    rows = affinity_day[affinity_day["tier"] == tier][["brand", "user_id", "affinity"]]
+    er = scorecard_day[["user_id", "median_er_7d"]].drop_duplicates("user_id")
+    rows = rows.merge(er, on="user_id", how="left")
+    rows = rows[rows["median_er_7d"].notna() & rows["affinity"].notna()]
+    return {
+        str(brand): (g["median_er_7d"].astype(float).tolist(), g["affinity"].astype(float).tolist())
+        for brand, g in sorted(rows.groupby("brand"), key=lambda kv: str(kv[0]))
+    }
