@@ -64,3 +64,15 @@ def test_the_plant_changes_only_the_comments(tmp_path, planted):
         if p.is_file() and "_comments_" not in p.name:
             assert filecmp.cmp(p, same / p.relative_to(plain), shallow=False), p
     assert not (plain / "truth" / "audience.csv").exists()
+
+
+def test_the_command_line_plants_on_request(tmp_path):
+    from kol_pipeline.cli import main
+
+    args = ["simulate", "--creators", "30", "--days", "100", "--seed", "3"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--shared-audience"]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    truth = pd.read_csv(tmp_path / "a" / "truth" / "audience.csv")
+    assert len(truth) > 0 and set(truth["brand"]) <= {"润肌坊", "花西里"}
+    assert (truth["planted_fans"] >= 18).all()
+    assert not (tmp_path / "b" / "truth" / "audience.csv").exists()
