@@ -17,6 +17,8 @@ from kol_pipeline.lib.simulate_audience import PLANTED_PER_BRAND
 from kol_pipeline_tests.planted import planted_world
 
 ARGS = {"creators": 80, "days": 100, "seed": 5}
+# a simulated world ingested with the pipeline's cleaning (~30 s): CI's second Python leaves them out (.ci/run)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
