@@ -11,6 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DAGSTER_HOME=/opt/dagster/dagster_home
 
+# A CJK font (Noto Sans CJK): the report names Chinese brands and nicknames, and a page rendered or screenshotted
+# in the image (headless Chromium, docs/report.md) would draw them as empty boxes without one
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /opt/kol_pipeline
 # dependencies first (cached while only code changes): the same pins as `make run` / `make test`
 COPY pyproject.toml constraints.txt README.md ./

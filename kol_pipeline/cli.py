@@ -157,7 +157,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from kol_pipeline.lib.simulate import simulate
 
     out = Path(args.out)
-    result = simulate(out, creators=args.creators, days=args.days, seed=args.seed)
+    result = simulate(out, creators=args.creators, days=args.days, seed=args.seed, shared_audience=args.shared_audience)
     _print(f"wrote landing data to {out}: {result}")
     return 0
 
@@ -214,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--days", type=int, default=130)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--out", required=True)
+    s.add_argument(
+        "--shared-audience",
+        action="store_true",
+        help="plant commenters shared between brands' notes and some creators (brand_audience_affinity's known "
+        "answer, docs/simulator.md); off by default, as in the bundled sample",
+    )
     s.set_defaults(func=cmd_simulate)
     q = sub.add_parser("sql", help="run DuckDB SQL over the warehouse tables (each table is a view)")
     q.add_argument("query")

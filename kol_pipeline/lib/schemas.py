@@ -644,8 +644,41 @@ CREATOR_SHORTLIST = TableSpec(
         ("followers", I64, "followers"),
         ("reasons", STR, "the metrics above in words, er_7d against the tier median"),
         ("tier_median_er_7d", F64, "median of median_er_7d over the day's creators of the tier"),
+        ("affinity", F64, "brand_audience_affinity.affinity of the creator for this brand (null: no row there)"),
+        ("search_appearances_30d", I64, "creator_scorecard: top-20 search results of D-29 .. D that are theirs"),
+        ("sponsored_er_ratio", F64, "creator_scorecard: median er_7d of sponsored / of organic notes"),
+        ("comment_sentiment", F64, "creator_scorecard: net sentiment ratio of their notes' top-level comments"),
     ),
     keys=("brand", "rank", "snapshot_date"),
+    layer="marts",
+)
+
+BRAND_AUDIENCE_AFFINITY = TableSpec(
+    "brand_audience_affinity",
+    "Per brand x creator: the share of the creator's commenters (comments of D-89 .. D) who also commented on "
+    "another author's note mentioning the brand; only where commenters_90d >= 20 and shared_commenters >= 1.",
+    _cols(
+        SNAPSHOT,
+        ("brand", STR, "brand (brands.csv)"),
+        ("user_id", STR, "creator (the author of the commented notes)"),
+        (
+            "commenters_90d",
+            I64,
+            "distinct users who commented on the creator's notes in D-89 .. D, the creator excluded",
+        ),
+        (
+            "shared_commenters",
+            I64,
+            "of them, those who in the same window commented on a note mentioning the brand by another author",
+        ),
+        ("affinity", F64, "shared_commenters / commenters_90d"),
+        ("mentions_brand", BOOL, "the creator mentioned the brand in a note published in D-89 .. D"),
+        ("tier", STR, "creator_scorecard's tier on D (null: not in the scorecard)"),
+        ("primary_category", STR, "creator_scorecard's primary_category on D"),
+        ("nickname", STR, "creator_scorecard's nickname on D"),
+        ("rank_in_brand", I64, "1 = highest affinity for the brand that day (ties: more shared, then user_id)"),
+    ),
+    keys=("brand", "user_id", "snapshot_date"),
     layer="marts",
 )
 
@@ -677,6 +710,7 @@ TABLES: dict[str, TableSpec] = {
         BRAND_CREATOR_RELATIONSHIPS,
         TIER_COMPARISON,
         CREATOR_SHORTLIST,
+        BRAND_AUDIENCE_AFFINITY,
     )
 }
 

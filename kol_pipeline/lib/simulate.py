@@ -498,6 +498,7 @@ def simulate(
     brand_files: bool = True,
     *,
     daily_crawl: bool = False,
+    shared_audience: bool = False,
 ) -> dict[str, Any]:
     """Write a deterministic landing folder under `out` (see the module docstring) and return a summary:
     `{"out", "start_date", "end_date", "files": {kind: n}, "rows": {kind: n}, "malformed": n}`.
@@ -966,6 +967,7 @@ def simulate(
         avatars=avatar,
         sponsored=sponsored,
     )
+    com_rows = _shared_audience(com_rows, locals()) if shared_audience else com_rows  # issue #26, off by default
 
     # ---------------------------------------------------------------- build per-file record lists
     files: dict[Path, dict[str, Any]] = {}
@@ -1335,6 +1337,15 @@ def simulate(
     }
 
 
+def _shared_audience(com_rows: pd.DataFrame, world: dict[str, Any]) -> pd.DataFrame:
+    """The shared-audience plant (kol_pipeline/lib/simulate_audience.py) on the world simulate() has built."""
+    from kol_pipeline.lib.simulate_audience import plant_shared_audience  # it reads this module's vocabulary
+
+    names = ("seed", "out", "D", "nc", "pday", "pub", "topic", "brand_of", "note_ids", "user_ids", "nicknames")
+    names += ("cats", "crawl_start", "active", "pos_in_folder")
+    return plant_shared_audience(com_rows, **{k: world[k] for k in names})
+
+
 def _tiers_of(f: np.ndarray) -> list[str]:
     idx = np.searchsorted(np.array([10_000, 100_000, 500_000, 1_000_000]), f, side="right")
     return [TIER_NAMES[int(i)] for i in np.unique(idx)]
@@ -1579,9 +1590,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 6, 30))
     ap.add_argument("--no-brand-files", action="store_true", help="write only mediacrawler/ and reference/")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--shared-audience", action="store_true", help="plant commenters shared with brands' notes")
     a = ap.parse_args(argv)
     s = simulate(
-        a.out, creators=a.creators, days=a.days, seed=a.seed, end_date=a.end_date, brand_files=not a.no_brand_files
+        a.out,
+        creators=a.creators,
+        days=a.days,
+        seed=a.seed,
+        end_date=a.end_date,
+        brand_files=not a.no_brand_files,
+        shared_audience=a.shared_audience,
     )
     print(json.dumps(s, ensure_ascii=False, indent=2))
     return 0

@@ -96,6 +96,7 @@ def test_shortlist_materialized_over_a_range_with_its_check(tmp_path):
     result = dg.materialize(
         [
             dg.AssetSpec("creator_scorecard", partitions_def=DAILY),
+            dg.AssetSpec("brand_audience_affinity", partitions_def=DAILY),  # none stored: affinity null
             dg.AssetSpec("brands"),
             mart_assets.creator_shortlist,
             CHECK_DEFS["creator_shortlist"],
@@ -116,6 +117,76 @@ def test_shortlist_materialized_over_a_range_with_its_check(tmp_path):
     assert meta["partition_range"] == "2025-03-01..2025-03-02"
     assert meta["failed"] == "" and meta["failed_partitions"] == []
     assert "| ranks_consecutive" in meta["outcomes"] and "tier_only" in meta["outcomes"]
+    assert out["affinity"].isna().all()
+
+
+def _note(note_id: str, author: str, day: dt.date, brands=()) -> dict:
+    ts = pd.Timestamp(day.isoformat() + " 02:00", tz="UTC")
+    return {"note_id": note_id, "user_id": author, "brands": list(brands), "published_at": ts, "crawled_at": ts}
+
+
+def test_affinity_materialized_over_a_range_with_its_check_and_read_by_the_shortlist(tmp_path):
+    """brand_audience_affinity from the stored comments (D1-89 .. D2), notes and scorecard, over two days in one
+    run, its check, then creator_shortlist reading it. u1 has 25 outside commenters (c00..c24, and a reply of their
+    own) on D1-89, the first day of D1's window; c00..c04 also commented on u9's RoseLab note: affinity 5 / 25.
+    u4's 20 commenters share nobody: no row. D2's window starts a day later: u1's commenters are gone, no row."""
+    wh = tmp_path / "wh"
+    old = D1 - dt.timedelta(days=20)
+    _write_day(wh, "notes", old, [_note("n1", "u1", old), _note("n4", "u4", old), _note("g9", "u9", old, ["RoseLab"])])
+    c1 = [{"comment_id": f"a{i}", "note_id": "n1", "user_id": f"c{i:02d}"} for i in range(25)]
+    c1 += [{"comment_id": "self", "note_id": "n1", "user_id": "u1"}]
+    c1 += [{"comment_id": f"d{i}", "note_id": "n4", "user_id": f"d{i:02d}"} for i in range(20)]
+    c1 += [{"comment_id": f"g{i}", "note_id": "g9", "user_id": f"c{i:02d}"} for i in range(5)]
+    _write_day(wh, "comments", D1 - dt.timedelta(days=89), c1)  # the first day of D1's window
+    _write_day(wh, "comments", D2, [{"comment_id": "g5", "note_id": "g9", "user_id": "c05"}])  # alone on D2
+    for day in (D1, D2):
+        _write_day(
+            wh, "creator_scorecard", day, [_sc("u1", "micro", "skincare", 0.9), _sc("u4", "micro", "skincare", 0.8)]
+        )
+    _write_single(wh, "brands", [{"brand": "RoseLab", "aliases": [], "category": "skincare"}])
+    result = dg.materialize(
+        [
+            dg.AssetSpec("comments", partitions_def=DAILY),
+            dg.AssetSpec("notes", partitions_def=DAILY),
+            dg.AssetSpec("creator_scorecard", partitions_def=DAILY),
+            dg.AssetSpec("brands"),
+            mart_assets.brand_audience_affinity,
+            CHECK_DEFS["brand_audience_affinity"],
+            mart_assets.creator_shortlist,
+        ],
+        resources=_resources(wh),
+        tags=_range_tags(D1, D2),
+    )
+    assert result.success
+    out = read_table(str(wh), "brand_audience_affinity")
+    got = out.sort_values("snapshot_date")[["snapshot_date", "brand", "user_id", "commenters_90d", "shared_commenters"]]
+    assert got.values.tolist() == [[D1, "RoseLab", "u1", 25, 5]]
+    assert out["affinity"].tolist() == [0.2] and out["tier"].tolist() == ["micro"]
+    mat = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("brand_audience_affinity")
+    ]
+    chart = [m for e in mat for k, m in e.materialization.metadata.items() if k == "affinity_vs_er_7d"]
+    assert not chart  # the last day (D2) has no row: no chart; D1 alone has one: u1, micro, er_7d 0.05
+    one = dg.materialize(
+        [
+            dg.AssetSpec("comments", partitions_def=DAILY),
+            dg.AssetSpec("notes", partitions_def=DAILY),
+            dg.AssetSpec("creator_scorecard", partitions_def=DAILY),
+            dg.AssetSpec("brands"),
+            mart_assets.brand_audience_affinity,
+        ],
+        resources=_resources(wh),
+        partition_key=D1.isoformat(),
+    )
+    meta = one.asset_materializations_for_node("brand_audience_affinity")[0].metadata
+    assert meta["affinity_vs_er_7d"].value.startswith("![Audience affinity against median er_7d, micro creators")
+    assert "| RoseLab" in meta["top_affinity"].value
+    ev = _evaluation(result, "brand_audience_affinity_invariants")
+    meta = {k: v.value for k, v in ev.metadata.items()}
+    assert ev.passed and meta["rows_checked"] == 1 and meta["partition_range"] == "2025-03-01..2025-03-02"
+    shortlist = read_table(str(wh), "creator_shortlist").sort_values(["snapshot_date", "rank"])
+    assert shortlist["user_id"].tolist() == ["u1", "u4", "u1", "u4"]
+    assert shortlist["affinity"].iloc[0] == 0.2 and shortlist["affinity"].iloc[1:].isna().all()
 
 
 def _sov_row(keyword: str, brand: str, results: int, brand_results: int, share: float) -> dict:

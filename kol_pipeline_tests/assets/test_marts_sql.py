@@ -125,6 +125,8 @@ def golden(name: str) -> pd.DataFrame:
     text = [c.name for c in spec.columns if pa.types.is_string(c.type)]
     g = pd.read_csv(FIXTURES / f"{name}_sample.csv.gz", dtype={c: object for c in text}, keep_default_na=False)
     for c in spec.columns:
+        if c.name not in g.columns:  # a column added after the fixture was written (creator_shortlist's issue #26
+            g[c.name] = ""  # reasons): null on the sample, where no scorecard or affinity value exists for it
         s = g[c.name]
         if pa.types.is_date32(c.type):
             g[c.name] = pd.Series([dt.date.fromisoformat(v) if v else None for v in s], dtype=object)

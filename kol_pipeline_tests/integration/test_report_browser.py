@@ -3,6 +3,8 @@
 - A page rendered by lib.report from hand-built frames, opened in headless Chromium: the DOM holds the headings
   and numbers, and a screenshot is a real picture (skipped, with the reason, when /usr/bin/chromium is missing;
   install it with `apt-get install -y chromium`).
+- Chinese text in the report's font stack is drawn with glyphs, not the empty boxes of a machine without a CJK
+  font (skipped, with the reason, where no CJK font is installed: `apt-get install -y fonts-noto-cjk`).
 - The `daily_report` asset in a ranged run over a hand-written warehouse: one page per day written atomically,
   per-day metadata, the last day's charts, and failed checks placed on the days they failed.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +27,7 @@ from kol_pipeline.lib.schemas import TABLES, conform
 from kol_pipeline.resources.io_manager import make_base_path
 from kol_pipeline.resources.settings import KolSettings
 from kol_pipeline.resources.warehouse import Warehouse, WarehouseIOManager
-from kol_pipeline_tests.unit.test_report import D, render_sample, sample_frames
+from kol_pipeline_tests.unit.test_report import CJK_NICKNAME, D, render_sample, sample_frames
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -71,6 +74,7 @@ def test_report_in_headless_chromium(tmp_path):
         "Share of voice over time",
         "Brand search lift",
         "Creator shortlist",
+        "Creators your audience already follows",
         "Data quality",
     ]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", dom, re.S)]
@@ -81,6 +85,7 @@ def test_report_in_headless_chromium(tmp_path):
     # the hostile brand name is text, never an element; no script ran
     assert "<script" not in dom and "&lt;script&gt;alert('x')&lt;/script&gt;Brand" in dom
     assert "quarantine:quarantine_suite: blocking failure (quarantine_share)" in dom
+    assert f"{CJK_NICKNAME} (a1)" in cells  # the audience section's first creator
 
     shot = tmp_path / "r.png"
     p = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,3000", page.as_uri())
@@ -96,6 +101,58 @@ def test_report_in_headless_chromium(tmp_path):
     assert img[:, :, :3].std() > 0.05  # header, cards, charts: not a uniform page
 
 
+def _cjk_fonts() -> list[str]:
+    """Font families fontconfig has for Chinese (what Chromium on Linux falls back to)."""
+    if not shutil.which("fc-list"):
+        return []
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=60).stdout
+    return sorted({line.strip() for line in out.splitlines() if line.strip()})
+
+
+needs_cjk_font = pytest.mark.skipif(
+    not _cjk_fonts(), reason="no CJK font installed (fc-list :lang=zh is empty; Debian: apt-get install fonts-noto-cjk)"
+)
+
+
+@needs_chromium
+@needs_cjk_font
+def test_chinese_nickname_is_drawn_with_glyphs_not_boxes(tmp_path):
+    """Each character of the nickname drawn alone, large, in the report's own CSS (its font stack): with a CJK font
+    the characters are different pictures; without one, Chromium draws the same empty box for each (as it does
+    for U+10FFFD, a character no font has, drawn beside them as the box to tell apart)."""
+    css = render_sample().split("<style>")[1].split("</style>")[0]
+    chars = [*dict.fromkeys(CJK_NICKNAME)][:4] + ["\U0010fffd"]
+    cells = "".join(
+        f'<div style="position:absolute;left:{10 + 200 * i}px;top:10px;width:180px;height:180px;font-size:150px;'
+        f'line-height:180px;color:#000">{c}</div>'
+        for i, c in enumerate(chars)
+    )
+    page = tmp_path / "glyphs.html"
+    page.write_text(
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>{css} body{{background:#fff}}</style>'
+        f"</head><body>{cells}</body></html>",
+        encoding="utf-8",
+    )
+    shot = tmp_path / "glyphs.png"
+    p = _chromium(tmp_path, f"--screenshot={shot}", f"--window-size={200 * len(chars) + 20},200", page.as_uri())
+    assert p.returncode == 0 and shot.exists(), p.stderr[-2000:]
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    img = mpimg.imread(str(shot))[:, :, :3].mean(axis=2)
+    ink = [img[10:190, 10 + 200 * i : 190 + 200 * i] < 0.5 for i in range(len(chars))]
+    *glyphs, box = ink
+    for i, g in enumerate(glyphs):
+        assert g.sum() > 200, f"nothing drawn for {chars[i]!r}"
+        differs_from_box = (g ^ box).sum() / max(g.sum(), box.sum(), 1)
+        assert differs_from_box > 0.3, f"{chars[i]!r} looks like the missing-glyph box"
+    for i in range(len(glyphs)):
+        for j in range(i + 1, len(glyphs)):
+            diff = (glyphs[i] ^ glyphs[j]).sum() / max(glyphs[i].sum(), glyphs[j].sum())
+            assert diff > 0.3, f"{chars[i]!r} and {chars[j]!r} are drawn alike: boxes, not glyphs"
+    assert np.mean([g.mean() for g in glyphs]) < 0.6  # strokes, not filled blocks
+
+
 # ------------------------------------------------------------------------------------------------ the asset
 
 UPSTREAM = (
@@ -106,6 +163,8 @@ UPSTREAM = (
     "creator_shortlist",
     "tier_benchmarks",
     "quarantine",
+    "brand_audience_affinity",
+    "creator_scorecard",
 )
 
 

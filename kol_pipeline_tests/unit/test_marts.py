@@ -939,6 +939,74 @@ def test_creator_shortlist_hand_computed():
     assert not {c.name: c.passed for c in marts.check_creator_shortlist(bad)}["ranks_consecutive"]
 
 
+def test_creator_shortlist_reasons_of_finding_the_right_creators():
+    """affinity (for the row's brand, from brand_audience_affinity), search_appearances_30d, sponsored_er_ratio and
+    comment_sentiment (scorecard columns of issue #26) beside the reasons; the order stays by score."""
+    base = {"tier": "micro", "primary_category": "skincare", "authenticity_flags": [], "median_er_7d": 0.05}
+    sc = pd.DataFrame(
+        [
+            {
+                **base,
+                "user_id": "a",
+                "nickname": "阿May",
+                "score": 0.9,
+                "followers": 20000,
+                "search_appearances_30d": 7,
+                "sponsored_er_ratio": 0.62,
+                "comment_sentiment": -0.25,
+            },
+            {
+                **base,
+                "user_id": "b",
+                "nickname": "Bo",
+                "score": 0.8,
+                "followers": 30000,
+                "search_appearances_30d": 0,
+                "sponsored_er_ratio": None,
+                "comment_sentiment": 1.0,
+            },
+            {**base, "user_id": "c", "nickname": "Cy", "score": 0.7, "followers": 40000},
+        ]
+    ).assign(snapshot_date=D1)
+    brands = pd.DataFrame([{"brand": "Glow", "category": "skincare"}, {"brand": "Lumi", "category": "skincare"}])
+    aff = pd.DataFrame(
+        [
+            {
+                "snapshot_date": D1,
+                "brand": "Glow",
+                "user_id": "c",
+                "affinity": 0.5,
+            },  # c: highest affinity, last by score
+            {"snapshot_date": D1, "brand": "Glow", "user_id": "a", "affinity": 0.125},
+            {"snapshot_date": D1, "brand": "Lumi", "user_id": "b", "affinity": 0.2},  # Lumi's, not Glow's
+            {"snapshot_date": D(2025, 3, 19), "brand": "Glow", "user_id": "b", "affinity": 0.9},  # another day
+        ]
+    )
+    out = creator_shortlist(sc, brands, [D1], affinity=aff)
+    conform(out, CREATOR_SHORTLIST)
+    glow = out[out["brand"] == "Glow"].sort_values("rank")
+    assert glow["user_id"].tolist() == ["a", "b", "c"]  # by score, not by affinity
+    assert glow["affinity"].tolist()[0] == 0.125 and pd.isna(glow["affinity"].tolist()[1])
+    assert glow["affinity"].tolist()[2] == 0.5
+    assert row(out, brand="Lumi", user_id="b")["affinity"] == 0.2
+    a = row(out, brand="Glow", user_id="a")
+    assert (a["search_appearances_30d"], a["sponsored_er_ratio"], a["comment_sentiment"]) == (7, 0.62, -0.25)
+    assert a["reasons"].endswith(
+        "score 0.900; audience affinity 12.5%; 7 search results in 30 d; sponsored/organic er_7d 0.62; "
+        "comment sentiment -0.25"
+    )
+    b = row(out, brand="Glow", user_id="b")
+    assert pd.isna(b["sponsored_er_ratio"]) and b["search_appearances_30d"] == 0
+    # unknown values are left out of the words; a zero is a value
+    assert b["reasons"].endswith("score 0.800; 0 search results in 30 d; comment sentiment +1.00")
+    c = row(out, brand="Glow", user_id="c")
+    assert pd.isna(c["search_appearances_30d"]) and pd.isna(c["comment_sentiment"])
+    assert c["reasons"].endswith("score 0.700; audience affinity 50%")
+    # without the affinity input: affinity null, the same ranks
+    plain = creator_shortlist(sc, brands, [D1])
+    assert plain["affinity"].isna().all() and plain["rank"].tolist() == out["rank"].tolist()
+
+
 def test_mart_specs_registered():
     for name in (
         "campaign_performance",

@@ -11,8 +11,10 @@ import pytest
 
 from kol_pipeline.lib.reporting import report
 from kol_pipeline.lib.schemas import (
+    BRAND_AUDIENCE_AFFINITY,
     BRAND_SEARCH_LIFT,
     CAMPAIGN_PERFORMANCE,
+    CREATOR_SCORECARD,
     CREATOR_SHORTLIST,
     KEYWORD_SHARE_OF_VOICE,
     QUARANTINE,
@@ -23,6 +25,7 @@ from kol_pipeline.lib.schemas import (
 D = date(2025, 3, 10)
 EVIL = "<script>alert('x')</script>Brand"
 TIERS = ("nano", "micro", "mid", "macro", "top")
+CJK_NICKNAME = "小鹿的护肤日记"  # a nickname the report must draw with glyphs (test_report_browser.py)
 
 
 def _frame(spec, rows: list[dict]) -> pd.DataFrame:
@@ -259,6 +262,42 @@ def sample_frames(day: date = D) -> dict[str, pd.DataFrame]:
             },
         ],
     )
+    # the audience section: EVIL's top 12 by affinity (10 shown), BrandB's one; a11 has no scorecard row
+    aff = _frame(
+        BRAND_AUDIENCE_AFFINITY,
+        [
+            {
+                "snapshot_date": day,
+                "brand": EVIL,
+                "user_id": f"a{i}",
+                "nickname": CJK_NICKNAME if i == 1 else f"fan{i:02d}",
+                "tier": "micro" if i % 2 else "nano",
+                "primary_category": "beauty",
+                "commenters_90d": 40,
+                "shared_commenters": 40 - 2 * i,
+                "affinity": (40 - 2 * i) / 40,
+                "mentions_brand": i == 2,
+                "rank_in_brand": i,
+            }
+            for i in range(1, 13)
+        ]
+        + [
+            {
+                "snapshot_date": day,
+                "brand": "BrandB",
+                "user_id": "a11",
+                "tier": None,
+                "commenters_90d": 25,
+                "shared_commenters": 1,
+                "affinity": 0.04,
+                "mentions_brand": False,
+                "rank_in_brand": 1,
+            }
+        ],
+    )
+    sc = _frame(CREATOR_SCORECARD, [{"snapshot_date": day, "user_id": f"a{i}", "tier": "micro"} for i in range(1, 11)])
+    # issue #26's scorecard column (another part of the issue adds it to the registry): 3 x i results in 30 days
+    sc["search_appearances_30d"] = pd.array([3 * i for i in range(1, 11)], dtype="Int64")
     return {
         "tier_comparison": tc,
         "campaign_performance": cp,
@@ -267,6 +306,8 @@ def sample_frames(day: date = D) -> dict[str, pd.DataFrame]:
         "creator_shortlist": sl,
         "tier_benchmarks": bench,
         "quarantine": q,
+        "brand_audience_affinity": aff,
+        "creator_scorecard": sc,
     }
 
 
@@ -332,6 +373,7 @@ def test_headings_present_in_order():
         "Share of voice over time",
         "Brand search lift",
         "Creator shortlist",
+        "Creators your audience already follows",
         "Data quality",
     ]
     assert p.headings[0] == f"KOL report — {D}"
@@ -417,6 +459,40 @@ def test_shortlist_top_ten_with_reasons():
         "¥0.85",
         "er_7d 7.0% (tier median 4.5%); score 0.990",
     ]
+
+
+def test_audience_section_top_affinity_per_brand_with_tier_and_searches():
+    sec = _section(render_sample(), "audience")
+    cells = parse(sec).cells
+    # EVIL's top 10 of 12, by rank: a1 38/40 = 95.0 % ... a10 20/40; a11, a12 not shown; BrandB's a11 is
+    r1 = cells.index(f"{CJK_NICKNAME} (a1)")
+    assert cells[r1 - 1 : r1 + 6] == ["1", f"{CJK_NICKNAME} (a1)", "micro", "95.0 %", "38 / 40", "no", "3"]
+    r2 = cells.index("fan02 (a2)")
+    assert cells[r2 - 1 : r2 + 6] == ["2", "fan02 (a2)", "nano", "90.0 %", "36 / 40", "yes", "6"]
+    assert "fan10 (a10)" in cells and "fan12 (a12)" not in cells
+    # a11 (BrandB): no tier, no scorecard row: search results empty, not 0
+    b = cells.index("(a11)")  # no nickname
+    assert cells[b - 1 : b + 6] == ["1", "(a11)", "n/a", "4.0 %", "1 / 25", "no", ""]
+    # brands in the order of their lower-cased names ("<" before "b"), names escaped
+    assert sec.index("<h3>&lt;script&gt;") < sec.index("<h3>BrandB")
+
+
+def test_audience_section_without_search_column_or_without_the_mart():
+    frames = sample_frames()
+    frames["creator_scorecard"] = frames["creator_scorecard"].drop(columns=["search_appearances_30d"])
+    cells = parse(_section(report.render_report(D, **frames), "audience")).cells
+    r1 = cells.index(f"{CJK_NICKNAME} (a1)")
+    assert cells[r1 + 5] == ""  # the column is there, empty: the scorecard has no search_appearances_30d
+    frames.pop("brand_audience_affinity")
+    assert '<p class="nodata">no data' in _section(report.render_report(D, **frames), "audience")
+
+
+def test_css_names_a_cjk_font_stack():
+    css = report.render_report(D, **sample_frames()).split("<style>")[1].split("</style>")[0]
+    family = re.search(r"font-family:([^;]+);", css).group(1)
+    fonts = [f.strip().strip('"') for f in family.split(",")]
+    assert {"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei"} <= set(fonts)
+    assert fonts[-1] == "sans-serif" and fonts.index("Microsoft YaHei") < fonts.index("Arial")
 
 
 def test_data_quality_counts_the_day_and_lists_failed_checks():

@@ -15,6 +15,7 @@ import pandas as pd
 from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_partition_counts
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
 from kol_pipeline.lib import duck
+from kol_pipeline.lib.marts import brand_audience_affinity as baa_query
 from kol_pipeline.lib.marts import brand_marts as marts_lib
 from kol_pipeline.lib.marts import campaign_performance as cp_query
 from kol_pipeline.lib.marts import creator_shortlist as cs_query
@@ -263,20 +264,88 @@ def tier_comparison(
 
 
 @_asset(
+    "brand_audience_affinity",
+    {
+        "comments": dg.AssetIn(partition_mapping=window_mapping(baa_query.AFFINITY_WINDOW_DAYS - 1), metadata=LAZY),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(NOTE_WINDOW), metadata=LAZY),
+        "creator_scorecard": dg.AssetIn(metadata=LAZY),
+        "brands": dg.AssetIn(),
+    },
+    kinds={"duckdb", "parquet"},
+)
+def brand_audience_affinity(
+    context: dg.AssetExecutionContext,
+    comments: PartitionedInput,
+    notes: PartitionedInput,
+    creator_scorecard: PartitionedInput,
+    brands: pd.DataFrame,
+) -> pd.DataFrame:
+    """Which creators the brand's audience already follows: per brand x creator, the share of the creator's
+    commenters (D-89 .. D) who also commented on another author's note mentioning the brand, with mentions_brand
+    (partner or prospect) and the scorecard's tier. One SQL query (kol_pipeline/lib/marts/brand_audience_affinity.sql)
+    over the cleaned comments of the 90-day window, the notes window and the run's scorecard days."""
+    days = run_days(context)
+    with duck.connect(comments.duck_settings) as con:
+        out = baa_query.brand_audience_affinity(
+            con,
+            comments.relation(con, columns=list(baa_query.COMMENT_COLUMNS)),
+            notes.relation(con, columns=list(baa_query.NOTE_COLUMNS)),
+            creator_scorecard.relation(con, columns=list(baa_query.SCORECARD_COLUMNS)),
+            brands,
+            days,
+        )
+        last = last_day(out, days)
+        # the chart of affinity against er_7d for the shortlisted tier: here, not on creator_scorecard, which is
+        # computed before this mart and cannot see affinity
+        er = creator_scorecard.relation(
+            con, columns=["user_id", "median_er_7d"], start=str(days[-1]), end=str(days[-1])
+        )
+        points = baa_query.affinity_against_er(last, er.df()) if len(last) else {}
+    per_partition_counts(context, out)
+    if len(last):
+        top = last[last["rank_in_brand"] <= 5]
+        cols = ["brand", "rank_in_brand", "user_id", "nickname", "tier", "affinity", "shared_commenters"]
+        meta = {
+            "top_affinity": table_md(top[cols + ["commenters_90d", "mentions_brand"]]),
+            "brands": int(last["brand"].nunique()),
+        }
+        if points:
+            meta["affinity_vs_er_7d"] = dg.MetadataValue.md(
+                charts.scatter_png_markdown(
+                    points,
+                    f"Audience affinity against median er_7d, micro creators, {days[-1]}",
+                    "median er_7d",
+                    "affinity",
+                )
+            )
+        context.add_output_metadata(meta)
+    return out
+
+
+@_asset(
     "creator_shortlist",
-    {"creator_scorecard": dg.AssetIn(metadata=LAZY), "brands": dg.AssetIn()},
+    {
+        "creator_scorecard": dg.AssetIn(metadata=LAZY),
+        "brand_audience_affinity": dg.AssetIn(metadata=LAZY),
+        "brands": dg.AssetIn(),
+    },
     kinds={"duckdb", "parquet"},
 )
 def creator_shortlist(
-    context: dg.AssetExecutionContext, creator_scorecard: PartitionedInput, brands: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    creator_scorecard: PartitionedInput,
+    brand_audience_affinity: PartitionedInput,
+    brands: pd.DataFrame,
 ) -> pd.DataFrame:
     """Per brand: the top 30 micro creators of the brand's category with no authenticity flag, by score, with the
-    reasons beside each. One SQL query (kol_pipeline/lib/marts/creator_shortlist.sql) over the run's days of
-    the scorecard."""
+    reasons beside each (audience affinity for the brand, search appearances, sponsored/organic er_7d, comment
+    sentiment among them). One SQL query (kol_pipeline/lib/marts/creator_shortlist.sql) over the run's days of
+    the scorecard and of brand_audience_affinity."""
     days = run_days(context)
     with duck.connect(creator_scorecard.duck_settings) as con:
-        scorecard = creator_scorecard.relation(con, columns=list(cs_query.SCORECARD_COLUMNS))
-        out = cs_query.creator_shortlist(con, scorecard, brands, days)
+        scorecard = creator_scorecard.relation(con, columns=cs_query.scorecard_columns())
+        affinity = brand_audience_affinity.relation(con, columns=list(cs_query.AFFINITY_COLUMNS))
+        out = cs_query.creator_shortlist(con, scorecard, brands, days, affinity=affinity)
     per_partition_counts(context, out)
     last = last_day(out, days)
     if len(last):

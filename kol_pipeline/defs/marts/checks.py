@@ -18,6 +18,7 @@ import dagster as dg
 import pandas as pd
 
 from kol_pipeline.defs.shared import days_metadata
+from kol_pipeline.lib.marts import brand_audience_affinity as baa_lib
 from kol_pipeline.lib.marts import brand_marts as marts_lib
 from kol_pipeline.lib.marts.brand_marts import CheckOutcome
 from kol_pipeline.lib.schemas import TABLES
@@ -78,6 +79,12 @@ MART_CHECKS: tuple[MartCheck, ...] = (
         lambda df, t: marts_lib.check_creator_shortlist(df),
         "ranks 1..n (n <= 30) per brand and day; score non-increasing with rank; micro tier only; reasons present; "
         "a creator at most once per brand.",
+    ),
+    MartCheck(
+        "brand_audience_affinity",
+        lambda df, t: baa_lib.check_brand_audience_affinity(df),
+        "0 <= affinity <= 1 and = shared_commenters / commenters_90d; commenters_90d >= 20 and "
+        "1 <= shared_commenters <= commenters_90d; rank_in_brand 1..n by affinity; unique keys.",
     ),
 )
 

@@ -11,13 +11,18 @@ from datetime import date
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 from upath import UPath
 
+from kol_pipeline.defs.metrics.assets import LAZY
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, metadata_days, run_days, window_mapping
+from kol_pipeline.lib import duck
 from kol_pipeline.lib.reporting import charts
 from kol_pipeline.lib.reporting import report as report_lib
+from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.lib.settings import TIER_NAMES
+from kol_pipeline.resources.io_manager import PartitionedInput
 from kol_pipeline.resources.warehouse import Warehouse
 
 REPORTS_DIR = "reports"
@@ -168,6 +173,19 @@ def _num(v) -> float | None:
     return None if pd.isna(v) else float(v)
 
 
+#: the scorecard column the audience section shows (CONTRACT.md "Finding the right creators")
+SEARCH_COLUMN = "search_appearances_30d"
+
+
+def scorecard_searches(creator_scorecard: PartitionedInput, user_ids: Sequence[str]) -> pd.DataFrame:
+    """snapshot_date, user_id and search_appearances_30d of the run's scorecard days for ``user_ids`` only (the
+    audience section's creators); without the column in the scorecard's registry entry, only the first two."""
+    columns = ["user_id"] + ([SEARCH_COLUMN] if SEARCH_COLUMN in TABLES["creator_scorecard"].column_names else [])
+    with duck.connect(creator_scorecard.duck_settings) as con:
+        wanted = con.from_arrow(pa.table({"user_id": pa.array(sorted(set(user_ids)), type=pa.string())}))
+        return creator_scorecard.relation(con, columns=columns).join(wanted, "user_id").df()
+
+
 @dg.asset(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
@@ -181,6 +199,8 @@ def _num(v) -> float | None:
         "creator_shortlist": dg.AssetIn(),
         "tier_benchmarks": dg.AssetIn(),
         "quarantine": dg.AssetIn(),
+        "brand_audience_affinity": dg.AssetIn(),
+        "creator_scorecard": dg.AssetIn(metadata=LAZY),
     },
 )
 def daily_report(
@@ -193,16 +213,23 @@ def daily_report(
     creator_shortlist: pd.DataFrame,
     tier_benchmarks: pd.DataFrame,
     quarantine: pd.DataFrame,
+    brand_audience_affinity: pd.DataFrame,
+    creator_scorecard: PartitionedInput,
 ) -> dg.MaterializeResult:
     """The marketers' page of the day, WAREHOUSE/reports/YYYY-MM-DD.html: tier comparison (spend, engagement and
     save shares, CPE), campaigns, cost per engagement and per save by tier, 30 days of share of voice per brand,
-    brand search lift, the creator shortlist per brand, and data quality (quarantined rows, failed checks).
+    brand search lift, the creator shortlist per brand, the creators the brand's audience already follows (top
+    affinity per brand, with tier and search appearances), and data quality (quarantined rows, failed checks).
     Self-contained HTML (inline CSS and SVG charts), no external URL."""
     days = run_days(context)
     checks = failed_checks_by_day(context, days)
     total = 0
     # each page gets its day's rows (share of voice: its SOV_DAYS days), the dates of each frame converted once
-    tc, cp, sov, short, bench, quar = (
+    top = brand_audience_affinity
+    if len(top):
+        top = top[top["rank_in_brand"] <= report_lib.AUDIENCE_TOP]
+    searches = scorecard_searches(creator_scorecard, list(top["user_id"]) if len(top) else [])
+    tc, cp, sov, short, bench, quar, aff, sc = (
         report_lib.DaySlicer(f)
         for f in (
             tier_comparison,
@@ -211,6 +238,8 @@ def daily_report(
             creator_shortlist,
             tier_benchmarks,
             quarantine,
+            top,
+            searches,
         )
     )
     for day in days:
@@ -224,6 +253,8 @@ def daily_report(
             bench.on(day),
             quar.on(day),
             failed_checks=None if checks is None else checks[day],
+            brand_audience_affinity=aff.on(day),
+            creator_scorecard=sc.on(day),
         )
         path = report_path(warehouse.root, day)
         size = write_report(path, page)

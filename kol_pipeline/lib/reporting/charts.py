@@ -62,6 +62,37 @@ def png_markdown(
     return f"![{title}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
 
 
+def scatter_points(
+    series: Mapping[str, tuple[Sequence[float | None], Sequence[float | None]]],
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Each series' (x, y) points with both values known: a point missing either is left out, never drawn at 0."""
+    out = {}
+    for name, (xs, ys) in series.items():
+        pts = [(x, y) for x, y in zip(_clean(xs), _clean(ys)) if x == x and y == y]
+        out[name] = ([x for x, _ in pts], [y for _, y in pts])
+    return out
+
+
+def scatter_png_markdown(
+    series: Mapping[str, tuple[Sequence[float | None], Sequence[float | None]]], title: str, xlabel: str, ylabel: str
+) -> str:
+    """A scatter plot (one colour per series, e.g. per brand) as markdown with an embedded PNG."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=90)
+    for name, (xs, ys) in scatter_points(series).items():
+        ax.scatter(xs, ys, s=18, alpha=0.75, label=f"{name} ({len(xs)})")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if series:
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return f"![{title}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+
+
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1")
 
 

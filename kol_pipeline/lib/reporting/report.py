@@ -2,7 +2,8 @@
 external URL), built from the marts of that day. No Dagster here; the asset is kol_pipeline.defs.reporting.
 
 Sections (docs/report.md explains how to read each): Tier comparison, Campaigns, Cost per engagement and per save
-by tier, Share of voice over time, Brand search lift, Creator shortlist, Data quality.
+by tier, Share of voice over time, Brand search lift, Creator shortlist, Creators your audience already follows,
+Data quality.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from kol_pipeline.lib.reporting import charts
 SOV_DAYS = 30
 #: creators shown per brand in the shortlist section
 SHORTLIST_TOP = 10
+#: creators shown per brand in the audience section (brand_audience_affinity)
+AUDIENCE_TOP = 10
 #: a 28-day window needs this many days with a value (brand_search_lift)
 MIN_LIFT_DAYS = 21
 TIER_ORDER: tuple[str, ...] = ("nano", "micro", "mid", "macro", "top", "unknown")
@@ -34,11 +37,13 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("share-of-voice", "Share of voice over time"),
     ("search-lift", "Brand search lift"),
     ("shortlist", "Creator shortlist"),
+    ("audience", "Creators your audience already follows"),
     ("data-quality", "Data quality"),
 )
 
 _CSS = """
-body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei","Helvetica Neue",Arial,sans-serif;
+body{font-family:"PingFang SC","Hiragino Sans GB","Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC",
+ "Microsoft YaHei","WenQuanYi Micro Hei","Helvetica Neue",Arial,sans-serif;
  margin:0;background:#f5f6f8;color:#1d2330;line-height:1.45}
 main{max-width:1100px;margin:0 auto;padding:24px}
 header{background:#1d2330;color:#fff;padding:20px 24px}
@@ -568,6 +573,59 @@ def _shortlist_section(shortlist_day: pd.DataFrame) -> str:
     return "".join(parts)
 
 
+def _audience_section(affinity_day: pd.DataFrame | None, scorecard_day: pd.DataFrame | None) -> str:
+    """Per brand, the creators of brand_audience_affinity's top AUDIENCE_TOP by affinity, with tier, whether they
+    already mention the brand, and their search appearances of the last 30 days (creator_scorecard's
+    search_appearances_30d; the column is empty where the scorecard does not have it)."""
+    if affinity_day is None or affinity_day.empty:
+        return _nodata(
+            "no creator with 20 or more commenters in 90 days shares a commenter with a brand's notes on this day "
+            "(brand_audience_affinity is empty)"
+        )
+    searches: dict[str, object] = {}
+    if scorecard_day is not None and "search_appearances_30d" in scorecard_day.columns:
+        searches = dict(zip(scorecard_day["user_id"], scorecard_day["search_appearances_30d"]))
+    parts = [
+        _hint(
+            f"Per brand, the {AUDIENCE_TOP} creators whose commenters of the last 90 days most often also commented on "
+            "other authors' notes mentioning the brand (affinity = shared commenters / commenters; creators with "
+            'at least 20 commenters). "Mentions brand": the creator already posted about it (a partner or a fan); '
+            '"no": a prospect. Search results: their notes among the top 20 of the tracked searches, 30 days.'
+        )
+    ]
+    for brand, g in sorted(affinity_day.groupby("brand"), key=lambda kv: str(kv[0]).lower()):
+        g = g.sort_values("rank_in_brand").head(AUDIENCE_TOP)
+        rows = [
+            [
+                fmt_int(r.rank_in_brand),
+                f"{'' if _missing(r.nickname) else r.nickname} ({r.user_id})",
+                NA if _missing(r.tier) else str(r.tier),
+                fmt_pct(r.affinity),
+                f"{fmt_int(r.shared_commenters)} / {fmt_int(r.commenters_90d)}",
+                NA if _missing(r.mentions_brand) else ("yes" if bool(r.mentions_brand) else "no"),
+                fmt_int(searches[r.user_id]) if r.user_id in searches else "",
+            ]
+            for r in g.itertuples(index=False)
+        ]
+        parts.append(f"<h3>{_e(brand)}</h3>")
+        parts.append(
+            _table(
+                [
+                    "Rank",
+                    "Creator",
+                    "Tier",
+                    "Affinity",
+                    "Shared / commenters",
+                    "Mentions brand",
+                    "Search results (30 d)",
+                ],
+                rows,
+                numeric=(0, 3, 4, 6),
+            )
+        )
+    return "".join(parts)
+
+
 def _quality_section(quarantine_day: pd.DataFrame, failed_checks: list[str] | None) -> str:
     parts = []
     summary = summarize_quarantine(quarantine_day.drop(columns=["snapshot_date"], errors="ignore"))
@@ -615,12 +673,16 @@ def render_report(
     tier_benchmarks: pd.DataFrame,
     quarantine: pd.DataFrame,
     failed_checks: list[str] | None = None,
+    brand_audience_affinity: pd.DataFrame | None = None,
+    creator_scorecard: pd.DataFrame | None = None,
 ) -> str:
     """The report of `day` as one self-contained HTML page (inline CSS and SVG, no external URL, all text escaped).
 
     Partitioned inputs may hold other days (a ranged run's frames): only `day` is used, and for share of voice the
     days D-29 .. D. `brand_search_lift` is unpartitioned (campaigns launched after `day` are left out).
     `failed_checks`: lines for the data quality section; None = check results unknown.
+    `brand_audience_affinity`, `creator_scorecard` (user_id and, where the scorecard has it,
+    search_appearances_30d): the audience section; None = not available (the section says so).
     """
     tc_day = _on_day(tier_comparison, day)
     overall = _overall_tiers(tc_day)
@@ -631,6 +693,10 @@ def render_report(
         "share-of-voice": lambda: _sov_section(keyword_share_of_voice_history, day),
         "search-lift": lambda: _lift_section(brand_search_lift, day),
         "shortlist": lambda: _shortlist_section(_on_day(creator_shortlist, day)),
+        "audience": lambda: _audience_section(
+            None if brand_audience_affinity is None else _on_day(brand_audience_affinity, day),
+            None if creator_scorecard is None else _on_day(creator_scorecard, day),
+        ),
         "data-quality": lambda: _quality_section(_on_day(quarantine, day), failed_checks),
     }
     body = "".join(_section(anchor, title, builders[anchor]()) for anchor, title in SECTIONS)

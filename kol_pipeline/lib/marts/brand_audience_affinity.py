@@ -1,0 +1,139 @@
+"""brand_audience_affinity by ``brand_audience_affinity.sql`` (the formula and its decisions are there and in
+docs/marts.md): every day of a run in one query over DuckDB relations of the cleaned comments (the run's 90-day
+window), the notes (their trailing window) and creator_scorecard (the run's days), with the brands typed as
+Arrow. Its table-level invariants (``check_brand_audience_affinity``) are beside it, for the asset check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.marts.brand_marts import CheckOutcome
+from kol_pipeline.lib.marts.frames import as_input, day_list, result_frame, typed_table
+from kol_pipeline.lib.schemas import BRAND_AUDIENCE_AFFINITY
+from kol_pipeline.lib.settings import NOTE_WINDOW
+
+__all__ = [
+    "AFFINITY_WINDOW_DAYS",
+    "COMMENT_COLUMNS",
+    "MIN_COMMENTERS",
+    "MIN_SHARED",
+    "NOTE_COLUMNS",
+    "SCORECARD_COLUMNS",
+    "affinity_against_er",
+    "brand_audience_affinity",
+    "check_brand_audience_affinity",
+]
+
+AFFINITY_WINDOW_DAYS = 90  # comments with snapshot_date in D-89 .. D
+MIN_COMMENTERS = 20  # rows only where commenters_90d >= 20 ...
+MIN_SHARED = 1  # ... and shared_commenters >= 1
+
+#: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
+COMMENT_COLUMNS = ("note_id", "user_id")
+NOTE_COLUMNS = ("note_id", "user_id", "brands", "published_at", "crawled_at")
+SCORECARD_COLUMNS = ("user_id", "nickname", "tier", "primary_category")
+
+
+def brand_audience_affinity(
+    con: Any,
+    comments: Any,
+    notes: Any,
+    creator_scorecard: Any,
+    brands: pd.DataFrame,
+    snapshot_dates: Sequence[Any],
+    window_days: int = AFFINITY_WINDOW_DAYS,
+    note_window: int = NOTE_WINDOW,
+    min_commenters: int = MIN_COMMENTERS,
+    min_shared: int = MIN_SHARED,
+) -> pd.DataFrame:
+    """Per day D of ``snapshot_dates`` x brand x creator, in one query on ``con`` (lib/duck.connect).
+    ``comments`` (D - window_days + 1 .. D of the run's days), ``notes`` (D - note_window .. D) and
+    ``creator_scorecard`` (the run's days): DuckDB relations with the *_COLUMNS and snapshot_date, or pandas
+    frames of them (tests). A ranged call gives each day the rows of a one-day call."""
+    if int(min_shared) < 1:
+        raise ValueError("min_shared must be >= 1: a row needs a shared commenter")
+    inputs = {
+        "comments": as_input(comments, "comments", [*COMMENT_COLUMNS, "snapshot_date"]),
+        "notes": as_input(notes, "notes", [*NOTE_COLUMNS, "snapshot_date"]),
+        "creator_scorecard": as_input(creator_scorecard, "creator_scorecard", [*SCORECARD_COLUMNS, "snapshot_date"]),
+        "brands": typed_table(brands, "brands", ["brand"]),
+    }
+    params = {
+        "days": day_list(snapshot_dates),
+        "window_days": int(window_days),
+        "note_window": int(note_window),
+        "min_commenters": int(min_commenters),
+        "min_shared": int(min_shared),
+    }
+    out = duck.run_query(con, "brand_audience_affinity", inputs, params)
+    return result_frame(out, BRAND_AUDIENCE_AFFINITY)
+
+
+def check_brand_audience_affinity(
+    df: pd.DataFrame, min_commenters: int = MIN_COMMENTERS, min_shared: int = MIN_SHARED
+) -> list[CheckOutcome]:
+    """Invariants: 0 <= affinity <= 1 and = shared_commenters / commenters_90d; commenters_90d >= min_commenters
+    and min_shared <= shared_commenters <= commenters_90d; ranks 1..n per brand and day with affinity
+    non-increasing; unique keys."""
+    out = []
+    n = df["commenters_90d"].astype("Float64")
+    s = df["shared_commenters"].astype("Float64")
+    a = df["affinity"].astype("Float64")
+    bad_a = (~((a >= 0) & (a <= 1)) | ((a - s / n).abs() > 1e-9)).fillna(True)
+    out.append(
+        CheckOutcome(
+            "affinity_in_unit_interval",
+            not bad_a.any(),
+            "0 <= affinity <= 1 and affinity = shared_commenters / commenters_90d",
+            {"violations": int(bad_a.sum())},
+        )
+    )
+    bad_t = (~((n >= min_commenters) & (s >= min_shared) & (s <= n))).fillna(True)
+    out.append(
+        CheckOutcome(
+            "thresholds",
+            not bad_t.any(),
+            f"commenters_90d >= {min_commenters} and {min_shared} <= shared_commenters <= commenters_90d",
+            {"violations": int(bad_t.sum())},
+        )
+    )
+    bad_rank = []
+    for (d, brand), g in df.groupby(["snapshot_date", "brand"]):
+        g = g.sort_values("rank_in_brand")
+        r = g["rank_in_brand"].astype("int64").tolist()
+        aff = g["affinity"].astype("float64").to_numpy()
+        if r != list(range(1, len(r) + 1)) or (len(aff) > 1 and (aff[1:] > aff[:-1] + 1e-12).any()):
+            bad_rank.append(f"{d} {brand}")
+    out.append(
+        CheckOutcome(
+            "ranked_by_affinity",
+            not bad_rank,
+            "rank_in_brand 1..n per brand and day, affinity non-increasing with rank",
+            {"violations": bad_rank[:20]},
+        )
+    )
+    dup = int(df.duplicated(["snapshot_date", "brand", "user_id"]).sum())
+    out.append(
+        CheckOutcome("unique_keys", dup == 0, "one row per (snapshot_date, brand, user_id)", {"duplicates": dup})
+    )
+    return out
+
+
+def affinity_against_er(
+    affinity_day: pd.DataFrame, scorecard_day: pd.DataFrame, tier: str = "micro"
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per brand, the (median_er_7d, affinity) points of one day's creators of ``tier`` (the shortlist's tier): the
+    metadata chart "who is both engaging and followed by the brand's audience". ``scorecard_day``: user_id and
+    median_er_7d of the same day. A creator without a known median_er_7d is left out."""
+    rows = affinity_day[affinity_day["tier"] == tier][["brand", "user_id", "affinity"]]
+    er = scorecard_day[["user_id", "median_er_7d"]].drop_duplicates("user_id")
+    rows = rows.merge(er, on="user_id", how="left")
+    rows = rows[rows["median_er_7d"].notna() & rows["affinity"].notna()]
+    return {
+        str(brand): (g["median_er_7d"].astype(float).tolist(), g["affinity"].astype(float).tolist())
+        for brand, g in sorted(rows.groupby("brand"), key=lambda kv: str(kv[0]))
+    }
