@@ -68,7 +68,7 @@ def scatter_points(
     """Each series' (x, y) points with both values known: a point missing either is left out, never drawn at 0."""
     out = {}
     for name, (xs, ys) in series.items():
-        pts = [(x, y) for x, y in zip(_clean(xs), _clean(ys)) if x == x and y == y]
+        pts = [(x, y) for x, y in zip(finite_values(xs), finite_values(ys)) if x == x and y == y]
         out[name] = ([x for x, _ in pts], [y for _, y in pts])
     return out
 
