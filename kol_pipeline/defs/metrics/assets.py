@@ -272,7 +272,7 @@ def note_state(
 
         if before.isoformat() in previous.available():
             context.log.info(f"note_state: continuing from the stored state of {before}")
-            prev = previous.relation(con, note_state_sql.STATE_COLUMNS)
+            prev = note_state_sql.stored_state(con, previous)
         else:
             boot = state_lib.day_range(days[0] - timedelta(days=NOTE_WINDOW), before)
             stored = [d for d in boot if d.isoformat() in have]
