@@ -5,7 +5,7 @@ asset's one pandas frame at the end. docs/metrics.md "Incremental state"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -95,14 +95,16 @@ def _input(obj: Any, schema: pa.Schema) -> Any:
     return obj
 
 
-def stored_state(con: duckdb.DuckDBPyConnection, previous: Any) -> Any:
-    """The stored state of the day before (``previous``: a ``PartitionedInput`` of note_state) as a relation of
-    ``STATE_COLUMNS`` on ``con``; stored before ``LATER_COLUMNS`` existed, without them (``_input`` adds them as
-    nulls)."""
+def stored_state(con: duckdb.DuckDBPyConnection, stored: Any, columns: Sequence[str] = tuple(STATE_COLUMNS)) -> Any:
+    """Stored note_state partitions (``stored``: a ``PartitionedInput``) as a relation of ``columns`` on ``con``;
+    partitions stored before ``LATER_COLUMNS`` existed give them as nulls."""
     try:
-        return previous.relation(con, STATE_COLUMNS)
+        return stored.relation(con, list(columns))
     except duckdb.BinderException:
-        return previous.relation(con, [c for c in STATE_COLUMNS if c not in LATER_COLUMNS])
+        rel = stored.relation(con, [c for c in columns if c not in LATER_COLUMNS])
+        return rel.project(
+            ", ".join(["*", *(f"NULL::{LATER_COLUMNS[c]} AS {c}" for c in columns if c in LATER_COLUMNS)])
+        )
 
 
 def _numbered(notes: Any) -> Any:
