@@ -177,6 +177,14 @@ def test_search_appearances_and_keywords_of_the_trailing_30_days():
     assert a1["search_appearances_30d"] == 2 and a1["search_keywords_30d"] == ["防晒"]
     assert b1["search_appearances_30d"] == 2 and b1["search_keywords_30d"] == ["防晒", "面霜"]
     assert of(out, "c", D1)["search_appearances_30d"] == 0
+    # a one-day run of D + 1 (its inputs only: the rankings of its window, its own note_state) gives the same rows
+    alone = scorecard(
+        [n for n in notes if n["snapshot_date"] == D1],
+        days=(D1,),
+        facts=[f for f in facts if f["snapshot_date"] == D1],
+        rankings=[r for r in rankings if r["snapshot_date"] >= D1 - timedelta(days=29)],
+    )
+    pd.testing.assert_frame_equal(out[out["snapshot_date"] == D1].reset_index(drop=True), alone)
 
 
 def test_search_columns_are_null_without_any_ranking_in_the_window():
