@@ -499,11 +499,17 @@ def simulate(
     *,
     daily_crawl: bool = False,
     shared_audience: bool = False,
+    search_surfacing: int = 0,
+    flat_sponsored: int = 0,
 ) -> dict[str, Any]:
     """Write a deterministic landing folder under `out` (see the module docstring) and return a summary:
     `{"out", "start_date", "end_date", "files": {kind: n}, "rows": {kind: n}, "malformed": n}`.
 
-    `out` is cleared of the simulator's own sub-folders (mediacrawler, brand, reference, truth) first."""
+    `out` is cleared of the simulator's own sub-folders (mediacrawler, brand, reference, truth) first.
+
+    `search_surfacing` / `flat_sponsored` (issue #26, default 0: the bundled sample has neither): that many
+    creators whose notes rank first for their category's keywords, and whose sponsored notes fall flat (their
+    er_7d x FLAT_SPONSORED_FACTOR); listed in truth/planted_finding.csv (docs/simulator.md)."""
     if creators < 5:
         raise ValueError("creators must be >= 5 (one per tier)")
     if days < 14:
@@ -694,6 +700,7 @@ def simulate(
     er7 = TIER_ER7_arr = np.array([TIER_ER7[tiers[i]] for i in nc]) * er_factor[nc]
     er7 = er7 * np.clip(r_note.lognormal(0.0, 0.2, m), 0.7, 1.45)
     er7 = er7 * np.where(sponsored, 0.9, 1.0) * np.where(off_niche & ~sponsored, 0.85, 1.0)
+    er7, flat_idx = _plant_flat_sponsored(er7, flat_sponsored, seed, nc, sponsored, pday, D)
     del TIER_ER7_arr
     # a few viral notes (organic, honest authors): 6-15 x the author's usual engagement rate
     viral = (r_note.random(m) < 0.03) & ~sponsored & ~is_infl[nc]
@@ -853,6 +860,7 @@ def simulate(
 
     # ---------------------------------------------------------------- search: rankings + keyword_watch crawls
     kw_list: list[tuple[str, str | None, int | None]] = []  # (keyword, category, brand idx)
+    surf_boost, surf_idx = _plant_search_surfacing(search_surfacing, seed, cats, nc, topic, pday, D)
     for bi in sorted({c.brand_idx for c in CAMPAIGNS}):
         kw_list.append((BRANDS[bi].product_keywords[0], BRANDS[bi].category, bi))  # the main target keyword
     for bi in sorted({c.brand_idx for c in CAMPAIGNS}):
@@ -868,6 +876,7 @@ def simulate(
                 for j in range(m)
             ]
         )
+        rel = rel | ((surf_boost > 0) & (cats[nc] == kcat))  # planted surfacing creators: all their category's words
         pool = _hex(r_brand, 60, 24)
         kw_pool[kw] = pool
         stick = r_brand.random(60)  # sticky popularity of never-crawled results
@@ -879,6 +888,7 @@ def simulate(
                 ages = (day_ms0[d] + 12 * 3600_000 - pub[cand_j]) / DAY_MS
                 e_now = e_final[cand_j] * curve_fraction(h[cand_j], w[cand_j], ages)
                 sc = np.log1p(np.maximum(e_now, 0)) - 0.03 * np.maximum(ages, 0) + r_brand.normal(0, 0.6, len(cand_j))
+                sc = sc + surf_boost[cand_j]
             else:
                 sc = np.array([])
             ids = [note_ids[j] for j in cand_j] + pool
@@ -1255,6 +1265,7 @@ def simulate(
         ),
     )
     _write_csv(tdir / "comments.csv", com_truth)
+    _write_planted_finding(tdir, user_ids, surf_idx, flat_idx)
     camp_truth = []
     for cr in camp_rows:
         c = cr["plan"]
@@ -1344,6 +1355,59 @@ def _shared_audience(com_rows: pd.DataFrame, world: dict[str, Any]) -> pd.DataFr
     names = ("seed", "out", "D", "nc", "pday", "pub", "topic", "brand_of", "note_ids", "user_ids", "nicknames")
     names += ("cats", "crawl_start", "active", "pos_in_folder")
     return plant_shared_audience(com_rows, **{k: world[k] for k in names})
+
+
+FLAT_SPONSORED_FACTOR = 0.4  # planted "flat sponsored" creators: their sponsored notes' er_7d x this
+SURFACING_BOOST = 25.0  # planted search-surfacing creators: added to their notes' ranking score (log scale)
+
+
+def _plant_flat_sponsored(
+    er7: np.ndarray, k: int, seed: int, nc: np.ndarray, sponsored: np.ndarray, pday: np.ndarray, D: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Issue #26: ``k`` creators whose audience engages less with their paid posts: among the creators with at least
+    2 sponsored and 2 organic notes published in the scorecard's last 90-day window and at least 10 days before the
+    end (their er_7d is known then), ``k`` at random (a stream of their own), their sponsored notes' er_7d x
+    FLAT_SPONSORED_FACTOR. Returns (er7, the planted creators' indices)."""
+    if k <= 0:
+        return er7, np.array([], dtype=int)
+    n = int(nc.max()) + 1 if len(nc) else 0
+    window = (pday >= D - 90) & (pday <= D - 11)
+    n_sp = np.bincount(nc[window & sponsored], minlength=n)
+    n_org = np.bincount(nc[window & ~sponsored], minlength=n)
+    eligible = np.flatnonzero((n_sp >= 2) & (n_org >= 2))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 26, 1]))
+    chosen = np.sort(rng.choice(eligible, size=min(k, len(eligible)), replace=False))
+    return er7 * np.where(np.isin(nc, chosen) & sponsored, FLAT_SPONSORED_FACTOR, 1.0), chosen
+
+
+def _plant_search_surfacing(
+    k: int, seed: int, cats: np.ndarray, nc: np.ndarray, topic: np.ndarray, pday: np.ndarray, D: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Issue #26: ``k`` creators whose notes rank for their category's keywords: among the creators of a category
+    whose keywords search_rankings tracks (the campaign brands' categories), the ``k`` with the most notes published
+    31 days or more before the end (at least 2: they can rank on every day of the last 30; ties at random, a stream
+    of their own); every note of theirs is a result of each tracked keyword of their category (the
+    category word and its brands' target keywords) and gets SURFACING_BOOST on its ranking score, so it ranks first.
+    Returns (the boost per note, the planted creators' indices)."""
+    boost = np.zeros(len(nc))
+    if k <= 0:
+        return boost, np.array([], dtype=int)
+    tracked = {BRANDS[c.brand_idx].category for c in CAMPAIGNS}
+    n = len(cats)
+    n_old = np.bincount(nc[pday <= D - 32], minlength=n)  # notes that can rank on each of the last 30 days
+    eligible = np.flatnonzero(np.isin(cats, sorted(tracked)) & (n_old >= 2))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 26, 2]))
+    order = np.lexsort((rng.random(len(eligible)), -n_old[eligible]))  # the most such notes first, ties at random
+    chosen = np.sort(eligible[order[:k]])
+    boost[np.isin(nc, chosen)] = SURFACING_BOOST
+    return boost, chosen
+
+
+def _write_planted_finding(tdir: Path, user_ids: Sequence[str], surfacing: np.ndarray, flat: np.ndarray) -> None:
+    """truth/planted_finding.csv (user_id, plant), only when something is planted (the bundled sample has none)."""
+    rows = [(user_ids[i], "search_surfacing") for i in surfacing] + [(user_ids[i], "flat_sponsored") for i in flat]
+    if rows:
+        _write_csv(tdir / "planted_finding.csv", pd.DataFrame(rows, columns=["user_id", "plant"]))
 
 
 def _tiers_of(f: np.ndarray) -> list[str]:

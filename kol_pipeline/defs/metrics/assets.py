@@ -40,6 +40,8 @@ PREVIOUS_COMMENT_VIEW = dg.TimeWindowPartitionMapping(
 # the partitions the comment state of each day of the run is a view over
 COMMENT_VIEW = window_mapping(state_lib.COMMENT_KEEP_DAYS)
 LAZY = {"lazy": True}
+# creator_scorecard's search_rankings: D-29 .. D of each day of the run
+SEARCH_WINDOW = window_mapping(scorecard_sql.SEARCH_WINDOW_DAYS - 1)
 
 
 def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, asset_key: str | None = None) -> None:
@@ -272,7 +274,7 @@ def note_state(
 
         if before.isoformat() in previous.available():
             context.log.info(f"note_state: continuing from the stored state of {before}")
-            prev = previous.relation(con, note_state_sql.STATE_COLUMNS)
+            prev = note_state_sql.stored_state(con, previous)
         else:
             boot = state_lib.day_range(days[0] - timedelta(days=NOTE_WINDOW), before)
             stored = [d for d in boot if d.isoformat() in have]
@@ -372,6 +374,9 @@ def note_metrics(
         "creator_state": dg.AssetIn(metadata=LAZY),
         "comment_state": dg.AssetIn(partition_mapping=COMMENT_VIEW, metadata=LAZY),
         "rate_card": dg.AssetIn(),
+        # issue #26: the content facts and authors of the run's days, the search rankings of D-29 .. D
+        "note_state": dg.AssetIn(metadata=LAZY),
+        "search_rankings": dg.AssetIn(partition_mapping=SEARCH_WINDOW, metadata=LAZY),
     },
     op_tags=STEP_MEDIUM,
     metadata={"dagster/column_schema": column_schema("creator_scorecard")},
@@ -383,10 +388,13 @@ def creator_scorecard(
     creator_state: PartitionedInput,
     comment_state: PartitionedInput,
     rate_card: pd.DataFrame,
+    note_state: PartitionedInput,
+    search_rankings: PartitionedInput,
 ) -> pd.DataFrame:
     """One row per creator seen in the trailing 90 days: followers, tier, growth, niche, medians of the note
     metrics, estimated cost per engagement, disclosure rate, authenticity flags and score, composite score and rank
-    within tier x category. lib/metrics/creator_scorecard.sql, every day of the run in one query; the comment
+    within tier x category; sponsored vs organic er_7d, search appearances of the last 30 days, content style,
+    percentiles within tier x category (the content facts from note_state, the rankings of D-29 .. D). lib/metrics/creator_scorecard.sql, every day of the run in one query; the comment
     counts per creator come from the comment state's view (lib/state/creator_comment_stats.sql, a query a day)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
@@ -405,6 +413,8 @@ def creator_scorecard(
             rate_card,
             days,
             settings,
+            note_facts=note_state_sql.stored_state(con, note_state, scorecard_sql.NOTE_FACT_COLUMNS),
+            search_rankings=search_rankings.relation(con, scorecard_sql.RANKING_COLUMNS),
         )
     per_partition_counts(context, out)
     last = last_day(out, days)

@@ -1,7 +1,9 @@
 """creator_scorecard by ``creator_scorecard.sql`` (the formula is there): every day of a run in one query over
 that day's note_metrics and creator_state (relations, or pandas frames in tests) and the per-creator comment
 counts of ``comment_stats`` (for now computed by the existing Python over the stored comment_state, whose 64-bit
-keys SQL cannot reproduce; its SQL replaces it once comment_state is keyed by real ids). Returns the table's
+keys SQL cannot reproduce; its SQL replaces it once comment_state is keyed by real ids), and for the columns of
+CONTRACT.md "Finding the right creators" the content facts of note_state (``NOTE_FACT_COLUMNS``) and the
+search_rankings of the 30 days up to each day. Returns the table's
 frame: lib/schemas.CREATOR_SCORECARD's columns and nullable dtypes, then the evidence columns of
 kol_pipeline_tests/reference_metrics.SCORECARD_EXTRA."""
 
@@ -17,13 +19,16 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.schemas import CREATOR_SCORECARD, CREATOR_STATE, NOTE_METRICS
+from kol_pipeline.lib.schemas import CREATOR_SCORECARD, CREATOR_STATE, NOTE_METRICS, NOTE_STATE, SEARCH_RANKINGS
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.lib.state import comment_state as comment_lib
 
 __all__ = [
     "NOTE_COLUMNS",
     "STATE_COLUMNS",
+    "NOTE_FACT_COLUMNS",
+    "RANKING_COLUMNS",
+    "SEARCH_WINDOW_DAYS",
     "SCORE_COMPONENTS",
     "COMMENT_STATS_COLUMNS",
     "comment_stats",
@@ -49,6 +54,13 @@ NOTE_COLUMNS = [
     "is_evergreen",
 ]
 STATE_COLUMNS = ["user_id", "nickname", "followers_by_day"]
+# note_state's content facts of the latest crawl on or before the day (and the author the search results are
+# attributed to), and the search_rankings columns the query reads
+NOTE_FACT_COLUMNS = ["note_id", "user_id", "desc_chars", "note_type", "tag_count"]
+RANKING_COLUMNS = ["keyword", "rank", "note_id"]
+SEARCH_WINDOW_DAYS = 30  # search_appearances_30d: the rankings of D-29 .. D
+SEARCH_TOP_N = 20  # ranked results: rank 1 .. 20
+MIN_PEERS = 5  # er_7d_percentile, save_to_like_percentile: null with fewer creators of the tier x category
 SCORECARD_LOOKBACK = 124  # creator_state's followers_by_day: D-124 .. D
 # the scorecard columns the composite score may weigh (MetricSettings.score_weights; the query unpivots them)
 SCORE_COMPONENTS = (
@@ -110,8 +122,23 @@ def _day_frame(df: pd.DataFrame, columns: Sequence[str], schema: pa.Schema) -> p
     return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False)
 
 
+def _optional(obj: Any, columns: Sequence[str], schema: pa.Schema) -> Any:
+    """A relation as it is; a frame typed (``_day_frame``); None as no rows."""
+    if obj is None:
+        return pa.schema([schema.field(c) for c in [*columns, "snapshot_date"]]).empty_table()
+    if isinstance(obj, pd.DataFrame):
+        return _day_frame(obj, columns, schema)
+    return obj
+
+
 def _inputs(
-    note_metrics: Any, creator_state: Any, stats: pd.DataFrame, rate_card: pd.DataFrame | None, settings
+    note_metrics: Any,
+    creator_state: Any,
+    stats: pd.DataFrame,
+    rate_card: pd.DataFrame | None,
+    settings,
+    note_facts: Any = None,
+    search_rankings: Any = None,
 ) -> dict[str, Any]:
     if isinstance(note_metrics, pd.DataFrame):
         note_metrics = _day_frame(note_metrics, NOTE_COLUMNS, NOTE_METRICS.schema)
@@ -149,6 +176,8 @@ def _inputs(
         "comment_stats": stats_t,
         "rate_card": rate,
         "score_weights": weights,
+        "note_facts": _optional(note_facts, NOTE_FACT_COLUMNS, NOTE_STATE.schema),
+        "search_rankings": _optional(search_rankings, RANKING_COLUMNS, SEARCH_RANKINGS.schema),
     }
 
 
@@ -172,6 +201,9 @@ def _params(days: Sequence[date], settings: MetricSettings) -> dict[str, object]
         "w_dup": float(aw.get("duplicate_comments", 0.0)),
         "w_low_c2l": float(aw.get("low_comment_to_like", 0.0)),
         "score_min_weight_share": float(settings.score_min_weight_share),
+        "search_days": SEARCH_WINDOW_DAYS,
+        "top_n": SEARCH_TOP_N,
+        "min_peers": MIN_PEERS,
     }
 
 
@@ -183,17 +215,22 @@ def creator_scorecard(
     rate_card: pd.DataFrame | None,
     days: Iterable[date],
     settings: MetricSettings = MetricSettings(),
+    *,
+    note_facts: Any = None,
+    search_rankings: Any = None,
 ) -> pd.DataFrame:
     """The scorecard of every day of ``days`` in one query on ``con`` (lib/duck.connect). ``note_metrics`` and
     ``creator_state``: relations (``PartitionedInput.relation``) or frames with NOTE_COLUMNS / STATE_COLUMNS
-    and snapshot_date; ``stats``: ``comment_stats`` of those days."""
+    and snapshot_date; ``stats``: ``comment_stats`` of those days. ``note_facts``: note_state of those days
+    (NOTE_FACT_COLUMNS and snapshot_date); ``search_rankings``: the rankings of the SEARCH_WINDOW_DAYS days up to
+    each of them (RANKING_COLUMNS and snapshot_date); None: none (the content style and search columns null)."""
     days = sorted({pd.Timestamp(d).date() for d in days})
     if not days:
         return empty_scorecard()
     out = duck.run_query(
         con,
         "creator_scorecard",
-        _inputs(note_metrics, creator_state, stats, rate_card, settings),
+        _inputs(note_metrics, creator_state, stats, rate_card, settings, note_facts, search_rankings),
         _params(days, settings),
     )
     return to_frame(out)
@@ -205,8 +242,10 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     if len(table) == 0:
         return empty_scorecard()
     flags = table.column("authenticity_flags").to_pylist()
-    df = table.drop_columns(["authenticity_flags"]).to_pandas(types_mapper=_nullable)
+    keywords = table.column("search_keywords_30d").to_pylist()
+    df = table.drop_columns(["authenticity_flags", "search_keywords_30d"]).to_pandas(types_mapper=_nullable)
     df["authenticity_flags"] = pd.Series([list(f) if f is not None else [] for f in flags], dtype=object)
+    df["search_keywords_30d"] = pd.Series([list(k) if k is not None else None for k in keywords], dtype=object)
     df["snapshot_date"] = pd.Series([d for d in table.column("snapshot_date").to_pylist()], dtype=object)
     for c in ("user_id", "nickname", "tier", "primary_category"):
         s = df[c].astype(object)
@@ -236,13 +275,20 @@ def scorecard_from_state(
     rate_card: pd.DataFrame | None,
     day: date,
     settings: MetricSettings = MetricSettings(),
+    *,
+    note_facts: pd.DataFrame | None = None,
+    search_rankings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The scorecard of ``day`` from that day's note_metrics rows and states as pandas frames (tests,
     benchmarks), on a connection of its own: ``comment_state`` the stored comment_state partitions the comment
-    state of the day is the view over (with snapshot_date and base; None: no comment)."""
+    state of the day is the view over (with snapshot_date and base; None: no comment). ``note_facts``: that day's
+    note_state rows; ``search_rankings``: the rankings of the 30 days up to it (with snapshot_date)."""
     nm = note_metrics_day.assign(snapshot_date=day)
     state = creator_state.assign(snapshot_date=day)
     with duck.connect() as con:
         comment_lib.use_stored(con, comment_state)
         stats = comment_stats(con, nm[["snapshot_date", "note_id", "user_id"]], [day], settings.creator_window_days)
-        return creator_scorecard(con, nm, state, stats, rate_card, [day], settings)
+        facts = note_facts.assign(snapshot_date=day) if note_facts is not None else None
+        return creator_scorecard(
+            con, nm, state, stats, rate_card, [day], settings, note_facts=facts, search_rankings=search_rankings
+        )

@@ -30,6 +30,23 @@
 --                               those carry less than $score_min_weight_share of the total weight
 --   rank_in_tier_category       rank by score (then user_id) within (D, tier, primary_category)
 --   comments_90d, duplicate_comment_share, comment_to_like_90d   the evidence behind two of the flags
+-- Finding the right creators (CONTRACT.md, added 2026-12-05), over the 90-day notes:
+--   sponsored_notes_90d, organic_notes_90d   is_sponsored true / false
+--   median_er_7d_sponsored, median_er_7d_organic   median er_7d of each kind; null when fewer than 2 notes of
+--                               that kind have an er_7d
+--   sponsored_er_ratio          sponsored / organic; null when either is null or organic is 0
+--   search_appearances_30d      ranked results (rank 1 .. $top_n) of search_rankings on D-29 .. D whose note is the
+--                               creator's (the author in note_state of D: the latest crawl on or before D); a
+--                               result = a (day, keyword, note): a note listed twice under a keyword that day
+--                               counts once; 0 without one; null when no ranking of D-29 .. D is stored
+--   search_keywords_30d         the distinct keywords of those results, sorted ([] without one; null as above)
+--   median_desc_chars           median Unicode code points of the description at the latest crawl on or before D
+--   video_share                 share of `video` notes among the notes with a known type
+--   median_tags                 median tags per note
+--   er_7d_percentile, save_to_like_percentile   of median_er_7d, median_save_to_like among the creators of the
+--                               same (D, tier, primary_category) with a value: (number with a lower value + 0.5 x
+--                               number of others with an equal value) / (n - 1); null when n < $min_peers (5),
+--                               when the creator has no value, or its tier or primary_category is null
 --
 -- Inputs (views; kol_pipeline/lib/metrics/creator_scorecard.py registers them):
 --   note_metrics(snapshot_date, note_id, user_id, published_date, crawled_at, er_7d, save_to_like,
@@ -39,9 +56,12 @@
 --                the window: all, repeating another's normalized text, top-level, top-level substantive
 --   rate_card(user_id, image_price_cny, rc_row)    rc_row: the row's position (the first row of a user counts)
 --   score_weights(pos, component, weight)          the composite score's components, in order
+--   note_facts(snapshot_date, note_id, user_id, desc_chars, note_type, tag_count)   note_state of the run's days
+--   search_rankings(snapshot_date, keyword, rank, note_id)   the rankings of D-29 .. D of each run day D
 -- Parameters: $days DATE[], $window_days, $tolerance, $lookback (124), $tier_bounds DOUBLE[4], $low_er_factor,
 --   $spike_rel, $spike_abs, $spike_quiet_days, $dup_min_comments, $dup_share, $low_c2l_factor,
---   $w_low_er, $w_spike, $w_dup, $w_low_c2l (authenticity weights), $score_min_weight_share
+--   $w_low_er, $w_spike, $w_dup, $w_low_c2l (authenticity weights), $score_min_weight_share,
+--   $search_days (30), $top_n (20), $min_peers (5)
 
 WITH
 run_days AS (
@@ -184,6 +204,60 @@ price AS (
     QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY rc_row) = 1
 ),
 
+-- sponsored vs organic: counts and median er_7d of each kind over the 90-day notes (is_sponsored is never null
+-- in note_metrics: in campaign_posts, or disclosed)
+kinds AS (
+    SELECT day, user_id,
+           count(*) FILTER (WHERE is_sponsored)                                       AS sponsored_notes_90d,
+           count(*) FILTER (WHERE NOT is_sponsored)                                   AS organic_notes_90d,
+           CASE WHEN count(er_7d) FILTER (WHERE is_sponsored) >= 2
+                THEN median(er_7d) FILTER (WHERE is_sponsored) END                    AS median_er_7d_sponsored,
+           CASE WHEN count(er_7d) FILTER (WHERE NOT is_sponsored) >= 2
+                THEN median(er_7d) FILTER (WHERE NOT is_sponsored) END                AS median_er_7d_organic
+    FROM notes
+    WHERE in90
+    GROUP BY day, user_id
+),
+
+-- content style of the 90-day notes from the latest crawl on or before D (note_state of D)
+styles AS (
+    SELECT n.day, n.user_id,
+           median(f.desc_chars)                                                       AS median_desc_chars,
+           avg((f.note_type = 'video')::DOUBLE)                                       AS video_share,
+           median(f.tag_count)                                                        AS median_tags
+    FROM notes n
+    JOIN note_facts f ON f.snapshot_date = n.day AND f.note_id = n.note_id
+    WHERE n.in90
+    GROUP BY n.day, n.user_id
+),
+
+-- the ranked results of D-29 .. D: one row per (ranking day, keyword, note) ranked 1 .. $top_n
+ranked_results AS (
+    SELECT DISTINCT d.day, r.snapshot_date AS ranked_on, r.keyword, r.note_id
+    FROM run_days d
+    JOIN search_rankings r ON r.snapshot_date BETWEEN d.day - ($search_days::INTEGER - 1) AND d.day
+    WHERE r.rank BETWEEN 1 AND $top_n::BIGINT AND r.note_id IS NOT NULL AND r.keyword IS NOT NULL
+),
+
+-- the days of the run with a stored ranking in their window (the others: null appearances)
+ranking_days AS (
+    SELECT DISTINCT d.day
+    FROM run_days d
+    JOIN search_rankings r ON r.snapshot_date BETWEEN d.day - ($search_days::INTEGER - 1) AND d.day
+),
+
+-- the creator's results: the note's author in note_state of D (its latest crawl on or before D)
+appearances AS (
+    SELECT r.day, f.user_id,
+           count(*)                                                                   AS search_appearances_30d,
+           list_sort(list_distinct(list(r.keyword)))                                  AS search_keywords_30d
+    FROM ranked_results r
+    JOIN (SELECT DISTINCT snapshot_date, note_id, user_id FROM note_facts) f
+      ON f.snapshot_date = r.day AND f.note_id = r.note_id
+    WHERE f.user_id IS NOT NULL
+    GROUP BY r.day, f.user_id
+),
+
 measured AS (
     SELECT s.day, s.user_id, s.nickname, s.followers,
            CASE WHEN s.followers IS NULL THEN NULL
@@ -203,13 +277,26 @@ measured AS (
            coalesce(cs.n_all, 0)                                             AS comments_90d,
            CASE WHEN cs.n_all > 0 THEN cs.n_dup / cs.n_all END              AS duplicate_comment_share,
            CASE WHEN a.sum_likes > 0 THEN a.sum_comments / a.sum_likes END  AS comment_to_like_90d,
-           sp.user_id IS NOT NULL                                            AS f_spike
+           sp.user_id IS NOT NULL                                            AS f_spike,
+           coalesce(kd.sponsored_notes_90d, 0)                               AS sponsored_notes_90d,
+           coalesce(kd.organic_notes_90d, 0)                                 AS organic_notes_90d,
+           kd.median_er_7d_sponsored, kd.median_er_7d_organic,
+           CASE WHEN kd.median_er_7d_organic <> 0
+                THEN kd.median_er_7d_sponsored / kd.median_er_7d_organic END AS sponsored_er_ratio,
+           CASE WHEN rd.day IS NOT NULL THEN coalesce(ap.search_appearances_30d, 0) END AS search_appearances_30d,
+           CASE WHEN rd.day IS NOT NULL THEN coalesce(ap.search_keywords_30d, []::VARCHAR[]) END
+                                                                             AS search_keywords_30d,
+           st.median_desc_chars, st.video_share, st.median_tags
     FROM seen s
     LEFT JOIN note_aggregates a USING (day, user_id)
     LEFT JOIN niche k USING (day, user_id)
     LEFT JOIN comment_stats cs ON cs.snapshot_date = s.day AND cs.user_id = s.user_id
     LEFT JOIN price p ON p.user_id = s.user_id
     LEFT JOIN (SELECT DISTINCT day, user_id FROM spikes) sp USING (day, user_id)
+    LEFT JOIN kinds kd USING (day, user_id)
+    LEFT JOIN styles st USING (day, user_id)
+    LEFT JOIN appearances ap USING (day, user_id)
+    LEFT JOIN ranking_days rd USING (day)
 ),
 
 flagged AS (
@@ -283,6 +370,30 @@ scored AS (
                 THEN s.weighted / s.available END                                   AS score
     FROM authenticity a
     LEFT JOIN scores s USING (day, user_id)
+),
+
+-- er_7d_percentile, save_to_like_percentile: peers = creators of the same (D, tier, primary_category) with a value
+peers AS (
+    SELECT s.day, s.user_id, s.tier, s.primary_category, m.metric, m.value
+    FROM scored s,
+         unnest([{'metric': 'er_7d', 'value': s.median_er_7d},
+                 {'metric': 'save_to_like', 'value': s.median_save_to_like}]) AS t(m)
+    WHERE s.tier IS NOT NULL AND s.primary_category IS NOT NULL AND m.value IS NOT NULL AND NOT isnan(m.value)
+),
+
+peer_percentiles AS (
+    SELECT day, user_id,
+           any_value(pct) FILTER (WHERE metric = 'er_7d')                             AS er_7d_percentile,
+           any_value(pct) FILTER (WHERE metric = 'save_to_like')                      AS save_to_like_percentile
+    FROM (SELECT day, user_id, metric,
+                 CASE WHEN count(*) OVER peer_group >= $min_peers::INTEGER
+                      THEN ((rank() OVER by_value - 1) + 0.5 * (count(*) OVER ties - 1))
+                           / (count(*) OVER peer_group - 1) END                        AS pct
+          FROM peers
+          WINDOW peer_group AS (PARTITION BY day, tier, primary_category, metric),
+                 by_value AS (PARTITION BY day, tier, primary_category, metric ORDER BY value),
+                 ties AS (PARTITION BY day, tier, primary_category, metric, value))
+    GROUP BY day, user_id
 )
 
 SELECT day                                                       AS snapshot_date,
@@ -309,6 +420,19 @@ SELECT day                                                       AS snapshot_dat
                                                                  AS rank_in_tier_category,
        comments_90d::BIGINT                                      AS comments_90d,
        duplicate_comment_share,
-       comment_to_like_90d
+       comment_to_like_90d,
+       sponsored_notes_90d::BIGINT                               AS sponsored_notes_90d,
+       organic_notes_90d::BIGINT                                 AS organic_notes_90d,
+       median_er_7d_sponsored,
+       median_er_7d_organic,
+       sponsored_er_ratio,
+       search_appearances_30d::BIGINT                            AS search_appearances_30d,
+       search_keywords_30d,
+       median_desc_chars::DOUBLE                                 AS median_desc_chars,
+       video_share,
+       median_tags::DOUBLE                                       AS median_tags,
+       pp.er_7d_percentile,
+       pp.save_to_like_percentile
 FROM scored
+LEFT JOIN peer_percentiles pp USING (day, user_id)
 ORDER BY snapshot_date, user_id

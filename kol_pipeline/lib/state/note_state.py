@@ -5,7 +5,7 @@ asset's one pandas frame at the end. docs/metrics.md "Incremental state"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,9 @@ OBS_COLUMNS = [
     "category",
     "brands",
     "is_disclosed",
+    "note_type",
+    "description",
+    "tags",
 ]
 #: the state's columns as the query takes and gives them (the table's, without snapshot_date)
 STATE_SCHEMA = pa.schema([f for f in NOTE_STATE.schema if f.name != "snapshot_date"])
@@ -63,15 +66,45 @@ def _frame_as_arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.table(cols, schema=schema)
 
 
+#: columns added to the state and its input after the state was first stored (issue #26): a stored state without
+#: them reads them as null (until the note's next crawl fills them); their DuckDB types
+LATER_COLUMNS = {
+    "desc_chars": "BIGINT",
+    "note_type": "VARCHAR",
+    "tag_count": "BIGINT",
+    "description": "VARCHAR",
+    "tags": "VARCHAR[]",
+}
+
+
 def _input(obj: Any, schema: pa.Schema) -> Any:
-    """A query input: a DuckDB relation or an Arrow table as it is, a pandas frame typed, None as no rows."""
+    """A query input: a DuckDB relation or an Arrow table as it is, a pandas frame typed, None as no rows; of
+    ``LATER_COLUMNS`` the ones it lacks as nulls."""
     if obj is None:
         return schema.empty_table()
     if isinstance(obj, pd.DataFrame):
         return _frame_as_arrow(obj, schema)
     if isinstance(obj, pa.Table):
+        for name in LATER_COLUMNS:
+            if name in schema.names and name not in obj.column_names:
+                obj = obj.append_column(schema.field(name), pa.nulls(obj.num_rows, schema.field(name).type))
         return obj.select(schema.names).cast(schema) if obj.schema != schema else obj
+    missing = [n for n in LATER_COLUMNS if n in schema.names and n not in obj.columns]
+    if missing:
+        obj = obj.project(", ".join(["*", *(f"NULL::{LATER_COLUMNS[n]} AS {n}" for n in missing)]))
     return obj
+
+
+def stored_state(con: duckdb.DuckDBPyConnection, stored: Any, columns: Sequence[str] = tuple(STATE_COLUMNS)) -> Any:
+    """Stored note_state partitions (``stored``: a ``PartitionedInput``) as a relation of ``columns`` on ``con``;
+    partitions stored before ``LATER_COLUMNS`` existed give them as nulls."""
+    try:
+        return stored.relation(con, list(columns))
+    except duckdb.BinderException:
+        rel = stored.relation(con, [c for c in columns if c not in LATER_COLUMNS])
+        return rel.project(
+            ", ".join(["*", *(f"NULL::{LATER_COLUMNS[c]} AS {c}" for c in columns if c in LATER_COLUMNS)])
+        )
 
 
 def _numbered(notes: Any) -> Any:

@@ -18,13 +18,16 @@
 --                           pieces of the curve (with the gap rule), set the day eng_30d is decided
 --   curve_age, curve_E      the curve's points while eng_30d is undecided (emptied then, and for notes older than
 --                           the window)
+--   desc_chars, note_type, tag_count   the latest observation's content style (CONTRACT.md "Finding the right
+--                           creators"): Unicode code points of the description, normal|video, number of tags
 -- An observation adds a curve point when its age and engagements are known and the age is >= 0:
 --   E = max(c_E, engagements) (the running maximum).
 --
 -- Inputs (views; kol_pipeline/lib/state/note_state.py registers them):
 --   prev(note_state's columns but snapshot_date)   the state of D - 1 (no rows: no state)
 --   notes(note_id, user_id, published_at, crawled_at, likes, saves, comments, shares, engagements, category,
---         brands, is_disclosed, seq)                the cleaned notes partition of D (seq: the row's position)
+--         brands, is_disclosed, note_type, description, tags, seq)
+--                                                  the cleaned notes partition of D (seq: the row's position)
 -- Parameters: $day (DATE), $window_days (INTEGER, 120), $recent_days (INTEGER, 91), $max_gap_days (DOUBLE),
 --   $eps (DOUBLE: the tolerance of the gap rule's comparisons, 1e-9)
 
@@ -33,7 +36,8 @@ WITH
 -- the latest, as a sort with nulls last would take it; of equal crawl times the later row, seq)
 obs AS (
     SELECT note_id, user_id, published_at, crawled_at, likes, saves, comments, shares, engagements, category,
-           brands, is_disclosed
+           brands, is_disclosed,
+           length(description) AS desc_chars, note_type, len(tags) AS tag_count   -- code points, not bytes
     FROM notes
     WHERE note_id IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY note_id ORDER BY crawled_at DESC NULLS FIRST, seq DESC) = 1
@@ -54,6 +58,7 @@ joined AS (
            p.likes AS p_likes, p.saves AS p_saves, p.comments AS p_comments, p.shares AS p_shares,
            p.engagements AS p_engagements, p.category AS p_category, p.brands AS p_brands,
            p.is_disclosed AS p_is_disclosed,
+           p.desc_chars AS p_desc_chars, p.note_type AS p_note_type, p.tag_count AS p_tag_count,
            coalesce(p.c_age, 0.0)                                               AS p_c_age,
            coalesce(p.c_E, 0.0)                                                 AS p_c_E,
            p.eng_2d AS p_eng_2d, p.eng_2d_sd::DATE AS p_eng_2d_sd, coalesce(p.eng_2d_done, false) AS p_eng_2d_done,
@@ -66,7 +71,7 @@ joined AS (
            CASE WHEN p.note_id IS NULL THEN []::DOUBLE[] ELSE p.curve_age END   AS p_curve_age,
            CASE WHEN p.note_id IS NULL THEN []::DOUBLE[] ELSE p.curve_E END     AS p_curve_E,
            o.user_id, o.crawled_at, o.likes, o.saves, o.comments, o.shares, o.engagements, o.category, o.brands,
-           o.is_disclosed
+           o.is_disclosed, o.desc_chars, o.note_type, o.tag_count
     FROM prev p
     FULL OUTER JOIN obs o ON p.note_id = o.note_id
     WHERE p.note_id IS NOT NULL OR o.published_at IS NOT NULL
@@ -184,7 +189,10 @@ state AS (
            -- the curve points are kept only while eng_30d is undecided and the note is in the window
            pub_day >= $day::DATE - ($window_days::INTEGER - 1)                AS in_window,
            CASE WHEN decides_30 OR NOT in_window THEN []::DOUBLE[] ELSE new_curve_age END AS curve_age,
-           CASE WHEN decides_30 OR NOT in_window THEN []::DOUBLE[] ELSE new_curve_E END   AS curve_E
+           CASE WHEN decides_30 OR NOT in_window THEN []::DOUBLE[] ELSE new_curve_E END   AS curve_E,
+           CASE WHEN seen THEN desc_chars ELSE p_desc_chars END                AS desc_chars,
+           CASE WHEN seen THEN note_type ELSE p_note_type END                  AS note_type,
+           CASE WHEN seen THEN tag_count ELSE p_tag_count END                  AS tag_count
     FROM stepped s
     LEFT JOIN half_lives h ON h.note_id = s.note_id
 )
@@ -197,7 +205,7 @@ SELECT note_id, user_id, published_at,
        eng_7d, eng_7d_sd::TIMESTAMP AS eng_7d_sd, eng_7d_done,
        eng_30d, eng_30d_sd::TIMESTAMP AS eng_30d_sd, eng_30d_done,
        eng_90d, eng_90d_sd::TIMESTAMP AS eng_90d_sd, eng_90d_done,
-       half_life_days, curve_age, curve_E
+       half_life_days, curve_age, curve_E, desc_chars, note_type, tag_count
 FROM state
 -- retention: the note window, and notes observed recently enough for the tier_benchmarks curve
 WHERE in_window OR last_sd >= $day::DATE - $recent_days::INTEGER
