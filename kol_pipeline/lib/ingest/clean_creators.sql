@@ -21,28 +21,35 @@ WITH present AS (
     ), '') AS cols
     FROM present
 ), v AS (
-    SELECT r.*, py_str(last_modify_ts) AS crawl_s, py_str(fans) AS fans_s, py_str(follows) AS follows_s,
+    -- each field as Python's str() of it (NULL: absent, null or NaN), computed once
+    SELECT _seq, _file, _record, _hint, user_id AS user_id_j, last_modify_ts AS crawl_j, fans AS fans_j,
+           follows AS follows_j, interaction AS inter_j,
+           py_strip(py_str(user_id)) AS user_id, py_str(nickname) AS nickname, py_str(gender) AS gender,
+           py_str(last_modify_ts) AS crawl_s, py_str(fans) AS fans_s, py_str(follows) AS follows_s,
            py_str(interaction) AS inter_s
-    FROM raw r
+    FROM raw
+), w AS (
+    SELECT *, epoch_num(crawl_s) AS crawl_n, count_parts(fans_s) AS fans_p, count_parts(follows_s) AS follows_p,
+           count_parts(inter_s) AS inter_p
+    FROM v
+), x AS (
+    SELECT *, epoch_ts(crawl_s, crawl_n) AS crawled_at FROM w
 ), p AS (
-    SELECT _seq, _file, _record, _hint,
-           py_strip(py_str(user_id)) AS user_id,
-           py_str(nickname) AS nickname,
-           py_str(gender) AS gender,
-           count_value(fans_s) AS followers,
-           count_value(follows_s) AS following,
-           count_value(inter_s) AS likes_and_saves_total,
-           epoch_ts(crawl_s) AS crawled_at,
+    SELECT _seq, _file, _record, _hint, user_id, nickname, gender,
+           count_value(fans_s, fans_p) AS followers,
+           count_value(follows_s, follows_p) AS following,
+           count_value(inter_s, inter_p) AS likes_and_saves_total,
+           crawled_at,
            coalesce(
                'missing column(s) ' || (SELECT cols FROM missing),
-               id_reason(user_id, 'user_id'),
-               epoch_reason(epoch_status(crawl_s), 'last_modify_ts', last_modify_ts),
-               CASE WHEN epoch_ts(crawl_s) > $now_limit THEN 'last_modify_ts is in the future' END,
-               count_reason(count_status(fans_s), 'fans', fans),
-               count_reason(count_status(follows_s), 'follows', follows),
-               count_reason(count_status(inter_s), 'interaction', interaction)
+               id_reason(user_id_j, user_id, 'user_id'),
+               epoch_reason(epoch_status(crawl_s, crawl_n), 'last_modify_ts', crawl_j),
+               CASE WHEN crawled_at > $now_limit THEN 'last_modify_ts is in the future' END,
+               count_reason(count_status(fans_s, fans_p), 'fans', fans_j),
+               count_reason(count_status(follows_s, follows_p), 'follows', follows_j),
+               count_reason(count_status(inter_s, inter_p), 'interaction', inter_j)
            ) AS reason
-    FROM v
+    FROM x
 )
 SELECT user_id, nickname, gender, followers, following, likes_and_saves_total,
        CASE WHEN followers IS NOT NULL

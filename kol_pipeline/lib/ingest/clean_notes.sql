@@ -35,39 +35,49 @@ WITH present AS (
     ), '') AS cols
     FROM present
 ), v AS (
-    SELECT r.*, py_str(last_modify_ts) AS crawl_s, py_str("time") AS pub_s, py_str(liked_count) AS liked_s,
+    -- each field as Python's str() of it (NULL: absent, null or NaN), computed once
+    SELECT _seq, _file, _record, _hint, note_id AS note_id_j, user_id AS user_id_j, "time" AS time_j,
+           last_modify_ts AS crawl_j, liked_count AS liked_j, collected_count AS saves_j,
+           comment_count AS comments_j, share_count AS shares_j, tag_list AS tags_j,
+           py_strip(py_str(note_id)) AS note_id, py_strip(py_str(user_id)) AS user_id, py_str(nickname) AS nickname,
+           py_str("type") AS type_s, py_str(title) AS title_s, py_str("desc") AS desc_s, py_str(tag_list) AS tags_s,
+           py_str("time") AS pub_s, py_str(last_modify_ts) AS crawl_s, py_str(liked_count) AS liked_s,
            py_str(collected_count) AS saves_s, py_str(comment_count) AS comments_s, py_str(share_count) AS shares_s
-    FROM raw r
+    FROM raw
+), w AS (
+    SELECT *, epoch_num(pub_s) AS pub_n, epoch_num(crawl_s) AS crawl_n, count_parts(liked_s) AS liked_p,
+           count_parts(saves_s) AS saves_p, count_parts(comments_s) AS comments_p, count_parts(shares_s) AS shares_p,
+           lower(py_strip(coalesce(type_s, 'normal'))) AS type_l
+    FROM v
+), x AS (
+    SELECT *, epoch_ts(pub_s, pub_n) AS published_at, epoch_ts(crawl_s, crawl_n) AS crawled_at
+    FROM w
 ), p AS (
-    SELECT _seq, _file, _record, _hint,
-           py_strip(py_str(note_id)) AS note_id,
-           py_strip(py_str(user_id)) AS user_id,
-           py_str(nickname) AS nickname,
-           CASE WHEN lower(py_strip(coalesce(py_str("type"), 'normal'))) IN ('normal', 'video')
-                THEN lower(py_strip(coalesce(py_str("type"), 'normal'))) ELSE 'normal' END AS note_type,
-           coalesce(py_str(title), '') AS title,
-           coalesce(py_str("desc"), '') AS description,
-           py_tags(tag_list) AS tags,
-           epoch_ts(pub_s) AS published_at,
-           epoch_ts(crawl_s) AS crawled_at,
-           count_value(liked_s) AS likes,
-           count_value(saves_s) AS saves,
-           count_value(comments_s) AS comments,
-           count_value(shares_s) AS shares,
+    SELECT _seq, _file, _record, _hint, note_id, user_id, nickname,
+           CASE WHEN type_l IN ('normal', 'video') THEN type_l ELSE 'normal' END AS note_type,
+           coalesce(title_s, '') AS title,
+           coalesce(desc_s, '') AS description,
+           py_tags(tags_j, tags_s) AS tags,
+           published_at,
+           crawled_at,
+           count_value(liked_s, liked_p) AS likes,
+           count_value(saves_s, saves_p) AS saves,
+           count_value(comments_s, comments_p) AS comments,
+           count_value(shares_s, shares_p) AS shares,
            coalesce(
                'missing column(s) ' || (SELECT cols FROM missing),
-               id_reason(note_id, 'note_id'),
-               id_reason(user_id, 'user_id'),
-               epoch_reason(epoch_status(crawl_s), 'last_modify_ts', last_modify_ts),
-               CASE WHEN epoch_ts(crawl_s) > $now_limit THEN 'last_modify_ts is in the future' END,
-               epoch_reason(epoch_status(pub_s), 'time', "time"),
-               count_reason(count_status(liked_s), 'liked_count', liked_count),
-               count_reason(count_status(saves_s), 'collected_count', collected_count),
-               count_reason(count_status(comments_s), 'comment_count', comment_count),
-               count_reason(count_status(shares_s), 'share_count', share_count),
-               CASE WHEN epoch_ts(pub_s) > epoch_ts(crawl_s) THEN 'published_at is after crawled_at' END
+               id_reason(note_id_j, note_id, 'note_id'),
+               id_reason(user_id_j, user_id, 'user_id'),
+               epoch_reason(epoch_status(crawl_s, crawl_n), 'last_modify_ts', crawl_j),
+               CASE WHEN crawled_at > $now_limit THEN 'last_modify_ts is in the future' END,
+               epoch_reason(epoch_status(pub_s, pub_n), 'time', time_j),
+               count_reason(count_status(liked_s, liked_p), 'liked_count', liked_j),
+               count_reason(count_status(saves_s, saves_p), 'collected_count', saves_j),
+               count_reason(count_status(comments_s, comments_p), 'comment_count', comments_j),
+               count_reason(count_status(shares_s, shares_p), 'share_count', shares_j),
+               CASE WHEN published_at > crawled_at THEN 'published_at is after crawled_at' END
            ) AS reason
-    FROM v
+    FROM x
 ), texts AS (
     SELECT _seq, lower(title) AS title_l, lower(description) AS desc_l,
            lower(title || chr(10) || description || chr(10) || array_to_string(tags, ' ')) AS body

@@ -6,10 +6,10 @@
 -- dict (Python's spelling of a container: quotes, True/None, ", " separators).
 
 -- Python's whitespace (str.isspace, and re's \s on text): RE2's \s is ASCII only.
-CREATE OR REPLACE MACRO py_ws() AS '[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]';
+-- (written out in each pattern below, so that DuckDB compiles each pattern once, not per row)
 
 -- str.strip(): leading and trailing Python whitespace removed
-CREATE OR REPLACE MACRO py_strip(s) AS regexp_replace(s, '^' || py_ws() || '+|' || py_ws() || '+$', '', 'g');
+CREATE OR REPLACE MACRO py_strip(s) AS regexp_replace(s, '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+|[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+$', '', 'g');
 
 -- str(v) of a non-null JSON value as Python holds it: a string as itself, an integer as its digits, a float as its
 -- repr (DuckDB's shortest round-trip text is Python's: 1.0, 1e+16, 1e-05), NaN/Infinity as nan/inf, true/false as
@@ -49,26 +49,26 @@ CREATE OR REPLACE MACRO count_parts(s) AS regexp_extract(
     CASE WHEN regexp_replace(replace(replace(s, ',', ''), '，', ''), '^[ \t\r\n]+|[ \t\r\n]+$', '', 'g')
               IN ('', '赞', '点赞', '收藏', '评论', '分享')
          THEN '0' ELSE replace(replace(s, ',', ''), '，', '') END,
-    '^' || py_ws() || '*([-+]?)' || py_ws() || '*([0-9]+(?:\.[0-9]+)?)' || py_ws()
-        || '*(万|w|W|千|k|K|亿)?' || py_ws() || '*(\+)?' || py_ws() || '*$',
+    '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*([-+]?)[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*([0-9]+(?:\.[0-9]+)?)[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*(万|w|W|千|k|K|亿)?[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*(\+)?[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$',
     ['sign', 'num', 'unit', 'plus']);
 
 CREATE OR REPLACE MACRO count_unit(u) AS CASE u
     WHEN '万' THEN 10000 WHEN 'w' THEN 10000 WHEN 'W' THEN 10000 WHEN '千' THEN 1000
     WHEN 'k' THEN 1000 WHEN 'K' THEN 1000 WHEN '亿' THEN 100000000 ELSE 1 END;
 
--- the count as a double (NULL where the text is not a count); the status of a text s: NULL (fine), 'missing',
--- 'nan' (not a number), 'negative', 'range' (beyond 1e15); the value (BIGINT) where the status is NULL.
+-- The count of the parts p of a text s (count_parts(s), computed once as a column: a macro repeats its
+-- arguments' expressions wherever it uses them): as a double, NULL where the text is not a count; the status:
+-- NULL (fine), 'missing', 'nan' (not a number), 'negative', 'range' (beyond 1e15); the value (BIGINT) when fine.
 CREATE OR REPLACE MACRO count_double(p) AS round_even(nullif(p.num, '')::DOUBLE * count_unit(p.unit), 0);
 
-CREATE OR REPLACE MACRO count_status(s) AS CASE
+CREATE OR REPLACE MACRO count_status(s, p) AS CASE
     WHEN s IS NULL THEN 'missing'
-    WHEN count_parts(s).num = '' THEN 'nan'
-    WHEN count_parts(s).sign = '-' AND count_parts(s).num::DOUBLE > 0 THEN 'negative'
-    WHEN count_double(count_parts(s)) > 1e15 THEN 'range' END;
+    WHEN p.num = '' THEN 'nan'
+    WHEN p.sign = '-' AND p.num::DOUBLE > 0 THEN 'negative'
+    WHEN count_double(p) > 1e15 THEN 'range' END;
 
-CREATE OR REPLACE MACRO count_value(s) AS
-    CASE WHEN count_status(s) IS NULL THEN CAST(count_double(count_parts(s)) AS BIGINT) END;
+CREATE OR REPLACE MACRO count_value(s, p) AS
+    CASE WHEN count_status(s, p) IS NULL THEN CAST(count_double(p) AS BIGINT) END;
 
 -- The reason of a count's status (parsing.parse_counts' texts), NULL when fine.
 CREATE OR REPLACE MACRO count_reason(status, field, j) AS CASE status
@@ -81,17 +81,19 @@ CREATE OR REPLACE MACRO count_reason(status, field, j) AS CASE status
 -- epoch_status: NULL (fine), 'missing' (absent, null or blank), 'nan' (not a number), 'nonpos' (<= 0), 'range'
 -- (beyond 2262-04-11, pandas' last nanosecond timestamp); epoch_ts: the instant (TIMESTAMPTZ, whole microseconds
 -- rounded half to even as numpy) where the status is NULL.
-CREATE OR REPLACE MACRO epoch_ms(s) AS CASE
-    WHEN py_num(py_strip(s)) >= 1e11 THEN py_num(py_strip(s)) ELSE py_num(py_strip(s)) * 1000 END;
+-- n: epoch_num(s), computed once as a column.
+CREATE OR REPLACE MACRO epoch_num(s) AS py_num(py_strip(s));
 
-CREATE OR REPLACE MACRO epoch_status(s) AS CASE
+CREATE OR REPLACE MACRO epoch_ms(n) AS CASE WHEN n >= 1e11 THEN n ELSE n * 1000 END;
+
+CREATE OR REPLACE MACRO epoch_status(s, n) AS CASE
     WHEN s IS NULL OR py_strip(s) = '' THEN 'missing'
-    WHEN py_num(py_strip(s)) IS NULL THEN 'nan'
-    WHEN py_num(py_strip(s)) <= 0 THEN 'nonpos'
-    WHEN NOT (abs(epoch_ms(s)) <= 9223372036854) THEN 'range' END;
+    WHEN n IS NULL THEN 'nan'
+    WHEN n <= 0 THEN 'nonpos'
+    WHEN NOT (abs(epoch_ms(n)) <= 9223372036854) THEN 'range' END;
 
-CREATE OR REPLACE MACRO epoch_ts(s) AS CASE WHEN epoch_status(s) IS NULL
-    THEN make_timestamp(CAST(round_even(epoch_ms(s) * 1000, 0) AS BIGINT))::TIMESTAMPTZ END;
+CREATE OR REPLACE MACRO epoch_ts(s, n) AS CASE WHEN epoch_status(s, n) IS NULL
+    THEN make_timestamp(CAST(round_even(epoch_ms(n) * 1000, 0) AS BIGINT))::TIMESTAMPTZ END;
 
 CREATE OR REPLACE MACRO epoch_reason(status, field, j) AS CASE status
     WHEN 'missing' THEN 'missing ' || field
@@ -103,10 +105,10 @@ CREATE OR REPLACE MACRO epoch_reason(status, field, j) AS CASE status
 -- since 1991, daylight saving 1986-1991 and the older rules before).
 CREATE OR REPLACE MACRO shanghai_day(ts) AS CAST(timezone('Asia/Shanghai', ts) AS DATE);
 
--- Ids (parsing.check_ids): stripped, 1 to 64 of [0-9A-Za-z_-]; reason NULL when fine.
-CREATE OR REPLACE MACRO id_reason(j, field) AS CASE
-    WHEN py_str(j) IS NULL OR py_strip(py_str(j)) = '' THEN 'missing ' || field
-    WHEN NOT regexp_full_match(py_strip(py_str(j)), '[0-9A-Za-z_\-]{1,64}') THEN 'bad ' || field || ': ' || py_show(j::VARCHAR)
+-- Ids (parsing.check_ids): s = py_strip(py_str(j)); 1 to 64 of [0-9A-Za-z_-]; reason NULL when fine.
+CREATE OR REPLACE MACRO id_reason(j, s, field) AS CASE
+    WHEN s IS NULL OR s = '' THEN 'missing ' || field
+    WHEN NOT regexp_full_match(s, '[0-9A-Za-z_\-]{1,64}') THEN 'bad ' || field || ': ' || py_show(j::VARCHAR)
 END;
 
 -- One element of a tag list as Python's str(x).strip() (a null element is 'None', a NaN 'nan').
@@ -114,13 +116,12 @@ CREATE OR REPLACE MACRO py_tag_items(j) AS
     list_filter(list_transform(json_extract(j, '$[*]'), lambda x: py_strip(py_text(x))), lambda x: x <> '');
 
 -- Notes' tag_list (parsing.split_tags): a comma-joined text ("a,b", also "，"), a JSON list (or a text holding
--- one); blanks dropped; absent/null -> [].
-CREATE OR REPLACE MACRO py_tags(j) AS CASE
-    WHEN py_str(j) IS NULL THEN []::VARCHAR[]
+-- one); blanks dropped; absent/null -> []. s: py_str(j).
+CREATE OR REPLACE MACRO py_tags(j, s) AS CASE
+    WHEN s IS NULL THEN []::VARCHAR[]
     WHEN json_type(j) = 'ARRAY' THEN py_tag_items(j)
-    WHEN starts_with(py_strip(py_str(j)), '[') AND json_valid(py_strip(py_str(j)))
-        THEN py_tag_items(py_strip(py_str(j))::JSON)
-    ELSE list_filter(list_transform(regexp_split_to_array(py_strip(py_str(j)), '[,，]'), lambda x: py_strip(x)), lambda x: x <> '')
+    WHEN starts_with(py_strip(s), '[') AND json_valid(py_strip(s)) THEN py_tag_items(py_strip(s)::JSON)
+    ELSE list_filter(list_transform(regexp_split_to_array(py_strip(s), '[,，]'), lambda x: py_strip(x)), lambda x: x <> '')
 END;
 
 -- A brand name or disclosure marker (already lower-cased) found in a lower-cased text (text.term_pattern): a
