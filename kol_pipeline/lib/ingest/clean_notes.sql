@@ -52,7 +52,7 @@ WITH present AS (
 ), x AS (
     SELECT *, epoch_ts(pub_s, pub_n) AS published_at, epoch_ts(crawl_s, crawl_n) AS crawled_at
     FROM w
-), p AS (
+), p AS MATERIALIZED (
     SELECT _seq, _file, _record, _hint, note_id, user_id, nickname,
            CASE WHEN type_l IN ('normal', 'video') THEN type_l ELSE 'normal' END AS note_type,
            coalesce(title_s, '') AS title,
@@ -78,7 +78,7 @@ WITH present AS (
                CASE WHEN published_at > crawled_at THEN 'published_at is after crawled_at' END
            ) AS reason
     FROM x
-), texts AS (
+), texts AS MATERIALIZED (
     SELECT _seq, lower(title) AS title_l, lower(description) AS desc_l,
            lower(title || chr(10) || description || chr(10) || array_to_string(tags, ' ')) AS body
     FROM p

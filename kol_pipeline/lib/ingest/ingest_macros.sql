@@ -128,8 +128,9 @@ END;
 -- Latin term (letters, digits, '#', ' ', '_', '-') as a whole word (so "#ad" does not fire in "#adidas"), any
 -- other as a substring.
 CREATE OR REPLACE MACRO term_found(body, term, is_word) AS CASE
-    WHEN is_word THEN regexp_matches(body, '(?:^|[^a-z0-9])' || term || '(?:[^a-z0-9]|$)')  -- term: [#a-z0-9 _-]
-    ELSE contains(body, term) END;
+    WHEN NOT contains(body, term) THEN FALSE  -- most texts: no pattern is compiled for them
+    WHEN NOT is_word THEN TRUE
+    ELSE regexp_matches(body, '(?:^|[^a-z0-9])' || term || '(?:[^a-z0-9]|$)') END;  -- term: [#a-z0-9 _-]
 
 -- The YYYY-MM-DD in a file's name (parsing.date_from_name: the first one, NULL when it is not a date).
 CREATE OR REPLACE MACRO name_day(f) AS CASE
