@@ -6,8 +6,8 @@ problems to the cleaned `notes`, `creators`, `comments`, the `quarantine` and th
 - ingest_macros.sql: the value rules (counts, epoch times, the Asia/Shanghai day, ids, tags, terms) as macros;
 - clean_notes.sql, clean_creators.sql, clean_comments.sql: one query per kind, the first failing rule of a row as
   its reason (the texts of docs/ingestion.md "Quarantine reasons"), category, brands and disclosure for notes;
-- ingest_rows.sql: each row's and each problem's day (the partition rule) and fate (kept, duplicate,
-  quarantined; out of range);
+- ingest_days.sql: each row's and each problem's day (the partition rule) and whether it is in the run's range;
+- ingest_dedup.sql: each row's fate (kept, duplicate, quarantined; out of range: NULL);
 - ingest_accounting.sql: read = kept + duplicates + quarantined per file, kind and day.
 
 Left in Python: the repr of a rejected value in a reason (`show_value`, registered as the SQL function py_show and
@@ -39,7 +39,16 @@ from kol_pipeline.lib.ingest.readers import FileRecords
 from kol_pipeline.lib.schemas import QUARANTINE, STR, STR_LIST, TABLES
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, TIER_NAMES, Lexicon, load_lexicon
 
-__all__ = ["IngestContext", "IngestResult", "ID_COLUMN", "FUTURE_TOLERANCE", "ingest_raw", "show_value"]
+__all__ = [
+    "IngestContext",
+    "IngestResult",
+    "ID_COLUMN",
+    "FUTURE_TOLERANCE",
+    "connection",
+    "crawl_day_numbers",
+    "ingest_raw",
+    "show_value",
+]
 
 ID_COLUMN = {"notes": "note_id", "comments": "comment_id", "creators": "user_id"}
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -104,6 +113,28 @@ def connection() -> duckdb.DuckDBPyConnection:
     con.create_function("py_container_str", _py_container_str, [varchar], varchar, side_effects=False)
     con.execute(duck.query_text("ingest_macros"))
     return con
+
+
+def crawl_day_numbers(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Day number (days since 1970-01-01, Asia/Shanghai) of each crawl time given as text (a string as the JSON
+    string, an integer as its digits: the fast reader's columns), -1 where it is unusable: the SQL's own rule
+    (epoch_status/epoch_ts, shanghai_day), so the landing index files a row where the cleaning does."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    elif isinstance(values.dtype, pd.ArrowDtype):
+        arr = pa.array(values.array)
+    else:
+        arr = pa.array([None if v is None or v != v else str(v) for v in values.tolist()], pa.string())
+    arr = arr.cast(pa.string())
+    con = connection()
+    try:
+        con.register("crawl", pa.table({"s": arr}))
+        out = con.sql(
+            "SELECT coalesce(shanghai_day(epoch_ts(s, epoch_num(s))) - DATE '1970-01-01', -1)::BIGINT AS d FROM crawl"
+        ).fetchnumpy()["d"]
+    finally:
+        con.close()
+    return np.asarray(out, dtype=np.int64)
 
 
 # ---------------------------------------------------------------- reference data as small tables
@@ -307,12 +338,13 @@ def ingest_raw(
         )
         all_rows = pa.concat_tables([r.cast(schema) for r in rows]) if rows else schema.empty_table()
         problems = run.problem_table()
-        fates = duck.run_query(
+        dated = duck.run_query(
             con,
-            "ingest_rows",
+            "ingest_days",
             {"rows": all_rows, "problems": problems.select(["kind", "_pseq", "_file", "record_number", "_hint"])},
             {"start": start, "end": end},
         )
+        fates = duck.run_query(con, "ingest_dedup", {"dated": dated})
         accounting = duck.run_query(con, "ingest_accounting", {"fates": fates})
     finally:
         con.close()
@@ -400,16 +432,21 @@ def _result(
     if len(q):
         q["record_number"] = q["record_number"].astype("int64")
         q = q.sort_values(["snapshot_date", "source_file", "record_number"], kind="mergesort").reset_index(drop=True)
-    acc = pd.DataFrame(
-        {
-            "source_file": pd.Series(accounting.column("source_file").to_pylist(), dtype=object),
-            "kind": pd.Series(accounting.column("kind").to_pylist(), dtype=object),
-            "snapshot_date": pd.Series(accounting.column("snapshot_date").to_pylist(), dtype=object),
-            **{
-                c: accounting.column(c).to_numpy().astype("int64")
-                for c in ("read", "kept", "duplicates", "quarantined")
-            },
-        }
+    acc_cols = ["source_file", "kind", "snapshot_date", "read", "kept", "duplicates", "quarantined"]
+    acc = (
+        pd.DataFrame(columns=acc_cols)
+        if accounting.num_rows == 0
+        else pd.DataFrame(
+            {
+                "source_file": pd.Series(accounting.column("source_file").to_pylist(), dtype=object),
+                "kind": pd.Series(accounting.column("kind").to_pylist(), dtype=object),
+                "snapshot_date": pd.Series(accounting.column("snapshot_date").to_pylist(), dtype=object),
+                **{
+                    c: accounting.column(c).to_numpy().astype("int64")
+                    for c in ("read", "kept", "duplicates", "quarantined")
+                },
+            }
+        )
     )
     return IngestResult(
         notes=tables["notes"],

@@ -1,5 +1,6 @@
--- ingest_rows: the partition, range and de-duplication rules (docs/ingestion.md "Partition rule", "Dedup rule")
--- over every cleaned row and every unreadable record of a run: one row each, with its day and its fate.
+-- ingest_days: the partition rule (docs/ingestion.md "Partition rule") over every cleaned row and every unreadable
+-- record of a run: one row each, with its day and whether it is in the run's range (ingest_dedup.sql then decides
+-- each in-range row's fate).
 -- Inputs: rows (kind, kind_pos, _seq, _file, _record, _hint, crawl_day, id, crawled_at, bad: a reason is set),
 --   problems (kind, _pseq, _file, record_number, _hint: the file's fallback day, or NULL).
 -- Params: $start, $end (DATE or NULL: the run's days).
@@ -10,8 +11,8 @@
 --                  run's first day (else the earliest day seen); a problem: its file's fallback day, else the file
 --                  name's date, else the most common day of the file's rows, else the run's first day
 --   undated        the day came from the run's first day / the earliest day seen (a note for the file)
---   status         'quarantined' (a reason, or a problem), 'kept' (the latest crawl of its (id, day): the latest
---                  crawled_at, ties: the later file name, then the later record), 'duplicate'; NULL: out of range
+--   id, crawled_at, bad  as given (NULL for a problem; a problem is bad)
+--   in_range       the day is within [$start, $end] (no bound at all: every row)
 WITH file_mode AS (
     SELECT kind, _file, first(crawl_day ORDER BY n DESC, crawl_day) AS day
     FROM (SELECT kind, _file, crawl_day, count(*) AS n FROM rows WHERE crawl_day IS NOT NULL GROUP BY ALL)
@@ -24,15 +25,6 @@ WITH file_mode AS (
 ), dated AS (
     SELECT d1.*, coalesce(day1, fill.day) AS snapshot_date, day1 IS NULL AND fill.day IS NOT NULL AS undated
     FROM d1, fill
-), judged AS (
-    SELECT kind, kind_pos, _seq, _file, _record, snapshot_date, undated,
-           CASE WHEN NOT in_range(snapshot_date, $start, $end) THEN NULL
-                WHEN bad THEN 'quarantined'
-                WHEN row_number() OVER (
-                         PARTITION BY kind, id, snapshot_date, in_range(snapshot_date, $start, $end) AND NOT bad
-                         ORDER BY crawled_at DESC, _file DESC, _record DESC, _seq DESC) = 1 THEN 'kept'
-                ELSE 'duplicate' END AS status
-    FROM dated
 ), problem_mode AS (
     SELECT _file, first(snapshot_date ORDER BY n DESC, snapshot_date) AS day
     FROM (SELECT _file, snapshot_date, count(*) AS n FROM dated WHERE snapshot_date IS NOT NULL GROUP BY ALL)
@@ -41,11 +33,12 @@ WITH file_mode AS (
     SELECT p.*, coalesce(p._hint, name_day(p._file), m.day) AS day1
     FROM problems p LEFT JOIN problem_mode m USING (_file)
 )
-SELECT kind, kind_pos, FALSE AS is_problem, _seq AS seq, _file, _record, snapshot_date, undated, status
-FROM judged
+SELECT kind, kind_pos, FALSE AS is_problem, _seq AS seq, _file, _record, snapshot_date, undated, id, crawled_at, bad,
+       in_range(snapshot_date, $start, $end) AS in_range
+FROM dated
 UNION ALL
 SELECT kind, 3 AS kind_pos, TRUE AS is_problem, _pseq AS seq, _file, record_number AS _record,
-       coalesce(day1, $start) AS snapshot_date, day1 IS NULL AS undated,
-       CASE WHEN in_range(coalesce(day1, $start), $start, $end) THEN 'quarantined' END AS status
+       coalesce(day1, $start) AS snapshot_date, day1 IS NULL AS undated, NULL AS id, NULL AS crawled_at, TRUE AS bad,
+       in_range(coalesce(day1, $start), $start, $end) AS in_range
 FROM problem_days
 ORDER BY is_problem, kind_pos, seq
