@@ -18,6 +18,7 @@ whole record as JSON, taken from the batch for the rejected rows only) and the c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -210,7 +211,10 @@ class _Batches:
         table = raw_lib.raw_table(kind, fr)
         if table.num_rows:
             table = table.append_column("_hint", pa.array([fr.fallback_day] * table.num_rows, pa.date32()))
-            self.sources[kind].append((self.rows[kind], fr))
+            # kept to find a rejected row's record again; a columnar batch without its frame (the raw table has
+            # the rows; a record is read again from the file by its number)
+            keep = dataclasses.replace(fr, frame=None) if isinstance(fr, ColumnarRecords) else fr
+            self.sources[kind].append((self.rows[kind], keep))
             self.raw[kind].append(table)
             self.rows[kind] += table.num_rows
         if fr.problems:
