@@ -53,6 +53,10 @@ __all__ = [
 
 ID_COLUMN = {"notes": "note_id", "comments": "comment_id", "creators": "user_id"}
 FUTURE_TOLERANCE = timedelta(days=1)
+# what Python's str.strip() and re's \s take for whitespace (str.isspace)
+PY_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# the blanks around a zero label (parsing's old str.strip(" \t\r\n"))
+ASCII_BLANKS = " \t\r\n"
 # the order kinds are cleaned and quarantined in (ties of the quarantine's order keep it)
 CLEAN_ORDER = ("notes", "creators", "comments")
 
@@ -112,8 +116,15 @@ def connection() -> duckdb.DuckDBPyConnection:
     varchar = duckdb.sqltype("VARCHAR")
     con.create_function("py_show", _py_show, [varchar], varchar, side_effects=False)
     con.create_function("py_container_str", _py_container_str, [varchar], varchar, side_effects=False)
+    # the whitespace sets as string constants (code constants, not data: the only values formatted into SQL here)
+    con.execute(f"CREATE OR REPLACE MACRO py_ws() AS {_literal(PY_WHITESPACE)}")
+    con.execute(f"CREATE OR REPLACE MACRO ascii_ws() AS {_literal(ASCII_BLANKS)}")
     con.execute(duck.query_text("ingest_macros"))
     return con
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def crawl_day_numbers(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:

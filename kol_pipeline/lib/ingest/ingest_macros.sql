@@ -5,11 +5,10 @@
 -- characters (reasons quote it; called only for rejected rows), py_container_str(json) -> str() of a list or a
 -- dict (Python's spelling of a container: quotes, True/None, ", " separators).
 
--- Python's whitespace (str.isspace, and re's \s on text): RE2's \s is ASCII only.
--- (written out in each pattern below, so that DuckDB compiles each pattern once, not per row)
-
--- str.strip(): leading and trailing Python whitespace removed
-CREATE OR REPLACE MACRO py_strip(s) AS regexp_replace(s, '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+|[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+$', '', 'g');
+-- Python's whitespace (str.isspace, and re's \s on text; RE2's \s is ASCII only): py_ws() is created by
+-- lib/ingest/clean.py before this file runs, as the literal string of those characters (a code constant).
+-- str.strip(): leading and trailing Python whitespace removed (trim by a set of characters: no regex to compile)
+CREATE OR REPLACE MACRO py_strip(s) AS trim(s, py_ws());
 
 -- str(v) of a non-null JSON value as Python holds it: a string as itself, an integer as its digits, a float as its
 -- repr (DuckDB's shortest round-trip text is Python's: 1.0, 1e+16, 1e-05), NaN/Infinity as nan/inf, true/false as
@@ -21,7 +20,7 @@ CREATE OR REPLACE MACRO py_text(j) AS CASE json_type(j)
     WHEN 'BIGINT' THEN CAST(j::VARCHAR::HUGEINT AS VARCHAR)
     WHEN 'UBIGINT' THEN CAST(j::VARCHAR::HUGEINT AS VARCHAR)
     WHEN 'DOUBLE' THEN CASE
-        WHEN regexp_full_match(j::VARCHAR, '-?[0-9]+') THEN j::VARCHAR  -- an integer beyond 64 bits: its digits
+        WHEN translate(j::VARCHAR, '-0123456789', '') = '' THEN j::VARCHAR  -- an integer beyond 64 bits: digits
         WHEN isnan(j::DOUBLE) THEN 'nan'
         ELSE lower(CAST(j::DOUBLE AS VARCHAR)) END  -- inf, -inf, and the shortest repr otherwise
     ELSE py_container_str(j::VARCHAR) END;
@@ -30,7 +29,7 @@ CREATE OR REPLACE MACRO py_text(j) AS CASE json_type(j)
 -- (pandas' NA), else str(v).
 CREATE OR REPLACE MACRO py_str(j) AS CASE
     WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
-    WHEN json_type(j) = 'DOUBLE' AND NOT regexp_full_match(j::VARCHAR, '-?[0-9]+') AND isnan(j::DOUBLE) THEN NULL
+    WHEN json_type(j) = 'DOUBLE' AND translate(j::VARCHAR, '-0123456789', '') <> '' AND isnan(j::DOUBLE) THEN NULL
     ELSE py_text(j) END;
 
 -- pandas.to_numeric(text, errors="coerce") of a text: a float, NULL where pandas gives NaN (NaN itself, digits
@@ -38,7 +37,8 @@ CREATE OR REPLACE MACRO py_str(j) AS CASE
 CREATE OR REPLACE MACRO py_num(s) AS CASE
     WHEN s IS NULL OR contains(s, '_') THEN NULL
     WHEN isnan(try_cast(s AS DOUBLE)) THEN NULL
-    WHEN isinf(try_cast(s AS DOUBLE)) AND NOT regexp_full_match(py_strip(s), '[+-]?inf(inity)?', 'i') THEN NULL
+    WHEN isinf(try_cast(s AS DOUBLE))
+         AND lower(py_strip(s)) NOT IN ('inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity') THEN NULL
     ELSE try_cast(s AS DOUBLE) END;
 
 -- XHS counts (parsing.parse_counts): "1,234" (commas dropped), "" and the zero labels are 0, "1.2万" 12000,
@@ -46,8 +46,8 @@ CREATE OR REPLACE MACRO py_num(s) AS CASE
 -- count_parts: the text split by the count pattern (sign, num, unit, plus: '' where absent, num '' when the text
 -- is not a count).
 CREATE OR REPLACE MACRO count_parts(s) AS regexp_extract(
-    CASE WHEN regexp_replace(replace(replace(s, ',', ''), '，', ''), '^[ \t\r\n]+|[ \t\r\n]+$', '', 'g')
-              IN ('', '赞', '点赞', '收藏', '评论', '分享')
+    CASE WHEN trim(replace(replace(s, ',', ''), '，', ''), ascii_ws())
+              IN ('', '赞', '点赞', '收藏', '评论', '分享')  -- ascii_ws(): ' ', tab, CR, LF (clean.py)
          THEN '0' ELSE replace(replace(s, ',', ''), '，', '') END,
     '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*([-+]?)[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*([0-9]+(?:\.[0-9]+)?)[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*(万|w|W|千|k|K|亿)?[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*(\+)?[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$',
     ['sign', 'num', 'unit', 'plus']);
