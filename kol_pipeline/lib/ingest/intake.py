@@ -84,7 +84,8 @@ def file_batches(
     landing: Path, kinds: Sequence[str] = KINDS, files: Sequence[Path] | None = None, min_bytes: int | None = None
 ) -> list[tuple[str, FileRecords]]:
     """Read every MediaCrawler file of the landing folder (or the given subset). With `min_bytes`, JSON lines files
-    of at least that size are read by the fast reader (lib/ingest/fastread.py) and cleaned by the fast path."""
+    of at least that size are read by the fast reader (lib/ingest/fastread.py: Arrow string columns, whose rows
+    lib/ingest/raw.py takes as JSON for the SQL cleaning)."""
     by_kind = landing_files(landing)
     out: list[tuple[str, FileRecords]] = []
     wanted = set(files) if files is not None else None
