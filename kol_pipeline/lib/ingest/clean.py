@@ -376,11 +376,11 @@ def _result(
 ) -> IngestResult:
     file_notes = run.file_notes
     is_problem = fates.column("is_problem").to_numpy(zero_copy_only=False)
-    kinds = np.asarray(fates.column("kind").to_pylist(), dtype=object)
-    status = np.asarray(fates.column("status").to_pylist(), dtype=object)
+    kinds = fates.column("kind").to_numpy(zero_copy_only=False)
+    status = fates.column("status").to_numpy(zero_copy_only=False)
     undated = fates.column("undated").to_numpy(zero_copy_only=False)
     days = fates.column("snapshot_date")
-    files = np.asarray(fates.column("_file").to_pylist(), dtype=object)
+    files = fates.column("_file").to_numpy(zero_copy_only=False)
     tables: dict[str, pd.DataFrame] = {}
     quarantine: list[dict[str, Any]] = []
     for kind in KINDS:  # the notes about undated rows in the order of the pandas implementation

@@ -62,15 +62,18 @@ def _columnar_rows(kind: str, fr: ColumnarRecords) -> pa.Table:
 
     fields = FIELDS[kind]
     numbers = pa.table({"n": pa.array(fr.frame["_record"].to_numpy(dtype="int64"))})
-    cols = ", ".join(f'json_extract(line::JSON, \'$."{f}"\') AS "{f}"' for f in fields)  # names: FIELDS constants
+    # one parse per line: json_extract with the list of paths (names: FIELDS constants, never input)
+    paths = "[" + ", ".join(f"'$.\"{f}\"'" for f in fields) + "]"
+    cols = ", ".join(f'v[{i + 1}] AS "{f}"' for i, f in enumerate(fields))
     sql = f"""
         WITH src AS (
             SELECT row_number() OVER () AS n, line
             FROM read_csv($path, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false,
                           auto_detect=false, strict_mode=false, max_line_size=2147483647, new_line='\\n')
         )
-        SELECT $name AS _file, src.n::BIGINT AS _record, {cols}
-        FROM src JOIN numbers USING (n) ORDER BY src.n
+        SELECT $name AS _file, n::BIGINT AS _record, {cols}
+        FROM (SELECT src.n, json_extract(src.line, {paths}) AS v FROM src JOIN numbers USING (n))
+        ORDER BY n
     """
     con = duck.connect()
     try:
