@@ -1,7 +1,8 @@
-"""The fast ingestion path (lib/ingest/fastread.py + lib/ingest/fastclean.py + the one-pass matchers of lib/ingest/text.py) gives exactly
-what the reference code gives: the matchers against `categorize`/`brands_mentioned`/`disclosed` on the sample, the
-real crawl and edge cases; `ingest_batches` with the fast path on and off on data/sample, every ingest case of the
-bad-input corpus, and the real crawl written as JSON lines; the landing index with and without columnar files."""
+"""The SQL matchers (category, brands, disclosure of lib/ingest/clean_notes.sql) give exactly what the pandas
+reference (kol_pipeline_tests/reference_ingest.py, formerly lib/ingest/text.py) gives, on the sample, the real crawl
+and edge cases; `ingest_batches` with the fast reader (lib/ingest/fastread.py) on and off gives the same tables on
+data/sample, every ingest case of the bad-input corpus, and the real crawl written as JSON lines; the landing index
+with and without columnar files."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib import schemas
 from kol_pipeline.lib.ingest import brand as brand_lib
-from kol_pipeline.lib.ingest import fastread, landing, text
+from kol_pipeline.lib.ingest import fastread, landing
 from kol_pipeline.lib.ingest import intake as ingest
 from kol_pipeline.lib.ingest.fastread import ColumnarRecords
 from kol_pipeline.lib.settings import load_lexicon
+from kol_pipeline_tests import ingest_sql
+from kol_pipeline_tests import reference_ingest as text
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
@@ -50,32 +52,39 @@ def _both(folder: Path, ctx: ingest.IngestContext, start: date | None = None, en
 # ---------------------------------------------------------------- matchers
 
 
+def _sql(notes: pd.DataFrame, cats: pd.DataFrame | None, brands: pd.DataFrame | None, markers=()) -> pd.DataFrame:
+    """category, brands and is_disclosed as clean_notes.sql computes them for notes of these titles, descriptions
+    and tags (tags given as a JSON list)."""
+    t = ingest_sql.clean_notes(
+        notes["title"].tolist(),
+        notes["description"].tolist(),
+        [list(x) if isinstance(x, (list, tuple)) else x for x in notes["tags"].tolist()],
+        cats,
+        brands,
+        markers,
+    )
+    return pd.DataFrame(
+        {
+            "category": pd.Series(t.column("category").to_pylist(), index=notes.index, dtype=object),
+            "brands": pd.Series(t.column("brands").to_pylist(), index=notes.index, dtype=object),
+            "is_disclosed": pd.Series(t.column("is_disclosed").to_pylist(), index=notes.index, dtype=bool),
+        }
+    )
+
+
 def _check_text(notes: pd.DataFrame, cats: pd.DataFrame, brands: pd.DataFrame, label: str) -> None:
     body = text.note_text(notes["title"], notes["description"], notes["tags"])
     a = text.categorize(notes["title"], notes["description"], notes["tags"], cats)
-    b = text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats)
-    pd.testing.assert_series_equal(a, b, obj=f"{label}: category")
-    assert a.notna().sum() > 0
     markers = load_lexicon().disclosure_markers
+    got = _sql(notes, cats, brands, markers)
+    pd.testing.assert_series_equal(a, got["category"], obj=f"{label}: category", check_names=False)
+    assert a.notna().sum() > 0
     pd.testing.assert_series_equal(
-        text.disclosed(body, markers), text.disclosed_fast(body, markers), obj=f"{label}: disclosed"
+        text.disclosed(body, markers), got["is_disclosed"], obj=f"{label}: disclosed", check_names=False
     )
     pd.testing.assert_series_equal(
-        text.brands_mentioned(body, brands),
-        pd.Series(text.brands_column(body, brands).tolist(), index=body.index, dtype=object),
-        obj=f"{label}: brands",
+        text.brands_mentioned(body, brands), got["brands"], obj=f"{label}: brands", check_names=False
     )
-    # the fast path's forms: each text lower-cased once for all matchers, the brands as an Arrow list column
-    low = (text.lowered(notes["title"]), text.lowered(notes["description"]))
-    pd.testing.assert_series_equal(text.note_text_lowered(*low, notes["tags"]), body, obj=f"{label}: body")
-    pd.testing.assert_series_equal(
-        text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats, low),
-        a,
-        obj=f"{label}: category from lowered texts",
-    )
-    column = text.brands_column(body, brands)
-    assert column.dtype == schemas.TEXT_LIST and column.index.equals(body.index)
-    assert column.tolist() == text.brands_mentioned(body, brands).tolist(), label
 
 
 def test_matchers_equal_reference_on_sample() -> None:
@@ -125,15 +134,14 @@ def test_matchers_edge_cases() -> None:
         {"brand": ["润肌坊", "Adidas", "花西里", "润肌坊"], "aliases": [["RUNJI", "润肌"], ["#adidas"], [], ["润肌"]]}
     )
     _check_text(notes, cats, brands, "edge cases")
-    body = text.note_text(notes["title"], notes["description"], notes["tags"])
-    assert text.brands_column(body, brands).tolist()[6] == ["润肌坊", "润肌坊"]  # a brand listed twice
-    assert text.brands_column(body, brands).tolist()[7] == []  # RUNJI inside xrunji is not a word
-    assert text.disclosed_fast(body, ["#ad"]).tolist()[:4] == [False, True, True, False]
-    assert text.disclosed_fast(body, ["", "x"]).all()  # an empty marker matches everything, as its regex does
-    assert text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats).tolist()[0] == "skincare"
-    assert text.brands_column(body, brands).tolist()[6] == ["润肌坊", "润肌坊"]
-    assert text.brands_column(body, brands.iloc[:0]).tolist() == [[]] * len(body)  # no brand file: empty lists
-    assert text.brands_column(body.iloc[:0], brands).tolist() == []
+    got = _sql(notes, cats, brands)
+    assert got["brands"].tolist()[6] == ["润肌坊", "润肌坊"]  # a brand listed twice
+    assert got["brands"].tolist()[7] == []  # RUNJI inside xrunji is not a word
+    assert _sql(notes, cats, brands, ["#ad"])["is_disclosed"].tolist()[:4] == [False, True, True, False]
+    assert _sql(notes, cats, brands, ["", "x"])["is_disclosed"].all()  # an empty marker matches everything
+    assert got["category"].tolist()[0] == "skincare"
+    assert _sql(notes, cats, brands.iloc[:0])["brands"].tolist() == [[]] * len(notes)  # no brand file: empty lists
+    assert _sql(notes.iloc[:0], cats, brands)["brands"].tolist() == []
 
 
 # ---------------------------------------------------------------- ingest_batches, fast path on and off
@@ -239,11 +247,10 @@ def test_comments_on_uncrawled_notes_are_kept_by_both_paths(tmp_path: Path, with
     assert sorted(set(fast.comments["note_id"])) == ["n0", "n1", "n2"]
 
 
-def test_categorize_fast_with_odd_tags() -> None:
-    """Tags as lists, tuples or numpy arrays, with None and NaN tags (skipped), a number (as its text), a missing
-    tag list (None or NaN), and no tag at all: categorize_fast equals categorize note by note."""
-    import numpy as np
-
+def test_categorize_with_odd_tags() -> None:
+    """Tag lists with None and NaN tags, a number, a missing tag list (None or NaN), and no tag at all: the SQL
+    (tags made of tag_list: a None element is the tag 'None', a NaN 'nan', a number its text) gives the reference's
+    category note by note."""
     notes = pd.DataFrame(
         {
             "title": ["a", "b", "c", "d", "e", "f", "g"],
@@ -251,7 +258,7 @@ def test_categorize_fast_with_odd_tags() -> None:
             "tags": [
                 ["护肤", None],
                 ("面霜", float("nan"), "护肤"),
-                np.array(["口红", "护肤"], dtype=object),
+                ["口红", "护肤"],
                 None,
                 float("nan"),
                 [],
@@ -266,15 +273,15 @@ def test_categorize_fast_with_odd_tags() -> None:
         }
     )
     want = text.categorize(notes["title"], notes["description"], notes["tags"], cats)
-    got = text.categorize_fast(notes["title"], notes["description"], notes["tags"], cats)
-    pd.testing.assert_series_equal(got, want)
+    got = _sql(notes, cats, None)["category"]
+    pd.testing.assert_series_equal(got, want, check_names=False)
     assert got.tolist() == ["skincare", "skincare", "skincare", None, None, None, "food"]  # a tie: the first listed
 
 
 def test_note_text_is_the_series_definition() -> None:
-    """`text.note_text` (one pass per note) against its definition by Series operations: nulls as "", non-text
-    titles as their str, tags as lists, tuples or arrays joined by spaces (anything else as ""), and lower-casing of
-    the whole text (final sigma, dotted I, full-width letters)."""
+    """The reference `note_text` (one pass per note) against its definition by Series operations: nulls as "",
+    non-text titles as their str, tags as lists, tuples or arrays joined by spaces (anything else as ""), and
+    lower-casing of the whole text (final sigma, dotted I, full-width letters)."""
     import numpy as np
 
     def definition(title: pd.Series, description: pd.Series, tags: pd.Series) -> pd.Series:
@@ -293,14 +300,6 @@ def test_note_text_is_the_series_definition() -> None:
     got = text.note_text(title, desc, tags)
     pd.testing.assert_series_equal(got, definition(title, desc, tags))
     assert got.iloc[0] == "οδος σ\nσας\na σ"
-    low = (text.lowered(title), text.lowered(desc))
-    pd.testing.assert_series_equal(text.note_text_lowered(*low, tags), got)  # parts lowered one by one
-    # Arrow text with nulls (how the fast path holds it) gives the same Python strings as the object column
-    arrow = pd.Series(title.map(lambda v: v if isinstance(v, str) else None).astype(schemas.TEXT))
-    assert text.texts_of(arrow) == arrow.astype(object).fillna("").astype(str).tolist()
-    assert (
-        text.lowered(arrow)[2] == "İstanbul ＡＢＣ".lower() == "i\u0307stanbul ａｂｃ" and text.lowered(arrow)[1] == ""
-    )
     pd.testing.assert_series_equal(
         text.note_text(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
         definition(title.iloc[:0], desc.iloc[:0], tags.iloc[:0]),
@@ -308,94 +307,17 @@ def test_note_text_is_the_series_definition() -> None:
     )
 
 
-def test_ingest_lets_go_of_each_kind_before_building_the_next(tmp_path: Path, monkeypatch) -> None:
-    """Memory of the 1M day (issue #6): once the notes table is built, the reader's notes batch and the notes'
-    cleaned per-file frames are freed, and so are the comments' per-file frames once concatenated, before the
-    comments table is built (it is built while the notes' text would otherwise still be held: 1.1 GB of the
-    1M day's peak). Checked through weak references when the comments table's rows are chosen."""
-    import gc
-    import weakref
+def test_sql_lower_differs_from_python_only_on_dotted_capital_i_and_final_sigma() -> None:
+    """DuckDB's lower() maps each character alone: it equals Python's str.lower() on every code point but U+0130
+    (İ: Python gives 'i' + U+0307, DuckDB 'i'), and it has no final-sigma rule (Python lower-cases a word-final Σ to
+    ς, DuckDB to σ). docs/ingestion.md "Values" says what it changes: nothing on the sample or the real crawl."""
+    from kol_pipeline.lib.ingest import clean
 
-    from kol_pipeline.lib.ingest import fastclean
-
-    folder = tmp_path / "landing" / "xhs" / "json"
-    folder.mkdir(parents=True)
-    base = 1_751_000_000_000
-    notes = [
-        {
-            "note_id": f"n{i}",
-            "user_id": f"u{i}",
-            "type": "normal",
-            "title": f"护肤 {i}",
-            "desc": "面霜",
-            "time": base,
-            "last_modify_ts": base + 1000,
-            "liked_count": str(i),
-            "collected_count": "1",
-            "comment_count": "0",
-            "share_count": "0",
-            "tag_list": "护肤",
-            "nickname": f"nick{i}",
-        }
-        for i in range(30)
-    ]
-    comments = [
-        {
-            "comment_id": f"c{i:04d}",
-            "note_id": f"n{i % 40}",
-            "user_id": f"v{i}",
-            "content": f"好看 {i}",
-            "create_time": base,
-            "last_modify_ts": base + 1000,
-            "like_count": str(i),
-            "sub_comment_count": "0",
-            "parent_comment_id": "0",
-        }
-        for i in range(60)
-    ]
-    for name, rows in (("search_contents_2025-06-27.jsonl", notes), ("search_comments_2025-06-27.jsonl", comments)):
-        (folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-
-    cleaned: dict[str, list[weakref.ref]] = {"notes": [], "comments": []}
-    clean_fast = fastclean.clean_fast
-
-    def recording(kind, frame, *args, **kw):
-        out = clean_fast(kind, frame, *args, **kw)
-        cleaned[kind].append(weakref.ref(out[0]))
-        return out
-
-    monkeypatch.setattr(fastclean, "clean_fast", recording)
-    read: dict[str, list[weakref.ref]] = {"notes": [], "comments": []}
-
-    def batches():
-        items = ingest.file_batches(tmp_path / "landing", min_bytes=0)
-        while items:
-            kind, fr = items.pop(0)
-            assert isinstance(fr, ColumnarRecords)
-            read[kind].append(weakref.ref(fr.frame))
-            yield kind, fr
-
-    alive_when_building: list[dict[str, int]] = []
-    latest = ingest.latest_positions
-
-    def recording_latest(frame, *args, **kw):
-        if "comment_id" in frame.columns:
-            gc.collect()
-            alive_when_building.append(
-                {
-                    f"{where} {kind}": sum(r() is not None for r in refs)
-                    for where, by_kind in (("read", read), ("cleaned", cleaned))
-                    for kind, refs in by_kind.items()
-                }
-            )
-        return latest(frame, *args, **kw)
-
-    monkeypatch.setattr(ingest, "latest_positions", recording_latest)
-    res = ingest.ingest_batches(batches(), ingest.IngestContext(now=NOW))
-    assert [len(v) for v in (read["notes"], read["comments"], cleaned["notes"], cleaned["comments"])] == [1, 1, 1, 1]
-    # while the comments table was built, nothing of the notes' batch, nor the comments' per-file frame, was alive
-    assert alive_when_building == [{"read notes": 0, "read comments": 0, "cleaned notes": 0, "cleaned comments": 0}]
-    # and the results are whole: 30 notes; every comment kept, those on never-crawled n30..n39 too
-    assert len(res.notes) == 30
-    assert sorted(set(res.comments["note_id"])) == sorted(f"n{i}" for i in range(40))
-    assert len(res.comments) == 60 and res.quarantine.empty
+    con = clean.connection()
+    try:
+        chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
+        got = [r[0] for r in con.execute("SELECT lower(unnest(?))", [chars]).fetchall()]
+        assert [c for c, g in zip(chars, got) if c.lower() != g] == ["\u0130"]
+        assert con.execute("SELECT lower('ΟΔΟΣ')").fetchone()[0] == "οδοσ" != "ΟΔΟΣ".lower()
+    finally:
+        con.close()

@@ -13,6 +13,7 @@ import pytest
 
 from kol_pipeline.lib.ingest import intake as ingest
 from kol_pipeline.lib.ingest.readers import kind_of, read_records
+from kol_pipeline.lib.order import stable_order
 from kol_pipeline.lib.schemas import TEXT
 
 SH = timezone(timedelta(hours=8))
@@ -395,9 +396,9 @@ def test_stable_order_is_pandas_mergesort() -> None:
         index=rng.permutation(m) + 5,
     )
     for cols in (["note_id", "snapshot_date"], ["crawled_at", "_file", "_record"]):
-        got = f.take(ingest.stable_order(f, cols)).index
+        got = f.take(stable_order(f, cols)).index
         assert list(got) == list(f.sort_values(cols, kind="mergesort").index), cols
-    first = list(dict.fromkeys(f.take(ingest.stable_order(f, ["note_id"]))["note_id"]))[:3]
+    first = list(dict.fromkeys(f.take(stable_order(f, ["note_id"]))["note_id"]))[:3]
     assert first == ["Z", "a\u00e9", "n0"]
 
 
@@ -405,7 +406,7 @@ def test_stable_order_is_pandas_mergesort() -> None:
 def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
     """`dedupe` (key codes in crawl order) against its definition: the frame sorted by crawl time, file and
     record (stable), the last of each (id, day) kept; with ties, null crawl times, several days and files."""
-    from kol_pipeline.lib.ingest.intake import dedupe, stable_order
+    from kol_pipeline_tests.ingest_sql import dedupe
 
     rng = np.random.default_rng(seed)
     n = 3_000
@@ -436,7 +437,7 @@ def test_dedupe_equals_sorting_the_frame(seed: int) -> None:
 def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
     """`latest_positions` (what ingest_batches takes the tables with): among some rows of the frame, the rows
     `dedupe` keeps, put in (id, day) order by `stable_order`; the duplicate mask covers only those rows."""
-    from kol_pipeline.lib.ingest.intake import dedupe, latest_positions, stable_order
+    from kol_pipeline_tests.ingest_sql import dedupe, latest_positions
 
     rng = np.random.default_rng(seed)
     n = 2_000
@@ -464,7 +465,7 @@ def test_latest_positions_on_a_subset_in_table_order(seed: int) -> None:
 
 def test_in_range_per_distinct_day() -> None:
     """`_in_range` decides per distinct day what the per-row rule gives: not null and within each given bound."""
-    from kol_pipeline.lib.ingest.intake import _in_range
+    from kol_pipeline_tests.ingest_sql import in_range as _in_range
 
     days = pd.Series([date(2025, 6, d) for d in (1, 2, 3, 2, 5)] + [None], index=list("abcdef"), dtype=object)
     for start, end in (

@@ -1,4 +1,5 @@
-"""Value parsers (lib/ingest/parsing.py) and text enrichment (lib/ingest/text.py) on hand-computed cases."""
+"""Value parsers (lib/ingest/parsing.py; counts and tag lists: the SQL macros of lib/ingest/ingest_macros.sql) and
+text enrichment (clean_notes.sql, through kol_pipeline_tests/ingest_sql.py) on hand-computed cases."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kol_pipeline.lib.ingest import parsing, text
+from kol_pipeline.lib.ingest import parsing
+from kol_pipeline_tests import ingest_sql
 
 
 def _s(values: list) -> pd.Series:
@@ -49,7 +51,7 @@ def _r(reasons: pd.Series) -> list:
     ],
 )
 def test_parse_counts_values(raw: object, want: int) -> None:
-    out, why = parsing.parse_counts(_s([raw]), "liked_count")
+    out, why = ingest_sql.parse_counts(_s([raw]), "liked_count")
     assert out.dtype == "Int64"
     assert out.iloc[0] == want
     assert _r(why) == [None]
@@ -75,13 +77,13 @@ def test_parse_counts_values(raw: object, want: int) -> None:
     ],
 )
 def test_parse_counts_reasons(raw: object, reason: str) -> None:
-    out, why = parsing.parse_counts(_s([raw]), "liked_count")
+    out, why = ingest_sql.parse_counts(_s([raw]), "liked_count")
     assert pd.isna(out.iloc[0])
     assert _r(why) == [reason]
 
 
 def test_parse_counts_vectorized_keeps_index() -> None:
-    out, why = parsing.parse_counts(pd.Series(["3", "x", "1万"], index=[10, 20, 30], dtype=object), "c")
+    out, why = ingest_sql.parse_counts(pd.Series(["3", "x", "1万"], index=[10, 20, 30], dtype=object), "c")
     assert list(out.index) == [10, 20, 30] and out[10] == 3 and pd.isna(out[20]) and out[30] == 10_000
     assert _r(why) == [None, "c is not a number: 'x'", None] and list(why.index) == [10, 20, 30]
 
@@ -183,7 +185,9 @@ def test_check_ids() -> None:
 
 
 def test_split_tags() -> None:
-    out = parsing.split_tags(_s(["达拉斯,达拉斯美食", "a， b ,,", "", None, '["x", " y "]', ["p", " "], "[not json"]))
+    out = ingest_sql.split_tags(
+        _s(["达拉斯,达拉斯美食", "a， b ,,", "", None, '["x", " y "]', ["p", " "], "[not json"])
+    )
     assert list(out) == [["达拉斯", "达拉斯美食"], ["a", "b"], [], [], ["x", "y"], ["p"], ["[not json"]]
 
 
@@ -238,7 +242,7 @@ CATS = pd.DataFrame(
 
 
 def _cat(title: str, desc: str, tags: list[str], cats: pd.DataFrame = CATS) -> object:
-    return text.categorize(_s([title]), _s([desc]), pd.Series([tags], dtype=object), cats).iloc[0]
+    return ingest_sql.categorize(_s([title]), _s([desc]), pd.Series([tags], dtype=object), cats).iloc[0]
 
 
 def test_categorize_exact_scores() -> None:
@@ -266,7 +270,7 @@ def test_categorize_tie_goes_to_first_listed() -> None:
 def test_categorize_no_match_is_null() -> None:
     assert _cat("旅行日记", "", ["风景"]) is None
     assert _cat("", "", []) is None
-    out = text.categorize(_s(["面霜"]), _s([""]), pd.Series([[]], dtype=object), None)
+    out = ingest_sql.categorize(_s(["面霜"]), _s([""]), pd.Series([[]], dtype=object), None)
     assert out.iloc[0] is None
 
 
@@ -284,16 +288,16 @@ def test_disclosed() -> None:
         ],
         dtype=object,
     )
-    assert list(text.disclosed(body, markers)) == [True, False, True, True, False, True, True]
-    assert list(text.disclosed(body, [])) == [False] * 7
+    assert list(ingest_sql.disclosed(body, markers)) == [True, False, True, True, False, True, True]
+    assert list(ingest_sql.disclosed(body, [])) == [False] * 7
 
 
 def test_brands_mentioned() -> None:
     brands = pd.DataFrame({"brand": ["Proya", "完美日记"], "aliases": [["珀莱雅", "PROYA"], ["Perfect Diary"]]})
-    body = text.note_text(
+    body = ingest_sql.note_text(
         _s(["珀莱雅精华", "perfect diary 口红", "proyal 不是", "无品牌", "PROYA和完美日记"]),
         _s(["", "", "", "", ""]),
         pd.Series([[], [], [], [], []], dtype=object),
     )
-    out = text.brands_mentioned(body, brands)
+    out = ingest_sql.brands_mentioned(body, brands)
     assert list(out) == [["Proya"], ["完美日记"], [], [], ["Proya", "完美日记"]]

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from kol_pipeline.lib.ingest import fastread, parsing
+from kol_pipeline.lib.ingest.clean import crawl_day_numbers
 from kol_pipeline.lib.ingest.discovery import discover
-from kol_pipeline.lib.ingest.fastclean import crawl_days
 from kol_pipeline.lib.ingest.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.ingest.intake import KINDS, landing_files, relative_name
 from kol_pipeline.lib.ingest.readers import FileRecords
@@ -71,7 +71,7 @@ def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
     frame = fr.frame if isinstance(fr, ColumnarRecords) else None
     if frame is not None and len(frame):
         frame_days = (
-            crawl_days(frame["last_modify_ts"]).to_numpy(dtype=np.int64)
+            crawl_day_numbers(frame["last_modify_ts"])
             if "last_modify_ts" in frame.columns
             else np.full(len(frame), _NO_DAY, dtype=np.int64)
         )

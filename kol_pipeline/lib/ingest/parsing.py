@@ -1,4 +1,6 @@
-"""Parsing of MediaCrawler values as found in the wild: abbreviated counts, epoch times, tag lists, money.
+"""Parsing of values as found in the wild: epoch times, ids, money, dates (the brand files, the database's and the
+landing index's day rules). The MediaCrawler tables' counts and tag lists are parsed in SQL (lib/ingest/
+ingest_macros.sql).
 
 Every parser is vectorized over a pandas Series and returns the parsed values plus, where a value is not
 acceptable, a reason string (None where the value is fine), so callers can quarantine the row with a clear message.
@@ -6,7 +8,6 @@ acceptable, a reason string (None where the value is fine), so callers can quara
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
@@ -15,51 +16,15 @@ import pandas as pd
 
 SHANGHAI = "Asia/Shanghai"
 
-_COUNT_RE = re.compile(
-    r"^\s*(?P<sign>[-+]?)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>万|w|W|千|k|K|亿)?\s*(?P<plus>\+)?\s*$"
-)
 # The last epoch ms a pandas timestamp holds (datetime64[ns] ends 2262-04-11): a time beyond it (epoch microseconds,
 # 1e30, inf) is a reason, never an error
 MAX_EPOCH_MS = pd.Timestamp.max.value // 1_000_000
-# Above this a count is not a crawl's count (and would not fit int64 exactly): a bad value, not a wrapped number.
-_MAX_COUNT = 10**15
 
 
 def _show(value: object, limit: int = 80) -> str:
     """A value as a reason quotes it: its repr, cut to `limit` characters (the whole record is in `raw`)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# Counts that mean 0: MediaCrawler writes "" for a zero count (2026 crawls), and XHS shows the action's name
-# instead of a 0 (CONTRACT.md section 2).
-ZERO_LABELS = ("", "赞", "点赞", "收藏", "评论", "分享")
-_UNITS = {"": 1, "万": 10_000, "w": 10_000, "W": 10_000, "千": 1_000, "k": 1_000, "K": 1_000, "亿": 100_000_000}
-
-
-def parse_counts(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
-    """Parse XHS counts: "35", "1.1万" (11000), "10万+" (100000, a lower bound), "2.3w", "1.2k", "1亿", "1,234".
-
-    An empty string and XHS's zero labels (`ZERO_LABELS`: the page shows the word where the count is 0) are 0.
-    Returns (Int64 counts, reasons). A reason is set for an absent/null, non-numeric or negative count.
-    """
-    s = values.astype("string").str.replace(",", "", regex=False).str.replace("，", "", regex=False)
-    s = s.mask(s.str.strip(" \t\r\n").isin(ZERO_LABELS).fillna(False).astype(bool), "0")
-    ext = s.str.extract(_COUNT_RE)
-    num = pd.to_numeric(ext["num"], errors="coerce")
-    mult = ext["unit"].fillna("").map(_UNITS).astype("float64")
-    parsed = (num * mult).round()
-    neg = ext["sign"].eq("-").fillna(False).astype(bool) & num.gt(0).fillna(False).astype(bool)
-    missing = values.isna()
-    bad = num.isna() & ~missing
-    reasons = pd.Series(None, index=values.index, dtype=object)
-    reasons[missing.to_numpy()] = f"missing count {field}"
-    reasons[bad.to_numpy()] = [f"{field} is not a number: {_show(v)}" for v in values[bad.to_numpy()]]
-    reasons[neg.to_numpy()] = [f"{field} is negative: {_show(v)}" for v in values[neg.to_numpy()]]
-    huge = (reasons.isna() & parsed.gt(_MAX_COUNT).fillna(False).astype(bool)).to_numpy()
-    reasons[huge] = [f"{field} is out of range: {_show(v)}" for v in values[huge]]
-    out = parsed.where(reasons.isna()).astype("Int64")
-    return out, reasons
 
 
 def parse_epoch_ms(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
@@ -106,25 +71,6 @@ def shanghai_date(ts: pd.Series) -> pd.Series:
     """Asia/Shanghai calendar date (python date objects) of UTC timestamps."""
     local = ts.dt.tz_convert(SHANGHAI)
     return pd.Series(local.dt.date, index=ts.index, dtype=object)
-
-
-def split_tags(values: pd.Series) -> pd.Series:
-    """Notes' tag_list: a comma-joined string ("达拉斯,达拉斯美食"); also accepts JSON lists. Empty -> []."""
-
-    def one(v: object) -> list[str]:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return []
-        if isinstance(v, (list, tuple)):
-            return [str(x).strip() for x in v if str(x).strip()]
-        text = str(v).strip()
-        if text.startswith("["):
-            try:
-                return [str(x).strip() for x in json.loads(text) if str(x).strip()]
-            except ValueError:
-                pass
-        return [t.strip() for t in re.split(r"[,，]", text) if t.strip()]
-
-    return values.map(one)
 
 
 _ID_RE = r"^[0-9A-Za-z_\-]{1,64}$"
