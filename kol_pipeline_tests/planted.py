@@ -66,7 +66,7 @@ class PlantedWorld:
         """The three states of every day, stored in a warehouse layout (kol_pipeline_tests/metric_states.py), as
         the note_metrics and tier_benchmarks SQL reads them; built once per landing folder and settings in a test
         process (the folds are the costliest part of the suite's set-up), read-only for the tests."""
-        key = (self.landing.resolve(), self.last_day, self.settings)
+        key = (self.landing.resolve(), self.last_day, repr(self.settings))  # the settings hold a dict: unhashable
         if key not in _STATES:
             wh = Path(tempfile.mkdtemp(prefix="planted_states_"))
             atexit.register(shutil.rmtree, wh, True)
