@@ -23,9 +23,9 @@ from kol_pipeline.lib.metrics import note_metrics as NM
 from kol_pipeline.lib.metrics import tier_benchmarks as TB
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.lib.state import comment_state as CS
+from kol_pipeline.lib.state import creator_state as CR
 from kol_pipeline.lib.state import days as S
-from kol_pipeline.lib.state.creator_state import creator_state_step
-from kol_pipeline.lib.state.note_state import note_state_frame
+from kol_pipeline.lib.state import note_state as NS
 from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
 from kol_pipeline.resources.table_io import to_arrow
 
@@ -72,15 +72,15 @@ def write_states(
     if start is not None:
         first = max(first, start)
     days = S.day_range(first, last)
-    ns = crs = None
-    prev = None
-    for d in days:
-        crs = creator_state_step(crs, prev, c.get(d), d)
-        ns = note_state_frame(ns, n.get(d), d, settings)
-        _write(wh, "creator_state", d, crs.copy())
-        _write(wh, "note_state", d, ns.copy())
-        prev = d
+    # one connection for the whole fold, as a ranged run of the state assets folds (lib/queries/*_state.py): the
+    # note state stays Arrow from day to day, creator_state is folded in DuckDB temp tables; the same rows as a
+    # step per day on pandas frames, without a connection and two pandas conversions per day and state
     with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
+        for d, st in NS.note_states(con, None, ((d, n.get(d)) for d in days), settings):
+            _write(wh, "note_state", d, NS.as_frame(st))
+        crs = CR.creator_states(con, days, c.get)
+        for d, part in crs.groupby("snapshot_date", sort=True):
+            _write(wh, "creator_state", d, part.drop(columns="snapshot_date").reset_index(drop=True))
         CS.use_stored(con, None)
         for d, rows, base in CS.state_partitions(con, days, k.get, base_first=True):
             if rows.num_rows:

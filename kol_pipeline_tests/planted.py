@@ -13,9 +13,9 @@ cleaning the ``mediacrawler_snapshot`` asset runs per range), with categories an
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
-import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -66,12 +66,16 @@ class PlantedWorld:
     @cached_property
     def states(self) -> Path:
         """The three states of every day, stored in a warehouse layout (kol_pipeline_tests/metric_states.py), as
-        the note_metrics and tier_benchmarks SQL reads them; built once per world."""
-        wh = Path(tempfile.mkdtemp(prefix="planted_states_"))
-        weakref.finalize(self, shutil.rmtree, wh, True)
-        r = self.ingest
-        metric_states.write_states(wh, r.notes, r.creators, r.comments, self.last_day, self.settings)
-        return wh
+        the note_metrics and tier_benchmarks SQL reads them; built once per landing folder and settings in a test
+        process (the folds are the costliest part of the suite's set-up), read-only for the tests."""
+        key = (self.landing.resolve(), self.last_day, repr(self.settings))  # the settings hold a dict: unhashable
+        if key not in _STATES:
+            wh = Path(tempfile.mkdtemp(prefix="planted_states_"))
+            atexit.register(shutil.rmtree, wh, True)
+            r = self.ingest
+            metric_states.write_states(wh, r.notes, r.creators, r.comments, self.last_day, self.settings)
+            _STATES[key] = wh
+        return _STATES[key]
 
     def note_metrics(self, days: list[date]) -> pd.DataFrame:
         return metric_states.note_metrics_of_warehouse(self.states, self.brand["campaign_posts"], days, self.settings)
@@ -99,7 +103,11 @@ class PlantedWorld:
 
 def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) -> PlantedWorld:
     """Ingest every day of ``landing`` (default: the bundled sample). With ``landing=None`` or a folder without
-    ``truth/``, the simulator writes ``SAMPLE_ARGS`` into ``tmp_dir`` first."""
+    ``truth/``, the simulator writes ``SAMPLE_ARGS`` into ``tmp_dir`` first.
+
+    A landing folder is ingested once per test process (a dozen test modules use the bundled sample, and its
+    ingestion is a fixed cost of each): each call gets its own copies of the frames, so a test that changes
+    them changes nothing for the next."""
     if landing is None or not (landing / "truth").is_dir():
         if tmp_dir is None:
             raise ValueError("no simulated landing folder and no tmp_dir to simulate into")
@@ -107,6 +115,30 @@ def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) ->
 
         simulate(tmp_dir, **SAMPLE_ARGS)
         landing = tmp_dir
+    key = landing.resolve()
+    if key not in _WORLDS:
+        _WORLDS[key] = _ingested(landing)
+    w = _WORLDS[key]
+    frames = ("notes", "creators", "comments", "quarantine", "accounting")
+    return PlantedWorld(
+        landing=w.landing,
+        days=list(w.days),
+        brand={k: v.copy() for k, v in w.brand.items()},
+        ingest=replace(
+            w.ingest,
+            **{k: w.ingest.table(k).copy() for k in frames},
+            file_notes={k: list(v) for k, v in w.ingest.file_notes.items()},
+        ),
+        truth={k: v.copy() for k, v in w.truth.items()},
+    )
+
+
+# planted_world's ingested landing folders and PlantedWorld.states's warehouses, by landing folder (one test process)
+_WORLDS: dict[Path, PlantedWorld] = {}
+_STATES: dict[tuple, Path] = {}
+
+
+def _ingested(landing: Path) -> PlantedWorld:
     days = sorted(landing_days(landing))
     brand = {name: read_brand_table(landing, name).frame for name in BRAND_TABLES}
     ctx = IngestContext(categories=brand["categories"], brands=brand["brands"])

@@ -81,7 +81,9 @@ def _states(tables, days, start_state=None):
     stored: dict = {}
     with duck.connect() as con:
         for d in days:
-            crs = creator_state_sql.creator_state_step(crs, prev, _day(tables["creators"], d), d)
+            # the step of creator_state_step and note_state_frame, on the fold's one connection
+            crs = creator_state_sql.creator_states(con, [d], lambda _d: _day(tables["creators"], d), crs, prev)
+            crs = crs.drop(columns=["snapshot_date"])
             Q.use_stored(con, _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d))
             for _, rows, base in Q.state_partitions(
                 con, [d], lambda x: _day(tables["comments"], x), base_first=not stored
@@ -92,7 +94,7 @@ def _states(tables, days, start_state=None):
                     df["base"] = base
                     stored[d] = to_pandas(to_arrow(df, "comment_state"), "comment_state")
             window = _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS), d)
-            ns = note_state_frame(ns, _day(tables["notes"], d), d)
+            ns = note_state_frame(ns, _day(tables["notes"], d), d, con=con)
             ns, crs = _round_trip(ns, "note_state", d), _round_trip(crs, "creator_state", d)
             prev = d
             # the comment state as the stored partitions of its trailing 122 days (what note_metrics and
