@@ -141,6 +141,11 @@ def query_path(name: str) -> Path:
     return found[0]
 
 
+#: macros shared by several tables' queries (``tier_of``: the contract's tiers), created by ``run_query`` on the
+#: connection before a query that uses them
+SHARED_MACROS = {"tier_of(": LIB_DIR / "tiers.sql"}
+
+
 def query_text(name: str) -> str:
     """The SQL of ``lib/<layer>/<name>.sql`` (one readable query per table)."""
     return query_path(name).read_text(encoding="utf-8")
@@ -154,6 +159,9 @@ def run_query(
     the query's ``$name`` parameters; the result as one Arrow table. The inputs' names are removed afterwards, so
     a connection can run several queries (names come from the code, never from data)."""
     sql = query_text(name)
+    for call, path in SHARED_MACROS.items():
+        if call in sql:
+            con.execute(path.read_text(encoding="utf-8"))
     views: list[str] = []
     registered: list[str] = []
     try:

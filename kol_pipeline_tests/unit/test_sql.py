@@ -328,6 +328,11 @@ def sample_con():
 
 @pytest.mark.parametrize("query", readme_queries())
 def test_readme_queries_return_rows_on_the_sample(sample_con, query):
+    if "FROM brand_audience_affinity" in query:
+        pytest.skip(
+            "the bundled sample plants no shared audience (simulate --shared-audience does): its "
+            "brand_audience_affinity is empty; test_audience_plant runs this query on planted data"
+        )
     rows = sample_con.execute(query).fetchall()
     assert len(rows) >= 1
     # no row is all nulls apart from its labels

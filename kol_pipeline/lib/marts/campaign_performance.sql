@@ -62,12 +62,14 @@ post_ids AS (
     SELECT DISTINCT note_id FROM campaign_posts WHERE note_id IS NOT NULL
 ),
 
--- D's note_metrics row of each post
+-- D's note_metrics row of each post (note_metrics is keyed by (snapshot_date, note_id): the order only makes the
+-- pick deterministic should a duplicate ever reach it)
 metrics AS (
     SELECT *
     FROM note_metrics
     WHERE note_id IN (SELECT note_id FROM post_ids)
-    QUALIFY row_number() OVER (PARTITION BY snapshot_date, note_id) = 1
+    QUALIFY row_number() OVER (PARTITION BY snapshot_date, note_id
+                               ORDER BY user_id NULLS LAST, engagements DESC NULLS LAST) = 1
 ),
 
 -- the posts' crawls; a crawl is its note's latest from its own day until the day before the next crawl, and
@@ -129,12 +131,7 @@ coverage AS (
 
 snapshots AS (
     SELECT user_id, snapshot_date,
-           coalesce(CASE WHEN followers IS NULL THEN NULL
-                         WHEN followers < $tier_bounds[1] THEN 'nano'
-                         WHEN followers < $tier_bounds[2] THEN 'micro'
-                         WHEN followers < $tier_bounds[3] THEN 'mid'
-                         WHEN followers < $tier_bounds[4] THEN 'macro'
-                         ELSE 'top' END, tier) AS tier
+           coalesce(tier_of(followers, $tier_bounds), tier) AS tier
     FROM creators
     WHERE user_id IN (SELECT user_id FROM measured)
     QUALIFY row_number() OVER (PARTITION BY user_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1

@@ -95,12 +95,7 @@ authors AS (
 
 snapshots AS (
     SELECT user_id, snapshot_date,
-           coalesce(CASE WHEN followers IS NULL THEN NULL
-                         WHEN followers < $tier_bounds[1] THEN 'nano'
-                         WHEN followers < $tier_bounds[2] THEN 'micro'
-                         WHEN followers < $tier_bounds[3] THEN 'mid'
-                         WHEN followers < $tier_bounds[4] THEN 'macro'
-                         ELSE 'top' END, tier) AS tier
+           coalesce(tier_of(followers, $tier_bounds), tier) AS tier
     FROM creators
     WHERE user_id IN (SELECT user_id FROM authors)
     QUALIFY row_number() OVER (PARTITION BY user_id, snapshot_date ORDER BY crawled_at DESC NULLS FIRST) = 1

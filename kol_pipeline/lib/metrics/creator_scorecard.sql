@@ -260,12 +260,7 @@ appearances AS (
 
 measured AS (
     SELECT s.day, s.user_id, s.nickname, s.followers,
-           CASE WHEN s.followers IS NULL THEN NULL
-                WHEN s.followers < $tier_bounds[1] THEN 'nano'
-                WHEN s.followers < $tier_bounds[2] THEN 'micro'
-                WHEN s.followers < $tier_bounds[3] THEN 'mid'
-                WHEN s.followers < $tier_bounds[4] THEN 'macro'
-                ELSE 'top' END                                               AS tier,
+           tier_of(s.followers, $tier_bounds)                                               AS tier,
            CASE WHEN s.latest_offset <= $tolerance::INTEGER AND s.growth_base > 0
                 THEN (s.followers - s.growth_base) / s.growth_base END      AS follower_growth_30d,
            coalesce(a.notes_90d, 0)                                          AS notes_90d,

@@ -127,12 +127,7 @@ SELECT day                                                           AS snapshot
        comments,
        shares,
        followers::BIGINT                                             AS followers,
-       CASE WHEN followers IS NULL THEN NULL
-            WHEN followers < $tier_bounds[1] THEN 'nano'
-            WHEN followers < $tier_bounds[2] THEN 'micro'
-            WHEN followers < $tier_bounds[3] THEN 'mid'
-            WHEN followers < $tier_bounds[4] THEN 'macro'
-            ELSE 'top' END                                           AS tier,
+       tier_of(followers, $tier_bounds)                                           AS tier,
        category,
        brands,
        in_campaign OR coalesce(is_disclosed, false)                  AS is_sponsored,

@@ -43,16 +43,7 @@ CREATE OR REPLACE TEMP MACRO median_of(xs) AS (
          ELSE (xs[(len(xs) + 1) // 2] + xs[len(xs) // 2 + 1]) / 2
     END
 );
--- nano < bounds[1] <= micro < bounds[2] <= mid < bounds[3] <= macro < bounds[4] <= top
-CREATE OR REPLACE TEMP MACRO tier_of(followers, bounds) AS (
-    CASE WHEN followers IS NULL THEN NULL
-         WHEN followers < bounds[1] THEN 'nano'
-         WHEN followers < bounds[2] THEN 'micro'
-         WHEN followers < bounds[3] THEN 'mid'
-         WHEN followers < bounds[4] THEN 'macro'
-         ELSE 'top'
-    END
-);
+-- tier_of(followers, bounds): lib/tiers.sql
 
 WITH
 run_days AS (
