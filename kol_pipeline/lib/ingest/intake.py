@@ -28,6 +28,7 @@ from kol_pipeline.lib.ingest.comments import classify_comments
 from kol_pipeline.lib.ingest.discovery import KINDS, discover
 from kol_pipeline.lib.ingest.fastread import ColumnarRecords, read_jsonl_fast
 from kol_pipeline.lib.ingest.readers import FileRecords, read_records
+from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.order import renumbered, sort_key, stable_order
 from kol_pipeline.lib.schemas import QUARANTINE, TABLES, arrow_text
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon, tier_of
@@ -479,7 +480,9 @@ def ingest_batches(
                 }
             )
         )
-        tables[kind] = renumbered(frame[spec.column_names].take(kept))
+        tables[kind] = renumbered(frame.reindex(columns=spec.column_names).take(kept))
+        if kind == "comments":  # comments.sentiment of the kept rows of both cleaning paths (lib/ingest/sentiment.sql)
+            tables[kind]["sentiment"] = classify_sentiment(tables[kind]["content"], ctx.lexicon)
         # this kind's rows are now in its table: its cleaned frame and the reader's batches (whose text buffers
         # the frame shares) are let go before the next kind is built (peak memory of the ingest step, issue #6)
         parts[kind], reasons[kind] = [], []

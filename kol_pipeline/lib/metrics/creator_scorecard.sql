@@ -30,18 +30,23 @@
 --                               those carry less than $score_min_weight_share of the total weight
 --   rank_in_tier_category       rank by score (then user_id) within (D, tier, primary_category)
 --   comments_90d, duplicate_comment_share, comment_to_like_90d   the evidence behind two of the flags
+--   comment_sentiment           NSR (positive - negative) / (positive + negative) of the top-level comments on their
+--                               notes seen in the window (CONTRACT.md "Finding the right creators": snapshot_date
+--                               in D-89 .. D; comment_stats' n_pos, n_neg); null when positive + negative <
+--                               $min_sentiment_comments (5)
 --
 -- Inputs (views; kol_pipeline/lib/metrics/creator_scorecard.py registers them):
 --   note_metrics(snapshot_date, note_id, user_id, published_date, crawled_at, er_7d, save_to_like,
 --                half_life_days, eng_30d, comments, likes, category, is_sponsored, is_disclosed, is_evergreen)
 --   creator_state(snapshot_date, user_id, nickname, followers_by_day)    (element i: day D - i; -1: null count)
---   comment_stats(snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub)  comments on their notes last seen in
---                the window: all, repeating another's normalized text, top-level, top-level substantive
+--   comment_stats(snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg)  comments on their notes
+--                last seen in the window: all, repeating another's normalized text, top-level, top-level
+--                substantive, seen top-level positive, negative
 --   rate_card(user_id, image_price_cny, rc_row)    rc_row: the row's position (the first row of a user counts)
 --   score_weights(pos, component, weight)          the composite score's components, in order
 -- Parameters: $days DATE[], $window_days, $tolerance, $lookback (124), $tier_bounds DOUBLE[4], $low_er_factor,
 --   $spike_rel, $spike_abs, $spike_quiet_days, $dup_min_comments, $dup_share, $low_c2l_factor,
---   $w_low_er, $w_spike, $w_dup, $w_low_c2l (authenticity weights), $score_min_weight_share
+--   $w_low_er, $w_spike, $w_dup, $w_low_c2l (authenticity weights), $score_min_weight_share, $min_sentiment_comments
 
 WITH
 run_days AS (
@@ -203,7 +208,9 @@ measured AS (
            coalesce(cs.n_all, 0)                                             AS comments_90d,
            CASE WHEN cs.n_all > 0 THEN cs.n_dup / cs.n_all END              AS duplicate_comment_share,
            CASE WHEN a.sum_likes > 0 THEN a.sum_comments / a.sum_likes END  AS comment_to_like_90d,
-           sp.user_id IS NOT NULL                                            AS f_spike
+           sp.user_id IS NOT NULL                                            AS f_spike,
+           CASE WHEN cs.n_pos + cs.n_neg >= greatest($min_sentiment_comments, 1)
+                THEN (cs.n_pos - cs.n_neg) / (cs.n_pos + cs.n_neg) END      AS comment_sentiment
     FROM seen s
     LEFT JOIN note_aggregates a USING (day, user_id)
     LEFT JOIN niche k USING (day, user_id)
@@ -309,6 +316,7 @@ SELECT day                                                       AS snapshot_dat
                                                                  AS rank_in_tier_category,
        comments_90d::BIGINT                                      AS comments_90d,
        duplicate_comment_share,
-       comment_to_like_90d
+       comment_to_like_90d,
+       comment_sentiment
 FROM scored
 ORDER BY snapshot_date, user_id
