@@ -17,17 +17,10 @@
 WITH asked AS (
     SELECT DISTINCT note_id FROM notes
 ),
-counts AS (
+counts AS (  -- one pass over the view: a comment with an unknown is_substantive / sentiment counts in neither
     SELECT v.lt_note_id AS note_id,
-           count(*) AS top_level_comments,
-           count(*) FILTER (WHERE v.lt_sub) AS substantive
-    FROM comment_view(CAST($day AS DATE), CAST($day AS DATE) - $keep_days) AS v
-    SEMI JOIN asked ON asked.note_id = v.lt_note_id
-    WHERE v.lt_sub IS NOT NULL
-    GROUP BY v.lt_note_id
-),
-sentiments AS (  -- the note's top-level comments by sentiment (a comment with an unknown sentiment counts in none)
-    SELECT v.lt_note_id AS note_id,
+           count(*) FILTER (WHERE v.lt_sub IS NOT NULL) AS top_level_comments,
+           count(*) FILTER (WHERE v.lt_sub) AS substantive,
            count(*) FILTER (WHERE v.lt_sent = 'positive') AS positive,
            count(*) FILTER (WHERE v.lt_sent = 'negative') AS negative
     FROM comment_view(CAST($day AS DATE), CAST($day AS DATE) - $keep_days) AS v
@@ -36,8 +29,9 @@ sentiments AS (  -- the note's top-level comments by sentiment (a comment with a
 )
 SELECT CAST($day AS DATE) AS snapshot_date,
        asked.note_id,
-       CAST(counts.substantive AS DOUBLE) / counts.top_level_comments AS comment_share,
-       CASE WHEN s.positive + s.negative >= greatest($min_sentiment_comments, 1)
-            THEN CAST(s.positive - s.negative AS DOUBLE) / (s.positive + s.negative) END AS comment_sentiment
+       CASE WHEN counts.top_level_comments > 0
+            THEN CAST(counts.substantive AS DOUBLE) / counts.top_level_comments END AS comment_share,
+       CASE WHEN counts.positive + counts.negative >= greatest($min_sentiment_comments, 1)
+            THEN CAST(counts.positive - counts.negative AS DOUBLE) / (counts.positive + counts.negative) END
+           AS comment_sentiment
 FROM asked LEFT JOIN counts ON counts.note_id = asked.note_id
-LEFT JOIN sentiments AS s ON s.note_id = asked.note_id
