@@ -162,6 +162,12 @@ COMMENTS = TableSpec(
         ("is_substantive", BOOL, "comment_class != low_effort"),
         ("crawled_at", UTC_TS, "crawl time (last_modify_ts), UTC"),
         ("source_file", STR, "landing file or db:<table>"),
+        (
+            "sentiment",
+            STR,
+            "positive|negative|neutral: a negative word, or a positive word directly after 不/没/别, makes it "
+            'negative; else a positive word positive (word lists: lexicon.json "sentiment"; lib/ingest/sentiment.sql)',
+        ),
         SNAPSHOT,
     ),
     keys=("comment_id", "snapshot_date"),
@@ -333,6 +339,12 @@ NOTE_METRICS = TableSpec(
         ("is_viral", BOOL, "engagements >= max(1000, 10 x author's trailing-90-day median)"),
         ("substantive_comment_share", F64, "share of its top-level comments seen so far that are substantive"),
         ("crawled_at", UTC_TS, "crawl time of the latest observation on or before the day"),
+        (
+            "comment_sentiment",
+            F64,
+            "net sentiment ratio (positive - negative) / (positive + negative) of its top-level comments seen so "
+            "far (comments.sentiment); null when positive + negative < 3",
+        ),
     ),
     keys=("note_id", "snapshot_date"),
     layer="metrics",
@@ -388,6 +400,12 @@ CREATOR_SCORECARD = TableSpec(
             "median_er_7d's percentile among creators of the same tier x primary_category (null when fewer than 5)",
         ),
         ("save_to_like_percentile", F64, "median_save_to_like's percentile, the same way"),
+        (
+            "comment_sentiment",
+            F64,
+            "net sentiment ratio (positive - negative) / (positive + negative) of the top-level comments on their "
+            "notes with snapshot_date in D-89 .. D; null when positive + negative < 5",
+        ),
     ),
     keys=("user_id", "snapshot_date"),
     layer="metrics",
@@ -514,6 +532,12 @@ COMMENT_STATE = TableSpec(
         ("top_sub_first", BOOL, "the first snapshot is top-level and substantive"),
         ("lt_note_id", STR, "note_id of its latest top-level snapshot; null: never seen top-level"),
         ("lt_sub", BOOL, "is_substantive of that snapshot (null: unknown, or never top-level)"),
+        (
+            "lt_sent",
+            STR,
+            "sentiment of that snapshot (positive|negative|neutral, lib/ingest/sentiment.sql); null: never "
+            "top-level, or stored before the column existed",
+        ),
         (
             "base",
             BOOL,

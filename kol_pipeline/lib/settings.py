@@ -22,6 +22,8 @@ TIER_NAMES: tuple[str, ...] = ("nano", "micro", "mid", "macro", "top")
 # in the Dagster assets: D - NOTE_WINDOW .. D), note_window_days + 1: a note published 119 days ago needs its first
 # observations. The marts' queries bound each day of a ranged run to the same days ($window_days).
 NOTE_WINDOW = 121
+# The word lists of comments.sentiment (lexicon key "sentiment"; docs/metrics.md "Comment sentiment").
+SENTIMENT_LISTS: tuple[str, ...] = ("negative", "positive", "negators", "not_negations")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class Lexicon:
     comment_classes: dict[str, tuple[str, ...]]
     low_effort_min_chars: int = 4
     tag_friend_max_chars: int = 3
+    # comments.sentiment: "negative", "positive" words, the "negators" that turn a positive word directly after
+    # them negative, and "not_negations", compounds whose last character only looks like a negator (特别)
+    sentiment: dict[str, tuple[str, ...]] = field(default_factory=lambda: {k: () for k in SENTIMENT_LISTS})
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +46,17 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         comment_classes={k: tuple(v) for k, v in raw["comment_classes"].items()},
         low_effort_min_chars=int(raw.get("low_effort_min_chars", 4)),
         tag_friend_max_chars=int(raw.get("tag_friend_max_chars", 3)),
+        sentiment=_sentiment_lists(raw, p),
     )
+
+
+def _sentiment_lists(raw: dict, path: Path) -> dict[str, tuple[str, ...]]:
+    """The lexicon's "sentiment" lists; a lexicon file without the key (written before comments.sentiment) takes
+    the default file's lists, so sentiment is never silently all neutral."""
+    lists = raw.get("sentiment")
+    if lists is None and path.resolve() != DEFAULT_LEXICON.resolve():
+        lists = json.loads(DEFAULT_LEXICON.read_text(encoding="utf-8")).get("sentiment")
+    return {k: tuple(w for w in (lists or {}).get(k, ()) if w) for k in SENTIMENT_LISTS}
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,9 @@ class MetricSettings:
     dup_min_comments: int = 20
     dup_share: float = 0.30
     low_c2l_factor: float = 0.2
+    # comment sentiment (NSR): null below this many positive + negative top-level comments
+    note_sentiment_min_comments: int = 3
+    creator_sentiment_min_comments: int = 5
     # authenticity_score = 1 - (sum of the weights of the raised flags) / (sum of all weights)
     authenticity_weights: dict[str, float] = field(
         default_factory=lambda: {

@@ -76,6 +76,14 @@ class MetricsConfig(dg.ConfigurableResource):
     low_c2l_factor: float = Field(
         default=_D.low_c2l_factor, description="low_comment_to_like: below this x the tier median"
     )
+    note_sentiment_min_comments: int = Field(
+        default=_D.note_sentiment_min_comments,
+        description="note_metrics.comment_sentiment: null below this many positive + negative comments",
+    )
+    creator_sentiment_min_comments: int = Field(
+        default=_D.creator_sentiment_min_comments,
+        description="creator_scorecard.comment_sentiment: null below this many positive + negative comments",
+    )
     score_weights: dict[str, float] = Field(
         default=dict(_D.score_weights), description="Composite score weights (percentile ranks within tier)"
     )
@@ -96,6 +104,8 @@ class MetricsConfig(dg.ConfigurableResource):
             dup_min_comments=self.dup_min_comments,
             dup_share=self.dup_share,
             low_c2l_factor=self.low_c2l_factor,
+            note_sentiment_min_comments=self.note_sentiment_min_comments,
+            creator_sentiment_min_comments=self.creator_sentiment_min_comments,
             score_weights=dict(self.score_weights),
         )
 

@@ -31,11 +31,18 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIRST, LAST = dt.date(2025, 2, 21), dt.date(2025, 6, 30)
 
 
+NEWER_COLUMNS = {"comment_sentiment"}  # columns the pandas implementation the fixtures come from never had
+
+
 def _golden(name: str, spec: TableSpec) -> pd.DataFrame:
-    """A fixture as the table's frame (the dtypes the SQL's glue returns)."""
+    """A fixture as the table's frame (the dtypes the SQL's glue returns). A column added after the fixture was
+    frozen (issue #26: note_metrics.comment_sentiment, tested in unit/test_sentiment.py and
+    unit/test_planted_sentiment.py) is not in it."""
     g = pd.read_csv(FIXTURES / f"{name}_sample.csv.gz", dtype=str, keep_default_na=False, na_values=[""])
     out = {}
     for col in spec.columns:
+        if col.name not in g.columns and col.name in NEWER_COLUMNS:
+            continue
         s = g[col.name]
         t = str(col.type)
         if t == "date32[day]":
@@ -82,6 +89,8 @@ def test_note_metrics_sql_gives_the_pandas_rows_on_every_sample_day(sample, rang
     expected = _golden("note_metrics", NOTE_METRICS)
     assert len(ranged) == 16922 and ranged["snapshot_date"].nunique() == 129
     got = ranged[ranged["snapshot_date"].isin(set(expected["snapshot_date"]))].reset_index(drop=True)
+    assert [c for c in got.columns if c not in expected.columns] == ["comment_sentiment"]
+    got = got[list(expected.columns)]
     # not vacuous: every metric has values, the comment share included
     assert len(expected) == 3544 and expected["snapshot_date"].nunique() == 26
     assert expected["substantive_comment_share"].notna().sum() == 3432 and expected["er_7d"].notna().sum() == 3153

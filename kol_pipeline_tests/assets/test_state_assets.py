@@ -135,6 +135,37 @@ def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, tmp_pat
     assert len(day) and day["base"].all()
 
 
+def test_a_warehouse_from_before_comment_sentiment_is_rebuilt(landing, tmp_path, monkeypatch):
+    """A warehouse written before issue #26: comment_state partitions without lt_sent and comments partitions
+    without sentiment. The stored state cannot be read with lt_sent, so the next day rebuilds it from the cleaned
+    comments (the sentiment computed from their content) and gives the metrics, comment_sentiment included, of a
+    warehouse that always had the columns."""
+    import pyarrow.parquet as pq
+
+    wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
+    assert "comment_sentiment" in ranged["note_metrics"].columns
+    assert "comment_sentiment" in ranged["creator_scorecard"].columns
+    for table, column in (("comment_state", "lt_sent"), ("comments", "sentiment")):
+        for k in list_partitions(str(wh), table):
+            if k >= last.isoformat():
+                continue
+            for f in (wh / table / f"snapshot_date={k}").glob("*.parquet"):
+                t = pq.read_table(f)
+                assert column in t.column_names
+                pq.write_table(t.drop_columns([column]), f)
+    shutil.rmtree(wh / "comment_state" / f"snapshot_date={last.isoformat()}", ignore_errors=True)
+
+    _run(landing, wh, monkeypatch, [(last, last)], instance)
+    for t, keys in TABLES.items():
+        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"rebuilt without lt_sent {t}")
+    logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
+    assert any("bootstrapping" in m for m in logs), [m for m in logs if "comment_state" in m]
+    day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
+    top = day[day["lt_note_id"].notna()]
+    assert len(top) and day["base"].all() and top["lt_sent"].notna().all()
+    assert set(top["lt_sent"]) <= {"positive", "negative", "neutral"}
+
+
 def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     """creator_scorecard reads the stored comment_state partitions from its 90-day window on (not the state's
     122 days), and of a base partition only the rows last seen since then: the same comment stats as over the

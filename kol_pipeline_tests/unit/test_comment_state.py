@@ -14,6 +14,7 @@ import pytest
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.comments import normalize_comment
+from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.state import comment_state as Q
 
 D0 = date(2025, 1, 1)
@@ -35,6 +36,11 @@ def comment_rows(d: date, rows: list[tuple]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- a plain-Python reference of the definition
+def _sentiment(content) -> str:
+    """comments.sentiment of one text (the macro, tested on its own in test_sentiment.py)."""
+    return str(classify_sentiment(pd.Series([content], dtype=object)).iloc[0])
+
+
 def _ref_fold(parts, keep: int = KEEP) -> dict:
     """comment_id -> state, folding day by day: a comment's first snapshot (its latest crawl of the first day)
     gives note, normalized text and top-level flags; the latest top-level snapshot gives lt_note_id and lt_sub;
@@ -62,7 +68,7 @@ def _ref_fold(parts, keep: int = KEEP) -> dict:
                 sub = None if pd.isna(r["is_substantive"]) else bool(r["is_substantive"])
                 latest[r["comment_id"]] = (r, top, sub)
                 if top:
-                    latest_top[r["comment_id"]] = (r["note_id"], sub)
+                    latest_top[r["comment_id"]] = (r["note_id"], sub, _sentiment(r["content"]))
         st = {k: v for k, v in st.items() if v["last_sd"] >= d - timedelta(days=keep) or k in latest}
         for cid, (r, top, sub) in latest.items():
             if cid in st:
@@ -79,9 +85,10 @@ def _ref_fold(parts, keep: int = KEEP) -> dict:
                 "top_sub_first": top and bool(sub),
                 "lt_note_id": None,
                 "lt_sub": None,
+                "lt_sent": None,
             }
-        for cid, (note, sub) in latest_top.items():
-            st[cid]["lt_note_id"], st[cid]["lt_sub"] = note, sub
+        for cid, (note, sub, sent) in latest_top.items():
+            st[cid]["lt_note_id"], st[cid]["lt_sub"], st[cid]["lt_sent"] = note, sub, sent
     return st
 
 
@@ -94,7 +101,7 @@ def _canon(df) -> pd.DataFrame:
     df = df[Q.STATE_COLUMNS].copy()
     for c in ("first_sd", "last_sd"):
         df[c] = pd.to_datetime(df[c]).dt.date
-    for c in ("comment_id", "note_id", "norm_text", "lt_note_id", "lt_sub"):
+    for c in ("comment_id", "note_id", "norm_text", "lt_note_id", "lt_sub", "lt_sent"):
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     for c in ("top_first", "top_sub_first"):
         df[c] = df[c].astype(bool)
@@ -222,6 +229,7 @@ def test_step_keeps_first_sighting_and_latest_top_level():
         "bool",
         "string",
         "bool",
+        "string",
     ]
     pd.testing.assert_frame_equal(_canon(_boot(parts, d3)), _canon(st))
     pd.testing.assert_frame_equal(_ref_frame(_ref_fold(parts)), _canon(st))
@@ -323,6 +331,7 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
             "top_sub_first": top & rng.integers(0, 2, n).astype(bool),
             "lt_note_id": None,
             "lt_sub": None,
+            "lt_sent": None,
             "base": True,
         }
     )
@@ -398,6 +407,7 @@ def _ref_continue(st: dict, d: date, p) -> dict:
             kept[k]["last_sd"] = d
             if v["lt_note_id"] is not None or _seen_top(p, k):
                 kept[k]["lt_note_id"], kept[k]["lt_sub"] = v["lt_note_id"], v["lt_sub"]
+                kept[k]["lt_sent"] = v["lt_sent"]
         else:
             kept[k] = v
     return kept

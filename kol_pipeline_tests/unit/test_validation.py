@@ -92,6 +92,7 @@ def comments_frame() -> pd.DataFrame:
             "is_substantive": [True, False, True],
             "crawled_at": _ts("2025-03-12 03:00", "2025-03-12 03:00", "2025-03-12 03:00"),
             "source_file": ["search_comments_2025-03-12.json"] * 3,
+            "sentiment": ["neutral", "neutral", "neutral"],
             "snapshot_date": [DAY] * 3,
         }
     )

@@ -22,13 +22,13 @@ from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 from kol_pipeline.lib.metrics import note_metrics as nm_query
 from kol_pipeline.lib.metrics import tier_benchmarks as tb_query
 from kol_pipeline.lib.reporting import charts
-from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES
+from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES, load_lexicon
 from kol_pipeline.lib.state import comment_state as comment_lib
 from kol_pipeline.lib.state import creator_state as creators_sql
 from kol_pipeline.lib.state import days as state_lib
 from kol_pipeline.lib.state import note_state as note_state_sql
 from kol_pipeline.resources.io_manager import PartitionedInput
-from kol_pipeline.resources.settings import MetricsConfig
+from kol_pipeline.resources.settings import KolSettings, MetricsConfig
 
 CREATOR_WINDOW = 124  # 90 days of creators + 30-day growth + 3 days of tolerance + 1
 # The state of the day before the run's first day (a self-dependency; absent on the first day ever).
@@ -176,11 +176,12 @@ def creator_state(
     metadata={"dagster/column_schema": column_schema("comment_state")},
 )
 def comment_state(
-    context: dg.AssetExecutionContext, comments: PartitionedInput, previous: PartitionedInput
+    context: dg.AssetExecutionContext, settings: KolSettings, comments: PartitionedInput, previous: PartitionedInput
 ) -> pd.DataFrame:
     """Per day, the comments seen that day with their state (a delta): the note of their first snapshot, first
     and last snapshot day, the normalized text and top-level flags of the first snapshot, the note and
-    is_substantive of the latest top-level snapshot, keyed by comment_id. The state of a day, every comment seen in
+    is_substantive and sentiment (lib/ingest/sentiment.sql, the lexicon's word lists) of the latest top-level
+    snapshot, keyed by comment_id. The state of a day, every comment seen in
     the trailing 122 days, is the view over the trailing 122 partitions from the latest base on (a partition
     holding the whole state, written when the previous state could not be read or the partitions would hold more
     superseded rows than live ones): lib/state/comment_state.sql, comment_view.sql; docs/metrics.md."""
@@ -226,7 +227,10 @@ def comment_state(
                 return None
             return comments.relation(con, columns=comment_lib.COMMENT_COLUMNS, start=d.isoformat(), end=d.isoformat())
 
-        for d, rows, base in comment_lib.state_partitions(con, days, read, boot=boot, base_first=base_first):
+        lexicon = load_lexicon(settings.lexicon_file)
+        for d, rows, base in comment_lib.state_partitions(
+            con, days, read, boot=boot, base_first=base_first, lexicon=lexicon
+        ):
             if base:
                 context.log.info(f"comment_state: {d} is stored as a base ({rows.num_rows} rows: the whole state)")
             if rows.num_rows:
@@ -340,7 +344,9 @@ def note_metrics(
     with duck.connect(note_state.duck_settings) as con:
         use_comment_view(con, comment_state, days)
         notes = note_state.relation(con, columns=nm_query.NOTE_STATE_COLUMNS)
-        shares = nm_query.comment_shares(con, notes.project("snapshot_date, note_id").df())
+        shares = nm_query.comment_shares(
+            con, notes.project("snapshot_date, note_id").df(), settings.note_sentiment_min_comments
+        )
         creators = creator_state.relation(con, columns=nm_query.CREATOR_STATE_COLUMNS)
         out = nm_query.note_metrics(con, notes, creators, shares, campaign_posts, days, settings)
     per_partition_counts(context, out)

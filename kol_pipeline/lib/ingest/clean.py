@@ -37,6 +37,7 @@ from kol_pipeline.lib.ingest.comments import classify_comments
 from kol_pipeline.lib.ingest.discovery import KINDS
 from kol_pipeline.lib.ingest.fastread import ColumnarRecords
 from kol_pipeline.lib.ingest.readers import FileRecords
+from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.schemas import QUARANTINE, STR, STR_LIST, TABLES
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, TIER_NAMES, Lexicon, load_lexicon
 
@@ -420,6 +421,8 @@ def _result(
             classes = classify_comments(content, ctx.lexicon)
             kept = kept.append_column("comment_class", pa.array(classes.tolist(), pa.string()))
             kept = kept.append_column("is_substantive", pa.array((classes != "low_effort").to_numpy(), pa.bool_()))
+            sentiment = classify_sentiment(content, ctx.lexicon)  # the DuckDB macro of sentiment.sql
+            kept = kept.append_column("sentiment", pa.array(sentiment.astype(object).tolist(), pa.string()))
         tables[kind] = _frame(kept, kind)
     psel = is_problem
     if psel.any():

@@ -77,7 +77,7 @@ SCORE_COMPONENTS = (
     "est_cpe_cny",
     "disclosure_rate",
 )
-COMMENT_STATS_COLUMNS = ["n_all", "n_dup", "n_top", "n_top_sub"]
+COMMENT_STATS_COLUMNS = ["n_all", "n_dup", "n_top", "n_top_sub", "n_pos", "n_neg"]
 EXTRA = {"comments_90d": "Int64", "duplicate_comment_share": "Float64", "comment_to_like_90d": "Float64"}
 
 
@@ -92,7 +92,7 @@ def comment_stats(con: Any, note_owners: pd.DataFrame, days: Iterable[date], win
     """Per day D of ``days`` and creator: the comments on their notes last seen in D-window+1 .. D (the comment
     state of D: creator_comment_stats.sql over ``con``'s comment_view, set up by ``comment_state.use_stored``):
     n_all, n_dup (whose non-empty normalized text another of them shares), n_top (top-level), n_top_sub (of those,
-    substantive). ``note_owners``: D's note_metrics rows (snapshot_date, note_id, user_id): a note is its
+    substantive), n_pos, n_neg (seen top-level, positive / negative: comment_sentiment). ``note_owners``: D's note_metrics rows (snapshot_date, note_id, user_id): a note is its
     creator's by the last row. Only creators with a comment; the scorecard takes 0 for the others."""
     cols = {"snapshot_date": pd.Series(dtype=object), "user_id": pd.Series(dtype=object)}
     cols.update({c: pd.Series(dtype="float64") for c in COMMENT_STATS_COLUMNS})
@@ -148,7 +148,14 @@ def _inputs(
         {
             "snapshot_date": pa.array(list(stats["snapshot_date"]), type=pa.date32()),
             "user_id": pa.array(stats["user_id"].astype(object).tolist(), type=pa.string()),
-            **{c: pa.array(stats[c].to_numpy(dtype="float64"), type=pa.float64()) for c in COMMENT_STATS_COLUMNS},
+            # a stats frame without the sentiment counts (n_pos, n_neg) counts none
+            **{
+                c: pa.array(
+                    stats[c].to_numpy(dtype="float64") if c in stats.columns else np.zeros(len(stats)),
+                    type=pa.float64(),
+                )
+                for c in COMMENT_STATS_COLUMNS
+            },
         }
     )
     rc = rate_card if rate_card is not None and "image_price_cny" in rate_card.columns else None
@@ -204,6 +211,7 @@ def _params(days: Sequence[date], settings: MetricSettings) -> dict[str, object]
         "search_days": SEARCH_WINDOW_DAYS,
         "top_n": SEARCH_TOP_N,
         "min_peers": MIN_PEERS,
+        "min_sentiment_comments": int(settings.creator_sentiment_min_comments),
     }
 
 

@@ -47,20 +47,25 @@
 --                               same (D, tier, primary_category) with a value: (number with a lower value + 0.5 x
 --                               number of others with an equal value) / (n - 1); null when n < $min_peers (5),
 --                               when the creator has no value, or its tier or primary_category is null
+--   comment_sentiment           NSR (positive - negative) / (positive + negative) of the top-level comments on their
+--                               notes seen in the window (CONTRACT.md "Finding the right creators": snapshot_date
+--                               in D-89 .. D; comment_stats' n_pos, n_neg); null when positive + negative <
+--                               $min_sentiment_comments (5)
 --
 -- Inputs (views; kol_pipeline/lib/metrics/creator_scorecard.py registers them):
 --   note_metrics(snapshot_date, note_id, user_id, published_date, crawled_at, er_7d, save_to_like,
 --                half_life_days, eng_30d, comments, likes, category, is_sponsored, is_disclosed, is_evergreen)
 --   creator_state(snapshot_date, user_id, nickname, followers_by_day)    (element i: day D - i; -1: null count)
---   comment_stats(snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub)  comments on their notes last seen in
---                the window: all, repeating another's normalized text, top-level, top-level substantive
+--   comment_stats(snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg)  comments on their notes
+--                last seen in the window: all, repeating another's normalized text, top-level, top-level
+--                substantive, seen top-level positive, negative
 --   rate_card(user_id, image_price_cny, rc_row)    rc_row: the row's position (the first row of a user counts)
 --   score_weights(pos, component, weight)          the composite score's components, in order
 --   note_facts(snapshot_date, note_id, user_id, desc_chars, note_type, tag_count)   note_state of the run's days
 --   search_rankings(snapshot_date, keyword, rank, note_id)   the rankings of D-29 .. D of each run day D
 -- Parameters: $days DATE[], $window_days, $tolerance, $lookback (124), $tier_bounds DOUBLE[4], $low_er_factor,
 --   $spike_rel, $spike_abs, $spike_quiet_days, $dup_min_comments, $dup_share, $low_c2l_factor,
---   $w_low_er, $w_spike, $w_dup, $w_low_c2l (authenticity weights), $score_min_weight_share,
+--   $w_low_er, $w_spike, $w_dup, $w_low_c2l (authenticity weights), $score_min_weight_share, $min_sentiment_comments,
 --   $search_days (30), $top_n (20), $min_peers (5)
 
 WITH
@@ -281,7 +286,9 @@ measured AS (
            CASE WHEN rd.day IS NOT NULL THEN coalesce(ap.search_appearances_30d, 0) END AS search_appearances_30d,
            CASE WHEN rd.day IS NOT NULL THEN coalesce(ap.search_keywords_30d, []::VARCHAR[]) END
                                                                              AS search_keywords_30d,
-           st.median_desc_chars, st.video_share, st.median_tags
+           st.median_desc_chars, st.video_share, st.median_tags,
+           CASE WHEN cs.n_pos + cs.n_neg >= greatest($min_sentiment_comments, 1)
+                THEN (cs.n_pos - cs.n_neg) / (cs.n_pos + cs.n_neg) END      AS comment_sentiment
     FROM seen s
     LEFT JOIN note_aggregates a USING (day, user_id)
     LEFT JOIN niche k USING (day, user_id)
@@ -427,7 +434,8 @@ SELECT day                                                       AS snapshot_dat
        video_share,
        median_tags::DOUBLE                                       AS median_tags,
        pp.er_7d_percentile,
-       pp.save_to_like_percentile
+       pp.save_to_like_percentile,
+       comment_sentiment
 FROM scored
 LEFT JOIN peer_percentiles pp USING (day, user_id)
 ORDER BY snapshot_date, user_id

@@ -49,7 +49,12 @@ NOTE_STATE_COLUMNS = [
 ]
 CREATOR_STATE_COLUMNS = ["user_id", "followers_by_day"]
 COMMENT_SHARES_SCHEMA = pa.schema(
-    [("snapshot_date", pa.date32()), ("note_id", pa.string()), ("comment_share", pa.float64())]
+    [
+        ("snapshot_date", pa.date32()),
+        ("note_id", pa.string()),
+        ("comment_share", pa.float64()),
+        ("comment_sentiment", pa.float64()),
+    ]
 )
 
 
@@ -57,15 +62,18 @@ def _days(snapshot_dates: Sequence[Any]) -> list[dt.date]:
     return sorted({pd.Timestamp(d).date() for d in snapshot_dates})
 
 
-def comment_shares(con: Any, notes: pd.DataFrame) -> pa.Table:
+def comment_shares(con: Any, notes: pd.DataFrame, min_sentiment_comments: int = 3) -> pa.Table:
     """Per (snapshot_date, note_id) of ``notes``: the share of substantive comments among the note's top-level
     comments seen so far (note_comment_share.sql on each day, over ``con``'s comment_view: call
-    ``comment_state.use_stored`` first); null when there are none."""
+    ``comment_state.use_stored`` first), null when there are none; and their net sentiment ratio
+    (``comment_sentiment``), null below ``min_sentiment_comments`` positive + negative comments."""
     out = []
     for day, ids in notes.groupby("snapshot_date", sort=True)["note_id"]:
         ids = pd.unique(ids.dropna().astype(str).to_numpy(dtype=object))
         if len(ids):
-            share = comment_lib.note_comment_share(con, ids, pd.Timestamp(day).date())
+            share = comment_lib.note_comment_share(
+                con, ids, pd.Timestamp(day).date(), min_sentiment_comments=min_sentiment_comments
+            )
             out.append(pa.Table.from_pandas(share, schema=COMMENT_SHARES_SCHEMA, preserve_index=False))
     return pa.concat_tables(out) if out else COMMENT_SHARES_SCHEMA.empty_table()
 

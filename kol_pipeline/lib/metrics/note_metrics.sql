@@ -24,6 +24,9 @@
 --   substantive_comment_share
 --                      share of substantive comments among the note's top-level comments seen so far
 --                      (the input comment_shares; null when none)
+--   comment_sentiment  net sentiment ratio (positive - negative) / (positive + negative) of the note's top-level
+--                      comments seen so far (CONTRACT.md "Finding the right creators"; the input comment_shares,
+--                      note_comment_share.sql; null when positive + negative < 3)
 --
 -- Inputs (views; kol_pipeline/lib/metrics/note_metrics.py registers them):
 --   note_state(snapshot_date, note_id, user_id, published_at, pub_day, first_sd, crawled_at, age_days, likes,
@@ -33,7 +36,7 @@
 --              followers_by_day[i + 1] = followers of the snapshot of day D - i (null or NaN: no snapshot that
 --              day; -1: a snapshot whose follower count is null)
 --   campaign_posts(note_id)
---   comment_shares(snapshot_date, note_id, comment_share)
+--   comment_shares(snapshot_date, note_id, comment_share, comment_sentiment)
 -- Parameters: $days (DATE[]: every day of the run in one query), $note_window_days, $creator_window_days,
 --   $creator_lookback, $tolerance_days, $viral_min, $viral_multiple, $evergreen_share, $tier_bounds (DOUBLE[4])
 
@@ -108,7 +111,8 @@ joined AS (
            nullif(f7.followers, -1) AS followers_t7,
            m.median_engagements,
            n.note_id IN (SELECT note_id FROM sponsored) AS in_campaign,
-           cs.comment_share
+           cs.comment_share,
+           cs.comment_sentiment
     FROM notes n
     LEFT JOIN latest l ON l.day = n.day AND l.user_id = n.user_id
     LEFT JOIN followers_t7 f7 ON f7.day = n.day AND f7.note_id = n.note_id
@@ -145,6 +149,7 @@ SELECT day                                                           AS snapshot
        engagements >= greatest($viral_min::DOUBLE,
                                coalesce($viral_multiple * median_engagements, $viral_min::DOUBLE)) AS is_viral,
        comment_share                                                 AS substantive_comment_share,
-       crawled_at
+       crawled_at,
+       comment_sentiment
 FROM joined
 ORDER BY snapshot_date, note_id

@@ -25,6 +25,8 @@ import pyarrow as pa
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.comments import normalize_comment
+from kol_pipeline.lib.ingest.sentiment import classify_sentiment
+from kol_pipeline.lib.settings import Lexicon
 
 KEEP_DAYS = 121  # a comment stays in the state 122 days after its last sighting (note_metrics' comment window)
 #: the cleaned comments' columns the state reads
@@ -40,6 +42,7 @@ STATE_TYPES = {
     "top_sub_first": "BOOLEAN",
     "lt_note_id": "VARCHAR",
     "lt_sub": "BOOLEAN",
+    "lt_sent": "VARCHAR",
 }
 STATE_COLUMNS = list(STATE_TYPES)
 STORED_COLUMNS = ["snapshot_date", *STATE_COLUMNS, "base"]
@@ -91,16 +94,22 @@ def use_stored(con: duckdb.DuckDBPyConnection, stored=None) -> None:
     con.execute(duck.query_text("comment_view"))
 
 
-def _norms(contents: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """content -> norm_text for each distinct content (lib/comments.normalize_comment, once per distinct text;
-    null when the normalized text is empty)."""
+def _norms(
+    con: duckdb.DuckDBPyConnection, contents: pa.Array | pa.ChunkedArray, lexicon: Lexicon | None = None
+) -> pa.Table:
+    """content -> norm_text and sentiment for each distinct content (lib/comments.normalize_comment, once per
+    distinct text, null when the normalized text is empty; lib/ingest/sentiment.sql with ``lexicon``'s lists, the
+    default lexicon when None). The sentiment is computed from the content, not read from comments.sentiment, so
+    that cleaned partitions written before that column existed give it too (a state rebuilt from them)."""
     uniq = pd.Series(pd.unique(pd.Series(contents.to_pandas(), dtype=object)), dtype=object)
     norm = normalize_comment(uniq).astype(object)
     norm = norm.where(norm.astype(str) != "", None)
+    sentiment = classify_sentiment(uniq, lexicon, con)
     return pa.table(
         {
             "content": pa.array(uniq.where(uniq.notna(), None).tolist(), type=pa.string()),
             "norm_text": pa.array(norm.tolist(), type=pa.string()),
+            "sentiment": pa.array(sentiment.astype(object).tolist(), type=pa.string()),
         }
     )
 
@@ -130,7 +139,11 @@ def _day_table(con: duckdb.DuckDBPyConnection, comments) -> pa.Table | None:
 
 
 def comment_state_delta(
-    con: duckdb.DuckDBPyConnection, comments_day, day: date, keep_days: int = KEEP_DAYS
+    con: duckdb.DuckDBPyConnection,
+    comments_day,
+    day: date,
+    keep_days: int = KEEP_DAYS,
+    lexicon: Lexicon | None = None,
 ) -> pa.Table | None:
     """The rows of the comment state of ``day`` of the comments seen that day (comment_state.sql), from the
     state of the day before (the view ``use_stored`` set up) and the day's cleaned comments. None: no comment."""
@@ -140,12 +153,14 @@ def comment_state_delta(
     return duck.run_query(
         con,
         "comment_state",
-        {"day_comments": tbl, "norms": _norms(tbl["content"])},
+        {"day_comments": tbl, "norms": _norms(con, tbl["content"], lexicon)},
         {"day": day, "keep_days": int(keep_days)},
     )
 
 
-def bootstrap_state(con: duckdb.DuckDBPyConnection, comments, day: date, keep_days: int = KEEP_DAYS) -> pa.Table:
+def bootstrap_state(
+    con: duckdb.DuckDBPyConnection, comments, day: date, keep_days: int = KEEP_DAYS, lexicon: Lexicon | None = None
+) -> pa.Table:
     """The comment state of ``day`` from cleaned comments of at most keep_days + 1 days up to it (a relation or
     frame with snapshot_date; comment_state_bootstrap.sql)."""
     _register(con, "comment_state_boot_in", comments)
@@ -159,7 +174,7 @@ def bootstrap_state(con: duckdb.DuckDBPyConnection, comments, day: date, keep_da
         return duck.run_query(
             con,
             "comment_state_bootstrap",
-            {"boot_comments": boot, "norms": _norms(contents["content"])},
+            {"boot_comments": boot, "norms": _norms(con, contents["content"], lexicon)},
             {"day": day, "keep_days": int(keep_days)},
         )
     finally:
@@ -215,19 +230,21 @@ def state_partitions(
     boot: object | None = None,
     base_first: bool = False,
     keep_days: int = KEEP_DAYS,
+    lexicon: Lexicon | None = None,
 ) -> Iterator[tuple[date, pa.Table, bool]]:
     """The comment_state partitions to store for ``days`` (consecutive), continuing from the view ``use_stored``
     set up (the state of the day before the first), or, with ``boot`` (cleaned comments of the days before the
     first, with snapshot_date), from the state bootstrapped from them. ``read(day)``: the day's cleaned comments
     (None: none). Yields (day, rows, is_base): a delta (the comments seen that day), or the whole state of the
     day when ``base_first`` or ``boot`` (first day only), or when the view would read more superseded rows than
-    live ones. Each yielded partition is added to what the view reads for the next day."""
+    live ones. Each yielded partition is added to what the view reads for the next day. ``lexicon``: the word lists
+    of the comments' sentiment (None: the default lexicon)."""
     if boot is not None:
         before = days[0] - timedelta(days=1)
-        _add(con, bootstrap_state(con, boot, before, keep_days), before, True)
+        _add(con, bootstrap_state(con, boot, before, keep_days, lexicon), before, True)
         base_first = True
     for d in days:
-        delta = comment_state_delta(con, read(d), d, keep_days)
+        delta = comment_state_delta(con, read(d), d, keep_days, lexicon)
         if delta is not None:
             _add(con, delta, d, False)
         rows_read, superseded = view_cost(con, d, keep_days)
@@ -246,10 +263,18 @@ def _empty() -> pa.Table:
     return pa.schema([(c, types[t]) for c, t in STATE_TYPES.items()]).empty_table()
 
 
-def note_comment_share(con: duckdb.DuckDBPyConnection, note_ids, day: date, keep_days: int = KEEP_DAYS) -> pd.DataFrame:
-    """note_comment_share.sql for the notes ``note_ids`` on ``day``: (snapshot_date, note_id, comment_share)."""
+def note_comment_share(
+    con: duckdb.DuckDBPyConnection,
+    note_ids,
+    day: date,
+    keep_days: int = KEEP_DAYS,
+    min_sentiment_comments: int = 3,
+) -> pd.DataFrame:
+    """note_comment_share.sql for the notes ``note_ids`` on ``day``: (snapshot_date, note_id, comment_share,
+    comment_sentiment: the NSR, null below ``min_sentiment_comments`` positive + negative comments)."""
     notes = pa.table({"note_id": pa.array(pd.Series(note_ids, dtype=object).astype(str).tolist(), type=pa.string())})
-    out = duck.run_query(con, "note_comment_share", {"notes": notes}, {"day": day, "keep_days": int(keep_days)})
+    params = {"day": day, "keep_days": int(keep_days), "min_sentiment_comments": int(min_sentiment_comments)}
+    out = duck.run_query(con, "note_comment_share", {"notes": notes}, params)
     return out.to_pandas()
 
 
@@ -257,7 +282,8 @@ def creator_comment_stats(
     con: duckdb.DuckDBPyConnection, owners: pd.DataFrame, day: date, window_days: int, keep_days: int = KEEP_DAYS
 ) -> pd.DataFrame:
     """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
-    (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub) per creator with a comment in the window."""
+    (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg) per creator with a comment in the
+    window."""
     o = pa.table(
         {
             "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),

@@ -4,7 +4,8 @@
 --
 -- Inputs: day_comments (the day's cleaned comments: comment_id, note_id, parent_comment_id, content,
 --   is_substantive, crawled_at, seq = the row's position in the partition), norms (content -> norm_text: the
---   normalized text of each distinct content, lib/comments.normalize_comment; null when empty), and the macro
+--   normalized text of each distinct content, lib/comments.normalize_comment, null when empty; and sentiment:
+--   positive|negative|neutral, lib/ingest/sentiment.sql), and the macro
 --   comment_view over the stored partitions before $day. Parameters: $day (DATE), $keep_days (121).
 --
 -- Columns (docs/metrics.md "How comment_state is stored"):
@@ -17,11 +18,13 @@
 --   top_sub_first  ... and substantive
 --   lt_note_id     the note of its latest top-level snapshot (null: never top-level in this life)
 --   lt_sub         is_substantive of that snapshot
+--   lt_sent        the sentiment of that snapshot (comments.sentiment: the macro of lib/ingest/sentiment.sql over its
+--                  content, in norms), what the comment sentiment (NSR) of note_metrics and creator_scorecard counts
 -- "The first snapshot" of a day is the comment's latest crawl that day (crawled_at, a null crawl time last as
 -- in a sort, then row order). A comment stays in the state 122 days after its last sighting (keep_days + 1);
 -- seen again within them it continues (first-snapshot fields kept), later it starts anew.
 WITH c AS (
-    SELECT d.comment_id, d.note_id, d.is_substantive, d.crawled_at, d.seq, n.norm_text,
+    SELECT d.comment_id, d.note_id, d.is_substantive, d.crawled_at, d.seq, n.norm_text, n.sentiment,
            d.parent_comment_id IS NULL
                OR trim(CAST(d.parent_comment_id AS VARCHAR), E' \t\n\r\x0B\x0C') IN ('', '0', 'None', 'nan')
                AS top_level
@@ -53,7 +56,8 @@ SELECT
     CASE WHEN p.comment_id IS NULL THEN l.top_level AND coalesce(l.is_substantive, false) ELSE p.top_sub_first END
         AS top_sub_first,
     CASE WHEN t.comment_id IS NULL THEN p.lt_note_id ELSE t.note_id END AS lt_note_id,
-    CASE WHEN t.comment_id IS NULL THEN p.lt_sub ELSE t.is_substantive END AS lt_sub
+    CASE WHEN t.comment_id IS NULL THEN p.lt_sub ELSE t.is_substantive END AS lt_sub,
+    CASE WHEN t.comment_id IS NULL THEN p.lt_sent ELSE t.sentiment END AS lt_sent
 FROM latest AS l
 LEFT JOIN prev AS p ON p.comment_id = l.comment_id
 LEFT JOIN latest_top AS t ON t.comment_id = l.comment_id

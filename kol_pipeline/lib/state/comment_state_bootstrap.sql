@@ -3,10 +3,11 @@
 -- of comment_state.sql folded over those days from no state). Used when the state of the day before a run
 -- cannot be read from stored partitions (the first run, a gap); the run's first day is then stored as a base.
 --
--- Inputs: boot_comments (cleaned comments with snapshot_date, seq = row position), norms (content -> norm_text).
+-- Inputs: boot_comments (cleaned comments with snapshot_date, seq = row position), norms (content -> norm_text,
+-- sentiment).
 -- Parameters: $day (DATE), $keep_days. Columns: those of comment_state.sql.
 WITH c AS (
-    SELECT d.snapshot_date, d.comment_id, d.note_id, d.is_substantive, d.crawled_at, d.seq, n.norm_text,
+    SELECT d.snapshot_date, d.comment_id, d.note_id, d.is_substantive, d.crawled_at, d.seq, n.norm_text, n.sentiment,
            d.parent_comment_id IS NULL
                OR trim(CAST(d.parent_comment_id AS VARCHAR), E' \t\n\r\x0B\x0C') IN ('', '0', 'None', 'nan')
                AS top_level
@@ -38,7 +39,8 @@ SELECT
     f.top_level AND f.is_substantive IS NOT NULL AS top_first,
     f.top_level AND coalesce(f.is_substantive, false) AS top_sub_first,
     t.note_id AS lt_note_id,
-    t.is_substantive AS lt_sub
+    t.is_substantive AS lt_sub,
+    t.sentiment AS lt_sent
 FROM first_snapshot AS f
 JOIN seen AS s ON s.comment_id = f.comment_id
 LEFT JOIN latest_top AS t ON t.comment_id = f.comment_id

@@ -11,7 +11,8 @@
 --   has first_sd < last_sd and continues the earlier one) the row of the latest partition is its state.
 --   Within 122 days a comment has rows of one life only (a comment not seen for 122 days is dropped, and a
 --   later sighting starts a new life, whose first row is then more than 122 days after the former last one).
---   Columns: comment_id, note_id, first_sd, last_sd, norm_text, top_first, top_sub_first, lt_note_id, lt_sub.
+--   Columns: comment_id, note_id, first_sd, last_sd, norm_text, top_first, top_sub_first, lt_note_id, lt_sub,
+--   lt_sent (null in partitions stored before it existed: such a comment counts in no sentiment).
 --
 -- comment_view_cost(day, since): rows_read (the rows comment_view reads) and superseded (rows read that a later
 --   row of the same comment replaces): comment_state stores a base when superseded > rows_read - superseded.
@@ -34,7 +35,7 @@ CREATE OR REPLACE TEMP MACRO comment_view(day, since) AS TABLE
         SELECT comment_id, max(snapshot_date) AS latest_sd FROM rd WHERE continues GROUP BY comment_id
     )
     SELECT rd.comment_id, rd.note_id, rd.first_sd, rd.last_sd, rd.norm_text, rd.top_first, rd.top_sub_first,
-           rd.lt_note_id, rd.lt_sub
+           rd.lt_note_id, rd.lt_sub, rd.lt_sent
     FROM rd LEFT JOIN latest ON latest.comment_id = rd.comment_id
     WHERE latest.latest_sd IS NULL OR rd.snapshot_date >= latest.latest_sd;
 
