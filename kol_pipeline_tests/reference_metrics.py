@@ -309,8 +309,8 @@ def note_metrics(
     )
     near_p = near.iloc[rows].reset_index(drop=True)
     f7, _ = _pick_nearest(pairs["t7"], near_p, D)
-    sub = _comment_share_asof(comments, d_max, pairs[["note_id", "D"]])
-    return finish_note_metrics(pairs, followers, f7, sub, campaign_posts, settings)
+    sub, nsr = _comment_share_asof(comments, d_max, pairs[["note_id", "D"]], int(settings.note_sentiment_min_comments))
+    return finish_note_metrics(pairs, followers, f7, sub, campaign_posts, settings, nsr)
 
 
 def finish_note_metrics(
@@ -320,12 +320,13 @@ def finish_note_metrics(
     sub: np.ndarray,
     campaign_posts: pd.DataFrame | None,
     settings: MetricSettings,
+    nsr: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The note_metrics rows from one row per (note, D) with the as-of-D facts (shared by the window computation
     above and the incremental one in lib/state/days.py): ``pairs`` has D, note_id, user_id, pub_day, the latest
     observation's age_days, counts, category, brands, is_disclosed, crawled_at, the known eng_{h}d and
     half_life_days; ``followers`` the author's followers on D, ``f7`` the followers of the er_7d snapshot,
-    ``sub`` the substantive comment share."""
+    ``sub`` the substantive comment share, ``nsr`` the comment sentiment (all null when None)."""
     spec_cols = NOTE_METRICS.column_names
     D = pairs["D"]
     e7 = pairs[horizon_column(7.0)].to_numpy(dtype="float64")
@@ -394,6 +395,7 @@ def finish_note_metrics(
             "is_evergreen": _bool(ever, ever_known),
             "is_viral": _bool(viral, ~np.isnan(eng)),
             "substantive_comment_share": float_array(sub),
+            "comment_sentiment": float_array(np.full(len(pairs), np.nan) if nsr is None else nsr),
             # the column itself: to_numpy() of a tz-aware column builds a Timestamp object per row (1.3 s per 1.1 M)
             "crawled_at": pairs["crawled_at"].array,
         }
@@ -413,39 +415,51 @@ def _top_level(comments: pd.DataFrame) -> pd.Series:
     return p.isna() | p.astype(str).str.strip().isin(["", "0", "None", "nan"])
 
 
-def _comment_share_asof(comments: pd.DataFrame | None, d_max: np.datetime64, pairs: pd.DataFrame) -> np.ndarray:
-    """Share of substantive comments among a note's top-level comments with snapshot_date <= D (each comment_id
-    counted once, with its latest is_substantive on or before D). NaN when none."""
+def _comment_share_asof(
+    comments: pd.DataFrame | None, d_max: np.datetime64, pairs: pd.DataFrame, min_sentiment: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Over a note's top-level comments with snapshot_date <= D, each comment_id counted once with its latest
+    snapshot on or before D: the share of substantive comments (NaN when none has a known is_substantive) and the
+    net sentiment ratio (positive - negative) / (positive + negative) of their ``sentiment`` (NaN when positive +
+    negative < ``min_sentiment``, or when the comments have no sentiment column)."""
+    nan = np.full(len(pairs), np.nan)
     if comments is None or len(comments) == 0:
-        return np.full(len(pairs), np.nan)
+        return nan, nan
     c = comments[
         ["comment_id", "note_id", "snapshot_date", "is_substantive"]
-        + [x for x in ("parent_comment_id", "crawled_at") if x in comments.columns]
+        + [x for x in ("parent_comment_id", "crawled_at", "sentiment") if x in comments.columns]
     ].copy()
     c["sd"] = _days(c["snapshot_date"])
     c = c[c["comment_id"].notna() & c["note_id"].notna() & c["sd"].notna() & (c["sd"] <= d_max) & _top_level(c)]
     if c.empty:
-        return np.full(len(pairs), np.nan)
+        return nan, nan
     c = _latest_per_day(c, "comment_id").sort_values(["comment_id", "sd"], kind="mergesort")
     s = c["is_substantive"].astype("boolean")
-    cnt = s.notna().to_numpy(dtype="float64")
-    sub = s.fillna(False).to_numpy(dtype="float64")
+    sent = c["sentiment"].astype(object) if "sentiment" in c.columns else pd.Series(None, index=c.index, dtype=object)
+    values = {
+        "n": s.notna().to_numpy(dtype="float64"),
+        "k": s.fillna(False).to_numpy(dtype="float64"),
+        "pos": (sent == "positive").to_numpy(dtype="float64"),
+        "neg": (sent == "negative").to_numpy(dtype="float64"),
+    }
+    # each comment's counts move to its latest snapshot: a later snapshot takes back what the one before added
     same = (c["comment_id"] == c["comment_id"].shift()).to_numpy()
-    d_cnt = cnt - np.where(same, np.roll(cnt, 1), 0.0)
-    d_sub = sub - np.where(same, np.roll(sub, 1), 0.0)
+    deltas = {k: v - np.where(same, np.roll(v, 1), 0.0) for k, v in values.items()}
     ev = (
-        pd.DataFrame({"note_id": c["note_id"].to_numpy(), "sd": c["sd"].to_numpy(), "n": d_cnt, "k": d_sub})
-        .groupby(["note_id", "sd"], sort=True)[["n", "k"]]
+        pd.DataFrame({"note_id": c["note_id"].to_numpy(), "sd": c["sd"].to_numpy(), **deltas})
+        .groupby(["note_id", "sd"], sort=True)[list(deltas)]
         .sum()
         .groupby(level="note_id")
         .cumsum()
         .reset_index()
     )
     m = _asof(pairs[["note_id", "D"]], ev, "D", "sd", "note_id", direction="backward")
-    n = m["n"].to_numpy(dtype="float64")
-    k = m["k"].to_numpy(dtype="float64")
+    n, k, pos, neg = (m[x].to_numpy(dtype="float64") for x in ("n", "k", "pos", "neg"))
+    polar = pos + neg
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
+        share = np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
+        nsr = np.where(polar >= max(min_sentiment, 1), (pos - neg) / np.where(polar > 0, polar, 1.0), np.nan)
+    return share, nsr
 
 
 # --------------------------------------------------------------------------------------------------- creators
@@ -455,8 +469,11 @@ def _creator_comment_stats(
     """Per (user_id, D) of ``pairs``: the comments on the creator's notes seen (snapshot_date) in D-window+1 .. D,
     each comment_id once. Columns: n_all, n_dup (comments whose normalized text is shared with another of those
     comments, empty normalized text never counts as a repeat), n_top (top-level with a known is_substantive),
-    n_top_sub (of which substantive). Comment text and class are taken from the comment's first snapshot."""
-    zeros = pd.DataFrame(0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub"])
+    n_top_sub (of which substantive). Comment text and class are taken from the comment's first snapshot. n_pos,
+    n_neg: ``_creator_sentiment_counts``."""
+    zeros = pd.DataFrame(
+        0.0, index=range(len(pairs)), columns=["n_all", "n_dup", "n_top", "n_top_sub", "n_pos", "n_neg"]
+    )
     if comments is None or len(comments) == 0 or len(pairs) == 0:
         return zeros
     keep = [
@@ -469,6 +486,7 @@ def _creator_comment_stats(
             "is_substantive",
             "parent_comment_id",
             "crawled_at",
+            "sentiment",
         )
         if c in comments.columns
     ]
@@ -567,9 +585,37 @@ def _creator_comment_stats(
             "n_dup": m2["n_dup"].to_numpy(dtype="float64"),
             "n_top": m1["n_top"].to_numpy(dtype="float64"),
             "n_top_sub": m1["n_top_sub"].to_numpy(dtype="float64"),
+            **_creator_sentiment_counts(c, window, pairs),
         }
     )
     return out.fillna(0.0).round(9)
+
+
+def _creator_sentiment_counts(c: pd.DataFrame, window: int, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """n_pos, n_neg per (user_id, D) of ``pairs``, one day at a time: of the comments (``c``: the latest snapshot
+    per comment and day, with the owner of its note as user_id) seen in D-121 .. D and last seen on or after
+    D-window+1, owned by the creator of their first snapshot's note, those whose latest top-level snapshot on or
+    before D is positive / negative."""
+    n_pos = np.zeros(len(pairs))
+    n_neg = np.zeros(len(pairs))
+    if "sentiment" not in c.columns:
+        return {"n_pos": n_pos, "n_neg": n_neg}
+    top = _top_level(c)
+    for d in pd.unique(pairs["D"]):
+        seen = c[(c["sd"] <= d) & (c["sd"] >= d - pd.Timedelta(days=121))]
+        last = seen.groupby("comment_id")["sd"].max()
+        counted = last.index[last >= d - pd.Timedelta(days=window - 1)]
+        owner = seen.drop_duplicates("comment_id", keep="first").set_index("comment_id")["user_id"]
+        lt = seen[top.reindex(seen.index).to_numpy()].drop_duplicates("comment_id", keep="last")
+        lt = lt.set_index("comment_id")["sentiment"].reindex(counted)
+        per_user = pd.DataFrame({"user_id": owner.reindex(counted).to_numpy(), "sent": lt.to_numpy()})
+        pos = per_user[per_user["sent"] == "positive"].groupby("user_id").size()
+        neg = per_user[per_user["sent"] == "negative"].groupby("user_id").size()
+        at = (pairs["D"] == d).to_numpy()
+        users = pairs.loc[at, "user_id"]
+        n_pos[at] = users.map(pos).fillna(0).to_numpy(dtype="float64")
+        n_neg[at] = users.map(neg).fillna(0).to_numpy(dtype="float64")
+    return {"n_pos": n_pos, "n_neg": n_neg}
 
 
 def creator_scorecard(

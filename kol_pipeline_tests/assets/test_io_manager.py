@@ -430,6 +430,7 @@ def test_comment_state_round_trip(base):
             "top_sub_first": [True, False],
             "lt_note_id": ["n1", None],
             "lt_sub": [True, None],
+            "lt_sent": ["positive", None],
             "base": [True, True],
         }
     )
@@ -437,6 +438,7 @@ def test_comment_state_round_trip(base):
     got = read_table(base, "comment_state")
     assert got["comment_id"].tolist() == ["c1", "c2"] and got["norm_text"].isna().tolist() == [False, True]
     assert got["lt_sub"].isna().tolist() == [False, True] and got["base"].all()
+    assert got["lt_sent"].tolist()[0] == "positive" and got["lt_sent"].isna().tolist() == [False, True]
     assert [pd.Timestamp(x).date() for x in got["last_sd"]] == [day, day]
 
 
