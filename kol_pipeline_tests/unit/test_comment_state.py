@@ -36,9 +36,17 @@ def comment_rows(d: date, rows: list[tuple]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- a plain-Python reference of the definition
-def _sentiment(content) -> str:
-    """comments.sentiment of one text (the macro, tested on its own in test_sentiment.py)."""
-    return str(classify_sentiment(pd.Series([content], dtype=object)).iloc[0])
+_SENTIMENT: dict = {}
+
+
+def _sentiments(parts) -> dict:
+    """comments.sentiment of every text of the history (the macro, tested on its own in test_sentiment.py): the
+    texts not classified before, in one query (a query per comment or day costs ~0.2 s: minutes per history)."""
+    texts = {c for _, p in parts if p is not None for c in p["content"] if isinstance(c, str)} | {None}
+    new = sorted(texts - set(_SENTIMENT), key=lambda t: (t is not None, t or ""))
+    if new:
+        _SENTIMENT.update(zip(new, classify_sentiment(pd.Series(new, dtype=object)).tolist(), strict=True))
+    return _SENTIMENT
 
 
 def _ref_fold(parts, keep: int = KEEP) -> dict:
@@ -46,6 +54,7 @@ def _ref_fold(parts, keep: int = KEEP) -> dict:
     gives note, normalized text and top-level flags; the latest top-level snapshot gives lt_note_id and lt_sub;
     a comment not seen for keep + 1 days is dropped."""
     st: dict = {}
+    sentiment = _sentiments(parts)
     for d, p in parts:
         latest: dict = {}
         latest_top: dict = {}
@@ -68,7 +77,11 @@ def _ref_fold(parts, keep: int = KEEP) -> dict:
                 sub = None if pd.isna(r["is_substantive"]) else bool(r["is_substantive"])
                 latest[r["comment_id"]] = (r, top, sub)
                 if top:
-                    latest_top[r["comment_id"]] = (r["note_id"], sub, _sentiment(r["content"]))
+                    latest_top[r["comment_id"]] = (
+                        r["note_id"],
+                        sub,
+                        sentiment[r["content"] if isinstance(r["content"], str) else None],
+                    )
         st = {k: v for k, v in st.items() if v["last_sd"] >= d - timedelta(days=keep) or k in latest}
         for cid, (r, top, sub) in latest.items():
             if cid in st:
