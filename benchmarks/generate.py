@@ -219,11 +219,17 @@ def note_templates(landing_ref: Path, landing_brand: Path) -> pd.DataFrame:
 
 def comment_templates() -> pd.DataFrame:
     from kol_pipeline.lib.ingest.comments import classify_comments, is_substantive
+    from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 
     content = pd.Series(list(_COMMENTS), dtype=object)
     cls = classify_comments(content)
     return pd.DataFrame(
-        {"content": content, "comment_class": cls.astype(object), "is_substantive": is_substantive(cls).astype(bool)}
+        {
+            "content": content,
+            "comment_class": cls.astype(object),
+            "is_substantive": is_substantive(cls).astype(bool),
+            "sentiment": classify_sentiment(content).astype(object),
+        }
     )
 
 
@@ -396,7 +402,7 @@ def _comments_sql() -> str:
            CASE WHEN hp < 0.2 AND k >= 50
                 THEN hexid((create_ms - 600000) // 1000, cid - 1 - floor(uni(k, $t, 39, $seed) * 49)::BIGINT) END AS parent_id,
            CASE WHEN hp >= 0.2 OR k < 50 THEN (k % 3)::INT END AS top_style,
-           ct.content, ct.comment_class, ct.is_substantive, create_ms, crawl_ms, like_count, 0::BIGINT AS sub_comment_count,
+           ct.content, ct.comment_class, ct.is_substantive, ct.sentiment, create_ms, crawl_ms, like_count, 0::BIGINT AS sub_comment_count,
            CASE WHEN g % 2 = 0 THEN 'crawler_a' ELSE 'crawler_b' END AS folder
     FROM c JOIN ctmpl ct ON ct.tpl = (floor(hc * $nct))::BIGINT"""
 
@@ -423,7 +429,7 @@ def _write_history_day(w: World, out: Path, day: date, n_comments: int) -> dict[
                         FROM ({_creators_sql()})""",
         "comments": f"""SELECT comment_id, note_id, user_id, parent_id AS parent_comment_id, content,
                         make_timestamptz(create_ms * 1000) AS created_at, like_count, sub_comment_count,
-                        comment_class, is_substantive, make_timestamptz(crawl_ms * 1000) AS crawled_at,
+                        comment_class, is_substantive, sentiment, make_timestamptz(crawl_ms * 1000) AS crawled_at,
                         'mediacrawler/' || folder || '/creator_comments_' || $day || '.jsonl' AS source_file
                         FROM ({_comments_sql()})""",
     }
