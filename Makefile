@@ -23,9 +23,10 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 # Lint and format check (ruff, configured in pyproject.toml), then the whole test suite (database tests use
 # KOL_TEST_PG_URL / KOL_TEST_MYSQL_URL when set). `make format` applies ruff's fixes and formatting.
 # Two workers on two cores. Three were measured too: 756 s instead of 874 s in a used checkout, but 912 s instead
-# of 876 s in CI's fresh clones, so two it stays (BENCHMARKS.md, CI time).
+# of 876 s in CI's fresh clones, so two it stays (BENCHMARKS.md, CI time). The modules go out in the order of
+# kol_pipeline_tests/conftest.py (the heavy ones first), not in xdist's default (the most tests first).
 test: install lint
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,6 +21,8 @@ from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path, 
 from kol_pipeline.resources.table_io import to_arrow
 from kol_pipeline_tests.planted import planted_world
 
+pytestmark = pytest.mark.heavy(60)
+
 NOTE_BACK = A.NOTE_WINDOW  # window_mapping(121): D-121 .. D
 
 

@@ -17,6 +17,8 @@ from kol_pipeline.orchestration.planning import find_partition_days, plan_runs
 from kol_pipeline.orchestration.running import run_pipeline
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
+pytestmark = pytest.mark.heavy(110)
+
 END = date(2025, 6, 30)
 
 

@@ -16,6 +16,8 @@ from kol_pipeline.orchestration.planning import find_partition_days, plan_runs
 from kol_pipeline.orchestration.running import run_pipeline
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
+pytestmark = pytest.mark.heavy(70)
+
 END = date(2025, 6, 30)
 TABLES = {"note_metrics": ["note_id"], "creator_scorecard": ["user_id"], "tier_benchmarks": ["tier", "category"]}
 

@@ -16,6 +16,8 @@ from kol_pipeline.lib.simulate import simulate
 from kol_pipeline.orchestration.planning import MAX_GAP_DAYS, downstream_gap, plan_runs
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
+pytestmark = pytest.mark.heavy(200)
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "real" / "mediacrawler_mf_koc"
 

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from kol_pipeline.definitions import defs
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 from kol_pipeline_tests.fixtures.multiprocess_job import in_process_daily_job
+
+pytestmark = pytest.mark.heavy(50)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"

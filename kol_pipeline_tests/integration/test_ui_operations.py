@@ -25,7 +25,11 @@ from kol_pipeline.resources.io_manager import list_partitions
 from kol_pipeline_tests.fixtures.mediacrawler_schema import build_metadata
 from kol_pipeline_tests.integration import dagster_dev as dev
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(dev.MISSING is not None, reason=str(dev.MISSING))]
+pytestmark = [
+    pytest.mark.heavy(280),
+    pytest.mark.integration,
+    pytest.mark.skipif(dev.MISSING is not None, reason=str(dev.MISSING)),
+]
 
 END = date(2025, 6, 30)
 # 45 days: enough to show a handful of runs, not one per day; the test waits mostly on the daemon's 30-s ticks,

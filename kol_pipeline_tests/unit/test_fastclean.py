@@ -21,6 +21,8 @@ from kol_pipeline.lib.settings import load_lexicon
 from kol_pipeline_tests import ingest_sql
 from kol_pipeline_tests import reference_ingest as text
 
+pytestmark = pytest.mark.heavy(55)
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 CORPUS = ROOT / "kol_pipeline_tests" / "fixtures" / "bad_inputs"

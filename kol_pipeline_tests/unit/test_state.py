@@ -26,6 +26,8 @@ from kol_pipeline_tests import metric_states as MS
 from kol_pipeline_tests import reference_metrics as M
 from kol_pipeline_tests.planted import planted_world
 
+pytestmark = pytest.mark.heavy(150)
+
 
 @pytest.fixture(scope="module")
 def world():
