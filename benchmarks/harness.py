@@ -146,7 +146,7 @@ def run_worker(
         )
         if warm.get("exit_code") != 0 or warm.get("ended") != "ok":
             return {**warm, "success": False, "warmup_failed": True}
-    res = _watch(
+    res = watch(
         [*cmd, *(extra or []), *(["--profile", str(profile)] if profile is not None else [])],
         out,
         timeout,
@@ -159,7 +159,7 @@ def run_worker(
     return res
 
 
-def _watch(cmd: list[str], out: Path, timeout: float, mem_limit: float, log=print) -> dict:
+def watch(cmd: list[str], out: Path, timeout: float, mem_limit: float, log=print) -> dict:
     """Run ``cmd`` (a run_partition command writing ``out``), killing it past ``timeout`` or ``mem_limit``."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     errf = out.with_suffix(".stderr")

@@ -89,7 +89,8 @@ class TableSpec:
         return self.schema.empty_table().to_pandas()
 
 
-def _cols(*items: tuple[str, pa.DataType, str]) -> tuple[Column, ...]:
+def make_columns(*items: tuple[str, pa.DataType, str]) -> tuple[Column, ...]:
+    """Columns from (name, Arrow type, description) triples."""
     return tuple(Column(n, t, d) for n, t, d in items)
 
 
@@ -98,7 +99,7 @@ SNAPSHOT = ("snapshot_date", DATE, "Asia/Shanghai calendar day of the crawl (the
 NOTES = TableSpec(
     "notes",
     "One row per (note_id, snapshot_date): the latest crawl of that day of a MediaCrawler note row.",
-    _cols(
+    make_columns(
         ("note_id", STR, "XHS note id"),
         ("user_id", STR, "author's user id"),
         ("nickname", STR, "author's nickname at crawl time"),
@@ -128,7 +129,7 @@ NOTES = TableSpec(
 CREATORS = TableSpec(
     "creators",
     "One row per (user_id, snapshot_date): the latest crawl of that day of a MediaCrawler creator profile.",
-    _cols(
+    make_columns(
         ("user_id", STR, "XHS user id"),
         ("nickname", STR, "nickname"),
         ("gender", STR, "gender as crawled"),
@@ -149,7 +150,7 @@ CREATORS = TableSpec(
 COMMENTS = TableSpec(
     "comments",
     "One row per (comment_id, snapshot_date): MediaCrawler comment rows with their comment class.",
-    _cols(
+    make_columns(
         ("comment_id", STR, "comment id"),
         ("note_id", STR, "note commented on"),
         ("user_id", STR, "commenter's user id"),
@@ -179,7 +180,7 @@ COMMENTS = TableSpec(
 QUARANTINE = TableSpec(
     "quarantine",
     "Every rejected input row (or unreadable file, record_number 0) with the reason.",
-    _cols(
+    make_columns(
         ("source", STR, "notes|comments|creators|search_rankings|campaign_posts|..."),
         ("source_file", STR, "landing file (relative path) or db:<table>"),
         ("record_number", I64, "1-based record number in the file (line for JSONL, data row for CSV); 0 = whole file"),
@@ -202,7 +203,7 @@ BRAND_QUARANTINE = TableSpec(
 SEARCH_RANKINGS = TableSpec(
     "search_rankings",
     "Ranked keyword search results, one row per keyword and result on the day (brand/search_rankings_YYYY-MM-DD.csv).",
-    _cols(
+    make_columns(
         ("keyword", STR, "search keyword"),
         ("rank", I64, "1 = top result"),
         ("note_id", STR, "note listed at that rank"),
@@ -218,7 +219,7 @@ SEARCH_RANKINGS = TableSpec(
 BRANDS = TableSpec(
     "brands",
     "Brands tracked (brand/brands.csv).",
-    _cols(
+    make_columns(
         ("brand", STR, "brand name"),
         ("aliases", STR_LIST, "other names, matched case-insensitively in title, desc and tags"),
         ("category", STR, "the brand's category"),
@@ -233,7 +234,7 @@ BRANDS = TableSpec(
 CAMPAIGNS = TableSpec(
     "campaigns",
     "One row per campaign (brand/campaigns.csv).",
-    _cols(
+    make_columns(
         ("campaign_id", STR, "campaign id"),
         ("brand", STR, "brand"),
         ("phase", STR, "launch, sustain, festival, ..."),
@@ -251,7 +252,7 @@ CAMPAIGNS = TableSpec(
 CAMPAIGN_POSTS = TableSpec(
     "campaign_posts",
     "Sponsored notes of each campaign with their fee (brand/campaign_posts.csv).",
-    _cols(
+    make_columns(
         ("campaign_id", STR, "campaign id"),
         ("note_id", STR, "sponsored note"),
         ("user_id", STR, "creator paid"),
@@ -267,7 +268,7 @@ CAMPAIGN_POSTS = TableSpec(
 SEARCH_INDEX = TableSpec(
     "search_index",
     "Daily search volume per keyword (brand/search_index.csv).",
-    _cols(("date", DATE, "day"), ("keyword", STR, "keyword"), ("search_index", F64, "search volume index")),
+    make_columns(("date", DATE, "day"), ("keyword", STR, "keyword"), ("search_index", F64, "search volume index")),
     partitioned=False,
     keys=("date", "keyword"),
     layer="brand",
@@ -277,7 +278,7 @@ SEARCH_INDEX = TableSpec(
 RATE_CARD = TableSpec(
     "rate_card",
     "Quoted price of one sponsored note per creator (brand/rate_card.csv, optional).",
-    _cols(
+    make_columns(
         ("user_id", STR, "creator"),
         ("image_price_cny", F64, "price of one image note, CNY"),
         ("video_price_cny", F64, "price of one video note, CNY"),
@@ -291,7 +292,7 @@ RATE_CARD = TableSpec(
 STORE_TRAFFIC = TableSpec(
     "store_traffic",
     "Daily visits to a brand's in-platform store (brand/store_traffic.csv, optional).",
-    _cols(("date", DATE, "day"), ("brand", STR, "brand"), ("store_visits", F64, "visits")),
+    make_columns(("date", DATE, "day"), ("brand", STR, "brand"), ("store_visits", F64, "visits")),
     partitioned=False,
     keys=("date", "brand"),
     layer="brand",
@@ -301,7 +302,7 @@ STORE_TRAFFIC = TableSpec(
 CATEGORIES = TableSpec(
     "categories",
     "Keyword to category map (reference/categories.csv); category order = first appearance.",
-    _cols(("keyword", STR, "word matched in tags, title, desc"), ("category", STR, "category")),
+    make_columns(("keyword", STR, "word matched in tags, title, desc"), ("category", STR, "category")),
     partitioned=False,
     layer="brand",
     source=LANDING_CSV,
@@ -310,7 +311,7 @@ CATEGORIES = TableSpec(
 NOTE_METRICS = TableSpec(
     "note_metrics",
     "Engagement curve and longevity per note observed on or before the day and published in the trailing 120 days.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("note_id", STR, "note"),
         ("user_id", STR, "author"),
@@ -354,7 +355,7 @@ NOTE_METRICS = TableSpec(
 CREATOR_SCORECARD = TableSpec(
     "creator_scorecard",
     "One row per creator seen in the trailing 90 days: reach, engagement, longevity, niche, authenticity, price.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("user_id", STR, "creator"),
         ("nickname", STR, "nickname"),
@@ -416,7 +417,7 @@ _BENCH_METRICS = ("er_7d", "save_to_like", "half_life_days", "est_cpe_cny")
 TIER_BENCHMARKS = TableSpec(
     "tier_benchmarks",
     "Per tier x category (and category `all`): distribution of creator metrics and the cross-sectional longevity curve.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("tier", STR, "tier"),
         ("category", STR, "category or all"),
@@ -448,7 +449,7 @@ NOTE_STATE = TableSpec(
     "note_state",
     "Per day: one row per note published in the trailing 120 days or observed in the trailing 92 days, with what "
     "note_metrics and the tier_benchmarks curve need as of the day (computed from the previous day's state).",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("note_id", STR, "note"),
         ("user_id", STR, "author at the latest observation"),
@@ -496,7 +497,7 @@ CREATOR_STATE = TableSpec(
     "creator_state",
     "Per day: one row per creator with a snapshot in the trailing 125 days: followers by day (the input of every "
     "creator look-up of the metrics).",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("user_id", STR, "creator"),
         ("nickname", STR, "nickname of the latest snapshot"),
@@ -517,7 +518,7 @@ COMMENT_STATE = TableSpec(
     "comment_state",
     "Per day: the comments seen that day with their state (a delta), or, in a base partition, every comment seen "
     "in the trailing 122 days; keyed by the real comment ids (lib/state/comment_state.sql).",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("comment_id", STR, "XHS comment id"),
         ("note_id", STR, "note_id of its first snapshot (the note it was first seen on)"),
@@ -554,7 +555,7 @@ COMMENT_STATE = TableSpec(
 CAMPAIGN_PERFORMANCE = TableSpec(
     "campaign_performance",
     "Per campaign x author tier (tier on the note's publish date) plus tier `all`, as of the day.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("campaign_id", STR, "campaign"),
         ("brand", STR, "the campaign's brand"),
@@ -587,7 +588,7 @@ CAMPAIGN_PERFORMANCE = TableSpec(
 KEYWORD_SHARE_OF_VOICE = TableSpec(
     "keyword_share_of_voice",
     "Per keyword x brand on the day: how many of the top-20 ranked results mention the brand or are its campaign notes.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("keyword", STR, "search keyword"),
         ("brand", STR, "brand"),
@@ -605,7 +606,7 @@ KEYWORD_SHARE_OF_VOICE = TableSpec(
 BRAND_SEARCH_LIFT = TableSpec(
     "brand_search_lift",
     "Per campaign: brand search volume 28 days after launch vs 28 days before, adjusted by a control keyword.",
-    _cols(
+    make_columns(
         ("campaign_id", STR, "campaign"),
         ("brand", STR, "brand"),
         ("keyword", STR, "the brand (search_index keyword)"),
@@ -634,7 +635,7 @@ BRAND_SEARCH_LIFT = TableSpec(
 BRAND_CREATOR_RELATIONSHIPS = TableSpec(
     "brand_creator_relationships",
     "Per brand x creator who mentioned the brand in notes published in the trailing 180 days (D-179 .. D).",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("brand", STR, "brand"),
         ("user_id", STR, "creator"),
@@ -654,7 +655,7 @@ TIER_COMPARISON = TableSpec(
     "tier_comparison",
     "Per campaign (campaign_id `all` = a brand's campaigns together, brand `all` = every campaign) x tier: "
     "shares of spend, engagements, saves and share of voice, CPE and cost per save.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("campaign_id", STR, "campaign, or all"),
         ("brand", STR, "brand, or all"),
@@ -678,7 +679,7 @@ TIER_COMPARISON = TableSpec(
 CREATOR_SHORTLIST = TableSpec(
     "creator_shortlist",
     "Per brand: the top creators of the brand's category in one tier (micro by default) with no authenticity flag.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("brand", STR, "brand"),
         ("rank", I64, "1 = best score"),
@@ -709,7 +710,7 @@ BRAND_AUDIENCE_AFFINITY = TableSpec(
     "brand_audience_affinity",
     "Per brand x creator: the share of the creator's commenters (comments of D-89 .. D) who also commented on "
     "another author's note mentioning the brand; only where commenters_90d >= 20 and shared_commenters >= 1.",
-    _cols(
+    make_columns(
         SNAPSHOT,
         ("brand", STR, "brand (brands.csv)"),
         ("user_id", STR, "creator (the author of the commented notes)"),

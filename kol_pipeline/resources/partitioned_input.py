@@ -49,6 +49,11 @@ class PartitionedInput:
             self._listing = Listing(self._fs, self._table_dir)
         return self._listing
 
+    def files(self) -> list[str]:
+        """The readable Parquet files of the declared partitions, partition by partition (what a read scans)."""
+        stored = self._list().readable_partitions()
+        return [path for k in self.keys for path in stored.get(k, [])]
+
     def available(self) -> list[str]:
         """The declared keys that hold a stored Parquet file, sorted."""
         stored = self._list().readable_partitions()

@@ -22,7 +22,7 @@ def test_ingest_step_caches_parsed_files_only_when_the_run_asks(tmp_path, monkey
     day = max(landing.landing_days(SAMPLE)).isoformat()
     files = sum(len(v) for v in landing.landing_files(SAMPLE).values())
     landing.clear_cache()
-    assert len(landing._CACHE) == 0
+    assert landing.cached_files() == 0
     instance = dg.DagsterInstance.ephemeral()
     with running.run_job("brand_job", instance) as res:
         assert res.success
@@ -31,9 +31,9 @@ def test_ingest_step_caches_parsed_files_only_when_the_run_asks(tmp_path, monkey
         assert res.success
     notes = pq.read_table(tmp_path / "wh" / "notes" / f"snapshot_date={day}" / "part-0.parquet")
     assert notes.num_rows > 0  # the step did read and clean the day's files
-    assert len(landing._CACHE) == 0
+    assert landing.cached_files() == 0
 
     with running.run_job("ingest_job", instance, tags={"dagster/partition": day, LANDING_CACHE_TAG: "keep"}) as res:
         assert res.success
-    assert len(landing._CACHE) == files > 0
+    assert landing.cached_files() == files > 0
     landing.clear_cache()

@@ -53,7 +53,7 @@ def listening_addresses(port: int) -> set[str]:
     return out
 
 
-def _get(url: str) -> bytes:
+def http_get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=5) as r:
         return r.read()
 
@@ -119,7 +119,7 @@ def start(tmp_path: Path, env_extra: dict[str, str], host: str | None = None, ti
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            json.loads(_get(server.base + "/server_info"))
+            json.loads(http_get(server.base + "/server_info"))
             # the code location loads after the webserver answers
             data = server.gql("{ repositoriesOrError { __typename } }")
             if data["repositoriesOrError"]["__typename"] == "RepositoryConnection":

@@ -122,7 +122,7 @@ def test_a_runs_peak_is_its_own_not_the_harness(tmp_path):
         "open(sys.argv[1], 'w').write(json.dumps({'vm_hwm': vm_hwm()}))"
     )
     held = np.ones(75_000_000)  # 600 MB resident in the spawning process
-    res = harness._watch([sys.executable, "-c", code, str(out)], out, timeout=120, mem_limit=4e9)
+    res = harness.watch([sys.executable, "-c", code, str(out)], out, timeout=120, mem_limit=4e9)
     assert held.sum() == 75_000_000
     assert res["ended"] == "ok" and res["peak_rss_source"] == "VmHWM"
     assert 5e6 < res["process_peak_rss"] < 300e6, res["process_peak_rss"]

@@ -26,7 +26,7 @@ def test_dagster_dev_serves_the_code_location(tmp_path):
         {"KOL_LANDING_DIR": str(dev.ROOT / "data" / "sample"), "KOL_WAREHOUSE_DIR": str(tmp_path / "warehouse")},
     )
     try:
-        info = json.loads(dev._get(server.base + "/server_info"))
+        info = json.loads(dev.http_get(server.base + "/server_info"))
         assert info["dagster_version"] == "1.13.27"
         # bound to the loopback address only (no --host given): nothing else on this machine's network reaches it
         assert dev.listening_addresses(server.port) == {"127.0.0.1"}

@@ -199,10 +199,10 @@ def test_landing_index_with_columnar_files(monkeypatch) -> None:
     cats, brands = _reference_tables()
     ctx = ingest.IngestContext(categories=cats, brands=brands, now=NOW)
     start, end = date(2025, 3, 1), date(2025, 3, 20)
-    landing._CACHE.clear()
+    landing.clear_cache()
     ref_days = landing.landing_days(SAMPLE)
     ref = ingest.ingest_batches(landing.batches_for_days(SAMPLE, start, end), ctx, start, end)
-    landing._CACHE.clear()
+    landing.clear_cache()
     monkeypatch.setattr(fastread, "FAST_MIN_BYTES", 0)
     try:
         assert landing.landing_days(SAMPLE) == ref_days
@@ -210,7 +210,7 @@ def test_landing_index_with_columnar_files(monkeypatch) -> None:
         assert _fast_rows(batches) > 300
         fast = ingest.ingest_batches(batches, ctx, start, end)
     finally:
-        landing._CACHE.clear()
+        landing.clear_cache()
     assert len(ref.notes) > 0
     _assert_same(ref, fast, "landing")
 

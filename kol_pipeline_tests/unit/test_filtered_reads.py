@@ -76,7 +76,7 @@ def test_duckdb_and_arrow_filtered_reads_agree(tmp_path, row_filter, keep):
     columns = ["note_id", "title", "likes", "crawled_at", "brands"]
     on_disk = PartitionedInput(local, str(tmp_path / "notes"), "notes", DAYS)
     in_memory = PartitionedInput(memory, "/wh/notes", "notes", DAYS)
-    paths = [p for k in DAYS for p in on_disk._list().readable_partitions()[k]]
+    paths = on_disk.files()
     assert table_io.read_filtered_duckdb(paths, columns, row_filter) is not None  # the DuckDB path is taken
 
     got = on_disk.read(columns=columns, row_filter=row_filter)

@@ -21,13 +21,13 @@ NOW = pd.Timestamp("2025-07-01T00:00:00+00:00").to_pydatetime()
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    landing._CACHE.clear()
+    landing.clear_cache()
     yield
-    landing._CACHE.clear()
+    landing.clear_cache()
 
 
 def _sequential(folder: Path) -> list[landing.IndexedFile]:
-    return [landing._index(kind, p, folder) for kind, paths in ingest.landing_files(folder).items() for p in paths]
+    return [landing.index_file(kind, p, folder) for kind, paths in ingest.landing_files(folder).items() for p in paths]
 
 
 def _same_file(a: landing.IndexedFile, b: landing.IndexedFile) -> None:
@@ -39,7 +39,7 @@ def _same_file(a: landing.IndexedFile, b: landing.IndexedFile) -> None:
 def test_read_ahead_gives_the_sequential_index() -> None:
     want = _sequential(SAMPLE)
     assert len(want) >= 5
-    landing._CACHE.clear()
+    landing.clear_cache()
     got = list(landing.iter_index(SAMPLE))
     assert len(got) == len(want)
     for a, b in zip(got, want):
@@ -47,7 +47,7 @@ def test_read_ahead_gives_the_sequential_index() -> None:
     start, end = date(2025, 3, 1), date(2025, 3, 20)
     ctx = ingest.IngestContext(now=NOW)
     lazy = ingest.ingest_batches(landing.iter_batches_for_days(SAMPLE, start, end), ctx, start, end)
-    landing._CACHE.clear()
+    landing.clear_cache()
     listed = ingest.ingest_batches(landing.batches_for_days(SAMPLE, start, end), ctx, start, end)
     assert len(lazy.notes) > 0
     for name in ("notes", "creators", "comments", "quarantine", "accounting"):
@@ -57,7 +57,7 @@ def test_read_ahead_gives_the_sequential_index() -> None:
 def test_the_next_file_is_read_in_the_background_one_ahead(monkeypatch) -> None:
     reads: list[tuple[str, str]] = []
     second_started = threading.Event()
-    real = landing._index
+    real = landing.index_file
 
     def spy(kind, path, folder):
         reads.append((path.name, threading.current_thread().name))
@@ -65,7 +65,7 @@ def test_the_next_file_is_read_in_the_background_one_ahead(monkeypatch) -> None:
             second_started.set()
         return real(kind, path, folder)
 
-    monkeypatch.setattr(landing, "_index", spy)
+    monkeypatch.setattr(landing, "index_file", spy)
     names = [p.name for paths in ingest.landing_files(SAMPLE).values() for p in paths]
     it = landing.iter_index(SAMPLE)
     first = next(it)
@@ -84,7 +84,7 @@ def test_the_next_file_is_read_in_the_background_one_ahead(monkeypatch) -> None:
 
 
 def test_a_failed_read_ahead_reaches_the_caller(monkeypatch) -> None:
-    real = landing._index
+    real = landing.index_file
     names = [p.name for paths in ingest.landing_files(SAMPLE).values() for p in paths]
 
     def failing(kind, path, folder):
@@ -92,7 +92,7 @@ def test_a_failed_read_ahead_reaches_the_caller(monkeypatch) -> None:
             raise OSError(f"cannot read {path.name}")
         return real(kind, path, folder)
 
-    monkeypatch.setattr(landing, "_index", failing)
+    monkeypatch.setattr(landing, "index_file", failing)
     got = []
     with pytest.raises(OSError, match=names[2]):
         for f in landing.iter_index(SAMPLE):
@@ -104,13 +104,13 @@ def test_a_caller_that_stops_early_leaves_no_read_running(monkeypatch) -> None:
     """Closing the iteration after the first file (an error in the caller, or a caller that had enough) waits for
     the read under way and starts no other: at most the file after the first was read."""
     reads: list[str] = []
-    real = landing._index
+    real = landing.index_file
 
     def spy(kind, path, folder):
         reads.append(path.name)
         return real(kind, path, folder)
 
-    monkeypatch.setattr(landing, "_index", spy)
+    monkeypatch.setattr(landing, "index_file", spy)
     names = [p.name for paths in ingest.landing_files(SAMPLE).values() for p in paths]
     it = landing.iter_index(SAMPLE)
     assert next(it).path.name == names[0]

@@ -12,7 +12,7 @@ from kol_pipeline.lib.schemas import conform
 _SPEC = sch.TableSpec(
     "conform_probe",
     "ints, day numbers, flags and a date",
-    sch._cols(
+    sch.make_columns(
         sch.SNAPSHOT,
         ("comment_key", sch.I64, ""),
         ("note_key", sch.I64, ""),

@@ -65,7 +65,8 @@ def _record_days(fr: FileRecords) -> np.ndarray:
     return parsing.shanghai_day_numbers(ts)
 
 
-def _index(kind: str, path: Path, landing: Path) -> IndexedFile:
+def index_file(kind: str, path: Path, landing: Path) -> IndexedFile:
+    """One landing file of ``kind`` parsed and indexed by crawl day (no cache: `iter_index` caches)."""
     fr = read_jsonl_fast(path, relative_name(path, landing), kind, fastread.FAST_MIN_BYTES)
     record_days = _record_days(fr)
     frame = fr.frame if isinstance(fr, ColumnarRecords) else None
@@ -101,6 +102,11 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+def cached_files() -> int:
+    """How many parsed files the process's cache holds."""
+    return len(_CACHE)
+
+
 def iter_index(landing: Path, cache: bool = True) -> Iterator[IndexedFile]:
     """`index_landing` one file at a time, reading ahead: while the caller works on a file, the next file not
     cached is read in a background thread (one at a time, in order). DuckDB's query, most of a large file's
@@ -121,7 +127,7 @@ def iter_index(landing: Path, cache: bool = True) -> Iterator[IndexedFile]:
 
     def ahead(i: int) -> None:
         if i < len(todo) and todo[i][2] not in _CACHE:
-            pending[i] = pool.submit(_index, todo[i][0], todo[i][1], landing)
+            pending[i] = pool.submit(index_file, todo[i][0], todo[i][1], landing)
 
     try:
         ahead(0)
@@ -130,7 +136,7 @@ def iter_index(landing: Path, cache: bool = True) -> Iterator[IndexedFile]:
             fut = pending.pop(i, None)
             hit = _CACHE.get(key)
             if hit is None:
-                hit = fut.result() if fut is not None else _index(kind, p, landing)
+                hit = fut.result() if fut is not None else index_file(kind, p, landing)
                 if cache:
                     _CACHE[key] = hit
                     _trim()
