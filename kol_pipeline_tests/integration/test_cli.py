@@ -66,10 +66,8 @@ def test_run_records_history_in_dagster_home(tmp_path):
         }
         assert materialized == spanned  # every day of the ranged runs, including days whose note_metrics are empty
         assert set(list_partitions(str(wh), "note_metrics")) <= materialized  # empty days write no file
-    # a second run over the same folder replaces, never appends
-    p2 = kol("run", "--landing", str(landing), "--warehouse", str(wh), home=home)
-    assert p2.returncode == 0
-    assert len(read_table(str(wh), "notes")) == len(notes)
+    # that a second run over the same folder replaces, never appends: assets/test_pipeline.py
+    # (test_warehouse_equals_library_and_reruns_replace, through run_pipeline, which this command calls)
 
 
 def test_bad_arguments_give_clear_errors(tmp_path):

@@ -377,11 +377,12 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(4))  # 0 and 3 re-sight comments; ~35 s a seed (CI time)
+@pytest.mark.parametrize("seed", [0, 1, 3])  # 0 and 3 re-sight comments; ~30 s a seed (CI time)
 def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     """Daily runs and ranged runs of random lengths store deltas (and bases where the deltas carry too many
     superseded rows); the view over the stored partitions is the folded state on every day, and so are the two
-    comment inputs of the metrics (over the whole view, and over creator windows of 90, 7 and 200 days)."""
+    comment inputs of the metrics (over the whole view, and over creator windows of 90, 7 and 200 days, each on
+    every third day)."""
     parts = _random_history(seed)[:200]  # past the 122-day window: expiry and bases leaving it are covered
     rng = np.random.default_rng(100 + seed)
     lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
@@ -389,7 +390,7 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     owner = {n: f"u{i % 3}" for i, n in enumerate(notes)}
     owners = pd.DataFrame({"note_id": list(owner), "user_id": list(owner.values())})
     users = ["u0", "u1", "u2"]
-    checked = superseded = 0
+    checked = superseded = checked_days = 0
     fold: dict = {}
     by_day = iter(parts)
     for con, d, view, _ in _runs(parts, lengths):
@@ -399,12 +400,13 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
         pd.testing.assert_frame_equal(_canon(view), _ref_frame(fold), obj=f"view of {d}")
         checked += len(fold) > 0
         superseded += Q.view_cost(con, d)[1]
+        checked_days += 1
         share = Q.note_comment_share(con, pd.Series(notes), d).set_index("note_id")["comment_share"]
         np.testing.assert_array_equal(share.reindex(notes).to_numpy(dtype=float), np.array(_ref_share(fold, notes)))
-        for w in (90, 7, 200):
-            got = Q.creator_comment_stats(con, owners, d, w).set_index("user_id")
-            got = got.reindex(users)[["n_all", "n_dup", "n_top", "n_top_sub"]].fillna(0.0).reset_index(drop=True)
-            pd.testing.assert_frame_equal(got, _ref_stats(fold, owner, users, d, w), obj=f"stats {w} {d}")
+        w = (90, 7, 200)[checked_days % 3]  # each creator window on every third day (CI time)
+        got = Q.creator_comment_stats(con, owners, d, w).set_index("user_id")
+        got = got.reindex(users)[["n_all", "n_dup", "n_top", "n_top_sub"]].fillna(0.0).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, _ref_stats(fold, owner, users, d, w), obj=f"stats {w} {d}")
     assert checked > 0 or all(p is None for _, p in parts)
     if seed in (0, 3):  # histories with re-sightings: rows outside the state were stored and left out
         assert superseded > 0
