@@ -20,6 +20,7 @@ from kol_pipeline.lib.metrics.longevity import engagement_curve, half_life_days,
 from kol_pipeline.lib.order import renumbered, stable_order
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings, tier_of
+from kol_pipeline.lib.state.comment_state import KEEP_DAYS
 
 SHANGHAI = "Asia/Shanghai"
 HORIZONS: tuple[float, ...] = (2.0, 7.0, 30.0, 90.0)
@@ -593,7 +594,8 @@ def _creator_comment_stats(
 
 def _creator_sentiment_counts(c: pd.DataFrame, window: int, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
     """n_pos, n_neg per (user_id, D) of ``pairs``, one day at a time: of the comments (``c``: the latest snapshot
-    per comment and day, with the owner of its note as user_id) seen in D-121 .. D and last seen on or after
+    per comment and day, with the owner of its note as user_id) seen in D-KEEP_DAYS .. D (the comment state's
+    window) and last seen on or after
     D-window+1, owned by the creator of their first snapshot's note, those whose latest top-level snapshot on or
     before D is positive / negative."""
     n_pos = np.zeros(len(pairs))
@@ -602,7 +604,7 @@ def _creator_sentiment_counts(c: pd.DataFrame, window: int, pairs: pd.DataFrame)
         return {"n_pos": n_pos, "n_neg": n_neg}
     top = _top_level(c)
     for d in pd.unique(pairs["D"]):
-        seen = c[(c["sd"] <= d) & (c["sd"] >= d - pd.Timedelta(days=121))]
+        seen = c[(c["sd"] <= d) & (c["sd"] >= d - pd.Timedelta(days=KEEP_DAYS))]
         last = seen.groupby("comment_id")["sd"].max()
         counted = last.index[last >= d - pd.Timedelta(days=window - 1)]
         owner = seen.drop_duplicates("comment_id", keep="first").set_index("comment_id")["user_id"]

@@ -59,6 +59,16 @@ def _ranged_warehouse(landing: Path, tmp_path: Path, monkeypatch):
     return wh, instance, days[-1], _day_rows(wh, days[-1])
 
 
+def _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, what: str) -> None:
+    """A one-day run of ``last`` on ``wh``: it bootstraps its states (its log says so) and gives every table the
+    rows of the ranged run (``ranged``)."""
+    _run(landing, wh, monkeypatch, [(last, last)], instance)
+    for t in TABLES:
+        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"{what} {t}")
+    logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
+    assert any("bootstrapping" in m for m in logs), [m for m in logs if "state" in m]
+
+
 def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, monkeypatch):
     wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
     assert len(ranged["note_metrics"]) > 0 and len(ranged["creator_scorecard"]) > 0
@@ -94,11 +104,7 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
     before = (last - timedelta(days=1)).isoformat()
     for state in ("note_state", "creator_state", "comment_state"):
         shutil.rmtree(wh / state / f"snapshot_date={before}", ignore_errors=True)
-    _run(landing, wh, monkeypatch, [(last, last)], instance)
-    for t, keys in TABLES.items():
-        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"bootstrapped {t}")
-    logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
-    assert any("bootstrapping" in m for m in logs)
+    _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, "bootstrapped")
 
 
 def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, tmp_path, monkeypatch):
@@ -128,11 +134,7 @@ def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, tmp_pat
     assert rewritten > 5
     shutil.rmtree(wh / "comment_state" / f"snapshot_date={last.isoformat()}", ignore_errors=True)
 
-    _run(landing, wh, monkeypatch, [(last, last)], instance)
-    for t, keys in TABLES.items():
-        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"rebuilt from the former format {t}")
-    logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
-    assert any("bootstrapping" in m for m in logs), [m for m in logs if "comment_state" in m]
+    _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, "rebuilt from the former format")
     day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
     assert len(day) and day["base"].all()
 
@@ -157,11 +159,7 @@ def test_a_warehouse_from_before_comment_sentiment_is_rebuilt(landing, tmp_path,
                 pq.write_table(t.drop_columns([column]), f)
     shutil.rmtree(wh / "comment_state" / f"snapshot_date={last.isoformat()}", ignore_errors=True)
 
-    _run(landing, wh, monkeypatch, [(last, last)], instance)
-    for t, keys in TABLES.items():
-        pd.testing.assert_frame_equal(_day_rows(wh, last)[t], ranged[t], obj=f"rebuilt without lt_sent {t}")
-    logs = [e.message for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id) if e.message]
-    assert any("bootstrapping" in m for m in logs), [m for m in logs if "comment_state" in m]
+    _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, "rebuilt without lt_sent")
     day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
     top = day[day["lt_note_id"].notna()]
     assert len(top) and day["base"].all() and top["lt_sent"].notna().all()
