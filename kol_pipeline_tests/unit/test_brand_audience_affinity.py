@@ -198,3 +198,87 @@ def test_affinity_against_er_points_of_the_shortlisted_tier():
     er = pd.DataFrame({"user_id": ["a", "b", "c"], "median_er_7d": [0.04, None, 0.2]})
     assert baa.affinity_against_er(aff, er) == {"Glow": ([0.04], [0.5]), "Lumi": ([0.04], [0.1])}
     assert baa.affinity_against_er(aff, er, tier="nano") == {"Glow": ([0.2], [0.9])}
+
+
+def _brute_force(comments: pd.DataFrame, notes: pd.DataFrame, day: dt.date, min_commenters: int) -> set[tuple]:
+    """The contract's definition in plain Python for one day: (brand, creator, commenters_90d, shared_commenters,
+    mentions_brand) rows. A note's author and brands: its latest crawl of D-121 .. D (the later crawl time on the
+    same day, a null crawl time last)."""
+    latest = {}
+    for r in notes.itertuples():
+        if not (ago_of(day, 121) <= r.snapshot_date <= day) or r.user_id is None:
+            continue
+        key = (r.snapshot_date, pd.Timestamp.max.tz_localize("UTC") if pd.isna(r.crawled_at) else r.crawled_at)
+        if r.note_id not in latest or key > latest[r.note_id][0]:
+            latest[r.note_id] = (key, r)
+    brand_of = {b.lower(): b for b in BRANDS["brand"]}
+    audience, brand_authors, mentions = {}, {}, set()
+    for _, n in latest.values():
+        for b in {brand_of[x.strip().lower()] for x in n.brands if x.strip().lower() in brand_of}:
+            pub = n.published_at.tz_convert("Asia/Shanghai").date()
+            if ago_of(day, 89) <= pub <= day:
+                mentions.add((b, n.user_id))
+    for c in comments.itertuples():
+        if not (ago_of(day, 89) <= c.snapshot_date <= day) or c.note_id not in latest:
+            continue
+        if c.user_id is None or not c.user_id.strip():
+            continue
+        n = latest[c.note_id][1]
+        if c.user_id == n.user_id:
+            continue
+        audience.setdefault(n.user_id, set()).add(c.user_id)
+        for x in n.brands:
+            if x.strip().lower() in brand_of:
+                brand_authors.setdefault((brand_of[x.strip().lower()], c.user_id), set()).add(n.user_id)
+    rows = set()
+    for creator, fans_ in audience.items():
+        if len(fans_) < min_commenters:
+            continue
+        for b in BRANDS["brand"]:
+            shared = sum(1 for u in fans_ if brand_authors.get((b, u), set()) - {creator})
+            if shared:
+                rows.add((b, creator, len(fans_), shared, (b, creator) in mentions))
+    return rows
+
+
+def ago_of(day: dt.date, n: int) -> dt.date:
+    return day - timedelta(days=n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_worlds_equal_a_brute_force_count_on_each_day_of_a_ranged_call(seed):
+    """Re-crawls that change a note's author and brands (two on one day, some with a null crawl time), notes last
+    crawled up to 130 days back, blank and missing commenters, authors commenting on their own notes: the query's rows of a
+    ranged call equal the plain-Python definition on each day."""
+    import random
+
+    rnd = random.Random(seed)
+    authors, users = [f"A{i}" for i in range(6)], [f"u{i:02d}" for i in range(40)] + ["A0", "A1", " ", None]
+    notes, comments = [], []
+    for k in range(30):
+        nid = f"n{k:02d}"
+        published = ago(rnd.randrange(0, 200))
+        crawl_days = [ago(n) for n in rnd.sample(range(-2, 131), rnd.randrange(1, 4))]
+        times = [None if rnd.random() < 0.2 else "01:30" for _ in crawl_days]
+        if rnd.random() < 0.4:  # a second crawl on the first day, later (a null crawl time still counts as later)
+            crawl_days.append(crawl_days[0])
+            times.append("23:30")
+        for crawled, at in zip(crawl_days, times, strict=True):
+            r = note(nid, rnd.choice(authors), rnd.sample(["Glow", " lumi", "Other"], rnd.randrange(0, 3)), published)
+            at = None if at is None else pd.Timestamp(f"{crawled} {at}", tz="UTC")
+            notes.append({**r, "crawled_at": at, "snapshot_date": crawled})
+        for _ in range(rnd.randrange(0, 40)):
+            comments += comments_on(nid, [rnd.choice(users)], day=ago(rnd.randrange(-2, 100)))
+    days = [ago(3), ago(2), ago(1), D]
+    out = run(comments, notes, days=days, min_commenters=4)
+    seen = 0
+    for day in days:
+        got = out[out["snapshot_date"] == day]
+        rows = {
+            (r.brand, r.user_id, int(r.commenters_90d), int(r.shared_commenters), bool(r.mentions_brand))
+            for r in got.itertuples()
+        }
+        want = _brute_force(pd.DataFrame(comments), pd.DataFrame(notes), day, 4)
+        assert rows == want, day
+        seen += len(want)
+    assert seen > 0

@@ -27,52 +27,35 @@
 --   brands(brand)
 -- Parameters: $days (DATE[], the run's days: every day in one query), $window_days (90), $note_window (121),
 -- $min_commenters (20), $min_shared (>= 1)
+--
+-- Cost: each day of a run joins its own window (90 days of comments, 122 of note crawls), with one DISTINCT over
+-- its (creator, commenter) pairs and hash aggregates rather than sorts (BENCHMARKS.md "brand_audience_affinity
+-- without window functions": a 100k-note day 62 s -> 13 s, the same rows)
 
 WITH
 run_days AS (
     SELECT DISTINCT unnest($days::DATE[]) AS day
 ),
 
--- who commented on which note on which snapshot day (one row however many comments)
-commented AS (
-    SELECT DISTINCT note_id, user_id AS commenter, snapshot_date
-    FROM comments
-    WHERE note_id IS NOT NULL AND user_id IS NOT NULL AND trim(user_id) <> ''
-),
-
--- the days D whose window holds a (note, commenter) pair, as spans: from each snapshot day until the day before
--- the pair's next one, at most $window_days days, so that each (D, note, commenter) is found once
-spans AS (
-    SELECT note_id, commenter, snapshot_date AS since,
-           least(snapshot_date + ($window_days::INTEGER - 1),
-                 coalesce(lead(snapshot_date) OVER (PARTITION BY note_id, commenter ORDER BY snapshot_date) - 1,
-                          snapshot_date + ($window_days::INTEGER - 1))) AS until
-    FROM commented
-),
-
-seen AS (
-    SELECT d.day, s.note_id, s.commenter
+-- every comment of D's window: who commented on which note
+commented AS NOT MATERIALIZED (
+    SELECT d.day, c.note_id, c.user_id AS commenter
     FROM run_days d
-    JOIN spans s ON d.day BETWEEN s.since AND s.until
+    JOIN comments c ON c.snapshot_date BETWEEN d.day - ($window_days::INTEGER - 1) AND d.day
+    WHERE c.note_id IS NOT NULL AND c.user_id IS NOT NULL AND trim(c.user_id) <> ''
 ),
 
--- the crawls that matter: of commented notes and of notes listing a brand; a crawl is its note's latest from its
--- own day until the day before the note's next crawl
-crawls AS (
-    SELECT note_id, user_id AS author, brands,
-           timezone('Asia/Shanghai', published_at)::DATE AS published_day,
-           snapshot_date AS crawl_day,
-           lead(snapshot_date) OVER (PARTITION BY note_id ORDER BY snapshot_date, crawled_at) AS next_crawl_day
-    FROM notes
-    WHERE note_id IS NOT NULL AND user_id IS NOT NULL
-      AND (len(brands) > 0 OR note_id IN (SELECT note_id FROM commented))
-),
-
+-- each note's latest crawl on or before D among the crawls of D - $note_window .. D: its author, brands and
+-- publish day (of two crawls the same day, the later crawl time; a null crawl time counts as the latest)
 latest AS MATERIALIZED (
-    SELECT d.day, c.note_id, c.author, c.brands, c.published_day
+    SELECT d.day, n.note_id,
+           arg_max(struct_pack(author := n.user_id, brands := n.brands,
+                               published_day := timezone('Asia/Shanghai', n.published_at)::DATE),
+                   struct_pack(sd := n.snapshot_date, at := coalesce(n.crawled_at, 'infinity'::TIMESTAMPTZ))) AS crawl
     FROM run_days d
-    JOIN crawls c ON c.crawl_day BETWEEN d.day - $note_window::INTEGER AND d.day
-                 AND (c.next_crawl_day IS NULL OR d.day < c.next_crawl_day)
+    JOIN notes n ON n.snapshot_date BETWEEN d.day - $note_window::INTEGER AND d.day
+    WHERE n.note_id IS NOT NULL AND n.user_id IS NOT NULL
+    GROUP BY d.day, n.note_id
 ),
 
 brand_keys AS (
@@ -84,43 +67,52 @@ brand_keys AS (
 -- the brands each note of D lists (registered brands only)
 note_brands AS (
     SELECT DISTINCT l.day, l.note_id, l.author, l.published_day, b.brand
-    FROM (SELECT day, note_id, author, published_day, lower(trim(unnest(brands))) AS brand_key FROM latest) l
+    FROM (SELECT day, note_id, crawl.author AS author, crawl.published_day AS published_day,
+                 lower(trim(unnest(crawl.brands))) AS brand_key
+          FROM latest WHERE len(crawl.brands) > 0) l
     JOIN brand_keys b USING (brand_key)
 ),
 
--- the comments of D's window with their note's author; a creator's comments under their own notes set aside
-audience AS MATERIALIZED (
-    SELECT DISTINCT s.day, l.author, s.commenter, s.note_id
-    FROM seen s
-    JOIN latest l ON l.day = s.day AND l.note_id = s.note_id
-    WHERE s.commenter <> l.author
+-- each creator's distinct commenters in D's window, a creator's comments under their own notes set aside
+creator_commenters AS MATERIALIZED (
+    SELECT DISTINCT cm.day, l.crawl.author AS author, cm.commenter
+    FROM commented cm
+    JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
+    WHERE cm.commenter <> l.crawl.author
 ),
 
--- commenters_90d per creator (distinct users), over the threshold
+-- commenters_90d per creator, over the threshold
 creator_audience AS (
-    SELECT day, author AS user_id, count(DISTINCT commenter) AS commenters_90d
-    FROM audience
+    SELECT day, author AS user_id, count(*) AS commenters_90d
+    FROM creator_commenters
     GROUP BY day, author
-    HAVING count(DISTINCT commenter) >= $min_commenters::BIGINT
+    HAVING count(*) >= $min_commenters::BIGINT
+),
+
+-- the comments of D's window on notes that list a brand, with the note's author (not the commenter)
+audience AS (
+    SELECT DISTINCT cm.day, nb.brand, nb.author, cm.commenter
+    FROM commented cm
+    JOIN note_brands nb ON nb.day = cm.day AND nb.note_id = cm.note_id
+    WHERE cm.commenter <> nb.author
 ),
 
 -- per day, brand and commenter: how many distinct authors' notes mentioning the brand they commented on, and one
 -- of them; "another author than X" is then: two or more authors, or one who is not X (no pairwise join)
 brand_audience AS (
-    SELECT a.day, nb.brand, a.commenter, count(DISTINCT a.author) AS authors, min(a.author) AS one_author
-    FROM audience a
-    JOIN note_brands nb ON nb.day = a.day AND nb.note_id = a.note_id
-    GROUP BY a.day, nb.brand, a.commenter
+    SELECT day, brand, commenter, count(*) AS authors, min(author) AS one_author
+    FROM audience
+    GROUP BY day, brand, commenter
 ),
 
 shared AS (
-    SELECT ca.day, ba.brand, ca.user_id, count(DISTINCT x.commenter) AS shared_commenters
-    FROM creator_audience ca
-    JOIN (SELECT DISTINCT day, author, commenter FROM audience) x ON x.day = ca.day AND x.author = ca.user_id
-    JOIN brand_audience ba ON ba.day = x.day AND ba.commenter = x.commenter
+    SELECT ca.day, ba.brand, ca.user_id, count(*) AS shared_commenters
+    FROM brand_audience ba
+    JOIN creator_commenters x ON x.day = ba.day AND x.commenter = ba.commenter
+    JOIN creator_audience ca ON ca.day = x.day AND ca.user_id = x.author
     WHERE ba.authors >= 2 OR ba.one_author <> ca.user_id
     GROUP BY ca.day, ba.brand, ca.user_id
-    HAVING count(DISTINCT x.commenter) >= greatest($min_shared::BIGINT, 1)
+    HAVING count(*) >= greatest($min_shared::BIGINT, 1)
 ),
 
 -- mentions_brand: the creator's notes published in D's window that list the brand
