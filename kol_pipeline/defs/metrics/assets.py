@@ -14,7 +14,9 @@ from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import duck
@@ -22,6 +24,7 @@ from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 from kol_pipeline.lib.metrics import note_metrics as nm_query
 from kol_pipeline.lib.metrics import tier_benchmarks as tb_query
 from kol_pipeline.lib.reporting import charts
+from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES, load_lexicon
 from kol_pipeline.lib.state import comment_state as comment_lib
 from kol_pipeline.lib.state import creator_state as creators_sql
@@ -44,7 +47,9 @@ LAZY = {"lazy": True}
 SEARCH_WINDOW = window_mapping(scorecard_sql.SEARCH_WINDOW_DAYS - 1)
 
 
-def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, asset_key: str | None = None) -> None:
+def per_partition_counts(
+    context: dg.AssetExecutionContext, df: pd.DataFrame | pa.Table, asset_key: str | None = None
+) -> None:
     """dagster/row_count on each partition's own materialization: 0 for every partition of the run, then the count
     of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
     partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
@@ -52,6 +57,14 @@ def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, as
     keys = set(context.partition_keys)
     if len(keys) == 1:  # a daily run: every row is that day's (the IO manager refuses any other), no grouping
         counts = pd.Series({next(iter(keys)): len(df)}, dtype=int)
+    elif isinstance(df, pa.Table):
+        by_day = df.group_by("snapshot_date").aggregate([([], "count_all")]) if df.num_rows else None
+        counts = pd.Series(
+            dict(zip(*(by_day.column(c).to_pylist() for c in ("snapshot_date", "count_all")), strict=True))
+            if by_day is not None
+            else {},
+            dtype=int,
+        )
     else:
         counts = df.groupby("snapshot_date", observed=True).size() if len(df) else pd.Series(dtype=int)
     target = {"asset_key": asset_key} if asset_key else {}
@@ -177,7 +190,7 @@ def creator_state(
 )
 def comment_state(
     context: dg.AssetExecutionContext, settings: KolSettings, comments: PartitionedInput, previous: PartitionedInput
-) -> pd.DataFrame:
+) -> pa.Table:
     """Per day, the comments seen that day with their state (a delta): the note of their first snapshot, first
     and last snapshot day, the normalized text and top-level flags of the first snapshot, the note and
     is_substantive and sentiment (lib/ingest/sentiment.sql, the lexicon's word lists) of the latest top-level
@@ -234,11 +247,11 @@ def comment_state(
             if base:
                 context.log.info(f"comment_state: {d} is stored as a base ({rows.num_rows} rows: the whole state)")
             if rows.num_rows:
-                df = rows.to_pandas()
-                df.insert(0, "snapshot_date", d)
-                df["base"] = base
-                out.append(df)
-    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+                n = rows.num_rows
+                rows = rows.add_column(0, "snapshot_date", pa.array(np.full(n, np.datetime64(d, "D")), pa.date32()))
+                out.append(rows.append_column("base", pa.array(np.full(n, bool(base)), pa.bool_())))
+    # Arrow to the IO manager, never pandas: a base holds the whole state (tens of millions of comments at scale)
+    res = pa.concat_tables(out) if out else TABLES["comment_state"].schema.empty_table()
     per_partition_counts(context, res)
     return res
 
