@@ -74,6 +74,17 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
     assert len(ranged["note_metrics"]) > 0 and len(ranged["creator_scorecard"]) > 0
     # a state with no rows is not written (the IO manager skips empty days): the next day then bootstraps
     assert set(list_partitions(str(wh), "note_state")) >= set(list_partitions(str(wh), "note_metrics"))
+    # the ranged runs' row count of each partition (the UI's) is its stored partition's: comment_state's output is
+    # an Arrow table, the others' pandas frames
+    for t in ("comment_state", "note_state"):
+        counts = read_table(str(wh), t).groupby("snapshot_date", observed=True).size()
+        shown = {
+            r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value
+            for r in instance.fetch_materializations(dg.AssetKey(t), limit=1000).records
+        }
+        assert len(counts) > 5 and {k: n for k, n in shown.items() if n} == {
+            pd.Timestamp(d).date().isoformat(): int(n) for d, n in counts.items()
+        }, t
 
     # the last day alone: continues from the stored states of the day before
     _run(landing, wh, monkeypatch, [(last, last)], instance)
