@@ -50,13 +50,25 @@ def landing(tmp_path_factory) -> Path:
     return out
 
 
-def _ranged_warehouse(landing: Path, tmp_path: Path, monkeypatch):
-    """Every day of the landing in ranged runs: (warehouse, instance, last day, the last day's metric rows)."""
-    wh = tmp_path / "wh"
+@pytest.fixture(scope="module")
+def built(landing, tmp_path_factory):
+    """Every day of the landing in ranged runs, once for the module: (warehouse, its instance, last day, the last
+    day's metric rows). Tests that change a warehouse work on a copy (``_ranged_warehouse``)."""
+    wh = tmp_path_factory.mktemp("ranged") / "wh"
     instance = dg.DagsterInstance.ephemeral()
     days = sorted(find_partition_days(landing))
-    _run(landing, wh, monkeypatch, plan_runs(days), instance)
+    with pytest.MonkeyPatch.context() as mp:
+        _run(landing, wh, mp, plan_runs(days), instance)
     return wh, instance, days[-1], _day_rows(wh, days[-1])
+
+
+def _ranged_warehouse(built, tmp_path: Path):
+    """A copy of the module's ranged warehouse to change, with a new instance: (warehouse, instance, last day, the
+    last day's metric rows of the ranged runs)."""
+    template, _, last, ranged = built
+    wh = tmp_path / "wh"
+    shutil.copytree(template, wh)
+    return wh, dg.DagsterInstance.ephemeral(), last, ranged
 
 
 def _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, what: str) -> None:
@@ -69,8 +81,9 @@ def _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ra
     assert any("bootstrapping" in m for m in logs), [m for m in logs if "state" in m]
 
 
-def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, monkeypatch):
-    wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
+def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, built, tmp_path, monkeypatch):
+    wh, instance, last, ranged = _ranged_warehouse(built, tmp_path)
+    ranged_instance = built[1]
     assert len(ranged["note_metrics"]) > 0 and len(ranged["creator_scorecard"]) > 0
     # a state with no rows is not written (the IO manager skips empty days): the next day then bootstraps
     assert set(list_partitions(str(wh), "note_state")) >= set(list_partitions(str(wh), "note_metrics"))
@@ -80,7 +93,7 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
         counts = read_table(str(wh), t).groupby("snapshot_date", observed=True).size()
         shown = {
             r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value
-            for r in instance.fetch_materializations(dg.AssetKey(t), limit=1000).records
+            for r in ranged_instance.fetch_materializations(dg.AssetKey(t), limit=1000).records
         }
         assert len(counts) > 5 and {k: n for k, n in shown.items() if n} == {
             pd.Timestamp(d).date().isoformat(): int(n) for d, n in counts.items()
@@ -118,13 +131,13 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, tmp_path, m
     _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, "bootstrapped")
 
 
-def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, tmp_path, monkeypatch):
+def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, built, tmp_path, monkeypatch):
     """A warehouse written before comment_state was keyed by the real ids holds 64-bit keys (comment_key, ...),
     which cannot be continued: the next day rebuilds the state from the cleaned comments (a bootstrap, stored as a
     base) and gives the metrics of a warehouse that never had the former format."""
     import pyarrow.parquet as pq
 
-    wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
+    wh, instance, last, ranged = _ranged_warehouse(built, tmp_path)
     rewritten = 0
     for k in list_partitions(str(wh), "comment_state"):
         if k >= last.isoformat():
@@ -150,14 +163,14 @@ def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, tmp_pat
     assert len(day) and day["base"].all()
 
 
-def test_a_warehouse_from_before_comment_sentiment_is_rebuilt(landing, tmp_path, monkeypatch):
+def test_a_warehouse_from_before_comment_sentiment_is_rebuilt(landing, built, tmp_path, monkeypatch):
     """A warehouse written before issue #26: comment_state partitions without lt_sent and comments partitions
     without sentiment. The stored state cannot be read with lt_sent, so the next day rebuilds it from the cleaned
     comments (the sentiment computed from their content) and gives the metrics, comment_sentiment included, of a
     warehouse that always had the columns."""
     import pyarrow.parquet as pq
 
-    wh, instance, last, ranged = _ranged_warehouse(landing, tmp_path, monkeypatch)
+    wh, instance, last, ranged = _ranged_warehouse(built, tmp_path)
     assert "comment_sentiment" in ranged["note_metrics"].columns
     assert "comment_sentiment" in ranged["creator_scorecard"].columns
     for table, column in (("comment_state", "lt_sent"), ("comments", "sentiment")):
