@@ -88,7 +88,7 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, built, tmp_
     # a state with no rows is not written (the IO manager skips empty days): the next day then bootstraps
     assert set(list_partitions(str(wh), "note_state")) >= set(list_partitions(str(wh), "note_metrics"))
     # the ranged runs' row count of each partition (the UI's) is its stored partition's: comment_state's output is
-    # an Arrow table, the others' pandas frames
+    # an Arrow table (counted by the IO manager), note_state's a pandas frame (counted by the asset)
     for t in ("comment_state", "note_state"):
         counts = read_table(str(wh), t).groupby("snapshot_date", observed=True).size()
         shown = {

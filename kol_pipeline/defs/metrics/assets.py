@@ -47,9 +47,7 @@ LAZY = {"lazy": True}
 SEARCH_WINDOW = window_mapping(scorecard_sql.SEARCH_WINDOW_DAYS - 1)
 
 
-def per_partition_counts(
-    context: dg.AssetExecutionContext, df: pd.DataFrame | pa.Table, asset_key: str | None = None
-) -> None:
+def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, asset_key: str | None = None) -> None:
     """dagster/row_count on each partition's own materialization: 0 for every partition of the run, then the count
     of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
     partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
@@ -57,14 +55,6 @@ def per_partition_counts(
     keys = set(context.partition_keys)
     if len(keys) == 1:  # a daily run: every row is that day's (the IO manager refuses any other), no grouping
         counts = pd.Series({next(iter(keys)): len(df)}, dtype=int)
-    elif isinstance(df, pa.Table):
-        by_day = df.group_by("snapshot_date").aggregate([([], "count_all")]) if df.num_rows else None
-        counts = pd.Series(
-            dict(zip(*(by_day.column(c).to_pylist() for c in ("snapshot_date", "count_all")), strict=True))
-            if by_day is not None
-            else {},
-            dtype=int,
-        )
     else:
         counts = df.groupby("snapshot_date", observed=True).size() if len(df) else pd.Series(dtype=int)
     target = {"asset_key": asset_key} if asset_key else {}
@@ -250,10 +240,9 @@ def comment_state(
                 n = rows.num_rows
                 rows = rows.add_column(0, "snapshot_date", pa.array(np.full(n, np.datetime64(d, "D")), pa.date32()))
                 out.append(rows.append_column("base", pa.array(np.full(n, bool(base)), pa.bool_())))
-    # Arrow to the IO manager, never pandas: a base holds the whole state (tens of millions of comments at scale)
-    res = pa.concat_tables(out) if out else TABLES["comment_state"].schema.empty_table()
-    per_partition_counts(context, res)
-    return res
+    # Arrow to the IO manager, never pandas: a base holds the whole state (tens of millions of comments at scale).
+    # The IO manager records each day's row count of an Arrow output itself (per_partition_counts is for pandas).
+    return pa.concat_tables(out) if out else TABLES["comment_state"].schema.empty_table()
 
 
 @dg.asset(
