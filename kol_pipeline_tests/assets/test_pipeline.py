@@ -119,9 +119,17 @@ def test_blocking_check_stops_only_its_day(landing, tmp_path, monkeypatch):
         "\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8"
     )
     wh = tmp_path / "wh"
-    days, summary, _ = _run(land, wh, monkeypatch)
+    days, summary, instance = _run(land, wh, monkeypatch)
     assert summary.exit_code == 1
     assert summary.blocked_days == [bad_day]
+    # the days around the blocked one run downstream in two ranged runs, not a run per day
+    down = sorted(
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in instance.get_runs()
+        if r.job_name == "downstream_job"
+    )
+    after = bad_day + timedelta(days=1)
+    assert down == [(days[0].isoformat(), (bad_day - timedelta(days=1)).isoformat()), (after.isoformat(), END.isoformat())]
     assert any(f.startswith("notes:notes_suite") and bad_day.isoformat() in f for f in summary.failed_checks)
     # the blocked day's cleaned tables and quarantine are written, its downstream assets are not; other days go on
     q = read_table(str(wh), "quarantine", bad_day.isoformat(), bad_day.isoformat())
