@@ -129,7 +129,8 @@ def test_blocking_check_stops_only_its_day(landing, tmp_path, monkeypatch):
         if r.job_name == "downstream_job"
     )
     after = bad_day + timedelta(days=1)
-    assert down == [(days[0].isoformat(), (bad_day - timedelta(days=1)).isoformat()), (after.isoformat(), END.isoformat())]
+    before = bad_day - timedelta(days=1)
+    assert down == [(days[0].isoformat(), before.isoformat()), (after.isoformat(), END.isoformat())]
     assert any(f.startswith("notes:notes_suite") and bad_day.isoformat() in f for f in summary.failed_checks)
     # the blocked day's cleaned tables and quarantine are written, its downstream assets are not; other days go on
     q = read_table(str(wh), "quarantine", bad_day.isoformat(), bad_day.isoformat())
