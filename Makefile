@@ -24,9 +24,11 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 # KOL_TEST_PG_URL / KOL_TEST_MYSQL_URL when set). `make format` applies ruff's fixes and formatting.
 # Two workers on two cores. Three were measured too: 756 s instead of 874 s in a used checkout, but 912 s instead
 # of 876 s in CI's fresh clones, so two it stays (BENCHMARKS.md, CI time). The modules go out in the order of
-# kol_pipeline_tests/conftest.py (the heavy ones first), not in xdist's default (the most tests first).
+# kol_pipeline_tests/conftest.py (the heavy ones first), not in xdist's default (the most tests first). The modules
+# that mostly wait (pytest.mark.waits: the daemon's ticks, dagster dev) run beside the workers in a lane of their
+# own, and temporary files are in memory (scripts/run-tests.sh).
 test: install lint
-	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+	KOL_TEST_WAITS_LANE=1 scripts/run-tests.sh $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,7 +42,7 @@ format: install
 UNIT_ARGS ?=
 UNIT_WORKERS ?= 2
 test-unit: install
-	$(BIN)/pytest -q -n $(UNIT_WORKERS) kol_pipeline_tests/unit $(UNIT_ARGS)
+	scripts/run-tests.sh $(BIN)/pytest -q -n $(UNIT_WORKERS) kol_pipeline_tests/unit $(UNIT_ARGS)
 
 # The Dagster UI on the same data and instance, bound to 127.0.0.1 only.
 # UI_HOST=0.0.0.0 exposes it (no authentication: put it behind a proxy that has some).

@@ -27,6 +27,7 @@ from kol_pipeline_tests.integration import dagster_dev as dev
 
 pytestmark = [
     pytest.mark.heavy(280),
+    pytest.mark.waits,  # 277 s, 97 s of CPU: beside the workers in `make test` (scripts/run-tests.sh)
     pytest.mark.integration,
     pytest.mark.skipif(dev.MISSING is not None, reason=str(dev.MISSING)),
 ]

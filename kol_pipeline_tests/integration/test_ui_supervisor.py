@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and prctl: Linux")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and prctl: Linux"),
+    pytest.mark.waits,  # 29 s, 3 s of CPU (waiting for a fake dagster dev to start and stop): beside the workers
+]
 
 # argv: state dir, what to do on SIGINT ("exit" leaves the code server running; "exit3-now" exits 3 at once without
 # a signal), whether the code server ignores SIGTERM ("stubborn")
