@@ -93,25 +93,29 @@ def _day_rows(df: pd.DataFrame, d: date) -> pd.DataFrame:
     return df[df["snapshot_date"] == d].reset_index(drop=True) if len(df) else df
 
 
-def test_relations_give_the_full_reads_marts_on_every_sample_day(sample):
+def test_relations_give_the_full_reads_marts_on_the_sample_days(sample):
     """Each day's marts from relations over that day's windows (a daily run) equal that day's rows of the marts of
-    one call over the whole sample from full reads, on every calendar day of the sample, crawled or not. The
-    reference is one ranged call, so this also holds that a ranged call gives each day the rows of a call of that
-    day alone."""
+    one call over the whole sample from full reads: on the days without a crawl, on every day of the last 30 and
+    on every other day before them (all 132 calendar days cost about 40 s more of CI's CPU: BENCHMARKS.md, CI
+    time). The reference is one ranged call, so this also holds that a ranged call gives each day the rows of a
+    call of that day alone."""
     w, wh, sr, nm = sample
     old = _marts(w, wh, sr, nm, w.days[0], w.days[-1], relations=False)
     rows = {k: 0 for k in old}
     every_day = [w.days[0] + timedelta(days=i) for i in range((w.days[-1] - w.days[0]).days + 1)]
-    assert len(every_day) > len(w.days)  # days without a crawl too (the sample has two)
-    for d in every_day:
+    uncrawled = set(every_day) - set(w.days)
+    assert uncrawled  # days without a crawl too (the sample has two)
+    days = [d for i, d in enumerate(every_day) if d in uncrawled or i >= len(every_day) - 30 or i % 2 == 0]
+    for d in days:
         new = _marts(w, wh, sr, nm, d, d, relations=True)
         _assert_same({k: _day_rows(v, d) for k, v in old.items()}, new, str(d))
         for k in rows:
             rows[k] += len(new[k])
-    # the comparison is not vacuous: every mart has rows on many days, and the reference has no day the daily
-    # runs lack
-    assert all(n > 100 for n in rows.values()), rows
-    assert {k: len(v) for k, v in old.items()} == rows
+    # the comparison is not vacuous: every mart has rows on many days; the daily runs have every row the
+    # reference has on those days, and the reference has no row outside the sample's days
+    assert all(n > 50 for n in rows.values()), rows
+    assert {k: int(v["snapshot_date"].isin(days).sum()) for k, v in old.items()} == rows
+    assert all(set(v["snapshot_date"]) <= set(every_day) for v in old.values())
 
 
 def test_relations_on_a_ranged_run(sample):

@@ -377,7 +377,7 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 3])  # 0 and 3 re-sight comments; ~30 s a seed (CI time)
+@pytest.mark.parametrize("seed", [0, 3])  # both re-sight comments; ~30 s a seed (seed 1, without: CI time)
 def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     """Daily runs and ranged runs of random lengths store deltas (and bases where the deltas carry too many
     superseded rows); the view over the stored partitions is the folded state on every day, and so are the two

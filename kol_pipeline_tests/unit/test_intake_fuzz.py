@@ -41,6 +41,9 @@ from kol_pipeline.lib.ingest import fastread, landing, mediacrawler_db, parsing,
 from kol_pipeline.lib.ingest import intake as ingest
 from kol_pipeline.orchestration import planning
 
+# about 26 s: sent to a worker early, and left to the main suite by CI's second Python (.ci/run)
+pytestmark = pytest.mark.heavy(26)
+
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2025, 6, 20, tzinfo=UTC)  # the run's clock (IngestContext.now)
 DAYS = (date(2025, 6, 10), date(2025, 6, 11), date(2025, 6, 12))

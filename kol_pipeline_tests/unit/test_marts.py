@@ -28,6 +28,9 @@ from kol_pipeline.lib.schemas import (
 )
 from kol_pipeline.lib.settings import MetricSettings
 
+# about 21 s: sent to a worker early, and left to the main suite by CI's second Python (.ci/run)
+pytestmark = pytest.mark.heavy(21)
+
 D = dt.date
 
 

@@ -18,6 +18,9 @@ from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline_tests.metric_states import note_metrics, tier_benchmarks  # the states, then the SQL
 from kol_pipeline_tests.reference_metrics import creator_scorecard
 
+# about 30 s: sent to a worker early, and left to the main suite by CI's second Python (.ci/run)
+pytestmark = pytest.mark.heavy(30)
+
 SH = "Asia/Shanghai"
 REAL = Path("/work/shared/real/mediacrawler_mf_koc")
 

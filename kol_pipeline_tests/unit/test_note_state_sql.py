@@ -30,6 +30,9 @@ from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
 from kol_pipeline.resources.table_io import to_arrow, to_pandas
 from kol_pipeline_tests.planted import planted_world
 
+# about 20 s: sent to a worker early, and left to the main suite by CI's second Python (.ci/run)
+pytestmark = pytest.mark.heavy(20)
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 

@@ -17,6 +17,9 @@ from kol_pipeline.lib.simulate import simulate
 from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
 from kol_pipeline_tests.planted import SAMPLE_ARGS, planted_world
 
+# about 21 s: sent to a worker early, and left to the main suite by CI's second Python (.ci/run)
+pytestmark = pytest.mark.heavy(21)
+
 PLANTED = 4
 
 
