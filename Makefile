@@ -41,8 +41,9 @@ format: install
 # The unit tests only (CI runs them on a second Python: make test-unit VENV=.venv-py313 PYTHON=python3.13).
 UNIT_ARGS ?=
 UNIT_WORKERS ?= 2
+UNIT_PATHS ?= kol_pipeline_tests/unit
 test-unit: install
-	scripts/run-tests.sh $(BIN)/pytest -q -n $(UNIT_WORKERS) kol_pipeline_tests/unit $(UNIT_ARGS)
+	scripts/run-tests.sh $(BIN)/pytest -q -n $(UNIT_WORKERS) $(UNIT_PATHS) $(UNIT_ARGS)
 
 # The Dagster UI on the same data and instance, bound to 127.0.0.1 only.
 # UI_HOST=0.0.0.0 exposes it (no authentication: put it behind a proxy that has some).
