@@ -96,7 +96,7 @@ def _day_rows(df: pd.DataFrame, d: date) -> pd.DataFrame:
 def test_relations_give_the_full_reads_marts_on_the_sample_days(sample):
     """Each day's marts from relations over that day's windows (a daily run) equal that day's rows of the marts of
     one call over the whole sample from full reads: on the days without a crawl, on every day of the last 30 and
-    on every other day before them (all 132 calendar days cost about 40 s more of CI's CPU: BENCHMARKS.md, CI
+    on every other day before them (all 132 calendar days: roughly 40 s more of CPU, an estimate from the module's 90 s; BENCHMARKS.md, CI
     time). The reference is one ranged call, so this also holds that a ranged call gives each day the rows of a
     call of that day alone."""
     w, wh, sr, nm = sample

@@ -127,7 +127,8 @@ def _compared(days: list[date]) -> list[date]:
     """The days whose tables are compared: every day of the last 45 (from day 86 of the 130: the 90-day horizons
     fill, the first notes leave the 121-day window, the 124-day creator window closes) and every third day
     before them. The states are folded, and round-tripped through Parquet, on every day either way; comparing
-    all 130 days cost about 60 s more of CI's CPU (BENCHMARKS.md, CI time, twenty-second session)."""
+    all 130 days took, by a py-spy profile's shares, roughly 60 s more of CPU (an estimate; BENCHMARKS.md, CI time,
+    twenty-second session)."""
     return [d for i, d in enumerate(days) if i >= len(days) - 45 or i % 3 == 0]
 
 
