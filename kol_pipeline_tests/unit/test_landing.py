@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from kol_pipeline.lib.ingest import intake as ingest
@@ -117,3 +118,43 @@ def test_a_caller_that_stops_early_leaves_no_read_running(monkeypatch) -> None:
     it.close()
     assert reads in (names[:1], names[:2])
     assert [t.name for t in threading.enumerate() if t.name.startswith("kol-read-ahead")] == []
+
+
+def test_crawl_day_numbers_of_the_fast_reader_equal_the_record_reader_s() -> None:
+    """The landing index files a large file's rows by `clean.crawl_day_numbers` (SQL over text columns) and a small
+    file's records by `parsing.parse_epoch_ms` (pandas): the same day for every kind of crawl time, -1 where it is
+    unusable. (The query now computes each value's number once, as a column: inlined, it took 11x as long;
+    BENCHMARKS.md, twenty-third session. Its speed is not asserted here, its days are.)"""
+    import numpy as np
+
+    from kol_pipeline.lib.ingest import parsing
+    from kol_pipeline.lib.ingest.clean import crawl_day_numbers
+
+    texts = [
+        "1751241600000",  # 2025-06-30 08:00 Shanghai, in ms
+        "1751212799999",  # the last ms of 2025-06-29 in Shanghai
+        "1751212800000",  # its first of 2025-06-30
+        "1751241600",  # seconds (an export variant)
+        " 1751241600000 ",
+        "\u30001751241600000\u3000",  # ideographic spaces, as Python's strip() removes them
+        "1751241600000.0",
+        "1.7512416e12",
+        "586396800000",  # 1988-08-01: Shanghai kept daylight saving time then
+        "",
+        "   ",
+        None,
+        "nan",
+        "inf",
+        "-5",
+        "0",
+        "1_751_241_600_000",
+        "abc",
+        "1e30",
+    ]
+    got = crawl_day_numbers(pa.array(texts, pa.string()))
+    ts, _ = parsing.parse_epoch_ms(pd.Series(texts, dtype=object), "last_modify_ts")
+    want = parsing.shanghai_day_numbers(ts)
+    assert got.tolist() == want.tolist()
+    day = (date(2025, 6, 30) - date(1970, 1, 1)).days
+    assert got[:8].tolist() == [day, day - 1, day, day, day, day, day, day]
+    assert (got[9:] == -1).all() and np.issubdtype(got.dtype, np.int64)

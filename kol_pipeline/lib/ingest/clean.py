@@ -142,8 +142,12 @@ def crawl_day_numbers(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndar
     con = connection()
     try:
         con.register("crawl", pa.table({"s": arr}))
+        # n computed once as a column, as the macros expect (ingest_macros.sql): passed inline, epoch_num(s) is
+        # expanded at each of epoch_ts's uses of n, and the query took 11x as long (4.9 s against 0.43 s for
+        # 300,000 rows)
         out = con.sql(
-            "SELECT coalesce(shanghai_day(epoch_ts(s, epoch_num(s))) - DATE '1970-01-01', -1)::BIGINT AS d FROM crawl"
+            "SELECT coalesce(shanghai_day(epoch_ts(s, n)) - DATE '1970-01-01', -1)::BIGINT AS d "
+            "FROM (SELECT s, epoch_num(s) AS n FROM crawl)"
         ).fetchnumpy()["d"]
     finally:
         con.close()
