@@ -74,7 +74,7 @@ note_brands AS (
 ),
 
 -- each creator's distinct commenters in D's window, a creator's comments under their own notes set aside
-creator_commenters AS MATERIALIZED (
+creator_commenters AS NOT MATERIALIZED (
     SELECT DISTINCT cm.day, l.crawl.author AS author, cm.commenter
     FROM commented cm
     JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
@@ -105,10 +105,21 @@ brand_audience AS (
     GROUP BY day, brand, commenter
 ),
 
+-- the (creator, commenter) pairs of creator_commenters whose commenter is in some brand's audience: the only
+-- pairs `shared` can join (not the whole set, 18 M pairs on the 100k benchmark day: held for two uses, it left too
+-- little of DuckDB's 1 GB for the aggregates: "Out of Memory" in five runs of eight; BENCHMARKS.md, twenty-third session)
+audience_creators AS (
+    SELECT DISTINCT cm.day, l.crawl.author AS author, cm.commenter
+    FROM commented cm
+    JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
+    WHERE cm.commenter <> l.crawl.author
+      AND (cm.day, cm.commenter) IN (SELECT day, commenter FROM brand_audience)
+),
+
 shared AS (
     SELECT ca.day, ba.brand, ca.user_id, count(*) AS shared_commenters
     FROM brand_audience ba
-    JOIN creator_commenters x ON x.day = ba.day AND x.commenter = ba.commenter
+    JOIN audience_creators x ON x.day = ba.day AND x.commenter = ba.commenter
     JOIN creator_audience ca ON ca.day = x.day AND ca.user_id = x.author
     WHERE ba.authors >= 2 OR ba.one_author <> ca.user_id
     GROUP BY ca.day, ba.brand, ca.user_id
