@@ -23,7 +23,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from fsspec.implementations.local import LocalFileSystem
 __all__ = [
     "DuckSettings",
     "connect",
+    "insert_query",
+    "query_inputs",
     "query_text",
     "register_filesystems",
     "run_query",
@@ -158,6 +161,31 @@ def run_query(
     relation becomes a view, an Arrow table or pandas frame is registered) and the values of ``params`` bound to
     the query's ``$name`` parameters; the result as one Arrow table. The inputs' names are removed afterwards, so
     a connection can run several queries (names come from the code, never from data)."""
+    with query_inputs(con, name, inputs) as sql:
+        result = con.sql(sql, params=dict(params or {})).to_arrow_table()
+        return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+
+
+def insert_query(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    select: str,
+    name: str,
+    inputs: Mapping[str, object],
+    params: Mapping[str, object] | None = None,
+) -> None:
+    """``INSERT INTO <table> SELECT <select> FROM (<the query of name>)`` with ``run_query``'s inputs and
+    parameters: the result stays in DuckDB (within its memory limit, spilling), never an Arrow table in Python.
+    ``table`` and ``select`` come from the code (a table of the connection, its column list with the extra values
+    as ``$parameters``), never from data."""
+    with query_inputs(con, name, inputs) as sql:
+        con.execute(f"INSERT INTO {table} SELECT {select} FROM (\n{sql.rstrip().rstrip(';')}\n)", dict(params or {}))
+
+
+@contextmanager
+def query_inputs(con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object]) -> Iterator[str]:
+    """The SQL of ``name`` with its shared macros created on ``con`` and ``inputs`` visible under their names
+    while the block runs (``run_query``, ``insert_query``); the names are removed afterwards."""
     sql = query_text(name)
     for call, path in SHARED_MACROS.items():
         if call in sql:
@@ -174,8 +202,7 @@ def run_query(
             else:
                 con.register(view, obj)
                 registered.append(view)
-        result = con.sql(sql, params=dict(params or {})).to_arrow_table()
-        return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+        yield sql
     finally:
         for view in views:
             con.execute(f'DROP VIEW IF EXISTS "{view}"')

@@ -14,9 +14,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import duck
@@ -24,7 +22,6 @@ from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 from kol_pipeline.lib.metrics import note_metrics as nm_query
 from kol_pipeline.lib.metrics import tier_benchmarks as tb_query
 from kol_pipeline.lib.reporting import charts
-from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES, load_lexicon
 from kol_pipeline.lib.state import comment_state as comment_lib
 from kol_pipeline.lib.state import creator_state as creators_sql
@@ -180,7 +177,7 @@ def creator_state(
 )
 def comment_state(
     context: dg.AssetExecutionContext, settings: KolSettings, comments: PartitionedInput, previous: PartitionedInput
-) -> pa.Table:
+) -> duckdb.DuckDBPyRelation:
     """Per day, the comments seen that day with their state (a delta): the note of their first snapshot, first
     and last snapshot day, the normalized text and top-level flags of the first snapshot, the note and
     is_substantive and sentiment (lib/ingest/sentiment.sql, the lexicon's word lists) of the latest top-level
@@ -189,60 +186,69 @@ def comment_state(
     holding the whole state, written when the previous state could not be read or the partitions would hold more
     superseded rows than live ones): lib/state/comment_state.sql, comment_view.sql; docs/metrics.md."""
     days = run_days(context)
+    # The rows stay in DuckDB: the step returns a relation over them, which the IO manager writes with DuckDB's
+    # COPY, so a base (the whole state: tens of millions of comments at scale) is never an Arrow table or frame in
+    # Python. The connection stays open for that write (the IO manager's contract) and is closed here on failure.
+    con = duck.connect(previous.duck_settings)
+    try:
+        _fold_comment_state(context, settings, comments, previous, con, days)
+        return comment_lib.run_rows(con, days[0], days[-1])
+    except BaseException:
+        con.close()
+        raise
+
+
+def _fold_comment_state(
+    context: dg.AssetExecutionContext,
+    settings: KolSettings,
+    comments: PartitionedInput,
+    previous: PartitionedInput,
+    con: duckdb.DuckDBPyConnection,
+    days: list[date],
+) -> None:
     first = days[0]
     before = first - timedelta(days=1)
     have = set(comments.available())
-    out = []
-    with duck.connect(previous.duck_settings) as con:
-        start = before - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
-        try:
-            comment_lib.use_stored(con, previous.relation(con, columns=comment_lib.STORED_COLUMNS))
-            start = comment_lib.latest_base(con, before) or start
-            stored_days = {k for k in previous.available() if k >= start.isoformat()}
-        except duckdb.Error as e:  # partitions of the former format (64-bit keys): the state is rebuilt
-            context.log.warning(f"comment_state: the stored partitions cannot be read as the state ({e})")
-            stored_days = set()
-        missing = [
-            d for d in state_lib.day_range(start, before) if d.isoformat() in have and d.isoformat() not in stored_days
-        ]
-        boot = None
-        if missing or (not stored_days and have):
-            boot_days = (first - timedelta(days=NOTE_WINDOW), before)
-            context.log.info(
-                f"comment_state: the state of {before} cannot be read from stored partitions since {start} "
-                f"({len(missing)} day(s) with comments but none stored); bootstrapping from the stored comments "
-                f"partitions of {boot_days[0]} .. {boot_days[1]}"
-            )
-            comment_lib.use_stored(con, None)
-            boot = comments.relation(
-                con, columns=comment_lib.COMMENT_COLUMNS, start=boot_days[0].isoformat(), end=before.isoformat()
-            )
-        else:
-            rows_read, superseded = comment_lib.view_cost(con, before)
-            context.log.info(
-                f"comment_state: the state of {before} from {len(stored_days)} stored partition(s) since {start} "
-                f"({rows_read} rows read, {rows_read - superseded} in the state, {superseded} superseded)"
-            )
-        base_first = boot is None and comment_lib.view_cost(con, before)[0] == 0
+    start = before - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
+    try:
+        comment_lib.use_stored(con, previous.relation(con, columns=comment_lib.STORED_COLUMNS))
+        start = comment_lib.latest_base(con, before) or start
+        stored_days = {k for k in previous.available() if k >= start.isoformat()}
+    except duckdb.Error as e:  # partitions of the former format (64-bit keys): the state is rebuilt
+        context.log.warning(f"comment_state: the stored partitions cannot be read as the state ({e})")
+        stored_days = set()
+    missing = [
+        d for d in state_lib.day_range(start, before) if d.isoformat() in have and d.isoformat() not in stored_days
+    ]
+    boot = None
+    if missing or (not stored_days and have):
+        boot_days = (first - timedelta(days=NOTE_WINDOW), before)
+        context.log.info(
+            f"comment_state: the state of {before} cannot be read from stored partitions since {start} "
+            f"({len(missing)} day(s) with comments but none stored); bootstrapping from the stored comments "
+            f"partitions of {boot_days[0]} .. {boot_days[1]}"
+        )
+        comment_lib.use_stored(con, None)
+        boot = comments.relation(
+            con, columns=comment_lib.COMMENT_COLUMNS, start=boot_days[0].isoformat(), end=before.isoformat()
+        )
+    else:
+        rows_read, superseded = comment_lib.view_cost(con, before)
+        context.log.info(
+            f"comment_state: the state of {before} from {len(stored_days)} stored partition(s) since {start} "
+            f"({rows_read} rows read, {rows_read - superseded} in the state, {superseded} superseded)"
+        )
+    base_first = boot is None and comment_lib.view_cost(con, before)[0] == 0
 
-        def read(d: date):
-            if d.isoformat() not in have:
-                return None
-            return comments.relation(con, columns=comment_lib.COMMENT_COLUMNS, start=d.isoformat(), end=d.isoformat())
+    def read(d: date):
+        if d.isoformat() not in have:
+            return None
+        return comments.relation(con, columns=comment_lib.COMMENT_COLUMNS, start=d.isoformat(), end=d.isoformat())
 
-        lexicon = load_lexicon(settings.lexicon_file)
-        for d, rows, base in comment_lib.state_partitions(
-            con, days, read, boot=boot, base_first=base_first, lexicon=lexicon
-        ):
-            if base:
-                context.log.info(f"comment_state: {d} is stored as a base ({rows.num_rows} rows: the whole state)")
-            if rows.num_rows:
-                n = rows.num_rows
-                rows = rows.add_column(0, "snapshot_date", pa.array(np.full(n, np.datetime64(d, "D")), pa.date32()))
-                out.append(rows.append_column("base", pa.array(np.full(n, bool(base)), pa.bool_())))
-    # Arrow to the IO manager, never pandas: a base holds the whole state (tens of millions of comments at scale).
-    # The IO manager records each day's row count of an Arrow output itself (per_partition_counts is for pandas).
-    return pa.concat_tables(out) if out else TABLES["comment_state"].schema.empty_table()
+    lexicon = load_lexicon(settings.lexicon_file)
+    for d, n, base in comment_lib.fold_days(con, days, read, boot=boot, base_first=base_first, lexicon=lexicon):
+        if base:
+            context.log.info(f"comment_state: {d} is stored as a base ({n} rows: the whole state)")
 
 
 @dg.asset(

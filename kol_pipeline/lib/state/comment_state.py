@@ -17,6 +17,7 @@ tests) plus the rows this connection adds; then ``state_partitions`` (the asset)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import duckdb
@@ -162,7 +163,29 @@ def bootstrap_state(
     con: duckdb.DuckDBPyConnection, comments, day: date, keep_days: int = KEEP_DAYS, lexicon: Lexicon | None = None
 ) -> pa.Table:
     """The comment state of ``day`` from cleaned comments of at most keep_days + 1 days up to it (a relation or
-    frame with snapshot_date; comment_state_bootstrap.sql)."""
+    frame with snapshot_date; comment_state_bootstrap.sql), as Arrow."""
+    with _bootstrap_inputs(con, comments, lexicon) as inputs:
+        return duck.run_query(con, "comment_state_bootstrap", inputs, {"day": day, "keep_days": int(keep_days)})
+
+
+def _bootstrap_into_run(
+    con: duckdb.DuckDBPyConnection, comments, day: date, keep_days: int, lexicon: Lexicon | None
+) -> None:
+    """``bootstrap_state`` added to the connection's run rows as the base of ``day``, without leaving DuckDB (at
+    scale the whole state: tens of millions of rows, within DuckDB's memory limit)."""
+    with _bootstrap_inputs(con, comments, lexicon) as inputs:
+        duck.insert_query(
+            con,
+            _RUN,
+            f"$day, {', '.join(STATE_COLUMNS)}, true",
+            "comment_state_bootstrap",
+            inputs,
+            {"day": day, "keep_days": int(keep_days)},
+        )
+
+
+@contextmanager
+def _bootstrap_inputs(con: duckdb.DuckDBPyConnection, comments, lexicon: Lexicon | None) -> Iterator[dict]:
     _register(con, "comment_state_boot_in", comments)
     try:
         have = _columns(comments)
@@ -171,12 +194,7 @@ def bootstrap_state(
         contents = boot.project("content").distinct().to_arrow_table()
         if isinstance(contents, pa.RecordBatchReader):
             contents = contents.read_all()
-        return duck.run_query(
-            con,
-            "comment_state_bootstrap",
-            {"boot_comments": boot, "norms": _norms(con, contents["content"], lexicon)},
-            {"day": day, "keep_days": int(keep_days)},
-        )
+        yield {"boot_comments": boot, "norms": _norms(con, contents["content"], lexicon)}
     finally:
         try:
             con.execute("DROP VIEW IF EXISTS comment_state_boot_in")
@@ -223,6 +241,53 @@ def latest_base(con: duckdb.DuckDBPyConnection, day: date, keep_days: int = KEEP
     return got[0]
 
 
+def fold_days(
+    con: duckdb.DuckDBPyConnection,
+    days: Sequence[date],
+    read: Callable[[date], object],
+    boot: object | None = None,
+    base_first: bool = False,
+    keep_days: int = KEEP_DAYS,
+    lexicon: Lexicon | None = None,
+) -> Iterator[tuple[date, int, bool]]:
+    """The comment_state partitions to store for ``days`` (consecutive), continuing from the view ``use_stored``
+    set up (the state of the day before the first), or, with ``boot`` (cleaned comments of the days before the
+    first, with snapshot_date), from the state bootstrapped from them. ``read(day)``: the day's cleaned comments
+    (None: none). Each day's partition is a delta (the comments seen that day), or the whole state of the day
+    when ``base_first`` or ``boot`` (first day only), or when the view would read more superseded rows than live
+    ones. It is kept in the connection's run rows (``run_rows``; what the view reads for the next day), never as
+    Arrow in Python: a base holds tens of millions of rows at scale. Yields (day, rows, is_base). ``lexicon``: the
+    word lists of the comments' sentiment (None: the default lexicon)."""
+    if boot is not None:
+        _bootstrap_into_run(con, boot, days[0] - timedelta(days=1), keep_days, lexicon)
+        base_first = True
+    for d in days:
+        delta = comment_state_delta(con, read(d), d, keep_days, lexicon)
+        if delta is not None:
+            _add(con, delta, d, False)
+        rows_read, superseded = view_cost(con, d, keep_days)
+        if base_first or superseded > rows_read - superseded:
+            # the view of d (which reads d's delta) becomes d's partition, in place of the delta
+            params = {"day": d, "since": d - timedelta(days=keep_days)}
+            cols = ", ".join(STATE_COLUMNS)
+            con.execute(f"INSERT INTO {_RUN} SELECT $day, {cols}, true FROM comment_view($day, $since)", params)
+            con.execute(f"DELETE FROM {_RUN} WHERE snapshot_date = $day AND NOT base", {"day": d})
+            base_first = False
+            yield d, _count(con, d), True
+        else:
+            yield d, delta.num_rows if delta is not None else 0, False
+
+
+def run_rows(con: duckdb.DuckDBPyConnection, first: date, last: date) -> duckdb.DuckDBPyRelation:
+    """The partitions ``fold_days`` kept for the days ``first`` .. ``last`` (the columns of a stored partition:
+    snapshot_date, the state's columns, base), day after day, each day's rows in their order: a lazy relation
+    on ``con``, for the IO manager to write with DuckDB."""
+    return con.sql(
+        f"SELECT {', '.join(STORED_COLUMNS)} FROM {_RUN} WHERE snapshot_date BETWEEN $first AND $last",
+        params={"first": first, "last": last},
+    )
+
+
 def state_partitions(
     con: duckdb.DuckDBPyConnection,
     days: Sequence[date],
@@ -232,30 +297,19 @@ def state_partitions(
     keep_days: int = KEEP_DAYS,
     lexicon: Lexicon | None = None,
 ) -> Iterator[tuple[date, pa.Table, bool]]:
-    """The comment_state partitions to store for ``days`` (consecutive), continuing from the view ``use_stored``
-    set up (the state of the day before the first), or, with ``boot`` (cleaned comments of the days before the
-    first, with snapshot_date), from the state bootstrapped from them. ``read(day)``: the day's cleaned comments
-    (None: none). Yields (day, rows, is_base): a delta (the comments seen that day), or the whole state of the
-    day when ``base_first`` or ``boot`` (first day only), or when the view would read more superseded rows than
-    live ones. Each yielded partition is added to what the view reads for the next day. ``lexicon``: the word lists
-    of the comments' sentiment (None: the default lexicon)."""
-    if boot is not None:
-        before = days[0] - timedelta(days=1)
-        _add(con, bootstrap_state(con, boot, before, keep_days, lexicon), before, True)
-        base_first = True
-    for d in days:
-        delta = comment_state_delta(con, read(d), d, keep_days, lexicon)
-        if delta is not None:
-            _add(con, delta, d, False)
-        rows_read, superseded = view_cost(con, d, keep_days)
-        if base_first or superseded > rows_read - superseded:
-            rows = view(con, d, keep_days=keep_days)
-            con.execute(f"DELETE FROM {_RUN} WHERE snapshot_date = $day", {"day": d})
-            _add(con, rows, d, True)
-            base_first = False
-            yield d, rows, True
-        else:
-            yield d, delta if delta is not None else _empty(), False
+    """``fold_days`` with each day's partition as Arrow (the state's columns): (day, rows, is_base)."""
+    for d, n, base in fold_days(con, days, read, boot, base_first, keep_days, lexicon):
+        if not n:
+            yield d, _empty(), base
+            continue
+        out = con.sql(
+            f"SELECT {', '.join(STATE_COLUMNS)} FROM {_RUN} WHERE snapshot_date = $day", params={"day": d}
+        ).to_arrow_table()
+        yield d, out.read_all() if isinstance(out, pa.RecordBatchReader) else out, base
+
+
+def _count(con: duckdb.DuckDBPyConnection, day: date) -> int:
+    return int(con.sql(f"SELECT count(*) FROM {_RUN} WHERE snapshot_date = $day", params={"day": day}).fetchall()[0][0])
 
 
 def _empty() -> pa.Table:
