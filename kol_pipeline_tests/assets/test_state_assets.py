@@ -131,6 +131,44 @@ def test_day_alone_continues_or_bootstraps_to_the_same_rows(landing, built, tmp_
     _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, "bootstrapped")
 
 
+def test_the_comment_state_step_writes_its_relation_then_closes_its_connection(landing, built, tmp_path, monkeypatch):
+    """comment_state yields a DuckDB relation over the rows it keeps in DuckDB (a base is never an Arrow table in
+    Python): the IO manager writes it while the step's connection is open, and the step closes it afterwards. Every
+    connection the metrics assets open in a bootstrapping one-day run is closed when the run ends, and the day's
+    stored base holds the whole state."""
+    import duckdb
+
+    from kol_pipeline.defs.metrics import assets as metrics_assets
+    from kol_pipeline.lib import duck
+
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    class _Recording:
+        def __getattr__(self, name):
+            return getattr(duck, name)
+
+        def connect(self, *args, **kwargs):
+            con = duck.connect(*args, **kwargs)
+            opened.append(con)
+            return con
+
+    wh, instance, last, ranged = _ranged_warehouse(built, tmp_path)
+    before = (last - timedelta(days=1)).isoformat()
+    shutil.rmtree(wh / "comment_state" / f"snapshot_date={before}", ignore_errors=True)
+    monkeypatch.setattr(metrics_assets, "duck", _Recording())
+    _bootstrapped_day_equals_ranged(landing, wh, monkeypatch, last, instance, ranged, "bootstrapped comment_state")
+    assert len(opened) >= 3  # note_state, creator_state, comment_state, the metrics
+    for con in opened:
+        with pytest.raises(duckdb.ConnectionException):
+            con.execute("SELECT 1")
+    day = read_table(str(wh), "comment_state", last.isoformat(), last.isoformat())
+    assert len(day) > 0 and day["base"].astype(bool).all()
+    earlier = read_table(str(wh), "comment_state", (last - timedelta(days=121)).isoformat(), before)
+    seen = pd.to_datetime(earlier["last_sd"]).dt.date >= last - timedelta(days=121)
+    # the base holds the whole state: every comment last seen in its window before the day (and the day's own)
+    assert len(earlier[seen]) > 0 and set(day["comment_id"]) >= set(earlier.loc[seen, "comment_id"])
+
+
 def test_a_comment_state_of_the_former_hashed_format_is_rebuilt(landing, built, tmp_path, monkeypatch):
     """A warehouse written before comment_state was keyed by the real ids holds 64-bit keys (comment_key, ...),
     which cannot be continued: the next day rebuilds the state from the cleaned comments (a bootstrap, stored as a

@@ -10,6 +10,7 @@ comment_state (DuckDB SQL, lib/state/comment_state.py) stores each day's sightin
 and its state of a day is the view over its trailing 122 partitions from the latest base on (docs/metrics.md).
 """
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
@@ -177,7 +178,7 @@ def creator_state(
 )
 def comment_state(
     context: dg.AssetExecutionContext, settings: KolSettings, comments: PartitionedInput, previous: PartitionedInput
-) -> duckdb.DuckDBPyRelation:
+) -> Iterator[dg.Output]:
     """Per day, the comments seen that day with their state (a delta): the note of their first snapshot, first
     and last snapshot day, the normalized text and top-level flags of the first snapshot, the note and
     is_substantive and sentiment (lib/ingest/sentiment.sql, the lexicon's word lists) of the latest top-level
@@ -186,16 +187,16 @@ def comment_state(
     holding the whole state, written when the previous state could not be read or the partitions would hold more
     superseded rows than live ones): lib/state/comment_state.sql, comment_view.sql; docs/metrics.md."""
     days = run_days(context)
-    # The rows stay in DuckDB: the step returns a relation over them, which the IO manager writes with DuckDB's
+    # The rows stay in DuckDB: the step yields a relation over them, which the IO manager writes with DuckDB's
     # COPY, so a base (the whole state: tens of millions of comments at scale) is never an Arrow table or frame in
-    # Python. The connection stays open for that write (the IO manager's contract) and is closed here on failure.
+    # Python. Dagster hands a yielded output to the IO manager before the step resumes, so the connection is
+    # still open for that write and is closed right after it.
     con = duck.connect(previous.duck_settings)
     try:
         _fold_comment_state(context, settings, comments, previous, con, days)
-        return comment_lib.run_rows(con, days[0], days[-1])
-    except BaseException:
+        yield dg.Output(comment_lib.run_rows(con, days[0], days[-1]))
+    finally:
         con.close()
-        raise
 
 
 def _fold_comment_state(
