@@ -316,6 +316,19 @@ def test_bootstrap_equals_the_fold(seed: int):
         pd.testing.assert_frame_equal(_canon(_boot(parts[: k + 1], d)), want, obj=f"{seed} {d}")
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_bootstrap_normalizing_the_texts_a_few_at_a_time_equals_the_fold(seed: int, monkeypatch):
+    """A bootstrap normalizes the distinct texts of its window in batches (``NORM_BATCH_ROWS``: at scale they are
+    tens of millions); batches of 2 texts give the fold's state, every text's norm_text and sentiment included."""
+    monkeypatch.setattr(Q, "NORM_BATCH_ROWS", 2)
+    parts = _random_history(seed)[: KEEP + 1]
+    texts = {c for _, p in parts if p is not None for c in p["content"]}
+    assert len(texts) >= 5  # three batches and more
+    d = parts[-1][0]
+    want = _ref_frame(_ref_fold(parts))
+    pd.testing.assert_frame_equal(_canon(_boot(parts, d)), want, obj=f"{seed} {d}")
+
+
 def test_bootstrap_of_no_comments_is_empty():
     parts = [(D0 + timedelta(days=i), None) for i in range(3)]
     out = _boot(parts, D0 + timedelta(days=2))
