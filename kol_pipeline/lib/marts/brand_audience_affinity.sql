@@ -28,9 +28,11 @@
 -- Parameters: $days (DATE[], the run's days: every day in one query), $window_days (90), $note_window (121),
 -- $min_commenters (20), $min_shared (>= 1)
 --
--- Cost: each day of a run joins its own window (90 days of comments, 122 of note crawls), with one DISTINCT over
--- its (creator, commenter) pairs and hash aggregates rather than sorts (BENCHMARKS.md "brand_audience_affinity
--- without window functions": the 100k harness history's last day 73.6 s -> 18.0 s, the same rows)
+-- Cost: each day of a run joins its own window (90 days of comments, 122 of note crawls), with hash aggregates
+-- rather than sorts (BENCHMARKS.md "brand_audience_affinity without window functions": the 100k harness history's
+-- last day 73.6 s -> 18.0 s, the same rows). The (creator, commenter) pairs are never held whole: one DISTINCT
+-- counts them per creator, a second keeps only those whose commenter is in a brand's audience (18 M pairs held
+-- for both uses ran out of DuckDB's 1 GB in five runs of eight: BENCHMARKS.md, twenty-third session)
 
 WITH
 run_days AS (

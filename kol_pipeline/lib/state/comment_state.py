@@ -124,11 +124,12 @@ def _norms_table(
     batch_rows: int | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """``_norms`` of the distinct texts of ``contents`` (a relation with one column, content), ``batch_rows`` texts
-    (default ``NORM_BATCH_ROWS``, read when called) at a time, gathered in a temporary table of ``con`` (a relation over it). A bootstrap reads up to 122 days of
-    comments, whose distinct texts at scale are about as many as the comments (tens of millions: not the
-    benchmark's 26 templates); the Python pass over 1,000,000 of them at once took 6.9 s and ~670 MB more RSS, so
-    their whole set at once would not fit the memory target. The texts are numbered in DuckDB and taken a batch at
-    a time (one query may stream on a connection at a time: the batches are ranges of the numbering)."""
+    at a time (default ``NORM_BATCH_ROWS``, read when called), gathered in a temporary table of ``con``; returns
+    a relation over it. A bootstrap reads up to 122 days of comments, whose distinct texts at scale are about as
+    many as the comments (tens of millions: not the benchmark's 26 templates); the Python pass over 1,000,000 of
+    them at once took 6.9 s and ~670 MB more RSS, so their whole set at once would not fit the memory target. The
+    texts are numbered in DuckDB and taken a batch at a time (one query may stream on a connection at a time: the
+    batches are ranges of the numbering)."""
     batch_rows = int(batch_rows or NORM_BATCH_ROWS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_NORMS} (content VARCHAR, norm_text VARCHAR, sentiment VARCHAR)")
     contents.create_view(f"{_NORMS}_src", replace=True)
@@ -232,11 +233,11 @@ def _bootstrap_inputs(con: duckdb.DuckDBPyConnection, comments, lexicon: Lexicon
         boot = con.sql(_typed("comment_state_boot_in", types, have, ", row_number() OVER () AS seq"))
         yield {"boot_comments": boot, "norms": _norms_table(con, boot.project("content").distinct(), lexicon)}
     finally:
-        try:
-            con.execute("DROP VIEW IF EXISTS comment_state_boot_in")
-            con.execute(f"DROP TABLE IF EXISTS {_NORMS}")
-        except duckdb.Error:
-            pass
+        for drop in ("DROP VIEW IF EXISTS comment_state_boot_in", f"DROP TABLE IF EXISTS {_NORMS}"):
+            try:
+                con.execute(drop)
+            except duckdb.Error:
+                pass
         try:
             con.unregister("comment_state_boot_in")
         except duckdb.Error:
