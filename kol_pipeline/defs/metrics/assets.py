@@ -269,26 +269,31 @@ def note_state(
     metrics_config: MetricsConfig,
     notes: PartitionedInput,
     previous: PartitionedInput,
-) -> pd.DataFrame:
+) -> Iterator[dg.Output]:
     """Per note published in the trailing 120 days or observed in the trailing 92: publish time, latest
     observation, the running-maximum curve's last point, E(2/7/30/90) once decided, the curve up to age 30 for the
     half-life while eng_30d is undecided. By ``lib/state/note_state.sql``, one day after another on one DuckDB
     connection, from the stored state of the day before the run (or, when it is missing, from the cleaned
-    partitions of the ``NOTE_WINDOW`` days before it); the states stay Arrow until the one frame returned."""
+    partitions of the ``NOTE_WINDOW`` days before it); the states stay in DuckDB, which writes them."""
     settings = metrics_config.to_settings()
     days = run_days(context)
     before = days[0] - timedelta(days=1)
     have = set(notes.available())
-    with duck.connect(notes.duck_settings) as con:
+    # As comment_state: the step yields a relation over the states DuckDB holds, which the IO manager writes with
+    # DuckDB's COPY while the step waits; the connection is closed after that write.
+    con = duck.connect(notes.duck_settings)
+    try:
 
         def partition(d: date):
             k = d.isoformat()
             return notes.relation(con, note_state_sql.OBS_COLUMNS, start=k, end=k) if k in have else None
 
+        boot: list[date] = []
         if before.isoformat() in previous.available():
             context.log.info(f"note_state: continuing from the stored state of {before}")
             prev = note_state_sql.stored_state(con, previous)
         else:
+            prev = None
             boot = state_lib.day_range(days[0] - timedelta(days=NOTE_WINDOW), before)
             stored = [d for d in boot if d.isoformat() in have]
             context.log.info(
@@ -296,11 +301,14 @@ def note_state(
                 f"{boot[0]} .. {boot[-1]}"
             )
             boot = boot[boot.index(stored[0]) :] if stored else []  # nothing before the first stored day
-            prev = note_state_sql.last_state(con, None, ((d, partition(d)) for d in boot), settings)
-        states = note_state_sql.note_states(con, prev, ((d, partition(d)) for d in days), settings)
-        res = note_state_sql.as_frame(note_state_sql.as_table(states))
-    per_partition_counts(context, res)
-    return res
+        folded = note_state_sql.fold_days(
+            con, prev, ((d, partition(d)) for d in days), settings, boot=((d, partition(d)) for d in boot)
+        )
+        for d, n in folded:
+            context.log.debug(f"note_state: {d}: {n} notes")
+        yield dg.Output(note_state_sql.run_rows(con))
+    finally:
+        con.close()
 
 
 def use_comment_view(con, comment_state: PartitionedInput, days: list[date], since: date | None = None) -> None:

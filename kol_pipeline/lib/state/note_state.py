@@ -116,6 +116,20 @@ def _numbered(notes: Any) -> Any:
     return notes.project("*, row_number() OVER () AS seq")
 
 
+def _params(day: date, settings: MetricSettings) -> dict[str, Any]:
+    return {
+        "day": day,
+        "window_days": int(settings.note_window_days),
+        "recent_days": RECENT_DAYS,
+        "max_gap_days": float(settings.max_gap_days),
+        "eps": EPS,
+    }
+
+
+def _inputs(prev: Any, notes: Any) -> dict[str, Any]:
+    return {"prev": _input(prev, STATE_SCHEMA), "notes": _numbered(_input(notes, OBS_SCHEMA))}
+
+
 def note_state_day(
     con: duckdb.DuckDBPyConnection,
     prev: Any,
@@ -126,15 +140,74 @@ def note_state_day(
     """The note state of ``day`` (``STATE_SCHEMA``, by note_id) from ``prev``, the state of ``day`` - 1, and
     ``notes``, the cleaned notes partition of ``day`` (``OBS_COLUMNS``). Each is a DuckDB relation on ``con``, an
     Arrow table, a pandas frame, or None (no state / no partition)."""
-    inputs = {"prev": _input(prev, STATE_SCHEMA), "notes": _numbered(_input(notes, OBS_SCHEMA))}
-    params = {
-        "day": day,
-        "window_days": int(settings.note_window_days),
-        "recent_days": RECENT_DAYS,
-        "max_gap_days": float(settings.max_gap_days),
-        "eps": EPS,
-    }
-    return duck.run_query(con, "note_state", inputs, params).cast(STATE_SCHEMA)
+    return duck.run_query(con, "note_state", _inputs(prev, notes), _params(day, settings)).cast(STATE_SCHEMA)
+
+
+#: the connection's tables of a fold (``fold_days``): the run's days' states (snapshot_date first), and the two
+#: states a bootstrap alternates between (the day before's and the day's)
+_RUN = "note_state_run"
+_BOOT = ("note_state_boot_a", "note_state_boot_b")
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
+    """An empty temporary table of ``schema``'s columns and DuckDB types (what a stored partition reads as)."""
+    con.register("note_state_empty", schema.empty_table())
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM note_state_empty")
+    finally:
+        con.unregister("note_state_empty")
+
+
+def fold_days(
+    con: duckdb.DuckDBPyConnection,
+    prev: Any,
+    parts: Iterable[tuple[date, Any]],
+    settings: MetricSettings = MetricSettings(),
+    boot: Iterable[tuple[date, Any]] = (),
+) -> Iterator[tuple[date, int]]:
+    """The note state of each day of ``parts`` ((day, notes partition or None), consecutive days in order), each
+    from the one before, kept in the connection's run table (``run_rows``, ``day_rows``); the first from
+    ``prev`` (the state of the day before it: relation, Arrow, frame or None), folded first over ``boot`` (the
+    (day, partition) of the days before, from ``prev``: a bootstrap) when given. Yields (day, rows).
+
+    The states never leave DuckDB: each day's is inserted by ``note_state.sql`` into a table (within DuckDB's
+    memory limit, spilling), and the next day reads it there. At 1M notes a day the state is ~1.3M rows with
+    descriptions and curves: as Arrow tables (two at a time, the day before's and the day's) and then one pandas
+    frame, the bootstrap of 119 days peaked at 2.95 GB (BENCHMARKS.md)."""
+    cols = ", ".join(STATE_COLUMNS)
+    for i, (d, notes) in enumerate(boot):
+        table = _BOOT[i % 2]
+        _create(con, table, STATE_SCHEMA)
+        duck.insert_query(con, table, cols, "note_state", _inputs(prev, notes), _params(d, settings))
+        con.execute(f"DROP TABLE IF EXISTS {_BOOT[(i + 1) % 2]}")
+        prev = con.table(table)
+    _create(con, _RUN, NOTE_STATE.schema)
+    for d, notes in parts:
+        duck.insert_query(con, _RUN, f"$day, {cols}", "note_state", _inputs(prev, notes), _params(d, settings))
+        for table in _BOOT:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        # the state of the day just inserted: the latest day of the run table when the next day's query reads it
+        prev = con.sql(f"SELECT {cols} FROM {_RUN} WHERE snapshot_date = (SELECT max(snapshot_date) FROM {_RUN})")
+        yield d, day_count(con, d)
+
+
+def day_count(con: duckdb.DuckDBPyConnection, day: date) -> int:
+    """Rows of ``day``'s state in the connection's run table."""
+    sql = f"SELECT count(*) FROM {_RUN} WHERE snapshot_date = $day"
+    return int(con.sql(sql, params={"day": day}).fetchall()[0][0])
+
+
+def day_rows(con: duckdb.DuckDBPyConnection, day: date) -> pa.Table:
+    """``day``'s state in the connection's run table as Arrow (``STATE_SCHEMA``, in the order it was inserted)."""
+    sql = f"SELECT {', '.join(STATE_COLUMNS)} FROM {_RUN} WHERE snapshot_date = $day"
+    out = con.sql(sql, params={"day": day}).to_arrow_table()
+    return (out.read_all() if isinstance(out, pa.RecordBatchReader) else out).cast(STATE_SCHEMA)
+
+
+def run_rows(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
+    """Every day's state ``fold_days`` kept (snapshot_date, then the state's columns): a lazy relation on ``con``
+    for the IO manager to write with DuckDB."""
+    return con.table(_RUN)
 
 
 def note_states(
@@ -143,23 +216,9 @@ def note_states(
     parts: Iterable[tuple[date, Any]],
     settings: MetricSettings = MetricSettings(),
 ) -> Iterator[tuple[date, pa.Table]]:
-    """The state of each day of ``parts`` ((day, notes partition or None), consecutive days in order), each from
-    the one before, starting from ``prev`` (the state of the day before the first; None: no state)."""
-    for d, notes in parts:
-        prev = note_state_day(con, prev, notes, d, settings)
-        yield d, prev
-
-
-def last_state(
-    con: duckdb.DuckDBPyConnection,
-    prev: Any,
-    parts: Iterable[tuple[date, Any]],
-    settings: MetricSettings = MetricSettings(),
-) -> Any:
-    """The state of the last day of ``parts`` (``prev`` when there is none): the bootstrap's fold."""
-    for _, prev in note_states(con, prev, parts, settings):
-        pass
-    return prev
+    """``fold_days`` with each day's state as Arrow (tests and tools that compare states)."""
+    for d, _ in fold_days(con, prev, parts, settings):
+        yield d, day_rows(con, d)
 
 
 def as_table(states: Iterable[tuple[date, pa.Table]]) -> pa.Table:
