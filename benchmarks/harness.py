@@ -46,10 +46,12 @@ TARGETS = {
     "e2e_seconds_1m": 20.0,
     "peak_rss_gb": 1.5,
     "ingest_vs_duckdb": 3.0,
-    "metrics_vs_reference": 2.0,
+    "metrics_vs_reference": 1.5,
     "size_3x_time": 3.3,
-    "day120_vs_day10": 1.2,
+    "late_vs_day120": 1.1,
 }
+# Issue #25's targets. It dropped #6's "day 120 <= 1.2x day 10" (unequal windows): that ratio is still printed, as
+# information, beside the target that replaced it, a day after full windows against day 120 (--late-history).
 
 
 # ------------------------------------------------------------------------------------------------ machine
@@ -404,9 +406,8 @@ def targets(main: dict | None, sweep: list[dict], growth: dict | None) -> list[t
             out.append(("ingestion <= 3x DuckDB read", f"{r:.1f}x", verdict(r <= TARGETS["ingest_vs_duckdb"])))
         if "reference_seconds" in main:
             r = stage_seconds(main, "metrics") / main["reference_seconds"]
-            out.append(
-                ("core metrics <= 2x DuckDB reference", f"{r:.1f}x", verdict(r <= TARGETS["metrics_vs_reference"]))
-            )
+            lim = TARGETS["metrics_vs_reference"]
+            out.append((f"core metrics <= {lim}x DuckDB reference", f"{r:.1f}x", verdict(r <= lim)))
         acc = main.get("accounting", {})
         holds = all(a.get("accounting_holds") for a in acc.values() if a.get("rows_read") is not None)
         out.append(("row accounting exact", "read = kept + duplicates + quarantined", verdict(holds)))
@@ -433,12 +434,13 @@ def targets(main: dict | None, sweep: list[dict], growth: dict | None) -> list[t
         )
     if growth and growth.get("day10", {}).get("stages") and growth.get("day120", {}).get("stages"):
         r = growth["day120"]["run_wall_seconds"] / growth["day10"]["run_wall_seconds"]
-        out.append(("day 120 <= 1.2x day 10", f"{r:.2f}x", verdict(r <= TARGETS["day120_vs_day10"])))
+        out.append(("day 120 against day 10 (information, not a target)", f"{r:.2f}x", "n/a"))
     late = (growth or {}).get("late")
     if late and late.get("stages") and (growth or {}).get("day120", {}).get("stages"):
         r = late["run_wall_seconds"] / growth["day120"]["run_wall_seconds"]
         n, m = late["history_days_before"] + 1, growth["day120"]["history_days_before"] + 1
-        out.append((f"day {n} <= 1.2x day {m} (windows full)", f"{r:.2f}x", verdict(r <= TARGETS["day120_vs_day10"])))
+        lim = TARGETS["late_vs_day120"]
+        out.append((f"day {n} <= {lim}x day {m} (windows full)", f"{r:.2f}x", verdict(r <= lim)))
     return out
 
 
