@@ -1,4 +1,4 @@
-"""The simulator's shared-audience plant (lib/simulate_audience.py) recovered by brand_audience_affinity: ingested
+"""The simulator's shared-audience plant (lib/simulate/audience.py) recovered by brand_audience_affinity: ingested
 with the pipeline's own cleaning, the mart ranks the planted creators of each planted brand first
 (precision@10 >= 0.9, issue #26), and the plant leaves everything but the comments as it was."""
 
@@ -13,7 +13,7 @@ import pytest
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.marts import brand_audience_affinity as baa
 from kol_pipeline.lib.simulate import simulate
-from kol_pipeline.lib.simulate_audience import PLANTED_PER_BRAND
+from kol_pipeline.lib.simulate.audience import PLANTED_PER_BRAND
 from kol_pipeline_tests.planted import planted_world
 
 ARGS = {"creators": 80, "days": 100, "seed": 5}

@@ -1,4 +1,4 @@
-"""Tests of the landing-data simulator (kol_pipeline/lib/simulate.py): determinism, MediaCrawler formats, and that
+"""Tests of the landing-data simulator (kol_pipeline/lib/simulate/): determinism, MediaCrawler formats, and that
 the planted truth (truth/) is visible in the rows the pipeline will read, recomputed here with the contract's
 formulas written out independently of the pipeline's own code."""
 
@@ -658,7 +658,7 @@ def test_default_run_size_and_summary(default_run) -> None:
 
 def test_bundled_sample_matches_generator(tmp_path: Path) -> None:
     """data/sample/ is exactly what the documented command writes (skipped if the sample is not there)."""
-    sample = Path(sim.__file__).resolve().parents[2] / "data" / "sample"
+    sample = Path(sim.__file__).resolve().parents[3] / "data" / "sample"  # kol_pipeline/lib/simulate/__init__.py
     if not (sample / "truth" / "params.json").exists():
         pytest.skip("no bundled sample")
     sim.simulate(tmp_path)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kol_pipeline.lib.simulate import (
+from kol_pipeline.lib.simulate.vocabulary import (
     ADJACENT,
     BRANDS,
     CATEGORY_KEYWORDS,
