@@ -62,6 +62,22 @@ def plant_negative_waves(
     added_truth: list[dict[str, Any]] = []
     out = []
 
+    def truth_of(cid: str, nid: str) -> int:
+        """The truth row of comment ``cid`` of note ``nid``; a comment of the shared-audience plant has none (its
+        truth is truth/audience.csv): it gets a top-level row, the note's author taken from the note's rows."""
+        if cid not in truth_row:
+            authors = truth.loc[truth["note_id"] == nid, "note_author_id"]
+            truth.loc[len(truth)] = {
+                "comment_id": cid,
+                "note_id": nid,
+                "planted_class": "",
+                "is_planted_duplicate": False,
+                "parent_comment_id": "",
+                "note_author_id": authors.iloc[0] if len(authors) else None,
+            }
+            truth_row[cid] = len(truth) - 1
+        return truth_row[cid]
+
     def negative(kws: Sequence[str]) -> tuple[str, str]:
         tpl, cls = NEGATIVE_WAVE_TEMPLATES[int(rng.integers(len(NEGATIVE_WAVE_TEMPLATES)))]
         return tpl.format(n=int(rng.integers(2, 10)), kw=kws[int(rng.integers(len(kws)))]), cls
@@ -78,7 +94,7 @@ def plant_negative_waves(
             for i in own:
                 text, cls = negative(kws)
                 rows.iloc[i, rows.columns.get_loc("content")] = text
-                t = truth_row[rows.iloc[i]["comment_id"]]
+                t = truth_of(rows.iloc[i]["comment_id"], nid)
                 truth.iloc[t, truth.columns.get_loc("planted_class")] = cls
                 truth.iloc[t, truth.columns.get_loc("is_planted_duplicate")] = False
             last = rows.iloc[own[-1]]
@@ -92,7 +108,7 @@ def plant_negative_waves(
                 r["last_modify_ts"] = int(last["last_modify_ts"]) + 50 * (k + 1)
                 r["content"], cls = negative(kws)
                 added_rows.append(r)
-                tr = truth.iloc[truth_row[last["comment_id"]]].to_dict()
+                tr = truth.iloc[truth_of(last["comment_id"], nid)].to_dict()
                 added_truth.append(
                     {**tr, "comment_id": r["comment_id"], "planted_class": cls, "is_planted_duplicate": False}
                 )
