@@ -182,6 +182,22 @@ def insert_query(
         con.execute(f"INSERT INTO {table} SELECT {select} FROM (\n{sql.rstrip().rstrip(';')}\n)", dict(params or {}))
 
 
+def copy_query(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    select: str,
+    name: str,
+    inputs: Mapping[str, object],
+    params: Mapping[str, object] | None = None,
+) -> None:
+    """``SELECT <select> FROM (<the query of name>)`` with ``run_query``'s inputs and parameters, written by
+    DuckDB as one Parquet file at ``path`` (a value, never in the SQL text): ``insert_query`` for a result that
+    should not stay in the connection."""
+    with query_inputs(con, name, inputs) as sql:
+        query = f"SELECT {select} FROM (\n{sql.rstrip().rstrip(';')}\n)"
+        con.sql(query, params=dict(params or {})).write_parquet(path)
+
+
 @contextmanager
 def query_inputs(con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object]) -> Iterator[str]:
     """The SQL of ``name`` with its shared macros created on ``con`` and ``inputs`` visible under their names

@@ -329,6 +329,61 @@ def test_bootstrap_normalizing_the_texts_a_few_at_a_time_equals_the_fold(seed: i
     pd.testing.assert_frame_equal(_canon(_boot(parts, d)), want, obj=f"{seed} {d}")
 
 
+@pytest.mark.parametrize("seed", [0, 2])
+def test_bootstrap_in_buckets_of_comments_equals_the_fold(seed: int, monkeypatch, tmp_path):
+    """A bootstrap over more than ``BOOT_BUCKET_ROWS`` rows runs its query a bucket of comments at a time (at
+    scale one query over 242 M rows runs out of memory); buckets of at most ~7 rows give the fold's state, and
+    their spilled files are removed."""
+    monkeypatch.setattr(Q, "BOOT_BUCKET_ROWS", 7)
+    monkeypatch.setenv("KOL_DUCKDB_TEMP_DIR", str(tmp_path))
+    parts = _random_history(seed)[: KEEP + 1]
+    rows = sum(len(p) for _, p in parts if p is not None)
+    assert rows > 20 * 7  # twenty buckets and more
+    d = parts[-1][0]
+    want = _ref_frame(_ref_fold(parts))
+    pd.testing.assert_frame_equal(_canon(_boot(parts, d)), want, obj=f"{seed} {d}")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_bootstrap_in_buckets_stores_the_same_partitions(seed: int, monkeypatch, tmp_path):
+    """What the asset runs: the first day's state bootstrapped (in buckets, its base then a set of files in the
+    temp directory that the view and the run rows read), then deltas. The partitions equal those of a bootstrap
+    in one query, day by day, and ``release`` removes the files."""
+    parts = [(d, p) for d, p in _random_history(seed)]
+    first = min(len(parts) - 6, KEEP)
+    boot = pd.concat([p.assign(snapshot_date=d) for d, p in parts[:first] if p is not None], ignore_index=True)
+    days = [d for d, _ in parts[first : first + 6]]
+    read = dict(parts).get
+
+    def partitions() -> list[tuple[date, pd.DataFrame, bool]]:
+        with duck.connect() as con:
+            Q.use_stored(con, None)
+            got = list(Q.state_partitions(con, days, read, boot=boot))
+        return [(d, _canon(rows).sort_values("comment_id", ignore_index=True), base) for d, rows, base in got]
+
+    want = partitions()
+    assert want[0][2] and len(want[0][1]) > 20 and not any(base for _, _, base in want[1:])
+    monkeypatch.setattr(Q, "BOOT_BUCKET_ROWS", 7)
+    monkeypatch.setenv("KOL_DUCKDB_TEMP_DIR", str(tmp_path))
+    got = partitions()
+    assert [(d, base) for d, _, base in got] == [(d, base) for d, _, base in want]
+    for (d, g, _), (_, w, _) in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(g, w, obj=str(d))
+    assert list(tmp_path.iterdir()) == []
+    # the asset's way: the run rows (what the IO manager writes) read the base's files until release
+    with duck.connect() as con:
+        Q.use_stored(con, None)
+        counts = [n for _, n, _ in Q.fold_days(con, days, read, boot=boot)]
+        assert len(list(tmp_path.glob("comment_state_base_*/part-*.parquet"))) > 3
+        rows = Q.run_rows(con, days[0], days[-1]).aggregate("snapshot_date, count(*)", "snapshot_date").fetchall()
+        assert dict(rows) == {d: n for d, n in zip(days, counts, strict=True) if n}
+        assert counts[0] == len(want[0][1])
+        Q.release(con)
+        Q.release(con)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bootstrap_of_no_comments_is_empty():
     parts = [(D0 + timedelta(days=i), None) for i in range(3)]
     out = _boot(parts, D0 + timedelta(days=2))

@@ -196,6 +196,7 @@ def comment_state(
         _fold_comment_state(context, settings, comments, previous, con, days)
         yield dg.Output(comment_lib.run_rows(con, days[0], days[-1]))
     finally:
+        comment_lib.release(con)
         con.close()
 
 
@@ -230,7 +231,7 @@ def _fold_comment_state(
             f"partitions of {boot_days[0]} .. {boot_days[1]}"
         )
         comment_lib.use_stored(con, None)
-        boot = comments.relation(
+        boot = comments.relation(  # the days before the run's first, whose state is bootstrapped from them and its own
             con, columns=comment_lib.COMMENT_COLUMNS, start=boot_days[0].isoformat(), end=before.isoformat()
         )
     else:

@@ -16,9 +16,12 @@ tests) plus the rows this connection adds; then ``state_partitions`` (the asset)
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -48,8 +51,12 @@ STATE_TYPES = {
 STATE_COLUMNS = list(STATE_TYPES)
 STORED_COLUMNS = ["snapshot_date", *STATE_COLUMNS, "base"]
 _RUN = "comment_state_run"  # this connection's rows (the run's days, a bootstrapped state)
+_RUN_ROWS = "comment_state_run_rows"  # _RUN and the files of a bootstrapped base (``_bootstrap_base``)
+_FILES = "comment_state_run_files"  # the folders of those files (``release`` removes them)
 _NORMS = "comment_state_boot_norms"  # a bootstrap's normalized texts and sentiments (``_norms_table``)
 NORM_BATCH_ROWS = 500_000  # distinct texts normalized at a time in Python (``_norms_table``)
+BOOT_BUCKET_ROWS = 10_000_000  # comment rows a bootstrap's query takes at a time (``_bootstrap_inputs``)
+BUCKET_FLUSH_ROWS = 65_536  # rows a bucket's writer buffers (DuckDB's partitioned_write_flush_threshold)
 
 _DAY_TYPES = {
     "comment_id": "VARCHAR",
@@ -88,13 +95,30 @@ def use_stored(con: duckdb.DuckDBPyConnection, stored=None) -> None:
     (``state_partitions``); a former run's added rows are dropped."""
     ddl = ", ".join(["snapshot_date DATE", *[f"{c} {t}" for c, t in STATE_TYPES.items()], "base BOOLEAN"])
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_RUN} ({ddl})")
-    parts = [f"SELECT * FROM {_RUN}"]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_RUN_ROWS} AS SELECT * FROM {_RUN}")
+    parts = [f"SELECT * FROM {_RUN_ROWS}"]
     if stored is not None:
         _register(con, "comment_state_stored", stored)
         types = {"snapshot_date": "DATE", **STATE_TYPES, "base": "BOOLEAN"}
         parts.insert(0, _typed("comment_state_stored", types, _columns(stored)))
     con.execute(f"CREATE OR REPLACE TEMP VIEW comment_state AS {' UNION ALL '.join(parts)}")
     con.execute(duck.query_text("comment_view"))
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the files of a bootstrapped base (``fold_days``) from DuckDB's temp directory, once the run rows are
+    written; the connection's run rows no longer include them. Safe to call on any connection, more than once."""
+    try:
+        folders = [r[0] for r in con.sql(f"SELECT folder FROM {_FILES}").fetchall()]
+    except duckdb.Error:  # no bootstrap wrote files on this connection
+        return
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RUN_ROWS} AS SELECT * FROM {_RUN}")
+    except duckdb.Error:
+        pass
+    con.execute(f"DROP TABLE IF EXISTS {_FILES}")
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _norms(
@@ -204,44 +228,110 @@ def bootstrap_state(
 ) -> pa.Table:
     """The comment state of ``day`` from cleaned comments of at most keep_days + 1 days up to it (a relation or
     frame with snapshot_date; comment_state_bootstrap.sql), as Arrow."""
-    with _bootstrap_inputs(con, comments, lexicon) as inputs:
-        return duck.run_query(con, "comment_state_bootstrap", inputs, {"day": day, "keep_days": int(keep_days)})
+    params = {"day": day, "keep_days": int(keep_days)}
+    with _bootstrap_inputs(con, comments, lexicon) as buckets:
+        parts = [duck.run_query(con, "comment_state_bootstrap", inputs(), params) for inputs in buckets]
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
-def _bootstrap_into_run(
-    con: duckdb.DuckDBPyConnection, comments, day: date, keep_days: int, lexicon: Lexicon | None
-) -> None:
-    """``bootstrap_state`` added to the connection's run rows as the base of ``day``, without leaving DuckDB (at
-    scale the whole state: tens of millions of rows, within DuckDB's memory limit)."""
-    with _bootstrap_inputs(con, comments, lexicon) as inputs:
-        duck.insert_query(
-            con,
-            _RUN,
-            f"$day, {', '.join(STATE_COLUMNS)}, true",
-            "comment_state_bootstrap",
-            inputs,
-            {"day": day, "keep_days": int(keep_days)},
-        )
+def _bootstrap_base(
+    con: duckdb.DuckDBPyConnection, comments, first_day, day: date, keep_days: int, lexicon: Lexicon | None
+) -> int:
+    """The state of ``day`` bootstrapped from ``comments`` (the days before it, with snapshot_date) and
+    ``first_day`` (its own comments), as the base of ``day`` among the connection's run rows; its row count.
+
+    One bucket goes into the run table. Buckets (a window of more than ``BOOT_BUCKET_ROWS`` rows: the base is
+    the whole state, 238 M rows at the 1M benchmark) are each written as a Parquet file in DuckDB's temp
+    directory, which the run rows and the view read until ``release``: in the run table they would be held
+    uncompressed (spilled, ~150 bytes a row) and then copied once more by the IO manager."""
+    params = {"day": day, "keep_days": int(keep_days)}
+    select = f"$day AS snapshot_date, {', '.join(STATE_COLUMNS)}, true AS base"
+    with _bootstrap_inputs(con, comments, lexicon, first_day, day) as buckets:
+        if len(buckets) == 1:
+            duck.insert_query(con, _RUN, select, "comment_state_bootstrap", buckets[0](), params)
+            return _count(con, day)
+        temp = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
+        folder = Path(temp) / f"comment_state_base_{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_FILES} (folder VARCHAR)")
+        con.execute(f"INSERT INTO {_FILES} VALUES ($folder)", {"folder": str(folder)})
+        for b, inputs in enumerate(buckets):
+            path = folder / f"part-{b:04d}.parquet"
+            duck.copy_query(con, str(path), select, "comment_state_bootstrap", inputs(), params)
+    base = con.read_parquet(str(folder / "*.parquet"))
+    base.create_view(f"{_RUN_ROWS}_base", replace=True)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_RUN_ROWS} AS "
+        f"SELECT * FROM {_RUN} UNION ALL BY NAME SELECT * FROM {_RUN_ROWS}_base"
+    )
+    return _count(con, day)
 
 
 @contextmanager
-def _bootstrap_inputs(con: duckdb.DuckDBPyConnection, comments, lexicon: Lexicon | None) -> Iterator[dict]:
+def _bootstrap_inputs(
+    con: duckdb.DuckDBPyConnection, comments, lexicon: Lexicon | None, first_day=None, day: date | None = None
+) -> Iterator[list[Callable[[], dict]]]:
+    """The inputs of comment_state_bootstrap.sql (``boot_comments``, ``norms``) for each bucket of ``comments``
+    (with snapshot_date) and ``first_day`` (the comments of ``day``, without it; None: none), as functions that
+    make them: one bucket up to ``BOOT_BUCKET_ROWS`` rows (read when called), else that many rows a bucket or
+    fewer, by a hash of comment_id. The query's windows and groups are per comment, so the buckets' results are
+    disjoint and together the whole state; one query over 238 M rows (119 days at 2 M comments a day) ran out of
+    DuckDB's 1 GB (BENCHMARKS.md). The buckets are written once as Parquet files in DuckDB's temp directory (their
+    rows typed and numbered first, so ``seq`` is the row's position in all of them) and each read back alone."""
     _register(con, "comment_state_boot_in", comments)
+    folder: Path | None = None
     try:
-        have = _columns(comments)
         types = {"snapshot_date": "DATE", **_DAY_TYPES}
-        boot = con.sql(_typed("comment_state_boot_in", types, have, ", row_number() OVER () AS seq"))
-        yield {"boot_comments": boot, "norms": _norms_table(con, boot.project("content").distinct(), lexicon)}
+        sql = _typed("comment_state_boot_in", types, _columns(comments))
+        params = {}
+        if first_day is not None and (not isinstance(first_day, pd.DataFrame) or len(first_day)):
+            _register(con, "comment_state_boot_day", first_day)
+            day_sql = _typed("comment_state_boot_day", _DAY_TYPES, _columns(first_day))
+            sql = f"{sql} UNION ALL SELECT CAST($day AS DATE) AS snapshot_date, * FROM ({day_sql})"
+            params = {"day": day}
+        boot = con.sql(f"SELECT *, row_number() OVER () AS seq FROM ({sql})", params=params)
+        norms = _norms_table(con, boot.project("content").distinct(), lexicon)
+        names = ["comment_state_boot_in", *(["comment_state_boot_day"] if params else [])]
+        rows = sum(int(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]) for name in names)
+        n = max(1, -(-rows // int(BOOT_BUCKET_ROWS)))
+        if n == 1:
+            yield [lambda: {"boot_comments": boot, "norms": norms}]
+            return
+        temp = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
+        folder = Path(temp) / f"comment_state_boot_{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        boot.create_view("comment_state_boot_typed", replace=True)
+        con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
+        try:
+            con.sql(
+                "SELECT *, hash(comment_id) % $n AS bucket FROM comment_state_boot_typed", params={"n": n}
+            ).write_parquet(str(folder), partition_by=["bucket"], write_partition_columns=False)
+        finally:
+            con.execute("RESET partitioned_write_flush_threshold")
+        present = [b for b in range(n) if (folder / f"bucket={b}").exists()]
+        yield [lambda b=b: {"boot_comments": _bucket(con, folder, b), "norms": norms} for b in present]
     finally:
-        for drop in ("DROP VIEW IF EXISTS comment_state_boot_in", f"DROP TABLE IF EXISTS {_NORMS}"):
+        for drop in (
+            "DROP VIEW IF EXISTS comment_state_boot_typed",
+            "DROP VIEW IF EXISTS comment_state_boot_in",
+            "DROP VIEW IF EXISTS comment_state_boot_day",
+            f"DROP TABLE IF EXISTS {_NORMS}",
+        ):
             try:
                 con.execute(drop)
             except duckdb.Error:
                 pass
-        try:
-            con.unregister("comment_state_boot_in")
-        except duckdb.Error:
-            pass
+        for name in ("comment_state_boot_in", "comment_state_boot_day"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                pass
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _bucket(con: duckdb.DuckDBPyConnection, folder: Path, b: int) -> duckdb.DuckDBPyRelation:
+    return con.read_parquet(str(folder / f"bucket={b}" / "*.parquet"))
 
 
 def _add(con: duckdb.DuckDBPyConnection, rows: pa.Table, day: date, base: bool) -> None:
@@ -290,16 +380,18 @@ def fold_days(
 ) -> Iterator[tuple[date, int, bool]]:
     """The comment_state partitions to store for ``days`` (consecutive), continuing from the view ``use_stored``
     set up (the state of the day before the first), or, with ``boot`` (cleaned comments of the days before the
-    first, with snapshot_date), from the state bootstrapped from them. ``read(day)``: the day's cleaned comments
-    (None: none). Each day's partition is a delta (the comments seen that day), or the whole state of the day
-    when ``base_first`` or ``boot`` (first day only), or when the view would read more superseded rows than live
-    ones. It is kept in the connection's run rows (``run_rows``; what the view reads for the next day), never as
-    Arrow in Python: a base holds tens of millions of rows at scale. Yields (day, rows, is_base). ``lexicon``: the
-    word lists of the comments' sentiment (None: the default lexicon)."""
-    if boot is not None:
-        _bootstrap_into_run(con, boot, days[0] - timedelta(days=1), keep_days, lexicon)
-        base_first = True
-    for d in days:
+    first, with snapshot_date), the first day's state bootstrapped in one query from them and the first day's
+    own comments. ``read(day)``: the day's cleaned comments (None: none). Each day's partition is a delta (the
+    comments seen that day), or the whole state of the day when ``base_first`` or ``boot`` (first day only), or
+    when the view would read more superseded rows than live ones. It is kept in the connection's run rows
+    (``run_rows``; what the view reads for the next day), never as Arrow in Python: a base holds tens of millions
+    of rows at scale (a large bootstrapped one as files: call ``release`` once the rows are written). Yields
+    (day, rows, is_base). ``lexicon``: the word lists of the comments' sentiment (None: the default lexicon)."""
+    rest = list(days)
+    if boot is not None and rest:
+        d = rest.pop(0)
+        yield d, _bootstrap_base(con, boot, read(d), d, keep_days, lexicon), True
+    for d in rest:
         delta = comment_state_delta(con, read(d), d, keep_days, lexicon)
         if delta is not None:
             _add(con, delta, d, False)
@@ -321,7 +413,7 @@ def run_rows(con: duckdb.DuckDBPyConnection, first: date, last: date) -> duckdb.
     snapshot_date, the state's columns, base), day after day, each day's rows in their order: a lazy relation
     on ``con``, for the IO manager to write with DuckDB."""
     return con.sql(
-        f"SELECT {', '.join(STORED_COLUMNS)} FROM {_RUN} WHERE snapshot_date BETWEEN $first AND $last",
+        f"SELECT {', '.join(STORED_COLUMNS)} FROM {_RUN_ROWS} WHERE snapshot_date BETWEEN $first AND $last",
         params={"first": first, "last": last},
     )
 
@@ -335,19 +427,24 @@ def state_partitions(
     keep_days: int = KEEP_DAYS,
     lexicon: Lexicon | None = None,
 ) -> Iterator[tuple[date, pa.Table, bool]]:
-    """``fold_days`` with each day's partition as Arrow (the state's columns): (day, rows, is_base)."""
-    for d, n, base in fold_days(con, days, read, boot, base_first, keep_days, lexicon):
-        if not n:
-            yield d, _empty(), base
-            continue
-        out = con.sql(
-            f"SELECT {', '.join(STATE_COLUMNS)} FROM {_RUN} WHERE snapshot_date = $day", params={"day": d}
-        ).to_arrow_table()
-        yield d, out.read_all() if isinstance(out, pa.RecordBatchReader) else out, base
+    """``fold_days`` with each day's partition as Arrow (the state's columns): (day, rows, is_base); the files
+    of a bootstrapped base are released at the end."""
+    try:
+        for d, n, base in fold_days(con, days, read, boot, base_first, keep_days, lexicon):
+            if not n:
+                yield d, _empty(), base
+                continue
+            out = con.sql(
+                f"SELECT {', '.join(STATE_COLUMNS)} FROM {_RUN_ROWS} WHERE snapshot_date = $day", params={"day": d}
+            ).to_arrow_table()
+            yield d, out.read_all() if isinstance(out, pa.RecordBatchReader) else out, base
+    finally:
+        release(con)
 
 
 def _count(con: duckdb.DuckDBPyConnection, day: date) -> int:
-    return int(con.sql(f"SELECT count(*) FROM {_RUN} WHERE snapshot_date = $day", params={"day": day}).fetchall()[0][0])
+    sql = f"SELECT count(*) FROM {_RUN_ROWS} WHERE snapshot_date = $day"
+    return int(con.sql(sql, params={"day": day}).fetchall()[0][0])
 
 
 def _empty() -> pa.Table:

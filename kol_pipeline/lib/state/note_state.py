@@ -1,7 +1,8 @@
 """note_state by SQL: ``note_state.sql`` is the formula (the state of day D from the state of D - 1 and the
-cleaned notes of D); this module types its inputs, runs it one day after another on one DuckDB connection and
-hands the states back as Arrow (the previous day's state stays Arrow between days, never pandas), or as the
-asset's one pandas frame at the end. docs/metrics.md "Incremental state"."""
+cleaned notes of D); this module types its inputs and runs it one day after another on one DuckDB connection,
+each day's state inserted into a table of the connection that the next day reads (``fold_days``), so the states
+stay in DuckDB until the IO manager writes them; ``note_state_day`` and ``note_states`` give them as Arrow
+(tests, tools). docs/metrics.md "Incremental state", docs/engine.md "note_state"."""
 
 from __future__ import annotations
 
