@@ -282,17 +282,23 @@ def _bootstrap_inputs(
     folder: Path | None = None
     try:
         types = {"snapshot_date": "DATE", **_DAY_TYPES}
-        sql = _typed("comment_state_boot_in", types, _columns(comments))
-        params = {}
+        rows = int(con.sql("SELECT count(*) FROM comment_state_boot_in").fetchall()[0][0])
+        # each side numbered on its own: a window over a UNION is not streamed (DuckDB materializes its input)
+        sql = (
+            f"SELECT *, row_number() OVER () AS seq FROM ({_typed('comment_state_boot_in', types, _columns(comments))})"
+        )
+        params: dict = {}
         if first_day is not None and (not isinstance(first_day, pd.DataFrame) or len(first_day)):
             _register(con, "comment_state_boot_day", first_day)
             day_sql = _typed("comment_state_boot_day", _DAY_TYPES, _columns(first_day))
-            sql = f"{sql} UNION ALL SELECT CAST($day AS DATE) AS snapshot_date, * FROM ({day_sql})"
-            params = {"day": day}
-        boot = con.sql(f"SELECT *, row_number() OVER () AS seq FROM ({sql})", params=params)
+            sql += (
+                " UNION ALL SELECT CAST($day AS DATE) AS snapshot_date, *, $offset + row_number() OVER () AS seq"
+                f" FROM ({day_sql})"
+            )
+            params = {"day": day, "offset": rows}
+            rows += int(con.sql("SELECT count(*) FROM comment_state_boot_day").fetchall()[0][0])
+        boot = con.sql(sql, params=params)
         norms = _norms_table(con, boot.project("content").distinct(), lexicon)
-        names = ["comment_state_boot_in", *(["comment_state_boot_day"] if params else [])]
-        rows = sum(int(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]) for name in names)
         n = max(1, -(-rows // int(BOOT_BUCKET_ROWS)))
         if n == 1:
             yield [lambda: {"boot_comments": boot, "norms": norms}]
