@@ -286,3 +286,37 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     pd.testing.assert_frame_equal(got, want)
     # the window's 3 comments a day and c0_0, re-sighted on day 120 (first seen on day 0); "好看" repeats
     assert got["n_all"].sum() == 3 * 90 + 1 and got["n_dup"].sum() > 0
+
+
+def test_the_stored_states_are_the_library_folds(built):
+    """note_state and creator_state as their assets store them (each step yields a relation over the states it
+    keeps in DuckDB, and the IO manager writes it with DuckDB's COPY) equal the library's fold of the stored
+    cleaned partitions from the first day, read back the same way: every day, every value, every type."""
+    from kol_pipeline.lib import duck
+    from kol_pipeline.lib.state import creator_state as CS
+    from kol_pipeline.lib.state import note_state as NS
+
+    wh = built[0]
+    notes, creators = read_table(str(wh), "notes"), read_table(str(wh), "creators")
+    first = min(pd.Timestamp(d).date() for d in creators["snapshot_date"])
+    days = [first + timedelta(days=i) for i in range((built[2] - first).days + 1)]  # days without a crawl too
+    by_day = {pd.Timestamp(d).date(): g for d, g in creators.groupby("snapshot_date", observed=True)}
+    note_days = {pd.Timestamp(d).date(): g[NS.OBS_COLUMNS] for d, g in notes.groupby("snapshot_date", observed=True)}
+    with duck.connect() as con:
+        want_cs = CS.creator_states(con, days, by_day.get)
+        want_ns = NS.as_frame(NS.as_table(NS.note_states(con, None, [(d, note_days.get(d)) for d in days])))
+    for table, want, keys in (
+        ("creator_state", want_cs, ["snapshot_date", "user_id"]),
+        ("note_state", want_ns, ["snapshot_date", "note_id"]),
+    ):
+        got = read_table(str(wh), table)
+        # in the stored table's own types (what every reader gets), sorted by the keys
+        stored = pa.Table.from_pandas(got, preserve_index=False)
+        want = pa.Table.from_pandas(want, preserve_index=False)
+        assert set(stored.column_names) == set(want.column_names), table
+        want = want.select(stored.column_names).cast(stored.schema)
+        assert stored.num_rows > 50 and want.num_rows == stored.num_rows, table
+        order = [(k, "ascending") for k in keys]
+        stored, want = stored.sort_by(order), want.sort_by(order)
+        for name in stored.column_names:
+            assert stored.column(name).equals(want.column(name)), (table, name)

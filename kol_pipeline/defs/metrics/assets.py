@@ -66,53 +66,6 @@ def last_day(df: pd.DataFrame, days) -> pd.DataFrame:
     return df[df["snapshot_date"] == days[-1]] if len(df) else df
 
 
-def _fold_state(
-    context: dg.AssetExecutionContext,
-    name: str,
-    previous: PartitionedInput,
-    cleaned: PartitionedInput,
-    columns: list[str],
-    bootstrap_days: int,
-    step,
-) -> pd.DataFrame:
-    """Run ``step(prev_state, prev_day, partition, day)`` over the run's days in order, starting from the stored
-    state of the day before the first (or, when it is missing, from the cleaned partitions of the
-    ``bootstrap_days`` days before it, by folding ``step`` over them). Returns every day's state with
-    snapshot_date. (comment_state, stored as deltas, has its own loop: ``comment_state`` below.)"""
-    days = run_days(context)
-    first = days[0]
-    before = (first - timedelta(days=1)).isoformat()
-    stored = previous.available()
-    if before in stored:
-        prev = state_lib.without_day(previous.read([before]))
-        prev_day: date | None = first - timedelta(days=1)
-        context.log.info(f"{name}: continuing from the stored state of {before}")
-    else:
-        prev, prev_day = None, None
-        boot = state_lib.day_range(first - timedelta(days=bootstrap_days), first - timedelta(days=1))
-        have = set(cleaned.available())
-        context.log.info(
-            f"{name}: no state for {before}; bootstrapping from {len(have & {d.isoformat() for d in boot})} "
-            f"stored {cleaned.table} partitions of {boot[0]} .. {boot[-1]}"
-        )
-        stored_days = [i for i, d in enumerate(boot) if d.isoformat() in have]
-        boot = boot[stored_days[0] :] if stored_days else []  # nothing before the first stored day
-        parts = ((d, cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None) for d in boot)
-        for d, part in parts:
-            prev = step(prev, prev_day, part, d)
-            prev_day = d
-    have = set(cleaned.available())
-    out = []
-    for d in days:
-        part = cleaned.read([d.isoformat()], columns) if d.isoformat() in have else None
-        prev = step(prev, prev_day, part, d)
-        prev_day = d
-        out.append(state_lib.with_day(prev, d))
-    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
-    per_partition_counts(context, res)
-    return res
-
-
 @dg.asset(
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
@@ -127,16 +80,17 @@ def _fold_state(
 )
 def creator_state(
     context: dg.AssetExecutionContext, creators: PartitionedInput, previous: PartitionedInput
-) -> pd.DataFrame:
+) -> Iterator[dg.Output]:
     """Per creator with a snapshot in the trailing 125 days: followers by day, latest nickname (the input of every
     creator look-up of note_metrics, creator_scorecard and tier_benchmarks). lib/state/creator_state.sql, one
     day at a time from the stored state of the day before the run (or, when it is missing, from the creators
-    partitions of the CREATOR_WINDOW days before it), the previous day's state kept in DuckDB."""
+    partitions of the CREATOR_WINDOW days before it), the states kept in DuckDB, which writes them."""
     days = run_days(context)
     first = days[0]
     before = (first - timedelta(days=1)).isoformat()
     have = set(creators.available())
-    with duck.connect(creators.duck_settings) as con:
+    con = duck.connect(creators.duck_settings)  # open until the IO manager has written the yielded relation
+    try:
 
         def creators_of(d: date):
             k = d.isoformat()
@@ -145,7 +99,7 @@ def creator_state(
         if before in previous.available():
             context.log.info(f"creator_state: continuing from the stored state of {before}")
             prev = previous.relation(con, creators_sql.STATE_COLUMNS, start=before, end=before)
-            out = creators_sql.creator_states(con, days, creators_of, prev, first - timedelta(days=1))
+            out = creators_sql.fold_states(con, days, creators_of, prev, first - timedelta(days=1))
         else:
             # the state of the day before the run in one step over the stored partitions of its whole window
             lo = (first - timedelta(days=CREATOR_WINDOW)).isoformat()
@@ -159,9 +113,10 @@ def creator_state(
                     return creators.relation(con, creators_sql.CREATOR_COLUMNS, start=lo, end=before)
                 return creators_of(d)
 
-            out = creators_sql.creator_states(con, [first - timedelta(days=1), *days], window_then_days, emit=days)
-    per_partition_counts(context, out)
-    return out
+            out = creators_sql.fold_states(con, [first - timedelta(days=1), *days], window_then_days, emit=days)
+        yield dg.Output(out)
+    finally:
+        con.close()
 
 
 @dg.asset(

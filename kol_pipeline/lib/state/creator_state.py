@@ -1,9 +1,10 @@
 """creator_state by ``creator_state.sql`` (the formula is there): the state of a day from the state of the day
 before and that day's creators partition. A run over several days (a ranged run, or the bootstrap of the first
 day from the trailing creators partitions) calls the one query per day in order, keeping the previous day's
-state in a DuckDB temp table on the connection (never in pandas); the states of the days asked for are collected
-in another temp table and returned once, as the table's frame (lib/schemas.CREATOR_STATE: followers_by_day an
-Arrow list of 125 float64, nulls for days without a snapshot)."""
+state in a DuckDB temp table on the connection (never in pandas); the states of the days asked for stay in temp
+tables, and the asset hands a relation over them to the IO manager, which writes them with DuckDB
+(lib/schemas.CREATOR_STATE: followers_by_day a list of 125 float64, nulls for days without a snapshot);
+``creator_states`` gives them as the table's frame."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ import pyarrow as pa
 
 from kol_pipeline.lib import duck
 
-__all__ = ["CREATOR_DAYS", "CREATOR_COLUMNS", "creator_states", "creator_state_step", "run_into_table"]
+__all__ = [
+    "CREATOR_DAYS",
+    "CREATOR_COLUMNS",
+    "creator_states",
+    "creator_state_step",
+    "drop_steps",
+    "fold_states",
+    "run_into_table",
+]
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
 CREATOR_COLUMNS = ["user_id", "nickname", "followers", "crawled_at"]  # and snapshot_date
@@ -91,6 +100,57 @@ def _dated(df: pd.DataFrame, day) -> pd.DataFrame:
     return out
 
 
+def fold_states(
+    con: duckdb.DuckDBPyConnection,
+    days: Iterable[date],
+    creators_of: Callable[[date], object],
+    previous: object = None,
+    previous_day: date | None = None,
+    emit: Iterable[date] | None = None,
+) -> duckdb.DuckDBPyRelation:
+    """Fold ``creator_state.sql`` over ``days`` (in order) from ``previous``, the state of ``previous_day`` (a
+    relation or frame; None: start empty, and the first step reads the whole window). ``creators_of(day)``: the
+    creators partitions since the previous day of the fold (a relation or frame with CREATOR_COLUMNS and
+    snapshot_date, a frame without it being of that day; more days are fine, only those are read; None when
+    there is none). The states of the days in ``emit`` (every day when None) stay in temp tables of ``con``;
+    returns a lazy relation over them with snapshot_date, sorted by (snapshot_date, user_id), for the IO manager
+    to write with DuckDB (the tables go with the connection, or ``drop_steps``)."""
+    days = list(days)
+    want = set(days if emit is None else emit)
+    if previous_day is not None and days and days[0] <= previous_day:
+        raise ValueError(f"creator_state: the fold must start after {previous_day}, not on {days[0]}")
+    prev = _as_relation(con, previous, _EMPTY_STATE, STATE_COLUMNS)  # read by the first step as it is
+    prev_day, prev_table = previous_day, None
+    kept: list[tuple[date, str]] = []  # (day, temp table of its state) of the days to return
+    for n, d in enumerate(days):
+        shift = (d - prev_day).days if prev_day is not None else CREATOR_DAYS
+        creators = _as_relation(con, creators_of(d), _EMPTY_CREATORS, _CREATOR_INPUT, d)
+        table = f"{_STEP}_{n}"
+        run_into_table(
+            con,
+            "creator_state",
+            table,
+            {"prev_state": prev, "creators": creators},
+            {"day": d, "shift": int(shift), "days_kept": CREATOR_DAYS},
+        )
+        if prev_table is not None and (not kept or kept[-1][1] != prev_table):
+            con.execute(f"DROP TABLE {prev_table}")  # an intermediate day's state, not returned
+        if d in want:
+            kept.append((d, table))
+        prev, prev_day, prev_table = con.table(table), d, table
+    if not kept:
+        return con.sql(f"SELECT NULL::DATE AS snapshot_date, * FROM ({_EMPTY_STATE})")
+    union = " UNION ALL ".join(f"SELECT $d{i}::DATE AS snapshot_date, * FROM {t}" for i, (_, t) in enumerate(kept))
+    params = {f"d{i}": d for i, (d, _) in enumerate(kept)}
+    return con.sql(f"SELECT * FROM ({union}) ORDER BY snapshot_date, user_id", params=params)
+
+
+def drop_steps(con: duckdb.DuckDBPyConnection, days: int) -> None:
+    """Drop the temp tables a fold of ``days`` days left on ``con``."""
+    for n in range(days):
+        con.execute(f"DROP TABLE IF EXISTS {_STEP}_{n}")
+
+
 def creator_states(
     con: duckdb.DuckDBPyConnection,
     days: Iterable[date],
@@ -99,45 +159,12 @@ def creator_states(
     previous_day: date | None = None,
     emit: Iterable[date] | None = None,
 ) -> pd.DataFrame:
-    """Fold ``creator_state.sql`` over ``days`` (in order) from ``previous``, the state of ``previous_day`` (a
-    relation or frame; None: start empty, and the first step reads the whole window). ``creators_of(day)``: the
-    creators partitions since the previous day of the fold (a relation or frame with CREATOR_COLUMNS and
-    snapshot_date, a frame without it being of that day; more days are fine, only those are read; None when
-    there is none). Returns the states of the days in ``emit`` (every day when None) as one frame with
-    snapshot_date, sorted by (snapshot_date, user_id)."""
+    """``fold_states`` as the table's frame (tests, benchmarks, tools that hold pandas frames)."""
     days = list(days)
-    want = set(days if emit is None else emit)
-    if previous_day is not None and days and days[0] <= previous_day:
-        raise ValueError(f"creator_state: the fold must start after {previous_day}, not on {days[0]}")
-    prev = _as_relation(con, previous, _EMPTY_STATE, STATE_COLUMNS)  # read by the first step as it is
-    prev_day, prev_table = previous_day, None
-    kept: list[tuple[date, str]] = []  # (day, temp table of its state) of the days to return
     try:
-        for n, d in enumerate(days):
-            shift = (d - prev_day).days if prev_day is not None else CREATOR_DAYS
-            creators = _as_relation(con, creators_of(d), _EMPTY_CREATORS, _CREATOR_INPUT, d)
-            table = f"{_STEP}_{n}"
-            run_into_table(
-                con,
-                "creator_state",
-                table,
-                {"prev_state": prev, "creators": creators},
-                {"day": d, "shift": int(shift), "days_kept": CREATOR_DAYS},
-            )
-            if prev_table is not None and (not kept or kept[-1][1] != prev_table):
-                con.execute(f"DROP TABLE {prev_table}")  # an intermediate day's state, not returned
-            if d in want:
-                kept.append((d, table))
-            prev, prev_day, prev_table = con.table(table), d, table
-        if not kept:
-            return to_frame(con.sql(f"SELECT NULL::DATE AS snapshot_date, * FROM ({_EMPTY_STATE})").to_arrow_table())
-        union = " UNION ALL ".join(f"SELECT $d{i}::DATE AS snapshot_date, * FROM {t}" for i, (_, t) in enumerate(kept))
-        params = {f"d{i}": d for i, (d, _) in enumerate(kept)}
-        out = con.sql(f"SELECT * FROM ({union}) ORDER BY snapshot_date, user_id", params=params).to_arrow_table()
+        return to_frame(fold_states(con, days, creators_of, previous, previous_day, emit).to_arrow_table())
     finally:
-        for n in range(len(days)):
-            con.execute(f"DROP TABLE IF EXISTS {_STEP}_{n}")
-    return to_frame(out)
+        drop_steps(con, len(days))
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
