@@ -9,6 +9,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from kol_pipeline.lib.simulate import simulate
@@ -320,3 +321,36 @@ def test_the_stored_states_are_the_library_folds(built):
         stored, want = stored.sort_by(order), want.sort_by(order)
         for name in stored.column_names:
             assert stored.column(name).equals(want.column(name)), (table, name)
+
+
+def test_the_stored_note_metrics_are_the_library_frame(built):
+    """note_metrics as its asset stores it (the query's rows kept in DuckDB, non-finite floats nulled there, the
+    relation written by the IO manager) equal the library's pandas frame of the same query on the same stored
+    states, read back the same way: every value and type of the last day."""
+    from kol_pipeline.defs.metrics.assets import use_comment_view
+    from kol_pipeline.lib import duck
+    from kol_pipeline.lib.metrics import note_metrics as NM
+    from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
+
+    wh, _, last, _ = built
+    base = make_base_path(str(wh))
+
+    def handle(table: str, back: int) -> PartitionedInput:
+        keys = [(last - timedelta(days=i)).isoformat() for i in range(back + 1)]
+        return PartitionedInput(base.fs, str(base / table), table, keys)
+
+    posts = read_table(str(wh), "campaign_posts")
+    with duck.connect() as con:
+        use_comment_view(con, handle("comment_state", 130), [last])
+        notes = handle("note_state", 0).relation(con, columns=NM.NOTE_STATE_COLUMNS)
+        shares = NM.comment_shares(con, notes.project("snapshot_date, note_id").df())
+        creators = handle("creator_state", 0).relation(con, columns=NM.CREATOR_STATE_COLUMNS)
+        want = NM.note_metrics(con, notes, creators, shares, posts, [last])
+    got = read_table(str(wh), "note_metrics", last.isoformat(), last.isoformat())
+    stored = pa.Table.from_pandas(got, preserve_index=False)
+    want = pa.Table.from_pandas(want, preserve_index=False).select(stored.column_names).cast(stored.schema)
+    assert stored.num_rows > 20 and want.num_rows == stored.num_rows
+    assert pc.sum(pc.is_valid(stored.column("er_7d"))).as_py() > 0
+    stored, want = stored.sort_by("note_id"), want.sort_by("note_id")
+    for name in stored.column_names:
+        assert stored.column(name).equals(want.column(name)), name

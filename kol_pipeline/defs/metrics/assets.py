@@ -310,7 +310,7 @@ def note_metrics(
     creator_state: PartitionedInput,
     comment_state: PartitionedInput,
     campaign_posts: pd.DataFrame,
-) -> pd.DataFrame:
+) -> Iterator[dg.Output]:
     """Engagement curve and longevity of every note published in the trailing 120 days, as of the day:
     eng_2d/7d/30d/90d (interpolated, null when no observation is within 2 days), er_7d, save_to_like,
     share_after_48h, half_life_days, is_evergreen, is_viral, substantive_comment_share. One SQL query
@@ -318,33 +318,41 @@ def note_metrics(
     by the IO manager's duckdb_config; the comment shares from the comment state's view (lib/state/note_comment_share.sql)."""
     days = run_days(context)
     settings = metrics_config.to_settings()
-    with duck.connect(note_state.duck_settings) as con:
+    con = duck.connect(note_state.duck_settings)  # open until the IO manager has written the yielded relation
+    try:
         use_comment_view(con, comment_state, days)
         notes = note_state.relation(con, columns=nm_query.NOTE_STATE_COLUMNS)
         shares = nm_query.comment_shares(
             con, notes.project("snapshot_date, note_id").df(), settings.note_sentiment_min_comments
         )
         creators = creator_state.relation(con, columns=nm_query.CREATOR_STATE_COLUMNS)
-        out = nm_query.note_metrics(con, notes, creators, shares, campaign_posts, days, settings)
-    per_partition_counts(context, out)
-    last = last_day(out, days)
-    if len(last):
-        med = last.groupby("tier")["er_7d"].median()
-        tiers = [t for t in TIER_NAMES if t in med.index]
-        context.add_output_metadata(
-            {
+        out = nm_query.note_metrics_table(con, notes, creators, shares, campaign_posts, days, settings)
+        med = dict(
+            con.sql(
+                f"SELECT tier, median(er_7d) FROM {nm_query.RESULT_TABLE} WHERE snapshot_date = $day GROUP BY tier",
+                params={"day": days[-1]},
+            ).fetchall()
+        )
+        with_eng = con.sql(
+            f"SELECT count(eng_7d) FROM {nm_query.RESULT_TABLE} WHERE snapshot_date = $day", params={"day": days[-1]}
+        ).fetchall()[0][0]
+        metadata = {}
+        if med:
+            tiers = [t for t in TIER_NAMES if t in med]
+            metadata = {
                 "er_7d_by_tier": dg.MetadataValue.md(
                     charts.png_markdown(
                         "bar",
-                        {"median er_7d": [float(med[t]) if pd.notna(med[t]) else None for t in tiers]},
+                        {"median er_7d": [float(med[t]) if med[t] is not None else None for t in tiers]},
                         tiers,
                         f"Median er_7d by tier, {days[-1]}",
                     )
                 ),
-                "notes_with_eng_7d": int(last["eng_7d"].notna().sum()),
+                "notes_with_eng_7d": int(with_eng),
             }
-        )
-    return out
+        yield dg.Output(out, metadata=metadata)
+    finally:
+        con.close()
 
 
 @dg.asset(

@@ -91,6 +91,51 @@ def note_metrics(
     ``note_state`` / ``creator_state``: the states of those days, DuckDB relations with NOTE_STATE_COLUMNS /
     CREATOR_STATE_COLUMNS and snapshot_date (``PartitionedInput.relation``) or frames of them; ``shares`` the
     ``comment_shares`` frame of those days; ``campaign_posts`` its note_id column is used."""
+    inputs, params = _query_inputs(note_state, creator_state, shares, campaign_posts, snapshot_dates, settings)
+    return to_frame(duck.run_query(con, "note_metrics", inputs, params), NOTE_METRICS)
+
+
+#: the connection's table of ``note_metrics_table``'s rows
+RESULT_TABLE = "note_metrics_result"
+
+
+def note_metrics_table(
+    con: Any,
+    note_state: Any,
+    creator_state: Any,
+    shares: pa.Table | pd.DataFrame,
+    campaign_posts: pd.DataFrame | None,
+    snapshot_dates: Sequence[Any],
+    settings: MetricSettings = MetricSettings(),
+) -> Any:
+    """``note_metrics`` kept in a table of ``con`` (``RESULT_TABLE``) instead of a pandas frame: a relation over
+    it, the table's columns in order, non-finite floats null as the frame gives them, for the IO manager to
+    write with DuckDB (the 1M day's ~1.3 M rows as a frame took ~0.4 GB more RSS than DuckDB's limit)."""
+    inputs, params = _query_inputs(note_state, creator_state, shares, campaign_posts, snapshot_dates, settings)
+    cols = []
+    for col in NOTE_METRICS.columns:
+        if pa.types.is_floating(col.type):
+            cols.append(f"CASE WHEN isfinite({col.name}) THEN {col.name} END AS {col.name}")
+        else:
+            cols.append(col.name)
+    empty = NOTE_METRICS.schema.empty_table()
+    con.register("note_metrics_empty", empty)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RESULT_TABLE} AS SELECT * FROM note_metrics_empty")
+    finally:
+        con.unregister("note_metrics_empty")
+    duck.insert_query(con, RESULT_TABLE, ", ".join(cols), "note_metrics", inputs, params)
+    return con.table(RESULT_TABLE)
+
+
+def _query_inputs(
+    note_state: Any,
+    creator_state: Any,
+    shares: pa.Table | pd.DataFrame,
+    campaign_posts: pd.DataFrame | None,
+    snapshot_dates: Sequence[Any],
+    settings: MetricSettings,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     posts = pd.DataFrame({"note_id": pd.Series(dtype=object)})
     if campaign_posts is not None and len(campaign_posts) and "note_id" in campaign_posts.columns:
         posts = pd.DataFrame({"note_id": campaign_posts["note_id"].dropna().astype(str).to_numpy(dtype=object)})
@@ -111,7 +156,7 @@ def note_metrics(
         "campaign_posts": posts,
         "comment_shares": shares,
     }
-    return to_frame(duck.run_query(con, "note_metrics", inputs, params), NOTE_METRICS)
+    return inputs, params
 
 
 def to_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
