@@ -190,7 +190,7 @@ def test_quarantine_rows_and_accounting(tmp_path: Path) -> None:
 
 def test_comments_unknown_note_and_parent_forms(tmp_path: Path) -> None:
     """A comment whose note was never crawled is a valid row (contract section 2): kept, like the others; the
-    comments_note_crawled check (lib/quality/validation.py) counts them."""
+    comments_note_crawled check (lib/quality/rules.py) counts them."""
     day = ms(2025, 3, 12)
     write(tmp_path / "mediacrawler/search_contents_2025-03-12.json", json.dumps([note("n1", day)]))
     c = [
