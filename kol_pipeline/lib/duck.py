@@ -199,6 +199,18 @@ def copy_query(
 
 
 @contextmanager
+def threads(con: duckdb.DuckDBPyConnection, n: int) -> Iterator[None]:
+    """The block runs with ``n`` DuckDB threads on ``con`` (at most the configured number), then with the number
+    it had: for a query whose parallel form needs more of the memory limit than its work does."""
+    before = int(con.sql("SELECT current_setting('threads')").fetchall()[0][0])
+    con.execute(f"SET threads = {max(1, min(int(n), before))}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {before}")
+
+
+@contextmanager
 def query_inputs(con: duckdb.DuckDBPyConnection, name: str, inputs: Mapping[str, object]) -> Iterator[str]:
     """The SQL of ``name`` with its shared macros created on ``con`` and ``inputs`` visible under their names
     while the block runs (``run_query``, ``insert_query``); the names are removed afterwards."""

@@ -32,6 +32,23 @@ def test_connect_applies_the_settings(tmp_path):
         con.close()
 
 
+def test_a_block_with_fewer_threads_gives_them_back(tmp_path):
+    """``duck.threads``: the block runs with the number asked for (never more than configured), and the
+    connection has its own number again afterwards, also when the block raises."""
+    con = duck.connect(duck.DuckSettings(threads=2, temp_directory=str(tmp_path)))
+    try:
+        with duck.threads(con, 1):
+            assert _setting(con, "threads") == 1
+        assert _setting(con, "threads") == 2
+        with duck.threads(con, 8):
+            assert _setting(con, "threads") == 2
+        with pytest.raises(ValueError), duck.threads(con, 1):
+            raise ValueError("inside")
+        assert _setting(con, "threads") == 2
+    finally:
+        con.close()
+
+
 def test_environment_and_defaults(monkeypatch, tmp_path):
     for name in (duck.ENV_MEMORY_LIMIT, duck.ENV_THREADS, duck.ENV_TEMP_DIR, duck.ENV_PRESERVE_ORDER):
         monkeypatch.delenv(name, raising=False)
