@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -196,6 +197,25 @@ def copy_query(
     with query_inputs(con, name, inputs) as sql:
         query = f"SELECT {select} FROM (\n{sql.rstrip().rstrip(';')}\n)"
         con.sql(query, params=dict(params or {})).write_parquet(path)
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
+    """An empty temporary table ``table`` of ``schema``'s columns and their DuckDB types (what a stored Parquet
+    file of that schema reads as), replacing one of that name; ``table`` comes from the code."""
+    con.register("duck_empty_schema", schema.empty_table())
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM duck_empty_schema")
+    finally:
+        con.unregister("duck_empty_schema")
+
+
+def temp_folder(con: duckdb.DuckDBPyConnection, prefix: str) -> Path:
+    """A new, empty folder ``<prefix>_<uuid>`` in ``con``'s DuckDB temp directory (where it spills): for files a
+    query writes and reads back within a step; the caller removes it."""
+    temp = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    folder = Path(temp) / f"{prefix}_{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    return folder
 
 
 @contextmanager

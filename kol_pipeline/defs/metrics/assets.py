@@ -327,15 +327,7 @@ def note_metrics(
         )
         creators = creator_state.relation(con, columns=nm_query.CREATOR_STATE_COLUMNS)
         out = nm_query.note_metrics_table(con, notes, creators, shares, campaign_posts, days, settings)
-        med = dict(
-            con.sql(
-                f"SELECT tier, median(er_7d) FROM {nm_query.RESULT_TABLE} WHERE snapshot_date = $day GROUP BY tier",
-                params={"day": days[-1]},
-            ).fetchall()
-        )
-        with_eng = con.sql(
-            f"SELECT count(eng_7d) FROM {nm_query.RESULT_TABLE} WHERE snapshot_date = $day", params={"day": days[-1]}
-        ).fetchall()[0][0]
+        med, with_eng = nm_query.day_summary(con, days[-1])
         metadata = {}
         if med:
             tiers = [t for t in TIER_NAMES if t in med]
@@ -343,7 +335,7 @@ def note_metrics(
                 "er_7d_by_tier": dg.MetadataValue.md(
                     charts.png_markdown(
                         "bar",
-                        {"median er_7d": [float(med[t]) if med[t] is not None else None for t in tiers]},
+                        {"median er_7d": [med[t] for t in tiers]},
                         tiers,
                         f"Median er_7d by tier, {days[-1]}",
                     )

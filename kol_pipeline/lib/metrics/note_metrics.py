@@ -118,12 +118,7 @@ def note_metrics_table(
             cols.append(f"CASE WHEN isfinite({col.name}) THEN {col.name} END AS {col.name}")
         else:
             cols.append(col.name)
-    empty = NOTE_METRICS.schema.empty_table()
-    con.register("note_metrics_empty", empty)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {RESULT_TABLE} AS SELECT * FROM note_metrics_empty")
-    finally:
-        con.unregister("note_metrics_empty")
+    duck.create_table(con, RESULT_TABLE, NOTE_METRICS.schema)
     duck.insert_query(con, RESULT_TABLE, ", ".join(cols), "note_metrics", inputs, params)
     return con.table(RESULT_TABLE)
 
@@ -187,3 +182,14 @@ def to_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
             s = pd.Series(arr.to_pandas(), dtype=object)
             cols[col.name] = s.where(s.notna(), None)
     return pd.DataFrame(cols)
+
+
+def day_summary(con: Any, day: Any) -> tuple[dict[str, float | None], int]:
+    """Of ``note_metrics_table``'s rows of ``day``: the median er_7d per tier, and how many notes have eng_7d (the
+    asset's chart and count)."""
+    params = {"day": day}
+    med = con.sql(
+        f"SELECT tier, median(er_7d) FROM {RESULT_TABLE} WHERE snapshot_date = $day GROUP BY tier", params=params
+    ).fetchall()
+    n = con.sql(f"SELECT count(eng_7d) FROM {RESULT_TABLE} WHERE snapshot_date = $day", params=params).fetchall()
+    return {t: (float(m) if m is not None else None) for t, m in med}, int(n[0][0])

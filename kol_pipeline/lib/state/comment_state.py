@@ -17,7 +17,6 @@ tests) plus the rows this connection adds; then ``state_partitions`` (the asset)
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -255,9 +254,7 @@ def _bootstrap_base(
         if len(buckets) == 1:
             duck.insert_query(con, _RUN, select, "comment_state_bootstrap", buckets[0](), params)
             return _count(con, day)
-        temp = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
-        folder = Path(temp) / f"comment_state_base_{uuid.uuid4().hex}"
-        folder.mkdir(parents=True)
+        folder = duck.temp_folder(con, "comment_state_base")
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_FILES} (folder VARCHAR)")
         con.execute(f"INSERT INTO {_FILES} VALUES ($folder)", {"folder": str(folder)})
         for b, inputs in enumerate(buckets):
@@ -308,9 +305,7 @@ def _bootstrap_inputs(
         if n == 1:
             yield [lambda: {"boot_comments": boot, "norms": norms}]
             return
-        temp = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
-        folder = Path(temp) / f"comment_state_boot_{uuid.uuid4().hex}"
-        folder.mkdir(parents=True)
+        folder = duck.temp_folder(con, "comment_state_boot")
         boot.create_view("comment_state_boot_typed", replace=True)
         con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
         try:

@@ -150,15 +150,6 @@ _RUN = "note_state_run"
 _BOOT = ("note_state_boot_a", "note_state_boot_b")
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
-    """An empty temporary table of ``schema``'s columns and DuckDB types (what a stored partition reads as)."""
-    con.register("note_state_empty", schema.empty_table())
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM note_state_empty")
-    finally:
-        con.unregister("note_state_empty")
-
-
 def fold_days(
     con: duckdb.DuckDBPyConnection,
     prev: Any,
@@ -178,11 +169,11 @@ def fold_days(
     cols = ", ".join(STATE_COLUMNS)
     for i, (d, notes) in enumerate(boot):
         table = _BOOT[i % 2]
-        _create(con, table, STATE_SCHEMA)
+        duck.create_table(con, table, STATE_SCHEMA)
         duck.insert_query(con, table, cols, "note_state", _inputs(prev, notes), _params(d, settings))
         con.execute(f"DROP TABLE IF EXISTS {_BOOT[(i + 1) % 2]}")
         prev = con.table(table)
-    _create(con, _RUN, NOTE_STATE.schema)
+    duck.create_table(con, _RUN, NOTE_STATE.schema)
     for d, notes in parts:
         duck.insert_query(con, _RUN, f"$day, {cols}", "note_state", _inputs(prev, notes), _params(d, settings))
         for table in _BOOT:
