@@ -423,6 +423,11 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
     with duck.connect() as con:
         Q.use_stored(con, st)
         got = Q.creator_comment_stats(con, owner, day, 90).set_index("user_id").reindex(users).fillna(0.0)
+        # a bucket of creators at a time (what a large window does): the same rows, each creator in one bucket
+        assert Q.stats_buckets(con, day, day - timedelta(days=89), 700) >= 3
+        in_buckets = Q.creator_comment_stats(con, owner, day, 90, bucket_rows=700)
+    assert in_buckets["user_id"].is_unique
+    pd.testing.assert_frame_equal(in_buckets.set_index("user_id").reindex(users).fillna(0.0), got)
 
     df = st[pd.to_datetime(st["last_sd"]) >= pd.Timestamp(day - timedelta(days=89))].merge(owner, on="note_id")
     size = df[df["norm_text"].notna()].groupby(["user_id", "norm_text"])["norm_text"].transform("size")

@@ -61,6 +61,10 @@ BUCKET_FLUSH_ROWS = 65_536  # rows a bucket's writer buffers (DuckDB's partition
 #: aggregate ran out of DuckDB's 1 GB on two threads, and completed on one in 66.8 s at 1.08 GB peak RSS (on two
 #: threads with a 1.5 GB limit it took 57.8 s and 0.93 GB: the parallel form reserves memory it does not use).
 VIEW_AGGREGATE_THREADS = 1
+#: view rows (a window's comments) ``creator_comment_stats`` counts at a time: at the 1M benchmark its 180 M rows
+#: in one aggregate ran out of DuckDB's 1 GB; at 100k (18 M rows) one aggregate peaks at 0.34 GB and completes
+#: with a 80 MB limit (BENCHMARKS.md, twenty-fifth session)
+STATS_BUCKET_ROWS = 50_000_000
 
 _DAY_TYPES = {
     "comment_id": "VARCHAR",
@@ -475,17 +479,41 @@ def note_comment_share(
 
 
 def creator_comment_stats(
-    con: duckdb.DuckDBPyConnection, owners: pd.DataFrame, day: date, window_days: int, keep_days: int = KEEP_DAYS
+    con: duckdb.DuckDBPyConnection,
+    owners: pd.DataFrame,
+    day: date,
+    window_days: int,
+    keep_days: int = KEEP_DAYS,
+    bucket_rows: int | None = None,
 ) -> pd.DataFrame:
     """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
     (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg) per creator with a comment in the
-    window."""
+    window. A window whose view reads more than ``bucket_rows`` rows (default ``STATS_BUCKET_ROWS``) is counted a
+    bucket of creators at a time (``stats_buckets``): each creator's rows are in one bucket, so the counts are
+    the same."""
     o = pa.table(
         {
             "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),
             "user_id": pa.array(owners["user_id"].astype(str).tolist(), type=pa.string()),
         }
     )
-    params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days)}
+    since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
+    buckets = stats_buckets(con, day, since, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows)
+    params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": buckets}
     with duck.threads(con, VIEW_AGGREGATE_THREADS):
-        return duck.run_query(con, "creator_comment_stats", {"owners": o}, params).to_pandas()
+        parts = [
+            duck.run_query(con, "creator_comment_stats", {"owners": o}, {**params, "bucket": b}).to_pandas()
+            for b in range(buckets)
+        ]
+    return parts[0] if buckets == 1 else pd.concat(parts, ignore_index=True)
+
+
+def stats_buckets(con: duckdb.DuckDBPyConnection, day: date, since: date, bucket_rows: int) -> int:
+    """How many buckets of creators ``creator_comment_stats`` counts the window since .. day in: one per
+    ``bucket_rows`` rows the view reads (at least one)."""
+    rows = int(
+        con.sql(
+            "SELECT rows_read FROM comment_view_cost($day, $since)", params={"day": day, "since": since}
+        ).fetchall()[0][0]
+    )
+    return max(1, -(-rows // max(1, int(bucket_rows))))
