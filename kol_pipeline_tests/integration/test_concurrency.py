@@ -32,13 +32,11 @@ TABLES = (
     "note_state",
     "creator_state",
     "comment_state",
-    "note_metrics",
 )
 KEYS = {
     "notes": ["note_id"],
     "creators": ["user_id"],
     "comments": ["comment_id"],
-    "note_metrics": ["note_id"],
     "note_state": ["note_id"],
     "creator_state": ["user_id"],
     "comment_state": ["comment_id"],
@@ -125,6 +123,6 @@ def test_two_partitions_at_once_with_the_multiprocess_executor(tmp_path, monkeyp
             assert (got["snapshot_date"].astype(str) == day).all(), (table, day)  # only that day's rows in its file
             pd.testing.assert_frame_equal(got, want, check_like=False)
     assert set(list_partitions(str(wh), "notes")) == set(DAYS)
-    assert len(_frame(wh, "notes", DAYS[0])) > 0 and len(_frame(wh, "note_metrics", DAYS[1])) > 0
+    assert len(_frame(wh, "notes", DAYS[0])) > 0 and len(_frame(wh, "note_state", DAYS[1])) > 0
     leftovers = [p for p in wh.rglob("*") if ".tmp-" in p.name]
     assert leftovers == []

@@ -198,7 +198,7 @@ def test_landing_index_with_columnar_files(monkeypatch) -> None:
     sample is held as columns."""
     cats, brands = _reference_tables()
     ctx = ingest.IngestContext(categories=cats, brands=brands, now=NOW)
-    start, end = date(2025, 3, 1), date(2025, 3, 20)
+    start, end = date(2025, 3, 1), date(2025, 3, 8)  # 8 of the 20 days it once took: the same paths, less CI time
     landing.clear_cache()
     ref_days = landing.landing_days(SAMPLE)
     ref = ingest.ingest_batches(landing.batches_for_days(SAMPLE, start, end), ctx, start, end)
@@ -207,7 +207,7 @@ def test_landing_index_with_columnar_files(monkeypatch) -> None:
     try:
         assert landing.landing_days(SAMPLE) == ref_days
         batches = landing.batches_for_days(SAMPLE, start, end)
-        assert _fast_rows(batches) > 300
+        assert _fast_rows(batches) > 100
         fast = ingest.ingest_batches(batches, ctx, start, end)
     finally:
         landing.clear_cache()
