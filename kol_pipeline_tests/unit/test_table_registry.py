@@ -86,3 +86,36 @@ def test_a_spec_must_name_a_known_layer():
     spec = TABLES["notes"]
     with pytest.raises(ValueError, match="unknown layer"):
         type(spec)(spec.name, spec.description, spec.columns, layer="bronze")
+
+
+def test_registry_order_is_fixed():
+    """The specs live in lib/<layer>/specs.py; lib/schemas.py gathers them in this order, which the job selections,
+    docs/tables.md and the summaries follow (a spec module imported first must not reorder them)."""
+    assert list(TABLES) == [
+        "notes",
+        "creators",
+        "comments",
+        "quarantine",
+        "search_rankings",
+        "brands",
+        "campaigns",
+        "campaign_posts",
+        "search_index",
+        "rate_card",
+        "store_traffic",
+        "categories",
+        "brand_quarantine",
+        "note_metrics",
+        "creator_scorecard",
+        "tier_benchmarks",
+        "note_state",
+        "creator_state",
+        "comment_state",
+        "campaign_performance",
+        "keyword_share_of_voice",
+        "brand_search_lift",
+        "brand_creator_relationships",
+        "tier_comparison",
+        "creator_shortlist",
+        "brand_audience_affinity",
+    ]
