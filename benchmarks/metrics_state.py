@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.state import comment_state as Q
+from kol_pipeline.lib.state import comment_view as CV
 
 START = date(2025, 1, 1)
 PART = "part-0.parquet"
@@ -175,7 +176,7 @@ def _comment_state_day(wh: Path, d: date, comments: pd.DataFrame) -> pd.DataFram
     """The comment_state partition of ``d`` (lib/state/comment_state.py) continuing the stored ones."""
     with duck.connect() as con:
         stored = _stored_comments(con, wh, d - timedelta(days=1))
-        Q.use_stored(con, stored)
+        CV.use_stored(con, stored)
         ((_, rows, base),) = Q.state_partitions(con, [d], {d: comments}.get, base_first=stored is None)
     out = rows.to_pandas()
     out["base"] = base

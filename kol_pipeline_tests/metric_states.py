@@ -23,6 +23,7 @@ from kol_pipeline.lib.metrics import note_metrics as NM
 from kol_pipeline.lib.metrics import tier_benchmarks as TB
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.lib.state import comment_state as CS
+from kol_pipeline.lib.state import comment_view as CV
 from kol_pipeline.lib.state import creator_state as CR
 from kol_pipeline.lib.state import days as S
 from kol_pipeline.lib.state import note_state as NS
@@ -81,7 +82,7 @@ def write_states(
         crs = CR.creator_states(con, days, c.get)
         for d, part in crs.groupby("snapshot_date", sort=True):
             _write(wh, "creator_state", d, part.drop(columns="snapshot_date").reset_index(drop=True))
-        CS.use_stored(con, None)
+        CV.use_stored(con, None)
         for d, rows, base in CS.state_partitions(con, days, k.get, base_first=True):
             if rows.num_rows:
                 _write(wh, "comment_state", d, rows.to_pandas().assign(base=base))
@@ -104,7 +105,7 @@ def note_metrics_of_warehouse(
     days = sorted(set(days))
     view = S.day_range(days[0] - timedelta(days=S.COMMENT_KEEP_DAYS), days[-1])
     with duck.connect(con_settings or duck.DuckSettings(memory_limit="512MB")) as con:
-        CS.use_stored(con, _handle(wh, "comment_state", view).relation(con, columns=CS.STORED_COLUMNS))
+        CV.use_stored(con, _handle(wh, "comment_state", view).relation(con, columns=CS.STORED_COLUMNS))
         ns = _handle(wh, "note_state", days).relation(con, columns=NM.NOTE_STATE_COLUMNS)
         shares = NM.comment_shares(con, ns.project("snapshot_date, note_id").df())
         crs = _handle(wh, "creator_state", days).relation(con, columns=NM.CREATOR_STATE_COLUMNS)
@@ -188,7 +189,7 @@ def note_metrics_of_states(
     comment state as its stored partitions (with snapshot_date and base; lib/state/comment_state.py)."""
     ids = pd.DataFrame({"snapshot_date": day, "note_id": note_state["note_id"].to_numpy(dtype=object)})
     with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
-        CS.use_stored(con, comment_state)
+        CV.use_stored(con, comment_state)
         return NM.note_metrics(
             con,
             _with_snapshot(note_state, day, "note_state"),

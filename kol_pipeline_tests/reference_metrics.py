@@ -20,7 +20,7 @@ from kol_pipeline.lib.metrics.longevity import engagement_curve, half_life_days,
 from kol_pipeline.lib.order import renumbered, stable_order
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings, tier_of
-from kol_pipeline.lib.state.comment_state import KEEP_DAYS
+from kol_pipeline.lib.state.comment_common import KEEP_DAYS
 
 SHANGHAI = "Asia/Shanghai"
 HORIZONS: tuple[float, ...] = (2.0, 7.0, 30.0, 90.0)

@@ -18,6 +18,7 @@ import pytest
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.state import comment_state as Q
+from kol_pipeline.lib.state import comment_view as CV
 from kol_pipeline_tests.planted import planted_world
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -39,12 +40,12 @@ def sample():
 
 
 def _check_day(con, d, owner, note_ids, share, stats) -> int:
-    got = Q.note_comment_share(con, note_ids, d)
+    got = CV.note_comment_share(con, note_ids, d)
     got = got[got["comment_share"].notna()].sort_values("note_id").reset_index(drop=True)
     want = share[share["snapshot_date"] == d].sort_values("note_id").reset_index(drop=True)
     assert got["note_id"].tolist() == want["note_id"].tolist(), d
     np.testing.assert_allclose(got["comment_share"], want["comment_share"], rtol=1e-15, atol=0)
-    gs = Q.creator_comment_stats(con, owner, d, 90)
+    gs = CV.creator_comment_stats(con, owner, d, 90)
     gs = gs[gs["n_all"] > 0].sort_values("user_id").reset_index(drop=True)
     ws = stats[stats["snapshot_date"] == d].sort_values("user_id").reset_index(drop=True)
     assert gs["user_id"].tolist() == ws["user_id"].tolist(), d
@@ -60,7 +61,7 @@ def test_bootstrapped_days_give_the_former_numbers(sample):
     for d in days[::15] + [days[-1]]:
         boot = com[(com["snapshot_date"] < d) & (com["snapshot_date"] >= d - timedelta(days=121))]
         with duck.connect() as con:
-            Q.use_stored(con, None)
+            CV.use_stored(con, None)
             ((_, rows, base),) = Q.state_partitions(
                 con, [d], lambda x: com[com["snapshot_date"] == x].drop(columns="snapshot_date"), boot=boot
             )
@@ -76,7 +77,7 @@ def test_the_state_carried_from_the_first_day_gives_the_former_numbers(sample):
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     by_day = {d: g.drop(columns="snapshot_date") for d, g in com.groupby("snapshot_date")}
     with duck.connect() as con:
-        Q.use_stored(con, None)
+        CV.use_stored(con, None)
         bases = [base for _, _, base in Q.state_partitions(con, days, by_day.get, base_first=True)]
         assert bases[0] and not any(bases[1:])  # the sample's comments are crawled once: deltas only
         checked = sum(_check_day(con, d, owner, note_ids, share, stats) for d in days)

@@ -239,6 +239,7 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     from kol_pipeline.defs.metrics.assets import use_comment_view
     from kol_pipeline.lib import duck
     from kol_pipeline.lib.state import comment_state as Q
+    from kol_pipeline.lib.state import comment_view as CV
     from kol_pipeline.resources.io_manager import PartitionedInput
     from kol_pipeline.resources.table_io import to_arrow
     from kol_pipeline_tests.unit.test_comment_state import comment_rows
@@ -262,7 +263,7 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     boot = pd.concat([p.assign(snapshot_date=d) for d, p in parts[:99]], ignore_index=True)
     folder = tmp_path / "comment_state"
     with duck.connect() as con:
-        Q.use_stored(con, None)
+        CV.use_stored(con, None)
         for d, rows, base in Q.state_partitions(con, days, dict(parts).get, boot=boot):
             df = rows.to_pandas()
             df.insert(0, "snapshot_date", d)
@@ -276,11 +277,11 @@ def test_scorecard_comment_read_starts_at_its_window(tmp_path):
     owners = pd.DataFrame({"note_id": [f"n{k}" for k in range(4)], "user_id": [f"u{k % 2}" for k in range(4)]})
     with duck.connect() as con:
         use_comment_view(con, handle, [last])
-        whole = Q.view(con, last)
-        want = Q.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
+        whole = CV.view(con, last)
+        want = CV.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
         use_comment_view(con, handle, [last], since)
-        part = Q.view(con, last, since)
-        got = Q.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
+        part = CV.view(con, last, since)
+        got = CV.creator_comment_stats(con, owners, last, 90).sort_values("user_id").reset_index(drop=True)
     assert min(part["last_sd"].to_pylist()) >= since
     assert sum(x < since for x in whole["last_sd"].to_pylist()) > 0  # the base's older rows
     assert part.num_rows == sum(x >= since for x in whole["last_sd"].to_pylist())

@@ -1,4 +1,4 @@
-"""The comment state in SQL (kol_pipeline/lib/state/comment_state.py and its .sql files): the daily step on
+"""The comment state in SQL (kol_pipeline/lib/state/comment_state.py, comment_view.py and their .sql files): the daily step on
 hand-made sightings (values checked one by one: re-sightings, a top-level flip, expiry after keep_days + 1 days
 and a new life), the bootstrap from cleaned comments equal to folding the step; and the storage as deltas and
 bases: on random histories run as daily and ranged runs, the view over the stored partitions, note_comment_share
@@ -16,11 +16,13 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.comments import normalize_comment
 from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.state import comment_state as Q
+from kol_pipeline.lib.state import comment_view as CV
+from kol_pipeline.lib.state.comment_common import KEEP_DAYS
 
 pytestmark = pytest.mark.heavy(120)
 
 D0 = date(2025, 1, 1)
-KEEP = Q.KEEP_DAYS
+KEEP = KEEP_DAYS
 
 
 def comment_rows(d: date, rows: list[tuple]) -> pd.DataFrame:
@@ -170,7 +172,7 @@ def _runs(parts, run_lengths, stored=None):
                 break
             before = run[0] - timedelta(days=1)
             window = _stored_frame(stored, before - timedelta(days=KEEP), before)
-            Q.use_stored(con, window)
+            CV.use_stored(con, window)
             for d, rows, base in Q.state_partitions(con, run, by_day.get, base_first=window is None):
                 df = rows.to_pandas()
                 assert base or (df["last_sd"] == d).all()
@@ -181,8 +183,8 @@ def _runs(parts, run_lengths, stored=None):
                 else:
                     stored.pop(d, None)
             for d in run:
-                Q.use_stored(con, _stored_frame(stored, d - timedelta(days=KEEP), d))
-                yield con, d, Q.view(con, d), stored
+                CV.use_stored(con, _stored_frame(stored, d - timedelta(days=KEEP), d))
+                yield con, d, CV.view(con, d), stored
             i += n
 
 
@@ -358,7 +360,7 @@ def test_a_bootstrap_in_buckets_stores_the_same_partitions(seed: int, monkeypatc
 
     def partitions() -> list[tuple[date, pd.DataFrame, bool]]:
         with duck.connect() as con:
-            Q.use_stored(con, None)
+            CV.use_stored(con, None)
             got = list(Q.state_partitions(con, days, read, boot=boot))
         return [(d, _canon(rows).sort_values("comment_id", ignore_index=True), base) for d, rows, base in got]
 
@@ -373,7 +375,7 @@ def test_a_bootstrap_in_buckets_stores_the_same_partitions(seed: int, monkeypatc
     assert list(tmp_path.iterdir()) == []
     # the asset's way: the run rows (what the IO manager writes) read the base's files until release
     with duck.connect() as con:
-        Q.use_stored(con, None)
+        CV.use_stored(con, None)
         counts = [n for _, n, _ in Q.fold_days(con, days, read, boot=boot)]
         assert len(list(tmp_path.glob("comment_state_base_*/part-*.parquet"))) > 3
         rows = Q.run_rows(con, days[0], days[-1]).aggregate("snapshot_date, count(*)", "snapshot_date").fetchall()
@@ -421,11 +423,11 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
     owner = pd.DataFrame({"note_id": notes[:50], "user_id": [f"u{i % 7}" for i in range(50)]})  # 10 notes unowned
     users = [f"u{i}" for i in range(8)]  # u7 has no notes
     with duck.connect() as con:
-        Q.use_stored(con, st)
-        got = Q.creator_comment_stats(con, owner, day, 90).set_index("user_id").reindex(users).fillna(0.0)
+        CV.use_stored(con, st)
+        got = CV.creator_comment_stats(con, owner, day, 90).set_index("user_id").reindex(users).fillna(0.0)
         # a bucket of creators at a time (what a large window does): the same rows, each creator in one bucket
-        assert Q.stats_buckets(con, day, day - timedelta(days=89), 700) >= 3
-        in_buckets = Q.creator_comment_stats(con, owner, day, 90, bucket_rows=700)
+        assert CV.stats_buckets(con, day, day - timedelta(days=89), 700) >= 3
+        in_buckets = CV.creator_comment_stats(con, owner, day, 90, bucket_rows=700)
     assert in_buckets["user_id"].is_unique
     pd.testing.assert_frame_equal(in_buckets.set_index("user_id").reindex(users).fillna(0.0), got)
 
@@ -472,12 +474,12 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
         fold = _ref_fold([(d, p)], KEEP) if not fold else _ref_continue(fold, d, p)
         pd.testing.assert_frame_equal(_canon(view), _ref_frame(fold), obj=f"view of {d}")
         checked += len(fold) > 0
-        superseded += Q.view_cost(con, d)[1]
+        superseded += CV.view_cost(con, d)[1]
         checked_days += 1
-        share = Q.note_comment_share(con, pd.Series(notes), d).set_index("note_id")["comment_share"]
+        share = CV.note_comment_share(con, pd.Series(notes), d).set_index("note_id")["comment_share"]
         np.testing.assert_array_equal(share.reindex(notes).to_numpy(dtype=float), np.array(_ref_share(fold, notes)))
         w = (90, 7, 200)[checked_days % 3]  # each creator window on every third day (CI time)
-        got = Q.creator_comment_stats(con, owners, d, w).set_index("user_id")
+        got = CV.creator_comment_stats(con, owners, d, w).set_index("user_id")
         got = got.reindex(users)[["n_all", "n_dup", "n_top", "n_top_sub"]].fillna(0.0).reset_index(drop=True)
         pd.testing.assert_frame_equal(got, _ref_stats(fold, owner, users, d, w), obj=f"stats {w} {d}")
     assert checked > 0 or all(p is None for _, p in parts)
@@ -523,7 +525,7 @@ def test_heavy_re_sighting_writes_bases_and_keeps_reads_bounded():
     bases = []
     for con, d, view, stored in _runs(parts, [1] * 40):
         pd.testing.assert_frame_equal(_canon(view), _ref_frame(_ref_fold([p for p in parts if p[0] <= d])))
-        rows_read, superseded = Q.view_cost(con, d)
+        rows_read, superseded = CV.view_cost(con, d)
         assert rows_read - superseded == view.num_rows and superseded <= view.num_rows + 50, d
         bases.append(bool(stored[d]["base"].all()))
     assert bases[0] and sum(bases) >= 10, bases  # every other day or so: 50 superseded rows a day, 50 live
@@ -558,17 +560,17 @@ def test_partitions_before_the_latest_base_are_not_read():
     stale["comment_id"] = "stale"
     stored[D0] = pd.concat([stored[D0], stale], ignore_index=True)
     with duck.connect() as con:
-        Q.use_stored(con, _stored_frame(stored, D0, parts[1][0]))
-        assert "stale" in set(Q.view(con, parts[1][0])["comment_id"].to_pylist())  # no base after it yet: read
+        CV.use_stored(con, _stored_frame(stored, D0, parts[1][0]))
+        assert "stale" in set(CV.view(con, parts[1][0])["comment_id"].to_pylist())  # no base after it yet: read
     # day 3 stored as a base (as when its previous state is rebuilt), then day 4 as a delta
     base = _boot(parts[:3], parts[2][0]).to_pandas()
     base.insert(0, "snapshot_date", parts[2][0])
     stored[parts[2][0]] = base.assign(base=True)
     with duck.connect() as con:
-        Q.use_stored(con, _stored_frame(stored, D0, parts[2][0]))
-        assert Q.latest_base(con, parts[2][0]) == parts[2][0]
-        assert Q.view_cost(con, parts[2][0]) == (3, 0)  # the partitions before the base are not read at all
-        assert set(Q.view(con, parts[2][0])["comment_id"].to_pylist()) == {"c0", "c1", "c2"}
+        CV.use_stored(con, _stored_frame(stored, D0, parts[2][0]))
+        assert CV.latest_base(con, parts[2][0]) == parts[2][0]
+        assert CV.view_cost(con, parts[2][0]) == (3, 0)  # the partitions before the base are not read at all
+        assert set(CV.view(con, parts[2][0])["comment_id"].to_pylist()) == {"c0", "c1", "c2"}
     # the next day continues from the base
     *_, (_, d, view, _) = _runs(parts[3:], [1], stored)
     assert d == parts[3][0] and set(view["comment_id"].to_pylist()) == {"c0", "c1", "c2", "c3"}
@@ -582,5 +584,5 @@ def test_a_re_based_state_reads_no_former_base():
         d = D0 + timedelta(days=i)
         parts.append((d, comment_rows(d, [(f"c{k}", "n1", "0", "好看", True, 1) for k in range(50)])))
     for con, d, view, stored in _runs(parts, [1] * 60):
-        assert Q.view_cost(con, d)[0] <= 2 * view.num_rows + 50, d
+        assert CV.view_cost(con, d)[0] <= 2 * view.num_rows + 50, d
     assert sum(bool(stored[x]["base"].all()) for x in stored) >= 20

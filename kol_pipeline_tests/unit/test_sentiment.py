@@ -24,6 +24,7 @@ from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.lib.settings import MetricSettings, load_lexicon
 from kol_pipeline.lib.state import comment_state as Q
+from kol_pipeline.lib.state import comment_view as CV
 
 LEX = load_lexicon()
 
@@ -199,7 +200,7 @@ def _note_rows() -> list[tuple]:
 
 def test_comment_state_carries_the_latest_top_level_sentiment() -> None:
     with duck.connect() as con:
-        Q.use_stored(con, None)
+        CV.use_stored(con, None)
         parts = list(Q.state_partitions(con, [D], lambda d: _comments(_note_rows())))
         ((_, rows, base),) = parts
         st = rows.to_pandas().set_index("comment_id")
@@ -207,16 +208,16 @@ def test_comment_state_carries_the_latest_top_level_sentiment() -> None:
         assert st.loc["a6", "lt_sent"] == "neutral" and pd.isna(st.loc["a4", "lt_sent"])  # a reply: never top-level
         assert st.loc["c1", "lt_sent"] == "negative" and st.loc["d3", "lt_sent"] == "positive"
 
-        share = Q.note_comment_share(con, ["n3", "n2", "nneg", "npos", "none"], D).set_index("note_id")
+        share = CV.note_comment_share(con, ["n3", "n2", "nneg", "npos", "none"], D).set_index("note_id")
         nsr = share["comment_sentiment"]
         assert nsr["n3"] == pytest.approx(1 / 3) and nsr["nneg"] == -1.0 and nsr["npos"] == 1.0
         assert pd.isna(nsr["n2"]) and pd.isna(nsr["none"])
         # the threshold is a setting: with 2, n2's one positive and one negative give 0
-        two = Q.note_comment_share(con, ["n2"], D, min_sentiment_comments=2).set_index("note_id")
+        two = CV.note_comment_share(con, ["n2"], D, min_sentiment_comments=2).set_index("note_id")
         assert two.loc["n2", "comment_sentiment"] == 0.0
 
         owners = pd.DataFrame({"note_id": ["n3", "n2", "nneg", "npos"], "user_id": ["u1", "u1", "u2", "u3"]})
-        stats = Q.creator_comment_stats(con, owners, D, 90).set_index("user_id")
+        stats = CV.creator_comment_stats(con, owners, D, 90).set_index("user_id")
         assert stats.loc["u1", ["n_pos", "n_neg"]].tolist() == [3.0, 2.0]
         assert stats.loc["u2", ["n_pos", "n_neg"]].tolist() == [0.0, 3.0]
         assert stats.loc["u3", ["n_pos", "n_neg"]].tolist() == [4.0, 0.0]
@@ -226,11 +227,11 @@ def test_an_old_comment_state_without_lt_sent_reads_as_unknown() -> None:
     """A stored state written before lt_sent existed: its comments have no known sentiment and count in no NSR
     (the asset rebuilds such a state instead: kol_pipeline_tests/assets/test_state_assets.py)."""
     with duck.connect() as con:
-        Q.use_stored(con, None)
+        CV.use_stored(con, None)
         ((_, rows, _),) = list(Q.state_partitions(con, [D], lambda d: _comments(_note_rows())))
         old = rows.drop_columns(["lt_sent"]).to_pandas().assign(snapshot_date=D, base=True)
-        Q.use_stored(con, old)
-        share = Q.note_comment_share(con, ["n3", "nneg"], D).set_index("note_id")
+        CV.use_stored(con, old)
+        share = CV.note_comment_share(con, ["n3", "nneg"], D).set_index("note_id")
         assert share["comment_sentiment"].isna().all() and share["comment_share"].notna().all()
 
 

@@ -19,6 +19,7 @@ from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
 from kol_pipeline.lib.metrics import tier_benchmarks as TB
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.lib.state import comment_state as Q
+from kol_pipeline.lib.state import comment_view as CV
 from kol_pipeline.lib.state import creator_state as creator_state_sql
 from kol_pipeline.lib.state import days as S
 from kol_pipeline.lib.state.note_state import note_state_frame
@@ -87,7 +88,7 @@ def _states(tables, days, start_state=None):
             # the step of creator_state_step and note_state_frame, on the fold's one connection
             crs = creator_state_sql.creator_states(con, [d], lambda _d: _day(tables["creators"], d), crs, prev)
             crs = crs.drop(columns=["snapshot_date"])
-            Q.use_stored(con, _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d))
+            CV.use_stored(con, _comment_window(stored, d - timedelta(days=S.COMMENT_KEEP_DAYS + 1), d))
             for _, rows, base in Q.state_partitions(
                 con, [d], lambda x: _day(tables["comments"], x), base_first=not stored
             ):
@@ -161,8 +162,8 @@ def test_state_equals_window_computation_on_the_sample(world, folded, daily):
         nm, sc, tb = daily[d]
         if stored is not None:
             with duck.connect() as con:
-                Q.use_stored(con, stored)
-                superseded += Q.view_cost(con, d)[1]
+                CV.use_stored(con, stored)
+                superseded += CV.view_cost(con, d)[1]
         _assert_same(ref_nm, nm, ["note_id"], f"note_metrics {d}")
         _assert_same(ref_sc, sc, ["user_id"], f"creator_scorecard {d}")
         _assert_same(ref_tb, tb, ["tier", "category"], f"tier_benchmarks {d}")
@@ -200,7 +201,7 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
     with duck.connect() as con:
         for d in days:
             window = folded[d][1]
-            Q.use_stored(con, window)
+            CV.use_stored(con, window)
             nm = daily[d][0]
             stats.append(scorecard_sql.comment_stats(con, nm[["snapshot_date", "note_id", "user_id"]], [d], 90))
     want_sc = pd.concat([daily[d][1] for d in days], ignore_index=True)

@@ -25,6 +25,7 @@ from kol_pipeline.lib.metrics import tier_benchmarks as tb_query
 from kol_pipeline.lib.reporting import charts
 from kol_pipeline.lib.settings import NOTE_WINDOW, TIER_NAMES, load_lexicon
 from kol_pipeline.lib.state import comment_state as comment_lib
+from kol_pipeline.lib.state import comment_view as comment_view_lib
 from kol_pipeline.lib.state import creator_state as creators_sql
 from kol_pipeline.lib.state import days as state_lib
 from kol_pipeline.lib.state import note_state as note_state_sql
@@ -172,8 +173,8 @@ def _fold_comment_state(
     have = set(comments.available())
     start = before - timedelta(days=state_lib.COMMENT_KEEP_DAYS)
     try:
-        comment_lib.use_stored(con, previous.relation(con, columns=comment_lib.STORED_COLUMNS))
-        start = comment_lib.latest_base(con, before) or start
+        comment_view_lib.use_stored(con, previous.relation(con, columns=comment_lib.STORED_COLUMNS))
+        start = comment_view_lib.latest_base(con, before) or start
         stored_days = {k for k in previous.available() if k >= start.isoformat()}
     except duckdb.Error as e:  # partitions of the former format (64-bit keys): the state is rebuilt
         context.log.warning(f"comment_state: the stored partitions cannot be read as the state ({e})")
@@ -189,17 +190,17 @@ def _fold_comment_state(
             f"({len(missing)} day(s) with comments but none stored); bootstrapping from the stored comments "
             f"partitions of {boot_days[0]} .. {boot_days[1]}"
         )
-        comment_lib.use_stored(con, None)
+        comment_view_lib.use_stored(con, None)
         boot = comments.relation(  # the days before the run's first, whose state is bootstrapped from them and its own
             con, columns=comment_lib.COMMENT_COLUMNS, start=boot_days[0].isoformat(), end=before.isoformat()
         )
     else:
-        rows_read, superseded = comment_lib.view_cost(con, before)
+        rows_read, superseded = comment_view_lib.view_cost(con, before)
         context.log.info(
             f"comment_state: the state of {before} from {len(stored_days)} stored partition(s) since {start} "
             f"({rows_read} rows read, {rows_read - superseded} in the state, {superseded} superseded)"
         )
-    base_first = boot is None and comment_lib.view_cost(con, before)[0] == 0
+    base_first = boot is None and comment_view_lib.view_cost(con, before)[0] == 0
 
     def read(d: date):
         if d.isoformat() not in have:
@@ -278,7 +279,7 @@ def use_comment_view(con, comment_state: PartitionedInput, days: list[date], sin
     rel = comment_state.relation(
         con, columns=comment_lib.STORED_COLUMNS, start=lo.isoformat(), end=days[-1].isoformat()
     )
-    comment_lib.use_stored(con, rel)
+    comment_view_lib.use_stored(con, rel)
 
 
 def _of_day(df: pd.DataFrame, d: date, days: list[date] | None = None) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, CREATOR_STATE, NOTE_METRICS, NOTE_STATE, SEARCH_RANKINGS
 from kol_pipeline.lib.settings import MetricSettings
-from kol_pipeline.lib.state import comment_state as comment_lib
+from kol_pipeline.lib.state import comment_view as comment_view_lib
 
 __all__ = [
     "NOTE_COLUMNS",
@@ -90,7 +90,7 @@ def empty_scorecard() -> pd.DataFrame:
 
 def comment_stats(con: Any, note_owners: pd.DataFrame, days: Iterable[date], window_days: int) -> pd.DataFrame:
     """Per day D of ``days`` and creator: the comments on their notes last seen in D-window+1 .. D (the comment
-    state of D: creator_comment_stats.sql over ``con``'s comment_view, set up by ``comment_state.use_stored``):
+    state of D: creator_comment_stats.sql over ``con``'s comment_view, set up by ``comment_view.use_stored``):
     n_all, n_dup (whose non-empty normalized text another of them shares), n_top (top-level), n_top_sub (of those,
     substantive), n_pos, n_neg (seen top-level, positive / negative: comment_sentiment). ``note_owners``: D's note_metrics rows (snapshot_date, note_id, user_id): a note is its
     creator's by the last row. Only creators with a comment; the scorecard takes 0 for the others."""
@@ -103,7 +103,7 @@ def comment_stats(con: Any, note_owners: pd.DataFrame, days: Iterable[date], win
         of_day = owners[(sd == d).to_numpy()].drop_duplicates("note_id", keep="last")
         if of_day.empty:
             continue
-        got = comment_lib.creator_comment_stats(con, of_day[["note_id", "user_id"]], d, window_days)
+        got = comment_view_lib.creator_comment_stats(con, of_day[["note_id", "user_id"]], d, window_days)
         got = got[got["n_all"] > 0]
         if len(got):
             got["snapshot_date"] = d
@@ -294,7 +294,7 @@ def scorecard_from_state(
     nm = note_metrics_day.assign(snapshot_date=day)
     state = creator_state.assign(snapshot_date=day)
     with duck.connect() as con:
-        comment_lib.use_stored(con, comment_state)
+        comment_view_lib.use_stored(con, comment_state)
         stats = comment_stats(con, nm[["snapshot_date", "note_id", "user_id"]], [day], settings.creator_window_days)
         facts = note_facts.assign(snapshot_date=day) if note_facts is not None else None
         return creator_scorecard(

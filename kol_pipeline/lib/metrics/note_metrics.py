@@ -2,7 +2,7 @@
 a bounded DuckDB connection (lib/duck.py), the result as the table's frame (NOTE_METRICS' columns and nullable
 dtypes, as the pandas implementation gave them).
 
-The comment shares come from the comment state (``comment_state.py``: note_comment_share.sql, one query per day
+The comment shares come from the comment state (``comment_view.py``: note_comment_share.sql, one query per day
 over the view of the stored comment_state partitions) as the query's ``comment_shares`` input.
 """
 
@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.schemas import NOTE_METRICS, TableSpec
 from kol_pipeline.lib.settings import MetricSettings
-from kol_pipeline.lib.state import comment_state as comment_lib
+from kol_pipeline.lib.state import comment_view as comment_view_lib
 
 __all__ = ["NOTE_STATE_COLUMNS", "CREATOR_STATE_COLUMNS", "comment_shares", "note_metrics", "to_frame"]
 
@@ -65,13 +65,13 @@ def _days(snapshot_dates: Sequence[Any]) -> list[dt.date]:
 def comment_shares(con: Any, notes: pd.DataFrame, min_sentiment_comments: int = 3) -> pa.Table:
     """Per (snapshot_date, note_id) of ``notes``: the share of substantive comments among the note's top-level
     comments seen so far (note_comment_share.sql on each day, over ``con``'s comment_view: call
-    ``comment_state.use_stored`` first), null when there are none; and their net sentiment ratio
+    ``comment_view.use_stored`` first), null when there are none; and their net sentiment ratio
     (``comment_sentiment``), null below ``min_sentiment_comments`` positive + negative comments."""
     out = []
     for day, ids in notes.groupby("snapshot_date", sort=True)["note_id"]:
         ids = pd.unique(ids.dropna().astype(str).to_numpy(dtype=object))
         if len(ids):
-            share = comment_lib.note_comment_share(
+            share = comment_view_lib.note_comment_share(
                 con, ids, pd.Timestamp(day).date(), min_sentiment_comments=min_sentiment_comments
             )
             out.append(pa.Table.from_pandas(share, schema=COMMENT_SHARES_SCHEMA, preserve_index=False))

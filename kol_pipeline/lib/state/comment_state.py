@@ -1,6 +1,7 @@
-"""comment_state and the two comment-derived inputs of the metrics, in DuckDB SQL (the formulas are in
-``comment_state.sql``, ``comment_state_bootstrap.sql``, ``comment_view.sql``, ``note_comment_share.sql`` and
-``creator_comment_stats.sql`` beside this file; docs/metrics.md "How comment_state is stored").
+"""comment_state in DuckDB SQL: the daily fold, the bootstrap and the rows a run stores (the formulas are in
+``comment_state.sql`` and ``comment_state_bootstrap.sql`` beside this file; docs/metrics.md "How comment_state is
+stored"). Reading the stored state (the view of a day) and the metrics' two comment inputs are in
+``comment_view.py``; what both use (the state's columns and window, the run rows' names) in ``comment_common.py``.
 
 The state is keyed by the real ids: comment_id, the note_id of its first snapshot, its normalized text (null when
 empty) and the note_id of its latest top-level snapshot. Each day stores the comments seen that day (a delta);
@@ -9,9 +10,9 @@ base (the whole state) is stored when the state of the day before could not be r
 (bootstrapped from the cleaned comments) or when the partitions the view reads hold more superseded rows than
 live ones (comments re-crawled day after day).
 
-Usage: ``use_stored(con, stored)`` makes the view read the stored partitions (a DuckDB relation, or a frame in
-tests) plus the rows this connection adds; then ``state_partitions`` (the asset), ``note_comment_share`` and
-``creator_comment_stats`` (the metrics) run on ``con``.
+Usage: ``comment_view.use_stored(con, stored)`` makes the view read the stored partitions (a DuckDB relation, or a
+frame in tests) plus the rows this connection adds; then ``fold_days`` or ``state_partitions`` (the asset) run on
+``con``.
 """
 
 from __future__ import annotations
@@ -30,42 +31,27 @@ from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.comments import normalize_comment
 from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.settings import Lexicon
+from kol_pipeline.lib.state.comment_common import (
+    KEEP_DAYS,
+    RUN,
+    RUN_ROWS,
+    STATE_TYPES,
+    columns_of,
+    register,
+    typed,
+)
+from kol_pipeline.lib.state.comment_view import view_cost
 
-KEEP_DAYS = 121  # a comment stays in the state 122 days after its last sighting (note_metrics' comment window)
 #: the cleaned comments' columns the state reads
 COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_substantive", "crawled_at"]
-#: the state's columns (each stored partition has them, plus snapshot_date and base), with their SQL types
-STATE_TYPES = {
-    "comment_id": "VARCHAR",
-    "note_id": "VARCHAR",
-    "first_sd": "DATE",
-    "last_sd": "DATE",
-    "norm_text": "VARCHAR",
-    "top_first": "BOOLEAN",
-    "top_sub_first": "BOOLEAN",
-    "lt_note_id": "VARCHAR",
-    "lt_sub": "BOOLEAN",
-    "lt_sent": "VARCHAR",
-}
+#: the state's columns (each stored partition has them, plus snapshot_date and base)
 STATE_COLUMNS = list(STATE_TYPES)
 STORED_COLUMNS = ["snapshot_date", *STATE_COLUMNS, "base"]
-_RUN = "comment_state_run"  # this connection's rows (the run's days, a bootstrapped state)
-_RUN_ROWS = "comment_state_run_rows"  # _RUN and the files of a bootstrapped base (``_bootstrap_base``)
-_FILES = "comment_state_run_files"  # the folders of those files (``release`` removes them)
+_FILES = "comment_state_run_files"  # the folders of a bootstrapped base's files (``release`` removes them)
 _NORMS = "comment_state_boot_norms"  # a bootstrap's normalized texts and sentiments (``_norms_table``)
 NORM_BATCH_ROWS = 500_000  # distinct texts normalized at a time in Python (``_norms_table``)
 BOOT_BUCKET_ROWS = 10_000_000  # comment rows a bootstrap's query takes at a time (``_bootstrap_inputs``)
 BUCKET_FLUSH_ROWS = 65_536  # rows a bucket's writer buffers (DuckDB's partitioned_write_flush_threshold)
-#: DuckDB threads of the per-note and per-creator aggregates over the whole view (``note_comment_share``,
-#: ``creator_comment_stats``). At the 1M benchmark (240 M rows in the view, 1.95 M notes asked) the per-note
-#: aggregate ran out of DuckDB's 1 GB on two threads, and completed on one in 66.8 s at 1.08 GB peak RSS (on two
-#: threads with a 1.5 GB limit it took 57.8 s and 0.93 GB: the parallel form reserves memory it does not use).
-VIEW_AGGREGATE_THREADS = 1
-#: view rows (a window's comments) ``creator_comment_stats`` counts at a time: at the 1M benchmark its 180 M rows
-#: in one aggregate ran out of DuckDB's 1 GB; at 100k (18 M rows) one aggregate peaks at 0.34 GB and completes
-#: with a 80 MB limit (BENCHMARKS.md, twenty-fifth session)
-STATS_BUCKET_ROWS = 50_000_000
-
 _DAY_TYPES = {
     "comment_id": "VARCHAR",
     "note_id": "VARCHAR",
@@ -76,43 +62,6 @@ _DAY_TYPES = {
 }
 
 
-def _typed(name: str, types: dict[str, str], have: Sequence[str], extra: str = "") -> str:
-    """SELECT list over ``name`` casting each column to its type (a missing one is a typed null)."""
-    cols = [f"CAST({c if c in have else 'NULL'} AS {t}) AS {c}" for c, t in types.items()]
-    return f"SELECT {', '.join(cols)}{extra} FROM {name}"
-
-
-def _columns(obj) -> list[str]:
-    if isinstance(obj, duckdb.DuckDBPyRelation):
-        return list(obj.columns)
-    if isinstance(obj, pa.Table):
-        return list(obj.column_names)
-    return list(obj.columns)
-
-
-def _register(con: duckdb.DuckDBPyConnection, name: str, obj) -> None:
-    if isinstance(obj, duckdb.DuckDBPyRelation):
-        obj.create_view(name, replace=True)
-    else:
-        con.register(name, obj)
-
-
-def use_stored(con: duckdb.DuckDBPyConnection, stored=None) -> None:
-    """Point the macros of comment_view.sql at ``stored`` (stored comment_state partitions with snapshot_date and
-    base: a DuckDB relation, an Arrow table or a pandas frame; None: none) plus the rows this connection adds
-    (``state_partitions``); a former run's added rows are dropped."""
-    ddl = ", ".join(["snapshot_date DATE", *[f"{c} {t}" for c, t in STATE_TYPES.items()], "base BOOLEAN"])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_RUN} ({ddl})")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_RUN_ROWS} AS SELECT * FROM {_RUN}")
-    parts = [f"SELECT * FROM {_RUN_ROWS}"]
-    if stored is not None:
-        _register(con, "comment_state_stored", stored)
-        types = {"snapshot_date": "DATE", **STATE_TYPES, "base": "BOOLEAN"}
-        parts.insert(0, _typed("comment_state_stored", types, _columns(stored)))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW comment_state AS {' UNION ALL '.join(parts)}")
-    con.execute(duck.query_text("comment_view"))
-
-
 def release(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the files of a bootstrapped base (``fold_days``) from DuckDB's temp directory, once the run rows are
     written; the connection's run rows no longer include them. Safe to call on any connection, more than once."""
@@ -121,7 +70,7 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
     except duckdb.Error:  # no bootstrap wrote files on this connection
         return
     try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {_RUN_ROWS} AS SELECT * FROM {_RUN}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {RUN_ROWS} AS SELECT * FROM {RUN}")
     except duckdb.Error:
         pass
     con.execute(f"DROP TABLE IF EXISTS {_FILES}")
@@ -204,7 +153,7 @@ def _day_table(con: duckdb.DuckDBPyConnection, comments) -> pa.Table | None:
         return None
     con.register("comment_state_day_in", comments)
     try:
-        sql = _typed("comment_state_day_in", _DAY_TYPES, comments.column_names, ", row_number() OVER () AS seq")
+        sql = typed("comment_state_day_in", _DAY_TYPES, comments.column_names, ", row_number() OVER () AS seq")
         out = con.sql(sql).to_arrow_table()
     finally:
         con.unregister("comment_state_day_in")
@@ -256,7 +205,7 @@ def _bootstrap_base(
     select = f"$day AS snapshot_date, {', '.join(STATE_COLUMNS)}, true AS base"
     with _bootstrap_inputs(con, comments, lexicon, first_day, day) as buckets:
         if len(buckets) == 1:
-            duck.insert_query(con, _RUN, select, "comment_state_bootstrap", buckets[0](), params)
+            duck.insert_query(con, RUN, select, "comment_state_bootstrap", buckets[0](), params)
             return _count(con, day)
         folder = duck.temp_folder(con, "comment_state_base")
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_FILES} (folder VARCHAR)")
@@ -265,10 +214,9 @@ def _bootstrap_base(
             path = folder / f"part-{b:04d}.parquet"
             duck.copy_query(con, str(path), select, "comment_state_bootstrap", inputs(), params)
     base = con.read_parquet(str(folder / "*.parquet"))
-    base.create_view(f"{_RUN_ROWS}_base", replace=True)
+    base.create_view(f"{RUN_ROWS}_base", replace=True)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {_RUN_ROWS} AS "
-        f"SELECT * FROM {_RUN} UNION ALL BY NAME SELECT * FROM {_RUN_ROWS}_base"
+        f"CREATE OR REPLACE TEMP VIEW {RUN_ROWS} AS SELECT * FROM {RUN} UNION ALL BY NAME SELECT * FROM {RUN_ROWS}_base"
     )
     return _count(con, day)
 
@@ -284,19 +232,17 @@ def _bootstrap_inputs(
     disjoint and together the whole state; one query over 238 M rows (119 days at 2 M comments a day) ran out of
     DuckDB's 1 GB (BENCHMARKS.md). The buckets are written once as Parquet files in DuckDB's temp directory (their
     rows typed and numbered first, so ``seq`` is the row's position in all of them) and each read back alone."""
-    _register(con, "comment_state_boot_in", comments)
+    register(con, "comment_state_boot_in", comments)
     folder: Path | None = None
     try:
         types = {"snapshot_date": "DATE", **_DAY_TYPES}
         rows = int(con.sql("SELECT count(*) FROM comment_state_boot_in").fetchall()[0][0])
         # each side numbered on its own: a window over a UNION is not streamed (DuckDB materializes its input)
-        sql = (
-            f"SELECT *, row_number() OVER () AS seq FROM ({_typed('comment_state_boot_in', types, _columns(comments))})"
-        )
+        sql = f"SELECT *, row_number() OVER () AS seq FROM ({typed('comment_state_boot_in', types, columns_of(comments))})"
         params: dict = {}
         if first_day is not None and (not isinstance(first_day, pd.DataFrame) or len(first_day)):
-            _register(con, "comment_state_boot_day", first_day)
-            day_sql = _typed("comment_state_boot_day", _DAY_TYPES, _columns(first_day))
+            register(con, "comment_state_boot_day", first_day)
+            day_sql = typed("comment_state_boot_day", _DAY_TYPES, columns_of(first_day))
             sql += (
                 " UNION ALL SELECT CAST($day AS DATE) AS snapshot_date, *, $offset + row_number() OVER () AS seq"
                 f" FROM ({day_sql})"
@@ -349,34 +295,11 @@ def _add(con: duckdb.DuckDBPyConnection, rows: pa.Table, day: date, base: bool) 
     try:
         cols = ", ".join(STATE_COLUMNS)
         con.execute(
-            f"INSERT INTO {_RUN} SELECT $day, {cols}, $base FROM comment_state_add",
+            f"INSERT INTO {RUN} SELECT $day, {cols}, $base FROM comment_state_add",
             {"day": day, "base": base},
         )
     finally:
         con.unregister("comment_state_add")
-
-
-def view(con: duckdb.DuckDBPyConnection, day: date, since: date | None = None, keep_days: int = KEEP_DAYS) -> pa.Table:
-    """The comment state of ``day`` (its comments last seen on or after ``since``; all by default) as Arrow."""
-    since = day - timedelta(days=keep_days) if since is None else since
-    out = con.sql("SELECT * FROM comment_view($day, $since)", params={"day": day, "since": since}).to_arrow_table()
-    return out.read_all() if isinstance(out, pa.RecordBatchReader) else out
-
-
-def view_cost(con: duckdb.DuckDBPyConnection, day: date, keep_days: int = KEEP_DAYS) -> tuple[int, int]:
-    """(rows the view of ``day`` reads, of them superseded by a later row of their comment)."""
-    since = day - timedelta(days=keep_days)
-    got = con.sql("SELECT * FROM comment_view_cost($day, $since)", params={"day": day, "since": since}).fetchall()[0]
-    return int(got[0]), int(got[1])
-
-
-def latest_base(con: duckdb.DuckDBPyConnection, day: date, keep_days: int = KEEP_DAYS) -> date | None:
-    """The latest base partition in the window of the state of ``day`` (None: none)."""
-    got = con.sql(
-        "SELECT max(snapshot_date) FILTER (WHERE base) FROM comment_state WHERE snapshot_date BETWEEN $lo AND $day",
-        params={"lo": day - timedelta(days=keep_days), "day": day},
-    ).fetchall()[0]
-    return got[0]
 
 
 def fold_days(
@@ -410,8 +333,8 @@ def fold_days(
             # the view of d (which reads d's delta) becomes d's partition, in place of the delta
             params = {"day": d, "since": d - timedelta(days=keep_days)}
             cols = ", ".join(STATE_COLUMNS)
-            con.execute(f"INSERT INTO {_RUN} SELECT $day, {cols}, true FROM comment_view($day, $since)", params)
-            con.execute(f"DELETE FROM {_RUN} WHERE snapshot_date = $day AND NOT base", {"day": d})
+            con.execute(f"INSERT INTO {RUN} SELECT $day, {cols}, true FROM comment_view($day, $since)", params)
+            con.execute(f"DELETE FROM {RUN} WHERE snapshot_date = $day AND NOT base", {"day": d})
             base_first = False
             yield d, _count(con, d), True
         else:
@@ -423,7 +346,7 @@ def run_rows(con: duckdb.DuckDBPyConnection, first: date, last: date) -> duckdb.
     snapshot_date, the state's columns, base), day after day, each day's rows in their order: a lazy relation
     on ``con``, for the IO manager to write with DuckDB."""
     return con.sql(
-        f"SELECT {', '.join(STORED_COLUMNS)} FROM {_RUN_ROWS} WHERE snapshot_date BETWEEN $first AND $last",
+        f"SELECT {', '.join(STORED_COLUMNS)} FROM {RUN_ROWS} WHERE snapshot_date BETWEEN $first AND $last",
         params={"first": first, "last": last},
     )
 
@@ -445,7 +368,7 @@ def state_partitions(
                 yield d, _empty(), base
                 continue
             out = con.sql(
-                f"SELECT {', '.join(STATE_COLUMNS)} FROM {_RUN_ROWS} WHERE snapshot_date = $day", params={"day": d}
+                f"SELECT {', '.join(STATE_COLUMNS)} FROM {RUN_ROWS} WHERE snapshot_date = $day", params={"day": d}
             ).to_arrow_table()
             yield d, out.read_all() if isinstance(out, pa.RecordBatchReader) else out, base
     finally:
@@ -453,67 +376,10 @@ def state_partitions(
 
 
 def _count(con: duckdb.DuckDBPyConnection, day: date) -> int:
-    sql = f"SELECT count(*) FROM {_RUN_ROWS} WHERE snapshot_date = $day"
+    sql = f"SELECT count(*) FROM {RUN_ROWS} WHERE snapshot_date = $day"
     return int(con.sql(sql, params={"day": day}).fetchall()[0][0])
 
 
 def _empty() -> pa.Table:
     types = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}
     return pa.schema([(c, types[t]) for c, t in STATE_TYPES.items()]).empty_table()
-
-
-def note_comment_share(
-    con: duckdb.DuckDBPyConnection,
-    note_ids,
-    day: date,
-    keep_days: int = KEEP_DAYS,
-    min_sentiment_comments: int = 3,
-) -> pd.DataFrame:
-    """note_comment_share.sql for the notes ``note_ids`` on ``day``: (snapshot_date, note_id, comment_share,
-    comment_sentiment: the NSR, null below ``min_sentiment_comments`` positive + negative comments)."""
-    notes = pa.table({"note_id": pa.array(pd.Series(note_ids, dtype=object).astype(str).tolist(), type=pa.string())})
-    params = {"day": day, "keep_days": int(keep_days), "min_sentiment_comments": int(min_sentiment_comments)}
-    with duck.threads(con, VIEW_AGGREGATE_THREADS):
-        out = duck.run_query(con, "note_comment_share", {"notes": notes}, params)
-    return out.to_pandas()
-
-
-def creator_comment_stats(
-    con: duckdb.DuckDBPyConnection,
-    owners: pd.DataFrame,
-    day: date,
-    window_days: int,
-    keep_days: int = KEEP_DAYS,
-    bucket_rows: int | None = None,
-) -> pd.DataFrame:
-    """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
-    (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg) per creator with a comment in the
-    window. A window whose view reads more than ``bucket_rows`` rows (default ``STATS_BUCKET_ROWS``) is counted a
-    bucket of creators at a time (``stats_buckets``): each creator's rows are in one bucket, so the counts are
-    the same."""
-    o = pa.table(
-        {
-            "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),
-            "user_id": pa.array(owners["user_id"].astype(str).tolist(), type=pa.string()),
-        }
-    )
-    since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
-    buckets = stats_buckets(con, day, since, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows)
-    params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": buckets}
-    with duck.threads(con, VIEW_AGGREGATE_THREADS):
-        parts = [
-            duck.run_query(con, "creator_comment_stats", {"owners": o}, {**params, "bucket": b}).to_pandas()
-            for b in range(buckets)
-        ]
-    return parts[0] if buckets == 1 else pd.concat(parts, ignore_index=True)
-
-
-def stats_buckets(con: duckdb.DuckDBPyConnection, day: date, since: date, bucket_rows: int) -> int:
-    """How many buckets of creators ``creator_comment_stats`` counts the window since .. day in: one per
-    ``bucket_rows`` rows the view reads (at least one)."""
-    rows = int(
-        con.sql(
-            "SELECT rows_read FROM comment_view_cost($day, $since)", params={"day": day, "since": since}
-        ).fetchall()[0][0]
-    )
-    return max(1, -(-rows // max(1, int(bucket_rows))))

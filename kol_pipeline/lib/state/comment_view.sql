@@ -1,7 +1,7 @@
 -- comment_view: the comment state of a day, as a view over the stored comment_state partitions.
 --
 -- Defines two table macros over the view `comment_state` (the stored partitions, with snapshot_date and base;
--- lib/state/comment_state.py registers it before running this file):
+-- lib/state/comment_view.py registers it before running this file):
 --
 -- comment_view(day, since): one row per comment_id of the comment state of `day` last seen on or after `since`
 --   (since = day - 121 for the whole state: every comment seen in the trailing 122 days; creator_scorecard asks

@@ -4,7 +4,7 @@
 -- Inputs: owners (note_id, user_id: one owner per note, the notes of creator_scorecard's day) and the macro
 -- comment_view (comment_view.sql). Parameters: $day (DATE), $window_days (90), $keep_days (121), $buckets and
 -- $bucket: the creators whose hash(user_id) % $buckets = $bucket (a large window is counted a bucket of creators
--- at a time, lib/state/comment_state.py creator_comment_stats; the hash only splits the work: every count is of
+-- at a time, lib/state/comment_view.py creator_comment_stats; the hash only splits the work: every count is of
 -- the real ids and texts).
 -- A comment belongs to the note of its first snapshot; it counts when last seen on or after
 -- $day - ($window_days - 1) (and within the comment state's 122 days).

@@ -15,10 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kol_pipeline.lib.metrics.longevity import horizon_column
+from kol_pipeline.lib.state import comment_common
 from kol_pipeline.lib.state import comment_state as comment_queries
 
 CREATOR_DAYS = 125  # followers_by_day length: creator_scorecard looks back D-124 .. D
-COMMENT_KEEP_DAYS = comment_queries.KEEP_DAYS  # the comment state holds the comments seen in D-121 .. D
+COMMENT_KEEP_DAYS = comment_common.KEEP_DAYS  # the comment state holds the comments seen in D-121 .. D
 NULL_FOLLOWERS = -1.0  # a snapshot whose follower count is null (NaN means no snapshot)
 
 COMMENT_COLUMNS = comment_queries.COMMENT_COLUMNS
