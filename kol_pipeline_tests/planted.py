@@ -28,7 +28,7 @@ from kol_pipeline.lib.ingest.brand import SPECS as BRAND_FILES
 from kol_pipeline.lib.ingest.brand import read_brand_table
 from kol_pipeline.lib.ingest.intake import IngestContext, IngestResult, ingest_batches
 from kol_pipeline.lib.ingest.landing import batches_for_days, landing_days
-from kol_pipeline.lib.marts import brand_marts as marts
+from kol_pipeline.lib.marts import brand_search_lift as bsl_lib
 from kol_pipeline.lib.marts import campaign_performance
 from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.resources.table_io import to_arrow, to_pandas
@@ -98,7 +98,7 @@ class PlantedWorld:
 
     def brand_search_lift(self) -> pd.DataFrame:
         b = self.brand
-        return marts.brand_search_lift(b["campaigns"], b["brands"], b["search_index"], b["store_traffic"])
+        return bsl_lib.brand_search_lift(b["campaigns"], b["brands"], b["search_index"], b["store_traffic"])
 
 
 def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) -> PlantedWorld:

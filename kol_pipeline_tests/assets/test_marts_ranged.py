@@ -20,7 +20,7 @@ import pytest
 from kol_pipeline.defs.marts import assets as A
 from kol_pipeline.defs.shared import day_window
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.marts import brand_marts as marts
+from kol_pipeline.lib.marts import brand_creator_relationships as BCR
 from kol_pipeline.lib.marts import campaign_performance as CP
 from kol_pipeline.lib.marts import creator_shortlist as CS
 from kol_pipeline.lib.marts import keyword_share_of_voice as SV
@@ -159,7 +159,7 @@ def _run(w: dict[str, pd.DataFrame], days: list[dt.date]) -> dict[str, pd.DataFr
     first, last = days[0], days[-1]
     notes = _partitions(w["notes"], *day_window(days, NOTE_WINDOW))
     creators = _partitions(w["creators"], *day_window(days, NOTE_WINDOW))
-    rel_notes = _partitions(w["notes"], *day_window(days, marts.RELATIONSHIP_WINDOW_DAYS))
+    rel_notes = _partitions(w["notes"], *day_window(days, BCR.RELATIONSHIP_WINDOW_DAYS))
     settings = MetricSettings()
     out = {}
     with duck.connect() as con:
@@ -186,14 +186,14 @@ def _run(w: dict[str, pd.DataFrame], days: list[dt.date]) -> dict[str, pd.DataFr
             settings,
             window_days=NOTE_WINDOW,
         )
-        out["brand_creator_relationships"] = marts.brand_creator_relationships(
+        out["brand_creator_relationships"] = BCR.brand_creator_relationships(
             con,
             rel_notes,
             w["campaign_posts"],
             w["campaigns"],
             w["brands"],
             days,
-            window_days=marts.RELATIONSHIP_WINDOW_DAYS,
+            window_days=BCR.RELATIONSHIP_WINDOW_DAYS,
         )
         out["tier_comparison"] = TC.tier_comparison(
             con, out["campaign_performance"], out["keyword_share_of_voice"], w["campaigns"]
@@ -209,7 +209,7 @@ def test_the_test_uses_the_assets_windows():
     for asset, window in (
         (A.campaign_performance, NOTE_WINDOW),
         (A.keyword_share_of_voice, NOTE_WINDOW),
-        (A.brand_creator_relationships, marts.RELATIONSHIP_WINDOW_DAYS),
+        (A.brand_creator_relationships, BCR.RELATIONSHIP_WINDOW_DAYS),
     ):
         for upstream in ("notes", "creators") if window == NOTE_WINDOW else ("notes",):
             mapping = asset.get_partition_mapping(dg.AssetKey(upstream))

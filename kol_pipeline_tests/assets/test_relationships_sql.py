@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.marts import brand_marts as M
+from kol_pipeline.lib.marts import brand_creator_relationships as M
+from kol_pipeline.lib.marts import checks
 from kol_pipeline.lib.schemas import BRAND_CREATOR_RELATIONSHIPS
 from kol_pipeline.resources.io_manager import PartitionedInput, make_base_path
 from kol_pipeline.resources.table_io import to_arrow
@@ -77,7 +78,7 @@ def test_sql_gives_the_pandas_rows_on_every_sample_day(sample):
     assert len(expected) == 4560 and expected["snapshot_date"].nunique() == 128  # not vacuous
     assert int(expected["is_repeat"].sum()) == 1094 and int(expected["sponsored_notes"].sum()) == 5669
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    assert all(c.passed for c in M.check_brand_creator_relationships(got))
+    assert all(c.passed for c in checks.check_brand_creator_relationships(got))
 
 
 def test_a_ranged_query_gives_each_day_the_rows_of_that_day_alone(sample):

@@ -1,5 +1,5 @@
-"""Hand-computed cases for the brand and campaign marts (kol_pipeline/lib/marts/brand_marts.py, and the SQL marts of
-kol_pipeline/lib/marts/, run here on the tiny frames). Expected numbers are worked out in the comments from the
+"""Hand-computed cases for the brand and campaign marts (kol_pipeline/lib/marts/brand_search_lift.py, checks.py and
+the SQL marts of kol_pipeline/lib/marts/, run here on the tiny frames). Expected numbers are worked out in the comments from the
 tiny frames built here, never taken from the code's output."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.marts import brand_marts as marts
+from kol_pipeline.lib.marts import brand_creator_relationships as bcr_query
+from kol_pipeline.lib.marts import brand_search_lift as bsl_lib
 from kol_pipeline.lib.marts import campaign_performance as cp_query
+from kol_pipeline.lib.marts import checks
 from kol_pipeline.lib.marts import creator_shortlist as cs_query
 from kol_pipeline.lib.marts import keyword_share_of_voice as sov_query
 from kol_pipeline.lib.marts import tier_comparison as tc_query
@@ -275,7 +277,7 @@ def test_campaign_performance_hand_computed(campaign_inputs):
         "density_ok",
     ):
         assert pd.isna(unk[col]), col
-    assert all(c.passed for c in marts.check_campaign_performance(out, posts)), marts.check_campaign_performance(
+    assert all(c.passed for c in checks.check_campaign_performance(out, posts)), checks.check_campaign_performance(
         out, posts
     )
 
@@ -298,7 +300,7 @@ def test_campaign_performance_second_day_uses_eng_30d_and_new_posts(campaign_inp
     assert c2["notes"] == 0 and c2["creators"] == 0 and c2["spend_cny"] == 0.0
     assert pd.isna(c2["engagements"]) and pd.isna(c2["cpe_cny"]) and c2["density_ok"] == False  # noqa: E712
     assert c2["phase"] == "sustain"
-    assert all(c.passed for c in marts.check_campaign_performance(out, posts))
+    assert all(c.passed for c in checks.check_campaign_performance(out, posts))
 
 
 @pytest.mark.parametrize("n_creators, expected", [(14, False), (15, True)])
@@ -368,7 +370,7 @@ def test_check_campaign_performance_catches_wrong_spend(campaign_inputs):
     bad = out.copy()
     bad.loc[bad["tier"] == "all", "spend_cny"] = 1.0
     bad.loc[bad["tier"] == "nano", "density_ok"] = True
-    res = {c.name: c for c in marts.check_campaign_performance(bad, posts)}
+    res = {c.name: c for c in checks.check_campaign_performance(bad, posts)}
     assert not res["spend_matches_campaign_posts"].passed
     assert res["spend_matches_campaign_posts"].details["count"] == 1
     assert not res["tiers_add_up_to_all"].passed
@@ -472,7 +474,7 @@ def test_keyword_share_of_voice_hand_computed(sov_inputs):
     assert m["results"] == 2 and m["brand_results"] == 0 and m["share_of_voice"] == 0.0  # a real zero
     ml = row(out, keyword="面霜", brand="Lumi")
     assert ml["brand_results"] == 1 and ml["brand_results_nano"] == 1 and ml["share_of_voice"] == pytest.approx(0.5)
-    assert all(c.passed for c in marts.check_keyword_share_of_voice(out))
+    assert all(c.passed for c in checks.check_keyword_share_of_voice(out))
 
 
 def test_keyword_share_of_voice_other_day_and_check(sov_inputs):
@@ -483,7 +485,7 @@ def test_keyword_share_of_voice_other_day_and_check(sov_inputs):
     assert g["results"] == 1 and g["brand_results"] == 0
     bad = out.copy()
     bad["share_of_voice"] = 1.5
-    res = {c.name: c.passed for c in marts.check_keyword_share_of_voice(bad)}
+    res = {c.name: c.passed for c in checks.check_keyword_share_of_voice(bad)}
     assert res["share_of_voice_in_unit_interval"] is False and res["share_is_ratio"] is False
 
 
@@ -530,7 +532,7 @@ def test_brand_search_lift_hand_computed():
         _daily("brand", "Glow", "2025-02-01", 28, 10, "store_visits")
         + _daily("brand", "Glow", "2025-03-01", 28, 12, "store_visits", skip=range(21, 28))
     )
-    out = marts.brand_search_lift(campaigns, brands, pd.DataFrame(si), store)
+    out = bsl_lib.brand_search_lift(campaigns, brands, pd.DataFrame(si), store)
     assert list(out.columns[: len(BRAND_SEARCH_LIFT.columns)]) == BRAND_SEARCH_LIFT.column_names
     conform(out, BRAND_SEARCH_LIFT)
     g = row(out, campaign_id="L1")
@@ -548,10 +550,10 @@ def test_brand_search_lift_hand_computed():
     assert pd.isna(lu["lift"]) and pd.isna(lu["adjusted_lift"])
     assert pd.isna(lu["control_keyword"]) and pd.isna(lu["control_lift"])
     assert pd.isna(lu["store_lift"]) and pd.isna(lu["store_pre_mean"])
-    assert all(c.passed for c in marts.check_brand_search_lift(out))
+    assert all(c.passed for c in checks.check_brand_search_lift(out))
     bad = out.copy()
     bad.loc[bad["campaign_id"] == "L2", "lift"] = 0.2
-    res = {c.name: c.passed for c in marts.check_brand_search_lift(bad)}
+    res = {c.name: c.passed for c in checks.check_brand_search_lift(bad)}
     assert res["lift_null_on_short_window"] is False
 
 
@@ -559,7 +561,7 @@ def test_brand_search_lift_without_store_file():
     campaigns = pd.DataFrame([{"campaign_id": "L1", "brand": "Glow", "start_date": D(2025, 3, 1)}])
     brands = pd.DataFrame([{"brand": "Glow", "control_keyword": "x"}])
     si = pd.DataFrame(_daily("keyword", "Glow", "2025-02-01", 56, 100, "search_index"))
-    out = marts.brand_search_lift(campaigns, brands, si, None)
+    out = bsl_lib.brand_search_lift(campaigns, brands, si, None)
     g = row(out, campaign_id="L1")
     assert g["lift"] == pytest.approx(0.0)  # flat volume: a real zero
     assert pd.isna(g["control_lift"]) and pd.isna(g["adjusted_lift"])  # control keyword has no data
@@ -655,7 +657,9 @@ def test_brand_creator_relationships_repeat_vs_one_off():
     brands = pd.DataFrame([{"brand": "Glow"}, {"brand": "Lumi"}])
     # the SQL of lib/marts/brand_creator_relationships.sql, over the notes frame as a DuckDB input
     with duck.connect() as con:
-        out = marts.brand_creator_relationships(con, notes, posts, campaigns, brands, [D(2025, 6, 30), D(2025, 6, 3)])
+        out = bcr_query.brand_creator_relationships(
+            con, notes, posts, campaigns, brands, [D(2025, 6, 30), D(2025, 6, 3)]
+        )
     assert list(out.columns[: len(BRAND_CREATOR_RELATIONSHIPS.columns)]) == BRAND_CREATOR_RELATIONSHIPS.column_names
     conform(out, BRAND_CREATOR_RELATIONSHIPS)
     d = D(2025, 6, 30)
@@ -680,10 +684,10 @@ def test_brand_creator_relationships_repeat_vs_one_off():
     u3e = row(out, snapshot_date=e, brand="Glow", user_id="u3")
     assert u3e["notes"] == 2 and u3e["distinct_weeks"] == 1 and bool(u3e["is_repeat"]) is False
     assert len(out[out["snapshot_date"] == e]) == 3  # u4's paid post is dated 06-10
-    assert all(c.passed for c in marts.check_brand_creator_relationships(out))
+    assert all(c.passed for c in checks.check_brand_creator_relationships(out))
     bad = out.copy()
     bad["is_repeat"] = True
-    assert not {c.name: c.passed for c in marts.check_brand_creator_relationships(bad)}["repeat_is_two_weeks"]
+    assert not {c.name: c.passed for c in checks.check_brand_creator_relationships(bad)}["repeat_is_two_weeks"]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -758,7 +762,7 @@ def test_tier_comparison_hand_computed():
     assert om["sov_contribution"] == pytest.approx(1 / 6)  # nano 2, micro 1, mid 2, unknown 1
     assert row(out, campaign_id="all", brand="all", tier="mid")["sov_contribution"] == pytest.approx(2 / 6)
     assert row(out, campaign_id="all", brand="all", tier="top")["spend_share"] == 0.0
-    assert all(c.passed for c in marts.check_tier_comparison(out))
+    assert all(c.passed for c in checks.check_tier_comparison(out))
 
 
 def _tier_comparison_day_by_day(cp: pd.DataFrame, sov: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -936,10 +940,10 @@ def test_creator_shortlist_hand_computed():
     assert "est. CPE n/a" in row(out, brand="Glow", user_id="m3")["reasons"]
     full = creator_shortlist(sc, brands, [D1])
     assert row(full, brand="Glow", user_id="m4")["rank"] == 3
-    assert all(c.passed for c in marts.check_creator_shortlist(full, top_n=30))
+    assert all(c.passed for c in checks.check_creator_shortlist(full, top_n=30))
     bad = full.copy()
     bad.loc[bad["user_id"] == "m4", "rank"] = 5
-    assert not {c.name: c.passed for c in marts.check_creator_shortlist(bad)}["ranks_consecutive"]
+    assert not {c.name: c.passed for c in checks.check_creator_shortlist(bad)}["ranks_consecutive"]
 
 
 def test_creator_shortlist_reasons_of_finding_the_right_creators():
@@ -1042,7 +1046,7 @@ def test_empty_inputs_give_spec_columns_and_nulls():
     cp = campaign_performance(camps, E("campaign_posts"), E("note_metrics"), E("notes"), E("creators"), [D1])
     a = row(cp, tier="all")
     assert (a["notes"], a["spend_cny"]) == (0, 0.0) and pd.isna(a["cpe_cny"]) and pd.isna(a["keyword_coverage"])
-    lift = marts.brand_search_lift(camps, brands, E("search_index"), E("store_traffic"))
+    lift = bsl_lib.brand_search_lift(camps, brands, E("search_index"), E("store_traffic"))
     g = row(lift, campaign_id="C")
     assert g["pre_days"] == 0 and pd.isna(g["lift"]) and pd.isna(g["pre_mean"])
     for name, df in [
@@ -1054,7 +1058,7 @@ def test_empty_inputs_give_spec_columns_and_nulls():
         ),
         (
             "brand_creator_relationships",
-            marts.brand_creator_relationships(duck.connect(), E("notes"), E("campaign_posts"), camps, brands, [D1]),
+            bcr_query.brand_creator_relationships(duck.connect(), E("notes"), E("campaign_posts"), camps, brands, [D1]),
         ),
         ("creator_shortlist", creator_shortlist(E("creator_scorecard"), brands, [D1])),
     ]:

@@ -6,7 +6,7 @@ and creator_shortlist are on the DuckDB path (docs/engine.md): each opens one Du
 manager's bounds, asks for its inputs as relations over exactly the partitions and columns it needs
 (``PartitionedInput.relation``) and runs its formula, one SQL query per table in kol_pipeline/lib/marts/, for
 every day of the run at once; DuckDB reads only the rows the query keeps. brand_search_lift (a few CSV rows) stays
-pandas (kol_pipeline.lib.marts.brand_marts).
+pandas (kol_pipeline.lib.marts.brand_search_lift).
 """
 
 import dagster as dg
@@ -16,7 +16,8 @@ from kol_pipeline.defs.metrics.assets import LAZY, NOTE_WINDOW, last_day, per_pa
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, column_schema, run_days, table_md, window_mapping
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.marts import brand_audience_affinity as baa_query
-from kol_pipeline.lib.marts import brand_marts as marts_lib
+from kol_pipeline.lib.marts import brand_creator_relationships as bcr_query
+from kol_pipeline.lib.marts import brand_search_lift as bsl_lib
 from kol_pipeline.lib.marts import campaign_performance as cp_query
 from kol_pipeline.lib.marts import creator_shortlist as cs_query
 from kol_pipeline.lib.marts import keyword_share_of_voice as sov_query
@@ -168,7 +169,7 @@ def brand_search_lift(
 ) -> pd.DataFrame:
     """Per campaign: mean brand search index in the 28 days before vs from launch, lift, the control keyword's
     lift and the adjusted lift; store-visit lift where store traffic is given. Null with < 21 of 28 days."""
-    out = marts_lib.brand_search_lift(campaigns, brands, search_index, store_traffic)
+    out = bsl_lib.brand_search_lift(campaigns, brands, search_index, store_traffic)
     context.add_output_metadata(
         {
             "dagster/row_count": len(out),
@@ -183,7 +184,7 @@ def brand_search_lift(
 @_asset(
     "brand_creator_relationships",
     {
-        "notes": dg.AssetIn(partition_mapping=window_mapping(marts_lib.RELATIONSHIP_WINDOW_DAYS), metadata=LAZY),
+        "notes": dg.AssetIn(partition_mapping=window_mapping(bcr_query.RELATIONSHIP_WINDOW_DAYS), metadata=LAZY),
         "campaign_posts": dg.AssetIn(),
         "campaigns": dg.AssetIn(),
         "brands": dg.AssetIn(),
@@ -203,9 +204,9 @@ def brand_creator_relationships(
     of the run, on a DuckDB connection bounded by the IO manager's duckdb_config (docs/engine.md)."""
     days = run_days(context)
     with duck.connect(notes.duck_settings) as con:
-        window = notes.relation(con, columns=list(marts_lib.RELATIONSHIP_NOTE_COLUMNS))
-        out = marts_lib.brand_creator_relationships(
-            con, window, campaign_posts, campaigns, brands, days, window_days=marts_lib.RELATIONSHIP_WINDOW_DAYS
+        window = notes.relation(con, columns=list(bcr_query.RELATIONSHIP_NOTE_COLUMNS))
+        out = bcr_query.brand_creator_relationships(
+            con, window, campaign_posts, campaigns, brands, days, window_days=bcr_query.RELATIONSHIP_WINDOW_DAYS
         )
     per_partition_counts(context, out)
     last = last_day(out, days)

@@ -1,4 +1,4 @@
-"""Asset checks of the brand and campaign marts: the table-level invariants of kol_pipeline.lib.marts.brand_marts (check_*).
+"""Asset checks of the brand and campaign marts: the table-level invariants of kol_pipeline.lib.marts.checks (check_*).
 
 They describe the result (the inputs were validated upstream), so they warn and never block. A partitioned mart is
 materialized in ranged runs (one run for many days), and a check runs once per run: it reads the mart's days of the
@@ -19,8 +19,8 @@ import pandas as pd
 
 from kol_pipeline.defs.shared import days_metadata
 from kol_pipeline.lib.marts import brand_audience_affinity as baa_lib
-from kol_pipeline.lib.marts import brand_marts as marts_lib
-from kol_pipeline.lib.marts.brand_marts import CheckOutcome
+from kol_pipeline.lib.marts import checks as check_lib
+from kol_pipeline.lib.marts.checks import CheckOutcome
 from kol_pipeline.lib.schemas import TABLES
 from kol_pipeline.resources.warehouse import Warehouse
 
@@ -45,38 +45,38 @@ class MartCheck:
 MART_CHECKS: tuple[MartCheck, ...] = (
     MartCheck(
         "campaign_performance",
-        lambda df, t: marts_lib.check_campaign_performance(df, t["campaign_posts"]),
+        lambda df, t: check_lib.check_campaign_performance(df, t["campaign_posts"]),
         "spend_cny on each `all` row = fees of the campaign's posts posted by the day; tier rows add up to `all`; "
         "rates in [0, 1]; nothing negative; density_ok only on `all` rows (creators >= 15); unique keys.",
         inputs=("campaign_posts",),
     ),
     MartCheck(
         "keyword_share_of_voice",
-        lambda df, t: marts_lib.check_keyword_share_of_voice(df),
+        lambda df, t: check_lib.check_keyword_share_of_voice(df),
         "share_of_voice in [0, 1] and = brand_results / results; 0 <= brand_results <= results <= 20; per-tier "
         "counts add up; unique keys.",
     ),
     MartCheck(
         "brand_search_lift",
-        lambda df, t: marts_lib.check_brand_search_lift(df),
+        lambda df, t: check_lib.check_brand_search_lift(df),
         "lift (and its window means) null when a 28-day window has fewer than 21 days; lift and adjusted_lift "
         "formulas; store lift null on short windows; one row per campaign.",
         partitioned=False,
     ),
     MartCheck(
         "brand_creator_relationships",
-        lambda df, t: marts_lib.check_brand_creator_relationships(df),
+        lambda df, t: check_lib.check_brand_creator_relationships(df),
         "notes = sponsored + organic >= 1; mention dates inside the trailing 180 days; 1 <= distinct_weeks <= notes "
         "and is_repeat = distinct_weeks >= 2; unique keys.",
     ),
     MartCheck(
         "tier_comparison",
-        lambda df, t: marts_lib.check_tier_comparison(df),
+        lambda df, t: check_lib.check_tier_comparison(df),
         "every share in [0, 1]; where every tier's share is known they add up to 1; unique keys.",
     ),
     MartCheck(
         "creator_shortlist",
-        lambda df, t: marts_lib.check_creator_shortlist(df),
+        lambda df, t: check_lib.check_creator_shortlist(df),
         "ranks 1..n (n <= 30) per brand and day; score non-increasing with rank; micro tier only; reasons present; "
         "a creator at most once per brand.",
     ),

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.marts.brand_marts import CheckOutcome
+from kol_pipeline.lib.marts.checks import CheckOutcome
 from kol_pipeline.lib.marts.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import BRAND_AUDIENCE_AFFINITY
 from kol_pipeline.lib.settings import NOTE_WINDOW

@@ -11,7 +11,7 @@
 --   * a post of one of the brand's campaigns: crawled by D, it counts with the crawl's author, publish day and
 --     disclosure; never crawled by D, with campaign_posts.user_id and its posted_date.
 --
--- Inputs (views; kol_pipeline/lib/marts/brand_marts.py registers them):
+-- Inputs (views; kol_pipeline/lib/marts/brand_creator_relationships.py registers them):
 --   notes(note_id, user_id, brands, published_at, is_disclosed, crawled_at, snapshot_date)   the window's crawls
 --   campaign_posts(campaign_id, note_id, user_id, posted_date)
 --   campaigns(campaign_id, brand)

@@ -12,7 +12,6 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.marts.brand_marts import DENSITY_MIN_CREATORS
 from kol_pipeline.lib.marts.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import CAMPAIGN_PERFORMANCE
 from kol_pipeline.lib.settings import NOTE_WINDOW, MetricSettings
@@ -26,6 +25,7 @@ __all__ = [
     "campaign_performance",
 ]
 
+DENSITY_MIN_CREATORS = 15  # distinct creators an `all` row needs for density_ok (``min_creators``)
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 NOTE_METRICS_COLUMNS = (
     "note_id",

@@ -1,6 +1,10 @@
 """Typing a query's inputs: a DuckDB relation is passed as it is; a pandas frame (the small brand tables, or a
 test's hand-made rows) becomes an Arrow table with the warehouse types of its table (lib/schemas.py), so that
-the SQL sees the same types from a test's frame as from the Parquet files. A column the frame lacks is null."""
+the SQL sees the same types from a test's frame as from the Parquet files. A column the frame lacks is null.
+
+Also the pandas helpers of the marts computed or checked in pandas (brand_search_lift.py, checks.py): ``to_day``
+(dates to midnight datetime64), ``div`` (a ratio, null on a zero or missing side) and ``finalize`` (a frame with
+its spec's columns and nullable dtypes)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import pyarrow as pa
 
 from kol_pipeline.lib.schemas import TABLES, TableSpec
 
-__all__ = ["as_input", "day_list", "result_frame", "typed_table"]
+__all__ = ["as_input", "day_list", "div", "finalize", "result_frame", "to_day", "typed_table"]
 
 PARTITION_COLUMN = "snapshot_date"
 
@@ -97,3 +101,46 @@ def result_frame(table: pa.Table, spec: TableSpec) -> pd.DataFrame:
             s = df[col.name]
             df[col.name] = s.astype(object).where(s.notna(), None)
     return df
+
+
+def to_day(values: Any) -> pd.Series:
+    """Dates (date objects, strings, datetime64, tz-aware timestamps) -> naive datetime64 at midnight."""
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_localize(None)
+    return pd.to_datetime(s, errors="coerce").dt.normalize()
+
+
+def div(num: Any, den: Any) -> np.ndarray:
+    """num / den as float64, NaN (-> null) when den is 0 or either side is missing."""
+    n = pd.to_numeric(pd.Series(num), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    d = pd.to_numeric(pd.Series(den), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((d == 0) | np.isnan(d) | np.isnan(n), np.nan, n / np.where(d == 0, 1.0, d))
+    return out
+
+
+def finalize(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Columns of the spec in order (extras after), cast to nullable dtypes; NaN/inf become null."""
+    import pyarrow as pa
+
+    out = df.copy()
+    for col in spec.columns:
+        if col.name not in out.columns:
+            out[col.name] = None
+        s = out[col.name]
+        t = col.type
+        if pa.types.is_int64(t):
+            out[col.name] = pd.to_numeric(s, errors="coerce").astype("Float64").round().astype("Int64")
+        elif pa.types.is_floating(t):
+            f = pd.to_numeric(s, errors="coerce").astype("float64").replace([np.inf, -np.inf], np.nan)
+            out[col.name] = f.astype("Float64")
+        elif pa.types.is_boolean(t):
+            out[col.name] = s.astype("boolean")
+        elif pa.types.is_date32(t):
+            d = to_day(s)
+            out[col.name] = pd.Series([x.date() if pd.notna(x) else None for x in d], index=out.index, dtype=object)
+        else:
+            out[col.name] = s.astype(object).where(s.notna(), None)
+    extra = [c for c in out.columns if c not in spec.column_names]
+    return out[spec.column_names + extra].reset_index(drop=True)

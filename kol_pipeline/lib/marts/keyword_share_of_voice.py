@@ -12,7 +12,6 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.marts.brand_marts import SOV_TOP_N
 from kol_pipeline.lib.marts.campaign_performance import CREATOR_COLUMNS
 from kol_pipeline.lib.marts.frames import as_input, day_list, result_frame, typed_table
 from kol_pipeline.lib.schemas import KEYWORD_SHARE_OF_VOICE
@@ -20,6 +19,7 @@ from kol_pipeline.lib.settings import NOTE_WINDOW, MetricSettings
 
 __all__ = ["NOTE_COLUMNS", "RANKING_COLUMNS", "SOV_TOP_N", "keyword_share_of_voice"]
 
+SOV_TOP_N = 20  # the ranking's top results a keyword's share of voice counts (``top_n``)
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 RANKING_COLUMNS = ("keyword", "rank", "note_id")
 NOTE_COLUMNS = ("note_id", "user_id", "brands", "crawled_at")

@@ -1,6 +1,6 @@
-"""The table specs of the brand and campaign marts (kol_pipeline/lib/marts/brand_marts.py; decisions in
-docs/marts.md): columns, keys, partitioning and layer. Registered in kol_pipeline.lib.schemas (the registry,
-lib/tables.py)."""
+"""The table specs of the brand and campaign marts (kol_pipeline/lib/marts/<table>.py and .sql, the checks in
+checks.py; decisions in docs/marts.md): columns, keys, partitioning and layer. Registered in
+kol_pipeline.lib.schemas (the registry, lib/tables.py)."""
 
 from __future__ import annotations
 
