@@ -7,6 +7,7 @@ import datetime as dt
 from datetime import timedelta
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from kol_pipeline.lib import duck
@@ -282,3 +283,7 @@ def test_random_worlds_equal_a_brute_force_count_on_each_day_of_a_ranged_call(se
         assert rows == want, day
         seen += len(want)
     assert seen > 0
+    # a bucket of creators at a time (a large comment window): the same rows, ranked across the buckets
+    assert baa.creator_buckets(pa.table({"x": list(range(len(comments)))}), 50) >= 3
+    in_buckets = run(comments, notes, days=days, min_commenters=4, bucket_rows=50)
+    pd.testing.assert_frame_equal(in_buckets, out)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.marts.checks import CheckOutcome
@@ -23,14 +25,20 @@ __all__ = [
     "MIN_SHARED",
     "NOTE_COLUMNS",
     "SCORECARD_COLUMNS",
+    "BUCKET_ROWS",
     "affinity_against_er",
     "brand_audience_affinity",
     "check_brand_audience_affinity",
+    "creator_buckets",
 ]
 
 AFFINITY_WINDOW_DAYS = 90  # comments with snapshot_date in D-89 .. D
 MIN_COMMENTERS = 20  # rows only where commenters_90d >= 20 ...
 MIN_SHARED = 1  # ... and shared_commenters >= 1
+#: comment rows of the window the query takes in one run: a larger window runs a bucket of creators at a time. At
+#: the 1M benchmark (180 M comments in 90 days) the one query ran out of DuckDB's 1 GB (BENCHMARKS.md,
+#: twenty-fifth session); at 100k (18 M) it completes in one (1.2-1.25 GB peak RSS)
+BUCKET_ROWS = 40_000_000
 
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 COMMENT_COLUMNS = ("note_id", "user_id")
@@ -49,8 +57,11 @@ def brand_audience_affinity(
     note_window: int = NOTE_WINDOW,
     min_commenters: int = MIN_COMMENTERS,
     min_shared: int = MIN_SHARED,
+    bucket_rows: int | None = None,
 ) -> pd.DataFrame:
-    """Per day D of ``snapshot_dates`` x brand x creator, in one query on ``con`` (lib/duck.connect).
+    """Per day D of ``snapshot_dates`` x brand x creator, in one query on ``con`` (lib/duck.connect); a bucket of
+    creators at a time when the comments input has more than ``bucket_rows`` rows (default ``BUCKET_ROWS``:
+    ``creator_buckets``; the same rows).
     ``comments`` (D - window_days + 1 .. D of the run's days), ``notes`` (D - note_window .. D) and
     ``creator_scorecard`` (the run's days): DuckDB relations with the *_COLUMNS and snapshot_date, or pandas
     frames of them (tests). A ranged call gives each day the rows of a one-day call."""
@@ -69,8 +80,27 @@ def brand_audience_affinity(
         "min_commenters": int(min_commenters),
         "min_shared": int(min_shared),
     }
-    out = duck.run_query(con, "brand_audience_affinity", inputs, params)
+    buckets = creator_buckets(inputs["comments"], BUCKET_ROWS if bucket_rows is None else bucket_rows)
+    parts = [
+        duck.run_query(con, "brand_audience_affinity", inputs, {**params, "buckets": buckets, "bucket": b})
+        for b in range(buckets)
+    ]
+    out = (
+        parts[0]
+        if buckets == 1
+        else duck.run_query(con, "brand_audience_affinity_rank", {"parts": pa.concat_tables(parts)})
+    )
     return result_frame(out, BRAND_AUDIENCE_AFFINITY)
+
+
+def creator_buckets(comments: Any, bucket_rows: int) -> int:
+    """How many buckets of creators ``brand_audience_affinity`` runs in: one per ``bucket_rows`` rows of the
+    comments input (a DuckDB relation or an Arrow table), at least one."""
+    if isinstance(comments, duckdb.DuckDBPyRelation):
+        rows = int(comments.aggregate("count(*)").fetchall()[0][0])
+    else:
+        rows = int(comments.num_rows)
+    return max(1, -(-rows // max(1, int(bucket_rows))))
 
 
 def check_brand_audience_affinity(

@@ -26,7 +26,10 @@
 --   creator_scorecard(user_id, nickname, tier, primary_category, snapshot_date)  the run's days
 --   brands(brand)
 -- Parameters: $days (DATE[], the run's days: every day in one query), $window_days (90), $note_window (121),
--- $min_commenters (20), $min_shared (>= 1)
+-- $min_commenters (20), $min_shared (>= 1), $buckets and $bucket: the creators X with hash(X) % $buckets = $bucket
+-- (a large comment window is run a bucket of creators at a time: every count of a row is about its creator X, so
+-- a bucket gives X's rows whole; only rank_in_brand spans creators, and brand_audience_affinity.py ranks the
+-- buckets' rows again with brand_audience_affinity_rank.sql. The hash splits the work; it is never a key)
 --
 -- Cost: each day of a run joins its own window (90 days of comments, 122 of note crawls), with hash aggregates
 -- rather than sorts (BENCHMARKS.md "brand_audience_affinity without window functions": the 100k harness history's
@@ -81,6 +84,7 @@ creator_commenters AS NOT MATERIALIZED (
     FROM commented cm
     JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
     WHERE cm.commenter <> l.crawl.author
+      AND hash(l.crawl.author) % $buckets::UBIGINT = $bucket::UBIGINT
 ),
 
 -- commenters_90d per creator, over the threshold
@@ -115,6 +119,7 @@ audience_creators AS (
     FROM commented cm
     JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
     WHERE cm.commenter <> l.crawl.author
+      AND hash(l.crawl.author) % $buckets::UBIGINT = $bucket::UBIGINT
       AND (cm.day, cm.commenter) IN (SELECT day, commenter FROM brand_audience)
 ),
 
