@@ -183,6 +183,21 @@ def insert_query(
         con.execute(f"INSERT INTO {table} SELECT {select} FROM (\n{sql.rstrip().rstrip(';')}\n)", dict(params or {}))
 
 
+def create_table_as(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    name: str,
+    inputs: Mapping[str, object],
+    params: Mapping[str, object] | None = None,
+) -> duckdb.DuckDBPyRelation:
+    """``CREATE OR REPLACE TEMP TABLE <table> AS <the query of name>`` with ``run_query``'s inputs and parameters,
+    and a relation over it: for a result several later queries read (it stays in DuckDB, within its memory limit,
+    spilling). ``table`` comes from the code, never from data; the caller drops it."""
+    with query_inputs(con, name, inputs) as sql:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS (\n{sql.rstrip().rstrip(';')}\n)", dict(params or {}))
+    return con.table(table)
+
+
 def copy_query(
     con: duckdb.DuckDBPyConnection,
     path: str,

@@ -39,6 +39,8 @@ MIN_SHARED = 1  # ... and shared_commenters >= 1
 #: the 1M benchmark (180 M comments in 90 days) the one query ran out of DuckDB's 1 GB (BENCHMARKS.md,
 #: twenty-fifth session); at 100k (18 M) it completes in one (1.2-1.25 GB peak RSS)
 BUCKET_ROWS = 40_000_000
+#: the temp table of the notes' latest crawls (brand_audience_affinity_latest.sql), read by every bucket
+LATEST_TABLE = "brand_audience_affinity_latest_crawls"
 
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 COMMENT_COLUMNS = ("note_id", "user_id")
@@ -67,24 +69,35 @@ def brand_audience_affinity(
     frames of them (tests). A ranged call gives each day the rows of a one-day call."""
     if int(min_shared) < 1:
         raise ValueError("min_shared must be >= 1: a row needs a shared commenter")
+    days = day_list(snapshot_dates)
+    notes_in = as_input(notes, "notes", [*NOTE_COLUMNS, "snapshot_date"])
+    latest = duck.create_table_as(
+        con,
+        LATEST_TABLE,
+        "brand_audience_affinity_latest",
+        {"notes": notes_in},
+        {"days": days, "note_window": int(note_window)},
+    )
     inputs = {
         "comments": as_input(comments, "comments", [*COMMENT_COLUMNS, "snapshot_date"]),
-        "notes": as_input(notes, "notes", [*NOTE_COLUMNS, "snapshot_date"]),
+        "latest": latest,
         "creator_scorecard": as_input(creator_scorecard, "creator_scorecard", [*SCORECARD_COLUMNS, "snapshot_date"]),
         "brands": typed_table(brands, "brands", ["brand"]),
     }
     params = {
-        "days": day_list(snapshot_dates),
+        "days": days,
         "window_days": int(window_days),
-        "note_window": int(note_window),
         "min_commenters": int(min_commenters),
         "min_shared": int(min_shared),
     }
     buckets = creator_buckets(inputs["comments"], BUCKET_ROWS if bucket_rows is None else bucket_rows)
-    parts = [
-        duck.run_query(con, "brand_audience_affinity", inputs, {**params, "buckets": buckets, "bucket": b})
-        for b in range(buckets)
-    ]
+    try:
+        parts = [
+            duck.run_query(con, "brand_audience_affinity", inputs, {**params, "buckets": buckets, "bucket": b})
+            for b in range(buckets)
+        ]
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {LATEST_TABLE}")
     out = (
         parts[0]
         if buckets == 1

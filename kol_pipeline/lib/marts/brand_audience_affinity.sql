@@ -22,11 +22,13 @@
 --
 -- Inputs (views; kol_pipeline/lib/marts/brand_audience_affinity.py registers them):
 --   comments(note_id, user_id, snapshot_date)                  the cleaned comments of the run's 90-day window
---   notes(note_id, user_id, brands, published_at, crawled_at, snapshot_date)   the notes window's crawls
+--   latest(day, note_id, crawl: author, brands, published_day)   each note's latest crawl on or before D among
+--                      the crawls of D - $note_window .. D: brand_audience_affinity_latest.sql over the notes
+--                      window's crawls (computed once for all buckets of creators)
 --   creator_scorecard(user_id, nickname, tier, primary_category, snapshot_date)  the run's days
 --   brands(brand)
--- Parameters: $days (DATE[], the run's days: every day in one query), $window_days (90), $note_window (121),
--- $min_commenters (20), $min_shared (>= 1), $buckets and $bucket: the creators X with hash(X) % $buckets = $bucket
+-- Parameters: $days (DATE[], the run's days: every day in one query), $window_days (90), $min_commenters (20),
+-- $min_shared (>= 1), $buckets and $bucket: the creators X with hash(X) % $buckets = $bucket
 -- (a large comment window is run a bucket of creators at a time: every count of a row is about its creator X, so
 -- a bucket gives X's rows whole; only rank_in_brand spans creators, and brand_audience_affinity.py ranks the
 -- buckets' rows again with brand_audience_affinity_rank.sql. The hash splits the work; it is never a key)
@@ -48,19 +50,6 @@ commented AS NOT MATERIALIZED (
     FROM run_days d
     JOIN comments c ON c.snapshot_date BETWEEN d.day - ($window_days::INTEGER - 1) AND d.day
     WHERE c.note_id IS NOT NULL AND c.user_id IS NOT NULL AND trim(c.user_id) <> ''
-),
-
--- each note's latest crawl on or before D among the crawls of D - $note_window .. D: its author, brands and
--- publish day (of two crawls the same day, the later crawl time; a null crawl time counts as the latest)
-latest AS MATERIALIZED (
-    SELECT d.day, n.note_id,
-           arg_max(struct_pack(author := n.user_id, brands := n.brands,
-                               published_day := timezone('Asia/Shanghai', n.published_at)::DATE),
-                   struct_pack(sd := n.snapshot_date, at := coalesce(n.crawled_at, 'infinity'::TIMESTAMPTZ))) AS crawl
-    FROM run_days d
-    JOIN notes n ON n.snapshot_date BETWEEN d.day - $note_window::INTEGER AND d.day
-    WHERE n.note_id IS NOT NULL AND n.user_id IS NOT NULL
-    GROUP BY d.day, n.note_id
 ),
 
 brand_keys AS (
