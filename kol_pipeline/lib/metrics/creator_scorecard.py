@@ -10,7 +10,7 @@ kol_pipeline_tests/reference_metrics.SCORECARD_EXTRA."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -99,11 +99,20 @@ def comment_stats(con: Any, note_owners: pd.DataFrame, days: Iterable[date], win
     owners = note_owners[note_owners["user_id"].notna()]
     sd = pd.to_datetime(owners["snapshot_date"].astype(object)).dt.date
     out = []
+    days = sorted(days)
+    # the buckets of creators, counted once for the run on its last day (the windows of a run's days are about
+    # as large; a bucket count changes the memory a query needs, never its rows), not with a scan a day
+    buckets = None
     for d in days:
         of_day = owners[(sd == d).to_numpy()].drop_duplicates("note_id", keep="last")
         if of_day.empty:
             continue
-        got = comment_view_lib.creator_comment_stats(con, of_day[["note_id", "user_id"]], d, window_days)
+        if buckets is None:
+            since = days[-1] - timedelta(days=min(int(window_days) - 1, comment_view_lib.KEEP_DAYS))
+            buckets = comment_view_lib.stats_buckets(con, days[-1], since, comment_view_lib.STATS_BUCKET_ROWS)
+        got = comment_view_lib.creator_comment_stats(
+            con, of_day[["note_id", "user_id"]], d, window_days, buckets=buckets
+        )
         got = got[got["n_all"] > 0]
         if len(got):
             got["snapshot_date"] = d

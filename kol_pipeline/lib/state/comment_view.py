@@ -92,20 +92,22 @@ def creator_comment_stats(
     window_days: int,
     keep_days: int = KEEP_DAYS,
     bucket_rows: int | None = None,
+    buckets: int | None = None,
 ) -> pd.DataFrame:
     """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
     (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg) per creator with a comment in the
     window. A window whose view reads more than ``bucket_rows`` rows (default ``STATS_BUCKET_ROWS``) is counted a
-    bucket of creators at a time (``stats_buckets``): each creator's rows are in one bucket, so the counts are
-    the same."""
+    bucket of creators at a time (``stats_buckets``; or ``buckets`` when the caller has counted them already):
+    each creator's rows are in one bucket, so the counts are the same."""
     o = pa.table(
         {
             "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),
             "user_id": pa.array(owners["user_id"].astype(str).tolist(), type=pa.string()),
         }
     )
-    since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
-    buckets = stats_buckets(con, day, since, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows)
+    if buckets is None:
+        since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
+        buckets = stats_buckets(con, day, since, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows)
     params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": buckets}
     with duck.threads(con, VIEW_AGGREGATE_THREADS):
         parts = [
