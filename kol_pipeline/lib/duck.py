@@ -198,6 +198,11 @@ def create_table_as(
     return con.table(table)
 
 
+def bucket_count(rows: int, bucket_rows: int) -> int:
+    """How many buckets a query over ``rows`` rows runs in, ``bucket_rows`` at most a bucket (at least one)."""
+    return max(1, -(-int(rows) // max(1, int(bucket_rows))))
+
+
 def copy_query(
     con: duckdb.DuckDBPyConnection,
     path: str,

@@ -87,3 +87,8 @@ def test_the_io_manager_carries_the_bounds(monkeypatch, tmp_path):
         warehouse=Warehouse(base_path=str(tmp_path), duckdb_config=DuckDBConfig(memory_limit="400MB"))
     ).create_io_manager(dg.build_init_resource_context())
     assert (iom.duck.memory_limit, iom.duck.threads) == ("400MB", 1)
+
+
+def test_bucket_count_is_the_ceiling_and_at_least_one():
+    assert [duck.bucket_count(r, 10) for r in (0, 1, 10, 11, 20, 21)] == [1, 1, 1, 2, 2, 3]
+    assert duck.bucket_count(5, 0) == 5  # a bucket size below one counts as one row a bucket

@@ -113,7 +113,7 @@ def creator_buckets(comments: Any, bucket_rows: int) -> int:
         rows = int(comments.aggregate("count(*)").fetchall()[0][0])
     else:
         rows = int(comments.num_rows)
-    return max(1, -(-rows // max(1, int(bucket_rows))))
+    return duck.bucket_count(rows, bucket_rows)
 
 
 def check_brand_audience_affinity(

@@ -10,7 +10,7 @@ kol_pipeline_tests/reference_metrics.SCORECARD_EXTRA."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -108,8 +108,7 @@ def comment_stats(con: Any, note_owners: pd.DataFrame, days: Iterable[date], win
         if of_day.empty:
             continue
         if buckets is None:
-            since = days[-1] - timedelta(days=min(int(window_days) - 1, comment_view_lib.KEEP_DAYS))
-            buckets = comment_view_lib.stats_buckets(con, days[-1], since, comment_view_lib.STATS_BUCKET_ROWS)
+            buckets = comment_view_lib.stats_buckets(con, days[-1], window_days)
         got = comment_view_lib.creator_comment_stats(
             con, of_day[["note_id", "user_id"]], d, window_days, buckets=buckets
         )

@@ -251,7 +251,7 @@ def _bootstrap_inputs(
             rows += int(con.sql("SELECT count(*) FROM comment_state_boot_day").fetchall()[0][0])
         boot = con.sql(sql, params=params)
         norms = _norms_table(con, boot.project("content").distinct(), lexicon)
-        n = max(1, -(-rows // int(BOOT_BUCKET_ROWS)))
+        n = duck.bucket_count(rows, BOOT_BUCKET_ROWS)
         if n == 1:
             yield [lambda: {"boot_comments": boot, "norms": norms}]
             return

@@ -106,8 +106,9 @@ def creator_comment_stats(
         }
     )
     if buckets is None:
-        since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
-        buckets = stats_buckets(con, day, since, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows)
+        buckets = stats_buckets(
+            con, day, window_days, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows, keep_days
+        )
     params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": buckets}
     with duck.threads(con, VIEW_AGGREGATE_THREADS):
         parts = [
@@ -117,12 +118,15 @@ def creator_comment_stats(
     return parts[0] if buckets == 1 else pd.concat(parts, ignore_index=True)
 
 
-def stats_buckets(con: duckdb.DuckDBPyConnection, day: date, since: date, bucket_rows: int) -> int:
-    """How many buckets of creators ``creator_comment_stats`` counts the window since .. day in: one per
+def stats_buckets(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    window_days: int,
+    bucket_rows: int = STATS_BUCKET_ROWS,
+    keep_days: int = KEEP_DAYS,
+) -> int:
+    """How many buckets of creators ``creator_comment_stats`` counts the window of ``day`` in: one per
     ``bucket_rows`` rows the view reads (at least one)."""
-    rows = int(
-        con.sql(
-            "SELECT rows_read FROM comment_view_cost($day, $since)", params={"day": day, "since": since}
-        ).fetchall()[0][0]
-    )
-    return max(1, -(-rows // max(1, int(bucket_rows))))
+    since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
+    rows = con.sql("SELECT rows_read FROM comment_view_cost($day, $since)", params={"day": day, "since": since})
+    return duck.bucket_count(int(rows.fetchall()[0][0]), bucket_rows)
