@@ -15,12 +15,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kol_pipeline.lib.ingest.comments import normalize_comment
 from kol_pipeline.lib.metrics.longevity import engagement_curve, half_life_days, horizon_column, interpolate_at
 from kol_pipeline.lib.order import renumbered, stable_order
 from kol_pipeline.lib.schemas import CREATOR_SCORECARD, NOTE_METRICS, TIER_BENCHMARKS
 from kol_pipeline.lib.settings import MetricSettings, tier_of
 from kol_pipeline.lib.state.comment_common import KEEP_DAYS
+from kol_pipeline_tests.python_comments import normalize_comment
 
 SHANGHAI = "Asia/Shanghai"
 HORIZONS: tuple[float, ...] = (2.0, 7.0, 30.0, 90.0)

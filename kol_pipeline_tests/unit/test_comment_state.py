@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.ingest.comments import normalize_comment
 from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.state import comment_state as Q
 from kol_pipeline.lib.state import comment_view as CV
 from kol_pipeline.lib.state.comment_common import KEEP_DAYS
+from kol_pipeline_tests import python_comments
 
 pytestmark = pytest.mark.heavy(120)
 
@@ -91,7 +91,7 @@ def _ref_fold(parts, keep: int = KEEP) -> dict:
             if cid in st:
                 st[cid]["last_sd"] = d
                 continue
-            norm = normalize_comment(pd.Series([r["content"]], dtype=object)).iloc[0]
+            norm = python_comments.normalize_comment(pd.Series([r["content"]], dtype=object)).iloc[0]
             st[cid] = {
                 "comment_id": cid,
                 "note_id": r["note_id"],
@@ -316,19 +316,6 @@ def test_bootstrap_equals_the_fold(seed: int):
         d = parts[k][0]
         want = _ref_frame(_ref_fold(parts[: k + 1]))
         pd.testing.assert_frame_equal(_canon(_boot(parts[: k + 1], d)), want, obj=f"{seed} {d}")
-
-
-@pytest.mark.parametrize("seed", [0, 5])
-def test_bootstrap_normalizing_the_texts_a_few_at_a_time_equals_the_fold(seed: int, monkeypatch):
-    """A bootstrap normalizes the distinct texts of its window in batches (``NORM_BATCH_ROWS``: at scale they are
-    tens of millions); batches of 2 texts give the fold's state, every text's norm_text and sentiment included."""
-    monkeypatch.setattr(Q, "NORM_BATCH_ROWS", 2)
-    parts = _random_history(seed)[: KEEP + 1]
-    texts = {c for _, p in parts if p is not None for c in p["content"]}
-    assert len(texts) >= 5  # three batches and more
-    d = parts[-1][0]
-    want = _ref_frame(_ref_fold(parts))
-    pd.testing.assert_frame_equal(_canon(_boot(parts, d)), want, obj=f"{seed} {d}")
 
 
 @pytest.mark.parametrize("seed", [0, 2])

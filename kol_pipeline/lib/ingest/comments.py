@@ -1,133 +1,113 @@
-"""Comment classes and duplicate-detection text (CONTRACT.md "Comments").
+"""Comment classes and duplicate-detection text (CONTRACT.md "Comments"): the DuckDB macros of ``comment_text.sql``
+beside this file, with the lexicon's word lists (data/reference/lexicon.json through ``settings.load_lexicon``,
+never from code) as query parameters. docs/metrics.md documents the rules and the choices made where the contract
+is silent.
 
-Pure, vectorized functions over a Series of comment texts. The word lists come from the lexicon
-(data/reference/lexicon.json through ``settings.load_lexicon``), never from code. docs/metrics.md documents
-the rules and the choices made where the contract is silent.
+``define(con)`` creates the macros on a connection; ``params(lexicon)`` gives the parameters of ``CLASS_CALL``;
+``comment_columns(con, texts)`` runs both over an Arrow column of texts (the ingest step's kept comments);
+``classify_comments`` and ``normalize_comment`` do it for a pandas Series.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from kol_pipeline.lib import duck
+from kol_pipeline.lib.ingest import sentiment as sentiment_lib
 from kol_pipeline.lib.settings import Lexicon, load_lexicon
 
 COMMENT_CLASSES: tuple[str, ...] = ("purchase_intent", "question", "tag_friend", "experience", "low_effort", "other")
-
-# XHS emoji codes as they appear in crawled text: [笑哭R], [赞R], [哭惹R], [话题] ... (a short bracketed word).
-EMOJI_CODE_RE = re.compile(r"\[[^\[\]\s]{1,12}\]")
-# Unicode pictographs (and their joiners / variation selectors) count as emoji as well.
-UNICODE_EMOJI_RE = re.compile(
-    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U00002b00-\U00002bff\U0000fe0f\U0000200d\U0001f3fb-\U0001f3ff]"
+#: the word lists of the lexicon's "comment_classes" the class macro takes, as ``$class_<list>`` parameters
+CLASS_LISTS: tuple[str, ...] = ("purchase_intent", "question", "experience", "low_effort_fillers")
+#: the call of the class macro over the columns ``content``, ``with_punct`` and ``meaningful`` of ``TEXTS``
+CLASS_CALL = (
+    "comment_class(content, with_punct, meaningful, $class_purchase_intent, $class_question, $class_experience, "
+    "$class_low_effort_fillers, $tag_friend_max, $low_effort_min)"
 )
-# An @mention runs from @ to the next whitespace or @ (XHS inserts a space after the nickname).
-MENTION_RE = re.compile(r"@[^\s@]{1,30}")
-# Everything that is not a letter, digit or CJK character: punctuation, symbols, emoji, whitespace, '_'.
-NON_MEANINGFUL_RE = re.compile(r"[\W_]+")
+#: the columns the class macro needs, from a relation with a ``content`` column (one evaluation per row)
+TEXTS = (
+    "SELECT *, comment_meaningful(with_punct) AS meaningful "
+    "FROM (SELECT *, lower(comment_stripped(content)) AS with_punct FROM {source})"
+)
 
 
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One alternation of the words (longest first, regex-escaped), or None for an empty list."""
-    words = tuple(sorted({w.lower() for w in words if w}, key=len, reverse=True))
-    if not words:
-        return None
-    return re.compile("|".join(re.escape(w) for w in words))
+def define(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the comment macros (comment_text.sql) on ``con``."""
+    con.execute(duck.query_text("comment_text"))
 
 
-def _split_words(words: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(words made only of meaningful characters, words that contain punctuation such as '?')."""
-    plain = tuple(w for w in words if w and not NON_MEANINGFUL_RE.search(w))
-    marks = tuple(w for w in words if w and NON_MEANINGFUL_RE.search(w))
-    return plain, marks
-
-
-def _compiled(lexicon: Lexicon) -> dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]]:
-    key = tuple(sorted((k, tuple(v)) for k, v in lexicon.comment_classes.items()))
-    return _compiled_for(key)
-
-
-@lru_cache(maxsize=16)
-def _compiled_for(
-    classes: tuple[tuple[str, tuple[str, ...]], ...],
-) -> dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]]:
-    words = dict(classes)
-    out: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {}
-    for cls in ("purchase_intent", "question", "experience"):
-        plain, marks = _split_words(words.get(cls, ()))
-        out[cls] = (_word_pattern(plain), _word_pattern(marks))
-    fillers = tuple(NON_MEANINGFUL_RE.sub("", w.lower()) for w in words.get("low_effort_fillers", ()))
-    fp = _word_pattern(fillers)
-    out["low_effort_fillers"] = (re.compile(f"(?:{fp.pattern})+") if fp is not None else None, None)
+def params(lexicon: Lexicon | None = None) -> dict[str, Any]:
+    """The lexicon's word lists and limits as the parameters of ``CLASS_CALL``."""
+    lex = lexicon if lexicon is not None else load_lexicon()
+    out: dict[str, Any] = {f"class_{k}": [str(w) for w in lex.comment_classes.get(k, ())] for k in CLASS_LISTS}
+    out.update(tag_friend_max=int(lex.tag_friend_max_chars), low_effort_min=int(lex.low_effort_min_chars))
     return out
 
 
-def _as_text(content: pd.Series) -> pd.Series:
-    return content.astype("string").fillna("")
-
-
-def _strip_codes_and_mentions(text: pd.Series) -> pd.Series:
-    return (
-        text.str.replace(EMOJI_CODE_RE, " ", regex=True)
-        .str.replace(MENTION_RE, " ", regex=True)
-        .str.replace(UNICODE_EMOJI_RE, " ", regex=True)
+def comment_columns(
+    con: duckdb.DuckDBPyConnection, texts: pa.Array | pa.ChunkedArray, lexicon: Lexicon | None = None
+) -> pa.Table:
+    """``comment_class``, ``is_substantive`` (the class is not low_effort) and ``sentiment`` of each text, in the
+    texts' order, computed in DuckDB on ``con`` (the macros are created on it)."""
+    define(con)
+    sentiment_lib.define(con)
+    table = pa.table({"content": texts, "i": pa.array(np.arange(len(texts), dtype=np.int64))})
+    con.register("comment_texts", table)
+    try:
+        sql = (
+            f"SELECT {CLASS_CALL} AS comment_class, "
+            f"{sentiment_lib.SENTIMENT_CALL.format(content='content')} AS sentiment "
+            f"FROM ({TEXTS.format(source='comment_texts')}) ORDER BY i"
+        )
+        got = con.sql(sql, params={**params(lexicon), **sentiment_lib.params(lexicon)}).to_arrow_table()
+    finally:
+        con.unregister("comment_texts")
+    got = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
+    classes = got.column("comment_class").cast(pa.string())
+    return pa.table(
+        {
+            "comment_class": classes,
+            "is_substantive": pa.compute.not_equal(classes, "low_effort"),
+            "sentiment": got.column("sentiment").cast(pa.string()),
+        }
     )
 
 
-def normalize_comment(content: pd.Series) -> pd.Series:
-    """Text used to detect duplicate comments: XHS emoji codes, @mentions, punctuation, symbols and whitespace
-    removed, lower-cased. Null content gives ""."""
-    text = _as_text(content)
-    return _strip_codes_and_mentions(text).str.replace(NON_MEANINGFUL_RE, "", regex=True).str.lower()
-
-
-def _contains(text: pd.Series, pattern: re.Pattern[str] | None) -> np.ndarray:
-    if pattern is None:
-        return np.zeros(len(text), dtype=bool)
-    return text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+def _texts(content: pd.Series) -> pa.Array:
+    values = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in content]
+    return pa.array(values, pa.string())
 
 
 def classify_comments(content: pd.Series, lexicon: Lexicon | None = None) -> pd.Series:
-    """Comment class per CONTRACT.md, the first that applies in this order:
-    purchase_intent, question, tag_friend, experience, low_effort, other.
-
-    Words are matched (case-insensitively) on the text with XHS emoji codes, unicode emoji and @mentions removed;
-    words made of letters/digits/CJK only are matched after punctuation is removed too, words that contain
-    punctuation (the question marks ``?``/``？``) on the text that still has its punctuation.
-    ``tag_friend``: an @mention and at most ``lexicon.tag_friend_max_chars`` meaningful characters besides.
-    ``low_effort``: fewer than ``lexicon.low_effort_min_chars`` meaningful characters (emoji-only and empty
-    comments included), or a text made only of filler words (``low_effort_fillers``, repeated or combined).
-    Null content is classified low_effort (nothing was said, e.g. a picture-only comment).
-    """
-    lex = lexicon if lexicon is not None else load_lexicon()
-    pats = _compiled(lex)
-    raw = _as_text(content)
-    with_punct = _strip_codes_and_mentions(raw).str.lower()
-    meaningful = with_punct.str.replace(NON_MEANINGFUL_RE, "", regex=True)
-    n_chars = meaningful.str.len().fillna(0).to_numpy(dtype="int64")
-    has_mention = _contains(raw, MENTION_RE)
-
-    def hit(cls: str) -> np.ndarray:
-        plain, marks = pats[cls]
-        return _contains(meaningful, plain) | _contains(with_punct, marks)
-
-    filler_re = pats["low_effort_fillers"][0]
-    filler_only = (
-        meaningful.str.fullmatch(filler_re).fillna(False).to_numpy(dtype=bool)
-        if filler_re is not None
-        else np.zeros(len(raw), dtype=bool)
-    )
-    conditions = [
-        hit("purchase_intent"),
-        hit("question"),
-        has_mention & (n_chars <= lex.tag_friend_max_chars),
-        hit("experience"),
-        (n_chars < lex.low_effort_min_chars) | filler_only,
-    ]
-    out = np.select(conditions, list(COMMENT_CLASSES[:-1]), default="other")
+    """Comment class per CONTRACT.md, the first that applies in this order: purchase_intent, question, tag_friend,
+    experience, low_effort, other (comment_text.sql). Null content is classified low_effort (nothing was said, e.g.
+    a picture-only comment). Keeps ``content``'s index."""
+    con = duck.connect()
+    try:
+        got = comment_columns(con, _texts(content), lexicon)
+    finally:
+        con.close()
+    out = np.asarray(got.column("comment_class").to_pylist(), dtype=object)
     return pd.Series(out, index=content.index, dtype=object, name="comment_class")
+
+
+def normalize_comment(content: pd.Series) -> pd.Series:
+    """Text used to detect duplicate comments (comment_text.sql ``comment_norm_text``): XHS emoji codes,
+    @mentions, punctuation, symbols and white space removed, lower-cased. Null content gives ""."""
+    con = duck.connect()
+    try:
+        define(con)
+        texts = _texts(content)
+        con.register("comment_texts", pa.table({"content": texts, "i": pa.array(np.arange(len(texts)))}))
+        got = con.sql("SELECT comment_norm_text(content) AS t FROM comment_texts ORDER BY i").fetchnumpy()["t"]
+    finally:
+        con.close()
+    return pd.Series(np.asarray(got, dtype=object), index=content.index, dtype="string")
 
 
 def is_substantive(comment_class: pd.Series) -> pd.Series:

@@ -28,8 +28,8 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.ingest.comments import normalize_comment
-from kol_pipeline.lib.ingest.sentiment import classify_sentiment
+from kol_pipeline.lib.ingest import comments as comments_lib
+from kol_pipeline.lib.ingest import sentiment as sentiment_lib
 from kol_pipeline.lib.settings import Lexicon
 from kol_pipeline.lib.state.comment_common import (
     KEEP_DAYS,
@@ -48,8 +48,7 @@ COMMENT_COLUMNS = ["comment_id", "note_id", "parent_comment_id", "content", "is_
 STATE_COLUMNS = list(STATE_TYPES)
 STORED_COLUMNS = ["snapshot_date", *STATE_COLUMNS, "base"]
 _FILES = "comment_state_run_files"  # the folders of a bootstrapped base's files (``release`` removes them)
-_NORMS = "comment_state_boot_norms"  # a bootstrap's normalized texts and sentiments (``_norms_table``)
-NORM_BATCH_ROWS = 500_000  # distinct texts normalized at a time in Python (``_norms_table``)
+_NORMS = "comment_state_boot_norms"  # the normalized texts and sentiments of a day or bootstrap (``_norms_table``)
 BOOT_BUCKET_ROWS = 10_000_000  # comment rows a bootstrap's query takes at a time (``_bootstrap_inputs``)
 BUCKET_FLUSH_ROWS = 65_536  # rows a bucket's writer buffers (DuckDB's partitioned_write_flush_threshold)
 _DAY_TYPES = {
@@ -78,61 +77,36 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _norms(
-    con: duckdb.DuckDBPyConnection, contents: pa.Array | pa.ChunkedArray, lexicon: Lexicon | None = None
-) -> pa.Table:
-    """content -> norm_text and sentiment for each distinct content (lib/comments.normalize_comment, once per
-    distinct text, null when the normalized text is empty; lib/ingest/sentiment.sql with ``lexicon``'s lists, the
-    default lexicon when None). The sentiment is computed from the content, not read from comments.sentiment, so
-    that cleaned partitions written before that column existed give it too (a state rebuilt from them)."""
-    uniq = pd.Series(pd.unique(pd.Series(contents.to_pandas(), dtype=object)), dtype=object)
-    norm = normalize_comment(uniq).astype(object)
-    norm = norm.where(norm.astype(str) != "", None)
-    sentiment = classify_sentiment(uniq, lexicon, con)
-    return pa.table(
-        {
-            "content": pa.array(uniq.where(uniq.notna(), None).tolist(), type=pa.string()),
-            "norm_text": pa.array(norm.tolist(), type=pa.string()),
-            "sentiment": pa.array(sentiment.astype(object).tolist(), type=pa.string()),
-        }
-    )
-
-
 def _norms_table(
     con: duckdb.DuckDBPyConnection,
-    contents: duckdb.DuckDBPyRelation,
-    lexicon: Lexicon | None = None,
-    batch_rows: int | None = None,
+    contents: duckdb.DuckDBPyRelation | pa.Array | pa.ChunkedArray,
+    lexicon: Lexicon | None,
 ) -> duckdb.DuckDBPyRelation:
-    """``_norms`` of the distinct texts of ``contents`` (a relation with one column, content), ``batch_rows`` texts
-    at a time (default ``NORM_BATCH_ROWS``, read when called), gathered in a temporary table of ``con``; returns
-    a relation over it. A bootstrap reads up to 122 days of comments, whose distinct texts at scale are about as
-    many as the comments (tens of millions: not the benchmark's 26 templates); the Python pass over 1,000,000 of
-    them at once took 6.9 s and ~670 MB more RSS, so their whole set at once would not fit the memory target. The
-    texts are numbered in DuckDB and taken a batch at a time (one query may stream on a connection at a time: the
-    batches are ranges of the numbering)."""
-    batch_rows = int(batch_rows or NORM_BATCH_ROWS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_NORMS} (content VARCHAR, norm_text VARCHAR, sentiment VARCHAR)")
-    contents.create_view(f"{_NORMS}_src", replace=True)
+    """content -> norm_text and sentiment for each distinct text of ``contents`` (a relation with one column,
+    content, or an Arrow column of texts), in a temporary table of ``con``: comment_text.sql's
+    ``comment_norm_text`` (null when empty) and sentiment.sql with ``lexicon``'s lists (the default lexicon when
+    None). The sentiment is computed from the content, not read from comments.sentiment, so that cleaned
+    partitions written before that column existed give it too (a state rebuilt from them). A bootstrap's window
+    holds tens of millions of distinct texts at scale: they stay in DuckDB, within its memory limit."""
+    comments_lib.define(con)
+    sentiment_lib.define(con)
+    if isinstance(contents, duckdb.DuckDBPyRelation):
+        contents.create_view(f"{_NORMS}_src", replace=True)
+    else:
+        con.register(f"{_NORMS}_src", pa.table({"content": contents}))
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_NORMS}_in AS SELECT content, row_number() OVER () AS i FROM {_NORMS}_src"
+            f"CREATE OR REPLACE TEMP TABLE {_NORMS} AS "
+            "SELECT content, nullif(comment_norm_text(content), '') AS norm_text, "
+            f"{sentiment_lib.SENTIMENT_CALL.format(content='content')} AS sentiment "
+            f"FROM (SELECT DISTINCT content FROM {_NORMS}_src)",
+            sentiment_lib.params(lexicon),
         )
-        total = int(con.sql(f"SELECT count(*) FROM {_NORMS}_in").fetchall()[0][0])
-        for lo in range(0, total, batch_rows):
-            page = con.sql(
-                f"SELECT content FROM {_NORMS}_in WHERE i > $lo AND i <= $hi ORDER BY i",
-                params={"lo": lo, "hi": lo + batch_rows},
-            ).to_arrow_table()
-            page = page.read_all() if isinstance(page, pa.RecordBatchReader) else page
-            con.register("comment_state_norms_page", _norms(con, page["content"], lexicon))
-            try:
-                con.execute(f"INSERT INTO {_NORMS} SELECT content, norm_text, sentiment FROM comment_state_norms_page")
-            finally:
-                con.unregister("comment_state_norms_page")
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {_NORMS}_in")
-        con.execute(f"DROP VIEW IF EXISTS {_NORMS}_src")
+        if isinstance(contents, duckdb.DuckDBPyRelation):
+            con.execute(f"DROP VIEW IF EXISTS {_NORMS}_src")
+        else:
+            con.unregister(f"{_NORMS}_src")
     return con.table(_NORMS)
 
 
@@ -172,12 +146,15 @@ def comment_state_delta(
     tbl = _day_table(con, comments_day)
     if tbl is None:
         return None
-    return duck.run_query(
-        con,
-        "comment_state",
-        {"day_comments": tbl, "norms": _norms(con, tbl["content"], lexicon)},
-        {"day": day, "keep_days": int(keep_days)},
-    )
+    try:
+        return duck.run_query(
+            con,
+            "comment_state",
+            {"day_comments": tbl, "norms": _norms_table(con, tbl["content"], lexicon)},
+            {"day": day, "keep_days": int(keep_days)},
+        )
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_NORMS}")
 
 
 def bootstrap_state(
@@ -250,7 +227,7 @@ def _bootstrap_inputs(
             params = {"day": day, "offset": rows}
             rows += int(con.sql("SELECT count(*) FROM comment_state_boot_day").fetchall()[0][0])
         boot = con.sql(sql, params=params)
-        norms = _norms_table(con, boot.project("content").distinct(), lexicon)
+        norms = _norms_table(con, boot.project("content"), lexicon)
         n = duck.bucket_count(rows, BOOT_BUCKET_ROWS)
         if n == 1:
             yield [lambda: {"boot_comments": boot, "norms": norms}]

@@ -107,7 +107,7 @@ COMMENT_STATE = TableSpec(
         (
             "norm_text",
             STR,
-            "normalized text of the first snapshot (lib/ingest/comments.normalize_comment); null when empty",
+            "normalized text of the first snapshot (lib/ingest/comment_text.sql comment_norm_text); null when empty",
         ),
         ("top_first", BOOL, "the first snapshot is top-level with a known is_substantive"),
         ("top_sub_first", BOOL, "the first snapshot is top-level and substantive"),
