@@ -91,7 +91,7 @@ _DAILY_DOCS = {
     outs={
         name: dg.AssetOut(
             description=_DAILY_DOCS[name],
-            kinds={"pandas", "parquet"},
+            kinds={"duckdb" if name in input_tables(MEDIACRAWLER) else "pandas", "parquet"},
             io_manager_key="io_manager",
             metadata={"dagster/column_schema": column_schema(name)},
             is_required=False,  # subsettable: a landing folder without comments need not write comments
@@ -163,9 +163,9 @@ def mediacrawler_snapshot(
             else sub
         )
         totals = {k: int(sub[k].sum()) if len(sub) else 0 for k in ("read", "kept", "duplicates", "quarantined")}
-        per_partition_counts(context, result.table(name), asset_key=name)
+        per_partition_counts(context, result.arrow[name], asset_key=name)
         yield dg.Output(
-            result.table(name),
+            result.arrow[name],  # Arrow: written by DuckDB (the IO manager), never a pandas frame
             output_name=name,
             metadata={
                 **{f"rows_{k}": v for k, v in totals.items()},
@@ -192,9 +192,7 @@ def mediacrawler_snapshot(
     for path, msgs in notes_meta.items():
         context.log.warning(f"{path}: {'; '.join(msgs)}")
     tables = {
-        "notes": result.notes,
-        "creators": result.creators,
-        "comments": result.comments,
+        **result.arrow,  # notes, creators, comments: each a frame only for its own suite (ingest_check_results)
         "search_rankings": rankings.frame,
         "quarantine": quarantine,
     }

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 import dagster as dg
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kol_pipeline.defs.shared import DAILY, SINGLE_RUN, STEP_LARGE, STEP_MEDIUM, column_schema, run_days, window_mapping
 from kol_pipeline.lib import duck
@@ -46,7 +48,9 @@ LAZY = {"lazy": True}
 SEARCH_WINDOW = window_mapping(scorecard_sql.SEARCH_WINDOW_DAYS - 1)
 
 
-def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, asset_key: str | None = None) -> None:
+def per_partition_counts(
+    context: dg.AssetExecutionContext, df: pd.DataFrame | pa.Table, asset_key: str | None = None
+) -> None:
     """dagster/row_count on each partition's own materialization: 0 for every partition of the run, then the count
     of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
     partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
@@ -54,6 +58,9 @@ def per_partition_counts(context: dg.AssetExecutionContext, df: pd.DataFrame, as
     keys = set(context.partition_keys)
     if len(keys) == 1:  # a daily run: every row is that day's (the IO manager refuses any other), no grouping
         counts = pd.Series({next(iter(keys)): len(df)}, dtype=int)
+    elif isinstance(df, pa.Table):
+        vc = pc.value_counts(df.column("snapshot_date")) if df.num_rows else None
+        counts = pd.Series({str(v["values"]): v["counts"] for v in vc.to_pylist()} if vc is not None else {}, dtype=int)
     else:
         counts = df.groupby("snapshot_date", observed=True).size() if len(df) else pd.Series(dtype=int)
     target = {"asset_key": asset_key} if asset_key else {}

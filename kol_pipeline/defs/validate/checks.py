@@ -8,15 +8,17 @@ metadata: Dagster blocks the downstream assets of a one-day run, and `kol-pipeli
 only for the other days of a range.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from kol_pipeline.defs.shared import days_metadata
+from kol_pipeline.lib.ingest.clean import frame as cleaned_frame
 from kol_pipeline.lib.quality import validation as val
-from kol_pipeline.lib.schemas import MEDIACRAWLER, daily_tables, input_tables, tables_in
+from kol_pipeline.lib.schemas import MEDIACRAWLER, TABLES, daily_tables, input_tables, tables_in
 from kol_pipeline.resources.settings import KolSettings
 from kol_pipeline.resources.warehouse import Warehouse
 
@@ -95,13 +97,24 @@ def note_crawled_result(
     )
 
 
+def _as_frame(table: pd.DataFrame | pa.Table, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table of the ingest step as a pandas frame (the checks' GX batches): a cleaned Arrow table is converted
+    here, one at a time, so the step never holds all of them as frames at once."""
+    if isinstance(table, pd.DataFrame):
+        return table if columns is None or not len(table) else table[list(columns)]
+    if table.num_rows == 0:
+        empty = TABLES[name].empty_frame()
+        return empty if columns is None else empty[list(columns)]
+    return cleaned_frame(table, name, columns)
+
+
 def _day_counts(df: pd.DataFrame) -> dict[date, int]:
     return {d: int(n) for d, n in df.groupby("snapshot_date").size().items()} if len(df) else {}
 
 
 def ingest_check_results(
     days: Sequence[date],
-    tables: dict[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame | pa.Table],
     accounting: pd.DataFrame,
     input_days: set[date],
     previous: dict[str, int | None],
@@ -115,10 +128,11 @@ def ingest_check_results(
     input_days: days with a search_rankings file. The row-count rules of a table only apply to days on which rows
     of that table were read (a crawl of notes without creator profiles is not an empty creators partition), and
     "previous" means the previous such day (sparse crawls skip days legitimately). The quarantine table has no
-    row-count rules: an empty quarantine is good news."""
+    row-count rules: an empty quarantine is good news. The cleaned tables may come as Arrow (the ingest step's
+    outputs): each is converted to a frame for its own suite only."""
     allowed = list(dict.fromkeys(categories["category"])) if len(categories) else None
     for table in DAILY_TABLES:
-        df = tables[table]
+        df = _as_frame(tables[table], table)
         whole = val.validate_table(
             table, df, allowed_categories=allowed if table == "notes" else None, settings=settings
         )
@@ -188,7 +202,11 @@ def ingest_check_results(
                 "days_checked": len([d for d in days if d in table_days]),
             },
         )
-    yield note_crawled_result(tables["comments"], tables["notes"], known_notes)
+    del df  # the last suite's frame: the check below reads two columns only
+    on = ["note_id", "snapshot_date"]
+    yield note_crawled_result(
+        _as_frame(tables["comments"], "comments", on), _as_frame(tables["notes"], "notes", on), known_notes
+    )
 
 
 # ------------------------------------------------------------------ brand tables (unpartitioned)

@@ -12,8 +12,8 @@ problems to the cleaned `notes`, `creators`, `comments`, the `quarantine` and th
 
 Left in Python: the repr of a rejected value in a reason (`show_value`, registered as the SQL function py_show and
 called only for rejected rows), str() of a list or dict value (py_container_str), the quarantine's `raw` (the
-whole record as JSON, taken from the batch for the rejected rows only) and the comment classes
-(lib/ingest/comments.py, on the kept comments).
+whole record as JSON, taken from the batch for the rejected rows only). The kept comments' classes and sentiment
+are the macros of comment_text.sql and sentiment.sql (lib/ingest/comments.comment_columns).
 """
 
 from __future__ import annotations
@@ -33,11 +33,10 @@ import pyarrow.compute as pc
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest import raw as raw_lib
-from kol_pipeline.lib.ingest.comments import classify_comments
+from kol_pipeline.lib.ingest.comments import comment_columns
 from kol_pipeline.lib.ingest.discovery import KINDS
 from kol_pipeline.lib.ingest.fastread import ColumnarRecords
 from kol_pipeline.lib.ingest.readers import FileRecords
-from kol_pipeline.lib.ingest.sentiment import classify_sentiment
 from kol_pipeline.lib.schemas import QUARANTINE, STR, STR_LIST, TABLES
 from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, TIER_NAMES, Lexicon, load_lexicon
 
@@ -75,18 +74,32 @@ class IngestContext:
 
 @dataclass
 class IngestResult:
-    """The cleaned tables (notes, creators, comments: the schema's columns, text as Arrow strings, see
-    `schemas.arrow_text`), the quarantined rows, the row accounting per file and day, and notes per file."""
+    """The cleaned tables as Arrow (``arrow``: notes, creators, comments with the schema's columns, in the order
+    the warehouse stores them: by id, then day), the quarantined rows, the row accounting per file and day, and
+    notes per file. ``notes``, ``creators``, ``comments`` and ``table(kind)`` give a cleaned table as a pandas
+    frame (text and text lists as Arrow columns, see `schemas.arrow_text`), converted on each access: the ingest
+    step hands the Arrow tables to the IO manager and converts one table at a time for its checks."""
 
-    notes: pd.DataFrame
-    creators: pd.DataFrame
-    comments: pd.DataFrame
+    arrow: dict[str, pa.Table]
     quarantine: pd.DataFrame
     accounting: pd.DataFrame  # source_file, kind, snapshot_date, read, kept, duplicates, quarantined
     file_notes: dict[str, list[str]]
 
+    @property
+    def notes(self) -> pd.DataFrame:
+        return self.table("notes")
+
+    @property
+    def creators(self) -> pd.DataFrame:
+        return self.table("creators")
+
+    @property
+    def comments(self) -> pd.DataFrame:
+        return self.table("comments")
+
     def table(self, kind: str) -> pd.DataFrame:
-        return getattr(self, kind)
+        table = self.arrow[kind]
+        return frame(table, kind) if table.num_rows else TABLES[kind].empty_frame()
 
 
 # ---------------------------------------------------------------- the Python side of the macros
@@ -281,11 +294,14 @@ def _raw_json(d: Any) -> str:
         return str(d)
 
 
-def _frame(table: pa.Table, kind: str) -> pd.DataFrame:
-    """A cleaned table as today's frames hold it: text and text lists as Arrow columns, counts Int64, times
-    datetime64[us, UTC], days as Python dates."""
+def frame(table: pa.Table, kind: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A cleaned table (Arrow) as the pandas frames of the ingest step hold it (the schema's ``columns``, default
+    all): text and text lists as Arrow columns, counts Int64, times datetime64[us, UTC], days as Python dates."""
+    wanted = set(columns) if columns is not None else None
     out: dict[str, Any] = {}
     for col in TABLES[kind].columns:
+        if wanted is not None and col.name not in wanted:
+            continue
         arr = table.column(col.name)
         if col.type == STR or col.type == STR_LIST:
             out[col.name] = pd.Series(pd.arrays.ArrowExtensionArray(arr.cast(col.type)))
@@ -294,7 +310,7 @@ def _frame(table: pa.Table, kind: str) -> pd.DataFrame:
         elif pa.types.is_integer(arr.type):
             out[col.name] = pd.Series(arr.to_pandas(integer_object_nulls=False), dtype="Int64")
         elif pa.types.is_date(arr.type):
-            out[col.name] = pd.Series(arr.to_pylist(), dtype=object)
+            out[col.name] = pd.Series(arr.to_pandas(date_as_object=True).to_numpy(), dtype=object)  # datetime.date
         elif pa.types.is_boolean(arr.type):
             out[col.name] = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=bool)
         else:
@@ -366,12 +382,14 @@ def ingest_raw(
         )
         fates = duck.run_query(con, "ingest_dedup", {"dated": dated})
         accounting = duck.run_query(con, "ingest_accounting", {"fates": fates})
+        del rows, all_rows, dated  # they hold columns of the cleaned tables, which _result frees a kind at a time
+        return _result(con, run, cleaned, problems, fates, accounting, ctx)
     finally:
         con.close()
-    return _result(run, cleaned, problems, fates, accounting, ctx)
 
 
 def _result(
+    con: duckdb.DuckDBPyConnection,
     run: _Batches,
     cleaned: dict[str, pa.Table],
     problems: pa.Table,
@@ -386,7 +404,7 @@ def _result(
     undated = fates.column("undated").to_numpy(zero_copy_only=False)
     days = fates.column("snapshot_date")
     files = fates.column("_file").to_numpy(zero_copy_only=False)
-    tables: dict[str, pd.DataFrame] = {}
+    arrow: dict[str, pa.Table] = {}
     quarantine: list[dict[str, Any]] = []
     for kind in KINDS:  # the notes about undated rows in the order of the pandas implementation
         sel = ~is_problem & (kinds == kind) & undated
@@ -398,15 +416,18 @@ def _result(
                 )
     for kind in CLEAN_ORDER:
         if kind not in cleaned:
-            tables[kind] = TABLES[kind].empty_frame()
+            arrow[kind] = TABLES[kind].schema.empty_table()
             continue
         sel = ~is_problem & (kinds == kind)
-        table = cleaned[kind].append_column("snapshot_date", days.filter(pa.array(sel)))
-        table = table.append_column("source_file", table.column("_file"))
-        st = status[sel]
-        bad = np.flatnonzero(st == "quarantined")
+        bad = np.flatnonzero(status[sel] == "quarantined")
         if len(bad):
-            q = table.take(pa.array(bad)).select(["_seq", "_file", "_record", "reason", "snapshot_date"]).to_pylist()
+            q = (
+                cleaned[kind]
+                .take(pa.array(bad))
+                .select(["_seq", "_file", "_record", "reason"])
+                .append_column("snapshot_date", days.filter(pa.array(sel)).take(pa.array(bad)))
+                .to_pylist()
+            )
             for r in q:
                 quarantine.append(
                     {
@@ -418,16 +439,13 @@ def _result(
                         "snapshot_date": r["snapshot_date"],
                     }
                 )
-        kept = table.take(pa.array(np.flatnonzero(st == "kept")))
-        kept = kept.take(pc.sort_indices(kept, [(ID_COLUMN[kind], "ascending"), ("snapshot_date", "ascending")]))
-        if kind == "comments":
-            content = pd.Series(kept.column("content").to_pylist(), dtype=object)
-            classes = classify_comments(content, ctx.lexicon)
-            kept = kept.append_column("comment_class", pa.array(classes.tolist(), pa.string()))
-            kept = kept.append_column("is_substantive", pa.array((classes != "low_effort").to_numpy(), pa.bool_()))
-            sentiment = classify_sentiment(content, ctx.lexicon)  # the DuckDB macro of sentiment.sql
-            kept = kept.append_column("sentiment", pa.array(sentiment.astype(object).tolist(), pa.string()))
-        tables[kind] = _frame(kept, kind)
+        # the kept rows by id and day, in DuckDB (ingest_kept.sql); the kind's cleaned rows are freed after it
+        kept = duck.run_query(con, "ingest_kept", {"cleaned": cleaned.pop(kind), "fates": fates}, {"kind": kind})
+        if kind == "comments":  # the macros of comment_text.sql and sentiment.sql
+            extra = comment_columns(con, kept.column("content"), ctx.lexicon)
+            for name in extra.column_names:
+                kept = kept.append_column(name, extra.column(name))
+        arrow[kind] = kept.select(TABLES[kind].column_names)
     psel = is_problem
     if psel.any():
         pst = status[psel]
@@ -471,9 +489,7 @@ def _result(
         )
     )
     return IngestResult(
-        notes=tables["notes"],
-        creators=tables["creators"],
-        comments=tables["comments"],
+        arrow=arrow,
         quarantine=q,
         accounting=acc,
         file_notes=file_notes,
