@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from kol_pipeline.defs.metrics.assets import per_partition_counts
@@ -139,7 +140,27 @@ def mediacrawler_snapshot(
         lexicon=load_lexicon(settings.lexicon_file),
         tier_bounds=metrics_config.to_settings().tier_bounds,
     )
-    result = ingest_lib.ingest_batches(batches, ctx, start, end)
+    # the cleaned tables stay in DuckDB on this connection until the IO manager has written them (Dagster hands a
+    # yielded output to it before the step resumes); closed when the step ends
+    con = ingest_lib.connection()
+    try:
+        yield from _ingest_outputs(context, settings, warehouse, con, batches, ctx, days, categories)
+    finally:
+        con.close()
+
+
+def _ingest_outputs(
+    context: dg.AssetExecutionContext,
+    settings: KolSettings,
+    warehouse: Warehouse,
+    con: duckdb.DuckDBPyConnection,
+    batches: Iterable[tuple[str, FileRecords]],
+    ctx: ingest_lib.IngestContext,
+    days: list,
+    categories: pd.DataFrame,
+):
+    start, end = days[0], days[-1]
+    result = ingest_lib.ingest_batches(batches, ctx, start, end, con)
     rankings = brand_lib.read_search_rankings(settings.landing, [d.isoformat() for d in days])
     rank_q = rankings.rejects
     quarantine = (
@@ -163,9 +184,9 @@ def mediacrawler_snapshot(
             else sub
         )
         totals = {k: int(sub[k].sum()) if len(sub) else 0 for k in ("read", "kept", "duplicates", "quarantined")}
-        per_partition_counts(context, result.arrow[name], asset_key=name)
+        per_partition_counts(context, result.tables[name], asset_key=name)
         yield dg.Output(
-            result.arrow[name],  # Arrow: written by DuckDB (the IO manager), never a pandas frame
+            result.tables[name],  # a DuckDB relation: written by DuckDB's COPY (the IO manager), never a frame
             output_name=name,
             metadata={
                 **{f"rows_{k}": v for k, v in totals.items()},
@@ -192,7 +213,7 @@ def mediacrawler_snapshot(
     for path, msgs in notes_meta.items():
         context.log.warning(f"{path}: {'; '.join(msgs)}")
     tables = {
-        **result.arrow,  # notes, creators, comments: each a frame only for its own suite (ingest_check_results)
+        **result.tables,  # notes, creators, comments: each a frame only for its own suite (ingest_check_results)
         "search_rankings": rankings.frame,
         "quarantine": quarantine,
     }

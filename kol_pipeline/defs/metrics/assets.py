@@ -49,14 +49,19 @@ SEARCH_WINDOW = window_mapping(scorecard_sql.SEARCH_WINDOW_DAYS - 1)
 
 
 def per_partition_counts(
-    context: dg.AssetExecutionContext, df: pd.DataFrame | pa.Table, asset_key: str | None = None
+    context: dg.AssetExecutionContext,
+    df: pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation,
+    asset_key: str | None = None,
 ) -> None:
     """dagster/row_count on each partition's own materialization: 0 for every partition of the run, then the count
     of each day with rows (partition-scoped metadata overrides the run-wide one). Dagster checks every
     partition-scoped call against the run's whole key range, so a call per empty day of a long sparse range would
     cost O(days^2)."""
     keys = set(context.partition_keys)
-    if len(keys) == 1:  # a daily run: every row is that day's (the IO manager refuses any other), no grouping
+    if isinstance(df, duckdb.DuckDBPyRelation):  # rows per day, counted by DuckDB
+        got = df.aggregate("snapshot_date, count(*) AS n", "snapshot_date").fetchall()
+        counts = pd.Series({str(d): int(n) for d, n in got}, dtype=int)
+    elif len(keys) == 1:  # a daily run: every row is that day's (the IO manager refuses any other), no grouping
         counts = pd.Series({next(iter(keys)): len(df)}, dtype=int)
     elif isinstance(df, pa.Table):
         vc = pc.value_counts(df.column("snapshot_date")) if df.num_rows else None

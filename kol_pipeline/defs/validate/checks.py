@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -97,11 +98,16 @@ def note_crawled_result(
     )
 
 
-def _as_frame(table: pd.DataFrame | pa.Table, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A table of the ingest step as a pandas frame (the checks' GX batches): a cleaned Arrow table is converted
-    here, one at a time, so the step never holds all of them as frames at once."""
+def _as_frame(
+    table: pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation, name: str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """A table of the ingest step as a pandas frame (the checks' GX batches): a cleaned table (Arrow, or a DuckDB
+    relation) is converted here, one at a time, so the step never holds all of them as frames at once."""
     if isinstance(table, pd.DataFrame):
         return table if columns is None or not len(table) else table[list(columns)]
+    if isinstance(table, duckdb.DuckDBPyRelation):
+        got = (table if columns is None else table.select(*columns)).to_arrow_table()
+        table = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
     if table.num_rows == 0:
         empty = TABLES[name].empty_frame()
         return empty if columns is None else empty[list(columns)]
@@ -114,7 +120,7 @@ def _day_counts(df: pd.DataFrame) -> dict[date, int]:
 
 def ingest_check_results(
     days: Sequence[date],
-    tables: Mapping[str, pd.DataFrame | pa.Table],
+    tables: Mapping[str, pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation],
     accounting: pd.DataFrame,
     input_days: set[date],
     previous: dict[str, int | None],

@@ -1,14 +1,16 @@
 -- clean_comments: MediaCrawler comment records (the raw relation, lib/ingest/raw.py) -> cleaned comment rows with
 -- the first failing rule as `reason` (docs/ingestion.md "Values", "Quarantine reasons"; macros: ingest_macros.sql).
 -- Inputs: raw (_file, _record, one JSON column per field, _hint, _seq).
--- Params: $now_limit (TIMESTAMPTZ).
+-- Params: $now_limit (TIMESTAMPTZ); the lexicon's lists and limits of the comment classes and the sentiment
+--   (lib/ingest/comments.params, sentiment.params: the macros of comment_text.sql and sentiment.sql).
 -- Columns:
 --   comment_id, note_id    the ids, stripped; user_id as crawled
 --   parent_comment_id      stripped; NULL when absent, '', '0', 'None' or 'null' (a top-level comment)
 --   content                the text ('' when absent)
 --   created_at             create_time (epoch ms or s); crawled_at: last_modify_ts
 --   like_count, sub_comment_count   py_count rules, absent/null/'' meaning 0
---   (comment_class and is_substantive are added by the glue, lib/ingest/comments.py)
+--   comment_class          comment_text.sql's comment_class of the content; is_substantive: not low_effort
+--   sentiment              sentiment.sql's comment_sentiment of the content
 --   _file, _record, _seq, _hint, crawl_day (Asia/Shanghai day of crawled_at), reason
 WITH present AS (
     SELECT count(comment_id) > 0 AS comment_id, count(note_id) > 0 AS note_id, count(content) > 0 AS content,
@@ -58,8 +60,22 @@ WITH present AS (
                CASE WHEN created_at > crawled_at THEN 'create_time is after crawled_at' END
            ) AS reason
     FROM x
+), t AS (
+    SELECT *, lower(comment_stripped(content)) AS with_punct FROM p
+), m AS (
+    -- each computed once per row: a macro's argument is expanded at each of its uses
+    SELECT *, comment_meaningful(with_punct) AS meaningful FROM t
+), c AS (
+    SELECT * EXCLUDE (with_punct, meaningful),
+           comment_class(content, with_punct, meaningful, $class_purchase_intent,
+                         $class_question, $class_experience, $class_low_effort_fillers, $tag_friend_max,
+                         $low_effort_min) AS comment_class,
+           comment_sentiment(content, $sentiment_negative, $sentiment_positive, $sentiment_negators,
+                             $sentiment_not_negations) AS sentiment
+    FROM m
 )
 SELECT comment_id, note_id, user_id, parent_comment_id, content, created_at, like_count, sub_comment_count,
-       crawled_at, _file, _record, _seq, _hint, shanghai_day(crawled_at) AS crawl_day, reason
-FROM p
+       crawled_at, comment_class, comment_class <> 'low_effort' AS is_substantive, sentiment,
+       _file, _record, _seq, _hint, shanghai_day(crawled_at) AS crawl_day, reason
+FROM c
 ORDER BY _seq

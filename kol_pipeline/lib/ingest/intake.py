@@ -18,11 +18,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from kol_pipeline.lib.ingest import parsing
-from kol_pipeline.lib.ingest.clean import ID_COLUMN, IngestContext, IngestResult, ingest_raw
+from kol_pipeline.lib.ingest.clean import ID_COLUMN, IngestContext, IngestResult, connection
+from kol_pipeline.lib.ingest.clean_run import ingest_raw
 from kol_pipeline.lib.ingest.discovery import KINDS, discover
 from kol_pipeline.lib.ingest.fastread import read_jsonl_fast
 from kol_pipeline.lib.ingest.readers import FileRecords, read_records
@@ -32,6 +34,7 @@ __all__ = [
     "ID_COLUMN",
     "IngestContext",
     "IngestResult",
+    "connection",
     "crawl_days",
     "day_bounds_ms",
     "db_batches",
@@ -71,10 +74,12 @@ def ingest_batches(
     ctx: IngestContext,
     start: date | None = None,
     end: date | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> IngestResult:
     """Clean batches of records (kind, FileRecords), keeping rows of days in [start, end]: in DuckDB SQL
-    (lib/ingest/clean.py)."""
-    return ingest_raw(batches, ctx, start, end)
+    (lib/ingest/clean.py, clean_run.py). With ``con`` (from `connection()`), the cleaned tables are relations on
+    it (valid while it is open: the ingest step's outputs, written by the IO manager); else Arrow tables."""
+    return ingest_raw(batches, ctx, start, end, con)
 
 
 # ---------------------------------------------------------------- sources
