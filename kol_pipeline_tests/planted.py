@@ -16,7 +16,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +26,7 @@ import pandas as pd
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.brand import SPECS as BRAND_FILES
 from kol_pipeline.lib.ingest.brand import read_brand_table
-from kol_pipeline.lib.ingest.intake import IngestContext, IngestResult, ingest_batches
+from kol_pipeline.lib.ingest.intake import IngestContext, ingest_batches
 from kol_pipeline.lib.ingest.landing import batches_for_days, landing_days
 from kol_pipeline.lib.marts import brand_search_lift as bsl_lib
 from kol_pipeline.lib.marts import campaign_performance
@@ -55,7 +55,7 @@ class PlantedWorld:
     landing: Path
     days: list[date]  # the days the landing folder holds (crawl days), ascending
     brand: dict[str, pd.DataFrame]  # BRAND_TABLES -> typed frame
-    ingest: IngestResult
+    ingest: IngestedFrames
     truth: dict[str, pd.DataFrame]
     settings: MetricSettings = field(default_factory=MetricSettings)
 
@@ -119,14 +119,14 @@ def planted_world(landing: Path | None = SAMPLE, tmp_dir: Path | None = None) ->
     if key not in _WORLDS:
         _WORLDS[key] = _ingested(landing)
     w = _WORLDS[key]
-    frames = ("notes", "creators", "comments", "quarantine", "accounting")
     return PlantedWorld(
         landing=w.landing,
         days=list(w.days),
         brand={k: v.copy() for k, v in w.brand.items()},
-        ingest=replace(
-            w.ingest,
-            **{k: w.ingest.table(k).copy() for k in frames},
+        ingest=IngestedFrames(
+            tables={k: v.copy() for k, v in w.ingest.tables.items()},
+            quarantine=w.ingest.quarantine.copy(),
+            accounting=w.ingest.accounting.copy(),
             file_notes={k: list(v) for k, v in w.ingest.file_notes.items()},
         ),
         truth={k: v.copy() for k, v in w.truth.items()},
@@ -138,6 +138,32 @@ _WORLDS: dict[Path, PlantedWorld] = {}
 _STATES: dict[tuple, Path] = {}
 
 
+@dataclass
+class IngestedFrames:
+    """An IngestResult's tables as the metrics read them from the warehouse (pandas frames), with its quarantine,
+    accounting and file notes."""
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    accounting: pd.DataFrame
+    file_notes: dict[str, list[str]]
+
+    @property
+    def notes(self) -> pd.DataFrame:
+        return self.tables["notes"]
+
+    @property
+    def creators(self) -> pd.DataFrame:
+        return self.tables["creators"]
+
+    @property
+    def comments(self) -> pd.DataFrame:
+        return self.tables["comments"]
+
+    def table(self, kind: str) -> pd.DataFrame:
+        return self.tables[kind]
+
+
 def _ingested(landing: Path) -> PlantedWorld:
     days = sorted(landing_days(landing))
     brand = {name: read_brand_table(landing, name).frame for name in BRAND_TABLES}
@@ -145,7 +171,8 @@ def _ingested(landing: Path) -> PlantedWorld:
     result = ingest_batches(batches_for_days(landing, days[0], days[-1]), ctx, days[0], days[-1])
     # the tables as the metrics read them from the warehouse (the IO manager's conversions), not as ingestion holds
     # them in memory (text as Arrow strings)
-    result = replace(
-        result, **{k: to_pandas(to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")}
+    frames = {k: to_pandas(to_arrow(result.table(k), k), k) for k in ("notes", "creators", "comments")}
+    result = IngestedFrames(
+        tables=frames, quarantine=result.quarantine, accounting=result.accounting, file_notes=result.file_notes
     )
     return PlantedWorld(landing=landing, days=days, brand=brand, ingest=result, truth=read_truth(landing))

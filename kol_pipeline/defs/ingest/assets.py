@@ -142,7 +142,7 @@ def mediacrawler_snapshot(
     )
     # the cleaned tables stay in DuckDB on this connection until the IO manager has written them (Dagster hands a
     # yielded output to it before the step resumes); closed when the step ends
-    con = ingest_lib.connection()
+    con = ingest_lib.connection(warehouse.duck_settings())
     try:
         yield from _ingest_outputs(context, settings, warehouse, con, batches, ctx, days, categories)
     finally:

@@ -129,10 +129,10 @@ def _is_ascii_word(s: str) -> bool:
     return all(c.isascii() and (c.isalnum() or c in "#_- ") for c in s) and bool(s)
 
 
-def connection() -> duckdb.DuckDBPyConnection:
-    """A bounded connection (lib/duck.py) with UTC as its time zone and the ingestion macros created (those of
-    ingest_macros.sql, comment_text.sql and sentiment.sql)."""
-    con = duck.connect()
+def connection(settings: duck.DuckSettings | None = None) -> duckdb.DuckDBPyConnection:
+    """A bounded connection (lib/duck.py; ``settings`` None: from the environment) with UTC as its time zone and
+    the ingestion macros created (those of ingest_macros.sql, comment_text.sql and sentiment.sql)."""
+    con = duck.connect(settings)
     con.execute("SET TimeZone = 'UTC'")
     varchar = duckdb.sqltype("VARCHAR")
     con.create_function("py_show", _py_show, [varchar], varchar, side_effects=False)
