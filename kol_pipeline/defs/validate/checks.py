@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.defs.shared import days_metadata
-from kol_pipeline.lib.ingest.clean import frame as cleaned_frame
+from kol_pipeline.lib.ingest.clean import as_frame as cleaned_as_frame
 from kol_pipeline.lib.quality import validation as val
-from kol_pipeline.lib.schemas import MEDIACRAWLER, TABLES, daily_tables, input_tables, tables_in
+from kol_pipeline.lib.schemas import MEDIACRAWLER, daily_tables, input_tables, tables_in
 from kol_pipeline.resources.settings import KolSettings
 from kol_pipeline.resources.warehouse import Warehouse
 
@@ -105,13 +105,7 @@ def _as_frame(
     relation) is converted here, one at a time, so the step never holds all of them as frames at once."""
     if isinstance(table, pd.DataFrame):
         return table if columns is None or not len(table) else table[list(columns)]
-    if isinstance(table, duckdb.DuckDBPyRelation):
-        got = (table if columns is None else table.select(*columns)).to_arrow_table()
-        table = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
-    if table.num_rows == 0:
-        empty = TABLES[name].empty_frame()
-        return empty if columns is None else empty[list(columns)]
-    return cleaned_frame(table, name, columns)
+    return cleaned_as_frame(table, name, columns)
 
 
 def _day_counts(df: pd.DataFrame) -> dict[date, int]:

@@ -42,6 +42,8 @@ from kol_pipeline.lib.settings import DEFAULT_TIER_BOUNDS, Lexicon, load_lexicon
 __all__ = [
     "IngestContext",
     "IngestResult",
+    "as_frame",
+    "frame",
     "ID_COLUMN",
     "FUTURE_TOLERANCE",
     "connection",
@@ -98,14 +100,22 @@ class IngestResult:
 
     def table(self, kind: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """A cleaned table as a pandas frame (the schema's ``columns``, default all)."""
-        table = self.tables[kind]
-        if isinstance(table, duckdb.DuckDBPyRelation):
-            got = table.to_arrow_table()
-            table = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
-        if table.num_rows == 0:
-            empty = TABLES[kind].empty_frame()
-            return empty if columns is None else empty[list(columns)]
-        return frame(table, kind, columns)
+        return as_frame(self.tables[kind], kind, columns)
+
+
+def as_frame(
+    table: pa.Table | duckdb.DuckDBPyRelation, kind: str, columns: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """A cleaned table (Arrow, or a DuckDB relation: run here) as a pandas frame (`frame`), the schema's
+    ``columns`` (default all); no rows give the schema's empty frame."""
+    cols = list(columns) if columns is not None else None
+    if isinstance(table, duckdb.DuckDBPyRelation):
+        got = (table if cols is None else table.select(*cols)).to_arrow_table()
+        table = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
+    if table.num_rows == 0:
+        empty = TABLES[kind].empty_frame()
+        return empty if cols is None else empty[cols]
+    return frame(table, kind, cols)
 
 
 # ---------------------------------------------------------------- the Python side of the macros
