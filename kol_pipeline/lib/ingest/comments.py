@@ -3,9 +3,9 @@ beside this file, with the lexicon's word lists (data/reference/lexicon.json thr
 never from code) as query parameters. docs/metrics.md documents the rules and the choices made where the contract
 is silent.
 
-``define(con)`` creates the macros on a connection; ``params(lexicon)`` gives the parameters of ``CLASS_CALL``;
-``comment_columns(con, texts)`` runs both over an Arrow column of texts (the ingest step's kept comments);
-``classify_comments`` and ``normalize_comment`` do it for a pandas Series.
+Ingestion calls the macros in clean_comments.sql. ``define(con)`` creates them on a connection; ``params(lexicon)``
+gives the parameters of ``CLASS_CALL``; ``classify_comments`` and ``normalize_comment`` run them over a pandas
+Series (tests, the benchmark's generator).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import pandas as pd
 import pyarrow as pa
 
 from kol_pipeline.lib import duck
-from kol_pipeline.lib.ingest import sentiment as sentiment_lib
 from kol_pipeline.lib.settings import Lexicon, load_lexicon
 
 COMMENT_CLASSES: tuple[str, ...] = ("purchase_intent", "question", "tag_friend", "experience", "low_effort", "other")
@@ -49,35 +48,6 @@ def params(lexicon: Lexicon | None = None) -> dict[str, Any]:
     return out
 
 
-def comment_columns(
-    con: duckdb.DuckDBPyConnection, texts: pa.Array | pa.ChunkedArray, lexicon: Lexicon | None = None
-) -> pa.Table:
-    """``comment_class``, ``is_substantive`` (the class is not low_effort) and ``sentiment`` of each text, in the
-    texts' order, computed in DuckDB on ``con`` (the macros are created on it)."""
-    define(con)
-    sentiment_lib.define(con)
-    table = pa.table({"content": texts, "i": pa.array(np.arange(len(texts), dtype=np.int64))})
-    con.register("comment_texts", table)
-    try:
-        sql = (
-            f"SELECT {CLASS_CALL} AS comment_class, "
-            f"{sentiment_lib.SENTIMENT_CALL.format(content='content')} AS sentiment "
-            f"FROM ({TEXTS.format(source='comment_texts')}) ORDER BY i"
-        )
-        got = con.sql(sql, params={**params(lexicon), **sentiment_lib.params(lexicon)}).to_arrow_table()
-    finally:
-        con.unregister("comment_texts")
-    got = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
-    classes = got.column("comment_class").cast(pa.string())
-    return pa.table(
-        {
-            "comment_class": classes,
-            "is_substantive": pa.compute.not_equal(classes, "low_effort"),
-            "sentiment": got.column("sentiment").cast(pa.string()),
-        }
-    )
-
-
 def _texts(content: pd.Series) -> pa.Array:
     values = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in content]
     return pa.array(values, pa.string())
@@ -87,12 +57,16 @@ def classify_comments(content: pd.Series, lexicon: Lexicon | None = None) -> pd.
     """Comment class per CONTRACT.md, the first that applies in this order: purchase_intent, question, tag_friend,
     experience, low_effort, other (comment_text.sql). Null content is classified low_effort (nothing was said, e.g.
     a picture-only comment). Keeps ``content``'s index."""
+    texts = _texts(content)
     con = duck.connect()
     try:
-        got = comment_columns(con, _texts(content), lexicon)
+        define(con)
+        con.register("comment_texts", pa.table({"content": texts, "i": pa.array(np.arange(len(texts)))}))
+        sql = f"SELECT {CLASS_CALL} AS comment_class FROM ({TEXTS.format(source='comment_texts')}) ORDER BY i"
+        got = con.sql(sql, params=params(lexicon)).fetchnumpy()["comment_class"]
     finally:
         con.close()
-    out = np.asarray(got.column("comment_class").to_pylist(), dtype=object)
+    out = np.asarray(got, dtype=object)
     return pd.Series(out, index=content.index, dtype=object, name="comment_class")
 
 
