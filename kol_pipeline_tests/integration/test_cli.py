@@ -13,7 +13,7 @@ import pytest
 from kol_pipeline.lib.ingest import intake as ingest_lib
 from kol_pipeline.lib.ingest import landing as landing_lib
 from kol_pipeline.lib.simulate import simulate
-from kol_pipeline.orchestration.planning import MAX_GAP_DAYS, downstream_gap, plan_runs
+from kol_pipeline.orchestration.planning import MAX_GAP_DAYS, downstream_gap, find_partition_days, plan_runs
 from kol_pipeline.resources.io_manager import list_partitions, read_table
 
 pytestmark = pytest.mark.heavy(200)
@@ -33,41 +33,6 @@ def kol(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProce
         text=True,
         timeout=timeout,
     )
-
-
-def test_run_records_history_in_dagster_home(tmp_path):
-    landing, wh, home = tmp_path / "landing", tmp_path / "wh", tmp_path / "home"
-    simulate(landing, creators=10, days=14, seed=5, end_date=date(2025, 5, 31))
-    p = kol("run", "--landing", str(landing), "--warehouse", str(wh), home=home)
-    assert p.returncode == 0, p.stdout + p.stderr
-    out = p.stdout
-    assert (
-        "telemetry" in (home / "dagster.yaml").read_text() and "enabled: false" in (home / "dagster.yaml").read_text()
-    )
-    # a progress line per partition, then the summary
-    found = sorted(landing_lib.landing_days(landing))
-    days = [d.isoformat() for d in found]
-    for d in days:
-        assert f"] {d}  notes" in out, d
-    assert "rows: notes " in out and "quarantined rows: " in out and out.rstrip().endswith("exit 0")
-    notes = read_table(str(wh), "notes")
-    assert f"notes {len(notes):,}" in out
-    # the runs are in the persistent instance the UI reads
-    with dg.DagsterInstance.from_config(str(home)) as inst:
-        runs = inst.get_runs()
-        assert {r.job_name for r in runs} >= {"brand_job", "ingest_job", "downstream_job"}
-        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-        mats = inst.fetch_materializations(dg.AssetKey("note_metrics"), limit=500).records
-        materialized = {m.partition_key for m in mats}
-        spanned = {
-            (a + timedelta(days=k)).isoformat()
-            for a, b in plan_runs(found, downstream_gap())
-            for k in range((b - a).days + 1)
-        }
-        assert materialized == spanned  # every day of the ranged runs, including days whose note_metrics are empty
-        assert set(list_partitions(str(wh), "note_metrics")) <= materialized  # empty days write no file
-    # that a second run over the same folder replaces, never appends: assets/test_pipeline.py
-    # (test_warehouse_equals_library_and_reruns_replace, through run_pipeline, which this command calls)
 
 
 def test_bad_arguments_give_clear_errors(tmp_path):
@@ -178,11 +143,23 @@ def test_real_crawl_whole_folder_ingested_through_dagster(tmp_path):
         assert len(planned) == len(runs)
 
 
-def test_resume_reruns_only_the_days_that_did_not_complete(tmp_path):
-    """A backfill interrupted after its first week: `--resume` runs only the other days, then finds nothing to do."""
+def _spanned(days: list[date]) -> set[str]:
+    """Every day of the ranged downstream runs `kol-pipeline run` plans for ``days``."""
+    return {
+        (a + timedelta(days=k)).isoformat()
+        for a, b in plan_runs(days, downstream_gap())
+        for k in range((b - a).days + 1)
+    }
+
+
+def test_run_records_history_and_resume_reruns_only_the_days_that_did_not_complete(tmp_path):
+    """A backfill interrupted after its first week: each `kol-pipeline run` prints a progress line per partition
+    and a summary, and records its runs in DAGSTER_HOME (the instance the UI reads); `--resume` runs only the
+    other days, then finds nothing to do. (One simulated folder for both: each run of the CLI is a process that
+    imports Dagster and the pipeline, about 25 s of a CI worker on a slow machine.)"""
     landing, wh, home = tmp_path / "landing", tmp_path / "wh", tmp_path / "home"
-    simulate(landing, creators=6, days=14, seed=8, end_date=date(2025, 5, 31), brand_files=False)
-    found = sorted(landing_lib.landing_days(landing))
+    simulate(landing, creators=6, days=14, seed=8, end_date=date(2025, 5, 31))
+    found = sorted(find_partition_days(landing))  # the crawl's days and the brand files' (search rankings)
     first = found[:6]
     p = kol(
         "run",
@@ -197,17 +174,38 @@ def test_resume_reruns_only_the_days_that_did_not_complete(tmp_path):
         home=home,
     )
     assert p.returncode == 0, p.stdout + p.stderr
+    conf = (home / "dagster.yaml").read_text()
+    assert "telemetry" in conf and "enabled: false" in conf
+    out = p.stdout
+    # a progress line per partition, then the summary
+    for d in first:
+        assert f"] {d.isoformat()}  notes" in out, d
+    assert "rows: notes " in out and "quarantined rows: " in out and out.rstrip().endswith("exit 0")
+    notes = read_table(str(wh), "notes")
+    assert len(notes) > 0 and f"notes {len(notes):,}" in out
 
     p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--resume", home=home)
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"resume: {len(first)} of {len(found)} partitions already complete" in p.stdout
+    for d in found[len(first) :]:
+        assert f"] {d.isoformat()}  notes" in p.stdout, d
+    assert f"] {first[-1].isoformat()}  notes" not in p.stdout
     with dg.DagsterInstance.from_config(str(home)) as inst:
         runs = inst.get_runs()
+        assert {r.job_name for r in runs} >= {"brand_job", "ingest_job", "downstream_job"}
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         second = [r for r in runs if r.job_name == "ingest_job" and r.tags.get("dagster/asset_partition_range_start")]
         starts = sorted(r.tags["dagster/asset_partition_range_start"] for r in second)
         assert starts[0] == first[0].isoformat() and starts[1] > first[-1].isoformat()  # the resumed run starts after
         assert len(starts) == 2
+        mats = inst.fetch_materializations(dg.AssetKey("note_metrics"), limit=500).records
+        materialized = {m.partition_key for m in mats}
+        # every day of the ranged runs, including days whose note_metrics are empty
+        assert materialized == _spanned(first) | _spanned(found[len(first) :])
+        assert set(list_partitions(str(wh), "note_metrics")) <= materialized  # empty days write no file
     assert list_partitions(str(wh), "note_metrics")[-1] == found[-1].isoformat()
+    # that a second run over the same folder replaces, never appends: assets/test_pipeline.py
+    # (test_warehouse_equals_library_and_reruns_replace, through run_pipeline, which this command calls)
 
     p = kol("run", "--landing", str(landing), "--warehouse", str(wh), "--resume", home=home)
     assert p.returncode == 0 and "nothing to do" in p.stdout, p.stdout + p.stderr
