@@ -95,9 +95,9 @@ def _day_rows(df: pd.DataFrame, d: date) -> pd.DataFrame:
 
 def test_relations_give_the_full_reads_marts_on_the_sample_days(sample):
     """Each day's marts from relations over that day's windows (a daily run) equal that day's rows of the marts of
-    one call over the whole sample from full reads: on the days without a crawl, on every day of the last 30 and
-    on every other day before them (all 132 calendar days: roughly 40 s more of CPU, an estimate from the module's 90 s; BENCHMARKS.md, CI
-    time). The reference is one ranged call, so this also holds that a ranged call gives each day the rows of a
+    one call over the whole sample from full reads: on the days without a crawl, on every day of the last 10 and
+    on every fifth day before them (37 of the 132 calendar days; every other day took 50 s of a CI worker on a slow
+    machine, BENCHMARKS.md, CI time). The reference is one ranged call, so this also holds that a ranged call gives each day the rows of a
     call of that day alone."""
     w, wh, sr, nm = sample
     old = _marts(w, wh, sr, nm, w.days[0], w.days[-1], relations=False)
@@ -105,7 +105,7 @@ def test_relations_give_the_full_reads_marts_on_the_sample_days(sample):
     every_day = [w.days[0] + timedelta(days=i) for i in range((w.days[-1] - w.days[0]).days + 1)]
     uncrawled = set(every_day) - set(w.days)
     assert uncrawled  # days without a crawl too (the sample has two)
-    days = [d for i, d in enumerate(every_day) if d in uncrawled or i >= len(every_day) - 30 or i % 2 == 0]
+    days = [d for i, d in enumerate(every_day) if d in uncrawled or i >= len(every_day) - 10 or i % 5 == 0]
     for d in days:
         new = _marts(w, wh, sr, nm, d, d, relations=True)
         _assert_same({k: _day_rows(v, d) for k, v in old.items()}, new, str(d))
@@ -113,7 +113,7 @@ def test_relations_give_the_full_reads_marts_on_the_sample_days(sample):
             rows[k] += len(new[k])
     # the comparison is not vacuous: every mart has rows on many days; the daily runs have every row the
     # reference has on those days, and the reference has no row outside the sample's days
-    assert all(n > 50 for n in rows.values()), rows
+    assert all(n > 20 for n in rows.values()), rows
     assert {k: int(v["snapshot_date"].isin(days).sum()) for k, v in old.items()} == rows
     assert all(set(v["snapshot_date"]) <= set(every_day) for v in old.values())
 

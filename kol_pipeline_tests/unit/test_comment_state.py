@@ -445,7 +445,7 @@ def test_view_over_stored_deltas_equals_the_fold_every_day(seed: int):
     superseded rows); the view over the stored partitions is the folded state on every day, and so are the two
     comment inputs of the metrics (over the whole view, and over creator windows of 90, 7 and 200 days, each on
     every third day)."""
-    parts = _random_history(seed)[:200]  # past the 122-day window: expiry and bases leaving it are covered
+    parts = _random_history(seed)[:160]  # past the 122-day window: expiry and bases leaving it are covered
     rng = np.random.default_rng(100 + seed)
     lengths = [int(x) for x in rng.choice([1, 1, 1, 3, 10], 500)]
     notes = [f"n{i}" for i in range(9)]
