@@ -46,7 +46,8 @@ def _by_day(df: pd.DataFrame | None) -> dict[date, pd.DataFrame]:
     return {d: part.drop(columns="snapshot_date") for d, part in df.groupby(sd, sort=True)}
 
 
-def _write(wh: Path, table: str, d: date, frame: pd.DataFrame) -> None:
+def write_partition(wh: Path, table: str, d: date, frame: pd.DataFrame) -> None:
+    """A state of ``d`` (without snapshot_date) stored under ``wh`` as the IO manager stores its partition."""
     if len(frame) == 0:  # the IO manager writes no file for an empty day
         return
     folder = wh / table / f"snapshot_date={d.isoformat()}"
@@ -78,14 +79,14 @@ def write_states(
     # step per day on pandas frames, without a connection and two pandas conversions per day and state
     with duck.connect(duck.DuckSettings(memory_limit="512MB")) as con:
         for d, st in NS.note_states(con, None, ((d, n.get(d)) for d in days), settings):
-            _write(wh, "note_state", d, NS.as_frame(st))
+            write_partition(wh, "note_state", d, NS.as_frame(st))
         crs = CR.creator_states(con, days, c.get)
         for d, part in crs.groupby("snapshot_date", sort=True):
-            _write(wh, "creator_state", d, part.drop(columns="snapshot_date").reset_index(drop=True))
+            write_partition(wh, "creator_state", d, part.drop(columns="snapshot_date").reset_index(drop=True))
         CV.use_stored(con, None)
         for d, rows, base in CS.state_partitions(con, days, k.get, base_first=True):
             if rows.num_rows:
-                _write(wh, "comment_state", d, rows.to_pandas().assign(base=base))
+                write_partition(wh, "comment_state", d, rows.to_pandas().assign(base=base))
     return days
 
 

@@ -193,7 +193,7 @@ def test_a_ranged_window_run_equals_the_daily_states(world, folded):
 
 
 @pytest.mark.slow
-def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, folded, daily):
+def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, folded, daily, tmp_path):
     """What a ranged run's creator_scorecard and tier_benchmarks assets do (each day's inputs, then one pass over
     all days) gives, on each compared day of the sample, exactly the rows of a call for that day alone."""
     w, _ = world
@@ -219,8 +219,13 @@ def test_scorecard_and_benchmarks_over_many_days_equal_a_call_per_day(world, fol
             days,
         )
     pd.testing.assert_frame_equal(got_sc, want_sc, check_exact=True)
-    # tier_benchmarks of every day in one query (SQL over the stored states; kol_pipeline_tests/metric_states.py)
-    got_tb = MS.tier_benchmarks_of_warehouse(w.states, got_sc, days)
+    # tier_benchmarks of every day in one query (SQL over the stored states; kol_pipeline_tests/metric_states.py):
+    # the fold's own states of the compared days, stored as the IO manager stores them
+    wh = tmp_path / "states"
+    for d in days:
+        MS.write_partition(wh, "note_state", d, folded[d][0])
+        MS.write_partition(wh, "creator_state", d, folded[d][2])
+    got_tb = MS.tier_benchmarks_of_warehouse(wh, got_sc, days)
     pd.testing.assert_frame_equal(got_tb, want_tb, check_exact=True)
     # not vacuous: most days have rows, ranks restart each day, days without a creator add nothing
     per_day = got_sc.groupby("snapshot_date").size()
