@@ -3,7 +3,8 @@ N note crawls a day over 122 days (a note crawled daily with probability 0.9 for
 listing one of 20 brands), 2 N comments a day over 90 days on the younger notes by commenters from 50 M ids, N / 5
 creators. The inputs are written once as hive-partitioned Parquet and read as DuckDB relations, as the asset does.
 
-    .venv/bin/python -m benchmarks.affinity_query --size 100000 [--days 1] [--memory-limit 1GB] [--data-dir DIR]
+    .venv/bin/python -m benchmarks.affinity_query --size 100000 [--days 1] [--memory-limit 1GB] [--bucket-rows N]
+        [--data-dir DIR]
 
 Prints the query's seconds, the process's peak RSS and a digest of the rows (to compare two versions of the query
 on the same data: run it on each commit)."""
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--days", type=int, default=1, help="run days ending on the last day (one query)")
     ap.add_argument("--memory-limit", default="1GB")
+    ap.add_argument(
+        "--bucket-rows", type=int, default=None, help="comment rows a bucket of creators (default: BUCKET_ROWS)"
+    )
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/kol_affinity_bench"))
     a = ap.parse_args(argv)
     data = a.data_dir / f"n{a.size}"
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             relation("creator_scorecard", baa.SCORECARD_COLUMNS, 0),
             pd.DataFrame({"brand": [f"Brand{i}" for i in range(20)]}),
             days,
+            bucket_rows=a.bucket_rows,
         )
         seconds = time.perf_counter() - t
     rows = out.sort_values(["snapshot_date", "brand", "user_id"]).to_csv(index=False).encode()

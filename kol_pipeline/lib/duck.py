@@ -37,6 +37,7 @@ from fsspec.implementations.local import LocalFileSystem
 __all__ = [
     "DuckSettings",
     "connect",
+    "copy_buckets",
     "insert_query",
     "query_inputs",
     "query_text",
@@ -217,6 +218,35 @@ def copy_query(
     with query_inputs(con, name, inputs) as sql:
         query = f"SELECT {select} FROM (\n{sql.rstrip().rstrip(';')}\n)"
         con.sql(query, params=dict(params or {})).write_parquet(path)
+
+
+#: rows a bucket's Parquet writer buffers before it writes them (DuckDB's partitioned_write_flush_threshold):
+#: ``copy_buckets`` writes every bucket at once, and DuckDB's default buffers many times more rows per bucket
+BUCKET_FLUSH_ROWS = 65_536
+
+
+def copy_buckets(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    name: str,
+    inputs: Mapping[str, object],
+    params: Mapping[str, object] | None = None,
+) -> list[duckdb.DuckDBPyRelation]:
+    """The query ``name`` (with ``run_query``'s inputs and parameters; its column ``bucket`` numbers the buckets)
+    written by DuckDB in one pass into ``folder`` as Parquet files per bucket (``bucket=<b>/``, without the
+    column); a relation over each bucket's files, in bucket order (a bucket without rows has none). For a query
+    whose later steps read a bucket at a time: each reads its own rows, not the whole result again. ``folder``:
+    ``temp_folder``'s, removed by the caller when the relations are no longer read."""
+    with query_inputs(con, name, inputs) as sql:
+        con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
+        try:
+            con.sql(sql, params=dict(params or {})).write_parquet(
+                str(folder), partition_by=["bucket"], write_partition_columns=False
+            )
+        finally:
+            con.execute("RESET partitioned_write_flush_threshold")
+    present = sorted(int(p.name.split("=", 1)[1]) for p in folder.glob("bucket=*"))
+    return [con.read_parquet(str(folder / f"bucket={b}" / "*.parquet"), hive_partitioning=False) for b in present]
 
 
 def create_table(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.marts import brand_audience_affinity as baa
+from kol_pipeline.lib.marts.frames import as_input
 from kol_pipeline.lib.schemas import BRAND_AUDIENCE_AFFINITY, TABLES, conform
 
 D = dt.date(2025, 6, 30)
@@ -287,3 +288,51 @@ def test_random_worlds_equal_a_brute_force_count_on_each_day_of_a_ranged_call(se
     assert baa.creator_buckets(pa.table({"x": list(range(len(comments)))}), 50) >= 3
     in_buckets = run(comments, notes, days=days, min_commenters=4, bucket_rows=50)
     pd.testing.assert_frame_equal(in_buckets, out)
+
+
+def test_the_pairs_are_written_once_each_in_the_bucket_of_its_creator(tmp_path):
+    """brand_audience_affinity_pairs.sql through ``duck.copy_buckets`` (what a run in buckets reads): every pair of
+    the query is in exactly one bucket's file, the bucket of its creator, without the bucket column; a creator's
+    pairs are all in one bucket; the writer's flush setting is DuckDB's own again afterwards; a window without a
+    comment writes no file."""
+    comments, notes = world()
+    comments += comments_on("zl", fans("w", 30))
+    with duck.connect(duck.DuckSettings(temp_directory=str(tmp_path / "spill"))) as con:
+        latest = duck.create_table_as(
+            con,
+            baa.LATEST_TABLE,
+            "brand_audience_affinity_latest",
+            {"notes": as_input(pd.DataFrame(notes), "notes", [*baa.NOTE_COLUMNS, "snapshot_date"])},
+            {"days": [D], "note_window": 121},
+        )
+        inputs = {"comments": as_input(pd.DataFrame(comments), "comments", [*baa.COMMENT_COLUMNS, "snapshot_date"])}
+        inputs["latest"] = latest
+        window = {"days": [D], "window_days": 90}
+        whole = duck.run_query(con, "brand_audience_affinity_pairs", inputs, {**window, "buckets": 3}).to_pandas()
+        flush = con.sql("SELECT current_setting('partitioned_write_flush_threshold')").fetchall()[0][0]
+        rels = duck.copy_buckets(
+            con, tmp_path / "pairs", "brand_audience_affinity_pairs", inputs, {**window, "buckets": 3}
+        )
+        assert con.sql("SELECT current_setting('partitioned_write_flush_threshold')").fetchall()[0][0] == flush
+        parts = [r.to_arrow_table().to_pandas() for r in rels]
+        empty = duck.copy_buckets(
+            con,
+            tmp_path / "none",
+            "brand_audience_affinity_pairs",
+            inputs,
+            {"days": [ago(200)], "window_days": 90, "buckets": 3},
+        )
+        assert empty == [] and not list((tmp_path / "none").glob("bucket=*"))
+    # X's 20 outsiders and Y on x1/x2 (X's own replies set aside), u05 on xg, u00..u04 on yg (Y's own set aside),
+    # u07, u08 and w00..w29 on zl; u06's comment on yg is outside the window
+    assert len(whole) == 12 + 9 + 1 + 1 + 5 + 2 + 30 and set(whole["author"]) == {"X", "Y", "Z"}
+    assert (whole.groupby("author")["bucket"].nunique() == 1).all()  # a creator has one bucket
+    assert len(parts) == whole["bucket"].nunique() and all(
+        list(p.columns) == ["day", "author", "commenter"] for p in parts
+    )
+    authors = [set(p["author"]) for p in parts]
+    assert sum(len(a) for a in authors) == len(set().union(*authors)) == 3  # each creator in one bucket
+    key = ["day", "author", "commenter"]
+    got = pd.concat(parts, ignore_index=True).sort_values(key, ignore_index=True)
+    want = whole[key].sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

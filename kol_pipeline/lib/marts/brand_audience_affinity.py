@@ -1,10 +1,11 @@
-"""brand_audience_affinity by ``brand_audience_affinity.sql`` (the formula and its decisions are there and in
-docs/marts.md): every day of a run in one query over DuckDB relations of the cleaned comments (the run's 90-day
-window), the notes (their trailing window) and creator_scorecard (the run's days), with the brands typed as
-Arrow. Its table-level invariants (``check_brand_audience_affinity``) are beside it, for the asset check."""
+"""brand_audience_affinity by ``brand_audience_affinity.sql`` and the steps it lists (the formula and its decisions
+are there and in docs/marts.md): every day of a run at once over DuckDB relations of the cleaned comments (the
+run's 90-day window), the notes (their trailing window) and creator_scorecard (the run's days), with the brands
+typed as Arrow. Its table-level invariants (``check_brand_audience_affinity``) are beside it, for the asset check."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,8 +40,13 @@ MIN_SHARED = 1  # ... and shared_commenters >= 1
 #: the 1M benchmark (180 M comments in 90 days) the one query ran out of DuckDB's 1 GB (BENCHMARKS.md,
 #: twenty-fifth session); at 100k (18 M) it completes in one (1.2-1.25 GB peak RSS)
 BUCKET_ROWS = 40_000_000
-#: the temp table of the notes' latest crawls (brand_audience_affinity_latest.sql), read by every bucket
+#: the temp tables of a run, each computed once and read by every bucket of creators: the notes' latest crawls
+#: (brand_audience_affinity_latest.sql), the brands they list (_note_brands.sql), the brands' audiences (_audience.sql)
 LATEST_TABLE = "brand_audience_affinity_latest_crawls"
+NOTE_BRANDS_TABLE = "brand_audience_affinity_note_brands"
+AUDIENCE_TABLE = "brand_audience_affinity_brand_audience"
+#: the pairs input of a run without a comment on a note of known author (no bucket file was written)
+NO_PAIRS = "SELECT NULL::DATE AS day, NULL::VARCHAR AS author, NULL::VARCHAR AS commenter WHERE false"
 
 #: the columns the query reads of each large input (``PartitionedInput.relation(con, columns=...)``)
 COMMENT_COLUMNS = ("note_id", "user_id")
@@ -61,46 +67,59 @@ def brand_audience_affinity(
     min_shared: int = MIN_SHARED,
     bucket_rows: int | None = None,
 ) -> pd.DataFrame:
-    """Per day D of ``snapshot_dates`` x brand x creator, in one query on ``con`` (lib/duck.connect); a bucket of
-    creators at a time when the comments input has more than ``bucket_rows`` rows (default ``BUCKET_ROWS``:
-    ``creator_buckets``; the same rows).
+    """Per day D of ``snapshot_dates`` x brand x creator, on ``con`` (lib/duck.connect), in the steps
+    brand_audience_affinity.sql lists: the notes' latest crawls, their brands and the brands' audiences once per
+    run (temp tables), the (author, commenter) pairs of the comment window once, as a Parquet file per bucket of
+    creators in DuckDB's temp directory (one bucket per ``bucket_rows`` rows of the comments input, default
+    ``BUCKET_ROWS``: ``creator_buckets``), then the mart's query a bucket at a time; the same rows.
     ``comments`` (D - window_days + 1 .. D of the run's days), ``notes`` (D - note_window .. D) and
     ``creator_scorecard`` (the run's days): DuckDB relations with the *_COLUMNS and snapshot_date, or pandas
     frames of them (tests). A ranged call gives each day the rows of a one-day call."""
     if int(min_shared) < 1:
         raise ValueError("min_shared must be >= 1: a row needs a shared commenter")
     days = day_list(snapshot_dates)
-    notes_in = as_input(notes, "notes", [*NOTE_COLUMNS, "snapshot_date"])
-    latest = duck.create_table_as(
-        con,
-        LATEST_TABLE,
-        "brand_audience_affinity_latest",
-        {"notes": notes_in},
-        {"days": days, "note_window": int(note_window)},
-    )
-    inputs = {
-        "comments": as_input(comments, "comments", [*COMMENT_COLUMNS, "snapshot_date"]),
-        "latest": latest,
-        "creator_scorecard": as_input(creator_scorecard, "creator_scorecard", [*SCORECARD_COLUMNS, "snapshot_date"]),
-        "brands": typed_table(brands, "brands", ["brand"]),
-    }
-    params = {
-        "days": days,
-        "window_days": int(window_days),
-        "min_commenters": int(min_commenters),
-        "min_shared": int(min_shared),
-    }
-    buckets = creator_buckets(inputs["comments"], BUCKET_ROWS if bucket_rows is None else bucket_rows)
+    window = {"days": days, "window_days": int(window_days)}
+    comments_in = as_input(comments, "comments", [*COMMENT_COLUMNS, "snapshot_date"])
+    buckets = creator_buckets(comments_in, BUCKET_ROWS if bucket_rows is None else bucket_rows)
+    folder = duck.temp_folder(con, "brand_audience_affinity_pairs")
     try:
+        latest = duck.create_table_as(
+            con,
+            LATEST_TABLE,
+            "brand_audience_affinity_latest",
+            {"notes": as_input(notes, "notes", [*NOTE_COLUMNS, "snapshot_date"])},
+            {"days": days, "note_window": int(note_window)},
+        )
+        brands_in = {"latest": latest, "brands": typed_table(brands, "brands", ["brand"])}
+        note_brands = duck.create_table_as(con, NOTE_BRANDS_TABLE, "brand_audience_affinity_note_brands", brands_in)
+        audience = duck.create_table_as(
+            con,
+            AUDIENCE_TABLE,
+            "brand_audience_affinity_audience",
+            {"comments": comments_in, "note_brands": note_brands},
+            window,
+        )
+        pairs = {"comments": comments_in, "latest": latest}
+        written = duck.copy_buckets(con, folder, "brand_audience_affinity_pairs", pairs, {**window, "buckets": buckets})
+        inputs = {
+            "brand_audience": audience,
+            "note_brands": note_brands,
+            "creator_scorecard": as_input(
+                creator_scorecard, "creator_scorecard", [*SCORECARD_COLUMNS, "snapshot_date"]
+            ),
+        }
+        params = {"window_days": int(window_days), "min_commenters": int(min_commenters), "min_shared": int(min_shared)}
         parts = [
-            duck.run_query(con, "brand_audience_affinity", inputs, {**params, "buckets": buckets, "bucket": b})
-            for b in range(buckets)
+            duck.run_query(con, "brand_audience_affinity", {**inputs, "pairs": p}, params)
+            for p in written or [con.sql(NO_PAIRS)]
         ]
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {LATEST_TABLE}")
+        for table in (LATEST_TABLE, NOTE_BRANDS_TABLE, AUDIENCE_TABLE):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        shutil.rmtree(folder, ignore_errors=True)
     out = (
         parts[0]
-        if buckets == 1
+        if len(parts) == 1
         else duck.run_query(con, "brand_audience_affinity_rank", {"parts": pa.concat_tables(parts)})
     )
     return result_frame(out, BRAND_AUDIENCE_AFFINITY)

@@ -20,60 +20,37 @@
 -- notes input's window of a one-day run); a comment on a note never crawled in that window has no known author
 -- and counts for nobody. A note mentions B when its `brands` list B (lower(trim) match with brands.csv).
 --
--- Inputs (views; kol_pipeline/lib/marts/brand_audience_affinity.py registers them):
---   comments(note_id, user_id, snapshot_date)                  the cleaned comments of the run's 90-day window
---   latest(day, note_id, crawl: author, brands, published_day)   each note's latest crawl on or before D among
---                      the crawls of D - $note_window .. D: brand_audience_affinity_latest.sql over the notes
---                      window's crawls (computed once for all buckets of creators)
---   creator_scorecard(user_id, nickname, tier, primary_category, snapshot_date)  the run's days
---   brands(brand)
--- Parameters: $days (DATE[], the run's days: every day in one query), $window_days (90), $min_commenters (20),
--- $min_shared (>= 1), $buckets and $bucket: the creators X with hash(X) % $buckets = $bucket
--- (a large comment window is run a bucket of creators at a time: every count of a row is about its creator X, so
--- a bucket gives X's rows whole; only rank_in_brand spans creators, and brand_audience_affinity.py ranks the
--- buckets' rows again with brand_audience_affinity_rank.sql. The hash splits the work; it is never a key)
+-- The steps, each a query beside this one (kol_pipeline/lib/marts/brand_audience_affinity.py runs them, once per
+-- run unless said):
+--   brand_audience_affinity_latest.sql       latest(day, note_id, crawl): each note's latest crawl on or before D
+--   brand_audience_affinity_note_brands.sql  note_brands(day, note_id, author, published_day, brand)
+--   brand_audience_affinity_audience.sql     brand_audience(day, brand, commenter, authors, one_author): who
+--                                            commented on another author's note listing B, and on whose
+--   brand_audience_affinity_pairs.sql        pairs(day, author, commenter): a row per comment of D's window on a
+--                                            note of a known author, not by that author; written as a Parquet
+--                                            file per bucket of authors
+--   this query                               a bucket of creators at a time (every count of a row is about its
+--                                            creator X, so a bucket gives X's rows whole)
+--   brand_audience_affinity_rank.sql         rank_in_brand across the buckets' rows, when there are several
 --
--- Cost: each day of a run joins its own window (90 days of comments, 122 of note crawls), with hash aggregates
--- rather than sorts (BENCHMARKS.md "brand_audience_affinity without window functions": the 100k harness history's
--- last day 73.6 s -> 18.0 s, the same rows). The (creator, commenter) pairs are never held whole: one DISTINCT
--- counts them per creator, a second keeps only those whose commenter is in a brand's audience (18 M pairs held
--- for both uses ran out of DuckDB's 1 GB in five runs of eight: BENCHMARKS.md, twenty-third session)
+-- Inputs (views):
+--   pairs(day, author, commenter)            the pairs of one bucket of creators (or of all)
+--   brand_audience(day, brand, commenter, authors, one_author)
+--   note_brands(day, note_id, author, published_day, brand)
+--   creator_scorecard(user_id, nickname, tier, primary_category, snapshot_date)  the run's days
+-- Parameters: $window_days (90), $min_commenters (20), $min_shared (>= 1).
+--
+-- Cost: hash aggregates rather than sorts (BENCHMARKS.md "brand_audience_affinity without window functions": the
+-- 100k harness history's last day 73.6 s -> 18.0 s, the same rows). The (creator, commenter) pairs are never held
+-- whole: one DISTINCT counts them per creator, a second keeps only those whose commenter is in a brand's audience
+-- (18 M pairs held for both uses ran out of DuckDB's 1 GB in five runs of eight: BENCHMARKS.md, twenty-third
+-- session)
 
 WITH
-run_days AS (
-    SELECT DISTINCT unnest($days::DATE[]) AS day
-),
-
--- every comment of D's window: who commented on which note
-commented AS NOT MATERIALIZED (
-    SELECT d.day, c.note_id, c.user_id AS commenter
-    FROM run_days d
-    JOIN comments c ON c.snapshot_date BETWEEN d.day - ($window_days::INTEGER - 1) AND d.day
-    WHERE c.note_id IS NOT NULL AND c.user_id IS NOT NULL AND trim(c.user_id) <> ''
-),
-
-brand_keys AS (
-    SELECT DISTINCT brand, lower(trim(brand)) AS brand_key
-    FROM brands
-    WHERE brand IS NOT NULL AND trim(brand) <> ''
-),
-
--- the brands each note of D lists (registered brands only)
-note_brands AS (
-    SELECT DISTINCT l.day, l.note_id, l.author, l.published_day, b.brand
-    FROM (SELECT day, note_id, crawl.author AS author, crawl.published_day AS published_day,
-                 lower(trim(unnest(crawl.brands))) AS brand_key
-          FROM latest WHERE len(crawl.brands) > 0) l
-    JOIN brand_keys b USING (brand_key)
-),
-
--- each creator's distinct commenters in D's window, a creator's comments under their own notes set aside
+-- each creator's distinct commenters in D's window
 creator_commenters AS NOT MATERIALIZED (
-    SELECT DISTINCT cm.day, l.crawl.author AS author, cm.commenter
-    FROM commented cm
-    JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
-    WHERE cm.commenter <> l.crawl.author
-      AND hash(l.crawl.author) % $buckets::UBIGINT = $bucket::UBIGINT
+    SELECT DISTINCT day, author, commenter
+    FROM pairs
 ),
 
 -- commenters_90d per creator, over the threshold
@@ -84,34 +61,14 @@ creator_audience AS (
     HAVING count(*) >= $min_commenters::BIGINT
 ),
 
--- the comments of D's window on notes that list a brand, with the note's author (not the commenter)
-audience AS (
-    SELECT DISTINCT cm.day, nb.brand, nb.author, cm.commenter
-    FROM commented cm
-    JOIN note_brands nb ON nb.day = cm.day AND nb.note_id = cm.note_id
-    WHERE cm.commenter <> nb.author
-),
-
--- per day, brand and commenter: how many distinct authors' notes mentioning the brand they commented on, and one
--- of them; "another author than X" is then: two or more authors, or one who is not X (no pairwise join)
-brand_audience AS (
-    SELECT day, brand, commenter, count(*) AS authors, min(author) AS one_author
-    FROM audience
-    GROUP BY day, brand, commenter
-),
-
--- the (creator, commenter) pairs of creator_commenters whose commenter is in some brand's audience: the only
--- pairs `shared` can join (not the whole set, 18 M pairs on the 100k benchmark day: held for two uses, it left too
--- little of DuckDB's 1 GB for the aggregates: "Out of Memory" in five runs of eight; BENCHMARKS.md, twenty-third session)
+-- the (creator, commenter) pairs whose commenter is in some brand's audience: the only pairs `shared` can join
 audience_creators AS (
-    SELECT DISTINCT cm.day, l.crawl.author AS author, cm.commenter
-    FROM commented cm
-    JOIN latest l ON l.day = cm.day AND l.note_id = cm.note_id
-    WHERE cm.commenter <> l.crawl.author
-      AND hash(l.crawl.author) % $buckets::UBIGINT = $bucket::UBIGINT
-      AND (cm.day, cm.commenter) IN (SELECT day, commenter FROM brand_audience)
+    SELECT DISTINCT day, author, commenter
+    FROM pairs
+    WHERE (day, commenter) IN (SELECT day, commenter FROM brand_audience)
 ),
 
+-- per day, brand and creator X: X's commenters who commented on a note listing the brand by another author than X
 shared AS (
     SELECT ca.day, ba.brand, ca.user_id, count(*) AS shared_commenters
     FROM brand_audience ba
