@@ -50,7 +50,6 @@ STORED_COLUMNS = ["snapshot_date", *STATE_COLUMNS, "base"]
 _FILES = "comment_state_run_files"  # the folders of a bootstrapped base's files (``release`` removes them)
 _NORMS = "comment_state_boot_norms"  # the normalized texts and sentiments of a day or bootstrap (``_norms_table``)
 BOOT_BUCKET_ROWS = 10_000_000  # comment rows a bootstrap's query takes at a time (``_bootstrap_inputs``)
-BUCKET_FLUSH_ROWS = 65_536  # rows a bucket's writer buffers (DuckDB's partitioned_write_flush_threshold)
 _DAY_TYPES = {
     "comment_id": "VARCHAR",
     "note_id": "VARCHAR",
@@ -234,7 +233,7 @@ def _bootstrap_inputs(
             return
         folder = duck.temp_folder(con, "comment_state_boot")
         boot.create_view("comment_state_boot_typed", replace=True)
-        con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
+        con.execute(f"SET partitioned_write_flush_threshold = {int(duck.BUCKET_FLUSH_ROWS)}")
         try:
             con.sql(
                 "SELECT *, hash(comment_id) % $n AS bucket FROM comment_state_boot_typed", params={"n": n}
