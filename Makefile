@@ -3,8 +3,6 @@
 # venv is kept unless PYTHON names another Python (scripts/ensure-venv.sh). Each run says which Python the venv has.
 PYTHON ?=
 VENV ?= .venv
-# COMPILE=0: the venv's packages are not byte-compiled at install (CI's second Python: .ci/run)
-COMPILE ?= 1
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 SIZE ?= 1000000
@@ -12,7 +10,7 @@ SIZE ?= 1000000
 .PHONY: install run test test-unit lint format ui bench docs clean
 
 install:
-	@PYTHON='$(PYTHON)' COMPILE='$(COMPILE)' scripts/ensure-venv.sh $(VENV)
+	@PYTHON='$(PYTHON)' scripts/ensure-venv.sh $(VENV)
 
 $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)

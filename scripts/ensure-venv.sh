@@ -50,12 +50,8 @@ if [ ! -e "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt
   # --no-compile alone: the whole suite 962 s instead of 756 s). pip compiles one file at a time; compileall on
   # every core writes the same 16,267 .pyc files in less time (the whole install 86 s -> 69 s on 2 cores).
   "$VENV/bin/pip" install --quiet --no-compile -c constraints.txt -e ".[test]"
-  # COMPILE=0 (CI's second Python, whose one test process would compile each module it imports once anyway):
-  # left to the imports, so that the venv's install takes no core from the suite running beside it
-  if [ "${COMPILE:-1}" != "0" ]; then
-    site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    # a file that does not compile (a package's Python-2 example, say) is skipped, as pip skips it
-    "$VENV/bin/python" -m compileall -q -j 0 "$site" >/dev/null 2>&1 || true
-  fi
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  # a file that does not compile (a package's Python-2 example, say) is skipped, as pip skips it
+  "$VENV/bin/python" -m compileall -q -j 0 "$site" >/dev/null 2>&1 || true
   touch "$STAMP"
 fi
