@@ -2,8 +2,8 @@
 warehouse the harness kept (``benchmarks.harness --keep``: ``<data-dir>/runs/<run>_wh``), as the asset reads it:
 the stored comment_state partitions of the creator window and the day's note_metrics owners, as DuckDB relations.
 
-    .venv/bin/python benchmarks/comment_stats_query.py --warehouse WH --day 2025-06-30 [--bucket-rows N]
-        [--memory-limit 1GB] [--threads 2]
+    .venv/bin/python benchmarks/comment_stats_query.py --warehouse WH --day 2025-06-30 [--window-days 90]
+        [--bucket-rows N] [--memory-limit 1GB] [--threads 2]
 
 Run as a file, so that ``PYTHONPATH=<a worktree>`` measures another commit's code on the same warehouse. Prints
 the seconds, the buckets, the process's peak RSS and a digest of the rows (the same digest: the same counts)."""
@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", type=Path, required=True)
     ap.add_argument("--day", type=dt.date.fromisoformat, required=True)
+    ap.add_argument(
+        "--window-days", type=int, default=WINDOW_DAYS, help="the creator window (a smaller one: fewer rows)"
+    )
     ap.add_argument("--bucket-rows", type=int, default=None, help="view rows a bucket (default: STATS_BUCKET_ROWS)")
     ap.add_argument("--memory-limit", default="1GB")
     ap.add_argument("--threads", type=int, default=2)
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.bucket_rows is not None:
         comment_view_lib.STATS_BUCKET_ROWS = a.bucket_rows
     base = make_base_path(a.warehouse)
-    since = a.day - dt.timedelta(days=WINDOW_DAYS - 1)
+    since = a.day - dt.timedelta(days=a.window_days - 1)
     keys = [(since + dt.timedelta(days=i)).isoformat() for i in range((a.day - since).days + 1)]
     comments = PartitionedInput(base.fs, str(base / "comment_state"), "comment_state", keys)
     note_metrics = PartitionedInput(base.fs, str(base / "note_metrics"), "note_metrics", [a.day.isoformat()])
@@ -49,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         comment_view_lib.use_stored(con, comments.relation(con, columns=comment_lib.STORED_COLUMNS))
         owners = note_metrics.relation(con, ["note_id", "user_id"]).df()
         t = time.perf_counter()
-        buckets = comment_view_lib.stats_buckets(con, a.day, WINDOW_DAYS)
-        out = scorecard_sql.comment_stats(con, owners, [a.day], WINDOW_DAYS)
+        buckets = comment_view_lib.stats_buckets(con, a.day, a.window_days)
+        out = scorecard_sql.comment_stats(con, owners, [a.day], a.window_days)
         seconds = time.perf_counter() - t
     rows = out.sort_values("user_id").to_csv(index=False).encode()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(
-        f"creator comment stats of {a.day}: {len(owners):,} notes asked, {buckets} bucket(s): {len(out):,} rows "
+        f"creator comment stats of {a.day} ({a.window_days}-day window): {len(owners):,} notes asked, {buckets} bucket(s): {len(out):,} rows "
         f"in {seconds:.1f}s, peak RSS {peak:.2f} GB, rows digest {hashlib.sha1(rows).hexdigest()[:12]}"
     )
     return 0
