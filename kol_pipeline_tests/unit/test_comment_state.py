@@ -379,9 +379,11 @@ def test_bootstrap_of_no_comments_is_empty():
     assert out.num_rows == 0 and out.column_names == Q.STATE_COLUMNS
 
 
-def _random_stored_state(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, date]:
-    """A stored comment state of 5,000 comments on 60 notes (one base partition), the owners of 50 of the notes
-    (creators u0..u6) and its day."""
+@pytest.mark.parametrize("seed", range(3))
+def test_creator_comment_stats_against_a_groupby(seed: int):
+    """creator_comment_stats on a random stored state: comments last seen in the window on the creators' notes,
+    n_dup = comments whose non-empty normalized text another comment of the same creator shares (a plain pandas
+    groupby as the definition)."""
     rng = np.random.default_rng(seed)
     n, day = 5000, date(2025, 6, 30)
     notes = np.array([f"n{i}" for i in range(60)], dtype=object)
@@ -406,15 +408,6 @@ def _random_stored_state(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, date]:
         }
     )
     owner = pd.DataFrame({"note_id": notes[:50], "user_id": [f"u{i % 7}" for i in range(50)]})  # 10 notes unowned
-    return st, owner, day
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_creator_comment_stats_against_a_groupby(seed: int):
-    """creator_comment_stats on a random stored state: comments last seen in the window on the creators' notes,
-    n_dup = comments whose non-empty normalized text another comment of the same creator shares (a plain pandas
-    groupby as the definition)."""
-    st, owner, day = _random_stored_state(seed)
     users = [f"u{i}" for i in range(8)]  # u7 has no notes
     with duck.connect() as con:
         CV.use_stored(con, st)
@@ -443,38 +436,6 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
         got[["n_all", "n_dup", "n_top", "n_top_sub"]].to_numpy(), want.to_numpy(dtype="float64")
     )
     assert got["n_dup"].sum() > 0 and got.loc["u7"].sum() == 0
-
-
-def test_creator_comment_stats_in_buckets_writes_the_rows_once_a_file_per_bucket(monkeypatch, tmp_path):
-    """In buckets, the window's rows (creator_comment_stats_rows.sql) are written once, each creator's rows in the
-    file of its bucket, and each count reads one file; the files are removed afterwards. Owners without a comment
-    in the window write no file and count no creator."""
-    st, owner, day = _random_stored_state(0)
-    written, copy_buckets = [], duck.copy_buckets
-
-    def recording(con, folder, name, inputs, params=None):
-        out = copy_buckets(con, folder, name, inputs, params)
-        written.append((name, [b.to_arrow_table() for b in out], dict(params or {})))
-        return out
-
-    monkeypatch.setattr(CV.duck, "copy_buckets", recording)
-    settings = duck.DuckSettings(temp_directory=str(tmp_path / "spill"))
-    with duck.connect(settings) as con:
-        CV.use_stored(con, st)
-        got = CV.creator_comment_stats(con, owner, day, 90, buckets=4)
-        with duck.query_inputs(con, "creator_comment_stats_rows", {"owners": owner}) as sql:
-            params = {"day": day, "window_days": 90, "keep_days": KEEP, "buckets": 4}
-            rows = con.sql(sql, params=params).to_df()
-        none = CV.creator_comment_stats(con, owner.assign(note_id="no such note"), day, 90, buckets=4)
-    assert [(name, p["buckets"]) for name, _, p in written] == [("creator_comment_stats_rows", 4)] * 2
-    files = written[0][1]
-    assert len(files) == rows["bucket"].nunique() >= 2 and written[1][1] == []
-    in_files = pd.concat([f.to_pandas().assign(file=i) for i, f in enumerate(files)], ignore_index=True)
-    assert "bucket" not in files[0].column_names and len(in_files) == len(rows) > 0
-    assert (in_files.groupby("user_id")["file"].nunique() == 1).all()  # a creator's rows in one file
-    assert sorted(in_files["user_id"].unique()) == sorted(got["user_id"]) and got["n_all"].sum() == len(rows)
-    assert none.empty and list(none.columns) == list(got.columns)
-    assert list((tmp_path / "spill").iterdir()) == []  # the bucket files are removed
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ tests) plus the rows this connection adds (``comment_state.fold_days``); then ``
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 
 import duckdb
@@ -29,11 +28,6 @@ VIEW_AGGREGATE_THREADS = 1
 #: in one aggregate ran out of DuckDB's 1 GB; at 100k (18 M rows) one aggregate peaks at 0.34 GB and completes
 #: with a 80 MB limit (BENCHMARKS.md, twenty-fifth session)
 STATS_BUCKET_ROWS = 50_000_000
-#: the rows input of creator_comment_stats.sql when a bucketed window wrote no file (no comment on the day's notes)
-NO_ROWS = (
-    "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS norm_text, NULL::BOOLEAN AS top_first, "
-    "NULL::BOOLEAN AS top_sub_first, NULL::VARCHAR AS lt_sent WHERE false"
-)
 
 
 def use_stored(con: duckdb.DuckDBPyConnection, stored=None) -> None:
@@ -102,11 +96,9 @@ def creator_comment_stats(
 ) -> pd.DataFrame:
     """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
     (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg) per creator with a comment in the
-    window, over the rows of creator_comment_stats_rows.sql. A window whose view reads more than ``bucket_rows``
-    rows (default ``STATS_BUCKET_ROWS``) is counted a bucket of creators at a time (``stats_buckets``; or
-    ``buckets`` when the caller has counted them already): the rows are written once by DuckDB as a Parquet file
-    per bucket in its temp directory (``duck.copy_buckets``), and each count reads its own bucket's file. A
-    creator's rows are all in one bucket, so the counts are the same."""
+    window. A window whose view reads more than ``bucket_rows`` rows (default ``STATS_BUCKET_ROWS``) is counted a
+    bucket of creators at a time (``stats_buckets``; or ``buckets`` when the caller has counted them already):
+    each creator's rows are in one bucket, so the counts are the same."""
     o = pa.table(
         {
             "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),
@@ -117,22 +109,13 @@ def creator_comment_stats(
         buckets = stats_buckets(
             con, day, window_days, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows, keep_days
         )
-    params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": int(buckets)}
-    count = {"day": day}
+    params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": buckets}
     with duck.threads(con, VIEW_AGGREGATE_THREADS):
-        if buckets == 1:  # the rows as a view of the count: nothing written
-            with duck.query_inputs(con, "creator_comment_stats_rows", {"owners": o}) as sql:
-                rows = con.sql(sql, params=params)
-                return duck.run_query(con, "creator_comment_stats", {"comment_rows": rows}, count).to_pandas()
-        folder = duck.temp_folder(con, "creator_comment_stats_rows")
-        try:
-            written = duck.copy_buckets(con, folder, "creator_comment_stats_rows", {"owners": o}, params)
-            parts = [duck.run_query(con, "creator_comment_stats", {"comment_rows": b}, count) for b in written]
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-    if not parts:
-        return duck.run_query(con, "creator_comment_stats", {"comment_rows": con.sql(NO_ROWS)}, count).to_pandas()
-    return pa.concat_tables(parts).to_pandas()
+        parts = [
+            duck.run_query(con, "creator_comment_stats", {"owners": o}, {**params, "bucket": b}).to_pandas()
+            for b in range(buckets)
+        ]
+    return parts[0] if buckets == 1 else pd.concat(parts, ignore_index=True)
 
 
 def stats_buckets(

@@ -1,15 +1,13 @@
 -- creator_comment_stats: per creator, the comments on their notes seen in the trailing $window_days days
 -- (creator_scorecard's duplicate_comments flag, substantive_comment_share and comment_sentiment).
 --
--- Steps (lib/state/comment_view.py creator_comment_stats):
---   1. creator_comment_stats_rows.sql: a row per comment of the window (comment_view of $day, last seen on or
---      after $day - ($window_days - 1), within the comment state's 122 days) on a note of owners (note_id,
---      user_id: the notes of creator_scorecard's day), with the note's creator; a comment belongs to the note of
---      its first snapshot. A window whose view reads more than STATS_BUCKET_ROWS rows is written once by DuckDB
---      as a Parquet file per bucket of creators (hash(user_id) % buckets), and this query counts a bucket at a
---      time: a creator's comments are all in its bucket, so the counts are the same.
---   2. this query, over those rows (input comment_rows: user_id, norm_text, top_first, top_sub_first, lt_sent).
--- Parameters: $day (DATE).
+-- Inputs: owners (note_id, user_id: one owner per note, the notes of creator_scorecard's day) and the macro
+-- comment_view (comment_view.sql). Parameters: $day (DATE), $window_days (90), $keep_days (121), $buckets and
+-- $bucket: the creators whose hash(user_id) % $buckets = $bucket (a large window is counted a bucket of creators
+-- at a time, lib/state/comment_view.py creator_comment_stats; the hash only splits the work: every count is of
+-- the real ids and texts).
+-- A comment belongs to the note of its first snapshot; it counts when last seen on or after
+-- $day - ($window_days - 1) (and within the comment state's 122 days).
 -- Columns (DOUBLE counts):
 --   snapshot_date  $day
 --   user_id
@@ -20,20 +18,24 @@
 --   n_pos, n_neg   of them, comments seen top-level whose latest top-level snapshot's sentiment (lt_sent,
 --                  comments.sentiment) is positive / negative: the creator's NSR (CONTRACT.md "Finding the right
 --                  creators": top-level comments with snapshot_date in D-89 .. D on the creator's notes)
--- One aggregate over the rows, per creator and normalized text (the texts without one: one group per creator),
--- then one per creator: the rows are not held for a second pass. At the 1M benchmark (180 M comments in the
--- window) the former form, a per-text and a per-creator aggregate over one CTE, ran out of DuckDB's 1 GB even on
--- one thread (BENCHMARKS.md, twenty-fifth session).
-WITH same_text AS (  -- per creator and normalized text: how many of their comments in the window have it, of what kind
-    SELECT user_id,
-           norm_text,
+-- One aggregate over the view's rows, per creator and normalized text (the texts without one: one group per
+-- creator), then one per creator: the rows are not held for a second pass. At the 1M benchmark (180 M comments
+-- in the window) the former form, a per-text and a per-creator aggregate over one CTE, ran out of DuckDB's 1 GB
+-- even on one thread (BENCHMARKS.md, twenty-fifth session).
+WITH bucket_owners AS (
+    SELECT note_id, user_id FROM owners WHERE hash(user_id) % $buckets = $bucket
+),
+same_text AS (  -- per creator and normalized text: how many of their comments in the window have it, of what kind
+    SELECT o.user_id,
+           v.norm_text,
            count(*) AS comments,
-           count(*) FILTER (WHERE top_first) AS n_top,
-           count(*) FILTER (WHERE top_sub_first) AS n_top_sub,
-           count(*) FILTER (WHERE lt_sent = 'positive') AS n_pos,
-           count(*) FILTER (WHERE lt_sent = 'negative') AS n_neg
-    FROM comment_rows
-    GROUP BY user_id, norm_text
+           count(*) FILTER (WHERE v.top_first) AS n_top,
+           count(*) FILTER (WHERE v.top_sub_first) AS n_top_sub,
+           count(*) FILTER (WHERE v.lt_sent = 'positive') AS n_pos,
+           count(*) FILTER (WHERE v.lt_sent = 'negative') AS n_neg
+    FROM comment_view(CAST($day AS DATE), CAST($day AS DATE) - least($window_days - 1, $keep_days)) AS v
+    JOIN bucket_owners AS o ON o.note_id = v.note_id
+    GROUP BY o.user_id, v.norm_text
 )
 SELECT CAST($day AS DATE) AS snapshot_date,
        user_id,
