@@ -19,12 +19,13 @@ from pathlib import Path
 
 from kol_pipeline.lib import duck
 from kol_pipeline.lib.metrics import creator_scorecard as scorecard_sql
+from kol_pipeline.lib.settings import MetricSettings
 from kol_pipeline.lib.state import comment_state as comment_lib
 from kol_pipeline.lib.state import comment_view as comment_view_lib
 from kol_pipeline.resources.partitioned_input import PartitionedInput
 from kol_pipeline.resources.storage import make_base_path
 
-WINDOW_DAYS = 90  # MetricSettings.creator_window_days
+WINDOW_DAYS = MetricSettings().creator_window_days  # the scorecard's default creator window
 
 
 def main(argv: list[str] | None = None) -> int:
