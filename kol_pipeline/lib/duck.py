@@ -43,6 +43,7 @@ __all__ = [
     "query_text",
     "register_filesystems",
     "run_query",
+    "write_buckets",
     "ENV_MEMORY_LIMIT",
     "ENV_THREADS",
     "ENV_TEMP_DIR",
@@ -233,18 +234,24 @@ def copy_buckets(
     params: Mapping[str, object] | None = None,
 ) -> list[duckdb.DuckDBPyRelation]:
     """The query ``name`` (with ``run_query``'s inputs and parameters; its column ``bucket`` numbers the buckets)
-    written by DuckDB in one pass into ``folder`` as Parquet files per bucket (``bucket=<b>/``, without the
-    column); a relation over each bucket's files, in bucket order (a bucket without rows has none). For a query
-    whose later steps read a bucket at a time: each reads its own rows, not the whole result again. ``folder``:
-    ``temp_folder``'s, removed by the caller when the relations are no longer read."""
+    written into ``folder`` by ``write_buckets``. For a query whose later steps read a bucket at a time: each
+    reads its own rows, not the whole result again."""
     with query_inputs(con, name, inputs) as sql:
-        con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
-        try:
-            con.sql(sql, params=dict(params or {})).write_parquet(
-                str(folder), partition_by=["bucket"], write_partition_columns=False
-            )
-        finally:
-            con.execute("RESET partitioned_write_flush_threshold")
+        return write_buckets(con, con.sql(sql, params=dict(params or {})), folder)
+
+
+def write_buckets(
+    con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, folder: Path
+) -> list[duckdb.DuckDBPyRelation]:
+    """``relation`` (its column ``bucket`` numbers the buckets) written by DuckDB in one pass into ``folder`` as
+    Parquet files per bucket (``bucket=<b>/``, without the column, ``BUCKET_FLUSH_ROWS`` buffered a bucket); a
+    relation over each bucket's files, in bucket order (a bucket without rows has none). ``folder``:
+    ``temp_folder``'s, removed by the caller when the relations are no longer read."""
+    con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
+    try:
+        relation.write_parquet(str(folder), partition_by=["bucket"], write_partition_columns=False)
+    finally:
+        con.execute("RESET partitioned_write_flush_threshold")
     present = sorted(int(p.name.split("=", 1)[1]) for p in folder.glob("bucket=*"))
     return [con.read_parquet(str(folder / f"bucket={b}" / "*.parquet"), hive_partitioning=False) for b in present]
 

@@ -233,15 +233,9 @@ def _bootstrap_inputs(
             return
         folder = duck.temp_folder(con, "comment_state_boot")
         boot.create_view("comment_state_boot_typed", replace=True)
-        con.execute(f"SET partitioned_write_flush_threshold = {int(duck.BUCKET_FLUSH_ROWS)}")
-        try:
-            con.sql(
-                "SELECT *, hash(comment_id) % $n AS bucket FROM comment_state_boot_typed", params={"n": n}
-            ).write_parquet(str(folder), partition_by=["bucket"], write_partition_columns=False)
-        finally:
-            con.execute("RESET partitioned_write_flush_threshold")
-        present = [b for b in range(n) if (folder / f"bucket={b}").exists()]
-        yield [lambda b=b: {"boot_comments": _bucket(con, folder, b), "norms": norms} for b in present]
+        bucketed = con.sql("SELECT *, hash(comment_id) % $n AS bucket FROM comment_state_boot_typed", params={"n": n})
+        written = duck.write_buckets(con, bucketed, folder)
+        yield [lambda rel=rel: {"boot_comments": rel, "norms": norms} for rel in written]
     finally:
         for drop in (
             "DROP VIEW IF EXISTS comment_state_boot_typed",
@@ -260,10 +254,6 @@ def _bootstrap_inputs(
                 pass
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _bucket(con: duckdb.DuckDBPyConnection, folder: Path, b: int) -> duckdb.DuckDBPyRelation:
-    return con.read_parquet(str(folder / f"bucket={b}" / "*.parquet"))
 
 
 def _add(con: duckdb.DuckDBPyConnection, rows: pa.Table, day: date, base: bool) -> None:
