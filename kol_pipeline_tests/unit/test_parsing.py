@@ -184,6 +184,44 @@ def test_check_ids() -> None:
     ]
 
 
+def test_py_strip_is_python_strip() -> None:
+    """py_strip (ingest_macros.sql) trims only values that start or end with whitespace: it must still be Python's
+    str.strip() on every kind of edge, Unicode blanks and combining marks included."""
+    from kol_pipeline.lib.ingest import clean
+
+    blanks = [c for c in clean.PY_WHITESPACE]
+    texts = [
+        "",
+        "a",
+        "abc",
+        " a",
+        "a ",
+        " a ",
+        "\u3000中文\u3000",
+        "\x85x",
+        "x\x1f",
+        " \u0301a",
+        "a\u0301 ",
+        "\u0301",
+        "é",
+        "a b",
+        "\t\n\r",
+        "\u200b x \u200b",
+        "\ufeffx",
+        "x\u00a0",
+        *blanks,
+        *(b + "mid dle" + b for b in blanks),
+        *(b * 3 for b in blanks[::5]),
+    ]
+    con = clean.connection()
+    try:
+        got = con.execute("SELECT py_strip(unnest($t))", {"t": texts}).fetchall()
+        assert con.execute("SELECT py_strip(NULL)").fetchall() == [(None,)]
+    finally:
+        con.close()
+    assert [g for (g,) in got] == [t.strip() for t in texts]
+
+
 def test_split_tags() -> None:
     out = ingest_sql.split_tags(
         _s(["达拉斯,达拉斯美食", "a， b ,,", "", None, '["x", " y "]', ["p", " "], "[not json"])

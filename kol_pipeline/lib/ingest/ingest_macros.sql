@@ -7,8 +7,12 @@
 
 -- Python's whitespace (str.isspace, and re's \s on text; RE2's \s is ASCII only): py_ws() is created by
 -- lib/ingest/clean.py before this file runs, as the literal string of those characters (a code constant).
--- str.strip(): leading and trailing Python whitespace removed (trim by a set of characters: no regex to compile)
-CREATE OR REPLACE MACRO py_strip(s) AS trim(s, py_ws());
+-- str.strip(): leading and trailing Python whitespace removed (trim by a set of characters: no regex to compile).
+-- trim by a set costs ~12x a plain trim (0.9 s per 2M values), and nearly every value starts and ends with a
+-- character that is not whitespace: only those that do not are trimmed (left/right take code points, so a blank
+-- followed by a combining mark is still seen as a blank).
+CREATE OR REPLACE MACRO py_strip(s) AS CASE
+    WHEN strpos(py_ws(), left(s, 1)) > 0 OR strpos(py_ws(), right(s, 1)) > 0 THEN trim(s, py_ws()) ELSE s END;
 
 -- str(v) of a non-null JSON value as Python holds it: a string as itself, an integer as its digits, a float as its
 -- repr (DuckDB's shortest round-trip text is Python's: 1.0, 1e+16, 1e-05), NaN/Infinity as nan/inf, true/false as
