@@ -82,14 +82,18 @@ WITH present AS (
     SELECT _seq, lower(title) AS title_l, lower(description) AS desc_l,
            lower(title || chr(10) || description || chr(10) || array_to_string(tags, ' ')) AS body
     FROM p
+), note_tags AS (
+    SELECT _seq, lower(unnest(tags)) AS tag FROM p
+), tag_keywords AS (
+    -- each distinct tag is matched against the keywords once: tags repeat across notes (the same join per row)
+    SELECT d.tag, k.cat_pos, k.category FROM (SELECT DISTINCT tag FROM note_tags) d JOIN kw k ON contains(d.tag, k.keyword)
 ), hits AS (
     -- 2 per keyword in the title, 1 in the description, 3 per tag containing it
     SELECT t._seq, k.cat_pos, k.category,
            2 * contains(t.title_l, k.keyword)::INTEGER + contains(t.desc_l, k.keyword)::INTEGER AS score
     FROM texts t JOIN kw k ON contains(t.title_l, k.keyword) OR contains(t.desc_l, k.keyword)
     UNION ALL
-    SELECT g._seq, k.cat_pos, k.category, 3 AS score
-    FROM (SELECT _seq, lower(unnest(tags)) AS tag FROM p) g JOIN kw k ON contains(g.tag, k.keyword)
+    SELECT g._seq, tk.cat_pos, tk.category, 3 AS score FROM note_tags g JOIN tag_keywords tk USING (tag)
 ), scores AS (
     SELECT _seq, cat_pos, category, sum(score) AS score FROM hits GROUP BY ALL
 ), best AS (
