@@ -35,6 +35,7 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 __all__ = [
+    "ALL_THREADS",
     "DuckSettings",
     "connect",
     "copy_buckets",
@@ -273,6 +274,10 @@ def temp_folder(con: duckdb.DuckDBPyConnection, prefix: str) -> Path:
     folder = Path(temp) / f"{prefix}_{uuid.uuid4().hex}"
     folder.mkdir(parents=True)
     return folder
+
+
+#: ``threads(con, ALL_THREADS)``: every thread the connection is configured with
+ALL_THREADS = 1 << 16
 
 
 @contextmanager

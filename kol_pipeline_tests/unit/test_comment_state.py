@@ -379,11 +379,22 @@ def test_bootstrap_of_no_comments_is_empty():
     assert out.num_rows == 0 and out.column_names == Q.STATE_COLUMNS
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_creator_comment_stats_against_a_groupby(seed: int):
+@pytest.mark.parametrize("seed,parallel", [(0, True), (1, False), (2, True)])
+def test_creator_comment_stats_against_a_groupby(seed: int, parallel: bool, monkeypatch):
     """creator_comment_stats on a random stored state: comments last seen in the window on the creators' notes,
     n_dup = comments whose non-empty normalized text another comment of the same creator shares (a plain pandas
-    groupby as the definition)."""
+    groupby as the definition). On all of the connection's threads (a window of at most VIEW_PARALLEL_ROWS rows)
+    and on VIEW_AGGREGATE_THREADS (a larger one): the same counts."""
+    if not parallel:
+        monkeypatch.setattr(CV, "VIEW_PARALLEL_ROWS", 0)
+    used = []
+    real_threads = duck.threads
+
+    def threads(con, n):
+        used.append(n)
+        return real_threads(con, n)
+
+    monkeypatch.setattr(CV.duck, "threads", threads)
     rng = np.random.default_rng(seed)
     n, day = 5000, date(2025, 6, 30)
     notes = np.array([f"n{i}" for i in range(60)], dtype=object)
@@ -417,6 +428,9 @@ def test_creator_comment_stats_against_a_groupby(seed: int):
         in_buckets = CV.creator_comment_stats(con, owner, day, 90, bucket_rows=700)
     assert in_buckets["user_id"].is_unique
     pd.testing.assert_frame_equal(in_buckets.set_index("user_id").reindex(users).fillna(0.0), got)
+    assert used == [duck.ALL_THREADS if parallel else CV.VIEW_AGGREGATE_THREADS] * 2
+    assert CV.aggregate_threads(CV.VIEW_PARALLEL_ROWS) == duck.ALL_THREADS
+    assert CV.aggregate_threads(CV.VIEW_PARALLEL_ROWS + 1) == CV.VIEW_AGGREGATE_THREADS
 
     df = st[pd.to_datetime(st["last_sd"]) >= pd.Timestamp(day - timedelta(days=89))].merge(owner, on="note_id")
     size = df[df["norm_text"].notna()].groupby(["user_id", "norm_text"])["norm_text"].transform("size")

@@ -100,18 +100,17 @@ def comment_stats(con: Any, note_owners: pd.DataFrame, days: Iterable[date], win
     sd = pd.to_datetime(owners["snapshot_date"].astype(object)).dt.date
     out = []
     days = sorted(days)
-    # the buckets of creators, counted once for the run on its last day (the windows of a run's days are about
-    # as large; a bucket count changes the memory a query needs, never its rows), not with a scan a day
-    buckets = None
+    # the rows of the window's view (its buckets of creators and threads), counted once for the run on its last
+    # day (the windows of a run's days are about as large; a bucket count or the threads change the memory a query
+    # needs, never its rows), not with a scan a day
+    rows = None
     for d in days:
         of_day = owners[(sd == d).to_numpy()].drop_duplicates("note_id", keep="last")
         if of_day.empty:
             continue
-        if buckets is None:
-            buckets = comment_view_lib.stats_buckets(con, days[-1], window_days)
-        got = comment_view_lib.creator_comment_stats(
-            con, of_day[["note_id", "user_id"]], d, window_days, buckets=buckets
-        )
+        if rows is None:
+            rows = comment_view_lib.stats_rows(con, days[-1], window_days)
+        got = comment_view_lib.creator_comment_stats(con, of_day[["note_id", "user_id"]], d, window_days, rows=rows)
         got = got[got["n_all"] > 0]
         if len(got):
             got["snapshot_date"] = d

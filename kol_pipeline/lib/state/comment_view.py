@@ -24,6 +24,10 @@ from kol_pipeline.lib.state.comment_common import KEEP_DAYS, RUN, RUN_ROWS, STAT
 #: aggregate ran out of DuckDB's 1 GB on two threads, and completed on one in 66.8 s at 1.08 GB peak RSS (on two
 #: threads with a 1.5 GB limit it took 57.8 s and 0.93 GB: the parallel form reserves memory it does not use).
 VIEW_AGGREGATE_THREADS = 1
+#: ... but an aggregate whose view reads at most this many rows runs on all of the connection's threads: at the
+#: 100k benchmark (24 M rows) note_comment_share took 4.4 s on one thread and 2.4 s on two, creator_comment_stats
+#: 6.3 s and 3.5 s, peak RSS 0.35 -> 0.45 GB and 0.60 GB both (BENCHMARKS.md, twenty-ninth session)
+VIEW_PARALLEL_ROWS = 30_000_000
 #: view rows (a window's comments) ``creator_comment_stats`` counts at a time: at the 1M benchmark its 180 M rows
 #: in one aggregate ran out of DuckDB's 1 GB; at 100k (18 M rows) one aggregate peaks at 0.34 GB and completes
 #: with a 80 MB limit (BENCHMARKS.md, twenty-fifth session)
@@ -80,7 +84,8 @@ def note_comment_share(
     comment_sentiment: the NSR, null below ``min_sentiment_comments`` positive + negative comments)."""
     notes = pa.table({"note_id": pa.array(pd.Series(note_ids, dtype=object).astype(str).tolist(), type=pa.string())})
     params = {"day": day, "keep_days": int(keep_days), "min_sentiment_comments": int(min_sentiment_comments)}
-    with duck.threads(con, VIEW_AGGREGATE_THREADS):
+    rows = window_rows(con, day, day - timedelta(days=int(keep_days)))
+    with duck.threads(con, aggregate_threads(rows)):
         out = duck.run_query(con, "note_comment_share", {"notes": notes}, params)
     return out.to_pandas()
 
@@ -92,30 +97,35 @@ def creator_comment_stats(
     window_days: int,
     keep_days: int = KEEP_DAYS,
     bucket_rows: int | None = None,
-    buckets: int | None = None,
+    rows: int | None = None,
 ) -> pd.DataFrame:
     """creator_comment_stats.sql on ``day``: ``owners`` (note_id, user_id; one owner per note) ->
     (snapshot_date, user_id, n_all, n_dup, n_top, n_top_sub, n_pos, n_neg) per creator with a comment in the
     window. A window whose view reads more than ``bucket_rows`` rows (default ``STATS_BUCKET_ROWS``) is counted a
-    bucket of creators at a time (``stats_buckets``; or ``buckets`` when the caller has counted them already):
-    each creator's rows are in one bucket, so the counts are the same."""
+    bucket of creators at a time: each creator's rows are in one bucket, so the counts are the same. ``rows``:
+    the rows the window's view reads (``stats_rows``), when the caller has counted them already; a bucket of at
+    most VIEW_PARALLEL_ROWS rows is counted on all of the connection's threads."""
     o = pa.table(
         {
             "note_id": pa.array(owners["note_id"].astype(str).tolist(), type=pa.string()),
             "user_id": pa.array(owners["user_id"].astype(str).tolist(), type=pa.string()),
         }
     )
-    if buckets is None:
-        buckets = stats_buckets(
-            con, day, window_days, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows, keep_days
-        )
+    if rows is None:
+        rows = stats_rows(con, day, window_days, keep_days)
+    buckets = duck.bucket_count(rows, STATS_BUCKET_ROWS if bucket_rows is None else bucket_rows)
     params = {"day": day, "window_days": int(window_days), "keep_days": int(keep_days), "buckets": buckets}
-    with duck.threads(con, VIEW_AGGREGATE_THREADS):
+    with duck.threads(con, aggregate_threads(-(-rows // buckets))):
         parts = [
             duck.run_query(con, "creator_comment_stats", {"owners": o}, {**params, "bucket": b}).to_pandas()
             for b in range(buckets)
         ]
     return parts[0] if buckets == 1 else pd.concat(parts, ignore_index=True)
+
+
+def stats_rows(con: duckdb.DuckDBPyConnection, day: date, window_days: int, keep_days: int = KEEP_DAYS) -> int:
+    """The rows the view of ``creator_comment_stats``' window of ``day`` reads."""
+    return window_rows(con, day, day - timedelta(days=min(int(window_days) - 1, int(keep_days))))
 
 
 def stats_buckets(
@@ -127,6 +137,16 @@ def stats_buckets(
 ) -> int:
     """How many buckets of creators ``creator_comment_stats`` counts the window of ``day`` in: one per
     ``bucket_rows`` rows the view reads (at least one)."""
-    since = day - timedelta(days=min(int(window_days) - 1, int(keep_days)))
+    return duck.bucket_count(stats_rows(con, day, window_days, keep_days), bucket_rows)
+
+
+def window_rows(con: duckdb.DuckDBPyConnection, day: date, since: date) -> int:
+    """The rows the view of ``day`` reads for the comments last seen on or after ``since`` (comment_view_cost)."""
     rows = con.sql("SELECT rows_read FROM comment_view_cost($day, $since)", params={"day": day, "since": since})
-    return duck.bucket_count(int(rows.fetchall()[0][0]), bucket_rows)
+    return int(rows.fetchall()[0][0])
+
+
+def aggregate_threads(rows: int) -> int:
+    """The DuckDB threads of an aggregate over a view that reads ``rows`` rows (``duck.threads`` caps them at the
+    connection's own): all of them up to VIEW_PARALLEL_ROWS, else VIEW_AGGREGATE_THREADS."""
+    return duck.ALL_THREADS if rows <= VIEW_PARALLEL_ROWS else VIEW_AGGREGATE_THREADS
