@@ -83,19 +83,11 @@ class _Batches:
             self.file_notes[fr.path] = list(fr.notes)
         if fr.fallback_day is not None:
             self.hints[fr.path] = fr.fallback_day
-        table = raw_lib.raw_table(kind, fr)
-        if table.num_rows:
-            n, start = table.num_rows, self.rows[kind]
-            table = table.append_column("_hint", pa.array([fr.fallback_day] * n, pa.date32()))
-            table = table.append_column("_seq", pa.array(np.arange(start, start + n, dtype=np.int64)))
-            self.con.register("ingest_batch", table)
-            try:
-                if start == 0:
-                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW[kind]} AS SELECT * FROM ingest_batch")
-                else:
-                    self.con.execute(f"INSERT INTO {_RAW[kind]} SELECT * FROM ingest_batch")
-            finally:
-                self.con.unregister("ingest_batch")
+        start = self.rows[kind]
+        if start == 0:
+            raw_lib.create_raw(self.con, _RAW[kind], kind)
+        n = raw_lib.insert_raw(self.con, _RAW[kind], kind, fr, start, fr.fallback_day)
+        if n:
             # kept to find a rejected row's record again; a columnar batch without its frame (the raw table has
             # the rows; a record is read again from the file by its number)
             keep = dataclasses.replace(fr, frame=None) if isinstance(fr, ColumnarRecords) else fr
@@ -152,6 +144,7 @@ def _clean(con: duckdb.DuckDBPyConnection, run: _Batches, ctx: IngestContext, no
     done = []
     for kind in CLEAN_ORDER:
         if not run.rows[kind]:
+            con.execute(f"DROP TABLE IF EXISTS {_RAW[kind]}")  # created by a batch that had no rows
             continue
         params: dict[str, object] = {"now_limit": now + FUTURE_TOLERANCE}
         inputs: dict[str, object] = {"raw": con.table(_RAW[kind])}

@@ -12,9 +12,11 @@ A raw relation has one row per record that was parsed as a JSON object / CSV row
 Beside it, per file: its PROBLEMS (records that could not be parsed: `_file`, `record_number`, `reason`, `raw`;
 record 0 for a whole unreadable file), its notes and its fallback day (`FileRecords.notes`, `.fallback_day`).
 
-`raw_table(kind, fr)` builds the relation (as Arrow) from today's readers' `FileRecords` (and from the fast
-reader's `ColumnarRecords`, whose ordinary rows are taken from the file again by DuckDB, as JSON);
-`problems_table(kind, fr)` builds the problems. The cleaning (lib/ingest/clean.py) reads only these.
+`insert_raw(con, table, kind, fr, start, hint)` adds a batch's raw rows to the run's table of the kind (lib/ingest/
+clean_run.py), with `_hint` and `_seq`: the records of today's readers' `FileRecords` as Arrow, and the ordinary
+rows of the fast reader's `ColumnarRecords` taken from the file again by DuckDB on that connection, as JSON, so
+that they never exist in Python as a second copy of the file. `problems_table(kind, fr)` builds the problems. The cleaning (lib/ingest/clean.py) reads only
+these.
 """
 
 from __future__ import annotations
@@ -22,14 +24,26 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 
 from kol_pipeline.lib.ingest.fastread import FIELDS, ColumnarRecords
 from kol_pipeline.lib.ingest.readers import FileRecords
 
-__all__ = ["FIELDS", "RAW_META", "PROBLEM_COLUMNS", "raw_schema", "raw_table", "problems_table", "json_value"]
+__all__ = [
+    "FIELDS",
+    "RAW_META",
+    "PROBLEM_COLUMNS",
+    "create_raw",
+    "insert_raw",
+    "raw_schema",
+    "problems_table",
+    "json_value",
+]
 
 # the two columns every raw relation starts with, then FIELDS[kind] (DuckDB JSON: Arrow strings holding JSON text)
 RAW_META = (("_file", pa.string()), ("_record", pa.int64()))
@@ -53,49 +67,86 @@ def _dict_columns(kind: str, records: Sequence[dict]) -> dict[str, list[str | No
     return {f: [json_value(r[f]) if f in r else None for r in records] for f in FIELDS[kind]}
 
 
-def _columnar_rows(kind: str, fr: ColumnarRecords) -> pa.Table:
-    """The frame rows of a `ColumnarRecords` batch as raw rows: their lines are read again from the file by DuckDB
-    (the same line reader as lib/ingest/fastread.py) and each field taken as JSON (`json_extract`: SQL NULL for an
-    absent key, JSON null for a null). Only lines DuckDB parsed as objects holding strings, integers and nulls
-    are in the frame (fastread's suspects went to Python), so DuckDB's JSON of them is Python's."""
-    from kol_pipeline.lib import duck
-
+def _columnar_sql(kind: str, target: str) -> str:
+    """The INSERT into ``target`` of the frame rows of a `ColumnarRecords` batch as raw rows: their lines are read
+    again from the file by DuckDB (the same line reader as lib/ingest/fastread.py, lines numbered in the file's
+    order) and each field taken as JSON (`json_extract`: SQL NULL for an absent key, JSON null for a null), for the
+    lines in the registered table `ingest_raw_numbers` (n, seq), with `_hint` ($hint) and `_seq` (seq). Only lines
+    DuckDB parsed as objects holding strings, integers and nulls are in the frame (fastread's suspects went to
+    Python), so DuckDB's JSON of them is Python's. Names: FIELDS constants and the run's table names, never input."""
     fields = FIELDS[kind]
-    numbers = pa.table({"n": pa.array(fr.frame["_record"].to_numpy(dtype="int64"))})
-    # one parse per line: json_extract with the list of paths (names: FIELDS constants, never input)
+    # one parse per line: json_extract with the list of paths
     paths = "[" + ", ".join(f"'$.\"{f}\"'" for f in fields) + "]"
     cols = ", ".join(f'v[{i + 1}] AS "{f}"' for i, f in enumerate(fields))
-    sql = f"""
+    return f"""
+        INSERT INTO {target}
         WITH src AS (
             SELECT row_number() OVER () AS n, line
             FROM read_csv($path, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='', escape='', header=false,
                           auto_detect=false, strict_mode=false, max_line_size=2147483647, new_line='\\n')
         )
-        SELECT $name AS _file, n::BIGINT AS _record, {cols}
-        FROM (SELECT src.n, json_extract(src.line, {paths}) AS v FROM src JOIN numbers USING (n))
-        ORDER BY n
+        SELECT $name AS _file, n::BIGINT AS _record, {cols}, $hint::DATE AS _hint, seq AS _seq
+        FROM (SELECT src.n, numbers.seq, json_extract(src.line, {paths}) AS v
+              FROM src JOIN ingest_raw_numbers numbers USING (n))
     """
-    con = duck.connect()
-    try:
-        con.register("numbers", numbers)
-        table = con.sql(sql, params={"path": str(fr.source), "name": fr.path}).to_arrow_table()
-    finally:
-        con.close()
-    if isinstance(table, pa.RecordBatchReader):
-        table = table.read_all()
-    return table.cast(raw_schema(kind))
 
 
-def raw_table(kind: str, fr: FileRecords) -> pa.Table:
-    """The raw relation of one batch, rows in record-number order."""
-    schema = raw_schema(kind)
+def _dict_table(kind: str, fr: FileRecords) -> pa.Table:
     cols = _dict_columns(kind, fr.records)
-    table = pa.table({"_file": [fr.path] * len(fr.records), "_record": list(fr.record_numbers), **cols}, schema=schema)
+    return pa.table(
+        {"_file": [fr.path] * len(fr.records), "_record": list(fr.record_numbers), **cols}, schema=raw_schema(kind)
+    )
+
+
+def _frame_numbers(fr: FileRecords) -> np.ndarray:
     if isinstance(fr, ColumnarRecords) and fr.frame is not None and len(fr.frame):
-        table = pa.concat_tables([table, _columnar_rows(kind, fr)])
-        order = pa.compute.sort_indices(table, [("_record", "ascending")])
-        table = table.take(order)
-    return table
+        return fr.frame["_record"].to_numpy(dtype="int64")
+    return np.zeros(0, dtype=np.int64)
+
+
+def create_raw(con: duckdb.DuckDBPyConnection, table: str, kind: str) -> None:
+    """The run's (empty) temporary table of ``kind``'s raw rows: the raw relation's columns, `_hint`, `_seq`."""
+    fields = ", ".join(f'"{f}" VARCHAR' for f in FIELDS[kind])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} (_file VARCHAR, _record BIGINT, {fields}, _hint DATE, _seq BIGINT)"
+    )
+
+
+def insert_raw(
+    con: duckdb.DuckDBPyConnection, table: str, kind: str, fr: FileRecords, start: int, hint: date | None
+) -> int:
+    """Add the raw rows of one batch to ``table`` (``create_raw``) on ``con``, each with ``hint`` as `_hint` and
+    `_seq` = ``start`` + its position in the batch: record-number order when the batch has frame rows, the
+    reader's order otherwise. The frame rows are read from the file by DuckDB on ``con`` (with
+    insertion order kept, which numbers the lines) straight into the table. Returns the rows added."""
+    dicts = _dict_table(kind, fr)
+    numbers = _frame_numbers(fr)
+    n = dicts.num_rows + len(numbers)
+    if not n:
+        return 0
+    pos = np.arange(n, dtype=np.int64)
+    if len(numbers):  # the position of each row in record-number order (dict rows first on a tie, as a stable sort)
+        order = np.argsort(np.concatenate([np.asarray(fr.record_numbers, dtype=np.int64), numbers]), kind="stable")
+        pos[order] = np.arange(n, dtype=np.int64)
+    pos += start
+    if dicts.num_rows:
+        dicts = dicts.append_column("_hint", pa.array([hint] * dicts.num_rows, pa.date32()))
+        dicts = dicts.append_column("_seq", pa.array(pos[: dicts.num_rows]))
+        con.register("ingest_raw_batch", dicts)
+        try:
+            con.execute(f"INSERT INTO {table} SELECT * FROM ingest_raw_batch")
+        finally:
+            con.unregister("ingest_raw_batch")
+    if len(numbers):
+        kept = con.sql("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+        con.register("ingest_raw_numbers", pa.table({"n": numbers, "seq": pos[dicts.num_rows :]}))
+        try:
+            con.execute("SET preserve_insertion_order = true")
+            con.execute(_columnar_sql(kind, table), {"path": str(fr.source), "name": fr.path, "hint": hint})
+        finally:
+            con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
+            con.unregister("ingest_raw_numbers")
+    return n
 
 
 def problems_table(fr: FileRecords) -> pa.Table:
