@@ -418,6 +418,12 @@ def test_creator_comment_stats_against_a_groupby(seed: int, parallel: bool, monk
             "base": True,
         }
     )
+    # the top-level comments as last seen, for note_comment_share
+    st["lt_note_id"] = st["note_id"].where(top, None)
+    st["lt_sub"] = st["top_sub_first"].astype(object).where(top, None)
+    st["lt_sent"] = pd.Series(rng.choice(np.array(["positive", "negative", "neutral"], dtype=object), n)).where(
+        top, None
+    )
     owner = pd.DataFrame({"note_id": notes[:50], "user_id": [f"u{i % 7}" for i in range(50)]})  # 10 notes unowned
     users = [f"u{i}" for i in range(8)]  # u7 has no notes
     with duck.connect() as con:
@@ -426,9 +432,17 @@ def test_creator_comment_stats_against_a_groupby(seed: int, parallel: bool, monk
         # a bucket of creators at a time (what a large window does): the same rows, each creator in one bucket
         assert CV.stats_buckets(con, day, 90, 700) >= 3
         in_buckets = CV.creator_comment_stats(con, owner, day, 90, bucket_rows=700)
+        # note_comment_share by the same rule, and on one thread when told its view is larger: the same shares
+        shares = CV.note_comment_share(con, pd.Series(notes), day)
+        one_thread = CV.note_comment_share(con, pd.Series(notes), day, rows=CV.VIEW_PARALLEL_ROWS + 1)
+    pd.testing.assert_frame_equal(
+        shares.sort_values("note_id", ignore_index=True), one_thread.sort_values("note_id", ignore_index=True)
+    )
+    assert shares["comment_share"].notna().sum() > 10
     assert in_buckets["user_id"].is_unique
     pd.testing.assert_frame_equal(in_buckets.set_index("user_id").reindex(users).fillna(0.0), got)
-    assert used == [duck.ALL_THREADS if parallel else CV.VIEW_AGGREGATE_THREADS] * 2
+    rule = duck.ALL_THREADS if parallel else CV.VIEW_AGGREGATE_THREADS
+    assert used == [rule, rule, rule, CV.VIEW_AGGREGATE_THREADS]
     assert CV.aggregate_threads(CV.VIEW_PARALLEL_ROWS) == duck.ALL_THREADS
     assert CV.aggregate_threads(CV.VIEW_PARALLEL_ROWS + 1) == CV.VIEW_AGGREGATE_THREADS
 

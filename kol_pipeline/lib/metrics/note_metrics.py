@@ -68,11 +68,14 @@ def comment_shares(con: Any, notes: pd.DataFrame, min_sentiment_comments: int = 
     ``comment_view.use_stored`` first), null when there are none; and their net sentiment ratio
     (``comment_sentiment``), null below ``min_sentiment_comments`` positive + negative comments."""
     out = []
+    rows = None  # the rows of the last day's view (its threads), counted once for the run, as comment_stats does
     for day, ids in notes.groupby("snapshot_date", sort=True)["note_id"]:
         ids = pd.unique(ids.dropna().astype(str).to_numpy(dtype=object))
         if len(ids):
+            if rows is None:
+                rows = comment_view_lib.view_rows(con, pd.Timestamp(notes["snapshot_date"].max()).date())
             share = comment_view_lib.note_comment_share(
-                con, ids, pd.Timestamp(day).date(), min_sentiment_comments=min_sentiment_comments
+                con, ids, pd.Timestamp(day).date(), min_sentiment_comments=min_sentiment_comments, rows=rows
             )
             out.append(pa.Table.from_pandas(share, schema=COMMENT_SHARES_SCHEMA, preserve_index=False))
     return pa.concat_tables(out) if out else COMMENT_SHARES_SCHEMA.empty_table()

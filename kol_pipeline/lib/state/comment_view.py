@@ -79,12 +79,16 @@ def note_comment_share(
     day: date,
     keep_days: int = KEEP_DAYS,
     min_sentiment_comments: int = 3,
+    rows: int | None = None,
 ) -> pd.DataFrame:
     """note_comment_share.sql for the notes ``note_ids`` on ``day``: (snapshot_date, note_id, comment_share,
-    comment_sentiment: the NSR, null below ``min_sentiment_comments`` positive + negative comments)."""
+    comment_sentiment: the NSR, null below ``min_sentiment_comments`` positive + negative comments). ``rows``: the
+    rows the view of ``day`` reads (``view_rows``), when the caller has counted them already; at most
+    VIEW_PARALLEL_ROWS: on all of the connection's threads."""
     notes = pa.table({"note_id": pa.array(pd.Series(note_ids, dtype=object).astype(str).tolist(), type=pa.string())})
     params = {"day": day, "keep_days": int(keep_days), "min_sentiment_comments": int(min_sentiment_comments)}
-    rows = window_rows(con, day, day - timedelta(days=int(keep_days)))
+    if rows is None:
+        rows = view_rows(con, day, keep_days)
     with duck.threads(con, aggregate_threads(rows)):
         out = duck.run_query(con, "note_comment_share", {"notes": notes}, params)
     return out.to_pandas()
@@ -138,6 +142,11 @@ def stats_buckets(
     """How many buckets of creators ``creator_comment_stats`` counts the window of ``day`` in: one per
     ``bucket_rows`` rows the view reads (at least one)."""
     return duck.bucket_count(stats_rows(con, day, window_days, keep_days), bucket_rows)
+
+
+def view_rows(con: duckdb.DuckDBPyConnection, day: date, keep_days: int = KEEP_DAYS) -> int:
+    """The rows the whole view of ``day`` reads (note_comment_share's input)."""
+    return window_rows(con, day, day - timedelta(days=int(keep_days)))
 
 
 def window_rows(con: duckdb.DuckDBPyConnection, day: date, since: date) -> int:
