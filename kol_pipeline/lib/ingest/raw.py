@@ -12,11 +12,11 @@ A raw relation has one row per record that was parsed as a JSON object / CSV row
 Beside it, per file: its PROBLEMS (records that could not be parsed: `_file`, `record_number`, `reason`, `raw`;
 record 0 for a whole unreadable file), its notes and its fallback day (`FileRecords.notes`, `.fallback_day`).
 
-`insert_raw(con, table, kind, fr, start, hint)` adds a batch's raw rows to the run's table of the kind (lib/ingest/
-clean_run.py), with `_hint` and `_seq`: the records of today's readers' `FileRecords` as Arrow, and the ordinary
-rows of the fast reader's `ColumnarRecords` taken from the file again by DuckDB on that connection, as JSON, so
-that they never exist in Python as a second copy of the file. `problems_table(kind, fr)` builds the problems. The cleaning (lib/ingest/clean.py) reads only
-these.
+`insert_raw(con, table, kind, fr, start, hint)` adds a batch's raw rows to the run's table of the kind
+(lib/ingest/clean_run.py), with `_hint` and `_seq`: the records of today's readers' `FileRecords` as Arrow, and the
+ordinary rows of the fast reader's `ColumnarRecords` taken from the file again by DuckDB on that connection, as
+JSON, so that they never exist in Python as a second copy of the file. `problems_table(kind, fr)` builds the
+problems. The cleaning (lib/ingest/clean.py) reads only these.
 """
 
 from __future__ import annotations
@@ -117,8 +117,8 @@ def insert_raw(
 ) -> int:
     """Add the raw rows of one batch to ``table`` (``create_raw``) on ``con``, each with ``hint`` as `_hint` and
     `_seq` = ``start`` + its position in the batch: record-number order when the batch has frame rows, the
-    reader's order otherwise. The frame rows are read from the file by DuckDB on ``con`` (with
-    insertion order kept, which numbers the lines) straight into the table. Returns the rows added."""
+    reader's order otherwise. The frame rows are read from the file by DuckDB on ``con`` (with insertion order
+    kept, which numbers the lines) straight into the table. Returns the rows added."""
     dicts = _dict_table(kind, fr)
     numbers = _frame_numbers(fr)
     n = dicts.num_rows + len(numbers)
