@@ -31,6 +31,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from kol_pipeline.lib import duck
 from kol_pipeline.lib.ingest.fastread import FIELDS, ColumnarRecords
 from kol_pipeline.lib.ingest.readers import FileRecords
 
@@ -106,9 +107,8 @@ def _frame_numbers(fr: FileRecords) -> np.ndarray:
 
 def create_raw(con: duckdb.DuckDBPyConnection, table: str, kind: str) -> None:
     """The run's (empty) temporary table of ``kind``'s raw rows: the raw relation's columns, `_hint`, `_seq`."""
-    fields = ", ".join(f'"{f}" VARCHAR' for f in FIELDS[kind])
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} (_file VARCHAR, _record BIGINT, {fields}, _hint DATE, _seq BIGINT)"
+    duck.create_table(
+        con, table, raw_schema(kind).append(pa.field("_hint", pa.date32())).append(pa.field("_seq", pa.int64()))
     )
 
 
