@@ -25,7 +25,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,8 @@ __all__ = [
     "query_text",
     "register_filesystems",
     "run_query",
+    "setting",
+    "threads",
     "write_buckets",
     "ENV_MEMORY_LIMIT",
     "ENV_THREADS",
@@ -248,11 +250,8 @@ def write_buckets(
     Parquet files per bucket (``bucket=<b>/``, without the column, ``BUCKET_FLUSH_ROWS`` buffered a bucket); a
     relation over each bucket's files, in bucket order (a bucket without rows has none). ``folder``:
     ``temp_folder``'s, removed by the caller when the relations are no longer read."""
-    con.execute(f"SET partitioned_write_flush_threshold = {int(BUCKET_FLUSH_ROWS)}")
-    try:
+    with setting(con, "partitioned_write_flush_threshold", BUCKET_FLUSH_ROWS):
         relation.write_parquet(str(folder), partition_by=["bucket"], write_partition_columns=False)
-    finally:
-        con.execute("RESET partitioned_write_flush_threshold")
     present = sorted(int(p.name.split("=", 1)[1]) for p in folder.glob("bucket=*"))
     return [con.read_parquet(str(folder / f"bucket={b}" / "*.parquet"), hive_partitioning=False) for b in present]
 
@@ -280,16 +279,27 @@ def temp_folder(con: duckdb.DuckDBPyConnection, prefix: str) -> Path:
 ALL_THREADS = 1 << 16
 
 
+def _setting_text(value: bool | int) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(int(value))
+
+
 @contextmanager
-def threads(con: duckdb.DuckDBPyConnection, n: int) -> Iterator[None]:
-    """The block runs with ``n`` DuckDB threads on ``con`` (at most the configured number), then with the number
-    it had: for a query whose parallel form needs more of the memory limit than its work does."""
-    before = int(con.sql("SELECT current_setting('threads')").fetchall()[0][0])
-    con.execute(f"SET threads = {max(1, min(int(n), before))}")
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: bool | int) -> Iterator[None]:
+    """The block runs with DuckDB's setting ``name`` (a name from the code, never from data) at ``value`` (a
+    boolean or an integer) on ``con``, then with the value it had."""
+    before = con.sql("SELECT current_setting($name)", params={"name": name}).fetchall()[0][0]
+    con.execute(f"SET {name} = {_setting_text(value)}")
     try:
         yield
     finally:
-        con.execute(f"SET threads = {before}")
+        con.execute(f"SET {name} = {_setting_text(before)}")
+
+
+def threads(con: duckdb.DuckDBPyConnection, n: int) -> AbstractContextManager[None]:
+    """The block runs with ``n`` DuckDB threads on ``con`` (at most the configured number), then with the number
+    it had: for a query whose parallel form needs more of the memory limit than its work does."""
+    before = int(con.sql("SELECT current_setting('threads')").fetchall()[0][0])
+    return setting(con, "threads", max(1, min(int(n), before)))
 
 
 @contextmanager

@@ -49,6 +49,23 @@ def test_a_block_with_fewer_threads_gives_them_back(tmp_path):
         con.close()
 
 
+def test_a_block_with_a_setting_gives_the_previous_value_back(tmp_path):
+    """``duck.setting``: a boolean or integer setting holds inside the block, and the value the connection had
+    (not DuckDB's default) is back afterwards, also when the block raises."""
+    con = duck.connect(duck.DuckSettings(preserve_insertion_order=False, temp_directory=str(tmp_path)))
+    try:
+        with duck.setting(con, "preserve_insertion_order", True):
+            assert _setting(con, "preserve_insertion_order") is True
+        assert _setting(con, "preserve_insertion_order") is False
+        con.execute("SET partitioned_write_flush_threshold = 1234")
+        with pytest.raises(ValueError), duck.setting(con, "partitioned_write_flush_threshold", 99):
+            assert _setting(con, "partitioned_write_flush_threshold") == 99
+            raise ValueError("inside")
+        assert _setting(con, "partitioned_write_flush_threshold") == 1234
+    finally:
+        con.close()
+
+
 def test_environment_and_defaults(monkeypatch, tmp_path):
     for name in (duck.ENV_MEMORY_LIMIT, duck.ENV_THREADS, duck.ENV_TEMP_DIR, duck.ENV_PRESERVE_ORDER):
         monkeypatch.delenv(name, raising=False)

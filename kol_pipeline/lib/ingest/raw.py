@@ -138,13 +138,11 @@ def insert_raw(
         finally:
             con.unregister("ingest_raw_batch")
     if len(numbers):
-        kept = con.sql("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
         con.register("ingest_raw_numbers", pa.table({"n": numbers, "seq": pos[dicts.num_rows :]}))
         try:
-            con.execute("SET preserve_insertion_order = true")
-            con.execute(_columnar_sql(kind, table), {"path": str(fr.source), "name": fr.path, "hint": hint})
+            with duck.setting(con, "preserve_insertion_order", True):
+                con.execute(_columnar_sql(kind, table), {"path": str(fr.source), "name": fr.path, "hint": hint})
         finally:
-            con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
             con.unregister("ingest_raw_numbers")
     return n
 
